@@ -1,0 +1,351 @@
+/**
+ * Every MQTT message as a TypeBox schema with a compiled validator
+ * (SPEC MSG-1..MSG-9). Payloads are JSON; every message has a version
+ * field `v`; times are epoch milliseconds. `scripts/write-schemas.ts`
+ * writes these out as JSON Schema files under `schemas/`.
+ */
+import Type, { type Static, type TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
+import { REASONS } from './reasons.js';
+
+const Uuid = Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' });
+const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$' });
+const DeviceId = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' });
+const EpochMs = Type.Integer({ minimum: 0, maximum: 8_640_000_000_000_000 });
+const Seq = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+const Version = Type.Literal(1);
+const Direction = Type.Union([Type.Literal('in'), Type.Literal('out')]);
+const Hhmm = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$' });
+
+export const ReasonSchema = Type.Union(REASONS.map((r) => Type.Literal(r)));
+export const CredentialKindSchema = Type.Union([
+  Type.Literal('dynamic'),
+  Type.Literal('static'),
+  Type.Literal('card'),
+  Type.Literal('none'),
+]);
+
+// ---- cached records: what a sync carries and an edge stores ----
+
+export const CardSchema = Type.Object(
+  {
+    format: Type.Union([Type.Literal('w26'), Type.Literal('w34'), Type.Literal('raw')]),
+    /** Decimal card number; for Wiegand the data bits between the parity bits. */
+    number: Type.String({ pattern: '^[0-9]{1,20}$' }),
+  },
+  { additionalProperties: false },
+);
+
+export const PassRecordSchema = Type.Object(
+  {
+    id: Uuid,
+    orgId: Id,
+    ruleId: Type.Union([Id, Type.Null()]),
+    type: Type.Union([Type.Literal('single'), Type.Literal('multi'), Type.Literal('group')]),
+    status: Type.Union([Type.Literal('draft'), Type.Literal('active'), Type.Literal('revoked'), Type.Literal('expired')]),
+    validFrom: EpochMs,
+    validTo: EpochMs,
+    /** Entries allowed; null = unlimited (multi) — single passes are 1 whatever this says. */
+    maxUses: Type.Union([Type.Integer({ minimum: 1, maximum: 1_000_000 }), Type.Null()]),
+    /** Base32 TOTP secret of the dynamic QR; null when the pass has no dynamic QR. */
+    totpSecret: Type.Union([Type.String({ pattern: '^[A-Z2-7]{16,128}$' }), Type.Null()]),
+    card: Type.Union([CardSchema, Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+
+export const TimeWindowSchema = Type.Object({ from: Hhmm, to: Hhmm }, { additionalProperties: false });
+
+export const RuleRecordSchema = Type.Object(
+  {
+    id: Id,
+    zoneIds: Type.Array(Id, { maxItems: 256 }),
+    /** ISO weekdays, Monday = 1 … Sunday = 7. */
+    weekdays: Type.Array(Type.Integer({ minimum: 1, maximum: 7 }), { maxItems: 7 }),
+    timeWindows: Type.Array(TimeWindowSchema, { maxItems: 16 }),
+    maxUses: Type.Union([Type.Integer({ minimum: 1, maximum: 1_000_000 }), Type.Null()]),
+    antiPassback: Type.Boolean(),
+    escortRequired: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+
+export const ZoneRecordSchema = Type.Object({ id: Id, siteId: Id, name: Type.String({ maxLength: 200 }) }, { additionalProperties: false });
+
+export const GateRecordSchema = Type.Object(
+  {
+    id: Id,
+    siteId: Id,
+    zoneId: Id,
+    name: Type.String({ maxLength: 200 }),
+    direction: Type.Union([Type.Literal('in'), Type.Literal('out'), Type.Literal('both')]),
+    lockdown: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+
+export const SiteRecordSchema = Type.Object(
+  { id: Id, name: Type.String({ maxLength: 200 }), timezone: Type.String({ minLength: 1, maxLength: 64 }) },
+  { additionalProperties: false },
+);
+
+const entity = <K extends string, S extends TSchema>(kind: K, data: S) =>
+  Type.Object(
+    {
+      seq: Seq,
+      entity: Type.Literal(kind),
+      op: Type.Union([Type.Literal('upsert'), Type.Literal('delete')]),
+      id: Id,
+      /** Present for upserts, absent for deletes. */
+      data: Type.Optional(data),
+    },
+    { additionalProperties: false },
+  );
+
+export const ChangeSchema = Type.Union([
+  entity('pass', PassRecordSchema),
+  entity('rule', RuleRecordSchema),
+  entity('zone', ZoneRecordSchema),
+  entity('gate', GateRecordSchema),
+  entity('site', SiteRecordSchema),
+]);
+
+// ---- edge → cloud ----
+
+export const CheckinEventSchema = Type.Object(
+  {
+    /** UUIDv7 made on the edge: the idempotency key of the whole pipeline. */
+    id: Uuid,
+    /** attempt = a decision; passage/no_passage follow an unlock; forced = passage without unlock; manual = opened by command. */
+    type: Type.Union([
+      Type.Literal('attempt'),
+      Type.Literal('passage'),
+      Type.Literal('no_passage'),
+      Type.Literal('forced'),
+      Type.Literal('manual'),
+    ]),
+    gateId: Id,
+    passId: Type.Union([Uuid, Type.Null()]),
+    credentialKind: CredentialKindSchema,
+    direction: Direction,
+    allow: Type.Boolean(),
+    reason: ReasonSchema,
+    occurredAt: EpochMs,
+    /** Reader that produced it (config name), for diagnosis. */
+    reader: Type.Optional(Type.String({ maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
+
+export const EventsBatchSchema = Type.Object(
+  {
+    v: Version,
+    deviceId: DeviceId,
+    batchId: Uuid,
+    events: Type.Array(CheckinEventSchema, { minItems: 1, maxItems: 1000 }),
+  },
+  { additionalProperties: false },
+);
+
+const HardwareHealth = Type.Object(
+  {
+    name: Type.String({ maxLength: 64 }),
+    type: Type.String({ maxLength: 32 }),
+    healthy: Type.Boolean(),
+    detail: Type.Optional(Type.String({ maxLength: 500 })),
+  },
+  { additionalProperties: false },
+);
+
+export const StatusSchema = Type.Object(
+  {
+    v: Version,
+    deviceId: DeviceId,
+    state: Type.Union([Type.Literal('online'), Type.Literal('offline')]),
+    version: Type.String({ maxLength: 64 }),
+    cacheSeq: Seq,
+    outboxDepth: Type.Integer({ minimum: 0 }),
+    lockdown: Type.Boolean(),
+    hardware: Type.Array(HardwareHealth, { maxItems: 32 }),
+    ts: EpochMs,
+  },
+  { additionalProperties: false },
+);
+
+export const SyncRequestSchema = Type.Object(
+  {
+    v: Version,
+    deviceId: DeviceId,
+    /** Last applied change seq; 0 = empty cache. */
+    fromSeq: Seq,
+    /** Ask for a full snapshot regardless of fromSeq (e.g. after the cache was reset). */
+    full: Type.Boolean(),
+    ts: EpochMs,
+  },
+  { additionalProperties: false },
+);
+
+// ---- cloud → edge (sync and cmd travel inside a signed envelope) ----
+
+/** The header every signed payload carries; `seq` is what replay checks compare (SIGN-4). */
+const SignedHeader = {
+  v: Version,
+  orgId: Id,
+  deviceId: DeviceId,
+  seq: Seq,
+  issuedAt: EpochMs,
+};
+
+export const SyncDeltaSchema = Type.Object(
+  {
+    ...SignedHeader,
+    kind: Type.Literal('delta'),
+    siteId: Id,
+    /** The delta applies on top of exactly this seq; `seq` is the seq after it. */
+    fromSeq: Seq,
+    changes: Type.Array(ChangeSchema, { maxItems: 5000 }),
+  },
+  { additionalProperties: false },
+);
+
+export const SyncSnapshotChunkSchema = Type.Object(
+  {
+    ...SignedHeader,
+    kind: Type.Literal('snapshot'),
+    siteId: Id,
+    snapshotId: Uuid,
+    chunk: Type.Integer({ minimum: 0 }),
+    chunks: Type.Integer({ minimum: 1 }),
+    site: Type.Optional(SiteRecordSchema),
+    passes: Type.Array(PassRecordSchema, { maxItems: 5000 }),
+    rules: Type.Array(RuleRecordSchema, { maxItems: 5000 }),
+    zones: Type.Array(ZoneRecordSchema, { maxItems: 5000 }),
+    gates: Type.Array(GateRecordSchema, { maxItems: 5000 }),
+  },
+  { additionalProperties: false },
+);
+
+export const SyncMessageSchema = Type.Union([SyncDeltaSchema, SyncSnapshotChunkSchema]);
+
+export const CommandSchema = Type.Object(
+  {
+    ...SignedHeader,
+    kind: Type.Literal('cmd'),
+    id: Uuid,
+    type: Type.Union([Type.Literal('open'), Type.Literal('lockdown'), Type.Literal('release'), Type.Literal('resync')]),
+    /** A command that arrives after this is dropped, not executed (CMD-2). */
+    expiresAt: EpochMs,
+    reason: Type.Optional(Type.String({ maxLength: 500 })),
+  },
+  { additionalProperties: false },
+);
+
+export const AckSchema = Type.Object(
+  {
+    ...SignedHeader,
+    kind: Type.Literal('ack'),
+    batchId: Uuid,
+    /** Ids stored (or already stored before): the edge may delete them. */
+    ids: Type.Array(Uuid, { maxItems: 1000 }),
+  },
+  { additionalProperties: false },
+);
+
+export const DownMessageSchema = Type.Union([SyncDeltaSchema, SyncSnapshotChunkSchema, CommandSchema, AckSchema]);
+
+export const EnvelopeSchema = Type.Object(
+  {
+    kid: Type.String({ pattern: '^[0-9a-f]{8}$' }),
+    payload: Type.String({ maxLength: 16 * 1024 * 1024, pattern: '^[A-Za-z0-9+/]*={0,2}$' }),
+    sig: Type.String({ pattern: '^[A-Za-z0-9+/]{86}==$' }),
+  },
+  { additionalProperties: false },
+);
+
+export type Card = Static<typeof CardSchema>;
+export type PassRecord = Static<typeof PassRecordSchema>;
+export type TimeWindow = Static<typeof TimeWindowSchema>;
+export type RuleRecord = Static<typeof RuleRecordSchema>;
+export type ZoneRecord = Static<typeof ZoneRecordSchema>;
+export type GateRecord = Static<typeof GateRecordSchema>;
+export type SiteRecord = Static<typeof SiteRecordSchema>;
+export type Change = Static<typeof ChangeSchema>;
+export type CheckinEvent = Static<typeof CheckinEventSchema>;
+export type EventsBatch = Static<typeof EventsBatchSchema>;
+export type Status = Static<typeof StatusSchema>;
+export type SyncRequest = Static<typeof SyncRequestSchema>;
+export type SyncDelta = Static<typeof SyncDeltaSchema>;
+export type SyncSnapshotChunk = Static<typeof SyncSnapshotChunkSchema>;
+export type SyncMessage = Static<typeof SyncMessageSchema>;
+export type Command = Static<typeof CommandSchema>;
+export type Ack = Static<typeof AckSchema>;
+export type DownMessage = Static<typeof DownMessageSchema>;
+export type Envelope = Static<typeof EnvelopeSchema>;
+
+export type ValidationResult<T> = { ok: true; value: T } | { ok: false; errors: string[] };
+
+export interface Validator<T> {
+  readonly schema: TSchema;
+  check(value: unknown): value is T;
+  validate(value: unknown): ValidationResult<T>;
+  /** JSON text or bytes → validated value; never throws. */
+  parse(input: string | Uint8Array): ValidationResult<T>;
+}
+
+const MAX_JSON_BYTES = 16 * 1024 * 1024;
+
+function validator<T>(schema: TSchema): Validator<T> {
+  const compiled = Compile(schema);
+  const check = (value: unknown): value is T => compiled.Check(value);
+  const validate = (value: unknown): ValidationResult<T> => {
+    if (compiled.Check(value)) return { ok: true, value: value as T };
+    const errors = [...compiled.Errors(value)].slice(0, 10).map((e) => `${e.instancePath || '/'} ${e.message}`);
+    return { ok: false, errors: errors.length ? errors : ['invalid'] };
+  };
+  return {
+    schema,
+    check,
+    validate,
+    parse(input) {
+      if (input.length > MAX_JSON_BYTES) return { ok: false, errors: ['payload too large'] };
+      let value: unknown;
+      try {
+        value = JSON.parse(typeof input === 'string' ? input : Buffer.from(input).toString('utf8'));
+      } catch {
+        return { ok: false, errors: ['not JSON'] };
+      }
+      return validate(value);
+    },
+  };
+}
+
+export const validators = {
+  eventsBatch: validator<EventsBatch>(EventsBatchSchema),
+  checkinEvent: validator<CheckinEvent>(CheckinEventSchema),
+  status: validator<Status>(StatusSchema),
+  syncRequest: validator<SyncRequest>(SyncRequestSchema),
+  syncDelta: validator<SyncDelta>(SyncDeltaSchema),
+  syncSnapshotChunk: validator<SyncSnapshotChunk>(SyncSnapshotChunkSchema),
+  syncMessage: validator<SyncMessage>(SyncMessageSchema),
+  command: validator<Command>(CommandSchema),
+  ack: validator<Ack>(AckSchema),
+  downMessage: validator<DownMessage>(DownMessageSchema),
+  envelope: validator<Envelope>(EnvelopeSchema),
+  passRecord: validator<PassRecord>(PassRecordSchema),
+  ruleRecord: validator<RuleRecord>(RuleRecordSchema),
+  zoneRecord: validator<ZoneRecord>(ZoneRecordSchema),
+  gateRecord: validator<GateRecord>(GateRecordSchema),
+  siteRecord: validator<SiteRecord>(SiteRecordSchema),
+} as const;
+
+/** Message schemas by file name, for the JSON Schema export. */
+export const messageSchemas: Record<string, TSchema> = {
+  'events-batch': EventsBatchSchema,
+  status: StatusSchema,
+  'sync-request': SyncRequestSchema,
+  'sync-delta': SyncDeltaSchema,
+  'sync-snapshot-chunk': SyncSnapshotChunkSchema,
+  command: CommandSchema,
+  ack: AckSchema,
+  envelope: EnvelopeSchema,
+};
