@@ -10,7 +10,7 @@
  *   card text   CARD:<decimal card number>
  *
  * The QR texts use only QR alphanumeric-mode characters (upper case, digits,
- * ':'), so the static QR fits version 7 at error correction M; parsing is
+ * ':'), so the static QR fits version 7 (or less) at error correction M; parsing is
  * case-insensitive because keyboard-wedge scanners may flip case.
  */
 import { base32Decode, base32Encode } from './base32.js';

@@ -1,0 +1,528 @@
+/**
+ * Writes protocol/test-vectors/*.json. Deterministic: fixed test keys, fixed
+ * times and fixed TOTP secrets (Ed25519 signatures are deterministic), so a
+ * re-run reproduces the committed files byte for byte — the protocol's tests
+ * check exactly that, which keeps the vectors and the code from drifting apart.
+ *
+ *   npx tsx protocol/scripts/make-vectors.ts
+ */
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { base32Encode } from '../src/base32.js';
+import { cardKey, dynamicQrAt, encodeStaticQr, encodeWiegand, parseCredential } from '../src/credentials.js';
+import type { PassState } from '../src/decision.js';
+import type { Change, DownMessage, PassRecord, RuleRecord } from '../src/messages.js';
+import { sealMessage, signEnvelope, signingKey } from '../src/signing.js';
+import { totpCode, totpStep } from '../src/totp.js';
+
+// Test keys only: published here on purpose, never used outside tests.
+export const TEST_KEYS = {
+  org: {
+    kid: '4728976c',
+    publicKey: '/WN7W0L1gbc4LpB7qWIfsG1ShylOnYPZHQRwsGV+PDk=',
+    privateKey: 'MC4CAQAwBQYDK2VwBCIEIC8mWYqHMqcu3q/HDLZlQOBQFOXSMBJRZ4HmH0TCa7MU',
+  },
+  other: {
+    kid: 'be011d7f',
+    publicKey: 'dhxjV13pYeUnGKrvojghsjc9phQmtX8QQNWHw4LGVb8=',
+    privateKey: 'MC4CAQAwBQYDK2VwBCIEIGg7uM8qh2H1OwLo2BxUx+WRaN/ZDs95fBBZNg2wZtQ3',
+  },
+} as const;
+
+const orgKey = signingKey(TEST_KEYS.org.privateKey);
+const otherKey = signingKey(TEST_KEYS.other.privateKey);
+const outDir = fileURLToPath(new URL('../test-vectors/', import.meta.url));
+
+const H = 3_600_000;
+const D = 24 * H;
+/** Wednesday 2026-01-07 10:00 in Europe/Berlin (09:00 UTC). */
+const NOW = Date.UTC(2026, 0, 7, 9, 0, 0);
+const SECRET = base32Encode(Buffer.from('gatehouse-test-secret-01'));
+const ORG = 'org-acme';
+const ZONE = 'zone-lobby';
+const OTHER_ZONE = 'zone-server-room';
+
+const uuid = (n: number) => `0190f000-0000-7000-8000-${n.toString(16).padStart(12, '0')}`;
+
+const rule: RuleRecord = {
+  id: 'rule-office-hours',
+  zoneIds: [ZONE],
+  weekdays: [1, 2, 3, 4, 5],
+  timeWindows: [{ from: '08:00', to: '20:00' }],
+  maxUses: null,
+  antiPassback: true,
+  escortRequired: false,
+};
+const nightRule: RuleRecord = { ...rule, id: 'rule-night-shift', weekdays: [5], timeWindows: [{ from: '22:00', to: '06:00' }] };
+const anyDayRule: RuleRecord = { ...rule, id: 'rule-any-day', weekdays: [] };
+
+function pass(n: number, over: Partial<PassRecord> = {}): PassRecord {
+  return {
+    id: uuid(n),
+    orgId: ORG,
+    ruleId: rule.id,
+    type: 'multi',
+    status: 'active',
+    validFrom: NOW - D,
+    validTo: NOW + D,
+    maxUses: null,
+    totpSecret: SECRET,
+    card: null,
+    ...over,
+  };
+}
+
+const gate = (over: Record<string, unknown> = {}) => ({
+  gateId: 'gate-main-in',
+  zoneId: ZONE,
+  timezone: 'Europe/Berlin',
+  direction: 'in',
+  lockdown: false,
+  ...over,
+});
+
+const fresh: PassState = { useCount: 0, lastDirection: null, lastTotpStep: null };
+
+interface Case {
+  name: string;
+  spec: string[];
+  now: number;
+  input: string;
+  gate: ReturnType<typeof gate>;
+  keys: (keyof typeof TEST_KEYS)[];
+  pass: PassRecord | null;
+  rule: RuleRecord | null;
+  state: PassState | null;
+  expect: { allow: boolean; reason: string };
+}
+
+const cases: Case[] = [];
+function add(c: Omit<Case, 'keys' | 'gate' | 'now' | 'state' | 'rule'> & Partial<Case>): void {
+  cases.push({ now: NOW, gate: gate(), keys: ['org'], state: fresh, rule, ...c } as Case);
+}
+const dyn = (p: PassRecord, at = NOW) => dynamicQrAt(p.id, SECRET, at);
+const stat = (p: PassRecord, key = orgKey) => encodeStaticQr({ passId: p.id, validFrom: p.validFrom, validTo: p.validTo }, key);
+const ok = { allow: true, reason: 'ok' };
+const deny = (reason: string) => ({ allow: false, reason });
+
+// ---- ok ----
+const p1 = pass(1);
+add({ name: 'dynamic QR, current code, within schedule', spec: ['CRED-2', 'DEC-6'], input: dyn(p1), pass: p1, expect: ok });
+add({ name: 'dynamic QR, code of the previous step (tolerance)', spec: ['CRED-2'], input: dyn(p1, NOW - 30_000), pass: p1, expect: ok });
+add({ name: 'dynamic QR in lower case (keyboard-wedge scanner)', spec: ['CRED-1'], input: dyn(p1).toLowerCase(), pass: p1, expect: ok });
+add({ name: 'static QR of a cached pass', spec: ['CRED-4', 'CRED-5'], input: stat(p1), pass: p1, expect: ok });
+add({
+  name: 'static QR of a pass the edge has never seen (issued while offline)',
+  spec: ['CRED-5', 'DEC-4'],
+  input: stat(pass(2)),
+  pass: null,
+  rule: null,
+  expect: ok,
+});
+add({ name: 'static QR scanned with a trailing CR LF', spec: ['CRED-1'], input: `${stat(p1)}\r\n`, pass: p1, expect: ok });
+const cardPass26 = pass(3, { totpSecret: null, card: { format: 'w26', number: String(123 * 65536 + 4567) } });
+add({ name: 'Wiegand 26 card', spec: ['CRED-6'], input: `W26:${encodeWiegand('w26', 123, 4567)}`, pass: cardPass26, expect: ok });
+const cardPass34 = pass(4, { totpSecret: null, card: { format: 'w34', number: String(54321 * 65536 + 9876) } });
+add({ name: 'Wiegand 34 card', spec: ['CRED-7'], input: `W34:${encodeWiegand('w34', 54321, 9876)}`, pass: cardPass34, expect: ok });
+const rawCard = pass(5, { totpSecret: null, card: { format: 'raw', number: '3512668421' } });
+add({ name: 'card number from a serial card reader', spec: ['CRED-8'], input: 'CARD:3512668421', pass: rawCard, expect: ok });
+add({
+  name: 'night window across midnight: Friday 22:00-06:00 admits Saturday 03:00',
+  spec: ['DEC-8'],
+  now: Date.UTC(2026, 0, 10, 2, 0), // Sat 03:00 Berlin
+  input: dyn(pass(6, { ruleId: nightRule.id, validTo: NOW + 10 * D }), Date.UTC(2026, 0, 10, 2, 0)),
+  pass: pass(6, { ruleId: nightRule.id, validTo: NOW + 10 * D }),
+  rule: nightRule,
+  expect: ok,
+});
+const dstPass = pass(7, { ruleId: anyDayRule.id, validFrom: Date.UTC(2026, 2, 1), validTo: Date.UTC(2026, 10, 1) });
+add({
+  name: 'DST spring forward: 06:30 UTC is 08:30 CEST on 2026-03-29, inside 08:00-20:00',
+  spec: ['DEC-8'],
+  now: Date.UTC(2026, 2, 29, 6, 30),
+  input: dyn(dstPass, Date.UTC(2026, 2, 29, 6, 30)),
+  pass: dstPass,
+  rule: anyDayRule,
+  expect: ok,
+});
+add({
+  name: 'exit after an entry',
+  spec: ['DEC-10', 'DEC-11'],
+  input: dyn(p1),
+  pass: p1,
+  gate: gate({ direction: 'out', gateId: 'gate-main-out' }),
+  state: { useCount: 1, lastDirection: 'in', lastTotpStep: totpStep(NOW) - 2 },
+  expect: ok,
+});
+add({
+  name: 'exit with an expired pass outside the schedule: leaving is never blocked by time',
+  spec: ['DEC-10'],
+  now: Date.UTC(2026, 0, 10, 22, 0),
+  input: stat(p1),
+  pass: p1,
+  gate: gate({ direction: 'out' }),
+  state: { useCount: 1, lastDirection: 'in', lastTotpStep: null },
+  expect: ok,
+});
+add({
+  name: 'multi pass re-entry after an exit',
+  spec: ['DEC-9', 'DEC-11'],
+  input: dyn(p1),
+  pass: p1,
+  state: { useCount: 4, lastDirection: 'out', lastTotpStep: totpStep(NOW) - 5 },
+  expect: ok,
+});
+const noPassback = { ...rule, id: 'rule-no-apb', antiPassback: false };
+add({
+  name: 'in after in is fine when the rule turns anti-passback off',
+  spec: ['DEC-11'],
+  input: stat(pass(8, { ruleId: noPassback.id })),
+  pass: pass(8, { ruleId: noPassback.id }),
+  rule: noPassback,
+  state: { useCount: 1, lastDirection: 'in', lastTotpStep: null },
+  expect: ok,
+});
+
+// ---- malformed ----
+add({ name: 'empty line', spec: ['CRED-9'], input: '', pass: null, expect: deny('malformed') });
+add({ name: 'random text', spec: ['CRED-9'], input: 'hello world', pass: null, expect: deny('malformed') });
+add({ name: 'URL from a foreign QR code', spec: ['CRED-9'], input: 'https://example.com/?q=1', pass: null, expect: deny('malformed') });
+add({ name: 'over-long line', spec: ['CRED-1'], input: `GHD1:${'A'.repeat(600)}`, pass: null, expect: deny('malformed') });
+add({ name: 'binary noise', spec: ['CRED-1'], input: 'hex:00ff1b5b41c3a9', pass: null, expect: deny('malformed') });
+add({ name: 'dynamic QR with 6 digits', spec: ['CRED-2'], input: dyn(p1).slice(0, -2), pass: null, expect: deny('malformed') });
+add({ name: 'static QR cut short', spec: ['CRED-4'], input: stat(p1).slice(0, 120), pass: null, expect: deny('malformed') });
+const badParity = encodeWiegand('w26', 123, 4567).replace(/.$/, (b) => (b === '1' ? '0' : '1'));
+add({ name: 'Wiegand 26 with a parity error', spec: ['CRED-6'], input: `W26:${badParity}`, pass: null, expect: deny('malformed') });
+add({ name: 'Wiegand prefix and bit count disagree', spec: ['CRED-6'], input: `W34:${encodeWiegand('w26', 1, 2)}`, pass: null, expect: deny('malformed') });
+
+// ---- bad_signature ----
+add({ name: 'static QR signed by another organisation', spec: ['CRED-5', 'DEC-3'], input: stat(p1, otherKey), pass: p1, expect: deny('bad_signature') });
+{
+  const qr = stat(p1);
+  const forged = stat(pass(1, { validTo: NOW + 365 * D }));
+  // The body of a longer-valid QR with the signature of the genuine one: a forged extension.
+  const bodyChars = 46; // 29 bytes of body = the first 46.4 base32 chars; keep whole chars from the forged body
+  const mixed = `GHS1:${forged.slice(5, 5 + bodyChars)}${qr.slice(5 + bodyChars)}`;
+  const parsed = parseCredential(mixed);
+  if (parsed.kind !== 'static') throw new Error('forged vector must still parse');
+  add({ name: 'static QR with its validity edited', spec: ['CRED-5', 'DEC-3'], input: mixed, pass: p1, expect: deny('bad_signature') });
+}
+add({
+  name: 'forged static QR of a revoked pass is bad_signature, not revoked: its pass id is not trusted',
+  spec: ['DEC-2', 'DEC-3'],
+  input: stat(p1, otherKey),
+  pass: { ...p1, status: 'revoked' },
+  expect: deny('bad_signature'),
+});
+
+// ---- unknown ----
+add({ name: 'dynamic QR of a pass not in the cache', spec: ['DEC-4'], input: dyn(pass(99)), pass: null, expect: deny('unknown') });
+add({ name: 'card not in the cache', spec: ['DEC-4'], input: `W26:${encodeWiegand('w26', 9, 9)}`, pass: null, expect: deny('unknown') });
+
+// ---- revoked and precedence ----
+const revoked = pass(10, { status: 'revoked' });
+add({ name: 'revoked pass', spec: ['DEC-2'], input: dyn(revoked), pass: revoked, expect: deny('revoked') });
+{
+  const everythingWrong = pass(11, { status: 'revoked', validTo: NOW - D, validFrom: NOW - 2 * D, ruleId: rule.id, type: 'single' });
+  add({
+    name: 'revoked wins over lockdown, expiry, wrong zone, used up and passback',
+    spec: ['DEC-2'],
+    input: stat({ ...everythingWrong, validTo: NOW + D }),
+    pass: everythingWrong,
+    gate: gate({ lockdown: true, zoneId: OTHER_ZONE }),
+    state: { useCount: 1, lastDirection: 'in', lastTotpStep: null },
+    expect: deny('revoked'),
+  });
+  add({
+    name: 'revoked pass with a wrong dynamic code is still revoked',
+    spec: ['DEC-2'],
+    input: `${dyn(revoked).slice(0, -8)}00000000`,
+    pass: revoked,
+    expect: deny('revoked'),
+  });
+  add({
+    name: 'revoked pass cannot use an exit reader either',
+    spec: ['DEC-10'],
+    input: dyn(revoked),
+    pass: revoked,
+    gate: gate({ direction: 'out' }),
+    expect: deny('revoked'),
+  });
+}
+
+// ---- lockdown ----
+add({ name: 'gate in lockdown', spec: ['DEC-2'], input: dyn(p1), pass: p1, gate: gate({ lockdown: true }), expect: deny('lockdown') });
+add({
+  name: 'lockdown wins over an expired pass',
+  spec: ['DEC-2'],
+  input: dyn(pass(12, { validTo: NOW - H, validFrom: NOW - D })),
+  pass: pass(12, { validTo: NOW - H, validFrom: NOW - D }),
+  gate: gate({ lockdown: true }),
+  expect: deny('lockdown'),
+});
+
+// ---- validity ----
+const future = pass(13, { validFrom: NOW + H, validTo: NOW + D });
+add({ name: 'pass not valid yet', spec: ['DEC-5'], input: dyn(future), pass: future, expect: deny('not_yet_valid') });
+add({ name: 'draft pass', spec: ['DEC-5'], input: dyn(pass(14, { status: 'draft' })), pass: pass(14, { status: 'draft' }), expect: deny('not_yet_valid') });
+const past = pass(15, { validFrom: NOW - 2 * D, validTo: NOW - H });
+add({ name: 'pass expired', spec: ['DEC-5'], input: dyn(past), pass: past, expect: deny('expired') });
+add({ name: 'pass marked expired', spec: ['DEC-5'], input: dyn(pass(16, { status: 'expired' })), pass: pass(16, { status: 'expired' }), expect: deny('expired') });
+add({
+  name: 'static QR whose own validity ended, pass since extended: the QR is expired',
+  spec: ['DEC-5'],
+  input: encodeStaticQr({ passId: p1.id, validFrom: NOW - D, validTo: NOW - H }, orgKey),
+  pass: p1,
+  expect: deny('expired'),
+});
+add({
+  name: 'uncached static QR not valid yet',
+  spec: ['CRED-5', 'DEC-5'],
+  input: encodeStaticQr({ passId: uuid(17), validFrom: NOW + D, validTo: NOW + 2 * D }, orgKey),
+  pass: null,
+  rule: null,
+  expect: deny('not_yet_valid'),
+});
+add({
+  name: 'expired wins over a wrong code',
+  spec: ['DEC-2'],
+  input: `${dyn(past).slice(0, -8)}00000000`,
+  pass: past,
+  expect: deny('expired'),
+});
+
+// ---- bad_code / replay ----
+add({ name: 'dynamic QR with a wrong code', spec: ['DEC-6'], input: `${dyn(p1).slice(0, -8)}${totpCode(SECRET, NOW + D)}`, pass: p1, expect: deny('bad_code') });
+add({ name: 'dynamic QR from two steps ago (screenshot)', spec: ['CRED-2', 'DEC-6'], input: dyn(p1, NOW - 60_000), pass: p1, expect: deny('bad_code') });
+add({
+  name: 'dynamic QR of a card-only pass (no secret)',
+  spec: ['DEC-6'],
+  input: dyn(cardPass26),
+  pass: cardPass26,
+  expect: deny('bad_code'),
+});
+add({
+  name: 'the same code again after it was accepted',
+  spec: ['DEC-6'],
+  input: dyn(p1),
+  pass: p1,
+  state: { useCount: 1, lastDirection: 'out', lastTotpStep: totpStep(NOW) },
+  expect: deny('replay'),
+});
+add({
+  name: 'an older code after a newer one was accepted',
+  spec: ['DEC-6'],
+  input: dyn(p1, NOW - 30_000),
+  pass: p1,
+  state: { useCount: 1, lastDirection: 'out', lastTotpStep: totpStep(NOW) },
+  expect: deny('replay'),
+});
+
+// ---- zone / schedule ----
+add({ name: 'gate in a zone the rule does not list', spec: ['DEC-7'], input: dyn(p1), pass: p1, gate: gate({ zoneId: OTHER_ZONE }), expect: deny('wrong_zone') });
+add({ name: "pass whose rule is not in the edge's cache", spec: ['DEC-7'], input: dyn(p1), pass: p1, rule: null, expect: deny('wrong_zone') });
+add({
+  name: 'Saturday with a Monday-Friday rule',
+  spec: ['DEC-8'],
+  now: Date.UTC(2026, 0, 10, 11, 0),
+  input: dyn(pass(18, { validTo: NOW + 10 * D }), Date.UTC(2026, 0, 10, 11, 0)),
+  pass: pass(18, { validTo: NOW + 10 * D }),
+  expect: deny('outside_schedule'),
+});
+add({
+  name: 'Wednesday 21:00 local with an 08:00-20:00 window',
+  spec: ['DEC-8'],
+  now: Date.UTC(2026, 0, 7, 20, 0),
+  input: dyn(p1, Date.UTC(2026, 0, 7, 20, 0)),
+  pass: p1,
+  expect: deny('outside_schedule'),
+});
+add({
+  name: 'the window ends at 20:00 exactly (end exclusive)',
+  spec: ['DEC-8'],
+  now: Date.UTC(2026, 0, 7, 19, 0),
+  input: dyn(p1, Date.UTC(2026, 0, 7, 19, 0)),
+  pass: p1,
+  expect: deny('outside_schedule'),
+});
+add({
+  name: 'night window: Saturday 07:00 is after the Friday night window closed',
+  spec: ['DEC-8'],
+  now: Date.UTC(2026, 0, 10, 6, 0),
+  input: dyn(pass(6, { ruleId: nightRule.id, validTo: NOW + 10 * D }), Date.UTC(2026, 0, 10, 6, 0)),
+  pass: pass(6, { ruleId: nightRule.id, validTo: NOW + 10 * D }),
+  rule: nightRule,
+  expect: deny('outside_schedule'),
+});
+add({
+  name: 'night window: Thursday 03:00 (Wednesday night is not listed)',
+  spec: ['DEC-8'],
+  now: Date.UTC(2026, 0, 8, 2, 0),
+  input: dyn(pass(6, { ruleId: nightRule.id }), Date.UTC(2026, 0, 8, 2, 0)),
+  pass: pass(6, { ruleId: nightRule.id }),
+  rule: nightRule,
+  expect: deny('outside_schedule'),
+});
+add({
+  name: 'the day before DST: 06:30 UTC is 07:30 CET, before 08:00',
+  spec: ['DEC-8'],
+  now: Date.UTC(2026, 2, 28, 6, 30),
+  input: dyn(dstPass, Date.UTC(2026, 2, 28, 6, 30)),
+  pass: dstPass,
+  rule: anyDayRule,
+  expect: deny('outside_schedule'),
+});
+add({
+  name: 'DST fall back: 18:30 UTC on 2026-10-25 is 19:30 CET, inside (it was 20:30 CEST the day before)',
+  spec: ['DEC-8'],
+  now: Date.UTC(2026, 9, 25, 18, 30),
+  input: dyn(dstPass, Date.UTC(2026, 9, 25, 18, 30)),
+  pass: dstPass,
+  rule: anyDayRule,
+  expect: ok,
+});
+add({
+  name: 'DST fall back, the day before: 18:30 UTC is 20:30 CEST, outside',
+  spec: ['DEC-8'],
+  now: Date.UTC(2026, 9, 24, 18, 30),
+  input: dyn(dstPass, Date.UTC(2026, 9, 24, 18, 30)),
+  pass: dstPass,
+  rule: anyDayRule,
+  expect: deny('outside_schedule'),
+});
+
+// ---- counts / passback ----
+const single = pass(19, { type: 'single' });
+add({ name: 'single pass, first entry', spec: ['DEC-9'], input: dyn(single), pass: single, expect: ok });
+add({
+  name: 'single pass after its one entry and exit',
+  spec: ['DEC-9'],
+  input: dyn(single),
+  pass: single,
+  state: { useCount: 1, lastDirection: 'out', lastTotpStep: totpStep(NOW) - 10 },
+  expect: deny('used_up'),
+});
+const multi3 = pass(20, { maxUses: 3 });
+add({
+  name: 'multi pass with maxUses 3 after 3 entries',
+  spec: ['DEC-9'],
+  input: stat(multi3),
+  pass: multi3,
+  state: { useCount: 3, lastDirection: 'out', lastTotpStep: null },
+  expect: deny('used_up'),
+});
+add({
+  name: 'multi pass with maxUses 3 after 2 entries',
+  spec: ['DEC-9'],
+  input: stat(multi3),
+  pass: multi3,
+  state: { useCount: 2, lastDirection: 'out', lastTotpStep: null },
+  expect: ok,
+});
+const ruleMax2 = { ...rule, id: 'rule-two-visits', maxUses: 2 };
+add({
+  name: "the rule's maxUses applies when the pass has none",
+  spec: ['DEC-9'],
+  input: stat(pass(21, { ruleId: ruleMax2.id })),
+  pass: pass(21, { ruleId: ruleMax2.id }),
+  rule: ruleMax2,
+  state: { useCount: 2, lastDirection: 'out', lastTotpStep: null },
+  expect: deny('used_up'),
+});
+add({
+  name: 'in after in without an out',
+  spec: ['DEC-11'],
+  input: dyn(p1),
+  pass: p1,
+  state: { useCount: 1, lastDirection: 'in', lastTotpStep: totpStep(NOW) - 4 },
+  expect: deny('passback'),
+});
+add({
+  name: 'used_up wins over passback',
+  spec: ['DEC-2'],
+  input: dyn(single),
+  pass: single,
+  state: { useCount: 1, lastDirection: 'in', lastTotpStep: totpStep(NOW) - 4 },
+  expect: deny('used_up'),
+});
+
+// ---------- credentials.json ----------
+const credentialCases = [
+  { name: 'dynamic', input: dyn(p1), expect: { kind: 'dynamic', passId: p1.id, code: totpCode(SECRET, NOW) } },
+  { name: 'static', input: stat(p1), expect: { kind: 'static', passId: p1.id, kid: TEST_KEYS.org.kid, validFrom: p1.validFrom, validTo: p1.validTo } },
+  { name: 'w26', input: `W26:${encodeWiegand('w26', 123, 4567)}`, expect: { kind: 'card', format: 'w26', number: '8065495', facility: 123, cardNumber: 4567 } },
+  { name: 'w34', input: `W34:${encodeWiegand('w34', 54321, 9876)}`, expect: { kind: 'card', format: 'w34', number: '3559990932', facility: 54321, cardNumber: 9876 } },
+  { name: 'w26 all zero data (parity bits 0 and 1)', input: 'W26:00000000000000000000000001', expect: { kind: 'card', format: 'w26', number: '0', facility: 0, cardNumber: 0 } },
+  { name: 'raw card, leading zeros dropped', input: 'CARD:000123', expect: { kind: 'card', format: 'raw', number: '123' } },
+  { name: 'w26 bad even parity', input: 'W26:10000000000000000000000001', expect: { kind: 'malformed' } },
+  { name: 'w26 bad odd parity', input: 'W26:00000000000000000000000000', expect: { kind: 'malformed' } },
+  { name: 'w26 with 25 bits', input: 'W26:0000000000000000000000001', expect: { kind: 'malformed' } },
+  { name: 'dynamic with a non-base32 id', input: 'GHD1:0000000000000000000000000:12345678', expect: { kind: 'malformed' } },
+  { name: 'static with foreign character', input: `GHS1:${stat(p1).slice(5, -1)}!`, expect: { kind: 'malformed' } },
+  { name: 'unknown prefix', input: 'GHX1:ABC', expect: { kind: 'malformed' } },
+  { name: 'control characters', input: 'hex:474844313a1b', expect: { kind: 'malformed' } },
+  { name: 'NUL bytes', input: 'hex:0000000000', expect: { kind: 'malformed' } },
+  { name: 'card number too long', input: `CARD:${'9'.repeat(21)}`, expect: { kind: 'malformed' } },
+];
+// RFC 6238 appendix B, SHA-1, 8 digits: the TOTP primitive itself.
+const totpCases = [
+  { secret: base32Encode(Buffer.from('12345678901234567890')), time: 59, code: '94287082' },
+  { secret: base32Encode(Buffer.from('12345678901234567890')), time: 1111111109, code: '07081804' },
+  { secret: base32Encode(Buffer.from('12345678901234567890')), time: 1234567890, code: '89005924' },
+  { secret: base32Encode(Buffer.from('12345678901234567890')), time: 2000000000, code: '69279037' },
+];
+const cardKeys = [
+  { card: { format: 'w26', number: '8065495' }, key: 'w26:8065495' },
+  { card: { format: 'raw', number: '00042' }, key: 'raw:42' },
+].map((c) => ({ ...c, key: cardKey(c.card as { format: 'w26' | 'raw'; number: string }) }));
+
+// ---------- signing.json ----------
+const change: Change = { seq: 42, entity: 'pass', op: 'upsert', id: p1.id, data: p1 };
+const delta: DownMessage = {
+  v: 1,
+  kind: 'delta',
+  orgId: ORG,
+  deviceId: 'dev-gate-1',
+  seq: 42,
+  issuedAt: NOW,
+  siteId: 'site-hq',
+  fromSeq: 41,
+  changes: [change],
+};
+const good = sealMessage(delta, orgKey);
+const env = JSON.parse(good) as { kid: string; payload: string; sig: string };
+const tamperedPayload = Buffer.from(JSON.stringify({ ...delta, changes: [{ ...change, data: { ...p1, validTo: NOW + 365 * D } }] }));
+const expectFor = { orgId: ORG, deviceId: 'dev-gate-1', lastSeq: 41 };
+const signingCases = [
+  { name: 'valid delta', envelope: good, expect: expectFor, result: { ok: true, seq: 42 } },
+  { name: 'payload edited after signing', envelope: JSON.stringify({ ...env, payload: tamperedPayload.toString('base64') }), expect: expectFor, result: { ok: false, error: 'bad_signature' } },
+  { name: 'signed by another org key under our kid', envelope: JSON.stringify({ ...signEnvelope(Buffer.from(JSON.stringify(delta)), otherKey), kid: orgKey.kid }), expect: expectFor, result: { ok: false, error: 'bad_signature' } },
+  { name: 'signed by a key the edge does not trust', envelope: sealMessage(delta, otherKey), expect: expectFor, result: { ok: false, error: 'unknown_key' } },
+  { name: 'replayed: seq not above the last applied', envelope: good, expect: { ...expectFor, lastSeq: 42 }, result: { ok: false, error: 'stale' } },
+  { name: 'stale: an older seq', envelope: good, expect: { ...expectFor, lastSeq: 100 }, result: { ok: false, error: 'stale' } },
+  { name: 'for another organisation', envelope: good, expect: { ...expectFor, orgId: 'org-other' }, result: { ok: false, error: 'wrong_org' } },
+  { name: 'for another device', envelope: good, expect: { ...expectFor, deviceId: 'dev-gate-2' }, result: { ok: false, error: 'wrong_device' } },
+  { name: 'not JSON', envelope: 'garbage', expect: expectFor, result: { ok: false, error: 'malformed' } },
+  { name: 'signature cut short', envelope: JSON.stringify({ ...env, sig: env.sig.slice(4) }), expect: expectFor, result: { ok: false, error: 'malformed' } },
+  {
+    name: 'well signed but not a valid message',
+    envelope: JSON.stringify(signEnvelope(Buffer.from(JSON.stringify({ v: 1, hello: 'world' })), orgKey)),
+    expect: expectFor,
+    result: { ok: false, error: 'invalid' },
+  },
+];
+
+function write(name: string, data: unknown): void {
+  writeFileSync(`${outDir}${name}`, `${JSON.stringify(data, null, 2)}\n`);
+}
+
+export const vectors = {
+  'decisions.json': { description: 'decide() cases: input text, cached pass/rule/state, gate → {allow, reason}. See SPEC.md DEC-*.', keys: TEST_KEYS, cases },
+  'credentials.json': { description: 'parseCredential() cases (inputs prefixed hex: are bytes), RFC 6238 TOTP cases, cardKey cases.', credentials: credentialCases, totp: totpCases, cardKeys },
+  'signing.json': { description: 'openMessage() cases: a signed envelope and what the edge expects → ok or the error.', keys: TEST_KEYS, cases: signingCases },
+};
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  for (const [name, data] of Object.entries(vectors)) write(name, data);
+  console.log(`wrote ${cases.length} decision, ${credentialCases.length} credential, ${signingCases.length} signing vectors`);
+}
