@@ -193,10 +193,22 @@ add({ name: 'dynamic QR with 6 digits', spec: ['CRED-2'], input: dyn(p1).slice(0
 add({ name: 'static QR cut short', spec: ['CRED-4'], input: stat(p1).slice(0, 120), pass: null, expect: deny('malformed') });
 const badParity = encodeWiegand('w26', 123, 4567).replace(/.$/, (b) => (b === '1' ? '0' : '1'));
 add({ name: 'Wiegand 26 with a parity error', spec: ['CRED-6'], input: `W26:${badParity}`, pass: null, expect: deny('malformed') });
-add({ name: 'Wiegand prefix and bit count disagree', spec: ['CRED-6'], input: `W34:${encodeWiegand('w26', 1, 2)}`, pass: null, expect: deny('malformed') });
+add({
+  name: 'Wiegand prefix and bit count disagree',
+  spec: ['CRED-6'],
+  input: `W34:${encodeWiegand('w26', 1, 2)}`,
+  pass: null,
+  expect: deny('malformed'),
+});
 
 // ---- bad_signature ----
-add({ name: 'static QR signed by another organisation', spec: ['CRED-5', 'DEC-3'], input: stat(p1, otherKey), pass: p1, expect: deny('bad_signature') });
+add({
+  name: 'static QR signed by another organisation',
+  spec: ['CRED-5', 'DEC-3'],
+  input: stat(p1, otherKey),
+  pass: p1,
+  expect: deny('bad_signature'),
+});
 {
   const qr = stat(p1);
   const forged = stat(pass(1, { validTo: NOW + 365 * D }));
@@ -264,10 +276,22 @@ add({
 // ---- validity ----
 const future = pass(13, { validFrom: NOW + H, validTo: NOW + D });
 add({ name: 'pass not valid yet', spec: ['DEC-5'], input: dyn(future), pass: future, expect: deny('not_yet_valid') });
-add({ name: 'draft pass', spec: ['DEC-5'], input: dyn(pass(14, { status: 'draft' })), pass: pass(14, { status: 'draft' }), expect: deny('not_yet_valid') });
+add({
+  name: 'draft pass',
+  spec: ['DEC-5'],
+  input: dyn(pass(14, { status: 'draft' })),
+  pass: pass(14, { status: 'draft' }),
+  expect: deny('not_yet_valid'),
+});
 const past = pass(15, { validFrom: NOW - 2 * D, validTo: NOW - H });
 add({ name: 'pass expired', spec: ['DEC-5'], input: dyn(past), pass: past, expect: deny('expired') });
-add({ name: 'pass marked expired', spec: ['DEC-5'], input: dyn(pass(16, { status: 'expired' })), pass: pass(16, { status: 'expired' }), expect: deny('expired') });
+add({
+  name: 'pass marked expired',
+  spec: ['DEC-5'],
+  input: dyn(pass(16, { status: 'expired' })),
+  pass: pass(16, { status: 'expired' }),
+  expect: deny('expired'),
+});
 add({
   name: 'static QR whose own validity ended, pass since extended: the QR is expired',
   spec: ['DEC-5'],
@@ -292,8 +316,20 @@ add({
 });
 
 // ---- bad_code / replay ----
-add({ name: 'dynamic QR with a wrong code', spec: ['DEC-6'], input: `${dyn(p1).slice(0, -8)}${totpCode(SECRET, NOW + D)}`, pass: p1, expect: deny('bad_code') });
-add({ name: 'dynamic QR from two steps ago (screenshot)', spec: ['CRED-2', 'DEC-6'], input: dyn(p1, NOW - 60_000), pass: p1, expect: deny('bad_code') });
+add({
+  name: 'dynamic QR with a wrong code',
+  spec: ['DEC-6'],
+  input: `${dyn(p1).slice(0, -8)}${totpCode(SECRET, NOW + D)}`,
+  pass: p1,
+  expect: deny('bad_code'),
+});
+add({
+  name: 'dynamic QR from two steps ago (screenshot)',
+  spec: ['CRED-2', 'DEC-6'],
+  input: dyn(p1, NOW - 60_000),
+  pass: p1,
+  expect: deny('bad_code'),
+});
 add({
   name: 'dynamic QR of a card-only pass (no secret)',
   spec: ['DEC-6'],
@@ -319,8 +355,22 @@ add({
 });
 
 // ---- zone / schedule ----
-add({ name: 'gate in a zone the rule does not list', spec: ['DEC-7'], input: dyn(p1), pass: p1, gate: gate({ zoneId: OTHER_ZONE }), expect: deny('wrong_zone') });
-add({ name: "pass whose rule is not in the edge's cache", spec: ['DEC-7'], input: dyn(p1), pass: p1, rule: null, expect: deny('wrong_zone') });
+add({
+  name: 'gate in a zone the rule does not list',
+  spec: ['DEC-7'],
+  input: dyn(p1),
+  pass: p1,
+  gate: gate({ zoneId: OTHER_ZONE }),
+  expect: deny('wrong_zone'),
+});
+add({
+  name: "pass whose rule is not in the edge's cache",
+  spec: ['DEC-7'],
+  input: dyn(p1),
+  pass: p1,
+  rule: null,
+  expect: deny('wrong_zone'),
+});
 add({
   name: 'Saturday with a Monday-Friday rule',
   spec: ['DEC-8'],
@@ -449,10 +499,26 @@ add({
 // ---------- credentials.json ----------
 const credentialCases = [
   { name: 'dynamic', input: dyn(p1), expect: { kind: 'dynamic', passId: p1.id, code: totpCode(SECRET, NOW) } },
-  { name: 'static', input: stat(p1), expect: { kind: 'static', passId: p1.id, kid: TEST_KEYS.org.kid, validFrom: p1.validFrom, validTo: p1.validTo } },
-  { name: 'w26', input: `W26:${encodeWiegand('w26', 123, 4567)}`, expect: { kind: 'card', format: 'w26', number: '8065495', facility: 123, cardNumber: 4567 } },
-  { name: 'w34', input: `W34:${encodeWiegand('w34', 54321, 9876)}`, expect: { kind: 'card', format: 'w34', number: '3559990932', facility: 54321, cardNumber: 9876 } },
-  { name: 'w26 all zero data (parity bits 0 and 1)', input: 'W26:00000000000000000000000001', expect: { kind: 'card', format: 'w26', number: '0', facility: 0, cardNumber: 0 } },
+  {
+    name: 'static',
+    input: stat(p1),
+    expect: { kind: 'static', passId: p1.id, kid: TEST_KEYS.org.kid, validFrom: p1.validFrom, validTo: p1.validTo },
+  },
+  {
+    name: 'w26',
+    input: `W26:${encodeWiegand('w26', 123, 4567)}`,
+    expect: { kind: 'card', format: 'w26', number: '8065495', facility: 123, cardNumber: 4567 },
+  },
+  {
+    name: 'w34',
+    input: `W34:${encodeWiegand('w34', 54321, 9876)}`,
+    expect: { kind: 'card', format: 'w34', number: '3559990932', facility: 54321, cardNumber: 9876 },
+  },
+  {
+    name: 'w26 all zero data (parity bits 0 and 1)',
+    input: 'W26:00000000000000000000000001',
+    expect: { kind: 'card', format: 'w26', number: '0', facility: 0, cardNumber: 0 },
+  },
   { name: 'raw card, leading zeros dropped', input: 'CARD:000123', expect: { kind: 'card', format: 'raw', number: '123' } },
   { name: 'w26 bad even parity', input: 'W26:10000000000000000000000001', expect: { kind: 'malformed' } },
   { name: 'w26 bad odd parity', input: 'W26:00000000000000000000000000', expect: { kind: 'malformed' } },
@@ -495,15 +561,50 @@ const tamperedPayload = Buffer.from(JSON.stringify({ ...delta, changes: [{ ...ch
 const expectFor = { orgId: ORG, deviceId: 'dev-gate-1', lastSeq: 41 };
 const signingCases = [
   { name: 'valid delta', envelope: good, expect: expectFor, result: { ok: true, seq: 42 } },
-  { name: 'payload edited after signing', envelope: JSON.stringify({ ...env, payload: tamperedPayload.toString('base64') }), expect: expectFor, result: { ok: false, error: 'bad_signature' } },
-  { name: 'signed by another org key under our kid', envelope: JSON.stringify({ ...signEnvelope(Buffer.from(JSON.stringify(delta)), otherKey), kid: orgKey.kid }), expect: expectFor, result: { ok: false, error: 'bad_signature' } },
-  { name: 'signed by a key the edge does not trust', envelope: sealMessage(delta, otherKey), expect: expectFor, result: { ok: false, error: 'unknown_key' } },
-  { name: 'replayed: seq not above the last applied', envelope: good, expect: { ...expectFor, lastSeq: 42 }, result: { ok: false, error: 'stale' } },
+  {
+    name: 'payload edited after signing',
+    envelope: JSON.stringify({ ...env, payload: tamperedPayload.toString('base64') }),
+    expect: expectFor,
+    result: { ok: false, error: 'bad_signature' },
+  },
+  {
+    name: 'signed by another org key under our kid',
+    envelope: JSON.stringify({ ...signEnvelope(Buffer.from(JSON.stringify(delta)), otherKey), kid: orgKey.kid }),
+    expect: expectFor,
+    result: { ok: false, error: 'bad_signature' },
+  },
+  {
+    name: 'signed by a key the edge does not trust',
+    envelope: sealMessage(delta, otherKey),
+    expect: expectFor,
+    result: { ok: false, error: 'unknown_key' },
+  },
+  {
+    name: 'replayed: seq not above the last applied',
+    envelope: good,
+    expect: { ...expectFor, lastSeq: 42 },
+    result: { ok: false, error: 'stale' },
+  },
   { name: 'stale: an older seq', envelope: good, expect: { ...expectFor, lastSeq: 100 }, result: { ok: false, error: 'stale' } },
-  { name: 'for another organisation', envelope: good, expect: { ...expectFor, orgId: 'org-other' }, result: { ok: false, error: 'wrong_org' } },
-  { name: 'for another device', envelope: good, expect: { ...expectFor, deviceId: 'dev-gate-2' }, result: { ok: false, error: 'wrong_device' } },
+  {
+    name: 'for another organisation',
+    envelope: good,
+    expect: { ...expectFor, orgId: 'org-other' },
+    result: { ok: false, error: 'wrong_org' },
+  },
+  {
+    name: 'for another device',
+    envelope: good,
+    expect: { ...expectFor, deviceId: 'dev-gate-2' },
+    result: { ok: false, error: 'wrong_device' },
+  },
   { name: 'not JSON', envelope: 'garbage', expect: expectFor, result: { ok: false, error: 'malformed' } },
-  { name: 'signature cut short', envelope: JSON.stringify({ ...env, sig: env.sig.slice(4) }), expect: expectFor, result: { ok: false, error: 'malformed' } },
+  {
+    name: 'signature cut short',
+    envelope: JSON.stringify({ ...env, sig: env.sig.slice(4) }),
+    expect: expectFor,
+    result: { ok: false, error: 'malformed' },
+  },
   {
     name: 'well signed but not a valid message',
     envelope: JSON.stringify(signEnvelope(Buffer.from(JSON.stringify({ v: 1, hello: 'world' })), orgKey)),
@@ -517,9 +618,22 @@ function write(name: string, data: unknown): void {
 }
 
 export const vectors = {
-  'decisions.json': { description: 'decide() cases: input text, cached pass/rule/state, gate → {allow, reason}. See SPEC.md DEC-*.', keys: TEST_KEYS, cases },
-  'credentials.json': { description: 'parseCredential() cases (inputs prefixed hex: are bytes), RFC 6238 TOTP cases, cardKey cases.', credentials: credentialCases, totp: totpCases, cardKeys },
-  'signing.json': { description: 'openMessage() cases: a signed envelope and what the edge expects → ok or the error.', keys: TEST_KEYS, cases: signingCases },
+  'decisions.json': {
+    description: 'decide() cases: input text, cached pass/rule/state, gate → {allow, reason}. See SPEC.md DEC-*.',
+    keys: TEST_KEYS,
+    cases,
+  },
+  'credentials.json': {
+    description: 'parseCredential() cases (inputs prefixed hex: are bytes), RFC 6238 TOTP cases, cardKey cases.',
+    credentials: credentialCases,
+    totp: totpCases,
+    cardKeys,
+  },
+  'signing.json': {
+    description: 'openMessage() cases: a signed envelope and what the edge expects → ok or the error.',
+    keys: TEST_KEYS,
+    cases: signingCases,
+  },
 };
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -86,7 +86,9 @@ describe('static QR (SPEC CRED-4, CRED-5)', () => {
     const qr = QRCode.create(text, { errorCorrectionLevel: 'M' });
     expect(qr.version).toBeLessThanOrEqual(10);
     expect(qr.version).toBeLessThanOrEqual(7);
-    expect(QRCode.create(dynamicQrAt(pass.passId, newTotpSecret(), Date.now()), { errorCorrectionLevel: 'M' }).version).toBeLessThanOrEqual(3);
+    expect(QRCode.create(dynamicQrAt(pass.passId, newTotpSecret(), Date.now()), { errorCorrectionLevel: 'M' }).version).toBeLessThanOrEqual(
+      3,
+    );
   });
 
   it('any single changed character breaks either the format or the signature', () => {

@@ -42,10 +42,16 @@ describe('topics (SPEC TOPIC-*)', () => {
 
   it('never throws and never guesses on random strings', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.array(fc.constantFrom('gh', 'v1', 'dev', 'up', 'down', 'events', 'cmd', 'x', '+', '')).map((a) => a.join('/'))), (s) => {
-        const r = parseTopic(s);
-        if (r) expect(topics[r.kind === 'sync-request' ? 'syncRequest' : r.kind](r.deviceId)).toBe(s);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.array(fc.constantFrom('gh', 'v1', 'dev', 'up', 'down', 'events', 'cmd', 'x', '+', '')).map((a) => a.join('/')),
+        ),
+        (s) => {
+          const r = parseTopic(s);
+          if (r) expect(topics[r.kind === 'sync-request' ? 'syncRequest' : r.kind](r.deviceId)).toBe(s);
+        },
+      ),
       { numRuns: 2000 },
     );
     expect(parseTopic(42)).toBeNull();

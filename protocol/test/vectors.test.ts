@@ -6,12 +6,12 @@ import {
   decide,
   type GateContext,
   KeyRing,
+  openMessage,
   type PassRecord,
   type PassState,
   parseCredential,
   REASONS,
   type RuleRecord,
-  openMessage,
   totpCode,
 } from '../src/index.js';
 
@@ -48,7 +48,8 @@ describe('decision vectors (SPEC DEC-*)', () => {
     // The lookup a store does: by pass id for QR codes, by card key for cards.
     let pass: PassRecord | undefined;
     if (c.pass && credential.kind === 'card') pass = c.pass.card && cardKey(c.pass.card) === cardKey(credential) ? c.pass : undefined;
-    else if (c.pass && (credential.kind === 'dynamic' || credential.kind === 'static')) pass = c.pass.id === credential.passId ? c.pass : undefined;
+    else if (c.pass && (credential.kind === 'dynamic' || credential.kind === 'static'))
+      pass = c.pass.id === credential.passId ? c.pass : undefined;
     const d = decide(credential, pass, c.rule ?? undefined, { ...c.gate, keys: ring }, c.state ?? undefined, c.now);
     expect({ allow: d.allow, reason: d.reason }).toEqual(c.expect);
   });
@@ -84,7 +85,12 @@ describe('credential vectors (SPEC CRED-*)', () => {
 describe('signing vectors (SPEC SIGN-*)', () => {
   const signing = load<{
     keys: KeySet;
-    cases: { name: string; envelope: string; expect: { orgId: string; deviceId: string; lastSeq: number }; result: { ok: boolean; seq?: number; error?: string } }[];
+    cases: {
+      name: string;
+      envelope: string;
+      expect: { orgId: string; deviceId: string; lastSeq: number };
+      result: { ok: boolean; seq?: number; error?: string };
+    }[];
   }>('signing.json');
   const ring = new KeyRing([signing.keys.org?.publicKey ?? '']);
 

@@ -1,0 +1,158 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type CheckinEvent, uuidv7, validators } from '../src/index.js';
+
+const event = (over: Partial<CheckinEvent> = {}): CheckinEvent => ({
+  id: uuidv7(),
+  type: 'attempt',
+  gateId: 'gate-1',
+  passId: uuidv7(),
+  credentialKind: 'dynamic',
+  direction: 'in',
+  allow: true,
+  reason: 'ok',
+  occurredAt: Date.now(),
+  ...over,
+});
+
+const samples = {
+  eventsBatch: {
+    v: 1,
+    deviceId: 'dev-1',
+    batchId: uuidv7(),
+    events: [event(), event({ allow: false, reason: 'malformed', passId: null, credentialKind: 'none' })],
+  },
+  status: {
+    v: 1,
+    deviceId: 'dev-1',
+    state: 'online',
+    version: '0.1.0',
+    cacheSeq: 12,
+    outboxDepth: 0,
+    lockdown: false,
+    hardware: [{ name: 'qr-1', type: 'serial-qr', healthy: true }],
+    ts: Date.now(),
+  },
+  syncRequest: { v: 1, deviceId: 'dev-1', fromSeq: 0, full: true, ts: Date.now() },
+  syncDelta: {
+    v: 1,
+    kind: 'delta',
+    orgId: 'org-1',
+    deviceId: 'dev-1',
+    seq: 3,
+    issuedAt: Date.now(),
+    siteId: 'site-1',
+    fromSeq: 2,
+    changes: [
+      { seq: 3, entity: 'zone', op: 'upsert', id: 'z1', data: { id: 'z1', siteId: 'site-1', name: 'Lobby' } },
+      { seq: 3, entity: 'pass', op: 'delete', id: uuidv7() },
+    ],
+  },
+  syncSnapshotChunk: {
+    v: 1,
+    kind: 'snapshot',
+    orgId: 'org-1',
+    deviceId: 'dev-1',
+    seq: 10,
+    issuedAt: Date.now(),
+    siteId: 'site-1',
+    snapshotId: uuidv7(),
+    chunk: 0,
+    chunks: 1,
+    site: { id: 'site-1', name: 'HQ', timezone: 'Europe/Paris' },
+    passes: [],
+    rules: [],
+    zones: [],
+    gates: [{ id: 'g1', siteId: 'site-1', zoneId: 'z1', name: 'Main', direction: 'both', lockdown: false }],
+  },
+  command: {
+    v: 1,
+    kind: 'cmd',
+    orgId: 'org-1',
+    deviceId: 'dev-1',
+    seq: 7,
+    issuedAt: Date.now(),
+    id: uuidv7(),
+    type: 'open',
+    expiresAt: Date.now() + 30_000,
+  },
+  ack: { v: 1, kind: 'ack', orgId: 'org-1', deviceId: 'dev-1', seq: 1, issuedAt: Date.now(), batchId: uuidv7(), ids: [uuidv7()] },
+} as const;
+
+describe('message schemas (SPEC MSG-*)', () => {
+  it.each(Object.entries(samples))('accepts a well-formed %s', (name, sample) => {
+    const v = validators[name as keyof typeof samples];
+    expect(v.validate(sample)).toEqual({ ok: true, value: sample });
+    expect(v.parse(JSON.stringify(sample)).ok).toBe(true);
+    expect(v.parse(Buffer.from(JSON.stringify(sample))).ok).toBe(true);
+  });
+
+  it.each(Object.entries(samples))('rejects %s without its version, with an unknown version, or with an extra field', (name, sample) => {
+    const v = validators[name as keyof typeof samples];
+    const { v: _v, ...noVersion } = sample;
+    expect(v.check(noVersion)).toBe(false);
+    expect(v.check({ ...sample, v: 2 })).toBe(false);
+    expect(v.check({ ...sample, extra: 1 })).toBe(false);
+  });
+
+  it('says what is wrong', () => {
+    const r = validators.eventsBatch.validate({ ...samples.eventsBatch, events: [{ ...event(), reason: 'because' }] });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors.join(' ')).toMatch(/events\/0\/reason/);
+  });
+
+  it('rejects an empty batch, a non-UUID event id, a negative time and an unknown reason', () => {
+    const b = samples.eventsBatch;
+    expect(validators.eventsBatch.check({ ...b, events: [] })).toBe(false);
+    expect(validators.eventsBatch.check({ ...b, events: [event({ id: 'abc' })] })).toBe(false);
+    expect(validators.eventsBatch.check({ ...b, events: [event({ occurredAt: -1 })] })).toBe(false);
+    expect(validators.checkinEvent.check({ ...event(), reason: 'nope' })).toBe(false);
+    expect(validators.status.check({ ...samples.status, deviceId: 'a/b' })).toBe(false);
+  });
+
+  it('the down-message union tells each kind apart', () => {
+    for (const s of [samples.syncDelta, samples.syncSnapshotChunk, samples.command, samples.ack])
+      expect(validators.downMessage.check(s)).toBe(true);
+    expect(validators.downMessage.check({ ...samples.command, kind: 'delta' })).toBe(false);
+  });
+});
+
+describe('validators never throw (property)', () => {
+  const all = Object.values(validators);
+  it('on random JSON values', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        for (const v of all) {
+          const r = v.validate(value);
+          expect(typeof r.ok).toBe('boolean');
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('on random mutations of valid messages', () => {
+    const entries = Object.entries(samples);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: entries.length - 1 }), fc.string(), fc.jsonValue(), (i, key, value) => {
+        const [name, sample] = entries[i] ?? entries[0]!;
+        const mutated = { ...sample, [key]: value };
+        const r = validators[name as keyof typeof samples].validate(mutated);
+        if (r.ok) expect(key in sample).toBe(true);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('on random bytes and text as payloads', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.string({ maxLength: 300 }), (bytes, text) => {
+        for (const v of all) {
+          expect(v.parse(bytes).ok).toBe(false);
+          expect(typeof v.parse(text).ok).toBe('boolean');
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
