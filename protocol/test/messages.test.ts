@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { schemaFiles } from '../scripts/write-schemas.js';
 import { type CheckinEvent, uuidv7, validators } from '../src/index.js';
 
 const event = (over: Partial<CheckinEvent> = {}): CheckinEvent => ({
@@ -154,5 +157,38 @@ describe('validators never throw (property)', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('JSON Schema files (SPEC MSG-9)', () => {
+  const dir = new URL('../schemas/', import.meta.url);
+  it('are exactly what scripts/write-schemas.ts produces', () => {
+    for (const [file, text] of Object.entries(schemaFiles())) expect(readFileSync(new URL(file, dir), 'utf8'), file).toBe(text);
+  });
+
+  it('judge messages as the TypeBox validators do, under an independent validator (Ajv, draft 2020-12)', () => {
+    const ajv = new Ajv2020({ strict: false });
+    const pairs = [
+      ['events-batch', 'eventsBatch'],
+      ['status', 'status'],
+      ['sync-request', 'syncRequest'],
+      ['sync-delta', 'syncDelta'],
+      ['sync-snapshot-chunk', 'syncSnapshotChunk'],
+      ['command', 'command'],
+      ['ack', 'ack'],
+    ] as const;
+    for (const [file, name] of pairs) {
+      const check = ajv.compile(JSON.parse(readFileSync(new URL(`${file}.json`, dir), 'utf8')));
+      const sample = samples[name];
+      expect(check(sample), file).toBe(true);
+      expect(check({ ...sample, v: 2 }), file).toBe(false);
+      fc.assert(
+        fc.property(fc.string(), fc.jsonValue(), (key, value) => {
+          const mutated = { ...sample, [key]: value };
+          expect(check(mutated)).toBe(validators[name].check(mutated));
+        }),
+        { numRuns: 200 },
+      );
+    }
   });
 });
