@@ -11,14 +11,21 @@ export interface WallClock {
   minute: number;
 }
 
-const WEEKDAYS: Record<string, number> = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6, Sun: 7 };
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 function formatter(timeZone: string): Intl.DateTimeFormat {
   let f = formatters.get(timeZone);
   if (!f) {
     // Throws RangeError for an unknown zone: callers validate zones on the way in.
-    f = new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      hourCycle: 'h23',
+    });
     formatters.set(timeZone, f);
   }
   return f;
@@ -34,22 +41,38 @@ export function isTimeZone(tz: unknown): tz is string {
   }
 }
 
-/** Local weekday and minute of `epochMs` in `timeZone`. */
-export function wallClock(epochMs: number, timeZone: string): WallClock {
-  let weekday = 0;
-  let hour = 0;
-  let minute = 0;
-  for (const p of formatter(timeZone).formatToParts(epochMs)) {
-    if (p.type === 'weekday') weekday = WEEKDAYS[p.value] ?? 0;
-    else if (p.type === 'hour') hour = Number(p.value);
-    else if (p.type === 'minute') minute = Number(p.value);
-  }
-  return { weekday, minute: hour * 60 + minute };
+const QUARTER_HOUR = 900_000;
+const offsets = new Map<string, { bucket: number; offsetMs: number }>();
+
+/**
+ * UTC offset of `timeZone` at `epochMs`. Intl is slow (~7 µs a call), so the
+ * offset is cached per zone for the current quarter hour: every transition in
+ * the tz database since 1970 falls on a whole quarter hour of UTC, so an
+ * offset cannot change inside one.
+ */
+function offsetMs(epochMs: number, timeZone: string): number {
+  const bucket = Math.floor(epochMs / QUARTER_HOUR);
+  const cached = offsets.get(timeZone);
+  if (cached?.bucket === bucket) return cached.offsetMs;
+  const p: Record<string, number> = {};
+  for (const part of formatter(timeZone).formatToParts(epochMs)) p[part.type] = Number(part.value);
+  const minuteStart = Math.floor(epochMs / 60_000) * 60_000;
+  const local = Date.UTC(p.year ?? 1970, (p.month ?? 1) - 1, p.day ?? 1, p.hour ?? 0, p.minute ?? 0);
+  const offset = local - minuteStart;
+  offsets.set(timeZone, { bucket, offsetMs: offset });
+  return offset;
 }
 
+/** Local weekday and minute of `epochMs` in `timeZone`. */
+export function wallClock(epochMs: number, timeZone: string): WallClock {
+  const local = new Date(epochMs + offsetMs(epochMs, timeZone));
+  return { weekday: local.getUTCDay() || 7, minute: local.getUTCHours() * 60 + local.getUTCMinutes() };
+}
+
+/** "HH:MM" → minutes; by char codes because it runs on every scan. */
 export function hhmmToMinute(hhmm: string): number {
-  const [h, m] = hhmm.split(':');
-  return Number(h) * 60 + Number(m);
+  const d = (i: number) => hhmm.charCodeAt(i) - 48;
+  return (d(0) * 10 + d(1)) * 60 + d(3) * 10 + d(4);
 }
 
 /**
