@@ -1,0 +1,210 @@
+/**
+ * The edge configuration of CONTRACT.md, validated with TypeBox. A bad file is
+ * refused at start with a message naming the field: readers are checked one by
+ * one against the schema of their `type`, because a union's errors would only
+ * say "does not match any of".
+ */
+import { readFileSync } from 'node:fs';
+import Type, { type Static, type TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
+
+const Direction = Type.Union([Type.Literal('in'), Type.Literal('out')]);
+const Name = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' });
+/** A board line number (BCM 17), not a sysfs number: gpio.ts adds the chip's base. */
+const Pin = Type.Integer({ minimum: 0, maximum: 1023 });
+
+export const SerialQrReaderSchema = Type.Object(
+  {
+    type: Type.Literal('serial-qr'),
+    name: Type.Optional(Name),
+    path: Type.String({ minLength: 1 }),
+    baudRate: Type.Optional(Type.Integer({ minimum: 300, maximum: 4_000_000 })),
+    direction: Direction,
+    lineEnding: Type.Optional(Type.Union([Type.Literal('CR'), Type.Literal('LF'), Type.Literal('CRLF')])),
+  },
+  { additionalProperties: false },
+);
+
+export const WiegandReaderSchema = Type.Object(
+  {
+    type: Type.Literal('wiegand'),
+    name: Type.Optional(Name),
+    d0: Pin,
+    d1: Pin,
+    direction: Direction,
+    /** Silence after the last bit that ends a frame. */
+    frameTimeoutMs: Type.Optional(Type.Integer({ minimum: 5, maximum: 1000 })),
+  },
+  { additionalProperties: false },
+);
+
+export const SimulatedReaderSchema = Type.Object(
+  { type: Type.Literal('simulated'), name: Type.Optional(Name), direction: Direction },
+  { additionalProperties: false },
+);
+
+const GpioRelaySchema = Type.Object(
+  {
+    type: Type.Literal('gpio'),
+    pin: Pin,
+    activeLow: Type.Optional(Type.Boolean()),
+    pulseMs: Type.Optional(Type.Integer({ minimum: 50, maximum: 60_000 })),
+  },
+  { additionalProperties: false },
+);
+
+const SimulatedRelaySchema = Type.Object(
+  {
+    type: Type.Literal('simulated'),
+    pulseMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000 })),
+    /** Each pulse is appended to this file synchronously (tests compare it with the outbox after a kill -9). */
+    logFile: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false },
+);
+
+const GpioSensorSchema = Type.Object(
+  { type: Type.Literal('gpio'), pin: Pin, activeLow: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+const SimulatedSensorSchema = Type.Object({ type: Type.Literal('simulated') }, { additionalProperties: false });
+
+const MqttSchema = Type.Object(
+  { url: Type.String({ minLength: 1 }), username: Type.String(), password: Type.String() },
+  { additionalProperties: false },
+);
+
+const BaseSchema = Type.Object(
+  {
+    dataDir: Type.String({ minLength: 1 }),
+    localPort: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+    readers: Type.Array(Type.Unknown(), { minItems: 1, maxItems: 16 }),
+    relay: Type.Unknown(),
+    passageSensor: Type.Optional(Type.Unknown()),
+    /** Same text from the same reader within this window is one attempt. */
+    debounceMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })),
+    /** Power-loss window: WAL is fsynced at each checkpoint (synchronous=NORMAL). */
+    checkpointIntervalMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 3_600_000 })),
+    logLevel: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))),
+    gpio: Type.Optional(
+      Type.Object(
+        {
+          /** Override the sysfs base of the GPIO chip (normally found under /sys/class/gpio). */
+          chipBase: Type.Optional(Type.Integer({ minimum: 0 })),
+          sysfsRoot: Type.Optional(Type.String({ minLength: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    // Enrollment adds these (CONTRACT.md); the MQTT link uses them.
+    cloud: Type.Optional(Type.String({ minLength: 1 })),
+    deviceId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' })),
+    mqtt: Type.Optional(MqttSchema),
+    orgPublicKey: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$' })),
+  },
+  { additionalProperties: false },
+);
+
+export type SerialQrReaderConfig = Static<typeof SerialQrReaderSchema>;
+export type WiegandReaderConfig = Static<typeof WiegandReaderSchema>;
+export type SimulatedReaderConfig = Static<typeof SimulatedReaderSchema>;
+export type ReaderConfig = SerialQrReaderConfig | WiegandReaderConfig | SimulatedReaderConfig;
+export type RelayConfig = Static<typeof GpioRelaySchema> | Static<typeof SimulatedRelaySchema>;
+export type SensorConfig = Static<typeof GpioSensorSchema> | Static<typeof SimulatedSensorSchema>;
+
+export interface EdgeConfig extends Omit<Static<typeof BaseSchema>, 'readers' | 'relay' | 'passageSensor' | 'localPort' | 'debounceMs'> {
+  localPort: number;
+  debounceMs: number;
+  checkpointIntervalMs: number;
+  readers: (ReaderConfig & { name: string })[];
+  relay: RelayConfig;
+  passageSensor?: SensorConfig;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`invalid config: ${field}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const compiled = new Map<TSchema, ReturnType<typeof Compile>>();
+function check<T>(schema: TSchema, value: unknown, at: string): T {
+  let c = compiled.get(schema);
+  if (!c) {
+    c = Compile(schema);
+    compiled.set(schema, c);
+  }
+  if (c.Check(value)) return value as T;
+  const first = [...c.Errors(value)][0];
+  const path = `${at}${first?.instancePath ?? ''}`.replace(/^\//, '').replaceAll('/', '.') || '(root)';
+  throw new ConfigError(path, first?.message ?? 'invalid');
+}
+
+function byType<T>(value: unknown, at: string, schemas: Record<string, TSchema>): T {
+  const type = (value as { type?: unknown } | null)?.type;
+  const schema = typeof type === 'string' ? schemas[type] : undefined;
+  if (!schema) {
+    throw new ConfigError(`${at.replace(/^\//, '').replaceAll('/', '.')}.type`, `must be one of ${Object.keys(schemas).join(', ')}`);
+  }
+  return check<T>(schema, value, at);
+}
+
+export const DEFAULT_LOCAL_PORT = 8181;
+
+/** Validates a parsed config object; throws ConfigError naming the first bad field. */
+export function parseConfig(value: unknown): EdgeConfig {
+  const base = check<Static<typeof BaseSchema>>(BaseSchema, value, '');
+  const names = new Set<string>();
+  const readers = base.readers.map((r, i) => {
+    const reader = byType<ReaderConfig>(r, `/readers/${i}`, {
+      'serial-qr': SerialQrReaderSchema,
+      wiegand: WiegandReaderSchema,
+      simulated: SimulatedReaderSchema,
+    });
+    const name = reader.name ?? (reader.type === 'simulated' && i === 0 ? 'simulated' : `${reader.type}-${i}`);
+    if (names.has(name)) throw new ConfigError(`readers.${i}.name`, `duplicate reader name ${JSON.stringify(name)}`);
+    names.add(name);
+    return { ...reader, name };
+  });
+  const relay = byType<RelayConfig>(base.relay, '/relay', { gpio: GpioRelaySchema, simulated: SimulatedRelaySchema });
+  const passageSensor =
+    base.passageSensor === undefined
+      ? undefined
+      : byType<SensorConfig>(base.passageSensor, '/passageSensor', { gpio: GpioSensorSchema, simulated: SimulatedSensorSchema });
+  const { passageSensor: _ignored, ...rest } = base;
+  return {
+    ...rest,
+    localPort: base.localPort ?? DEFAULT_LOCAL_PORT,
+    debounceMs: base.debounceMs ?? 1500,
+    checkpointIntervalMs: base.checkpointIntervalMs ?? 5000,
+    readers,
+    relay,
+    ...(passageSensor ? { passageSensor } : {}),
+  };
+}
+
+export const DEFAULT_CONFIG_PATH = '/etc/gatehouse-edge/config.json';
+
+export function configPath(argPath?: string): string {
+  return argPath ?? process.env.GATEHOUSE_EDGE_CONFIG ?? DEFAULT_CONFIG_PATH;
+}
+
+export function loadConfig(path: string): EdgeConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError('(file)', `cannot read ${path}: ${(e as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError('(file)', `${path} is not JSON: ${(e as Error).message}`);
+  }
+  return parseConfig(value);
+}

@@ -1,0 +1,233 @@
+/**
+ * The daemon: wires config → store → drivers → gate → HTTP/metrics →
+ * systemd, and takes them down again in reverse order. No decisions here;
+ * they are the gate's.
+ */
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { Direction } from '@gatehouse/protocol';
+import type { Logger } from 'pino';
+import type { EdgeConfig } from './config.js';
+import { Gate, type ScanOutcome } from './gate.js';
+import { GpioError } from './hardware/gpio.js';
+import {
+  createReader,
+  createRelay,
+  createSensor,
+  gpioFactory,
+  type HardwareDeps,
+  type HardwareHealth,
+  type PassageSensor,
+  type Reader,
+  type Relay,
+} from './hardware/index.js';
+import { SimulatedPassageSensor, SimulatedReader, SimulatedRelay } from './hardware/simulated.js';
+import { type LocalApi, startHttp } from './http.js';
+import { EdgeMetrics } from './metrics.js';
+import { type SdNotify, sdNotify } from './sd-notify.js';
+import { EdgeStore } from './store/index.js';
+
+export const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+
+export function dbPath(cfg: EdgeConfig): string {
+  return join(cfg.dataDir, 'edge.db');
+}
+
+/** A reader whose hardware could not be opened: reported unhealthy, the rest of the gate keeps working. */
+class FailedReader implements Reader {
+  readonly type: string;
+  readonly name: string;
+  readonly direction: Direction;
+  constructor(
+    cfg: { type: string; name: string; direction: Direction },
+    private readonly reason: string,
+  ) {
+    this.type = cfg.type;
+    this.name = cfg.name;
+    this.direction = cfg.direction;
+  }
+  onInput(): void {}
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {}
+  health(): HardwareHealth {
+    return { name: this.name, type: this.type, healthy: false, detail: this.reason };
+  }
+}
+
+export class Daemon {
+  store!: EdgeStore;
+  gate!: Gate;
+  relay!: Relay;
+  sensor: PassageSensor | null = null;
+  readers: Reader[] = [];
+  metrics!: EdgeMetrics;
+  port = 0;
+  #http: Awaited<ReturnType<typeof startHttp>> | null = null;
+  #timers: NodeJS.Timeout[] = [];
+  #sd: SdNotify | null = null;
+  #stopping = false;
+
+  constructor(
+    readonly config: EdgeConfig,
+    readonly log: Logger,
+    private readonly deps: HardwareDeps = {},
+  ) {}
+
+  async start(): Promise<void> {
+    const cfg = this.config;
+    const log = this.log;
+    this.store = new EdgeStore(dbPath(cfg), { trustedKeys: cfg.orgPublicKey ? [cfg.orgPublicKey] : [] });
+    if (this.store.movedAside) {
+      log.error(
+        { movedTo: this.store.movedAside, reason: this.store.recoveryReason },
+        'database was unusable: moved aside, starting with an empty cache; a full sync is needed',
+      );
+    }
+    const gpio = this.deps.gpio ?? gpioFactory(cfg);
+    // The relay first, so the gate is held closed before anything can read a card.
+    try {
+      this.relay = createRelay(cfg.relay, gpio);
+      if (cfg.passageSensor) this.sensor = createSensor(cfg.passageSensor, gpio);
+    } catch (e) {
+      if (e instanceof GpioError) {
+        const field = this.relay ? 'passageSensor' : 'relay';
+        throw new Error(`${field}: ${e.message}`);
+      }
+      throw e;
+    }
+    this.metrics = new EdgeMetrics({
+      outboxDepth: () => this.store.outbox.depth,
+      cacheSeq: () => this.store.seq,
+      hardware: () => this.hardware(),
+    });
+    this.gate = new Gate({
+      store: this.store,
+      relay: this.relay,
+      sensor: this.sensor,
+      debounceMs: cfg.debounceMs,
+      metrics: this.metrics,
+      log,
+      defaultDirection: cfg.readers[0]?.direction ?? 'in',
+    });
+    const hwDeps: HardwareDeps = { ...this.deps, log };
+    for (const rc of cfg.readers) {
+      let reader: Reader;
+      try {
+        reader = createReader(rc, hwDeps, gpio);
+        reader.onInput((input) => {
+          try {
+            this.gate.handle(input);
+          } catch (e) {
+            // A store failure must not kill the reader loop; the watchdog notices a dead store.
+            log.error({ err: e, reader: input.reader }, 'scan failed');
+          }
+        });
+        await reader.start();
+      } catch (e) {
+        log.error({ reader: rc.name, err: (e as Error).message }, 'reader could not start');
+        reader = new FailedReader(rc, (e as Error).message);
+      }
+      this.readers.push(reader);
+    }
+    await this.sensor?.start();
+
+    this.#http = await startHttp(this.#api(), cfg.localPort);
+    this.port = this.#http.port;
+    log.info({ port: this.port, version: VERSION }, 'listening');
+
+    let ticks = 0;
+    const t = setInterval(() => {
+      try {
+        this.store.checkpoint();
+        if (++ticks % 60 === 0) this.store.outbox.prune();
+      } catch (e) {
+        log.error({ err: e }, 'checkpoint failed');
+      }
+    }, cfg.checkpointIntervalMs);
+    t.unref();
+    this.#timers.push(t);
+
+    this.#sd = sdNotify({ healthy: () => this.store.db.open, onError: (e) => log.warn({ err: e.message }, 'sd_notify failed') });
+    this.#sd.ready(`gate ${this.store.gateId ?? 'unassigned'}, outbox ${this.store.outbox.depth}`);
+    log.info(
+      { gateId: this.store.gateId ?? null, seq: this.store.seq, outbox: this.store.outbox.depth, watchdogMs: this.#sd.watchdogMs },
+      'gatehouse-edge running',
+    );
+  }
+
+  hardware(): HardwareHealth[] {
+    return [...this.readers.map((r) => r.health()), this.relay.health(), ...(this.sensor ? [this.sensor.health()] : [])];
+  }
+
+  health(): object {
+    const hardware = this.hardware();
+    return {
+      status: hardware.every((h) => h.healthy) && !this.store.fullSyncNeeded ? 'ok' : 'degraded',
+      version: VERSION,
+      gateId: this.store.gateId ?? null,
+      deviceId: this.config.deviceId ?? null,
+      cacheSeq: this.store.seq,
+      fullSyncNeeded: this.store.fullSyncNeeded,
+      outboxDepth: this.store.outbox.depth,
+      lockdown: this.gate.lockdown,
+      // The MQTT link belongs to the sync issue; until then the edge runs standalone.
+      link: this.config.mqtt ? 'not-implemented' : 'not-enrolled',
+      hardware,
+      relay: { active: this.relay.active, pulses: this.relay instanceof SimulatedRelay ? this.relay.pulses.length : null },
+    };
+  }
+
+  #api(): LocalApi {
+    return {
+      health: () => this.health(),
+      metrics: async () => ({ contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() }),
+      recent: (limit) => this.store.outbox.recent(limit),
+      scan: (text, name) => {
+        const reader = this.readers.find((r) => r instanceof SimulatedReader && (name === undefined || r.name === name));
+        if (!reader) return null;
+        const out: ScanOutcome = this.gate.handle({
+          reader: reader.name,
+          direction: reader.direction,
+          data: text,
+          receivedAt: performance.now(),
+        });
+        return { debounced: out.debounced, event: out.event };
+      },
+      open: (direction) => this.gate.manualOpen(direction),
+      lockdown: (on) => this.gate.setLockdown(on),
+      passage: () => (this.sensor instanceof SimulatedPassageSensor ? this.gate.passage() : null),
+      relayPulses: () => (this.relay instanceof SimulatedRelay ? this.relay.pulses : null),
+    };
+  }
+
+  /** Relay off, synchronously: for crash paths where nothing else can be awaited. */
+  emergencyOff(): void {
+    try {
+      this.relay?.off();
+    } catch {}
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#sd?.stopping();
+    this.#sd?.stop();
+    for (const t of this.#timers) clearInterval(t);
+    await Promise.allSettled(this.readers.map((r) => r.stop()));
+    this.gate?.stop();
+    try {
+      this.relay?.close();
+    } catch (e) {
+      this.log.error({ err: e }, 'relay close failed');
+    }
+    await this.sensor?.stop();
+    if (this.#http) {
+      const server = this.#http.server;
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      server.closeAllConnections();
+      await closed;
+    }
+    this.store?.close();
+    this.log.info('stopped');
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * Simulated reader, relay and passage sensor: the zero-setup demo and the
+ * daemon tests. The relay records every pulse and can append it to a file
+ * synchronously, so a test can compare "relay fired" with the outbox after a
+ * kill -9.
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import type { Direction } from '@gatehouse/protocol';
+import type { HardwareHealth, PassageSensor, Reader, ReaderInput, Relay } from './types.js';
+
+export class SimulatedReader implements Reader {
+  readonly type = 'simulated';
+  readonly #listeners: ((i: ReaderInput) => void)[] = [];
+  #running = false;
+
+  constructor(
+    readonly name: string,
+    readonly direction: Direction,
+  ) {}
+
+  onInput(cb: (input: ReaderInput) => void): void {
+    this.#listeners.push(cb);
+  }
+
+  /** As if the device had delivered `data`. Ignored while stopped, like a real reader. */
+  inject(data: string | Uint8Array): boolean {
+    if (!this.#running) return false;
+    const input: ReaderInput = { reader: this.name, direction: this.direction, data, receivedAt: performance.now() };
+    for (const l of this.#listeners) l(input);
+    return true;
+  }
+
+  async start(): Promise<void> {
+    this.#running = true;
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+  }
+
+  health(): HardwareHealth {
+    return { name: this.name, type: this.type, healthy: this.#running, detail: this.#running ? 'simulated' : 'stopped' };
+  }
+}
+
+export interface PulseRecord {
+  at: number;
+  ms: number;
+}
+
+export class SimulatedRelay implements Relay {
+  readonly type = 'simulated';
+  readonly pulses: PulseRecord[] = [];
+  #timer: NodeJS.Timeout | null = null;
+  #active = false;
+  #fd: number | null;
+
+  constructor(
+    readonly pulseMs: number,
+    logFile?: string,
+    private readonly keep = 1000,
+  ) {
+    this.#fd = logFile ? openSync(logFile, 'a') : null;
+  }
+
+  get active(): boolean {
+    return this.#active;
+  }
+
+  pulse(ms = this.pulseMs): void {
+    const rec = { at: Date.now(), ms };
+    // Synchronous on purpose: once pulse() returns, the record is in the kernel, whatever happens to us next.
+    if (this.#fd !== null) writeSync(this.#fd, `${JSON.stringify(rec)}\n`);
+    this.pulses.push(rec);
+    if (this.pulses.length > this.keep) this.pulses.splice(0, this.pulses.length - this.keep);
+    this.#active = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.off(), ms);
+    this.#timer.unref?.();
+  }
+
+  off(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#active = false;
+  }
+
+  close(): void {
+    this.off();
+    if (this.#fd !== null) closeSync(this.#fd);
+    this.#fd = null;
+  }
+
+  health(): HardwareHealth {
+    return { name: 'relay', type: this.type, healthy: true, detail: this.#active ? 'energised' : 'idle' };
+  }
+}
+
+export class SimulatedPassageSensor implements PassageSensor {
+  readonly type = 'simulated';
+  readonly #listeners: (() => void)[] = [];
+
+  onPassage(cb: () => void): void {
+    this.#listeners.push(cb);
+  }
+
+  /** Someone walked through. */
+  trigger(): void {
+    for (const l of this.#listeners) l();
+  }
+
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {}
+
+  health(): HardwareHealth {
+    return { name: 'passage-sensor', type: this.type, healthy: true };
+  }
+}

@@ -1,0 +1,12 @@
+export * from './config.js';
+export { Daemon, VERSION } from './daemon.js';
+export type { EdgeEvent } from './event.js';
+export * from './gate.js';
+export * from './hardware/gpio.js';
+export { LineFramer } from './hardware/line-framer.js';
+export * from './hardware/serial-qr.js';
+export * from './hardware/simulated.js';
+export type * from './hardware/types.js';
+export * from './hardware/wiegand.js';
+export * from './seed.js';
+export * from './store/index.js';

@@ -1,0 +1,75 @@
+/** Prometheus metrics of CONTRACT.md on the daemon's own registry (not prom-client's global one). */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { GateMetrics } from './gate.js';
+import type { HardwareHealth } from './hardware/types.js';
+
+export interface MetricsSources {
+  outboxDepth(): number;
+  hardware(): HardwareHealth[];
+  cacheSeq(): number;
+}
+
+export class EdgeMetrics implements GateMetrics {
+  readonly registry = new Registry();
+  readonly #decisionSeconds: Histogram<string>;
+  readonly #decisions: Counter<'result' | 'reason'>;
+  readonly #debounced: Counter<'reader'>;
+
+  constructor(sources: MetricsSources, opts: { defaultMetrics?: boolean } = {}) {
+    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    this.#decisionSeconds = new Histogram({
+      name: 'gatehouse_decision_seconds',
+      help: 'Credential received to relay command (or denial recorded)',
+      // Sub-millisecond buckets: the target is p99 <= 1 ms.
+      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25],
+      registers: [this.registry],
+    });
+    this.#decisions = new Counter({
+      name: 'gatehouse_decisions_total',
+      help: 'Access decisions by result and reason',
+      labelNames: ['result', 'reason'],
+      registers: [this.registry],
+    });
+    this.#debounced = new Counter({
+      name: 'gatehouse_debounced_reads_total',
+      help: 'Repeated reads of the same code within the debounce window',
+      labelNames: ['reader'],
+      registers: [this.registry],
+    });
+    new Gauge({
+      name: 'gatehouse_outbox_depth',
+      help: 'Events not yet acknowledged by the cloud',
+      registers: [this.registry],
+      collect() {
+        this.set(sources.outboxDepth());
+      },
+    });
+    new Gauge({
+      name: 'gatehouse_cache_seq',
+      help: 'Last applied sync sequence number',
+      registers: [this.registry],
+      collect() {
+        this.set(sources.cacheSeq());
+      },
+    });
+    new Gauge({
+      name: 'gatehouse_hardware_healthy',
+      help: 'Reader, relay and sensor health (1 = healthy)',
+      labelNames: ['name', 'type'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const h of sources.hardware()) this.set({ name: h.name, type: h.type }, h.healthy ? 1 : 0);
+      },
+    });
+  }
+
+  decision(seconds: number, allow: boolean, reason: string): void {
+    this.#decisionSeconds.observe(seconds);
+    this.#decisions.inc({ result: allow ? 'allow' : 'deny', reason });
+  }
+
+  debounced(reader: string): void {
+    this.#debounced.inc({ reader });
+  }
+}

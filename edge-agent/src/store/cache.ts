@@ -1,0 +1,193 @@
+/**
+ * The local copy of what sync carries: passes (with their cards), rules,
+ * zones, gates and the site, plus per-pass state. Lookups run on the scan
+ * path, so their statements are prepared once; rules, zones, gates and sites
+ * are few and live in memory, reloaded after each apply.
+ */
+import type { Change, Direction, GateRecord, PassRecord, PassState, RuleRecord, SiteRecord, ZoneRecord } from '@gatehouse/protocol';
+import { cardKey } from '@gatehouse/protocol';
+import type Database from 'better-sqlite3';
+
+export interface PassLookup {
+  pass: PassRecord | undefined;
+  rule: RuleRecord | undefined;
+  state: PassState | undefined;
+}
+
+export interface CacheRecords {
+  site?: SiteRecord | null;
+  passes?: readonly PassRecord[];
+  rules?: readonly RuleRecord[];
+  zones?: readonly ZoneRecord[];
+  gates?: readonly GateRecord[];
+}
+
+interface PassRow {
+  id: string;
+  org_id: string;
+  rule_id: string | null;
+  type: PassRecord['type'];
+  status: PassRecord['status'];
+  valid_from: number;
+  valid_to: number;
+  max_uses: number | null;
+  totp_secret: string | null;
+  card_format: 'w26' | 'w34' | 'raw' | null;
+  card_number: string | null;
+  use_count: number | null;
+  last_direction: Direction | null;
+  last_totp_step: number | null;
+}
+
+const PASS_COLUMNS = `p.id, p.org_id, p.rule_id, p.type, p.status, p.valid_from, p.valid_to, p.max_uses, p.totp_secret,
+  p.card_format, p.card_number, s.use_count, s.last_direction, s.last_totp_step`;
+
+type TableName = 'rules' | 'zones' | 'gates' | 'sites';
+
+const NO_PASS: PassLookup = Object.freeze({ pass: undefined, rule: undefined, state: undefined });
+
+export class Cache {
+  readonly rules = new Map<string, RuleRecord>();
+  readonly zones = new Map<string, ZoneRecord>();
+  readonly gates = new Map<string, GateRecord>();
+  readonly sites = new Map<string, SiteRecord>();
+
+  readonly #byId: Database.Statement<[string], PassRow>;
+  readonly #byCard: Database.Statement<[string], PassRow>;
+  readonly #stateOnly: Database.Statement<[string], { use_count: number; last_direction: Direction | null; last_totp_step: number | null }>;
+  readonly #upsertPass: Database.Statement;
+  readonly #deletePass: Database.Statement<[string]>;
+  readonly #deleteState: Database.Statement<[string]>;
+  readonly #putState: Database.Statement;
+  readonly #upsert: Record<'rules' | 'zones' | 'gates' | 'sites', Database.Statement<[string, string]>>;
+  readonly #delete: Record<'rules' | 'zones' | 'gates' | 'sites', Database.Statement<[string]>>;
+
+  constructor(private readonly db: Database.Database) {
+    this.#byId = db.prepare(`SELECT ${PASS_COLUMNS} FROM passes p LEFT JOIN pass_state s ON s.pass_id = p.id WHERE p.id = ?`);
+    // A card re-issued to a new pass: prefer an active pass, then the one valid longest.
+    this.#byCard = db.prepare(
+      `SELECT ${PASS_COLUMNS} FROM passes p LEFT JOIN pass_state s ON s.pass_id = p.id
+       WHERE p.card_key = ? ORDER BY (p.status = 'active') DESC, p.valid_to DESC LIMIT 1`,
+    );
+    this.#stateOnly = db.prepare('SELECT use_count, last_direction, last_totp_step FROM pass_state WHERE pass_id = ?');
+    this.#upsertPass = db.prepare(
+      `INSERT OR REPLACE INTO passes (id, org_id, rule_id, type, status, valid_from, valid_to, max_uses, totp_secret, card_format, card_number, card_key)
+       VALUES (@id, @orgId, @ruleId, @type, @status, @validFrom, @validTo, @maxUses, @totpSecret, @cardFormat, @cardNumber, @cardKey)`,
+    );
+    this.#deletePass = db.prepare('DELETE FROM passes WHERE id = ?');
+    this.#deleteState = db.prepare('DELETE FROM pass_state WHERE pass_id = ?');
+    this.#putState = db.prepare(
+      'INSERT OR REPLACE INTO pass_state (pass_id, use_count, last_direction, last_totp_step) VALUES (?, ?, ?, ?)',
+    );
+    const tables = ['rules', 'zones', 'gates', 'sites'] as const;
+    this.#upsert = Object.fromEntries(tables.map((t) => [t, db.prepare(`INSERT OR REPLACE INTO ${t} (id, data) VALUES (?, ?)`)])) as Record<
+      TableName,
+      Database.Statement<[string, string]>
+    >;
+    this.#delete = Object.fromEntries(tables.map((t) => [t, db.prepare(`DELETE FROM ${t} WHERE id = ?`)])) as Record<
+      TableName,
+      Database.Statement<[string]>
+    >;
+    this.reload();
+  }
+
+  /** Re-reads the small tables into memory. */
+  reload(): void {
+    const load = <T extends { id: string }>(table: string, into: Map<string, T>) => {
+      into.clear();
+      for (const row of this.db.prepare(`SELECT data FROM ${table}`).all() as { data: string }[]) {
+        const rec = JSON.parse(row.data) as T;
+        into.set(rec.id, rec);
+      }
+    };
+    load('rules', this.rules);
+    load('zones', this.zones);
+    load('gates', this.gates);
+    load('sites', this.sites);
+  }
+
+  #fromRow(row: PassRow): PassLookup {
+    const pass: PassRecord = {
+      id: row.id,
+      orgId: row.org_id,
+      ruleId: row.rule_id,
+      type: row.type,
+      status: row.status,
+      validFrom: row.valid_from,
+      validTo: row.valid_to,
+      maxUses: row.max_uses,
+      totpSecret: row.totp_secret,
+      card: row.card_format && row.card_number ? { format: row.card_format, number: row.card_number } : null,
+    };
+    const state: PassState | undefined =
+      row.use_count === null ? undefined : { useCount: row.use_count, lastDirection: row.last_direction, lastTotpStep: row.last_totp_step };
+    return { pass, rule: row.rule_id === null ? undefined : this.rules.get(row.rule_id), state };
+  }
+
+  findByPassId(passId: string): PassLookup {
+    const row = this.#byId.get(passId);
+    if (row) return this.#fromRow(row);
+    // A static QR can be valid without a cached pass; its state still matters (replay, passback, uses).
+    const s = this.#stateOnly.get(passId);
+    if (!s) return NO_PASS;
+    return {
+      pass: undefined,
+      rule: undefined,
+      state: { useCount: s.use_count, lastDirection: s.last_direction, lastTotpStep: s.last_totp_step },
+    };
+  }
+
+  findByCard(key: string): PassLookup {
+    const row = this.#byCard.get(key);
+    return row ? this.#fromRow(row) : NO_PASS;
+  }
+
+  putState(passId: string, s: PassState): void {
+    this.#putState.run(passId, s.useCount, s.lastDirection, s.lastTotpStep);
+  }
+
+  upsertPass(p: PassRecord): void {
+    this.#upsertPass.run({
+      id: p.id,
+      orgId: p.orgId,
+      ruleId: p.ruleId,
+      type: p.type,
+      status: p.status,
+      validFrom: p.validFrom,
+      validTo: p.validTo,
+      maxUses: p.maxUses ?? null,
+      totpSecret: p.totpSecret,
+      cardFormat: p.card?.format ?? null,
+      cardNumber: p.card?.number ?? null,
+      cardKey: p.card ? cardKey(p.card) : null,
+    });
+  }
+
+  /** Writes records; call inside a transaction. `replace` empties the cache first (a full snapshot). */
+  writeRecords(r: CacheRecords, replace: boolean): void {
+    if (replace) {
+      for (const t of ['passes', 'rules', 'zones', 'gates', 'sites']) this.db.exec(`DELETE FROM ${t}`);
+    }
+    if (r.site) this.#upsert.sites.run(r.site.id, JSON.stringify(r.site));
+    for (const p of r.passes ?? []) this.upsertPass(p);
+    for (const x of r.rules ?? []) this.#upsert.rules.run(x.id, JSON.stringify(x));
+    for (const x of r.zones ?? []) this.#upsert.zones.run(x.id, JSON.stringify(x));
+    for (const x of r.gates ?? []) this.#upsert.gates.run(x.id, JSON.stringify(x));
+  }
+
+  /** Applies one change of a delta; call inside a transaction. */
+  applyChange(c: Change): void {
+    const table = ({ pass: 'passes', rule: 'rules', zone: 'zones', gate: 'gates', site: 'sites' } as const)[c.entity];
+    if (c.op === 'delete') {
+      if (table === 'passes') {
+        this.#deletePass.run(c.id);
+        this.#deleteState.run(c.id);
+      } else this.#delete[table].run(c.id);
+      return;
+    }
+    if (!c.data) throw new TypeError(`upsert of ${c.entity} ${c.id} without data`);
+    if (c.data.id !== c.id) throw new TypeError(`change id ${c.id} does not match its data id ${c.data.id}`);
+    if (c.entity === 'pass') this.upsertPass(c.data);
+    else this.#upsert[table as 'rules'].run(c.id, JSON.stringify(c.data));
+  }
+}

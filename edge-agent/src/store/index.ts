@@ -1,0 +1,180 @@
+/**
+ * EdgeStore: the SQLite file of one gate controller — cache, per-pass state,
+ * settings and outbox — and the two write paths that must be atomic:
+ * a decision (event + pass state) and a sync (records + seq).
+ */
+import { type Change, type Direction, type GateContext, KeyRing, type PassState } from '@gatehouse/protocol';
+import type Database from 'better-sqlite3';
+import type { EdgeEvent as CheckinEvent } from '../event.js';
+import { Cache, type CacheRecords, type PassLookup } from './cache.js';
+import { type OpenOptions, openDatabase } from './open.js';
+import { Outbox } from './outbox.js';
+
+export type { CacheRecords, PassLookup } from './cache.js';
+export { CorruptDatabaseError } from './open.js';
+export type { OutboxRow } from './outbox.js';
+
+/** Placeholder identity until sync (or `seed`) says which gate this controller is. */
+export const UNASSIGNED = 'unassigned';
+
+export interface StoreOptions extends OpenOptions {
+  /** Org public keys from the config (enrollment); merged with those stored by seed/sync. */
+  trustedKeys?: readonly string[];
+}
+
+export class EdgeStore {
+  readonly db: Database.Database;
+  readonly cache: Cache;
+  readonly outbox: Outbox;
+  /** Set when the file was unusable and moved aside at open. */
+  readonly movedAside: string | null;
+  readonly recoveryReason: string | null;
+
+  readonly #getSetting: Database.Statement<[string], { value: string }>;
+  readonly #setSetting: Database.Statement<[string, string]>;
+  readonly #record: (event: CheckinEvent, passId: string | null, state: PassState | null) => void;
+  readonly #configKeys: readonly string[];
+  #contexts: Partial<Record<Direction, GateContext>> = {};
+  #ring: KeyRing | null = null;
+
+  constructor(file: string, opts: StoreOptions = {}) {
+    const opened = openDatabase(file, opts);
+    this.db = opened.db;
+    this.movedAside = opened.movedAside;
+    this.recoveryReason = opened.recoveryReason;
+    this.#configKeys = opts.trustedKeys ?? [];
+    this.#getSetting = this.db.prepare('SELECT value FROM settings WHERE key = ?');
+    this.#setSetting = this.db.prepare('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)');
+    this.cache = new Cache(this.db);
+    this.outbox = new Outbox(this.db);
+    // One transaction for the event and the state it implies: after a crash either both are there or neither.
+    this.#record = this.db.transaction((event: CheckinEvent, passId: string | null, state: PassState | null) => {
+      this.outbox.insert(event);
+      if (passId !== null && state !== null) this.cache.putState(passId, state);
+    });
+    if (opened.movedAside) this.setSetting('fullSyncNeeded', '1');
+  }
+
+  // ---- settings ----
+
+  getSetting(key: string): string | undefined {
+    return this.#getSetting.get(key)?.value;
+  }
+
+  setSetting(key: string, value: string): void {
+    this.#setSetting.run(key, value);
+    this.#invalidate();
+  }
+
+  get gateId(): string | undefined {
+    return this.getSetting('gateId');
+  }
+
+  get seq(): number {
+    return Number(this.getSetting('seq') ?? 0);
+  }
+
+  get fullSyncNeeded(): boolean {
+    return this.getSetting('fullSyncNeeded') === '1';
+  }
+
+  /** Lockdown ordered locally or by command; the gate record's own flag comes from sync. */
+  get localLockdown(): boolean {
+    return this.getSetting('lockdown') === '1';
+  }
+
+  set localLockdown(on: boolean) {
+    this.setSetting('lockdown', on ? '1' : '0');
+  }
+
+  get trustedKeys(): string[] {
+    const stored = JSON.parse(this.getSetting('orgPublicKeys') ?? '[]') as string[];
+    return [...new Set([...this.#configKeys, ...stored])];
+  }
+
+  setTrustedKeys(keys: readonly string[]): void {
+    this.setSetting('orgPublicKeys', JSON.stringify([...new Set(keys)]));
+  }
+
+  // ---- the decision path ----
+
+  #invalidate(): void {
+    this.#contexts = {};
+    this.#ring = null;
+  }
+
+  /** The gate as decide() needs it; built once and reused until settings or the cache change. */
+  context(direction: Direction): GateContext {
+    let ctx = this.#contexts[direction];
+    if (!ctx) {
+      this.#ring ??= new KeyRing(this.trustedKeys);
+      const gateId = this.gateId ?? UNASSIGNED;
+      const gate = this.cache.gates.get(gateId);
+      const site = gate ? this.cache.sites.get(gate.siteId) : [...this.cache.sites.values()][0];
+      ctx = {
+        gateId,
+        zoneId: gate?.zoneId ?? UNASSIGNED,
+        timezone: site?.timezone ?? 'UTC',
+        direction,
+        lockdown: (gate?.lockdown ?? false) || this.localLockdown,
+        keys: this.#ring,
+      };
+      this.#contexts[direction] = ctx;
+    }
+    return ctx;
+  }
+
+  findByPassId(passId: string): PassLookup {
+    return this.cache.findByPassId(passId);
+  }
+
+  findByCard(key: string): PassLookup {
+    return this.cache.findByCard(key);
+  }
+
+  /** Event into the outbox and, when given, the pass's new state — one transaction. */
+  record(event: CheckinEvent, passId: string | null = null, state: PassState | null = null): void {
+    this.#record(event, passId, state);
+  }
+
+  // ---- sync ----
+
+  /** A full snapshot (replace) or one chunk of it; `seq` is set when given (the last chunk). */
+  applySnapshot(records: CacheRecords, opts: { replace: boolean; seq?: number }): void {
+    this.db.transaction(() => {
+      this.cache.writeRecords(records, opts.replace);
+      if (opts.seq !== undefined) {
+        this.#setSetting.run('seq', String(opts.seq));
+        this.#setSetting.run('fullSyncNeeded', '0');
+      }
+    })();
+    this.cache.reload();
+    this.#invalidate();
+  }
+
+  /** A delta: every change and the new seq, atomically. */
+  applyDelta(changes: readonly Change[], seq: number): void {
+    this.db.transaction(() => {
+      for (const c of changes) this.cache.applyChange(c);
+      this.#setSetting.run('seq', String(seq));
+    })();
+    this.cache.reload();
+    this.#invalidate();
+  }
+
+  // ---- housekeeping ----
+
+  /** fsyncs the WAL into the main file: the end of the power-loss window. */
+  checkpoint(): void {
+    this.db.pragma('wal_checkpoint(PASSIVE)');
+  }
+
+  close(): void {
+    if (!this.db.open) return;
+    try {
+      this.checkpoint();
+    } finally {
+      this.db.close();
+    }
+  }
+}
