@@ -5,8 +5,6 @@
  * same run, so the protocol's own overhead is visible as a difference.
  */
 import { createPublicKey, verify } from 'node:crypto';
-import { crypto as nodeCrypto } from '@otplib/plugin-crypto-node';
-import { verifySync } from '@otplib/totp';
 import {
   base32Decode,
   decide,
@@ -24,12 +22,21 @@ import {
   totpCode,
   uuidv7,
 } from '@gatehouse/protocol';
+import { crypto as nodeCrypto } from '@otplib/plugin-crypto-node';
+import { verifySync } from '@otplib/totp';
 
 const N = Number(process.env.BENCH_N ?? 20_000);
 const now = Date.UTC(2026, 5, 3, 10, 0);
 const keys = generateKeyPair();
 const key = signingKey(keys.privateKey);
-const gate: GateContext = { gateId: 'g', zoneId: 'z', timezone: 'Europe/Paris', direction: 'in', lockdown: false, keys: new KeyRing([keys.publicKey]) };
+const gate: GateContext = {
+  gateId: 'g',
+  zoneId: 'z',
+  timezone: 'Europe/Paris',
+  direction: 'in',
+  lockdown: false,
+  keys: new KeyRing([keys.publicKey]),
+};
 const rule: RuleRecord = {
   id: 'r',
   zoneIds: ['z'],
@@ -77,8 +84,13 @@ if (!run(dynamicText) || !run(staticText) || !run(cardText)) throw new Error('be
 // Floors: the primitive alone, on the same inputs.
 const secretBytes = base32Decode(secret) ?? new Uint8Array();
 const code = totpCode(secret, now);
-const totpFloor = () => verifySync({ secret: secretBytes, token: code, crypto: nodeCrypto, digits: 8, period: 30, epoch: now / 1000, epochTolerance: 30 });
-const pub = createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(keys.publicKey, 'base64')]), format: 'der', type: 'spki' });
+const totpFloor = () =>
+  verifySync({ secret: secretBytes, token: code, crypto: nodeCrypto, digits: 8, period: 30, epoch: now / 1000, epochTolerance: 30 });
+const pub = createPublicKey({
+  key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from(keys.publicKey, 'base64')]),
+  format: 'der',
+  type: 'spki',
+});
 const msg = Buffer.from('gatehouse/static-qr/v1\n0123456789012345678901234567');
 const sig = key.sign(msg);
 const edFloor = () => verify(null, msg, pub, sig);
@@ -97,8 +109,12 @@ const fig = {
 
 const us = (ns: number) => `${(ns / 1000).toFixed(1)} µs`;
 console.log(`decide() bench, ${N} ops x 3 rounds (best), Node ${process.version}`);
-console.log(`  dynamic QR  allow ${us(fig.dynamic_ns)}  deny ${us(fig.dynamic_deny_ns)}   floor: TOTP check ${us(fig.totp_floor_ns)}  ratio ${(fig.dynamic_ns / fig.totp_floor_ns).toFixed(2)}x`);
-console.log(`  static QR   allow ${us(fig.static_ns)}  deny ${us(fig.static_deny_ns)}   floor: Ed25519 verify ${us(fig.ed25519_floor_ns)}  ratio ${(fig.static_ns / fig.ed25519_floor_ns).toFixed(2)}x`);
+console.log(
+  `  dynamic QR  allow ${us(fig.dynamic_ns)}  deny ${us(fig.dynamic_deny_ns)}   floor: TOTP check ${us(fig.totp_floor_ns)}  ratio ${(fig.dynamic_ns / fig.totp_floor_ns).toFixed(2)}x`,
+);
+console.log(
+  `  static QR   allow ${us(fig.static_ns)}  deny ${us(fig.static_deny_ns)}   floor: Ed25519 verify ${us(fig.ed25519_floor_ns)}  ratio ${(fig.static_ns / fig.ed25519_floor_ns).toFixed(2)}x`,
+);
 console.log(`  card        allow ${us(fig.card_ns)}  deny ${us(fig.card_deny_ns)}   (no crypto: parity + lookup only)`);
 console.log(`  malformed   ${us(fig.malformed_ns)}`);
 console.log(

@@ -17,7 +17,7 @@ const Version = Type.Literal(1);
 const Direction = Type.Union([Type.Literal('in'), Type.Literal('out')]);
 const Hhmm = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$' });
 
-export const ReasonSchema = Type.Union(REASONS.map((r) => Type.Literal(r)));
+export const ReasonSchema = Type.Enum(REASONS);
 export const CredentialKindSchema = Type.Union([
   Type.Literal('dynamic'),
   Type.Literal('static'),

@@ -50,9 +50,23 @@ describe('inSchedule', () => {
 });
 
 describe('wallClock agrees with Intl at every minute around transitions (cached offsets)', () => {
-  const zones = ['Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe', 'Asia/Kathmandu', 'America/St_Johns', 'Pacific/Chatham', 'UTC'];
+  const zones = [
+    'Europe/Berlin',
+    'America/New_York',
+    'Australia/Lord_Howe',
+    'Asia/Kathmandu',
+    'America/St_Johns',
+    'Pacific/Chatham',
+    'UTC',
+  ];
   const reference = (ms: number, tz: string) => {
-    const parts = new Intl.DateTimeFormat('en-US', { timeZone: tz, weekday: 'short', hour: 'numeric', minute: 'numeric', hourCycle: 'h23' }).formatToParts(ms);
+    const parts = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz,
+      weekday: 'short',
+      hour: 'numeric',
+      minute: 'numeric',
+      hourCycle: 'h23',
+    }).formatToParts(ms);
     const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
     const weekday = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'].indexOf(get('weekday')) + 1;
     return { weekday, minute: Number(get('hour')) * 60 + Number(get('minute')) };
@@ -61,7 +75,8 @@ describe('wallClock agrees with Intl at every minute around transitions (cached 
     // Walk 2026 in 7-minute steps around each month start and each DST weekend, in time order, as a gate would.
     const starts = [Date.UTC(2026, 2, 28), Date.UTC(2026, 3, 4), Date.UTC(2026, 9, 3), Date.UTC(2026, 9, 24), Date.UTC(2026, 10, 1)];
     for (const s of starts) {
-      for (let t = s; t < s + 2 * 86_400_000; t += 7 * 60_000 + 13_000) expect(wallClock(t, tz), `${tz} ${new Date(t).toISOString()}`).toEqual(reference(t, tz));
+      for (let t = s; t < s + 2 * 86_400_000; t += 7 * 60_000 + 13_000)
+        expect(wallClock(t, tz), `${tz} ${new Date(t).toISOString()}`).toEqual(reference(t, tz));
     }
   });
 });
