@@ -1,0 +1,66 @@
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { FastifyRequest } from 'fastify';
+import type { AppContext, Principal } from '../context.js';
+import { sessions, userRoles, users } from '../db/schema.js';
+import { unauthorized } from '../lib/errors.js';
+import { permissionsOf } from './rbac.js';
+import { TokenService } from './tokens.js';
+
+export function bearer(req: FastifyRequest): string | null {
+  const h = req.headers.authorization;
+  if (!h) return null;
+  const m = /^Bearer\s+(\S+)$/i.exec(h);
+  return m?.[1] ?? null;
+}
+
+const rolesOf = sql<
+  string[]
+>`coalesce((select array_agg(${userRoles.role}) from ${userRoles} where ${userRoles.userId} = ${users.id}), '{}')`;
+
+/** Resolves a bearer token to a principal: our access JWT with a live session, or a verified OIDC token naming a user. */
+export async function authenticate(ctx: AppContext, token: string): Promise<Principal> {
+  if (TokenService.isOwn(token) || !ctx.oidc) {
+    const claims = await ctx.tokens.verifyAccess(token);
+    if (!claims) throw unauthorized('invalid or expired token');
+    // One round trip: the user, their roles, and whether the session is still alive.
+    const [row] = await ctx.db
+      .select({ id: users.id, orgId: users.orgId, email: users.email, roles: rolesOf })
+      .from(users)
+      .innerJoin(sessions, eq(sessions.userId, users.id))
+      .where(
+        and(
+          eq(users.id, claims.sub),
+          eq(sessions.id, claims.sid),
+          isNull(sessions.revokedAt),
+          isNull(users.deletedAt),
+          eq(users.status, 'active'),
+        ),
+      );
+    if (!row || row.orgId !== claims.org) throw unauthorized('session ended');
+    return {
+      userId: row.id,
+      orgId: row.orgId,
+      email: row.email,
+      roles: row.roles,
+      permissions: permissionsOf(row.roles),
+      via: 'password',
+      sessionId: claims.sid,
+    };
+  }
+  const email = await ctx.oidc.verifiedEmail(token);
+  if (!email) throw unauthorized('invalid or expired token');
+  const [row] = await ctx.db
+    .select({ id: users.id, orgId: users.orgId, email: users.email, roles: rolesOf })
+    .from(users)
+    .where(and(sql`lower(${users.email}) = lower(${email})`, isNull(users.deletedAt), eq(users.status, 'active')));
+  if (!row) throw unauthorized('no user for this identity');
+  return {
+    userId: row.id,
+    orgId: row.orgId,
+    email: row.email,
+    roles: row.roles,
+    permissions: permissionsOf(row.roles),
+    via: 'oidc',
+    sessionId: null,
+  };
+}

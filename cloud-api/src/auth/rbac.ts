@@ -1,0 +1,92 @@
+/**
+ * Roles as permission sets: the ONE table the routes and the RBAC test read.
+ * Every /api/admin route names one permission; a user holds the union of
+ * their roles' sets, always inside their own organisation.
+ */
+export const ROLES = ['PlatformAdmin', 'OrgAdmin', 'SecurityOfficer', 'Operator', 'Host', 'Guest', 'Developer'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const PERMISSIONS = [
+  'sites:read',
+  'sites:write',
+  'zones:read',
+  'zones:write',
+  'gates:read',
+  'gates:write',
+  'gates:enroll',
+  'gates:command',
+  'rules:read',
+  'rules:write',
+  'users:read',
+  'users:write',
+  'hosts:read',
+  'visitors:read',
+  'visitors:write',
+  'appointments:read',
+  'appointments:write',
+  'passes:read',
+  'passes:issue',
+  'passes:revoke',
+  'passes:check',
+  'checkins:read',
+  'audit:read',
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+const ALL: readonly Permission[] = PERMISSIONS;
+
+export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
+  PlatformAdmin: ALL,
+  OrgAdmin: ALL,
+  // Audits, writes access policy, revokes passes, drives gates in an incident.
+  SecurityOfficer: [
+    'sites:read',
+    'zones:read',
+    'gates:read',
+    'gates:command',
+    'rules:read',
+    'rules:write',
+    'users:read',
+    'hosts:read',
+    'visitors:read',
+    'appointments:read',
+    'passes:read',
+    'passes:revoke',
+    'passes:check',
+    'checkins:read',
+    'audit:read',
+  ],
+  // The front desk / guard: meetings, issuing and printing passes, watching the gates.
+  Operator: [
+    'sites:read',
+    'zones:read',
+    'gates:read',
+    'gates:command',
+    'rules:read',
+    'hosts:read',
+    'visitors:read',
+    'visitors:write',
+    'appointments:read',
+    'appointments:write',
+    'passes:read',
+    'passes:issue',
+    'passes:check',
+    'checkins:read',
+  ],
+  // Invites guests to their meetings and follows their status.
+  Host: ['sites:read', 'hosts:read', 'visitors:read', 'visitors:write', 'appointments:read', 'appointments:write', 'passes:read'],
+  // Guests see their own pass through /api/guest only.
+  Guest: [],
+  // Developer console (apps, keys, webhooks) lives outside /api/admin.
+  Developer: [],
+};
+
+export function permissionsOf(roles: readonly string[]): Set<Permission> {
+  const out = new Set<Permission>();
+  for (const r of roles) for (const p of ROLE_PERMISSIONS[r as Role] ?? []) out.add(p);
+  return out;
+}
+
+export function isRole(s: string): s is Role {
+  return (ROLES as readonly string[]).includes(s);
+}

@@ -1,0 +1,80 @@
+import { errors, jwtVerify, SignJWT } from 'jose';
+
+/**
+ * Gatehouse's own JWTs (HS256, key derived from the master key). `typ`
+ * keeps purposes apart: an access token is not a guest link and vice versa.
+ */
+export type TokenPurpose = 'access' | 'guest';
+
+export interface AccessClaims {
+  sub: string;
+  org: string;
+  sid: string;
+}
+
+export interface GuestClaims {
+  /** The pass this link shows. */
+  sub: string;
+  org: string;
+}
+
+const ISSUER = 'gatehouse';
+
+export class TokenService {
+  constructor(
+    private readonly key: Uint8Array,
+    private readonly accessTtlS: number,
+  ) {}
+
+  async signAccess(c: AccessClaims): Promise<string> {
+    return new SignJWT({ org: c.org, sid: c.sid })
+      .setProtectedHeader({ alg: 'HS256', typ: 'access+jwt' })
+      .setSubject(c.sub)
+      .setIssuer(ISSUER)
+      .setIssuedAt()
+      .setExpirationTime(`${this.accessTtlS}s`)
+      .sign(this.key);
+  }
+
+  async signGuest(c: GuestClaims, expiresAt: Date): Promise<string> {
+    return new SignJWT({ org: c.org })
+      .setProtectedHeader({ alg: 'HS256', typ: 'guest+jwt' })
+      .setSubject(c.sub)
+      .setIssuer(ISSUER)
+      .setIssuedAt()
+      .setExpirationTime(Math.ceil(expiresAt.getTime() / 1000))
+      .sign(this.key);
+  }
+
+  async verifyAccess(token: string): Promise<AccessClaims | null> {
+    const p = await this.#verify(token, 'access+jwt');
+    if (!p || typeof p.org !== 'string' || typeof p.sid !== 'string' || typeof p.sub !== 'string') return null;
+    return { sub: p.sub, org: p.org, sid: p.sid };
+  }
+
+  async verifyGuest(token: string): Promise<GuestClaims | null> {
+    const p = await this.#verify(token, 'guest+jwt');
+    if (!p || typeof p.org !== 'string' || typeof p.sub !== 'string') return null;
+    return { sub: p.sub, org: p.org };
+  }
+
+  /** True when the text is one of ours (so the OIDC path is not tried on it). */
+  static isOwn(token: string): boolean {
+    try {
+      const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8')) as { typ?: unknown };
+      return header.typ === 'access+jwt' || header.typ === 'guest+jwt';
+    } catch {
+      return false;
+    }
+  }
+
+  async #verify(token: string, typ: string) {
+    try {
+      const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, typ, algorithms: ['HS256'] });
+      return payload;
+    } catch (e) {
+      if (e instanceof errors.JOSEError) return null;
+      throw e;
+    }
+  }
+}

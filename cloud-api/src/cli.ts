@@ -1,0 +1,148 @@
+#!/usr/bin/env node
+/**
+ * gatehouse-cloud serve [--demo] | migrate | create-admin --org NAME --email E --password P [--platform]
+ */
+import { parseArgs } from 'node:util';
+import { buildApp } from './app.js';
+import { OidcVerifier } from './auth/oidc.js';
+import { passwordHasher } from './auth/passwords.js';
+import { TokenService } from './auth/tokens.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
+import type { AppContext } from './context.js';
+import { openDatabase } from './db/client.js';
+import { seedDemo } from './demo.js';
+import { deriveKey, Sealer } from './lib/crypto.js';
+import { createOrganization, createUser, findOrganizationByName } from './modules/orgs/service.js';
+
+const USAGE = `usage:
+  gatehouse-cloud serve [--demo]     HTTP API (migrates first); --demo seeds a demo org and prints its login
+  gatehouse-cloud migrate            apply database migrations, then exit
+  gatehouse-cloud create-admin --org NAME --email E --password P [--platform]
+environment: DATABASE_URL, GATEHOUSE_DATA, PORT, HOST, PUBLIC_URL, GATEHOUSE_MASTER_KEY, OIDC_ISSUER, OIDC_AUDIENCE, MQTT_URL, MQTT_PORT, LOG_LEVEL`;
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`gatehouse-cloud: ${message}\n`);
+  process.exit(code);
+}
+
+async function context(config: Config): Promise<AppContext> {
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
+  await database.migrate();
+  return {
+    config,
+    database,
+    db: database.db,
+    sealer: new Sealer(config.masterKey),
+    tokens: new TokenService(deriveKey(config.masterKey, 'jwt/v1'), config.accessTokenTtlS),
+    passwords: passwordHasher(config.argon2),
+    oidc: config.oidc ? new OidcVerifier(config.oidc.issuer, config.oidc.audience) : null,
+  };
+}
+
+async function serve(config: Config, demo: boolean) {
+  const app = await buildApp(config);
+  if (demo) {
+    const info = await seedDemo(app.ctx);
+    app.log.info({ orgId: info.orgId, created: info.created }, 'demo organisation ready');
+    process.stdout.write(
+      `\nGatehouse cloud: ${config.publicUrl}\n  API docs: ${config.publicUrl}/docs\n  demo login: ${info.email} / ${info.password}\n  try: curl -s ${config.publicUrl}/api/auth/login -H 'content-type: application/json' -d '{"email":"${info.email}","password":"${info.password}"}'\n\n`,
+    );
+  }
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down');
+    // In-flight requests finish; a hung one cannot hold the process past this.
+    const timer = setTimeout(() => process.exit(1), 10_000);
+    timer.unref();
+    try {
+      await app.close();
+      process.exit(0);
+    } catch (err) {
+      app.log.error({ err }, 'error during shutdown');
+      process.exit(1);
+    }
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  await app.listen({ port: config.port, host: config.host });
+}
+
+async function main(argv: string[]) {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (e) {
+    if (e instanceof ConfigError) fail(`configuration error: ${e.message}`);
+    throw e;
+  }
+  switch (command) {
+    case 'serve': {
+      const { values } = parseArgs({ args: rest, options: { demo: { type: 'boolean', default: false } }, strict: true });
+      await serve(config, values.demo ?? false);
+      return;
+    }
+    case 'migrate': {
+      const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1 });
+      await database.migrate();
+      await database.close();
+      process.stdout.write(`migrations applied (${database.kind})\n`);
+      return;
+    }
+    case 'create-admin': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          org: { type: 'string' },
+          email: { type: 'string' },
+          password: { type: 'string' },
+          platform: { type: 'boolean', default: false },
+          name: { type: 'string' },
+        },
+        strict: true,
+      });
+      if (!values.org || !values.email || !values.password) fail(`create-admin needs --org, --email and --password\n${USAGE}`);
+      if (values.password.length < 8) fail('the password must be at least 8 characters');
+      const ctx = await context(config);
+      try {
+        const result = await ctx.db.transaction(async (tx) => {
+          const existing = await findOrganizationByName(tx, values.org!);
+          const org = existing ?? (await createOrganization(ctx, tx, values.org!));
+          const user = await createUser(ctx, tx, {
+            orgId: org.id,
+            email: values.email!,
+            fullName: values.name ?? values.email!,
+            roles: [values.platform ? 'PlatformAdmin' : 'OrgAdmin'],
+            password: values.password,
+          });
+          return {
+            organization: { id: org.id, name: org.name, created: !existing },
+            user: { id: user.id, email: user.email, roles: user.roles },
+          };
+        });
+        process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        if ((e as { statusCode?: number }).statusCode === 409 || code === '23505')
+          fail(`a user with e-mail ${values.email} already exists`, 1);
+        throw e;
+      } finally {
+        await ctx.database.close();
+      }
+      return;
+    }
+    default:
+      fail(`unknown command ${JSON.stringify(command)}\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  process.stderr.write(`gatehouse-cloud: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,130 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export interface Argon2Params {
+  memoryCost: number;
+  timeCost: number;
+  parallelism: number;
+}
+
+export interface Config {
+  /** null = embedded PGlite under dataDir (or in memory when dataDir is null). */
+  databaseUrl: string | null;
+  /** null = in-memory PGlite and an in-memory master key (tests). */
+  dataDir: string | null;
+  port: number;
+  host: string;
+  publicUrl: string;
+  masterKey: Buffer;
+  oidc: { issuer: string; audience: string } | null;
+  mqttUrl: string | null;
+  mqttPort: number;
+  logLevel: string;
+  argon2: Argon2Params;
+  /** Login attempts allowed per minute, per account and per IP. */
+  loginRateLimit: number;
+  accessTokenTtlS: number;
+  refreshTokenTtlS: number;
+  version: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** OWASP's argon2id floor (m=19 MiB, t=2); tests pass lower values explicitly. */
+export const DEFAULT_ARGON2: Argon2Params = { memoryCost: 19_456, timeCost: 2, parallelism: 1 };
+
+function port(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^[0-9]{1,5}$/.test(raw) || Number(raw) > 65535)
+    throw new ConfigError(`${name} must be a port number 0-65535, got ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
+function url(name: string, raw: string, protocols: string[]): string {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} is not a URL: ${JSON.stringify(raw.replace(/\/\/[^@/]*@/, '//***@'))}`);
+  }
+  if (!protocols.includes(u.protocol)) throw new ConfigError(`${name} must use ${protocols.join(' or ')} (got ${u.protocol})`);
+  return raw;
+}
+
+export function parseMasterKey(raw: string, source: string): Buffer {
+  const text = raw.trim();
+  const key = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
+  if (key.length !== 32) throw new ConfigError(`${source} must be 32 bytes as 64 hex digits or base64 (got ${key.length} bytes)`);
+  return key;
+}
+
+/** Reads the key file of the data dir, creating it (0600) on first start. */
+function masterKeyFromDataDir(dataDir: string): Buffer {
+  const file = join(dataDir, 'master.key');
+  if (existsSync(file)) return parseMasterKey(readFileSync(file, 'utf8'), file);
+  mkdirSync(dataDir, { recursive: true });
+  const key = randomBytes(32);
+  writeFileSync(file, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+  return key;
+}
+
+function packageVersion(): string {
+  // src/ and dist/ are both one level below the package root.
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? '0.0.0';
+}
+
+export interface LoadOptions {
+  /** Overrides applied after the environment (tests, benches). */
+  overrides?: Partial<Config>;
+  /** Do not touch the file system: in-memory PGlite, random master key unless given. */
+  ephemeral?: boolean;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptions = {}): Config {
+  const databaseUrl = env.DATABASE_URL ? url('DATABASE_URL', env.DATABASE_URL, ['postgres:', 'postgresql:']) : null;
+  const dataDir = opts.ephemeral ? null : resolve(env.GATEHOUSE_DATA || './.data');
+  const p = port('PORT', env.PORT, 8080);
+  const host = env.HOST || '127.0.0.1';
+  const publicUrl = url('PUBLIC_URL', env.PUBLIC_URL || `http://${host.includes(':') ? `[${host}]` : host}:${p}`, [
+    'http:',
+    'https:',
+  ]).replace(/\/+$/, '');
+  let masterKey: Buffer;
+  if (env.GATEHOUSE_MASTER_KEY) masterKey = parseMasterKey(env.GATEHOUSE_MASTER_KEY, 'GATEHOUSE_MASTER_KEY');
+  else if (dataDir) masterKey = masterKeyFromDataDir(dataDir);
+  else masterKey = randomBytes(32);
+
+  let oidc: Config['oidc'] = null;
+  if (env.OIDC_ISSUER || env.OIDC_AUDIENCE) {
+    if (!env.OIDC_ISSUER || !env.OIDC_AUDIENCE) throw new ConfigError('OIDC_ISSUER and OIDC_AUDIENCE must be set together');
+    oidc = { issuer: url('OIDC_ISSUER', env.OIDC_ISSUER, ['http:', 'https:']), audience: env.OIDC_AUDIENCE };
+  }
+  const mqttUrl = env.MQTT_URL ? url('MQTT_URL', env.MQTT_URL, ['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:']) : null;
+  const logLevel = env.LOG_LEVEL || 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got ${JSON.stringify(logLevel)})`);
+  }
+  const config: Config = {
+    databaseUrl,
+    dataDir,
+    port: p,
+    host,
+    publicUrl,
+    masterKey,
+    oidc,
+    mqttUrl,
+    mqttPort: port('MQTT_PORT', env.MQTT_PORT, 1883),
+    logLevel,
+    argon2: DEFAULT_ARGON2,
+    loginRateLimit: 5,
+    accessTokenTtlS: 15 * 60,
+    refreshTokenTtlS: 7 * 24 * 3600,
+    version: packageVersion(),
+  };
+  return { ...config, ...opts.overrides };
+}

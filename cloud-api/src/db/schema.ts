@@ -1,0 +1,386 @@
+/**
+ * The cloud's tables (drizzle pg-core; the same schema runs on PostgreSQL and PGlite).
+ *
+ * Conventions: uuid ids (UUIDv7 made by the app, so keyset pagination by id is
+ * also creation order); every row carries org_id, created/updated timestamptz
+ * and the acting user; `deleted_at` marks a soft delete where history refers to
+ * the row. Encrypted columns end in `_enc` and hold `Sealer` text.
+ */
+import { sql } from 'drizzle-orm';
+import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+const audit = () => ({
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+  createdBy: uuid('created_by'),
+  updatedBy: uuid('updated_by'),
+});
+
+export const organizations = pgTable(
+  'organizations',
+  {
+    id: uuid('id').primaryKey(),
+    // An organisation is its own tenant; org_id = id keeps the "every row has org_id" rule uniform.
+    orgId: uuid('org_id').notNull(),
+    name: text('name').notNull(),
+    signingKid: text('signing_kid').notNull(),
+    signingPublicKey: text('signing_public_key').notNull(),
+    signingKeyEnc: text('signing_key_enc').notNull(),
+    ...audit(),
+    deletedAt: ts('deleted_at'),
+  },
+  (t) => [uniqueIndex('organizations_name_uq').on(t.name)],
+);
+
+export const departments = pgTable(
+  'departments',
+  {
+    id: uuid('id').primaryKey(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id),
+    name: text('name').notNull(),
+    parentId: uuid('parent_id'),
+    ...audit(),
+    deletedAt: ts('deleted_at'),
+  },
+  (t) => [index('departments_org_idx').on(t.orgId, t.id)],
+);
+
+export const users = pgTable(
+  'users',
+  {
+    id: uuid('id').primaryKey(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id),
+    email: text('email').notNull(),
+    fullName: text('full_name').notNull(),
+    passwordHash: text('password_hash'),
+    departmentId: uuid('department_id').references(() => departments.id),
+    status: text('status', { enum: ['active', 'disabled'] })
+      .notNull()
+      .default('active'),
+    ...audit(),
+    deletedAt: ts('deleted_at'),
+  },
+  (t) => [
+    // Login is by e-mail across tenants, so an address names one live user.
+    uniqueIndex('users_email_uq').on(sql`lower(${t.email})`).where(sql`${t.deletedAt} is null`),
+    index('users_org_idx').on(t.orgId, t.id),
+  ],
+);
+
+export const userRoles = pgTable(
+  'user_roles',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+    role: text('role').notNull(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id),
+    ...audit(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.role] })],
+);
+
+export const sessions = pgTable(
+  'sessions',
+  {
+    id: uuid('id').primaryKey(),
+    orgId: uuid('org_id').notNull(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+    refreshHash: text('refresh_hash').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    revokedAt: ts('revoked_at'),
+    /** Set when the refresh token was rotated; presenting a rotated token again revokes the whole family. */
+    rotatedAt: ts('rotated_at'),
+    familyId: uuid('family_id').notNull(),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    ...audit(),
+  },
+  (t) => [uniqueIndex('sessions_refresh_uq').on(t.refreshHash), index('sessions_family_idx').on(t.familyId)],
+);
+
+export const hosts = pgTable(
+  'hosts',
+  {
+    id: uuid('id').primaryKey(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+    departmentId: uuid('department_id').references(() => departments.id),
+    position: text('position'),
+    ...audit(),
+    deletedAt: ts('deleted_at'),
+  },
+  (t) => [uniqueIndex('hosts_user_uq').on(t.userId), index('hosts_org_idx').on(t.orgId, t.id)],
+);
+
+export const visitors = pgTable(
+  'visitors',
+  {
+    id: uuid('id').primaryKey(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id),
+    fullName: text('full_name').notNull(),
+    email: text('email'),
+    company: text('company'),
+    phoneEnc: text('phone_enc'),
+    documentNumberEnc: text('document_number_enc'),
+    ...audit(),
+    deletedAt: ts('deleted_at'),
+  },
+  (t) => [index('visitors_org_idx').on(t.orgId, t.id)],
+);
+
+export const sites = pgTable(
+  'sites',
+  {
+    id: uuid('id').primaryKey(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id),
+    name: text('name').notNull(),
+    timezone: text('timezone').notNull(),
+    ...audit(),
+    deletedAt: ts('deleted_at'),
+  },
+  (t) => [index('sites_org_idx').on(t.orgId, t.id)],
+);
+
+export const zones = pgTable(
+  'zones',
+  {
+    id: uuid('id').primaryKey(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id),
+    siteId: uuid('site_id')
+      .notNull()
+      .references(() => sites.id),
+    name: text('name').notNull(),
+    ...audit(),
+    deletedAt: ts('deleted_at'),
+  },
+  (t) => [index('zones_org_idx').on(t.orgId, t.id), index('zones_site_idx').on(t.orgId, t.siteId, t.id)],
+);
+
+export const gates = pgTable(
+  'gates',
+  {
+    id: uuid('id').primaryKey(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id),
+    siteId: uuid('site_id')
+      .notNull()
+      .references(() => sites.id),
+    zoneId: uuid('zone_id')
+      .notNull()
+      .references(() => zones.id),
+    name: text('name').notNull(),
+    direction: text('direction', { enum: ['in', 'out', 'both'] }).notNull(),
+    lockdown: boolean('lockdown').notNull().default(false),
+    /** Set by enrollment; the MQTT identity of the controller. */
+    deviceId: text('device_id'),
+    deviceSecretHash: text('device_secret_hash'),
+    online: boolean('online').notNull().default(false),
+    lastSeenAt: ts('last_seen_at'),
+    cacheSeq: bigint('cache_seq', { mode: 'number' }).notNull().default(0),
+    outboxDepth: integer('outbox_depth').notNull().default(0),
+    version: text('version'),
+    ...audit(),
+    deletedAt: ts('deleted_at'),
+  },
+  (t) => [
+    index('gates_org_idx').on(t.orgId, t.id),
+    index('gates_site_idx').on(t.orgId, t.siteId, t.id),
+    uniqueIndex('gates_device_uq').on(t.deviceId),
+  ],
+);
+
+export const enrollmentCodes = pgTable(
+  'enrollment_codes',
+  {
+    id: uuid('id').primaryKey(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id),
+    gateId: uuid('gate_id')
+      .notNull()
+      .references(() => gates.id),
+    codeHash: text('code_hash').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    usedAt: ts('used_at'),
+    ...audit(),
+  },
+  (t) => [uniqueIndex('enrollment_codes_hash_uq').on(t.codeHash)],
+);
+
+export interface TimeWindowJson {
+  from: string;
+  to: string;
+}
+
+export const accessRules = pgTable(
+  'access_rules',
+  {
+    id: uuid('id').primaryKey(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id),
+    name: text('name').notNull(),
+    zoneIds: jsonb('zone_ids').$type<string[]>().notNull(),
+    weekdays: jsonb('weekdays').$type<number[]>().notNull(),
+    timeWindows: jsonb('time_windows').$type<TimeWindowJson[]>().notNull(),
+    maxUses: integer('max_uses'),
+    antiPassback: boolean('anti_passback').notNull().default(true),
+    escortRequired: boolean('escort_required').notNull().default(false),
+    ...audit(),
+    deletedAt: ts('deleted_at'),
+  },
+  (t) => [index('access_rules_org_idx').on(t.orgId, t.id)],
+);
+
+export const appointments = pgTable(
+  'appointments',
+  {
+    id: uuid('id').primaryKey(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id),
+    hostId: uuid('host_id')
+      .notNull()
+      .references(() => hosts.id),
+    startsAt: ts('starts_at').notNull(),
+    endsAt: ts('ends_at').notNull(),
+    room: text('room'),
+    status: text('status', { enum: ['scheduled', 'cancelled', 'done'] })
+      .notNull()
+      .default('scheduled'),
+    ...audit(),
+    deletedAt: ts('deleted_at'),
+  },
+  (t) => [index('appointments_org_idx').on(t.orgId, t.id), index('appointments_host_idx').on(t.orgId, t.hostId, t.id)],
+);
+
+export const appointmentVisitors = pgTable(
+  'appointment_visitors',
+  {
+    appointmentId: uuid('appointment_id')
+      .notNull()
+      .references(() => appointments.id),
+    visitorId: uuid('visitor_id')
+      .notNull()
+      .references(() => visitors.id),
+    orgId: uuid('org_id').notNull(),
+    ...audit(),
+  },
+  (t) => [primaryKey({ columns: [t.appointmentId, t.visitorId] }), index('appointment_visitors_visitor_idx').on(t.visitorId)],
+);
+
+export const visitPasses = pgTable(
+  'visit_passes',
+  {
+    id: uuid('id').primaryKey(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id),
+    visitorId: uuid('visitor_id')
+      .notNull()
+      .references(() => visitors.id),
+    appointmentId: uuid('appointment_id').references(() => appointments.id),
+    accessRuleId: uuid('access_rule_id')
+      .notNull()
+      .references(() => accessRules.id),
+    type: text('type', { enum: ['single', 'multi', 'group'] }).notNull(),
+    status: text('status', { enum: ['draft', 'active', 'revoked', 'expired'] })
+      .notNull()
+      .default('active'),
+    validFrom: ts('valid_from').notNull(),
+    validTo: ts('valid_to').notNull(),
+    maxUses: integer('max_uses'),
+    totpSecretEnc: text('totp_secret_enc').notNull(),
+    cardFormat: text('card_format', { enum: ['w26', 'w34', 'raw'] }),
+    cardNumber: text('card_number'),
+    revokedAt: ts('revoked_at'),
+    revokedBy: uuid('revoked_by'),
+    revokedReason: text('revoked_reason'),
+    ...audit(),
+  },
+  (t) => [
+    index('visit_passes_org_idx').on(t.orgId, t.id),
+    index('visit_passes_visitor_idx').on(t.orgId, t.visitorId, t.id),
+    index('visit_passes_status_idx').on(t.orgId, t.status, t.id),
+    // One live pass per card number in an org, so a card read names one pass.
+    uniqueIndex('visit_passes_card_uq')
+      .on(t.orgId, t.cardFormat, t.cardNumber)
+      .where(sql`${t.cardNumber} is not null and ${t.status} in ('draft', 'active')`),
+  ],
+);
+
+export const checkins = pgTable(
+  'checkins',
+  {
+    /** UUIDv7 made on the edge: the idempotency key (insert … on conflict do nothing). */
+    id: uuid('id').primaryKey(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id),
+    siteId: uuid('site_id').notNull(),
+    gateId: uuid('gate_id').notNull(),
+    passId: uuid('pass_id'),
+    deviceId: text('device_id'),
+    type: text('type').notNull().default('attempt'),
+    credentialKind: text('credential_kind').notNull().default('none'),
+    direction: text('direction', { enum: ['in', 'out'] }).notNull(),
+    allow: boolean('allow').notNull(),
+    reason: text('reason').notNull(),
+    occurredAt: ts('occurred_at').notNull(),
+    receivedAt: ts('received_at').notNull().defaultNow(),
+    ...audit(),
+  },
+  (t) => [
+    index('checkins_org_idx').on(t.orgId, t.id),
+    index('checkins_gate_idx').on(t.orgId, t.gateId, t.id),
+    index('checkins_pass_idx').on(t.orgId, t.passId, t.id),
+    index('checkins_site_idx').on(t.orgId, t.siteId, t.id),
+    index('checkins_occurred_idx').on(t.orgId, t.occurredAt),
+  ],
+);
+
+export const auditLogs = pgTable(
+  'audit_logs',
+  {
+    id: uuid('id').primaryKey(),
+    orgId: uuid('org_id').notNull(),
+    actorId: uuid('actor_id'),
+    action: text('action').notNull(),
+    entityType: text('entity_type').notNull(),
+    entityId: text('entity_id'),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    data: jsonb('data').$type<Record<string, unknown>>(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+    createdBy: uuid('created_by'),
+    updatedBy: uuid('updated_by'),
+  },
+  (t) => [
+    index('audit_logs_org_idx').on(t.orgId, t.id),
+    index('audit_logs_entity_idx').on(t.orgId, t.entityType, t.entityId),
+    index('audit_logs_actor_idx').on(t.orgId, t.actorId, t.id),
+  ],
+);

@@ -1,0 +1,68 @@
+import { uuidv7 } from '@gatehouse/protocol';
+import { and, eq, isNull } from 'drizzle-orm';
+import type { AppContext } from './context.js';
+import { accessRules, gates, sites, users, zones } from './db/schema.js';
+import { createOrganization, createUser, findOrganizationByName } from './modules/orgs/service.js';
+
+export const DEMO = {
+  org: 'Demo Org',
+  email: 'admin@demo.gatehouse.local',
+  password: 'gatehouse-demo',
+};
+
+export interface DemoInfo {
+  orgId: string;
+  email: string;
+  password: string;
+  siteId: string;
+  zoneId: string;
+  gateId: string;
+  ruleId: string;
+  created: boolean;
+}
+
+/** Creates the demo organisation with an admin, a site, a zone, a gate and a rule, unless it exists. Idempotent. */
+export async function seedDemo(ctx: AppContext): Promise<DemoInfo> {
+  return ctx.db.transaction(async (tx) => {
+    const existing = await findOrganizationByName(tx, DEMO.org);
+    if (existing) {
+      const [site] = await tx
+        .select({ id: sites.id })
+        .from(sites)
+        .where(and(eq(sites.orgId, existing.id), isNull(sites.deletedAt)))
+        .limit(1);
+      const [zone] = await tx.select({ id: zones.id }).from(zones).where(eq(zones.orgId, existing.id)).limit(1);
+      const [gate] = await tx.select({ id: gates.id }).from(gates).where(eq(gates.orgId, existing.id)).limit(1);
+      const [rule] = await tx.select({ id: accessRules.id }).from(accessRules).where(eq(accessRules.orgId, existing.id)).limit(1);
+      const [admin] = await tx.select({ email: users.email }).from(users).where(eq(users.orgId, existing.id)).limit(1);
+      return {
+        orgId: existing.id,
+        email: admin?.email ?? DEMO.email,
+        password: DEMO.password,
+        siteId: site?.id ?? '',
+        zoneId: zone?.id ?? '',
+        gateId: gate?.id ?? '',
+        ruleId: rule?.id ?? '',
+        created: false,
+      };
+    }
+    const org = await createOrganization(ctx, tx, DEMO.org);
+    await createUser(ctx, tx, { orgId: org.id, email: DEMO.email, fullName: 'Demo Admin', roles: ['OrgAdmin'], password: DEMO.password });
+    const siteId = uuidv7();
+    const zoneId = uuidv7();
+    const gateId = uuidv7();
+    const ruleId = uuidv7();
+    await tx.insert(sites).values({ id: siteId, orgId: org.id, name: 'Head office', timezone: 'Europe/Moscow' });
+    await tx.insert(zones).values({ id: zoneId, orgId: org.id, siteId, name: 'Lobby' });
+    await tx.insert(gates).values({ id: gateId, orgId: org.id, siteId, zoneId, name: 'Main turnstile', direction: 'both' });
+    await tx.insert(accessRules).values({
+      id: ruleId,
+      orgId: org.id,
+      name: 'Business hours',
+      zoneIds: [zoneId],
+      weekdays: [1, 2, 3, 4, 5],
+      timeWindows: [{ from: '08:00', to: '20:00' }],
+    });
+    return { orgId: org.id, email: DEMO.email, password: DEMO.password, siteId, zoneId, gateId, ruleId, created: true };
+  });
+}

@@ -1,0 +1,11 @@
+export { type App, type BuildOptions, buildApp } from './app.js';
+export { PERMISSIONS, type Permission, ROLE_PERMISSIONS, ROLES, type Role } from './auth/rbac.js';
+export { type Config, ConfigError, loadConfig } from './config.js';
+export type { AppContext, Principal } from './context.js';
+export { type Database, openDatabase } from './db/client.js';
+export * as schema from './db/schema.js';
+export { DEMO, type DemoInfo, seedDemo } from './demo.js';
+export { ruleRecord } from './modules/access-rules/service.js';
+export { storeCheckins } from './modules/checkins/service.js';
+export { orgSigningKey } from './modules/orgs/service.js';
+export { passRecord } from './modules/passes/service.js';

@@ -1,0 +1,42 @@
+import { uuidv7 } from '@gatehouse/protocol';
+import type { FastifyRequest } from 'fastify';
+import type { Executor } from '../db/client.js';
+import { auditLogs } from '../db/schema.js';
+
+export interface AuditEntry {
+  action: string;
+  entityType: string;
+  entityId?: string | null;
+  data?: Record<string, unknown>;
+}
+
+/** Who asked, from where: taken from the request so every write records it the same way. */
+export interface Actor {
+  orgId: string;
+  userId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export function actorOf(req: FastifyRequest): Actor {
+  const p = req.principal;
+  if (!p) throw new Error('actorOf needs an authenticated request');
+  return { orgId: p.orgId, userId: p.userId, ip: req.ip ?? null, userAgent: req.headers['user-agent']?.slice(0, 500) ?? null };
+}
+
+/** Appends one audit row; call inside the transaction of the write it records. */
+export async function writeAudit(db: Executor, actor: Actor, e: AuditEntry): Promise<void> {
+  await db.insert(auditLogs).values({
+    id: uuidv7(),
+    orgId: actor.orgId,
+    actorId: actor.userId,
+    action: e.action,
+    entityType: e.entityType,
+    entityId: e.entityId ?? null,
+    ip: actor.ip,
+    userAgent: actor.userAgent,
+    data: e.data ?? null,
+    createdBy: actor.userId,
+    updatedBy: actor.userId,
+  });
+}

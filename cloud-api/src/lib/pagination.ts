@@ -1,0 +1,32 @@
+import Type from 'typebox';
+import { badRequest } from './errors.js';
+
+const UUID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+
+/** `limit` and `cursor` of every list. The cursor is the last id of the previous page (ids are UUIDv7, so id order is time order). */
+export const PageQuery = {
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+  cursor: Type.Optional(Type.String({ maxLength: 64 })),
+};
+
+export function decodeCursor(cursor: string | undefined): string | null {
+  if (!cursor) return null;
+  const id = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!new RegExp(UUID_PATTERN).test(id)) throw badRequest('invalid cursor');
+  return id;
+}
+
+export function page<T extends { id: string }>(rows: T[], limit: number): { items: T[]; nextCursor: string | null } {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > limit && last ? Buffer.from(last.id).toString('base64url') : null };
+}
+
+export const Uuid = (opts: { description?: string } = {}) => Type.String({ format: 'uuid', ...opts });
+export const IdParams = Type.Object({ id: Uuid() });
+export const Timestamp = (opts: { description?: string } = {}) => Type.String({ format: 'date-time', ...opts });
+
+export const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
+
+export const Page = <T extends import('typebox').TSchema>(item: T) =>
+  Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });

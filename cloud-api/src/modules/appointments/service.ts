@@ -1,0 +1,171 @@
+import { uuidv7 } from '@gatehouse/protocol';
+import { and, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
+import type { AppContext } from '../../context.js';
+import type { Executor } from '../../db/client.js';
+import { appointments, appointmentVisitors, hosts, visitors } from '../../db/schema.js';
+import { type Actor, writeAudit } from '../../lib/audit.js';
+import { notFound, unprocessable } from '../../lib/errors.js';
+import { decodeCursor, page } from '../../lib/pagination.js';
+
+const visitorIdsOf = sql<
+  string[]
+>`coalesce((select array_agg(${appointmentVisitors.visitorId} order by ${appointmentVisitors.visitorId}) from ${appointmentVisitors} where ${appointmentVisitors.appointmentId} = ${appointments.id}), '{}')`;
+const columns = {
+  id: appointments.id,
+  orgId: appointments.orgId,
+  hostId: appointments.hostId,
+  visitorIds: visitorIdsOf,
+  startsAt: appointments.startsAt,
+  endsAt: appointments.endsAt,
+  room: appointments.room,
+  status: appointments.status,
+  createdAt: appointments.createdAt,
+  updatedAt: appointments.updatedAt,
+};
+type Row = {
+  id: string;
+  orgId: string;
+  hostId: string;
+  visitorIds: string[];
+  startsAt: Date;
+  endsAt: Date;
+  room: string | null;
+  status: 'scheduled' | 'cancelled' | 'done';
+  createdAt: Date;
+  updatedAt: Date;
+};
+const d = (v: Date | string) => (v instanceof Date ? v : new Date(v)).toISOString();
+const view = (r: Row) => ({ ...r, startsAt: d(r.startsAt), endsAt: d(r.endsAt), createdAt: d(r.createdAt), updatedAt: d(r.updatedAt) });
+
+async function checkRefs(db: Executor, orgId: string, hostId: string | undefined, visitorIds: string[] | undefined) {
+  if (hostId) {
+    const [h] = await db
+      .select({ id: hosts.id })
+      .from(hosts)
+      .where(and(eq(hosts.id, hostId), eq(hosts.orgId, orgId), isNull(hosts.deletedAt)));
+    if (!h) throw unprocessable('hostId names no host of this organisation');
+  }
+  if (visitorIds) {
+    const found = await db
+      .select({ id: visitors.id })
+      .from(visitors)
+      .where(and(eq(visitors.orgId, orgId), inArray(visitors.id, visitorIds), isNull(visitors.deletedAt)));
+    if (found.length !== visitorIds.length) throw unprocessable('visitorIds names a visitor that does not exist');
+  }
+}
+
+function checkTimes(startsAt: Date, endsAt: Date) {
+  if (!(endsAt > startsAt)) throw unprocessable('endsAt must be after startsAt');
+}
+
+async function fetchOne(db: Executor, orgId: string, id: string) {
+  const [row] = await db
+    .select(columns)
+    .from(appointments)
+    .where(and(eq(appointments.id, id), eq(appointments.orgId, orgId), isNull(appointments.deletedAt)));
+  if (!row) throw notFound('appointment');
+  return row;
+}
+
+export async function createAppointment(
+  ctx: AppContext,
+  actor: Actor,
+  b: { hostId: string; visitorIds: string[]; startsAt: string; endsAt: string; room?: string | null },
+) {
+  const startsAt = new Date(b.startsAt);
+  const endsAt = new Date(b.endsAt);
+  checkTimes(startsAt, endsAt);
+  return ctx.db.transaction(async (tx) => {
+    await checkRefs(tx, actor.orgId, b.hostId, b.visitorIds);
+    const id = uuidv7();
+    await tx.insert(appointments).values({
+      id,
+      orgId: actor.orgId,
+      hostId: b.hostId,
+      startsAt,
+      endsAt,
+      room: b.room ?? null,
+      createdBy: actor.userId,
+      updatedBy: actor.userId,
+    });
+    await tx.insert(appointmentVisitors).values(
+      b.visitorIds.map((visitorId) => ({
+        appointmentId: id,
+        visitorId,
+        orgId: actor.orgId,
+        createdBy: actor.userId,
+        updatedBy: actor.userId,
+      })),
+    );
+    await writeAudit(tx, actor, { action: 'appointment.create', entityType: 'appointment', entityId: id, data: { ...b } });
+    return view(await fetchOne(tx, actor.orgId, id));
+  });
+}
+
+export async function listAppointments(ctx: AppContext, orgId: string, q: { limit?: number; cursor?: string; hostId?: string }) {
+  const limit = q.limit ?? 50;
+  const cursor = decodeCursor(q.cursor);
+  const rows = await ctx.db
+    .select(columns)
+    .from(appointments)
+    .where(
+      and(
+        eq(appointments.orgId, orgId),
+        isNull(appointments.deletedAt),
+        q.hostId ? eq(appointments.hostId, q.hostId) : undefined,
+        cursor ? lt(appointments.id, cursor) : undefined,
+      ),
+    )
+    .orderBy(desc(appointments.id))
+    .limit(limit + 1);
+  return page(rows.map(view), limit);
+}
+
+export async function getAppointment(ctx: AppContext, orgId: string, id: string) {
+  return view(await fetchOne(ctx.db, orgId, id));
+}
+
+export async function requireAppointment(db: Executor, orgId: string, id: string) {
+  return fetchOne(db, orgId, id);
+}
+
+export async function updateAppointment(
+  ctx: AppContext,
+  actor: Actor,
+  id: string,
+  b: {
+    hostId?: string;
+    visitorIds?: string[];
+    startsAt?: string;
+    endsAt?: string;
+    room?: string | null;
+    status?: 'scheduled' | 'cancelled' | 'done';
+  },
+) {
+  return ctx.db.transaction(async (tx) => {
+    const cur = await fetchOne(tx, actor.orgId, id);
+    await checkRefs(tx, actor.orgId, b.hostId, b.visitorIds);
+    const startsAt = b.startsAt ? new Date(b.startsAt) : cur.startsAt;
+    const endsAt = b.endsAt ? new Date(b.endsAt) : cur.endsAt;
+    checkTimes(new Date(startsAt), new Date(endsAt));
+    const { visitorIds, ...rest } = b;
+    await tx
+      .update(appointments)
+      .set({ ...rest, startsAt: new Date(startsAt), endsAt: new Date(endsAt), updatedAt: new Date(), updatedBy: actor.userId })
+      .where(and(eq(appointments.id, id), eq(appointments.orgId, actor.orgId)));
+    if (visitorIds) {
+      await tx.delete(appointmentVisitors).where(eq(appointmentVisitors.appointmentId, id));
+      await tx.insert(appointmentVisitors).values(
+        visitorIds.map((visitorId) => ({
+          appointmentId: id,
+          visitorId,
+          orgId: actor.orgId,
+          createdBy: actor.userId,
+          updatedBy: actor.userId,
+        })),
+      );
+    }
+    await writeAudit(tx, actor, { action: 'appointment.update', entityType: 'appointment', entityId: id, data: { ...b } });
+    return view(await fetchOne(tx, actor.orgId, id));
+  });
+}

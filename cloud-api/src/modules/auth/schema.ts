@@ -1,0 +1,20 @@
+import Type from 'typebox';
+
+export const LoginBody = Type.Object(
+  { email: Type.String({ minLength: 3, maxLength: 320 }), password: Type.String({ minLength: 1, maxLength: 1024 }) },
+  { additionalProperties: false },
+);
+export const RefreshBody = Type.Object({ refreshToken: Type.String({ minLength: 10, maxLength: 512 }) }, { additionalProperties: false });
+
+export const UserSummary = Type.Object({
+  id: Type.String(),
+  orgId: Type.String(),
+  email: Type.String(),
+  roles: Type.Array(Type.String()),
+});
+export const TokenPair = Type.Object({
+  accessToken: Type.String(),
+  refreshToken: Type.String(),
+  expiresIn: Type.Integer({ description: 'access token lifetime, seconds' }),
+  user: UserSummary,
+});

@@ -1,0 +1,24 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { IdParams, Page } from '../../lib/pagination.js';
+import { Checkin, CheckinList, Occupancy } from './schema.js';
+import { listCheckins, occupancy } from './service.js';
+
+export const checkinRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { ctx } = app;
+  app.get(
+    '/checkins',
+    {
+      config: { permission: 'checkins:read' },
+      schema: { tags: ['checkins'], summary: 'Check-in history, newest first', querystring: CheckinList, response: { 200: Page(Checkin) } },
+    },
+    async (req) => listCheckins(ctx, req.principal!.orgId, req.query),
+  );
+  app.get(
+    '/sites/:id/occupancy',
+    {
+      config: { permission: 'checkins:read' },
+      schema: { tags: ['checkins'], summary: 'Who is on site now', params: IdParams, response: { 200: Occupancy } },
+    },
+    async (req) => occupancy(ctx, req.principal!.orgId, req.params.id),
+  );
+};

@@ -1,0 +1,57 @@
+import { and, eq, gt, isNull } from 'drizzle-orm';
+import type { AppContext } from '../../context.js';
+import { enrollmentCodes, gates, organizations } from '../../db/schema.js';
+import { writeAudit } from '../../lib/audit.js';
+import { randomToken, sha256 } from '../../lib/crypto.js';
+import { HttpError } from '../../lib/errors.js';
+import { normaliseCode } from '../gates/service.js';
+
+/** Where the controller finds the broker: MQTT_URL, or the embedded broker on this host. */
+function brokerUrl(ctx: AppContext): string {
+  if (ctx.config.mqttUrl) return ctx.config.mqttUrl;
+  return `mqtt://${new URL(ctx.config.publicUrl).hostname}:${ctx.config.mqttPort}`;
+}
+
+export async function enroll(ctx: AppContext, code: string, ip: string) {
+  const now = new Date();
+  return ctx.db.transaction(async (tx) => {
+    // Consumed atomically: of two controllers racing with one code, one wins.
+    const [used] = await tx
+      .update(enrollmentCodes)
+      .set({ usedAt: now, updatedAt: now })
+      .where(
+        and(eq(enrollmentCodes.codeHash, sha256(normaliseCode(code))), isNull(enrollmentCodes.usedAt), gt(enrollmentCodes.expiresAt, now)),
+      )
+      .returning();
+    if (!used) throw new HttpError(401, 'invalid_code', 'unknown, used or expired enrollment code');
+    const [gate] = await tx
+      .select()
+      .from(gates)
+      .where(and(eq(gates.id, used.gateId), isNull(gates.deletedAt)));
+    if (!gate) throw new HttpError(401, 'invalid_code', 'the gate of this code is gone');
+    const [org] = await tx
+      .select({ publicKey: organizations.signingPublicKey })
+      .from(organizations)
+      .where(eq(organizations.id, gate.orgId));
+    // A fresh device id per enrollment: re-enrolling a gate retires the old controller's credentials.
+    const deviceId = `gw-${gate.id.replaceAll('-', '').slice(-12)}-${randomToken(6).replace(/[^A-Za-z0-9]/g, 'x')}`;
+    const password = randomToken(24);
+    await tx
+      .update(gates)
+      .set({ deviceId, deviceSecretHash: sha256(password), updatedAt: now })
+      .where(eq(gates.id, gate.id));
+    await writeAudit(
+      tx,
+      { orgId: gate.orgId, userId: null, ip, userAgent: null },
+      { action: 'gate.enrolled', entityType: 'gate', entityId: gate.id, data: { deviceId } },
+    );
+    return {
+      deviceId,
+      gateId: gate.id,
+      siteId: gate.siteId,
+      orgId: gate.orgId,
+      mqtt: { url: brokerUrl(ctx), username: deviceId, password },
+      orgPublicKey: org!.publicKey,
+    };
+  });
+}

@@ -1,0 +1,43 @@
+import Type from 'typebox';
+import { PageQuery, Timestamp, Uuid } from '../../lib/pagination.js';
+
+const Direction = Type.Union([Type.Literal('in'), Type.Literal('out'), Type.Literal('both')]);
+export const GateBody = Type.Object(
+  { siteId: Uuid(), zoneId: Uuid(), name: Type.String({ minLength: 1, maxLength: 200 }), direction: Direction },
+  { additionalProperties: false },
+);
+export const GatePatch = Type.Object(
+  {
+    zoneId: Type.Optional(Uuid()),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    direction: Type.Optional(Direction),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export const Gate = Type.Object({
+  id: Uuid(),
+  orgId: Uuid(),
+  siteId: Uuid(),
+  zoneId: Uuid(),
+  name: Type.String(),
+  direction: Direction,
+  lockdown: Type.Boolean(),
+  deviceId: Type.Union([Type.String(), Type.Null()]),
+  online: Type.Boolean(),
+  lastSeenAt: Type.Union([Timestamp(), Type.Null()]),
+  cacheSeq: Type.Integer(),
+  outboxDepth: Type.Integer(),
+  version: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Timestamp(),
+  updatedAt: Timestamp(),
+});
+export const GateList = Type.Object({ ...PageQuery, siteId: Type.Optional(Uuid()), zoneId: Type.Optional(Uuid()) });
+export const Enrollment = Type.Object({ code: Type.String(), expiresAt: Timestamp() });
+export const CommandBody = Type.Object(
+  {
+    type: Type.Union([Type.Literal('open'), Type.Literal('lockdown'), Type.Literal('release')]),
+    reason: Type.Optional(Type.String({ maxLength: 500 })),
+  },
+  { additionalProperties: false },
+);
+export const CommandResult = Type.Object({ id: Uuid(), status: Type.String() });

@@ -1,0 +1,185 @@
+import { randomInt } from 'node:crypto';
+import { uuidv7 } from '@gatehouse/protocol';
+import { and, desc, eq, isNull, lt } from 'drizzle-orm';
+import type { AppContext } from '../../context.js';
+import type { Executor } from '../../db/client.js';
+import { enrollmentCodes, gates } from '../../db/schema.js';
+import { type Actor, writeAudit } from '../../lib/audit.js';
+import { sha256 } from '../../lib/crypto.js';
+import { notFound, unprocessable } from '../../lib/errors.js';
+import { decodeCursor, iso, page } from '../../lib/pagination.js';
+import { requireSite } from '../sites/service.js';
+import { requireZone } from '../zones/service.js';
+
+type Row = typeof gates.$inferSelect;
+export const gateView = (r: Row) => ({
+  id: r.id,
+  orgId: r.orgId,
+  siteId: r.siteId,
+  zoneId: r.zoneId,
+  name: r.name,
+  direction: r.direction,
+  lockdown: r.lockdown,
+  deviceId: r.deviceId,
+  online: r.online,
+  lastSeenAt: iso(r.lastSeenAt),
+  cacheSeq: r.cacheSeq,
+  outboxDepth: r.outboxDepth,
+  version: r.version,
+  createdAt: r.createdAt.toISOString(),
+  updatedAt: r.updatedAt.toISOString(),
+});
+
+export const ENROLLMENT_TTL_MS = 24 * 3600 * 1000;
+
+async function checkPlacement(db: Executor, orgId: string, siteId: string, zoneId: string) {
+  await requireSite(db, orgId, siteId);
+  const zone = await requireZone(db, orgId, zoneId);
+  if (zone.siteId !== siteId) throw unprocessable('the zone is not in that site');
+}
+
+export async function createGate(
+  ctx: AppContext,
+  actor: Actor,
+  body: { siteId: string; zoneId: string; name: string; direction: 'in' | 'out' | 'both' },
+) {
+  return ctx.db.transaction(async (tx) => {
+    await checkPlacement(tx, actor.orgId, body.siteId, body.zoneId);
+    const [row] = await tx
+      .insert(gates)
+      .values({ id: uuidv7(), orgId: actor.orgId, ...body, createdBy: actor.userId, updatedBy: actor.userId })
+      .returning();
+    await writeAudit(tx, actor, { action: 'gate.create', entityType: 'gate', entityId: row!.id, data: body });
+    return gateView(row!);
+  });
+}
+
+export async function requireGate(db: Executor, orgId: string, id: string) {
+  const [row] = await db
+    .select()
+    .from(gates)
+    .where(and(eq(gates.id, id), eq(gates.orgId, orgId), isNull(gates.deletedAt)));
+  if (!row) throw notFound('gate');
+  return row;
+}
+
+export async function listGates(ctx: AppContext, orgId: string, q: { limit?: number; cursor?: string; siteId?: string; zoneId?: string }) {
+  const limit = q.limit ?? 50;
+  const cursor = decodeCursor(q.cursor);
+  const rows = await ctx.db
+    .select()
+    .from(gates)
+    .where(
+      and(
+        eq(gates.orgId, orgId),
+        isNull(gates.deletedAt),
+        q.siteId ? eq(gates.siteId, q.siteId) : undefined,
+        q.zoneId ? eq(gates.zoneId, q.zoneId) : undefined,
+        cursor ? lt(gates.id, cursor) : undefined,
+      ),
+    )
+    .orderBy(desc(gates.id))
+    .limit(limit + 1);
+  return page(rows.map(gateView), limit);
+}
+
+export async function getGate(ctx: AppContext, orgId: string, id: string) {
+  return gateView(await requireGate(ctx.db, orgId, id));
+}
+
+export async function updateGate(
+  ctx: AppContext,
+  actor: Actor,
+  id: string,
+  patch: { zoneId?: string; name?: string; direction?: 'in' | 'out' | 'both' },
+) {
+  return ctx.db.transaction(async (tx) => {
+    const gate = await requireGate(tx, actor.orgId, id);
+    if (patch.zoneId) await checkPlacement(tx, actor.orgId, gate.siteId, patch.zoneId);
+    const [row] = await tx
+      .update(gates)
+      .set({ ...patch, updatedAt: new Date(), updatedBy: actor.userId })
+      .where(and(eq(gates.id, id), eq(gates.orgId, actor.orgId)))
+      .returning();
+    await writeAudit(tx, actor, { action: 'gate.update', entityType: 'gate', entityId: id, data: patch });
+    return gateView(row!);
+  });
+}
+
+export async function deleteGate(ctx: AppContext, actor: Actor, id: string) {
+  await ctx.db.transaction(async (tx) => {
+    await requireGate(tx, actor.orgId, id);
+    // Soft: check-ins keep pointing at the gate they happened at.
+    await tx
+      .update(gates)
+      .set({ deletedAt: new Date(), updatedAt: new Date(), updatedBy: actor.userId })
+      .where(and(eq(gates.id, id), eq(gates.orgId, actor.orgId)));
+    await writeAudit(tx, actor, { action: 'gate.delete', entityType: 'gate', entityId: id });
+  });
+}
+
+/** Human-typable one-time code: 4 groups of 4 from an alphabet without look-alikes. */
+function enrollmentCode(): string {
+  const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+  let s = '';
+  for (let i = 0; i < 16; i++) s += alphabet[randomInt(alphabet.length)];
+  return s.match(/.{4}/g)!.join('-');
+}
+
+export function normaliseCode(code: string): string {
+  return code.toUpperCase().replace(/[^A-Z0-9]/g, '');
+}
+
+export async function createEnrollment(ctx: AppContext, actor: Actor, gateId: string) {
+  return ctx.db.transaction(async (tx) => {
+    await requireGate(tx, actor.orgId, gateId);
+    const code = enrollmentCode();
+    const expiresAt = new Date(Date.now() + ENROLLMENT_TTL_MS);
+    await tx.insert(enrollmentCodes).values({
+      id: uuidv7(),
+      orgId: actor.orgId,
+      gateId,
+      codeHash: sha256(normaliseCode(code)),
+      expiresAt,
+      createdBy: actor.userId,
+      updatedBy: actor.userId,
+    });
+    await writeAudit(tx, actor, {
+      action: 'gate.enrollment_create',
+      entityType: 'gate',
+      entityId: gateId,
+      data: { expiresAt: expiresAt.toISOString() },
+    });
+    return { code, expiresAt: expiresAt.toISOString() };
+  });
+}
+
+/**
+ * Records a command. lockdown/release take effect on the gate row at once (so
+ * `check` answers accordingly and the next sync carries it); delivery to the
+ * controller over MQTT belongs to the broker link.
+ */
+export async function createCommand(
+  ctx: AppContext,
+  actor: Actor,
+  gateId: string,
+  body: { type: 'open' | 'lockdown' | 'release'; reason?: string },
+) {
+  return ctx.db.transaction(async (tx) => {
+    await requireGate(tx, actor.orgId, gateId);
+    const id = uuidv7();
+    if (body.type !== 'open') {
+      await tx
+        .update(gates)
+        .set({ lockdown: body.type === 'lockdown', updatedAt: new Date(), updatedBy: actor.userId })
+        .where(and(eq(gates.id, gateId), eq(gates.orgId, actor.orgId)));
+    }
+    await writeAudit(tx, actor, {
+      action: `gate.command.${body.type}`,
+      entityType: 'gate',
+      entityId: gateId,
+      data: { commandId: id, reason: body.reason ?? null },
+    });
+    return { id, status: 'queued' };
+  });
+}

@@ -1,0 +1,86 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import QRCode from 'qrcode';
+import { actorOf } from '../../lib/audit.js';
+import { IdParams, Page } from '../../lib/pagination.js';
+import { CheckBody, CheckResult, Credential, CredentialQuery, IssuedPass, Pass, PassBody, PassList, RevokeBody } from './schema.js';
+import { checkPass, credentialOf, getPass, issuePass, listPasses, requirePass, revokePass } from './service.js';
+
+export const passRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { ctx } = app;
+  const tags = ['passes'];
+  app.post(
+    '/passes',
+    {
+      config: { permission: 'passes:issue' },
+      schema: { tags, summary: 'Issue a visit pass (the answer carries the guest link)', body: PassBody, response: { 201: IssuedPass } },
+    },
+    async (req, reply) => reply.code(201).send(await issuePass(ctx, actorOf(req), req.body)),
+  );
+  app.get(
+    '/passes',
+    {
+      config: { permission: 'passes:read' },
+      schema: { tags, summary: 'List passes', querystring: PassList, response: { 200: Page(Pass) } },
+    },
+    async (req) => listPasses(ctx, req.principal!.orgId, req.query),
+  );
+  app.get(
+    '/passes/:id',
+    { config: { permission: 'passes:read' }, schema: { tags, summary: 'One pass', params: IdParams, response: { 200: Pass } } },
+    async (req) => getPass(ctx, req.principal!.orgId, req.params.id),
+  );
+  app.post(
+    '/passes/:id/revoke',
+    {
+      config: { permission: 'passes:revoke' },
+      schema: { tags, summary: 'Revoke a pass', params: IdParams, body: RevokeBody, response: { 200: Pass } },
+    },
+    async (req) => revokePass(ctx, actorOf(req), req.params.id, req.body.reason),
+  );
+  app.get(
+    '/passes/:id/credential',
+    {
+      config: { permission: 'passes:read' },
+      schema: {
+        tags,
+        summary: 'The text its QR encodes now',
+        params: IdParams,
+        querystring: CredentialQuery,
+        response: { 200: Credential },
+      },
+    },
+    async (req, reply) => {
+      reply.header('cache-control', 'no-store');
+      return credentialOf(ctx, await requirePass(ctx.db, req.principal!.orgId, req.params.id), req.query.kind ?? 'dynamic');
+    },
+  );
+  app.get(
+    '/passes/:id/qr.svg',
+    {
+      config: { permission: 'passes:read' },
+      schema: { tags, summary: 'The QR image (SVG)', params: IdParams, querystring: CredentialQuery },
+    },
+    async (req, reply) => {
+      const cred = await credentialOf(ctx, await requirePass(ctx.db, req.principal!.orgId, req.params.id), req.query.kind ?? 'dynamic');
+      const svg = await QRCode.toString(cred.payload, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+      return reply.header('content-type', 'image/svg+xml').header('cache-control', 'no-store').send(svg);
+    },
+  );
+  app.post(
+    '/passes/:id/check',
+    {
+      config: { permission: 'passes:check' },
+      schema: {
+        tags,
+        summary: 'Would this pass open that gate at that time? (the edge’s decide())',
+        params: IdParams,
+        body: CheckBody,
+        response: { 200: CheckResult },
+      },
+    },
+    async (req) => {
+      const d = await checkPass(ctx, req.principal!.orgId, req.params.id, req.body);
+      return { allow: d.allow, reason: d.reason };
+    },
+  );
+};

@@ -1,0 +1,258 @@
+import {
+  type Decision,
+  decide,
+  dynamicQrAt,
+  encodeStaticQr,
+  type GateContext,
+  KeyRing,
+  newTotpSecret,
+  type PassRecord,
+  type PassState,
+  parseCredential,
+  totpRemainingMs,
+  uuidv7,
+} from '@gatehouse/protocol';
+import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm';
+import type { AppContext } from '../../context.js';
+import type { Executor } from '../../db/client.js';
+import { accessRules, checkins, organizations, sites, visitPasses } from '../../db/schema.js';
+import { type Actor, writeAudit } from '../../lib/audit.js';
+import { conflict, notFound, unprocessable } from '../../lib/errors.js';
+import { decodeCursor, iso, page } from '../../lib/pagination.js';
+import { requireRule, ruleRecord } from '../access-rules/service.js';
+import { requireAppointment } from '../appointments/service.js';
+import { requireGate } from '../gates/service.js';
+import { orgSigningKey } from '../orgs/service.js';
+import { requireVisitor } from '../visitors/service.js';
+
+type Row = typeof visitPasses.$inferSelect;
+const totpAad = (id: string) => `visit_passes.totp_secret:${id}`;
+
+/** Stored status, with an active pass past its end shown as expired. */
+export function effectiveStatus(r: Pick<Row, 'status' | 'validTo'>, now = Date.now()): Row['status'] {
+  return r.status === 'active' && r.validTo.getTime() <= now ? 'expired' : r.status;
+}
+
+export const passView = (r: Row) => ({
+  id: r.id,
+  orgId: r.orgId,
+  visitorId: r.visitorId,
+  appointmentId: r.appointmentId,
+  accessRuleId: r.accessRuleId,
+  type: r.type,
+  status: effectiveStatus(r),
+  validFrom: r.validFrom.toISOString(),
+  validTo: r.validTo.toISOString(),
+  maxUses: r.maxUses,
+  card: r.cardFormat && r.cardNumber ? { format: r.cardFormat, number: r.cardNumber } : null,
+  revokedAt: iso(r.revokedAt),
+  revokedReason: r.revokedReason,
+  createdAt: r.createdAt.toISOString(),
+  updatedAt: r.updatedAt.toISOString(),
+});
+
+/** The pass as the edge caches it (and as `decide()` reads it). */
+export function passRecord(ctx: AppContext, r: Row): PassRecord {
+  return {
+    id: r.id,
+    orgId: r.orgId,
+    ruleId: r.accessRuleId,
+    type: r.type,
+    status: r.status,
+    validFrom: r.validFrom.getTime(),
+    validTo: r.validTo.getTime(),
+    maxUses: r.maxUses,
+    totpSecret: ctx.sealer.open(r.totpSecretEnc, totpAad(r.id)),
+    card: r.cardFormat && r.cardNumber ? { format: r.cardFormat, number: BigInt(r.cardNumber).toString() } : null,
+  };
+}
+
+export interface IssueInput {
+  visitorId: string;
+  accessRuleId: string;
+  type: 'single' | 'multi' | 'group';
+  validFrom: string;
+  validTo: string;
+  appointmentId?: string | null;
+  card?: { format: 'w26' | 'w34' | 'raw'; number: string } | null;
+  maxUses?: number | null;
+  status?: 'draft' | 'active';
+}
+
+export async function issuePass(ctx: AppContext, actor: Actor, b: IssueInput) {
+  const validFrom = new Date(b.validFrom);
+  const validTo = new Date(b.validTo);
+  if (!(validTo > validFrom)) throw unprocessable('validTo must be after validFrom');
+  const id = uuidv7();
+  const row = await ctx.db.transaction(async (tx) => {
+    await requireVisitor(tx, actor.orgId, b.visitorId);
+    await requireRule(tx, actor.orgId, b.accessRuleId);
+    if (b.appointmentId) await requireAppointment(tx, actor.orgId, b.appointmentId);
+    const [row] = await tx
+      .insert(visitPasses)
+      .values({
+        id,
+        orgId: actor.orgId,
+        visitorId: b.visitorId,
+        appointmentId: b.appointmentId ?? null,
+        accessRuleId: b.accessRuleId,
+        type: b.type,
+        status: b.status ?? 'active',
+        validFrom,
+        validTo,
+        maxUses: b.maxUses ?? null,
+        totpSecretEnc: ctx.sealer.seal(newTotpSecret(), totpAad(id)),
+        cardFormat: b.card?.format ?? null,
+        cardNumber: b.card ? BigInt(b.card.number).toString() : null,
+        createdBy: actor.userId,
+        updatedBy: actor.userId,
+      })
+      .returning();
+    await writeAudit(tx, actor, {
+      action: 'pass.issue',
+      entityType: 'pass',
+      entityId: id,
+      data: {
+        visitorId: b.visitorId,
+        accessRuleId: b.accessRuleId,
+        type: b.type,
+        validFrom: b.validFrom,
+        validTo: b.validTo,
+        card: !!b.card,
+      },
+    });
+    return row!;
+  });
+  const guestToken = await ctx.tokens.signGuest({ sub: id, org: actor.orgId }, validTo);
+  return { ...passView(row), guestToken, guestUrl: `${ctx.config.publicUrl}/guest#token=${guestToken}` };
+}
+
+export async function requirePass(db: Executor, orgId: string, id: string) {
+  const [row] = await db
+    .select()
+    .from(visitPasses)
+    .where(and(eq(visitPasses.id, id), eq(visitPasses.orgId, orgId)));
+  if (!row) throw notFound('pass');
+  return row;
+}
+
+export async function listPasses(
+  ctx: AppContext,
+  orgId: string,
+  q: { limit?: number; cursor?: string; visitorId?: string; status?: Row['status'] },
+) {
+  const limit = q.limit ?? 50;
+  const cursor = decodeCursor(q.cursor);
+  const now = new Date();
+  let statusFilter: ReturnType<typeof and> | undefined;
+  if (q.status === 'expired')
+    statusFilter = sql`(${visitPasses.status} = 'expired' or (${visitPasses.status} = 'active' and ${visitPasses.validTo} <= ${now}))`;
+  else if (q.status === 'active') statusFilter = and(eq(visitPasses.status, 'active'), sql`${visitPasses.validTo} > ${now}`);
+  else if (q.status) statusFilter = eq(visitPasses.status, q.status);
+  const rows = await ctx.db
+    .select()
+    .from(visitPasses)
+    .where(
+      and(
+        eq(visitPasses.orgId, orgId),
+        q.visitorId ? eq(visitPasses.visitorId, q.visitorId) : undefined,
+        statusFilter,
+        cursor ? lt(visitPasses.id, cursor) : undefined,
+      ),
+    )
+    .orderBy(desc(visitPasses.id))
+    .limit(limit + 1);
+  return page(rows.map(passView), limit);
+}
+
+export async function getPass(ctx: AppContext, orgId: string, id: string) {
+  return passView(await requirePass(ctx.db, orgId, id));
+}
+
+export async function revokePass(ctx: AppContext, actor: Actor, id: string, reason: string) {
+  return ctx.db.transaction(async (tx) => {
+    const now = new Date();
+    const [row] = await tx
+      .update(visitPasses)
+      .set({ status: 'revoked', revokedAt: now, revokedBy: actor.userId, revokedReason: reason, updatedAt: now, updatedBy: actor.userId })
+      .where(and(eq(visitPasses.id, id), eq(visitPasses.orgId, actor.orgId), sql`${visitPasses.status} <> 'revoked'`))
+      .returning();
+    if (!row) {
+      await requirePass(tx, actor.orgId, id);
+      throw conflict('pass already revoked');
+    }
+    await writeAudit(tx, actor, { action: 'pass.revoke', entityType: 'pass', entityId: id, data: { reason } });
+    return passView(row);
+  });
+}
+
+/** The text a QR encodes now: the rotating TOTP code (guest phone) or the signed static form (printed badge). */
+export async function credentialOf(ctx: AppContext, row: Row, kind: 'dynamic' | 'static', now = Date.now()) {
+  if (row.status === 'revoked') throw conflict('pass revoked');
+  if (kind === 'static') {
+    const key = await orgSigningKey(ctx, row.orgId);
+    return {
+      kind,
+      payload: encodeStaticQr({ passId: row.id, validFrom: row.validFrom.getTime(), validTo: row.validTo.getTime() }, key),
+      expiresAt: row.validTo.toISOString(),
+    };
+  }
+  const secret = ctx.sealer.open(row.totpSecretEnc, totpAad(row.id));
+  return { kind, payload: dynamicQrAt(row.id, secret, now), expiresAt: new Date(now + totpRemainingMs(now)).toISOString() };
+}
+
+/** What an edge would know about the pass: uses and last direction from the stored check-ins. */
+async function passState(db: Executor, orgId: string, passId: string, before: Date): Promise<PassState> {
+  const [agg] = await db
+    .select({
+      uses: sql<number>`count(*) filter (where ${checkins.direction} = 'in')`.mapWith(Number),
+      last: sql<string | null>`(array_agg(${checkins.direction} order by ${checkins.occurredAt} desc))[1]`,
+    })
+    .from(checkins)
+    .where(
+      and(
+        eq(checkins.orgId, orgId),
+        eq(checkins.passId, passId),
+        eq(checkins.allow, true),
+        eq(checkins.type, 'attempt'),
+        lt(checkins.occurredAt, before),
+      ),
+    );
+  const last = agg?.last;
+  return { useCount: agg?.uses ?? 0, lastDirection: last === 'in' || last === 'out' ? last : null, lastTotpStep: null };
+}
+
+/** "Would this pass open gate X at time T?" — the edge's own decide(), fed from the database. */
+export async function checkPass(
+  ctx: AppContext,
+  orgId: string,
+  id: string,
+  b: { gateId: string; at?: string; direction?: 'in' | 'out' },
+): Promise<Decision> {
+  const row = await requirePass(ctx.db, orgId, id);
+  const gate = await requireGate(ctx.db, orgId, b.gateId);
+  const [site] = await ctx.db.select({ timezone: sites.timezone }).from(sites).where(eq(sites.id, gate.siteId));
+  const [org] = await ctx.db.select({ publicKey: organizations.signingPublicKey }).from(organizations).where(eq(organizations.id, orgId));
+  const at = b.at ? new Date(b.at) : new Date();
+  // A deleted rule is absent here as it is from an edge's cache after the sync: decide() then says wrong_zone.
+  const [rule] = await ctx.db
+    .select()
+    .from(accessRules)
+    .where(and(eq(accessRules.id, row.accessRuleId), isNull(accessRules.deletedAt)));
+  const pass = passRecord(ctx, row);
+  const direction = b.direction ?? (gate.direction === 'out' ? 'out' : 'in');
+  const gateCtx: GateContext = {
+    gateId: gate.id,
+    zoneId: gate.zoneId,
+    timezone: site!.timezone,
+    direction,
+    lockdown: gate.lockdown,
+    keys: new KeyRing([org!.publicKey]),
+  };
+  // The credential the visitor would present at that moment: their card, or the dynamic code of time `at`.
+  const credential = pass.card
+    ? { kind: 'card' as const, format: pass.card.format, number: pass.card.number }
+    : parseCredential(dynamicQrAt(row.id, pass.totpSecret!, at.getTime()));
+  const state = await passState(ctx.db, orgId, row.id, at);
+  return decide(credential, pass, rule ? ruleRecord(rule) : undefined, gateCtx, state, at.getTime());
+}

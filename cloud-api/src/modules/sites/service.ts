@@ -1,0 +1,68 @@
+import { isTimeZone, uuidv7 } from '@gatehouse/protocol';
+import { and, desc, eq, isNull, lt } from 'drizzle-orm';
+import type { AppContext } from '../../context.js';
+import type { Executor } from '../../db/client.js';
+import { sites } from '../../db/schema.js';
+import { type Actor, writeAudit } from '../../lib/audit.js';
+import { notFound, unprocessable } from '../../lib/errors.js';
+import { decodeCursor, page } from '../../lib/pagination.js';
+
+type Row = typeof sites.$inferSelect;
+const view = (r: Row) => ({
+  id: r.id,
+  orgId: r.orgId,
+  name: r.name,
+  timezone: r.timezone,
+  createdAt: r.createdAt.toISOString(),
+  updatedAt: r.updatedAt.toISOString(),
+});
+
+export async function createSite(ctx: AppContext, actor: Actor, body: { name: string; timezone: string }) {
+  if (!isTimeZone(body.timezone)) throw unprocessable(`unknown time zone ${JSON.stringify(body.timezone)}`);
+  return ctx.db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(sites)
+      .values({
+        id: uuidv7(),
+        orgId: actor.orgId,
+        name: body.name,
+        timezone: body.timezone,
+        createdBy: actor.userId,
+        updatedBy: actor.userId,
+      })
+      .returning();
+    await writeAudit(tx, actor, {
+      action: 'site.create',
+      entityType: 'site',
+      entityId: row!.id,
+      data: { name: body.name, timezone: body.timezone },
+    });
+    return view(row!);
+  });
+}
+
+export async function listSites(ctx: AppContext, orgId: string, q: { limit?: number; cursor?: string }) {
+  const limit = q.limit ?? 50;
+  const cursor = decodeCursor(q.cursor);
+  const rows = await ctx.db
+    .select()
+    .from(sites)
+    .where(and(eq(sites.orgId, orgId), isNull(sites.deletedAt), cursor ? lt(sites.id, cursor) : undefined))
+    .orderBy(desc(sites.id))
+    .limit(limit + 1);
+  return page(rows.map(view), limit);
+}
+
+/** The live site of this org, or 404 — also for another org's id. */
+export async function requireSite(db: Executor, orgId: string, id: string) {
+  const [row] = await db
+    .select()
+    .from(sites)
+    .where(and(eq(sites.id, id), eq(sites.orgId, orgId), isNull(sites.deletedAt)));
+  if (!row) throw notFound('site');
+  return row;
+}
+
+export async function getSite(ctx: AppContext, orgId: string, id: string) {
+  return view(await requireSite(ctx.db, orgId, id));
+}

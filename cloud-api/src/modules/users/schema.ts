@@ -1,0 +1,32 @@
+import Type from 'typebox';
+import { ROLES } from '../../auth/rbac.js';
+import { PageQuery, Timestamp, Uuid } from '../../lib/pagination.js';
+
+const RoleSchema = Type.Union(ROLES.map((r) => Type.Literal(r)));
+export const UserBody = Type.Object(
+  {
+    email: Type.String({ format: 'email', maxLength: 320 }),
+    fullName: Type.String({ minLength: 1, maxLength: 200 }),
+    roles: Type.Array(RoleSchema, { minItems: 1, maxItems: ROLES.length, uniqueItems: true }),
+    password: Type.Optional(Type.String({ minLength: 8, maxLength: 1024 })),
+  },
+  { additionalProperties: false },
+);
+export const User = Type.Object({
+  id: Uuid(),
+  orgId: Uuid(),
+  email: Type.String(),
+  fullName: Type.String(),
+  roles: Type.Array(Type.String()),
+  hostId: Type.Union([Uuid(), Type.Null()]),
+  createdAt: Timestamp(),
+});
+export const UserList = Type.Object({ ...PageQuery });
+export const Host = Type.Object({
+  id: Uuid(),
+  userId: Uuid(),
+  fullName: Type.String(),
+  email: Type.String(),
+  position: Type.Union([Type.String(), Type.Null()]),
+});
+export const HostList = Type.Object({ ...PageQuery });

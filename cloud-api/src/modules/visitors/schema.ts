@@ -1,0 +1,33 @@
+import Type from 'typebox';
+import { PageQuery, Timestamp, Uuid } from '../../lib/pagination.js';
+
+const Nullable = <T extends import('typebox').TSchema>(t: T) => Type.Union([t, Type.Null()]);
+const fields = {
+  fullName: Type.String({ minLength: 1, maxLength: 200 }),
+  email: Nullable(Type.String({ format: 'email', maxLength: 320 })),
+  phone: Nullable(Type.String({ minLength: 3, maxLength: 32, pattern: '^[0-9+() .-]+$' })),
+  company: Nullable(Type.String({ maxLength: 200 })),
+  documentNumber: Nullable(Type.String({ minLength: 1, maxLength: 64 })),
+};
+export const VisitorBody = Type.Object(
+  {
+    fullName: fields.fullName,
+    email: Type.Optional(fields.email),
+    phone: Type.Optional(fields.phone),
+    company: Type.Optional(fields.company),
+    documentNumber: Type.Optional(fields.documentNumber),
+  },
+  { additionalProperties: false },
+);
+export const VisitorPatch = Type.Object(
+  {
+    fullName: Type.Optional(fields.fullName),
+    email: Type.Optional(fields.email),
+    phone: Type.Optional(fields.phone),
+    company: Type.Optional(fields.company),
+    documentNumber: Type.Optional(fields.documentNumber),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export const Visitor = Type.Object({ id: Uuid(), orgId: Uuid(), ...fields, createdAt: Timestamp(), updatedAt: Timestamp() });
+export const VisitorList = Type.Object({ ...PageQuery });

@@ -1,0 +1,118 @@
+import { uuidv7 } from '@gatehouse/protocol';
+import { and, desc, eq, isNull, lt } from 'drizzle-orm';
+import type { AppContext } from '../../context.js';
+import type { Executor } from '../../db/client.js';
+import { visitors } from '../../db/schema.js';
+import { type Actor, writeAudit } from '../../lib/audit.js';
+import type { Sealer } from '../../lib/crypto.js';
+import { notFound } from '../../lib/errors.js';
+import { decodeCursor, page } from '../../lib/pagination.js';
+
+type Row = typeof visitors.$inferSelect;
+// The row id in the AAD: an encrypted phone moved to another visitor's row does not decrypt.
+const aad = (id: string, col: string) => `visitors.${col}:${id}`;
+
+const view = (s: Sealer, r: Row) => ({
+  id: r.id,
+  orgId: r.orgId,
+  fullName: r.fullName,
+  email: r.email,
+  phone: s.openNullable(r.phoneEnc, aad(r.id, 'phone')),
+  company: r.company,
+  documentNumber: s.openNullable(r.documentNumberEnc, aad(r.id, 'document_number')),
+  createdAt: r.createdAt.toISOString(),
+  updatedAt: r.updatedAt.toISOString(),
+});
+
+export interface VisitorInput {
+  fullName?: string;
+  email?: string | null;
+  phone?: string | null;
+  company?: string | null;
+  documentNumber?: string | null;
+}
+
+function columns(s: Sealer, id: string, b: VisitorInput) {
+  const out: Partial<typeof visitors.$inferInsert> = {};
+  if (b.fullName !== undefined) out.fullName = b.fullName;
+  if (b.email !== undefined) out.email = b.email?.toLowerCase() ?? null;
+  if (b.company !== undefined) out.company = b.company;
+  if (b.phone !== undefined) out.phoneEnc = s.sealNullable(b.phone, aad(id, 'phone'));
+  if (b.documentNumber !== undefined) out.documentNumberEnc = s.sealNullable(b.documentNumber, aad(id, 'document_number'));
+  return out;
+}
+
+// Personal data stays out of the audit log: it records which fields changed, not their values.
+const changed = (b: VisitorInput) => ({ fields: Object.keys(b) });
+
+export async function createVisitor(ctx: AppContext, actor: Actor, b: VisitorInput & { fullName: string }) {
+  const id = uuidv7();
+  return ctx.db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(visitors)
+      .values({
+        id,
+        orgId: actor.orgId,
+        fullName: b.fullName,
+        ...columns(ctx.sealer, id, b),
+        createdBy: actor.userId,
+        updatedBy: actor.userId,
+      })
+      .returning();
+    await writeAudit(tx, actor, { action: 'visitor.create', entityType: 'visitor', entityId: id, data: changed(b) });
+    return view(ctx.sealer, row!);
+  });
+}
+
+export async function requireVisitor(db: Executor, orgId: string, id: string) {
+  const [row] = await db
+    .select()
+    .from(visitors)
+    .where(and(eq(visitors.id, id), eq(visitors.orgId, orgId), isNull(visitors.deletedAt)));
+  if (!row) throw notFound('visitor');
+  return row;
+}
+
+export async function listVisitors(ctx: AppContext, orgId: string, q: { limit?: number; cursor?: string }) {
+  const limit = q.limit ?? 50;
+  const cursor = decodeCursor(q.cursor);
+  const rows = await ctx.db
+    .select()
+    .from(visitors)
+    .where(and(eq(visitors.orgId, orgId), isNull(visitors.deletedAt), cursor ? lt(visitors.id, cursor) : undefined))
+    .orderBy(desc(visitors.id))
+    .limit(limit + 1);
+  return page(
+    rows.map((r) => view(ctx.sealer, r)),
+    limit,
+  );
+}
+
+export async function getVisitor(ctx: AppContext, orgId: string, id: string) {
+  return view(ctx.sealer, await requireVisitor(ctx.db, orgId, id));
+}
+
+export async function updateVisitor(ctx: AppContext, actor: Actor, id: string, b: VisitorInput) {
+  return ctx.db.transaction(async (tx) => {
+    await requireVisitor(tx, actor.orgId, id);
+    const [row] = await tx
+      .update(visitors)
+      .set({ ...columns(ctx.sealer, id, b), updatedAt: new Date(), updatedBy: actor.userId })
+      .where(and(eq(visitors.id, id), eq(visitors.orgId, actor.orgId)))
+      .returning();
+    await writeAudit(tx, actor, { action: 'visitor.update', entityType: 'visitor', entityId: id, data: changed(b) });
+    return view(ctx.sealer, row!);
+  });
+}
+
+export async function deleteVisitor(ctx: AppContext, actor: Actor, id: string) {
+  await ctx.db.transaction(async (tx) => {
+    await requireVisitor(tx, actor.orgId, id);
+    // Soft delete, and the personal data goes with it: passes and check-ins keep their history, not the document number.
+    await tx
+      .update(visitors)
+      .set({ deletedAt: new Date(), phoneEnc: null, documentNumberEnc: null, updatedAt: new Date(), updatedBy: actor.userId })
+      .where(and(eq(visitors.id, id), eq(visitors.orgId, actor.orgId)));
+    await writeAudit(tx, actor, { action: 'visitor.delete', entityType: 'visitor', entityId: id });
+  });
+}

@@ -1,0 +1,63 @@
+import { uuidv7 } from '@gatehouse/protocol';
+import { and, desc, eq, isNull, lt } from 'drizzle-orm';
+import type { AppContext } from '../../context.js';
+import type { Executor } from '../../db/client.js';
+import { zones } from '../../db/schema.js';
+import { type Actor, writeAudit } from '../../lib/audit.js';
+import { notFound } from '../../lib/errors.js';
+import { decodeCursor, page } from '../../lib/pagination.js';
+import { requireSite } from '../sites/service.js';
+
+type Row = typeof zones.$inferSelect;
+const view = (r: Row) => ({
+  id: r.id,
+  orgId: r.orgId,
+  siteId: r.siteId,
+  name: r.name,
+  createdAt: r.createdAt.toISOString(),
+  updatedAt: r.updatedAt.toISOString(),
+});
+
+export async function createZone(ctx: AppContext, actor: Actor, body: { siteId: string; name: string }) {
+  return ctx.db.transaction(async (tx) => {
+    await requireSite(tx, actor.orgId, body.siteId);
+    const [row] = await tx
+      .insert(zones)
+      .values({ id: uuidv7(), orgId: actor.orgId, siteId: body.siteId, name: body.name, createdBy: actor.userId, updatedBy: actor.userId })
+      .returning();
+    await writeAudit(tx, actor, { action: 'zone.create', entityType: 'zone', entityId: row!.id, data: body });
+    return view(row!);
+  });
+}
+
+export async function listZones(ctx: AppContext, orgId: string, q: { limit?: number; cursor?: string; siteId?: string }) {
+  const limit = q.limit ?? 50;
+  const cursor = decodeCursor(q.cursor);
+  const rows = await ctx.db
+    .select()
+    .from(zones)
+    .where(
+      and(
+        eq(zones.orgId, orgId),
+        isNull(zones.deletedAt),
+        q.siteId ? eq(zones.siteId, q.siteId) : undefined,
+        cursor ? lt(zones.id, cursor) : undefined,
+      ),
+    )
+    .orderBy(desc(zones.id))
+    .limit(limit + 1);
+  return page(rows.map(view), limit);
+}
+
+export async function requireZone(db: Executor, orgId: string, id: string) {
+  const [row] = await db
+    .select()
+    .from(zones)
+    .where(and(eq(zones.id, id), eq(zones.orgId, orgId), isNull(zones.deletedAt)));
+  if (!row) throw notFound('zone');
+  return row;
+}
+
+export async function getZone(ctx: AppContext, orgId: string, id: string) {
+  return view(await requireZone(ctx.db, orgId, id));
+}

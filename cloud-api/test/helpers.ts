@@ -1,0 +1,145 @@
+/**
+ * Each test file gets its own database: a fresh PostgreSQL database on the
+ * server of DATABASE_URL (dropped afterwards), or a new in-memory PGlite.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { type App, buildApp } from '../src/app.js';
+import type { Role } from '../src/auth/rbac.js';
+import { type Config, loadConfig } from '../src/config.js';
+import { type Database, openDatabase } from '../src/db/client.js';
+import { createOrganization, createUser } from '../src/modules/orgs/service.js';
+
+export const onPostgres = !!process.env.DATABASE_URL;
+
+export interface TestDb {
+  database: Database;
+  url: string | null;
+  drop(): Promise<void>;
+}
+
+export async function freshDatabase(): Promise<TestDb> {
+  const base = process.env.DATABASE_URL;
+  if (!base) {
+    const database = await openDatabase({ databaseUrl: null, dataDir: null });
+    await database.migrate();
+    return { database, url: null, drop: () => database.close() };
+  }
+  const name = `gh_t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(base);
+  u.pathname = `/${name}`;
+  const database = await openDatabase({ databaseUrl: u.toString(), dataDir: null, poolSize: 5 });
+  await database.migrate();
+  return {
+    database,
+    url: u.toString(),
+    drop: async () => {
+      await database.close();
+      const c = new pg.Client({ connectionString: base });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+/** Cheap argon2 for tests only; production keeps the defaults of config.ts. */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return loadConfig(
+    { GATEHOUSE_MASTER_KEY: randomBytes(32).toString('hex') },
+    { ephemeral: true, overrides: { argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 }, logLevel: 'silent', ...overrides } },
+  );
+}
+
+export interface TestApp {
+  app: App;
+  db: TestDb;
+  close(): Promise<void>;
+}
+
+export async function startApp(overrides: Partial<Config> = {}): Promise<TestApp> {
+  const db = await freshDatabase();
+  const app = await buildApp(testConfig(overrides), { database: db.database, migrate: false, logger: false });
+  await app.ready();
+  return {
+    app,
+    db,
+    close: async () => {
+      await app.close();
+      await db.drop();
+    },
+  };
+}
+
+let n = 0;
+export function uniqueEmail(tag = 'u'): string {
+  return `${tag}-${Date.now().toString(36)}-${n++}@example.test`;
+}
+
+export interface Login {
+  userId: string;
+  orgId: string;
+  email: string;
+  password: string;
+  accessToken: string;
+  refreshToken: string;
+  auth: { authorization: string };
+}
+
+export async function createOrgWithUser(app: App, orgName: string, roles: Role[]): Promise<Login> {
+  const org = await createOrganization(app.ctx, app.ctx.db, orgName);
+  return addUser(app, org.id, roles);
+}
+
+export async function addUser(app: App, orgId: string, roles: Role[]): Promise<Login> {
+  const email = uniqueEmail(roles.join('-').toLowerCase() || 'none');
+  const password = 'correct horse battery';
+  await createUser(app.ctx, app.ctx.db, { orgId, email, fullName: `Test ${roles.join(' ')}`, roles, password });
+  return login(app, email, password);
+}
+
+export async function login(app: App, email: string, password: string): Promise<Login> {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/auth/login',
+    payload: { email, password },
+    remoteAddress: `10.9.${n % 250}.${n++ % 250}`,
+  });
+  if (res.statusCode !== 200) throw new Error(`login failed: ${res.statusCode} ${res.body}`);
+  const body = res.json() as { accessToken: string; refreshToken: string; user: { id: string; orgId: string } };
+  return {
+    userId: body.user.id,
+    orgId: body.user.orgId,
+    email,
+    password,
+    accessToken: body.accessToken,
+    refreshToken: body.refreshToken,
+    auth: { authorization: `Bearer ${body.accessToken}` },
+  };
+}
+
+/** Site, zone, gate, rule, visitor in the org of `admin` — the fixture most tests start from. */
+export async function seedTopology(app: App, admin: Login, opts: { timezone?: string } = {}) {
+  const post = async (url: string, payload: Record<string, unknown>) => {
+    const r = await app.inject({ method: 'POST', url, headers: admin.auth, payload });
+    if (r.statusCode !== 201) throw new Error(`${url}: ${r.statusCode} ${r.body}`);
+    return r.json() as { id: string } & Record<string, unknown>;
+  };
+  const site = await post('/api/admin/sites', { name: 'HQ', timezone: opts.timezone ?? 'Europe/Moscow' });
+  const zone = await post('/api/admin/zones', { siteId: site.id, name: 'Lobby' });
+  const otherZone = await post('/api/admin/zones', { siteId: site.id, name: 'Server room' });
+  const gate = await post('/api/admin/gates', { siteId: site.id, zoneId: zone.id, name: 'Turnstile 1', direction: 'in' });
+  const serverGate = await post('/api/admin/gates', { siteId: site.id, zoneId: otherZone.id, name: 'Server door', direction: 'in' });
+  const rule = await post('/api/admin/access-rules', { name: 'Always lobby', zoneIds: [zone.id], weekdays: [], timeWindows: [] });
+  const visitor = await post('/api/admin/visitors', {
+    fullName: 'Ivan Petrov',
+    phone: '+7 900 123-45-67',
+    documentNumber: '4510 123456',
+    company: 'ACME',
+  });
+  return { site, zone, otherZone, gate, serverGate, rule, visitor };
+}

@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOrgWithUser, type Login, seedTopology, startApp, type TestApp } from './helpers.js';
+
+describe('cloud-api smoke', () => {
+  let t: TestApp;
+  let admin: Login;
+  beforeAll(async () => {
+    t = await startApp();
+    admin = await createOrgWithUser(t.app, 'Smoke Org', ['OrgAdmin']);
+  });
+  afterAll(async () => t?.close());
+
+  it('answers health, ready, version, metrics and docs', async () => {
+    expect((await t.app.inject('/api/internal/health')).json()).toEqual({ status: 'ok' });
+    expect((await t.app.inject('/api/internal/ready')).json()).toMatchObject({ status: 'ready' });
+    expect((await t.app.inject('/api/internal/version')).json()).toMatchObject({ name: '@gatehouse/cloud-api' });
+    const metrics = await t.app.inject('/metrics');
+    expect(metrics.body).toContain('gatehouse_http_request_duration_seconds');
+    const docs = await t.app.inject('/docs/json');
+    expect(docs.statusCode).toBe(200);
+    expect(Object.keys(docs.json().paths)).toContain('/api/admin/passes/{id}/check');
+  });
+
+  it('issues a pass and checks it at a gate', async () => {
+    const topo = await seedTopology(t.app, admin);
+    const now = Date.now();
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/admin/passes',
+      headers: admin.auth,
+      payload: {
+        visitorId: topo.visitor.id,
+        accessRuleId: topo.rule.id,
+        type: 'multi',
+        validFrom: new Date(now - 60_000).toISOString(),
+        validTo: new Date(now + 3600_000).toISOString(),
+      },
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    const pass = res.json();
+    expect(pass.status).toBe('active');
+    const check = await t.app.inject({
+      method: 'POST',
+      url: `/api/admin/passes/${pass.id}/check`,
+      headers: admin.auth,
+      payload: { gateId: topo.gate.id },
+    });
+    expect(check.json()).toEqual({ allow: true, reason: 'ok' });
+    const wrong = await t.app.inject({
+      method: 'POST',
+      url: `/api/admin/passes/${pass.id}/check`,
+      headers: admin.auth,
+      payload: { gateId: topo.serverGate.id },
+    });
+    expect(wrong.json()).toEqual({ allow: false, reason: 'wrong_zone' });
+  });
+
+  it('errors have the contract shape and no stack', async () => {
+    const r = await t.app.inject({ method: 'POST', url: '/api/admin/sites', headers: admin.auth, payload: { name: 'x' } });
+    expect(r.statusCode).toBe(400);
+    expect(r.json()).toEqual({ error: { code: 'validation', message: expect.any(String) } });
+    const nf = await t.app.inject({ method: 'GET', url: '/nope' });
+    expect(nf.statusCode).toBe(404);
+    expect(nf.json().error.code).toBe('not_found');
+    const unauth = await t.app.inject({ method: 'GET', url: '/api/admin/sites' });
+    expect(unauth.statusCode).toBe(401);
+    expect(unauth.json().error.code).toBe('unauthorized');
+  });
+});
