@@ -112,3 +112,14 @@ describe('vector files', () => {
     }
   });
 });
+
+describe('SPEC.md', () => {
+  const spec = readFileSync(new URL('../SPEC.md', import.meta.url), 'utf8');
+  it('defines every rule the vectors name, and every DEC rule is exercised by a vector', () => {
+    const named = new Set(decisions.cases.flatMap((c) => c.spec));
+    for (const rule of named) expect(spec, rule).toContain(`**${rule}**`);
+    const decRules = [...spec.matchAll(/\*\*(DEC-\d+)\*\*/g)].map((m) => m[1]);
+    expect(decRules.length).toBeGreaterThan(10);
+    expect(decRules.filter((r) => r !== 'DEC-1' && r !== 'DEC-12' && !named.has(r ?? ''))).toEqual([]);
+  });
+});
