@@ -26,7 +26,7 @@ export class Outbox {
     this.#recent = db.prepare('SELECT event FROM outbox ORDER BY seq DESC LIMIT ?');
     this.#pending = db.prepare('SELECT seq, event FROM outbox WHERE acked = 0 AND seq > ? ORDER BY seq LIMIT ?');
     this.#prune = db.prepare(
-      `DELETE FROM outbox WHERE acked = 1 AND seq < (
+      `DELETE FROM outbox WHERE acked = 1 AND seq <= (
          SELECT seq FROM outbox WHERE acked = 1 ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
     );
     this.#depth = (db.prepare('SELECT count(*) AS n FROM outbox WHERE acked = 0').get() as { n: number }).n;

@@ -1,0 +1,104 @@
+/** Fakes for the gate's collaborators; every call lands in one shared journal so tests can check ordering. */
+import {
+  type Direction,
+  type GateContext,
+  KeyRing,
+  type PassRecord,
+  type PassState,
+  type RuleRecord,
+  cardKey as toCardKey,
+} from '@gatehouse/protocol';
+import type { EdgeEvent } from '../src/event.js';
+import type { GateStore } from '../src/gate.js';
+import type { HardwareHealth, PassageSensor, Relay } from '../src/hardware/types.js';
+import type { PassLookup } from '../src/store/cache.js';
+
+export type Journal = string[];
+
+export class FakeStore implements GateStore {
+  readonly passes = new Map<string, PassRecord>();
+  readonly rules = new Map<string, RuleRecord>();
+  readonly states = new Map<string, PassState>();
+  readonly events: EdgeEvent[] = [];
+  localLockdown = false;
+  gateLockdown = false;
+  failNextRecord = false;
+  readonly #ring: KeyRing;
+
+  constructor(
+    readonly journal: Journal,
+    keys: string[],
+    readonly gate = { gateId: 'gate-1', zoneId: 'zone-lobby', timezone: 'Europe/Berlin' },
+  ) {
+    this.#ring = new KeyRing(keys);
+  }
+
+  context(direction: Direction): GateContext {
+    return { ...this.gate, direction, lockdown: this.gateLockdown || this.localLockdown, keys: this.#ring };
+  }
+
+  #lookup(pass: PassRecord | undefined, id: string): PassLookup {
+    return { pass, rule: pass?.ruleId ? this.rules.get(pass.ruleId) : undefined, state: this.states.get(pass?.id ?? id) };
+  }
+
+  findByPassId(passId: string): PassLookup {
+    return this.#lookup(this.passes.get(passId), passId);
+  }
+
+  findByCard(key: string): PassLookup {
+    const pass = [...this.passes.values()].find((p) => p.card && toCardKey(p.card) === key);
+    return pass ? this.#lookup(pass, pass.id) : { pass: undefined, rule: undefined, state: undefined };
+  }
+
+  record(event: EdgeEvent, passId?: string | null, state?: PassState | null): void {
+    if (this.failNextRecord) {
+      this.failNextRecord = false;
+      this.journal.push('record-failed');
+      throw new Error('disk I/O error');
+    }
+    this.journal.push(`record:${event.type}:${event.reason}`);
+    this.events.push(event);
+    if (passId && state) this.states.set(passId, state);
+  }
+}
+
+export class FakeRelay implements Relay {
+  readonly type = 'fake';
+  active = false;
+  pulses = 0;
+  constructor(
+    readonly journal: Journal,
+    readonly pulseMs = 3000,
+  ) {}
+  pulse(): void {
+    this.journal.push('pulse');
+    this.pulses++;
+    this.active = true;
+  }
+  off(): void {
+    this.journal.push('off');
+    this.active = false;
+  }
+  close(): void {
+    this.off();
+  }
+  health(): HardwareHealth {
+    return { name: 'relay', type: 'fake', healthy: true };
+  }
+}
+
+export class FakeSensor implements PassageSensor {
+  readonly type = 'fake';
+  #cb: (() => void) | null = null;
+  onPassage(cb: () => void): void {
+    this.#cb = cb;
+  }
+  walk(): void {
+    this.#cb?.();
+  }
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {}
+  health(): HardwareHealth {
+    return { name: 'sensor', type: 'fake', healthy: true };
+  }
+}
