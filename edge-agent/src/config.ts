@@ -141,7 +141,9 @@ function check<T>(schema: TSchema, value: unknown, at: string): T {
   if (c.Check(value)) return value as T;
   const first = [...c.Errors(value)][0];
   const path = `${at}${first?.instancePath ?? ''}`.replace(/^\//, '').replaceAll('/', '.') || '(root)';
-  throw new ConfigError(path, first?.message ?? 'invalid');
+  // TypeBox reports an additional property as a `false` schema at its path: say it plainly.
+  const message = first?.message === 'schema is false' ? 'unknown field (typo?)' : (first?.message ?? 'invalid');
+  throw new ConfigError(path, message);
 }
 
 function byType<T>(value: unknown, at: string, schemas: Record<string, TSchema>): T {
