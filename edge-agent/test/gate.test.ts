@@ -167,7 +167,7 @@ describe('gate state machine', () => {
 
     it('a passage without an unlock is a forced alarm', () => {
       const sensor = new FakeSensor();
-      const gate = make({ sensor });
+      make({ sensor });
       sensor.walk();
       expect(store.events).toEqual([expect.objectContaining({ type: 'forced', allow: false, passId: null })]);
     });
