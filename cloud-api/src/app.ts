@@ -11,6 +11,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServ
 import { authenticate, bearer } from './auth/authenticate.js';
 import { OidcVerifier } from './auth/oidc.js';
 import { passwordHasher } from './auth/passwords.js';
+import type { Permission } from './auth/rbac.js';
 import { TokenService } from './auth/tokens.js';
 import type { Config } from './config.js';
 import type { AppContext } from './context.js';
@@ -34,6 +35,19 @@ import { visitorRoutes } from './modules/visitors/routes.js';
 import { zoneRoutes } from './modules/zones/routes.js';
 
 export type App = FastifyInstance;
+
+/** Every route with the permission it requires (null = public or any signed-in user); the RBAC test walks it. */
+export interface RouteEntry {
+  method: string;
+  url: string;
+  permission: Permission | null;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    routeTable: RouteEntry[];
+  }
+}
 
 export interface BuildOptions {
   /** Use this database instead of opening one from the config (tests share a fresh one per file). */
@@ -101,8 +115,12 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   // App plugins.
   installErrorHandling(app);
   installMetrics(app);
+  const routeTable: RouteEntry[] = [];
+  app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
-    const cfg = route.config as { permission?: string; authenticated?: boolean } | undefined;
+    const cfg = route.config as { permission?: Permission; authenticated?: boolean } | undefined;
+    for (const method of [route.method].flat())
+      if (method !== 'HEAD') routeTable.push({ method, url: route.url, permission: cfg?.permission ?? null });
     if (route.url.startsWith('/api/admin') && !cfg?.permission) {
       throw new Error(`admin route ${route.method} ${route.url} declares no permission`);
     }
@@ -112,7 +130,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       const token = bearer(req);
       if (!token) throw unauthorized();
       req.principal = await authenticate(ctx, token);
-      if (permission && !req.principal.permissions.has(permission as never)) throw forbidden(`needs permission ${permission}`);
+      if (permission && !req.principal.permissions.has(permission)) throw forbidden(`needs permission ${permission}`);
     };
     // Checked on request, before the body is validated: a caller without the right learns nothing about the route.
     const existing = route.onRequest ? (Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]) : [];

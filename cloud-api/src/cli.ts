@@ -41,13 +41,7 @@ async function context(config: Config): Promise<AppContext> {
 
 async function serve(config: Config, demo: boolean) {
   const app = await buildApp(config);
-  if (demo) {
-    const info = await seedDemo(app.ctx);
-    app.log.info({ orgId: info.orgId, created: info.created }, 'demo organisation ready');
-    process.stdout.write(
-      `\nGatehouse cloud: ${config.publicUrl}\n  API docs: ${config.publicUrl}/docs\n  demo login: ${info.email} / ${info.password}\n  try: curl -s ${config.publicUrl}/api/auth/login -H 'content-type: application/json' -d '{"email":"${info.email}","password":"${info.password}"}'\n\n`,
-    );
-  }
+  const info = demo ? await seedDemo(app.ctx) : null;
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
@@ -67,6 +61,15 @@ async function serve(config: Config, demo: boolean) {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
   await app.listen({ port: config.port, host: config.host });
+  if (info) {
+    app.log.info({ orgId: info.orgId, created: info.created }, 'demo organisation ready');
+    // The URL printed is where the server actually listens (PORT=0 picks a free one).
+    const addr = app.server.address();
+    const url = process.env.PUBLIC_URL || typeof addr !== 'object' || !addr ? config.publicUrl : `http://${config.host}:${addr.port}`;
+    process.stdout.write(
+      `\nGatehouse cloud: ${url}\n  API docs: ${url}/docs\n  demo login: ${info.email} / ${info.password}\n  try: curl -s ${url}/api/auth/login -H 'content-type: application/json' -d '{"email":"${info.email}","password":"${info.password}"}'\n\n`,
+    );
+  }
 }
 
 async function main(argv: string[]) {

@@ -11,6 +11,12 @@ export class WindowLimiter {
     private readonly windowMs: number,
   ) {}
 
+  /** Ms until the window resets when the limit is already used up, else 0; counts nothing. */
+  blockedFor(key: string, now = Date.now()): number {
+    const e = this.#hits.get(key);
+    return e && e.resetAt > now && e.count >= this.limit ? e.resetAt - now : 0;
+  }
+
   /** Counts one hit; returns ms until the window resets when over the limit, else 0. */
   hit(key: string, now = Date.now()): number {
     let e = this.#hits.get(key);

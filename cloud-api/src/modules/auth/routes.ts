@@ -17,16 +17,24 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/login',
     { schema: { tags: ['auth'], summary: 'Sign in with e-mail and password', body: LoginBody, response: { 200: TokenPair } } },
     async (req) => {
-      // Both counters move on every attempt, so neither one address nor one account can be hammered.
-      const waitIp = perIp.hit(req.ip);
-      const waitAccount = perAccount.hit(req.body.email.toLowerCase());
-      const wait = Math.max(waitIp, waitAccount);
+      // Failed attempts count, per address and per account: after 5 a minute on either, the next is refused
+      // before the password is even checked, so neither one address nor one account can be hammered.
+      const account = req.body.email.toLowerCase();
+      const wait = Math.max(perIp.blockedFor(req.ip), perAccount.blockedFor(account));
       if (wait > 0) {
         throw new HttpError(429, 'rate_limited', 'too many login attempts; try again later', {
           'retry-after': String(Math.ceil(wait / 1000)),
         });
       }
-      return login(ctx, req.body.email, req.body.password, client(req));
+      try {
+        return await login(ctx, req.body.email, req.body.password, client(req));
+      } catch (e) {
+        if (e instanceof HttpError && e.statusCode === 401) {
+          perIp.hit(req.ip);
+          perAccount.hit(account);
+        }
+        throw e;
+      }
     },
   );
 

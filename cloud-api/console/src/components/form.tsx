@@ -1,0 +1,279 @@
+import { type FormEvent, type ReactNode, useId, useState } from 'react';
+import { ApiError } from '../lib/api.ts';
+import { WEEKDAYS } from '../lib/format.ts';
+import type { TimeWindow } from '../lib/types.ts';
+import { ErrorBox, Field } from './ui.tsx';
+
+export type Values = Record<string, unknown>;
+export interface Option {
+  value: string;
+  label: string;
+}
+
+export type FieldKind =
+  | 'text'
+  | 'email'
+  | 'tel'
+  | 'password'
+  | 'number'
+  | 'datetime'
+  | 'select'
+  | 'multicheck'
+  | 'checkbox'
+  | 'weekdays'
+  | 'windows';
+
+export interface FieldDef {
+  name: string;
+  label: string;
+  kind: FieldKind;
+  required?: boolean;
+  hint?: string;
+  placeholder?: string;
+  /** Options of select / multicheck, computed from the current values (a zone list filtered by the chosen site). */
+  options?: (values: Values) => Option[];
+  validate?: (value: unknown, values: Values) => string | null;
+  /** Shown only when creating (e.g. a password) or only when editing (e.g. a status). */
+  only?: 'create' | 'edit';
+  wide?: boolean;
+}
+
+const HHMM = /^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+function isEmpty(v: unknown): boolean {
+  return v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0);
+}
+
+/** The same checks the server makes, so most mistakes are caught before a round trip. */
+export function validateAll(fields: FieldDef[], values: Values): Record<string, string> {
+  const errors: Record<string, string> = {};
+  for (const f of fields) {
+    const v = values[f.name];
+    if (f.required && isEmpty(v)) {
+      errors[f.name] = f.kind === 'multicheck' ? 'Choose at least one.' : 'Required.';
+      continue;
+    }
+    if (!isEmpty(v)) {
+      if (f.kind === 'email' && typeof v === 'string' && !EMAIL.test(v)) errors[f.name] = 'Not an e-mail address.';
+      if (f.kind === 'number' && !(typeof v === 'string' ? /^[0-9]+$/.test(v) : Number.isInteger(v)))
+        errors[f.name] = 'A whole number, please.';
+      if (f.kind === 'windows') {
+        const ws = v as TimeWindow[];
+        const bad = ws.find((w) => !HHMM.test(w.from) || !HHMM.test(w.to));
+        if (bad) errors[f.name] = 'Times are HH:MM, 00:00–24:00.';
+        else if (ws.some((w) => w.from === w.to)) errors[f.name] = 'A window must not start and end at the same time.';
+      }
+    }
+    const custom = f.validate?.(v, values);
+    if (custom && !errors[f.name]) errors[f.name] = custom;
+  }
+  return errors;
+}
+
+function WeekdayToggles({ id, value, onChange }: { id: string; value: number[]; onChange: (v: number[]) => void }) {
+  return (
+    <div className="checks" id={id} role="group">
+      {WEEKDAYS.map((d, i) => {
+        const n = i + 1;
+        const on = value.includes(n);
+        return (
+          <button
+            key={d}
+            type="button"
+            className="toggle-day"
+            aria-pressed={on}
+            onClick={() => onChange(on ? value.filter((x) => x !== n) : [...value, n].sort())}
+          >
+            {d}
+          </button>
+        );
+      })}
+    </div>
+  );
+}
+
+function WindowsEditor({ id, value, onChange }: { id: string; value: TimeWindow[]; onChange: (v: TimeWindow[]) => void }) {
+  const set = (i: number, patch: Partial<TimeWindow>) => onChange(value.map((w, j) => (j === i ? { ...w, ...patch } : w)));
+  return (
+    <div id={id}>
+      {value.length === 0 ? <p className="muted">All day. Add a window to limit the hours.</p> : null}
+      {value.map((w, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: windows have no identity beyond their position
+        <div className="window-row" key={i}>
+          <label>
+            <span className="sr-only">Window {i + 1} from</span>
+            <input type="time" value={w.from} onChange={(e) => set(i, { from: e.target.value })} required />
+          </label>
+          <span aria-hidden="true">–</span>
+          <label>
+            <span className="sr-only">Window {i + 1} to</span>
+            <input type="time" value={w.to === '24:00' ? '23:59' : w.to} onChange={(e) => set(i, { to: e.target.value })} required />
+          </label>
+          <button type="button" className="link" onClick={() => onChange(value.filter((_, j) => j !== i))}>
+            Remove
+          </button>
+        </div>
+      ))}
+      {value.length < 16 ? (
+        <button type="button" onClick={() => onChange([...value, { from: '08:00', to: '20:00' }])}>
+          + Add time window
+        </button>
+      ) : null}
+    </div>
+  );
+}
+
+function Input({ f, id, value, values, onChange, error }: { f: FieldDef; id: string; value: unknown; values: Values; onChange: (v: unknown) => void; error: boolean }) {
+  const common = {
+    id,
+    name: f.name,
+    'aria-invalid': error,
+    'aria-describedby': error ? `${id}-error` : f.hint ? `${id}-hint` : undefined,
+  };
+  switch (f.kind) {
+    case 'select':
+      return (
+        <select {...common} value={String(value ?? '')} onChange={(e) => onChange(e.target.value)}>
+          <option value="">{f.required ? 'Choose…' : '—'}</option>
+          {(f.options?.(values) ?? []).map((o) => (
+            <option key={o.value} value={o.value}>
+              {o.label}
+            </option>
+          ))}
+        </select>
+      );
+    case 'multicheck': {
+      const arr = (value as string[] | undefined) ?? [];
+      const opts = f.options?.(values) ?? [];
+      return (
+        <div className="checks" id={id} role="group" aria-invalid={error}>
+          {opts.length === 0 ? <span className="muted">Nothing to choose yet.</span> : null}
+          {opts.map((o) => (
+            <label key={o.value}>
+              <input
+                type="checkbox"
+                checked={arr.includes(o.value)}
+                onChange={(e) => onChange(e.target.checked ? [...arr, o.value] : arr.filter((x) => x !== o.value))}
+              />
+              {o.label}
+            </label>
+          ))}
+        </div>
+      );
+    }
+    case 'checkbox':
+      return <input {...common} type="checkbox" checked={value === true} onChange={(e) => onChange(e.target.checked)} />;
+    case 'weekdays':
+      return <WeekdayToggles id={id} value={(value as number[] | undefined) ?? []} onChange={onChange} />;
+    case 'windows':
+      return <WindowsEditor id={id} value={(value as TimeWindow[] | undefined) ?? []} onChange={onChange} />;
+    default:
+      return (
+        <input
+          {...common}
+          type={f.kind === 'datetime' ? 'datetime-local' : f.kind === 'number' ? 'text' : f.kind}
+          inputMode={f.kind === 'number' ? 'numeric' : undefined}
+          autoComplete={f.kind === 'password' ? 'new-password' : 'off'}
+          placeholder={f.placeholder}
+          value={String(value ?? '')}
+          onChange={(e) => onChange(e.target.value)}
+        />
+      );
+  }
+}
+
+/**
+ * A form over `fields`: validates before sending, and puts the server's
+ * answer next to the field it names (or above the form when it names none).
+ */
+export function Form({
+  fields,
+  initial,
+  mode,
+  submitLabel,
+  onSubmit,
+  onCancel,
+  children,
+}: {
+  fields: FieldDef[];
+  initial: Values;
+  mode: 'create' | 'edit';
+  submitLabel: string;
+  onSubmit: (values: Values) => Promise<void>;
+  onCancel?: () => void;
+  children?: ReactNode;
+}) {
+  const [values, setValues] = useState<Values>(initial);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [formError, setFormError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const base = useId();
+  const shown = fields.filter((f) => !f.only || f.only === mode);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const errs = validateAll(shown, values);
+    setErrors(errs);
+    setFormError(null);
+    if (Object.keys(errs).length > 0) {
+      const first = shown.find((f) => errs[f.name]);
+      if (first) document.getElementById(`${base}-${first.name}`)?.focus();
+      return;
+    }
+    setBusy(true);
+    try {
+      await onSubmit(values);
+    } catch (err) {
+      if (err instanceof ApiError && err.field && shown.some((f) => f.name === err.field)) {
+        setErrors({ [err.field]: err.message });
+        document.getElementById(`${base}-${err.field}`)?.focus();
+      } else setFormError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form onSubmit={submit} noValidate>
+      <ErrorBox error={formError} />
+      <div className="form-grid">
+        {shown.map((f) => {
+          const id = `${base}-${f.name}`;
+          const input = (
+            <Input
+              f={f}
+              id={id}
+              value={values[f.name]}
+              values={values}
+              error={!!errors[f.name]}
+              onChange={(v) => {
+                setValues((prev) => ({ ...prev, [f.name]: v }));
+                if (errors[f.name]) setErrors((prev) => ({ ...prev, [f.name]: '' }));
+              }}
+            />
+          );
+          const wide = f.wide || f.kind === 'multicheck' || f.kind === 'windows' || f.kind === 'weekdays';
+          return (
+            <div key={f.name} style={wide ? { gridColumn: '1 / -1' } : undefined}>
+              <Field id={id} label={f.required ? `${f.label} *` : f.label} hint={f.hint} error={errors[f.name]}>
+                {input}
+              </Field>
+            </div>
+          );
+        })}
+      </div>
+      {children}
+      <div className="actions">
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? 'Saving…' : submitLabel}
+        </button>
+        {onCancel ? (
+          <button type="button" onClick={onCancel} disabled={busy}>
+            Cancel
+          </button>
+        ) : null}
+      </div>
+    </form>
+  );
+}

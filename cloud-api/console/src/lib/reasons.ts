@@ -1,0 +1,6 @@
+import { REASON_TEXT, type Reason } from '../../../../protocol/src/reasons.ts';
+
+export function reasonText(reason: string): string {
+  return (REASON_TEXT as Record<string, string>)[reason] ?? reason;
+}
+export type { Reason };

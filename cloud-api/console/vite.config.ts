@@ -1,0 +1,26 @@
+import { fileURLToPath } from 'node:url';
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vite';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+// The console is served by the cloud's Fastify from console/dist; `vite` (dev) proxies the API to a local cloud.
+export default defineConfig({
+  root: here,
+  base: '/',
+  plugins: [react()],
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    // No inline scripts or data: modules, so a CSP of script-src 'self' holds.
+    assetsInlineLimit: 0,
+    modulePreload: { polyfill: false },
+    sourcemap: true,
+    target: 'es2022',
+  },
+  server: {
+    proxy: {
+      '/api': { target: process.env.GATEHOUSE_API ?? 'http://127.0.0.1:8080', ws: true },
+    },
+  },
+});

@@ -1,0 +1,214 @@
+/**
+ * Walks every /api/admin route with a user of every role, and with an admin of
+ * another organisation, and compares each answer with ROLE_PERMISSIONS.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROLE_PERMISSIONS, ROLES, type Role } from '../src/auth/rbac.js';
+import { addUser, createOrgWithUser, type Login, seedTopology, startApp, type TestApp, uniqueEmail } from './helpers.js';
+
+type Ids = Awaited<ReturnType<typeof seed>>;
+interface Req {
+  url: string;
+  payload?: Record<string, unknown>;
+}
+
+let t: TestApp;
+let admin: Login;
+
+async function post(url: string, payload: Record<string, unknown>) {
+  const r = await t.app.inject({ method: 'POST', url, headers: admin.auth, payload });
+  if (r.statusCode !== 201) throw new Error(`${url}: ${r.statusCode} ${r.body}`);
+  return r.json() as { id: string; hostId?: string };
+}
+
+async function seed() {
+  const topo = await seedTopology(t.app, admin);
+  const host = await post('/api/admin/users', { email: uniqueEmail('host'), fullName: 'Host', roles: ['Host'] });
+  const appointment = await post('/api/admin/appointments', {
+    hostId: host.hostId!,
+    visitorIds: [topo.visitor.id],
+    startsAt: new Date(Date.now() + 3600_000).toISOString(),
+    endsAt: new Date(Date.now() + 7200_000).toISOString(),
+  });
+  const pass = await newPass(topo.visitor.id, topo.rule.id);
+  return {
+    site: topo.site.id,
+    zone: topo.zone.id,
+    gate: topo.gate.id,
+    rule: topo.rule.id,
+    visitor: topo.visitor.id,
+    user: host.id,
+    host: host.hostId!,
+    appointment: appointment.id,
+    pass,
+  };
+}
+
+async function newPass(visitorId: string, ruleId: string) {
+  return (
+    await post('/api/admin/passes', {
+      visitorId,
+      accessRuleId: ruleId,
+      type: 'multi',
+      validFrom: new Date(Date.now() - 60_000).toISOString(),
+      validTo: new Date(Date.now() + 86_400_000).toISOString(),
+    })
+  ).id;
+}
+
+/** A request for each route; destructive ones get a fresh target so every role meets the same state. */
+const FIXTURES: Record<string, (ids: Ids) => Promise<Req> | Req> = {
+  'POST /api/admin/sites': () => ({ url: '/api/admin/sites', payload: { name: 'S', timezone: 'Europe/Paris' } }),
+  'GET /api/admin/sites': () => ({ url: '/api/admin/sites' }),
+  'GET /api/admin/sites/:id': (i) => ({ url: `/api/admin/sites/${i.site}` }),
+  'GET /api/admin/sites/:id/occupancy': (i) => ({ url: `/api/admin/sites/${i.site}/occupancy` }),
+  'POST /api/admin/zones': (i) => ({ url: '/api/admin/zones', payload: { siteId: i.site, name: 'Z' } }),
+  'GET /api/admin/zones': () => ({ url: '/api/admin/zones' }),
+  'GET /api/admin/zones/:id': (i) => ({ url: `/api/admin/zones/${i.zone}` }),
+  'POST /api/admin/gates': (i) => ({ url: '/api/admin/gates', payload: { siteId: i.site, zoneId: i.zone, name: 'G', direction: 'both' } }),
+  'GET /api/admin/gates': () => ({ url: '/api/admin/gates' }),
+  'GET /api/admin/gates/:id': (i) => ({ url: `/api/admin/gates/${i.gate}` }),
+  'PATCH /api/admin/gates/:id': (i) => ({ url: `/api/admin/gates/${i.gate}`, payload: { name: 'Renamed' } }),
+  'DELETE /api/admin/gates/:id': async (i) => {
+    const g = await post('/api/admin/gates', { siteId: i.site, zoneId: i.zone, name: 'Doomed', direction: 'in' });
+    return { url: `/api/admin/gates/${g.id}` };
+  },
+  'POST /api/admin/gates/:id/enrollment': (i) => ({ url: `/api/admin/gates/${i.gate}/enrollment` }),
+  'POST /api/admin/gates/:id/commands': (i) => ({ url: `/api/admin/gates/${i.gate}/commands`, payload: { type: 'open' } }),
+  'POST /api/admin/access-rules': (i) => ({
+    url: '/api/admin/access-rules',
+    payload: { name: 'R', zoneIds: [i.zone], weekdays: [1], timeWindows: [] },
+  }),
+  'GET /api/admin/access-rules': () => ({ url: '/api/admin/access-rules' }),
+  'GET /api/admin/access-rules/:id': (i) => ({ url: `/api/admin/access-rules/${i.rule}` }),
+  'PATCH /api/admin/access-rules/:id': (i) => ({ url: `/api/admin/access-rules/${i.rule}`, payload: { escortRequired: false } }),
+  'DELETE /api/admin/access-rules/:id': async (i) => {
+    const r = await post('/api/admin/access-rules', { name: 'Doomed', zoneIds: [i.zone], weekdays: [], timeWindows: [] });
+    return { url: `/api/admin/access-rules/${r.id}` };
+  },
+  'POST /api/admin/users': () => ({ url: '/api/admin/users', payload: { email: uniqueEmail('new'), fullName: 'N', roles: ['Operator'] } }),
+  'GET /api/admin/users': () => ({ url: '/api/admin/users' }),
+  'GET /api/admin/users/:id': (i) => ({ url: `/api/admin/users/${i.user}` }),
+  'GET /api/admin/hosts': () => ({ url: '/api/admin/hosts' }),
+  'POST /api/admin/visitors': () => ({ url: '/api/admin/visitors', payload: { fullName: 'V' } }),
+  'GET /api/admin/visitors': () => ({ url: '/api/admin/visitors' }),
+  'GET /api/admin/visitors/:id': (i) => ({ url: `/api/admin/visitors/${i.visitor}` }),
+  'PATCH /api/admin/visitors/:id': (i) => ({ url: `/api/admin/visitors/${i.visitor}`, payload: { company: 'ACME 2' } }),
+  'DELETE /api/admin/visitors/:id': async () => ({
+    url: `/api/admin/visitors/${(await post('/api/admin/visitors', { fullName: 'Doomed' })).id}`,
+  }),
+  'POST /api/admin/appointments': (i) => ({
+    url: '/api/admin/appointments',
+    payload: { hostId: i.host, visitorIds: [i.visitor], startsAt: '2030-01-01T10:00:00Z', endsAt: '2030-01-01T11:00:00Z' },
+  }),
+  'GET /api/admin/appointments': () => ({ url: '/api/admin/appointments' }),
+  'GET /api/admin/appointments/:id': (i) => ({ url: `/api/admin/appointments/${i.appointment}` }),
+  'PATCH /api/admin/appointments/:id': (i) => ({ url: `/api/admin/appointments/${i.appointment}`, payload: { room: '101' } }),
+  'POST /api/admin/passes': (i) => ({
+    url: '/api/admin/passes',
+    payload: {
+      visitorId: i.visitor,
+      accessRuleId: i.rule,
+      type: 'single',
+      validFrom: '2030-01-01T10:00:00Z',
+      validTo: '2030-01-01T18:00:00Z',
+    },
+  }),
+  'GET /api/admin/passes': () => ({ url: '/api/admin/passes' }),
+  'GET /api/admin/passes/:id': (i) => ({ url: `/api/admin/passes/${i.pass}` }),
+  'POST /api/admin/passes/:id/revoke': async (i) => ({
+    url: `/api/admin/passes/${await newPass(i.visitor, i.rule)}/revoke`,
+    payload: { reason: 'test' },
+  }),
+  'GET /api/admin/passes/:id/credential': (i) => ({ url: `/api/admin/passes/${i.pass}/credential?kind=static` }),
+  'GET /api/admin/passes/:id/qr.svg': (i) => ({ url: `/api/admin/passes/${i.pass}/qr.svg` }),
+  'POST /api/admin/passes/:id/check': (i) => ({ url: `/api/admin/passes/${i.pass}/check`, payload: { gateId: i.gate } }),
+  'GET /api/admin/checkins': () => ({ url: '/api/admin/checkins' }),
+  'GET /api/admin/audit-logs': () => ({ url: '/api/admin/audit-logs' }),
+};
+
+describe('RBAC and tenancy over every admin route', () => {
+  let ids: Ids;
+  const users = new Map<Role, Login>();
+  let stranger: Login;
+
+  beforeAll(async () => {
+    t = await startApp();
+    admin = await createOrgWithUser(t.app, 'Org A', ['OrgAdmin']);
+    ids = await seed();
+    for (const role of ROLES) users.set(role, await addUser(t.app, admin.orgId, [role]));
+    stranger = await createOrgWithUser(t.app, 'Org B', ['OrgAdmin']);
+    // Org B has data of its own, so "another org's list is empty" is not why its lists hide org A's rows.
+    await seedTopology(t.app, stranger);
+  });
+  afterAll(async () => t?.close());
+
+  const adminRoutes = () => t.app.routeTable.filter((r) => r.url.startsWith('/api/admin'));
+
+  it('every admin route declares a permission and has a fixture', () => {
+    const routes = adminRoutes();
+    expect(routes.length).toBeGreaterThanOrEqual(40);
+    for (const r of routes) {
+      expect(r.permission, `${r.method} ${r.url}`).not.toBeNull();
+      expect(FIXTURES[`${r.method} ${r.url}`], `fixture for ${r.method} ${r.url}`).toBeDefined();
+    }
+  });
+
+  it('each role gets exactly what ROLE_PERMISSIONS grants', async () => {
+    const mismatches: string[] = [];
+    for (const route of adminRoutes()) {
+      for (const role of ROLES) {
+        const req = await FIXTURES[`${route.method} ${route.url}`]!(ids);
+        const res = await t.app.inject({
+          method: route.method as 'GET',
+          url: req.url,
+          headers: users.get(role)!.auth,
+          ...(req.payload ? { payload: req.payload } : {}),
+        });
+        const allowed = ROLE_PERMISSIONS[role].includes(route.permission!);
+        const ok = allowed ? res.statusCode >= 200 && res.statusCode < 300 : res.statusCode === 403;
+        if (!ok)
+          mismatches.push(
+            `${role} ${route.method} ${route.url}: expected ${allowed ? '2xx' : '403'}, got ${res.statusCode} ${res.body.slice(0, 120)}`,
+          );
+        if (!allowed) expect(res.json().error.code).toBe('forbidden');
+      }
+    }
+    expect(mismatches).toEqual([]);
+  });
+
+  it('without a token every admin route is 401', async () => {
+    for (const route of adminRoutes()) {
+      const req = await FIXTURES[`${route.method} ${route.url}`]!(ids);
+      const res = await t.app.inject({ method: route.method as 'GET', url: req.url, ...(req.payload ? { payload: req.payload } : {}) });
+      expect(res.statusCode, `${route.method} ${route.url}`).toBe(401);
+    }
+  });
+
+  it('an admin of another organisation gets 404 for ids of this one, and never sees its rows', async () => {
+    const ours = new Set(Object.values(ids));
+    const mismatches: string[] = [];
+    for (const route of adminRoutes()) {
+      const req = await FIXTURES[`${route.method} ${route.url}`]!(ids);
+      const res = await t.app.inject({
+        method: route.method as 'GET',
+        url: req.url,
+        headers: stranger.auth,
+        ...(req.payload ? { payload: req.payload } : {}),
+      });
+      if (route.url.includes(':id')) {
+        if (res.statusCode !== 404) mismatches.push(`${route.method} ${route.url}: expected 404, got ${res.statusCode}`);
+      } else if (route.method === 'GET') {
+        if (res.statusCode !== 200) mismatches.push(`${route.method} ${route.url}: expected 200, got ${res.statusCode}`);
+        const leaked = JSON.stringify(res.json())
+          .match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g)
+          ?.filter((id) => ours.has(id) || id === admin.orgId);
+        if (leaked?.length) mismatches.push(`${route.method} ${route.url}: leaked ${leaked.join(',')}`);
+      } else if (req.payload && JSON.stringify(req.payload).match(/[0-9a-f]{8}-/)) {
+        // A create that names this org's rows (site, zone, visitor…) must not succeed from the other org.
+        if (res.statusCode < 400) mismatches.push(`${route.method} ${route.url}: referenced another org's ids and got ${res.statusCode}`);
+      }
+    }
+    expect(mismatches).toEqual([]);
+  });
+});
