@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sql } from 'drizzle-orm';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addUser, createOrgWithUser, type Login, login, startApp, type TestApp } from './helpers.js';
@@ -66,10 +67,7 @@ describe('password login, refresh rotation, logout, rate limits', () => {
 
   it('refresh tokens are stored only as hashes', async () => {
     const l = await login(t.app, user.email, user.password);
-    const rows = await t.app.ctx.db.execute<{ refresh_hash: string }>(
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: plain SQL text
-      (await import('drizzle-orm')).sql`select refresh_hash from sessions`,
-    );
+    const rows = await t.app.ctx.db.execute(sql`select refresh_hash from sessions`);
     const all = JSON.stringify(rows);
     expect(all).not.toContain(l.refreshToken);
   });
@@ -156,7 +154,10 @@ describe('OIDC bearer tokens', () => {
     await new Promise((r) => issuerServer?.close(r));
   });
 
-  const token = (claims: Record<string, unknown>, opts: { aud?: string; iss?: string; exp?: string; key?: CryptoKey } = {}) =>
+  const token = (
+    claims: Record<string, unknown>,
+    opts: { aud?: string; iss?: string; exp?: string; key?: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'] } = {},
+  ) =>
     new SignJWT(claims)
       .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
       .setIssuer(opts.iss ?? issuer)

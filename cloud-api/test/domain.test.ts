@@ -175,13 +175,13 @@ describe('domain: passes, credentials, check, guest page, check-ins, audit, encr
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page = (
+      const page: { items: { id: string }[]; nextCursor: string | null } = (
         await get(
           `/api/admin/checkins?siteId=${topo.site.id}&limit=3${cursor ? `&cursor=${cursor}` : ''}&since=${new Date(base - 1).toISOString()}`,
         )
       ).json();
       expect(page.items.length).toBeLessThanOrEqual(3);
-      seen.push(...page.items.map((i: { id: string }) => i.id));
+      seen.push(...page.items.map((i) => i.id));
       cursor = page.nextCursor;
     } while (cursor);
     const stored = events.map((e) => e.id);
