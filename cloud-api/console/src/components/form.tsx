@@ -73,7 +73,7 @@ export function validateAll(fields: FieldDef[], values: Values): Record<string, 
 
 function WeekdayToggles({ id, value, onChange }: { id: string; value: number[]; onChange: (v: number[]) => void }) {
   return (
-    <div className="checks" id={id} role="group">
+    <fieldset className="checks" id={id}>
       {WEEKDAYS.map((d, i) => {
         const n = i + 1;
         const on = value.includes(n);
@@ -89,7 +89,7 @@ function WeekdayToggles({ id, value, onChange }: { id: string; value: number[]; 
           </button>
         );
       })}
-    </div>
+    </fieldset>
   );
 }
 
@@ -124,7 +124,21 @@ function WindowsEditor({ id, value, onChange }: { id: string; value: TimeWindow[
   );
 }
 
-function Input({ f, id, value, values, onChange, error }: { f: FieldDef; id: string; value: unknown; values: Values; onChange: (v: unknown) => void; error: boolean }) {
+function Input({
+  f,
+  id,
+  value,
+  values,
+  onChange,
+  error,
+}: {
+  f: FieldDef;
+  id: string;
+  value: unknown;
+  values: Values;
+  onChange: (v: unknown) => void;
+  error: boolean;
+}) {
   const common = {
     id,
     name: f.name,
@@ -147,7 +161,7 @@ function Input({ f, id, value, values, onChange, error }: { f: FieldDef; id: str
       const arr = (value as string[] | undefined) ?? [];
       const opts = f.options?.(values) ?? [];
       return (
-        <div className="checks" id={id} role="group" aria-invalid={error}>
+        <fieldset className="checks" id={id} aria-invalid={error}>
           {opts.length === 0 ? <span className="muted">Nothing to choose yet.</span> : null}
           {opts.map((o) => (
             <label key={o.value}>
@@ -159,7 +173,7 @@ function Input({ f, id, value, values, onChange, error }: { f: FieldDef; id: str
               {o.label}
             </label>
           ))}
-        </div>
+        </fieldset>
       );
     }
     case 'checkbox':

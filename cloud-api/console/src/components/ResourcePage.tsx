@@ -1,0 +1,218 @@
+import { type ReactNode, useId, useMemo, useState } from 'react';
+import { api } from '../lib/api.ts';
+import { usePaged } from '../lib/hooks.ts';
+import { invalidate, type LookupKind, type Lookups, useLookups } from '../lib/lookups.ts';
+import { can, type Permission } from '../lib/permissions.ts';
+import { type FieldDef, Form, type Values } from './form.tsx';
+import { Dialog, Empty, ErrorBox, Loading, PageHead } from './ui.tsx';
+
+export interface Column<T> {
+  label: string;
+  render: (item: T, lookups: Lookups) => ReactNode;
+  className?: string;
+}
+
+export interface ResourceDef<T extends { id: string }> {
+  title: string;
+  singular: string;
+  path: string;
+  read: Permission;
+  write: Permission;
+  /** Which reference lists the columns and fields need. */
+  lookups?: LookupKind[];
+  /** Dropped from the cache when this resource changes. */
+  lookupKind?: LookupKind;
+  columns: Column<T>[];
+  fields: (lookups: Lookups) => FieldDef[];
+  empty: Values;
+  toValues?: (item: T) => Values;
+  toBody: (values: Values, mode: 'create' | 'edit') => Record<string, unknown>;
+  /** Text the search box matches against. */
+  searchText: (item: T, lookups: Lookups) => string;
+  canEdit?: boolean;
+  canDelete?: boolean;
+  rowActions?: (item: T, reload: () => void) => ReactNode;
+  headActions?: ReactNode;
+  emptyText: string;
+  /** Extra query (filters) of the list. */
+  query?: Record<string, string>;
+  /** After a create, something to show (an issued pass's guest link). */
+  afterCreate?: (created: unknown) => void;
+}
+
+export function ResourcePage<T extends { id: string }>({ def }: { def: ResourceDef<T> }) {
+  const list = usePaged<T>(def.path, def.query ?? {});
+  const { lookups } = useLookups(def.lookups ?? []);
+  const [search, setSearch] = useState('');
+  const [editing, setEditing] = useState<{ mode: 'create' | 'edit'; item?: T } | null>(null);
+  const [deleting, setDeleting] = useState<T | null>(null);
+  const [deleteError, setDeleteError] = useState<unknown>(null);
+  const searchId = useId();
+  const writable = can(def.write);
+
+  const shown = useMemo(() => {
+    const q = search.trim().toLowerCase();
+    if (!q) return list.items;
+    return list.items.filter((it) => def.searchText(it, lookups).toLowerCase().includes(q));
+  }, [list.items, search, def, lookups]);
+
+  const changed = () => {
+    if (def.lookupKind) invalidate(def.lookupKind);
+    list.reload();
+  };
+
+  const save = async (values: Values) => {
+    const mode = editing?.mode ?? 'create';
+    const body = def.toBody(values, mode);
+    if (mode === 'create') {
+      const created = await api.post<unknown>(def.path, body);
+      setEditing(null);
+      changed();
+      def.afterCreate?.(created);
+    } else if (editing?.item) {
+      await api.patch(`${def.path}/${editing.item.id}`, body);
+      setEditing(null);
+      changed();
+    }
+  };
+
+  const confirmDelete = async () => {
+    if (!deleting) return;
+    try {
+      await api.del(`${def.path}/${deleting.id}`);
+      setDeleting(null);
+      changed();
+    } catch (e) {
+      setDeleteError(e);
+    }
+  };
+
+  const hasActions = (writable && (def.canEdit || def.canDelete)) || !!def.rowActions;
+
+  return (
+    <>
+      <PageHead title={def.title}>
+        {def.headActions}
+        {writable ? (
+          <button type="button" className="primary" onClick={() => setEditing({ mode: 'create' })}>
+            New {def.singular}
+          </button>
+        ) : null}
+      </PageHead>
+      <div className="toolbar">
+        <div className="field">
+          <label htmlFor={searchId}>Search</label>
+          <input id={searchId} type="search" value={search} onChange={(e) => setSearch(e.target.value)} placeholder="Filter loaded rows" />
+        </div>
+      </div>
+      <ErrorBox error={list.error} />
+      {list.loading && list.items.length === 0 ? (
+        <Loading />
+      ) : shown.length === 0 ? (
+        <div className="table-wrap">
+          <Empty>{search ? `Nothing matches “${search}”.` : def.emptyText}</Empty>
+        </div>
+      ) : (
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                {def.columns.map((c) => (
+                  <th key={c.label} className={c.className} scope="col">
+                    {c.label}
+                  </th>
+                ))}
+                {hasActions ? (
+                  <th scope="col">
+                    <span className="sr-only">Actions</span>
+                  </th>
+                ) : null}
+              </tr>
+            </thead>
+            <tbody>
+              {shown.map((it) => (
+                <tr key={it.id}>
+                  {def.columns.map((c) => (
+                    <td key={c.label} className={c.className}>
+                      {c.render(it, lookups)}
+                    </td>
+                  ))}
+                  {hasActions ? (
+                    <td className="nowrap">
+                      <div className="actions">
+                        {def.rowActions?.(it, changed)}
+                        {writable && def.canEdit ? (
+                          <button type="button" onClick={() => setEditing({ mode: 'edit', item: it })}>
+                            Edit
+                          </button>
+                        ) : null}
+                        {writable && def.canDelete ? (
+                          <button
+                            type="button"
+                            className="danger"
+                            onClick={() => {
+                              setDeleteError(null);
+                              setDeleting(it);
+                            }}
+                          >
+                            Delete
+                          </button>
+                        ) : null}
+                      </div>
+                    </td>
+                  ) : null}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <div className="list-foot">
+        <span>
+          {shown.length} shown{list.hasMore ? ' · more on the server' : ''}
+        </span>
+        {list.hasMore ? (
+          <button type="button" onClick={list.loadMore} disabled={list.loading}>
+            {list.loading ? 'Loading…' : 'Load more'}
+          </button>
+        ) : null}
+      </div>
+
+      <Dialog
+        title={editing?.mode === 'edit' ? `Edit ${def.singular}` : `New ${def.singular}`}
+        open={!!editing}
+        onClose={() => setEditing(null)}
+      >
+        {editing ? (
+          <Form
+            fields={def.fields(lookups)}
+            initial={editing.item && def.toValues ? def.toValues(editing.item) : def.empty}
+            mode={editing.mode}
+            submitLabel={editing.mode === 'edit' ? 'Save changes' : `Create ${def.singular}`}
+            onSubmit={save}
+            onCancel={() => setEditing(null)}
+          />
+        ) : null}
+      </Dialog>
+
+      <Dialog
+        title={`Delete ${def.singular}?`}
+        open={!!deleting}
+        onClose={() => setDeleting(null)}
+        footer={
+          <>
+            <button type="button" onClick={() => setDeleting(null)}>
+              Cancel
+            </button>
+            <button type="button" className="danger" onClick={confirmDelete}>
+              Delete
+            </button>
+          </>
+        }
+      >
+        <ErrorBox error={deleteError} />
+        <p>This removes it from lists; history that refers to it is kept.</p>
+      </Dialog>
+    </>
+  );
+}
