@@ -1,0 +1,343 @@
+/**
+ * The cloud's side of the MQTT contract: ingests event batches and acks them
+ * signed; keeps gate status; answers sync requests with signed deltas or a
+ * chunked snapshot; pushes new changes to online edges; sends commands.
+ * It is an ordinary MQTT client of whichever broker runs (embedded or
+ * external), so one code path serves both; with an external broker the event
+ * subscription is shared (`$share/ingest/…`) so instances split the load.
+ */
+import { EventEmitter } from 'node:events';
+import {
+  type CheckinEvent,
+  type DownMessage,
+  parseTopic,
+  type SigningKey,
+  sealMessage,
+  topics,
+  uuidv7,
+  validators,
+} from '@gatehouse/protocol';
+import { and, eq, isNull } from 'drizzle-orm';
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import type { AppContext } from '../context.js';
+import { gates } from '../db/schema.js';
+import { orgSigningKey } from '../modules/orgs/service.js';
+import { type DeviceIdentity, storeEvents } from './ingest.js';
+import { materialize, siteSnapshot } from './records.js';
+import { changesSince, maxSeq, sitesWithUnstamped, stampSite } from './sequencer.js';
+
+export interface CloudLinkOptions {
+  url: string;
+  username: string;
+  password: string;
+  /** Shared-subscription group for events; null on a broker without MQTT 5 shared subscriptions (aedes). */
+  shareGroup: string | null;
+  log: Logger;
+  /** How often new changes are stamped and pushed. */
+  sweepMs?: number;
+  /** A delta carries at most this many changes; an edge further behind gets a snapshot. */
+  maxDelta?: number;
+  chunkSize?: number;
+}
+
+export interface LinkEvents {
+  checkin: [orgId: string, event: CheckinEvent & { gateId: string; siteId: string; receivedAt: number }];
+  status: [orgId: string, gateId: string, online: boolean];
+}
+
+export class CloudLink extends EventEmitter<LinkEvents> {
+  #client: MqttClient | null = null;
+  #devices = new Map<string, DeviceIdentity>();
+  /** deviceId → the seq it has been sent up to, for devices that are online. */
+  #cursors = new Map<string, number>();
+  #timer: NodeJS.Timeout | null = null;
+  #sweeping = false;
+  #msgSeq = Date.now();
+  readonly #ctx: AppContext;
+  readonly #o: Required<CloudLinkOptions>;
+
+  constructor(ctx: AppContext, opts: CloudLinkOptions) {
+    super();
+    this.#ctx = ctx;
+    this.#o = { sweepMs: 200, maxDelta: 2000, chunkSize: 2000, ...opts };
+  }
+
+  get connected(): boolean {
+    return this.#client?.connected ?? false;
+  }
+
+  async start(): Promise<void> {
+    const o = this.#o;
+    const client = mqtt.connect(o.url, {
+      clientId: `gatehouse-cloud-${uuidv7()}`,
+      username: o.username,
+      password: o.password,
+      protocolVersion: o.shareGroup ? 5 : 4,
+      reconnectPeriod: 1000,
+      clean: true,
+    });
+    this.#client = client;
+    client.on('message', (topic, payload) => {
+      this.#onMessage(topic, payload).catch((err: unknown) => o.log.error({ err, topic }, 'sync: handling a message failed'));
+    });
+    client.on('error', (err) => o.log.warn({ err: err.message }, 'sync: broker error'));
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', () => resolve());
+      client.once('error', reject);
+    });
+    client.on('connect', () => void this.#subscribe());
+    await this.#subscribe();
+    this.#timer = setInterval(() => void this.sweep(), o.sweepMs);
+    o.log.info({ url: o.url, shared: o.shareGroup }, 'sync: cloud link connected');
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    const c = this.#client;
+    this.#client = null;
+    await c?.endAsync();
+  }
+
+  async #subscribe(): Promise<void> {
+    const c = this.#client;
+    if (!c) return;
+    const group = this.#o.shareGroup ?? undefined;
+    await c.subscribeAsync({
+      [topics.allUp('events', group)]: { qos: 1 },
+      [topics.allUp('status')]: { qos: 1 },
+      [topics.allUp('sync-request', group)]: { qos: 1 },
+    });
+  }
+
+  /** A per-link increasing number for messages whose order does not matter to the edge (acks). */
+  #nextSeq(): number {
+    this.#msgSeq = Math.max(this.#msgSeq + 1, Date.now());
+    return this.#msgSeq;
+  }
+
+  async #device(deviceId: string): Promise<DeviceIdentity | null> {
+    const known = this.#devices.get(deviceId);
+    if (known) return known;
+    const [g] = await this.#ctx.db
+      .select({ id: gates.id, orgId: gates.orgId, siteId: gates.siteId })
+      .from(gates)
+      .where(and(eq(gates.deviceId, deviceId), isNull(gates.deletedAt)));
+    if (!g) return null;
+    const d = { deviceId, orgId: g.orgId, gateId: g.id, siteId: g.siteId };
+    this.#devices.set(deviceId, d);
+    return d;
+  }
+
+  /** Forget a device (deleted gate, re-enrollment). */
+  forget(deviceId: string): void {
+    this.#devices.delete(deviceId);
+    this.#cursors.delete(deviceId);
+  }
+
+  async #send(device: DeviceIdentity, topic: string, message: DownMessage, key?: SigningKey): Promise<void> {
+    const k = key ?? (await orgSigningKey(this.#ctx, device.orgId));
+    await this.#client?.publishAsync(topic, sealMessage(message, k), { qos: 1 });
+  }
+
+  async #onMessage(topic: string, payload: Buffer): Promise<void> {
+    const log = this.#o.log;
+    const t = parseTopic(topic);
+    if (!t || t.direction !== 'up') {
+      log.warn({ topic }, 'sync: dropped a message on an unknown topic');
+      return;
+    }
+    const device = await this.#device(t.deviceId);
+    if (!device) {
+      log.warn({ deviceId: t.deviceId }, 'sync: dropped a message of an unknown device');
+      return;
+    }
+    if (t.kind === 'events') await this.#onEvents(device, payload);
+    else if (t.kind === 'status') await this.#onStatus(device, payload);
+    else await this.#onSyncRequest(device, payload);
+  }
+
+  async #onEvents(device: DeviceIdentity, payload: Buffer): Promise<void> {
+    const parsed = validators.eventsBatch.parse(payload);
+    if (!parsed.ok || parsed.value.deviceId !== device.deviceId) {
+      this.#o.log.warn(
+        { deviceId: device.deviceId, errors: parsed.ok ? ['deviceId does not match the topic'] : parsed.errors },
+        'sync: dropped a bad events batch',
+      );
+      return;
+    }
+    const batch = parsed.value;
+    const fresh = await storeEvents(this.#ctx.db, device, batch.events);
+    // Acked only after the insert committed: an ack is a promise that the events are stored.
+    await this.#send(device, topics.ack(device.deviceId), {
+      v: 1,
+      kind: 'ack',
+      orgId: device.orgId,
+      deviceId: device.deviceId,
+      seq: this.#nextSeq(),
+      issuedAt: Date.now(),
+      batchId: batch.batchId,
+      ids: batch.events.map((e) => e.id),
+    });
+    const receivedAt = Date.now();
+    for (const e of batch.events) {
+      if (fresh.has(e.id)) this.emit('checkin', device.orgId, { ...e, gateId: device.gateId, siteId: device.siteId, receivedAt });
+    }
+  }
+
+  async #onStatus(device: DeviceIdentity, payload: Buffer): Promise<void> {
+    const parsed = validators.status.parse(payload);
+    if (!parsed.ok || parsed.value.deviceId !== device.deviceId) {
+      this.#o.log.warn({ deviceId: device.deviceId }, 'sync: dropped a bad status');
+      return;
+    }
+    const s = parsed.value;
+    const online = s.state === 'online';
+    if (online) this.#cursors.set(device.deviceId, Math.max(this.#cursors.get(device.deviceId) ?? 0, s.cacheSeq));
+    else this.#cursors.delete(device.deviceId);
+    await this.#ctx.db
+      .update(gates)
+      .set({ online, lastSeenAt: new Date(), cacheSeq: s.cacheSeq, outboxDepth: s.outboxDepth, version: s.version })
+      .where(eq(gates.id, device.gateId));
+    this.emit('status', device.orgId, device.gateId, online);
+  }
+
+  async #onSyncRequest(device: DeviceIdentity, payload: Buffer): Promise<void> {
+    const parsed = validators.syncRequest.parse(payload);
+    if (!parsed.ok || parsed.value.deviceId !== device.deviceId) {
+      this.#o.log.warn({ deviceId: device.deviceId }, 'sync: dropped a bad sync request');
+      return;
+    }
+    const r = parsed.value;
+    const head = await stampSite(this.#ctx.db, device.siteId);
+    if (r.full || r.fromSeq === 0 || r.fromSeq > head || head - r.fromSeq > this.#o.maxDelta) {
+      await this.#sendSnapshot(device, head);
+    } else {
+      this.#cursors.set(device.deviceId, r.fromSeq);
+      await this.#pushDeltas(device, head);
+    }
+  }
+
+  async #sendSnapshot(device: DeviceIdentity, head: number): Promise<void> {
+    const snap = await siteSnapshot(this.#ctx, device.orgId, device.siteId);
+    const key = await orgSigningKey(this.#ctx, device.orgId);
+    const size = this.#o.chunkSize;
+    const chunks = Math.max(1, Math.ceil(snap.passes.length / size));
+    const snapshotId = uuidv7();
+    for (let i = 0; i < chunks; i++) {
+      const first = i === 0;
+      await this.#send(
+        device,
+        topics.sync(device.deviceId),
+        {
+          v: 1,
+          kind: 'snapshot',
+          orgId: device.orgId,
+          deviceId: device.deviceId,
+          seq: head,
+          issuedAt: Date.now(),
+          siteId: device.siteId,
+          snapshotId,
+          chunk: i,
+          chunks,
+          ...(first && snap.site ? { site: snap.site } : {}),
+          passes: snap.passes.slice(i * size, (i + 1) * size),
+          rules: first ? snap.rules : [],
+          zones: first ? snap.zones : [],
+          gates: first ? snap.gates : [],
+        },
+        key,
+      );
+    }
+    this.#cursors.set(device.deviceId, head);
+    this.#o.log.info({ deviceId: device.deviceId, seq: head, passes: snap.passes.length, chunks }, 'sync: snapshot sent');
+  }
+
+  /** Sends the device every stamped change after its cursor, in deltas of at most maxDelta. */
+  async #pushDeltas(device: DeviceIdentity, head: number): Promise<void> {
+    const cursor = this.#cursors.get(device.deviceId);
+    if (cursor === undefined || cursor >= head) return;
+    let from: number = cursor;
+    const key = await orgSigningKey(this.#ctx, device.orgId);
+    while (from < head) {
+      const rows = await changesSince(this.#ctx.db, device.siteId, from, this.#o.maxDelta);
+      if (rows.length === 0) break;
+      const to: number = rows[rows.length - 1]?.seq ?? from;
+      const changes = await materialize(this.#ctx, device.orgId, rows);
+      await this.#send(
+        device,
+        topics.sync(device.deviceId),
+        {
+          v: 1,
+          kind: 'delta',
+          orgId: device.orgId,
+          deviceId: device.deviceId,
+          seq: to,
+          issuedAt: Date.now(),
+          siteId: device.siteId,
+          fromSeq: from,
+          changes,
+        },
+        key,
+      );
+      from = to;
+      this.#cursors.set(device.deviceId, to);
+    }
+  }
+
+  /** Stamps new changes and pushes them to online edges. Runs every sweepMs; call it after a write to go sooner. */
+  async sweep(): Promise<void> {
+    if (this.#sweeping || !this.connected) return;
+    this.#sweeping = true;
+    try {
+      const siteIds = await sitesWithUnstamped(this.#ctx.db);
+      for (const siteId of siteIds) {
+        const head = await stampSite(this.#ctx.db, siteId);
+        for (const deviceId of this.#cursors.keys()) {
+          const d = this.#devices.get(deviceId);
+          if (d?.siteId === siteId) await this.#pushDeltas(d, head);
+        }
+      }
+    } catch (err) {
+      this.#o.log.error({ err }, 'sync: sweep failed');
+    } finally {
+      this.#sweeping = false;
+    }
+  }
+
+  /** Signs and publishes a command; returns false if the broker is not reachable (the command is then queued by nobody: it expires). */
+  async sendCommand(c: {
+    id: string;
+    seq: number;
+    orgId: string;
+    gateId: string;
+    type: 'open' | 'lockdown' | 'release' | 'resync';
+    reason?: string | null;
+    expiresAt: number;
+  }): Promise<boolean> {
+    const [g] = await this.#ctx.db
+      .select({ deviceId: gates.deviceId, siteId: gates.siteId })
+      .from(gates)
+      .where(and(eq(gates.id, c.gateId), eq(gates.orgId, c.orgId)));
+    if (!g?.deviceId || !this.connected) return false;
+    const device = { deviceId: g.deviceId, orgId: c.orgId, gateId: c.gateId, siteId: g.siteId };
+    await this.#send(device, topics.cmd(g.deviceId), {
+      v: 1,
+      kind: 'cmd',
+      orgId: c.orgId,
+      deviceId: g.deviceId,
+      seq: c.seq,
+      issuedAt: Date.now(),
+      id: c.id,
+      type: c.type,
+      expiresAt: c.expiresAt,
+      ...(c.reason ? { reason: c.reason } : {}),
+    });
+    return true;
+  }
+
+  async head(siteId: string): Promise<number> {
+    return maxSeq(this.#ctx.db, siteId);
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * The cloud's rows as the edge caches them (protocol records): for a delta,
+ * the current state of each changed entity; for a snapshot, everything one
+ * site's gates need.
+ */
+import type { Change, GateRecord, PassRecord, RuleRecord, SiteRecord, ZoneRecord } from '@gatehouse/protocol';
+import { and, eq, gt, inArray, isNull } from 'drizzle-orm';
+import type { AppContext } from '../context.js';
+import { accessRules, gates, sites, visitPasses, zones } from '../db/schema.js';
+import { ruleRecord } from '../modules/access-rules/service.js';
+import { passRecord } from '../modules/passes/service.js';
+
+type Entity = Change['entity'];
+
+const siteRecord = (r: typeof sites.$inferSelect): SiteRecord => ({ id: r.id, name: r.name, timezone: r.timezone });
+const zoneRecord = (r: typeof zones.$inferSelect): ZoneRecord => ({ id: r.id, siteId: r.siteId, name: r.name });
+const gateRecord = (r: typeof gates.$inferSelect): GateRecord => ({
+  id: r.id,
+  siteId: r.siteId,
+  zoneId: r.zoneId,
+  name: r.name,
+  direction: r.direction,
+  lockdown: r.lockdown,
+});
+
+/**
+ * Passes an edge must hold: live ones, and revoked ones until they would have
+ * expired anyway — a revoked pass missing from the cache would let its static
+ * QR through (SPEC CRED-5).
+ */
+const cachedPass = (p: typeof visitPasses.$inferSelect, now: number) => p.status !== 'expired' && p.validTo.getTime() > now;
+
+/** Current records for a list of changes (last write wins); missing or deleted rows become deletes. */
+export async function materialize(
+  ctx: AppContext,
+  orgId: string,
+  changes: { seq: number; entity: Entity; entityId: string }[],
+): Promise<Change[]> {
+  const ids: Record<Entity, string[]> = { pass: [], rule: [], zone: [], gate: [], site: [] };
+  for (const c of changes) ids[c.entity].push(c.entityId);
+  const now = Date.now();
+  const found = new Map<string, Change['data']>();
+  const { db } = ctx;
+  if (ids.pass.length) {
+    for (const p of await db
+      .select()
+      .from(visitPasses)
+      .where(and(eq(visitPasses.orgId, orgId), inArray(visitPasses.id, ids.pass))))
+      if (cachedPass(p, now)) found.set(`pass:${p.id}`, passRecord(ctx, p));
+  }
+  if (ids.rule.length) {
+    for (const r of await db
+      .select()
+      .from(accessRules)
+      .where(and(eq(accessRules.orgId, orgId), inArray(accessRules.id, ids.rule), isNull(accessRules.deletedAt))))
+      found.set(`rule:${r.id}`, ruleRecord(r));
+  }
+  if (ids.zone.length) {
+    for (const z of await db
+      .select()
+      .from(zones)
+      .where(and(eq(zones.orgId, orgId), inArray(zones.id, ids.zone), isNull(zones.deletedAt))))
+      found.set(`zone:${z.id}`, zoneRecord(z));
+  }
+  if (ids.gate.length) {
+    for (const g of await db
+      .select()
+      .from(gates)
+      .where(and(eq(gates.orgId, orgId), inArray(gates.id, ids.gate), isNull(gates.deletedAt))))
+      found.set(`gate:${g.id}`, gateRecord(g));
+  }
+  if (ids.site.length) {
+    for (const s of await db
+      .select()
+      .from(sites)
+      .where(and(eq(sites.orgId, orgId), inArray(sites.id, ids.site), isNull(sites.deletedAt))))
+      found.set(`site:${s.id}`, siteRecord(s));
+  }
+  // One change per entity: the newest seq, carrying the current state.
+  const latest = new Map<string, { seq: number; entity: Entity; entityId: string }>();
+  for (const c of changes) latest.set(`${c.entity}:${c.entityId}`, c);
+  return [...latest.values()]
+    .sort((a, b) => a.seq - b.seq)
+    .map((c) => {
+      const data = found.get(`${c.entity}:${c.entityId}`);
+      return (
+        data
+          ? { seq: c.seq, entity: c.entity, op: 'upsert', id: c.entityId, data }
+          : { seq: c.seq, entity: c.entity, op: 'delete', id: c.entityId }
+      ) as Change;
+    });
+}
+
+export interface SiteSnapshot {
+  site: SiteRecord | null;
+  passes: PassRecord[];
+  rules: RuleRecord[];
+  zones: ZoneRecord[];
+  gates: GateRecord[];
+}
+
+export async function siteSnapshot(ctx: AppContext, orgId: string, siteId: string): Promise<SiteSnapshot> {
+  const { db } = ctx;
+  const now = Date.now();
+  const [site] = await db
+    .select()
+    .from(sites)
+    .where(and(eq(sites.orgId, orgId), eq(sites.id, siteId), isNull(sites.deletedAt)));
+  const passRows = await db
+    .select()
+    .from(visitPasses)
+    .where(and(eq(visitPasses.orgId, orgId), gt(visitPasses.validTo, new Date(now))));
+  return {
+    site: site ? siteRecord(site) : null,
+    passes: passRows.filter((p) => cachedPass(p, now)).map((p) => passRecord(ctx, p)),
+    rules: (
+      await db
+        .select()
+        .from(accessRules)
+        .where(and(eq(accessRules.orgId, orgId), isNull(accessRules.deletedAt)))
+    ).map(ruleRecord),
+    zones: (
+      await db
+        .select()
+        .from(zones)
+        .where(and(eq(zones.orgId, orgId), eq(zones.siteId, siteId), isNull(zones.deletedAt)))
+    ).map(zoneRecord),
+    gates: (
+      await db
+        .select()
+        .from(gates)
+        .where(and(eq(gates.orgId, orgId), eq(gates.siteId, siteId), isNull(gates.deletedAt)))
+    ).map(gateRecord),
+  };
+}

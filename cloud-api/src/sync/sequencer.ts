@@ -1,0 +1,56 @@
+/**
+ * Stamps the dense per-site `seq` on committed changes, in commit order, off
+ * the write path (DESIGN "Mind how seq is made"). Only rows whose writing
+ * transaction is older than every transaction still running get a seq, so no
+ * row can later commit behind a seq an edge has already been sent. One
+ * sequencer per site at a time across all cloud instances: an advisory lock.
+ */
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+
+type Rows<T> = { rows: T[] };
+
+export async function sitesWithUnstamped(db: Db): Promise<string[]> {
+  const r = (await db.execute(sql`select distinct site_id from sync_changes where seq is null`)) as unknown as Rows<{ site_id: string }>;
+  return r.rows.map((x) => x.site_id);
+}
+
+/** Stamps what can be stamped for one site; returns the site's highest seq. */
+export async function stampSite(db: Db, siteId: string): Promise<number> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`gh-seq:${siteId}`}))`);
+    await tx.execute(sql`
+      with cur as (select coalesce(max(seq), 0) as m from sync_changes where site_id = ${siteId}),
+      todo as (
+        select id, row_number() over (order by xid, id) as rn
+        from sync_changes
+        where site_id = ${siteId} and seq is null
+          and xid < (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint
+      )
+      update sync_changes c set seq = cur.m + todo.rn from todo, cur where c.id = todo.id`);
+    return maxSeq(tx as unknown as Db, siteId);
+  });
+}
+
+export async function maxSeq(db: Db, siteId: string): Promise<number> {
+  const r = (await db.execute(
+    sql`select coalesce(max(seq), 0)::bigint as m from sync_changes where site_id = ${siteId}`,
+  )) as unknown as Rows<{
+    m: string | number;
+  }>;
+  return Number(r.rows[0]?.m ?? 0);
+}
+
+/** Stamped changes after `fromSeq`, oldest first, at most `limit`. */
+export async function changesSince(
+  db: Db,
+  siteId: string,
+  fromSeq: number,
+  limit: number,
+): Promise<{ seq: number; entity: 'pass' | 'rule' | 'zone' | 'gate' | 'site'; entityId: string }[]> {
+  const r = (await db.execute(sql`
+    select seq, entity, entity_id from sync_changes
+    where site_id = ${siteId} and seq > ${fromSeq}
+    order by seq limit ${limit}`)) as unknown as Rows<{ seq: string | number; entity: 'pass'; entity_id: string }>;
+  return r.rows.map((x) => ({ seq: Number(x.seq), entity: x.entity, entityId: x.entity_id }));
+}

@@ -1,0 +1,349 @@
+/**
+ * The edge's MQTT link (SPEC MSG-*, SIGN-*, CMD-*): publishes the outbox in
+ * batches at QoS 1 and forgets events only when a signed ack names them;
+ * asks for sync from its last seq and applies signed deltas and snapshots;
+ * executes signed, unexpired commands once; keeps a retained status with a
+ * last will. Everything it is given is checked before it touches the store:
+ * a compromised broker can delay the edge, not change what it admits.
+ */
+import {
+  type Ack,
+  type Change,
+  type CheckinEvent,
+  type Command,
+  type GateRecord,
+  type KeyRing,
+  openMessage,
+  type PassRecord,
+  type RuleRecord,
+  type SiteRecord,
+  type Status,
+  type SyncDelta,
+  type SyncSnapshotChunk,
+  topics,
+  uuidv7,
+  type ZoneRecord,
+} from '@gatehouse/protocol';
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+
+export interface SyncRecords {
+  site?: SiteRecord | null;
+  passes?: readonly PassRecord[];
+  rules?: readonly RuleRecord[];
+  zones?: readonly ZoneRecord[];
+  gates?: readonly GateRecord[];
+}
+
+/** What the link needs of the store. */
+export interface SyncStore {
+  readonly seq: number;
+  readonly fullSyncNeeded: boolean;
+  pendingEvents(limit: number, afterSeq: number): { seq: number; event: CheckinEvent }[];
+  ackEvents(ids: readonly string[]): number;
+  readonly outboxDepth: number;
+  applyDelta(changes: readonly Change[], seq: number): void;
+  /** Replaces the whole cache with the records and sets the seq, atomically. */
+  replaceCache(records: SyncRecords, seq: number): void;
+  getSetting(key: string): string | undefined;
+  setSetting(key: string, value: string): void;
+}
+
+/** What commands act on: the gate state machine. */
+export interface CommandTarget {
+  open(reason: string | undefined): void;
+  lockdown(on: boolean): void;
+  readonly lockdownActive: boolean;
+  hardware(): Status['hardware'];
+}
+
+export interface LinkOptions {
+  url: string;
+  username: string;
+  password: string;
+  deviceId: string;
+  orgId: string;
+  keys: KeyRing;
+  version: string;
+  store: SyncStore;
+  gate: CommandTarget;
+  log: Logger;
+  batchSize?: number;
+  /** Batches published and not yet acked, at most. */
+  window?: number;
+  /** An unacked batch is sent again after this long. */
+  ackTimeoutMs?: number;
+  statusIntervalMs?: number;
+  now?: () => number;
+  /** Called for every rejected cloud→edge message (metrics). */
+  onReject?: (reason: string) => void;
+  onApplied?: (kind: 'delta' | 'snapshot', seq: number) => void;
+}
+
+export type LinkState = 'connecting' | 'online' | 'offline';
+
+interface Snapshot {
+  id: string;
+  seq: number;
+  chunks: (SyncSnapshotChunk | undefined)[];
+  received: number;
+}
+
+export class EdgeLink {
+  #client: MqttClient | null = null;
+  #state: LinkState = 'offline';
+  #sentUpTo = 0;
+  #inflight = new Map<string, { ids: string[]; lastSeq: number; sentAt: number }>();
+  #snapshot: Snapshot | null = null;
+  #timers: NodeJS.Timeout[] = [];
+  #flushing = false;
+  readonly #o: Required<Omit<LinkOptions, 'onReject' | 'onApplied'>> & Pick<LinkOptions, 'onReject' | 'onApplied'>;
+
+  constructor(opts: LinkOptions) {
+    this.#o = { batchSize: 500, window: 4, ackTimeoutMs: 10_000, statusIntervalMs: 30_000, now: Date.now, ...opts };
+  }
+
+  get state(): LinkState {
+    return this.#state;
+  }
+
+  start(): void {
+    const o = this.#o;
+    this.#state = 'connecting';
+    const client = mqtt.connect(o.url, {
+      clientId: o.deviceId,
+      username: o.username,
+      password: o.password,
+      protocolVersion: 4,
+      // A persistent session keeps QoS 1 messages for the edge while it is away.
+      clean: false,
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+      keepalive: 30,
+      will: { topic: topics.status(o.deviceId), payload: Buffer.from(JSON.stringify(this.status('offline'))), qos: 1, retain: true },
+    });
+    this.#client = client;
+    client.on('connect', () => {
+      this.#state = 'online';
+      o.log.info({ url: o.url }, 'link: connected');
+      // Everything unacked goes again: the cloud stores idempotently by event id.
+      this.#sentUpTo = 0;
+      this.#inflight.clear();
+      client.subscribe(`gh/v1/dev/${o.deviceId}/down/+`, { qos: 1 }, (err) => {
+        if (err) o.log.error({ err }, 'link: subscribe failed');
+        this.requestSync(o.store.fullSyncNeeded);
+        this.publishStatus();
+        this.flush();
+      });
+    });
+    client.on('close', () => {
+      if (this.#state === 'online') o.log.warn('link: disconnected');
+      this.#state = this.#client ? 'connecting' : 'offline';
+    });
+    client.on('error', (err) => o.log.warn({ err: err.message }, 'link: error'));
+    client.on('message', (topic, payload) => this.#onMessage(topic, payload));
+    this.#timers.push(
+      setInterval(() => this.publishStatus(), o.statusIntervalMs),
+      setInterval(() => this.#retryStale(), Math.max(250, Math.floor(o.ackTimeoutMs / 4))),
+    );
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers = [];
+    const c = this.#client;
+    this.#client = null;
+    this.#state = 'offline';
+    if (!c) return;
+    if (c.connected) {
+      // A clean shutdown says so itself; the last will is for crashes and lost links.
+      await c
+        .publishAsync(topics.status(this.#o.deviceId), JSON.stringify(this.status('offline')), { qos: 1, retain: true })
+        .catch(() => undefined);
+    }
+    await c.endAsync();
+  }
+
+  status(state: 'online' | 'offline' = 'online'): Status {
+    const o = this.#o;
+    return {
+      v: 1,
+      deviceId: o.deviceId,
+      state,
+      version: o.version,
+      cacheSeq: o.store.seq,
+      outboxDepth: o.store.outboxDepth,
+      lockdown: o.gate.lockdownActive,
+      hardware: o.gate.hardware(),
+      ts: o.now(),
+    };
+  }
+
+  publishStatus(): void {
+    const c = this.#client;
+    if (!c?.connected) return;
+    c.publish(topics.status(this.#o.deviceId), JSON.stringify(this.status()), { qos: 1, retain: true });
+  }
+
+  requestSync(full: boolean): void {
+    const o = this.#o;
+    const c = this.#client;
+    if (!c?.connected) return;
+    const fromSeq = full ? 0 : o.store.seq;
+    c.publish(topics.syncRequest(o.deviceId), JSON.stringify({ v: 1, deviceId: o.deviceId, fromSeq, full, ts: o.now() }), { qos: 1 });
+  }
+
+  /** Publishes unacked events, up to `window` batches in flight. Call after recording an event. */
+  flush(): void {
+    const o = this.#o;
+    const c = this.#client;
+    if (this.#flushing || !c?.connected) return;
+    this.#flushing = true;
+    try {
+      while (this.#inflight.size < o.window) {
+        const rows = o.store.pendingEvents(o.batchSize, this.#sentUpTo);
+        if (rows.length === 0) break;
+        const batchId = uuidv7();
+        const last = rows[rows.length - 1]?.seq ?? this.#sentUpTo;
+        this.#inflight.set(batchId, { ids: rows.map((r) => r.event.id), lastSeq: last, sentAt: o.now() });
+        this.#sentUpTo = last;
+        c.publish(topics.events(o.deviceId), JSON.stringify({ v: 1, deviceId: o.deviceId, batchId, events: rows.map((r) => r.event) }), {
+          qos: 1,
+        });
+      }
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  #retryStale(): void {
+    const o = this.#o;
+    const now = o.now();
+    let stale = false;
+    for (const b of this.#inflight.values()) if (now - b.sentAt > o.ackTimeoutMs) stale = true;
+    if (stale) {
+      o.log.warn({ inflight: this.#inflight.size }, 'link: no ack in time, sending unacked events again');
+      this.#inflight.clear();
+      this.#sentUpTo = 0;
+    }
+    this.flush();
+  }
+
+  #reject(reason: string, detail: Record<string, unknown> = {}): void {
+    this.#o.log.warn({ reason, ...detail }, 'link: rejected a cloud message');
+    this.#o.onReject?.(reason);
+  }
+
+  #onMessage(topic: string, payload: Buffer): void {
+    const o = this.#o;
+    const kind = topic.slice(topic.lastIndexOf('/') + 1);
+    const lastSeq = kind === 'sync' ? this.#syncFloor() : kind === 'cmd' ? Number(o.store.getSetting('lastCommandSeq') ?? 0) : undefined;
+    const opened = openMessage(payload, o.keys, { orgId: o.orgId, deviceId: o.deviceId, ...(lastSeq === undefined ? {} : { lastSeq }) });
+    if (!opened.ok) {
+      this.#reject(opened.error, { topic });
+      return;
+    }
+    const m = opened.message;
+    try {
+      if (kind === 'ack' && m.kind === 'ack') this.#onAck(m);
+      else if (kind === 'sync' && m.kind === 'delta') this.#onDelta(m);
+      else if (kind === 'sync' && m.kind === 'snapshot') this.#onChunk(m);
+      else if (kind === 'cmd' && m.kind === 'cmd') this.#onCommand(m);
+      else this.#reject('wrong_topic', { topic, kind: m.kind });
+    } catch (err) {
+      o.log.error({ err, topic }, 'link: applying a cloud message failed');
+      this.#reject('apply_failed', { topic });
+    }
+  }
+
+  /** Sync messages must be newer than what is applied, except a snapshot asked for after a reset. */
+  #syncFloor(): number {
+    return this.#o.store.fullSyncNeeded ? -1 : this.#o.store.seq;
+  }
+
+  #onAck(m: Ack): void {
+    const n = this.#o.store.ackEvents(m.ids);
+    this.#inflight.delete(m.batchId);
+    this.#o.log.debug({ batchId: m.batchId, acked: n }, 'link: ack');
+    this.flush();
+  }
+
+  #onDelta(m: SyncDelta): void {
+    const o = this.#o;
+    if (m.fromSeq !== o.store.seq) {
+      // A gap: something between was lost or reordered. Ask again from what we have.
+      this.#reject('out_of_order', { fromSeq: m.fromSeq, have: o.store.seq });
+      this.requestSync(false);
+      return;
+    }
+    o.store.applyDelta(m.changes, m.seq);
+    o.onApplied?.('delta', m.seq);
+    o.log.info({ seq: m.seq, changes: m.changes.length }, 'link: delta applied');
+    this.publishStatus();
+  }
+
+  #onChunk(m: SyncSnapshotChunk): void {
+    const o = this.#o;
+    if (m.chunk >= m.chunks) {
+      this.#reject('invalid', { chunk: m.chunk, chunks: m.chunks });
+      return;
+    }
+    if (!this.#snapshot || this.#snapshot.id !== m.snapshotId) {
+      this.#snapshot = { id: m.snapshotId, seq: m.seq, chunks: new Array(m.chunks), received: 0 };
+    }
+    const s = this.#snapshot;
+    if (s.chunks.length !== m.chunks || s.seq !== m.seq) {
+      this.#reject('invalid', { snapshotId: m.snapshotId });
+      this.#snapshot = null;
+      return;
+    }
+    if (!s.chunks[m.chunk]) s.received++;
+    s.chunks[m.chunk] = m;
+    if (s.received < m.chunks) return;
+    // All chunks are here: swap the cache in one transaction (MSG-6), never a half snapshot.
+    let site: SiteRecord | null = null;
+    const passes: PassRecord[] = [];
+    const rules: RuleRecord[] = [];
+    const zones: ZoneRecord[] = [];
+    const gates: GateRecord[] = [];
+    for (const c of s.chunks) {
+      if (!c) return;
+      site = c.site ?? site;
+      passes.push(...c.passes);
+      rules.push(...c.rules);
+      zones.push(...c.zones);
+      gates.push(...c.gates);
+    }
+    this.#snapshot = null;
+    o.store.replaceCache({ site, passes, rules, zones, gates }, s.seq);
+    o.onApplied?.('snapshot', s.seq);
+    o.log.info({ seq: s.seq, passes: passes.length }, 'link: snapshot applied');
+    this.publishStatus();
+  }
+
+  #onCommand(m: Command): void {
+    const o = this.#o;
+    // The seq is recorded before acting, so a crash mid-command cannot make it run twice (CMD-3).
+    o.store.setSetting('lastCommandSeq', String(m.seq));
+    if (o.now() >= m.expiresAt) {
+      this.#reject('expired_command', { id: m.id, type: m.type });
+      return;
+    }
+    o.log.info({ id: m.id, type: m.type }, 'link: command');
+    switch (m.type) {
+      case 'open':
+        o.gate.open(m.reason);
+        break;
+      case 'lockdown':
+        o.gate.lockdown(true);
+        break;
+      case 'release':
+        o.gate.lockdown(false);
+        break;
+      case 'resync':
+        this.requestSync(true);
+        break;
+    }
+    this.publishStatus();
+  }
+}
