@@ -1,0 +1,248 @@
+import { join } from 'node:path';
+import {
+  type CheckinEvent,
+  type DownMessage,
+  generateKeyPair,
+  KeyRing,
+  sealMessage,
+  signEnvelope,
+  signingKey,
+  topics,
+  uuidv7,
+  validators,
+} from '@gatehouse/protocol';
+import mqtt, { type MqttClient } from 'mqtt';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { hashBrokerPassword, verifyBrokerPassword } from '../../cloud-api/src/mqtt/broker-credentials.js';
+import { type EmbeddedBroker, startEmbeddedBroker } from '../../cloud-api/src/mqtt/embedded-broker.js';
+import { EdgeStore } from '../src/store/index.js';
+import { type CommandTarget, EdgeLink } from '../src/sync/link.js';
+import { syncStoreOf } from '../src/sync/store-adapter.js';
+import { makeFixture } from './fixtures.js';
+import { tempDir } from './tmp.js';
+
+const log = pino({ level: 'silent' });
+const ORG = 'org-1';
+const DEV = 'dev-1';
+
+async function until<T>(fn: () => T | undefined | false, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('edge MQTT link (SPEC MSG-*, SIGN-*, CMD-*)', () => {
+  let broker: EmbeddedBroker;
+  let cloud: MqttClient;
+  let store: EdgeStore;
+  let link: EdgeLink;
+  let dir: { dir: string; cleanup(): void };
+  const fx = makeFixture();
+  const key = signingKey(fx.key.privateKey);
+  const received: { topic: string; body: unknown }[] = [];
+  const rejects: string[] = [];
+  const actions: string[] = [];
+  let lockdown = false;
+  const gate: CommandTarget = {
+    open: (reason) => actions.push(`open:${reason ?? ''}`),
+    lockdown: (on) => {
+      lockdown = on;
+      actions.push(on ? 'lockdown' : 'release');
+    },
+    get lockdownActive() {
+      return lockdown;
+    },
+    hardware: () => [{ name: 'sim', type: 'simulated', healthy: true }],
+  };
+  const header = (seq: number) => ({ v: 1 as const, orgId: ORG, deviceId: DEV, seq, issuedAt: Date.now() });
+  const send = (topic: string, m: DownMessage, k = key) => cloud.publishAsync(topic, sealMessage(m, k), { qos: 1 });
+  const event = (): CheckinEvent => ({
+    id: uuidv7(),
+    type: 'attempt',
+    gateId: fx.gate.id,
+    passId: null,
+    credentialKind: 'none',
+    direction: 'in',
+    allow: false,
+    reason: 'malformed',
+    occurredAt: Date.now(),
+  });
+
+  beforeEach(async () => {
+    dir = tempDir();
+    received.length = 0;
+    rejects.length = 0;
+    actions.length = 0;
+    const hashes: Record<string, string> = { cloud: hashBrokerPassword('cloud-pw'), [DEV]: hashBrokerPassword('dev-pw') };
+    broker = await startEmbeddedBroker({
+      host: '127.0.0.1',
+      port: 0,
+      log,
+      authenticate: async (u, p) =>
+        hashes[u] && verifyBrokerPassword(p, hashes[u] ?? '')
+          ? u === 'cloud'
+            ? { kind: 'cloud' }
+            : { kind: 'device', deviceId: u }
+          : null,
+    });
+    const url = `mqtt://127.0.0.1:${broker.port}`;
+    cloud = await mqtt.connectAsync(url, { username: 'cloud', password: 'cloud-pw', clientId: 'cloud' });
+    await cloud.subscribeAsync('gh/v1/dev/+/up/+', { qos: 1 });
+    cloud.on('message', (topic, payload) => received.push({ topic, body: JSON.parse(payload.toString()) }));
+    store = new EdgeStore(join(dir.dir, 'edge.db'), { trustedKeys: [fx.key.publicKey] });
+    link = new EdgeLink({
+      url,
+      username: DEV,
+      password: 'dev-pw',
+      deviceId: DEV,
+      orgId: ORG,
+      keys: new KeyRing([fx.key.publicKey]),
+      version: 'test',
+      store: syncStoreOf(store),
+      gate,
+      log,
+      ackTimeoutMs: 800,
+      onReject: (r) => rejects.push(r),
+    });
+    link.start();
+    await until(() => link.state === 'online');
+  });
+
+  afterEach(async () => {
+    await link?.stop();
+    await cloud.endAsync();
+    await broker.close();
+    store.close();
+    dir.cleanup();
+  });
+
+  const on = (kind: string) => received.filter((r) => r.topic.endsWith(`/up/${kind}`)).map((r) => r.body);
+
+  it('on connect asks for sync from its seq and publishes a retained online status', async () => {
+    const req = await until(() => on('sync-request')[0]);
+    expect(validators.syncRequest.check(req)).toBe(true);
+    expect(req).toMatchObject({ deviceId: DEV, fromSeq: 0 });
+    const status = await until(() => on('status')[0]);
+    expect(status).toMatchObject({ state: 'online', deviceId: DEV, cacheSeq: 0, outboxDepth: 0 });
+  });
+
+  it('applies a chunked snapshot only when every chunk arrived, then deltas in order', async () => {
+    const s = fx.seed();
+    const snapshotId = uuidv7();
+    const chunk = (i: number) =>
+      ({
+        ...header(10),
+        kind: 'snapshot',
+        siteId: s.site.id,
+        snapshotId,
+        chunk: i,
+        chunks: 2,
+        ...(i === 0 ? { site: s.site, rules: s.rules, zones: s.zones, gates: s.gates } : { rules: [], zones: [], gates: [] }),
+        passes: i === 0 ? s.passes.slice(0, 2) : s.passes.slice(2),
+      }) as DownMessage;
+    await send(topics.sync(DEV), chunk(1));
+    await new Promise((r) => setTimeout(r, 150));
+    expect(store.seq).toBe(0); // half a snapshot is never applied
+    await send(topics.sync(DEV), chunk(0));
+    await until(() => store.seq === 10);
+    expect(store.findByPassId(fx.passes.dynamic.id).pass?.id).toBe(fx.passes.dynamic.id);
+
+    const revoked = { ...fx.passes.dynamic, status: 'revoked' as const };
+    await send(topics.sync(DEV), {
+      ...header(11),
+      kind: 'delta',
+      siteId: s.site.id,
+      fromSeq: 10,
+      changes: [{ seq: 11, entity: 'pass', op: 'upsert', id: revoked.id, data: revoked }],
+    });
+    await until(() => store.seq === 11);
+    expect(store.findByPassId(revoked.id).pass?.status).toBe('revoked');
+
+    // A gap (12 missing) is not applied; the edge asks again from what it has.
+    const before = on('sync-request').length;
+    await send(topics.sync(DEV), { ...header(13), kind: 'delta', siteId: s.site.id, fromSeq: 12, changes: [] });
+    await until(() => rejects.includes('out_of_order'));
+    await until(() => on('sync-request').length > before);
+    expect(on('sync-request').at(-1)).toMatchObject({ fromSeq: 11, full: false });
+    expect(store.seq).toBe(11);
+  });
+
+  it('rejects and counts unsigned, badly signed, replayed, other-org and other-device messages', async () => {
+    const delta = (seq: number, over: Partial<Record<string, unknown>> = {}) =>
+      ({ ...header(seq), kind: 'delta', siteId: 'site-1', fromSeq: 0, changes: [], ...over }) as DownMessage;
+    await cloud.publishAsync(topics.sync(DEV), JSON.stringify(delta(1)), { qos: 1 }); // not an envelope
+    await send(topics.sync(DEV), delta(1), signingKey(generateKeyPair().privateKey)); // untrusted key
+    const env = signEnvelope(Buffer.from(JSON.stringify(delta(1))), key);
+    await cloud.publishAsync(
+      topics.sync(DEV),
+      JSON.stringify({ ...env, payload: Buffer.from(JSON.stringify(delta(1, { fromSeq: 5 }))).toString('base64') }),
+      { qos: 1 },
+    );
+    await send(topics.sync(DEV), delta(1, { orgId: 'org-2' }));
+    await send(topics.sync(DEV), delta(1, { deviceId: 'dev-2' }));
+    await send(topics.sync(DEV), delta(0)); // not above the applied seq 0: stale
+    await until(() => rejects.length >= 6);
+    expect(rejects.sort()).toEqual(['bad_signature', 'malformed', 'stale', 'unknown_key', 'wrong_device', 'wrong_org']);
+    expect(store.seq).toBe(0);
+  });
+
+  it('publishes the outbox in batches and forgets events only when a signed ack names them', async () => {
+    for (let i = 0; i < 1200; i++) store.record(event());
+    link.flush();
+    const batches = await until(() => (on('events').length >= 3 ? on('events') : false));
+    const ids = batches.flatMap((b) => (b as { events: CheckinEvent[] }).events.map((e) => e.id));
+    expect(new Set(ids).size).toBe(1200);
+    for (const b of batches) expect(validators.eventsBatch.check(b)).toBe(true);
+    // An ack for half of the first batch, forged by a key the edge does not trust, changes nothing.
+    const first = batches[0] as { batchId: string; events: CheckinEvent[] };
+    await send(
+      topics.ack(DEV),
+      { ...header(1), kind: 'ack', batchId: first.batchId, ids: first.events.map((e) => e.id) },
+      signingKey(generateKeyPair().privateKey),
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    expect(store.outbox.depth).toBe(1200);
+    for (const b of batches as { batchId: string; events: CheckinEvent[] }[]) {
+      await send(topics.ack(DEV), { ...header(1), kind: 'ack', batchId: b.batchId, ids: b.events.map((e) => e.id) });
+    }
+    await until(() => store.outbox.depth === 0);
+  });
+
+  it('sends unacked events again when no ack comes (at-least-once)', async () => {
+    store.record(event());
+    link.flush();
+    await until(() => on('events').length >= 2, 4000);
+    const [a, b] = on('events') as { events: CheckinEvent[] }[];
+    expect(a?.events[0]?.id).toBe(b?.events[0]?.id);
+  });
+
+  it('executes a command once, and drops one that arrives after its expiry', async () => {
+    const cmd = (seq: number, type: 'open' | 'lockdown' | 'release', expiresAt = Date.now() + 30_000) =>
+      ({ ...header(seq), kind: 'cmd', id: uuidv7(), type, expiresAt, reason: 'visitor at the door' }) as DownMessage;
+    await send(topics.cmd(DEV), cmd(1, 'open'));
+    await until(() => actions.length === 1);
+    await send(topics.cmd(DEV), cmd(1, 'open')); // same seq again: a replay
+    await send(topics.cmd(DEV), cmd(2, 'open', Date.now() - 1)); // too late
+    await send(topics.cmd(DEV), cmd(3, 'lockdown'));
+    await until(() => actions.length === 2);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(actions).toEqual(['open:visitor at the door', 'lockdown']);
+    expect(rejects.sort()).toEqual(['expired_command', 'stale']);
+    const status = await until(() => on('status').find((s) => (s as { lockdown: boolean }).lockdown));
+    expect(status).toMatchObject({ lockdown: true });
+  });
+
+  it('leaves a retained offline status behind when the connection dies (last will)', async () => {
+    await until(() => on('status')[0]);
+    // Cut the edge's socket without a DISCONNECT, as a power cut would.
+    for (const c of Object.values((broker.aedes as unknown as { clients: Record<string, { conn: { destroy(): void } }> }).clients)) {
+      if (c && (c as unknown as { id: string }).id === DEV) c.conn.destroy();
+    }
+    await until(() => on('status').some((s) => (s as { state: string }).state === 'offline'));
+  });
+});
