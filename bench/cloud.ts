@@ -1,0 +1,191 @@
+/**
+ * Cloud API under load: pass issuance (POST /api/admin/passes) and check-in
+ * listing (GET /api/admin/checkins over 100,000 rows), 50 concurrent clients,
+ * beside Fastify's bare hello route measured in the same run on the same box.
+ *
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench:cloud
+ *
+ * With DATABASE_URL it makes (and drops) its own database on that server;
+ * without it, it runs on in-memory PGlite and says so.
+ * Targets: both p99 < 50 ms; issuance >= 0.1x the hello rate.
+ */
+
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { sql } from 'drizzle-orm';
+import Fastify from 'fastify';
+import pg from 'pg';
+import { buildApp } from '../cloud-api/src/app.js';
+import { loadConfig } from '../cloud-api/src/config.js';
+import { openDatabase } from '../cloud-api/src/db/client.js';
+import { seedDemo } from '../cloud-api/src/demo.js';
+
+const CONNECTIONS = 50;
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const CHECKINS = 100_000;
+const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
+
+async function createDatabase(base: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `gh_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(base);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: base });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+interface Figures {
+  rps: number;
+  p99: number;
+  p50: number;
+  errors: number;
+  non2xx: number;
+}
+
+interface LoadOptions {
+  url: string;
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+  duration?: number;
+}
+
+/**
+ * autocannon in its own process: run in this one, the load generator would
+ * share the servers' event loop and measure itself as much as them.
+ */
+function load(opts: LoadOptions): Promise<Figures> {
+  const args = [AUTOCANNON, '-j', '-c', String(CONNECTIONS), '-d', String(opts.duration ?? DURATION_S), '-m', opts.method ?? 'GET'];
+  for (const [k, v] of Object.entries(opts.headers ?? {})) args.push('-H', `${k}=${v}`);
+  if (opts.body) args.push('-b', opts.body);
+  args.push(opts.url);
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    p.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`autocannon failed (${code}): ${err}`));
+      const r = JSON.parse(out) as {
+        requests: { average: number };
+        latency: { p99: number; p50: number };
+        errors: number;
+        timeouts: number;
+        non2xx: number;
+      };
+      resolve({ rps: r.requests.average, p99: r.latency.p99, p50: r.latency.p50, errors: r.errors + r.timeouts, non2xx: r.non2xx });
+    });
+  });
+}
+
+async function main() {
+  const base = process.env.DATABASE_URL;
+  const made = base ? await createDatabase(base) : null;
+  const dbKind = made ? 'postgres' : 'pglite';
+  if (!made) console.log('DATABASE_URL is not set: running on in-memory PGlite (single connection), not PostgreSQL');
+  const config = loadConfig(
+    { GATEHOUSE_MASTER_KEY: randomBytes(32).toString('hex') },
+    { ephemeral: true, overrides: { logLevel: 'silent', databaseUrl: made?.url ?? null } },
+  );
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: null, poolSize: 20 });
+  const app = await buildApp(config, { database, logger: false });
+  const demo = await seedDemo(app.ctx);
+  const loginRes = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: demo.email, password: demo.password } });
+  const { accessToken } = loginRes.json() as { accessToken: string };
+  const visitor = (
+    await app.inject({
+      method: 'POST',
+      url: '/api/admin/visitors',
+      headers: { authorization: `Bearer ${accessToken}` },
+      payload: { fullName: 'Bench Visitor' },
+    })
+  ).json() as { id: string };
+
+  // 100,000 check-ins spread over the last 30 days, one site, one gate, a thousand passes.
+  const t0 = performance.now();
+  await database.db.execute(
+    sql.raw(`
+    insert into checkins (id, org_id, site_id, gate_id, pass_id, type, credential_kind, direction, allow, reason, occurred_at)
+    select gen_random_uuid(), '${demo.orgId}', '${demo.siteId}', '${demo.gateId}',
+           ('00000000-0000-7000-8000-' || lpad(to_hex(i % 1000), 12, '0'))::uuid,
+           'attempt', 'dynamic', case when i % 2 = 0 then 'in' else 'out' end, i % 10 <> 0,
+           case when i % 10 = 0 then 'expired' else 'ok' end,
+           now() - (i || ' seconds')::interval * 25
+    from generate_series(1, ${CHECKINS}) as i`),
+  );
+  await database.db.execute(sql.raw('analyze checkins'));
+  console.log(`seeded ${CHECKINS} check-ins in ${((performance.now() - t0) / 1000).toFixed(1)} s (${dbKind})`);
+
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  const hello = Fastify({ logger: false });
+  hello.get('/hello', async () => ({ hello: 'world' }));
+  await hello.listen({ port: 0, host: '127.0.0.1' });
+  const helloUrl = `http://127.0.0.1:${(hello.server.address() as AddressInfo).port}/hello`;
+
+  const auth = { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' };
+  const now = Date.now();
+  const passBody = JSON.stringify({
+    visitorId: visitor.id,
+    accessRuleId: demo.ruleId,
+    type: 'multi',
+    validFrom: new Date(now).toISOString(),
+    validTo: new Date(now + 8 * 3600_000).toISOString(),
+  });
+
+  // Warm the JITs and the pool so the first measured seconds are not start-up.
+  await load({ url: helloUrl, duration: 2 });
+  await load({ url: `${url}/api/admin/passes`, method: 'POST', headers: auth, body: passBody, duration: 2 });
+
+  const helloF = await load({ url: helloUrl });
+  const issueF = await load({ url: `${url}/api/admin/passes`, method: 'POST', headers: auth, body: passBody });
+  const listF = await load({ url: `${url}/api/admin/checkins?limit=50&siteId=${demo.siteId}`, headers: auth });
+
+  const ms = (n: number) => `${n.toFixed(1)} ms`;
+  console.log(`cloud bench on ${dbKind}, ${CONNECTIONS} connections, ${DURATION_S} s each, Node ${process.version}`);
+  console.log(`  hello (bare Fastify)  ${helloF.rps.toFixed(0)} req/s  p50 ${ms(helloF.p50)}  p99 ${ms(helloF.p99)}`);
+  console.log(
+    `  issue pass            ${issueF.rps.toFixed(0)} req/s  p50 ${ms(issueF.p50)}  p99 ${ms(issueF.p99)}  ratio to hello ${(issueF.rps / helloF.rps).toFixed(3)}x  (target >= 0.1x, p99 < 50 ms)`,
+  );
+  console.log(
+    `  list check-ins        ${listF.rps.toFixed(0)} req/s  p50 ${ms(listF.p50)}  p99 ${ms(listF.p99)}  ratio to hello ${(listF.rps / helloF.rps).toFixed(3)}x  (p99 target < 50 ms)`,
+  );
+  const bad = issueF.errors + issueF.non2xx + listF.errors + listF.non2xx;
+  if (bad > 0) console.log(`  WARNING: ${bad} failed or non-2xx responses`);
+
+  await hello.close();
+  await app.close();
+  await database.close();
+  await made?.drop();
+  console.log(
+    JSON.stringify({
+      bench: 'cloud',
+      db: dbKind,
+      issue_rps: Math.round(issueF.rps),
+      issue_p99_ms: issueF.p99,
+      list_rps: Math.round(listF.rps),
+      list_p99_ms: listF.p99,
+      hello_rps: Math.round(helloF.rps),
+      issue_ratio: Number((issueF.rps / helloF.rps).toFixed(3)),
+      errors: bad,
+    }),
+  );
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
