@@ -11,6 +11,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServ
 import { authenticate, bearer } from './auth/authenticate.js';
 import { OidcVerifier } from './auth/oidc.js';
 import { passwordHasher } from './auth/passwords.js';
+import { PrincipalCache } from './auth/principal-cache.js';
 import type { Permission } from './auth/rbac.js';
 import { TokenService } from './auth/tokens.js';
 import type { Config } from './config.js';
@@ -91,6 +92,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     tokens: new TokenService(deriveKey(config.masterKey, 'jwt/v1'), config.accessTokenTtlS),
     passwords: passwordHasher(config.argon2),
     oidc: config.oidc ? new OidcVerifier(config.oidc.issuer, config.oidc.audience) : null,
+    principals: new PrincipalCache(config.authCacheMs),
   };
   app.decorate('ctx', ctx);
   app.decorateRequest('principal', null);

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { buildApp } from './app.js';
 import { OidcVerifier } from './auth/oidc.js';
 import { passwordHasher } from './auth/passwords.js';
+import { PrincipalCache } from './auth/principal-cache.js';
 import { TokenService } from './auth/tokens.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import type { AppContext } from './context.js';
@@ -36,6 +37,7 @@ async function context(config: Config): Promise<AppContext> {
     tokens: new TokenService(deriveKey(config.masterKey, 'jwt/v1'), config.accessTokenTtlS),
     passwords: passwordHasher(config.argon2),
     oidc: config.oidc ? new OidcVerifier(config.oidc.issuer, config.oidc.audience) : null,
+    principals: new PrincipalCache(config.authCacheMs),
   };
 }
 

@@ -25,6 +25,8 @@ export interface Config {
   /** Login attempts allowed per minute, per account and per IP. */
   loginRateLimit: number;
   accessTokenTtlS: number;
+  /** How long a session's principal is reused without a database lookup; a revocation elsewhere shows within this. */
+  authCacheMs: number;
   refreshTokenTtlS: number;
   version: string;
 }
@@ -123,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
     argon2: DEFAULT_ARGON2,
     loginRateLimit: 5,
     accessTokenTtlS: 15 * 60,
+    authCacheMs: 5_000,
     refreshTokenTtlS: 7 * 24 * 3600,
     version: packageVersion(),
   };

@@ -1,5 +1,6 @@
 import type { OidcVerifier } from './auth/oidc.js';
 import type { PasswordHasher } from './auth/passwords.js';
+import type { PrincipalCache } from './auth/principal-cache.js';
 import type { Permission } from './auth/rbac.js';
 import type { TokenService } from './auth/tokens.js';
 import type { Config } from './config.js';
@@ -15,6 +16,7 @@ export interface AppContext {
   tokens: TokenService;
   passwords: PasswordHasher;
   oidc: OidcVerifier | null;
+  principals: PrincipalCache;
 }
 
 /** The authenticated caller. Every admin query is scoped by `orgId`. */

@@ -22,6 +22,8 @@ export async function authenticate(ctx: AppContext, token: string): Promise<Prin
   if (TokenService.isOwn(token) || !ctx.oidc) {
     const claims = await ctx.tokens.verifyAccess(token);
     if (!claims) throw unauthorized('invalid or expired token');
+    const cached = ctx.principals.get(claims.sid);
+    if (cached && cached.userId === claims.sub) return cached;
     // One round trip: the user, their roles, and whether the session is still alive.
     const [row] = await ctx.db
       .select({ id: users.id, orgId: users.orgId, email: users.email, roles: rolesOf })

@@ -96,6 +96,7 @@ export async function refresh(ctx: AppContext, refreshToken: string, client: Cli
       .update(sessions)
       .set({ revokedAt: new Date() })
       .where(and(eq(sessions.familyId, outcome.reuse), isNull(sessions.revokedAt)));
+    ctx.principals.clear();
     throw unauthorized('invalid refresh token');
   }
   return outcome.pair;
@@ -115,9 +116,11 @@ export async function logout(ctx: AppContext, sessionId: string | null, refreshT
       .where(eq(sessions.refreshHash, sha256(refreshToken)));
     if (s) families.add(s.familyId);
   }
-  for (const f of families)
+  for (const f of families) {
     await ctx.db
       .update(sessions)
       .set({ revokedAt: new Date() })
       .where(and(eq(sessions.familyId, f), isNull(sessions.revokedAt)));
+  }
+  ctx.principals.clear();
 }

@@ -15,7 +15,7 @@ import {
 import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm';
 import type { AppContext } from '../../context.js';
 import type { Executor } from '../../db/client.js';
-import { accessRules, checkins, organizations, sites, visitPasses } from '../../db/schema.js';
+import { accessRules, appointments, checkins, organizations, sites, visitors, visitPasses } from '../../db/schema.js';
 import { type Actor, writeAudit } from '../../lib/audit.js';
 import { conflict, notFound, unprocessable } from '../../lib/errors.js';
 import { decodeCursor, iso, page } from '../../lib/pagination.js';
@@ -31,6 +31,35 @@ const totpAad = (id: string) => `visit_passes.totp_secret:${id}`;
 /** Stored status, with an active pass past its end shown as expired. */
 export function effectiveStatus(r: Pick<Row, 'status' | 'validTo'>, now = Date.now()): Row['status'] {
   return r.status === 'active' && r.validTo.getTime() <= now ? 'expired' : r.status;
+}
+
+const date = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
+const dateOrNull = (v: unknown): Date | null => (v == null ? null : date(v));
+
+/** A visit_passes row from raw SQL (snake_case, driver-typed) to drizzle's shape. */
+function fromRaw(r: Record<string, unknown>): Row {
+  return {
+    id: String(r.id),
+    orgId: String(r.org_id),
+    visitorId: String(r.visitor_id),
+    appointmentId: (r.appointment_id as string | null) ?? null,
+    accessRuleId: String(r.access_rule_id),
+    type: r.type as Row['type'],
+    status: r.status as Row['status'],
+    validFrom: date(r.valid_from),
+    validTo: date(r.valid_to),
+    maxUses: r.max_uses == null ? null : Number(r.max_uses),
+    totpSecretEnc: String(r.totp_secret_enc),
+    cardFormat: (r.card_format as Row['cardFormat']) ?? null,
+    cardNumber: (r.card_number as string | null) ?? null,
+    revokedAt: dateOrNull(r.revoked_at),
+    revokedBy: (r.revoked_by as string | null) ?? null,
+    revokedReason: (r.revoked_reason as string | null) ?? null,
+    createdAt: date(r.created_at),
+    updatedAt: date(r.updated_at),
+    createdBy: (r.created_by as string | null) ?? null,
+    updatedBy: (r.updated_by as string | null) ?? null,
+  };
 }
 
 export const passView = (r: Row) => ({
@@ -84,45 +113,46 @@ export async function issuePass(ctx: AppContext, actor: Actor, b: IssueInput) {
   const validTo = new Date(b.validTo);
   if (!(validTo > validFrom)) throw unprocessable('validTo must be after validFrom');
   const id = uuidv7();
-  const row = await ctx.db.transaction(async (tx) => {
-    await requireVisitor(tx, actor.orgId, b.visitorId);
-    await requireRule(tx, actor.orgId, b.accessRuleId);
-    if (b.appointmentId) await requireAppointment(tx, actor.orgId, b.appointmentId);
-    const [row] = await tx
-      .insert(visitPasses)
-      .values({
-        id,
-        orgId: actor.orgId,
-        visitorId: b.visitorId,
-        appointmentId: b.appointmentId ?? null,
-        accessRuleId: b.accessRuleId,
-        type: b.type,
-        status: b.status ?? 'active',
-        validFrom,
-        validTo,
-        maxUses: b.maxUses ?? null,
-        totpSecretEnc: ctx.sealer.seal(newTotpSecret(), totpAad(id)),
-        cardFormat: b.card?.format ?? null,
-        cardNumber: b.card ? BigInt(b.card.number).toString() : null,
-        createdBy: actor.userId,
-        updatedBy: actor.userId,
-      })
-      .returning();
-    await writeAudit(tx, actor, {
-      action: 'pass.issue',
-      entityType: 'pass',
-      entityId: id,
-      data: {
-        visitorId: b.visitorId,
-        accessRuleId: b.accessRuleId,
-        type: b.type,
-        validFrom: b.validFrom,
-        validTo: b.validTo,
-        card: !!b.card,
-      },
-    });
-    return row!;
-  });
+  const org = actor.orgId;
+  const appointmentId = b.appointmentId ?? null;
+  const audit = {
+    visitorId: b.visitorId,
+    accessRuleId: b.accessRuleId,
+    type: b.type,
+    validFrom: b.validFrom,
+    validTo: b.validTo,
+    card: !!b.card,
+  };
+  // One statement, so one round trip: the references are checked against this org, the pass and its
+  // audit row are written together (a single statement is atomic), or nothing is written at all.
+  const result = await ctx.db.execute(sql`
+    with v as (select 1 from ${visitors} where ${visitors.id} = ${b.visitorId} and ${visitors.orgId} = ${org} and ${visitors.deletedAt} is null),
+    r as (select 1 from ${accessRules} where ${accessRules.id} = ${b.accessRuleId} and ${accessRules.orgId} = ${org} and ${accessRules.deletedAt} is null),
+    ap as (select 1 from ${appointments} where ${appointments.id} = ${appointmentId} and ${appointments.orgId} = ${org} and ${appointments.deletedAt} is null),
+    p as (
+      insert into visit_passes (id, org_id, visitor_id, appointment_id, access_rule_id, type, status, valid_from, valid_to, max_uses,
+                                totp_secret_enc, card_format, card_number, created_by, updated_by)
+      select ${id}, ${org}, ${b.visitorId}, ${appointmentId}, ${b.accessRuleId}, ${b.type}, ${b.status ?? 'active'}, ${validFrom.toISOString()}::timestamptz,
+             ${validTo.toISOString()}::timestamptz, ${b.maxUses ?? null}::integer, ${ctx.sealer.seal(newTotpSecret(), totpAad(id))}, ${b.card?.format ?? null},
+             ${b.card ? BigInt(b.card.number).toString() : null}, ${actor.userId}, ${actor.userId}
+      where exists (select 1 from v) and exists (select 1 from r) and (${appointmentId}::uuid is null or exists (select 1 from ap))
+      returning *
+    ),
+    a as (
+      insert into audit_logs (id, org_id, actor_id, action, entity_type, entity_id, ip, user_agent, data, created_by, updated_by)
+      select ${uuidv7()}, ${org}, ${actor.userId}, 'pass.issue', 'pass', p.id::text, ${actor.ip}, ${actor.userAgent}, ${JSON.stringify(audit)}::jsonb, ${actor.userId}, ${actor.userId}
+      from p
+    )
+    select * from p`);
+  const raw = (result as unknown as { rows: Record<string, unknown>[] }).rows[0];
+  if (!raw) {
+    // Slow path, only on failure: say precisely which reference is missing.
+    await requireVisitor(ctx.db, org, b.visitorId);
+    await requireRule(ctx.db, org, b.accessRuleId);
+    if (appointmentId) await requireAppointment(ctx.db, org, appointmentId);
+    throw unprocessable('pass could not be issued');
+  }
+  const row = fromRaw(raw);
   const guestToken = await ctx.tokens.signGuest({ sub: id, org: actor.orgId }, validTo);
   return { ...passView(row), guestToken, guestUrl: `${ctx.config.publicUrl}/guest#token=${guestToken}` };
 }
