@@ -1,0 +1,375 @@
+/**
+ * The console, guard view and guest page in a real Chromium against a real
+ * cloud: an admin signs in and builds a site through the screens, issues a
+ * pass, the guest page's QR decodes to a code the edge's decide() admits,
+ * the guard view shows entries with reasons in plain words, the pass is
+ * revoked. Screenshots of every main screen go to test-results/.
+ */
+import { readFileSync } from 'node:fs';
+import { type CheckinEvent, KeyRing, parseCredential, type Reason, uuidv7, verifyStatic } from '@gatehouse/protocol';
+import { eq } from 'drizzle-orm';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gates as gatesTable, organizations } from '../../src/db/schema.js';
+import { storeCheckins } from '../../src/modules/checkins/service.js';
+import { createOrgWithUser, type Login } from '../helpers.js';
+import { edgeDecides } from './edge-view.js';
+import { decodeQrPng, ErrorLog, hasChromium, launchBrowser, newContext, type Stack, shot, startStack } from './harness.js';
+
+describe.skipIf(!hasChromium)('console in Chromium', () => {
+  let stack: Stack;
+  let browser: Browser;
+  let ctx: BrowserContext;
+  let page: Page;
+  let admin: Login;
+  const errors = new ErrorLog();
+  const ids: { passId?: string; gateId?: string; siteId?: string; guestUrl?: string } = {};
+
+  beforeAll(async () => {
+    [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
+    admin = await createOrgWithUser(stack.app, 'Browser Org', ['OrgAdmin']);
+    ctx = await newContext(browser);
+    page = errors.attach(await ctx.newPage());
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  const go = async (hashPath: string) => {
+    await page.goto(`${stack.url}/#${hashPath}`);
+  };
+  const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
+  const dialog = () => page.getByRole('dialog');
+  const field = (label: string) => dialog().getByLabel(label, { exact: true });
+  const rowWith = (text: string) => page.locator('tbody tr', { hasText: text });
+
+  it('signs in, refusing a wrong password with the server’s message', async () => {
+    await page.goto(stack.url);
+    await expect.poll(() => page.getByRole('heading', { name: 'Sign in' }).isVisible()).toBe(true);
+    // Headers the HTML must carry for a CSP without unsafe-inline.
+    const res = await page.request.get(stack.url);
+    expect(res.headers()['content-security-policy']).toContain("script-src 'self'");
+    expect(res.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
+
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByText('Enter your e-mail address.').isVisible()).toBe(true);
+    await page.getByLabel('E-mail').fill(admin.email);
+    await page.getByLabel('Password').fill('wrong password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').first().textContent()).toContain('wrong e-mail or password');
+    expect(errors.take((e) => e.includes('401')).length).toBe(1);
+    // Keyboard: Tab reaches the e-mail field and the focus ring shows.
+    await page.keyboard.press('Tab');
+    await shot(page, '01-login');
+
+    await page.getByLabel('E-mail').fill(admin.email);
+    await page.getByLabel('Password').fill(admin.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('heading', { name: 'Dashboard' }).isVisible(), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => page.getByText('Nothing here yet').isVisible()).toBe(true);
+    await shot(page, '02-dashboard-empty');
+    // The session survives a reload (sessionStorage), not a new tab of a new context.
+    await page.reload();
+    await expect.poll(() => page.getByRole('heading', { name: 'Dashboard' }).isVisible()).toBe(true);
+  });
+
+  it('creates a site, zone and gate, and shows an enrollment code', async () => {
+    await nav('Sites').click();
+    await expect.poll(() => page.getByText('No sites yet').isVisible()).toBe(true);
+    await page.getByRole('button', { name: 'New site' }).click();
+    await field('Name *').fill('');
+    await dialog().getByRole('button', { name: 'Create site' }).click();
+    // Checked before sending: the error sits next to the field.
+    await expect.poll(() => dialog().getByText('Required.').isVisible()).toBe(true);
+    await shot(page, '03-site-form-validation', false);
+    await field('Name *').fill('Head office');
+    await field('Time zone *').selectOption('Europe/Moscow');
+    await dialog().getByRole('button', { name: 'Create site' }).click();
+    await expect.poll(() => rowWith('Head office').count()).toBe(1);
+    await shot(page, '04-sites');
+
+    await nav('Zones').click();
+    await page.getByRole('button', { name: 'New zone' }).click();
+    await field('Site *').selectOption({ label: 'Head office' });
+    await field('Name *').fill('Lobby');
+    await dialog().getByRole('button', { name: 'Create zone' }).click();
+    await expect.poll(() => rowWith('Lobby').count()).toBe(1);
+
+    await nav('Gates').click();
+    await page.getByRole('button', { name: 'New gate' }).click();
+    await field('Site *').selectOption({ label: 'Head office' });
+    await field('Zone *').selectOption({ label: 'Lobby' });
+    await field('Name *').fill('Turnstile 1');
+    await dialog().getByRole('button', { name: 'Create gate' }).click();
+    await expect.poll(() => rowWith('Turnstile 1').count()).toBe(1);
+    await rowWith('Turnstile 1').getByRole('button', { name: 'Enroll' }).click();
+    const cmd = dialog().getByTestId('enroll-command');
+    await expect.poll(() => cmd.textContent()).toMatch(/--code [A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}/);
+    await shot(page, '05-gate-enrollment', false);
+    await dialog().getByRole('button', { name: 'Close' }).click();
+    await shot(page, '06-gates');
+  });
+
+  it('writes an access rule with the weekday and time-window editor', async () => {
+    await nav('Access rules').click();
+    await page.getByRole('button', { name: 'New rule' }).click();
+    await field('Name *').fill('Visitors, lobby');
+    await dialog().getByRole('checkbox', { name: 'Head office · Lobby' }).check();
+    // Weekdays: Mon–Fri preset; add the weekend so the test passes on any day.
+    await dialog().getByRole('button', { name: 'Sat' }).click();
+    await dialog().getByRole('button', { name: 'Sun' }).click();
+    expect(await dialog().getByRole('button', { name: 'Sun' }).getAttribute('aria-pressed')).toBe('true');
+    await dialog().getByRole('button', { name: '+ Add time window' }).click();
+    await dialog().getByLabel('Window 2 from').fill('21:00');
+    await dialog().getByLabel('Window 2 to').fill('23:00');
+    await shot(page, '07-rule-editor', false);
+    // All day in the end (the test may run at any hour): remove both windows.
+    await dialog().getByRole('button', { name: 'Remove' }).first().click();
+    await dialog().getByRole('button', { name: 'Remove' }).first().click();
+    await expect.poll(() => dialog().getByText('All day.').isVisible()).toBe(true);
+    await dialog().getByRole('button', { name: 'Create rule' }).click();
+    await expect.poll(() => rowWith('Visitors, lobby').count()).toBe(1);
+    expect(await rowWith('Visitors, lobby').textContent()).toContain('Every day, all day');
+    await shot(page, '08-rules');
+  });
+
+  it('adds a host user, a visitor (server error shown at the field) and an appointment', async () => {
+    await nav('Users and roles').click();
+    await page.getByRole('button', { name: 'New user' }).click();
+    await field('Full name *').fill('Anna Host');
+    await field('E-mail *').fill(`anna-${Date.now()}@example.test`);
+    await dialog().getByRole('checkbox', { name: 'Host' }).check();
+    await field('Initial password').fill('host password 1');
+    await dialog().getByRole('button', { name: 'Create user' }).click();
+    await expect.poll(() => rowWith('Anna Host').count()).toBe(1);
+    await shot(page, '09-users');
+
+    await nav('Visitors').click();
+    await page.getByRole('button', { name: 'New visitor' }).click();
+    await field('Full name *').fill('Ivan Petrov');
+    await field('Company').fill('ACME');
+    await field('Phone').fill('+7 900 123-45-67');
+    // Longer than the server allows: the server's validation message lands next to the field.
+    await field('ID document number').fill('X'.repeat(70));
+    await dialog().getByRole('button', { name: 'Create visitor' }).click();
+    await expect.poll(() => dialog().locator('.field .error').textContent()).toMatch(/64/);
+    errors.take((e) => e.includes('400'));
+    await shot(page, '10-visitor-server-error', false);
+    await field('ID document number').fill('4510 123456');
+    await dialog().getByRole('button', { name: 'Create visitor' }).click();
+    await expect.poll(() => rowWith('Ivan Petrov').count()).toBe(1);
+    // Search filters the list.
+    await page.getByLabel('Search').fill('nobody');
+    await expect.poll(() => page.getByText('Nothing matches').isVisible()).toBe(true);
+    await page.getByLabel('Search').fill('acme');
+    await expect.poll(() => rowWith('Ivan Petrov').count()).toBe(1);
+    await shot(page, '11-visitors');
+
+    await nav('Appointments').click();
+    await page.getByRole('button', { name: 'New appointment' }).click();
+    await field('Host *').selectOption({ label: 'Anna Host' });
+    await dialog().getByRole('checkbox', { name: 'Ivan Petrov' }).check();
+    await field('Room / address').fill('Room 4.12');
+    await dialog().getByRole('button', { name: 'Create appointment' }).click();
+    await expect.poll(() => rowWith('Room 4.12').count()).toBe(1);
+    await shot(page, '12-appointments');
+  });
+
+  it('issues a pass; its dynamic and static QR decode to codes the edge admits', async () => {
+    await nav('Passes').click();
+    await page.getByRole('button', { name: 'New pass' }).click();
+    await field('Visitor *').selectOption({ label: 'Ivan Petrov (ACME)' });
+    await field('Access rule *').selectOption({ label: 'Visitors, lobby' });
+    await field('Type *').selectOption('multi');
+    await field('Appointment').selectOption({ index: 1 });
+    await dialog().getByRole('button', { name: 'Create pass' }).click();
+    const url = dialog().getByTestId('guest-url');
+    await expect.poll(() => url.inputValue()).toContain('/guest#token=');
+    ids.guestUrl = (await url.inputValue()).replace(/^https?:\/\/[^/]+/, stack.url);
+    await shot(page, '13-pass-issued', false);
+    await dialog().getByRole('link', { name: 'Open pass' }).click();
+    await expect.poll(() => page.getByRole('heading', { name: 'Pass · Ivan Petrov' }).isVisible()).toBe(true);
+    ids.passId = (await page.locator('dd.mono').textContent()) ?? '';
+    const dyn = page.getByRole('img', { name: 'Dynamic QR code of the pass' });
+    const stat = page.getByRole('img', { name: 'Static QR code of the pass' });
+    await dyn.waitFor();
+    await stat.waitFor();
+    await shot(page, '14-pass-detail');
+
+    const [gate] = await stack.app.ctx.db.select().from(gatesTable).where(eq(gatesTable.orgId, admin.orgId));
+    ids.gateId = gate!.id;
+    ids.siteId = gate!.siteId;
+    const dynText = await decodeQrPng(browser, await dyn.screenshot());
+    expect(dynText).toMatch(/^GHD1:[A-Z2-7]{26}:[0-9]{8}$/);
+    const d = await edgeDecides(stack.app, admin.orgId, gate!.id, dynText!);
+    expect(d).toMatchObject({ allow: true, reason: 'ok', passId: ids.passId });
+
+    const statText = await decodeQrPng(browser, await stat.screenshot());
+    const parsed = parseCredential(statText);
+    expect(parsed.kind).toBe('static');
+    const [org] = await stack.app.ctx.db.select().from(organizations).where(eq(organizations.id, admin.orgId));
+    if (parsed.kind === 'static') expect(verifyStatic(parsed, new KeyRing([org!.signingPublicKey]))).toBe(true);
+    expect(await edgeDecides(stack.app, admin.orgId, gate!.id, statText!)).toMatchObject({ allow: true, reason: 'ok' });
+
+    await page.getByRole('link', { name: 'Print badge' }).click();
+    await page.getByRole('img', { name: 'Printed QR code of the pass' }).waitFor();
+    await shot(page, '15-pass-badge');
+  });
+
+  it('guest page at 360 px: appointment and a rotating QR that the edge admits', async () => {
+    const phone = await newContext(browser, { width: 360, height: 740 });
+    try {
+      const g = errors.attach(await phone.newPage());
+      await g.goto(ids.guestUrl!);
+      const qr = g.getByRole('img', { name: 'Your entry QR code' });
+      await qr.waitFor({ timeout: 10_000 });
+      // The token leaves the address bar once read.
+      expect(g.url()).not.toContain('token=');
+      expect(await g.getByText('Welcome, Ivan Petrov').isVisible()).toBe(true);
+      expect(await g.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+      await shot(g, '16-guest-360');
+      const text = await decodeQrPng(browser, await qr.screenshot());
+      const d = await edgeDecides(stack.app, admin.orgId, ids.gateId!, text!);
+      expect(d).toMatchObject({ allow: true, reason: 'ok', passId: ids.passId });
+    } finally {
+      await phone.close();
+    }
+  });
+
+  it('dashboard: entries per hour, gates, who is on site', async () => {
+    const now = Date.now();
+    const ev = (minsAgo: number, allow: boolean, reason: Reason, passId: string | null, direction: 'in' | 'out' = 'in'): CheckinEvent => ({
+      id: uuidv7(now - minsAgo * 60_000),
+      gateId: ids.gateId!,
+      passId,
+      type: 'attempt',
+      credentialKind: passId ? 'dynamic' : 'card',
+      direction,
+      allow,
+      reason,
+      occurredAt: now - minsAgo * 60_000,
+    });
+    // Stored as the ingest stores an edge's batch (the MQTT path is the sync issue's).
+    await storeCheckins(stack.app.ctx.db, { orgId: admin.orgId, siteId: ids.siteId!, deviceId: null }, [
+      ev(190, true, 'ok', ids.passId!),
+      ev(180, true, 'ok', ids.passId!, 'out'),
+      ev(65, false, 'unknown', null),
+      ev(12, true, 'ok', ids.passId!),
+      ev(3, false, 'outside_schedule', ids.passId!),
+    ]);
+    await nav('Dashboard').click();
+    await expect.poll(() => page.getByTestId('on-site').textContent(), { timeout: 10_000 }).toBe('1');
+    expect(await page.getByRole('img', { name: /Entries per hour over the last 24 hours, 5 in total/ }).count()).toBe(1);
+    expect(await page.getByRole('link', { name: 'Ivan Petrov' }).count()).toBe(1);
+    await shot(page, '17-dashboard');
+  });
+
+  it('guard view: entries with visitor, host, gate and the reason in words; manual open and lockdown', async () => {
+    await nav('Guard view').click();
+    const feed = page.getByTestId('feed');
+    await expect.poll(() => feed.locator('li').count(), { timeout: 10_000 }).toBe(5);
+    const denied = feed.locator('li.denied', { hasText: 'Outside allowed hours' });
+    await expect.poll(() => denied.textContent()).toContain('Ivan Petrov');
+    expect(await denied.textContent()).toContain('host Anna Host');
+    expect(await denied.textContent()).toContain('Turnstile 1');
+    expect(await feed.locator('li.denied', { hasText: 'Unknown pass or card' }).count()).toBe(1);
+
+    const row = page.getByTestId('gate-row').filter({ hasText: 'Turnstile 1' });
+    await row.getByRole('button', { name: 'Open' }).click();
+    await dialog().getByRole('button', { name: 'Open' }).click();
+    await expect.poll(() => dialog().getByText('A reason is required').isVisible()).toBe(true);
+    await dialog().getByLabel('Reason *').fill('Courier with a delivery');
+    await dialog().getByRole('button', { name: 'Open' }).click();
+    await expect.poll(() => page.getByText('Open: command sent to Turnstile 1').isVisible()).toBe(true);
+    await row.getByRole('button', { name: 'Lockdown' }).click();
+    await dialog().getByLabel('Reason *').fill('Drill');
+    await dialog().getByRole('button', { name: 'Lock down' }).click();
+    await expect.poll(() => row.getByText('lockdown').isVisible()).toBe(true);
+    const state = await page.getByTestId('link-state').getAttribute('data-state');
+    await shot(page, '18-guard');
+    await row.getByRole('button', { name: 'Release' }).click();
+    await dialog().getByLabel('Reason *').fill('Drill over');
+    await dialog().getByRole('button', { name: 'Release' }).click();
+    await expect.poll(() => row.getByRole('button', { name: 'Lockdown' }).isVisible()).toBe(true);
+    // Without the server's live feed the view must say it is offline (and keep retrying), never pretend to be live.
+    if (state !== 'online') {
+      expect(await page.getByTestId('link-state').textContent()).toMatch(/Offline|Connecting/);
+      errors.take((e) => e.includes('/api/admin/live'));
+    }
+  });
+
+  it('revokes the pass with a reason; the guest page then says so', async () => {
+    await page.goto(`${stack.url}/#/passes/${ids.passId}`);
+    await page.getByRole('button', { name: 'Revoke' }).click();
+    await dialog().getByRole('button', { name: 'Revoke pass' }).click();
+    await expect.poll(() => dialog().getByText('Say why').isVisible()).toBe(true);
+    await dialog().getByLabel('Reason *').fill('Visit cancelled by host');
+    await dialog().getByRole('button', { name: 'Revoke pass' }).click();
+    await expect.poll(() => page.locator('.badge', { hasText: 'revoked' }).isVisible()).toBe(true);
+    expect(await page.getByText('Visit cancelled by host').isVisible()).toBe(true);
+    await shot(page, '19-pass-revoked');
+
+    const phone = await newContext(browser, { width: 360, height: 740 });
+    try {
+      const g = errors.attach(await phone.newPage());
+      await g.goto(ids.guestUrl!);
+      await expect.poll(() => g.getByText('This pass was cancelled').isVisible(), { timeout: 10_000 }).toBe(true);
+      expect(await g.getByRole('img', { name: 'Your entry QR code' }).count()).toBe(0);
+      await shot(g, '20-guest-revoked');
+    } finally {
+      await phone.close();
+    }
+  });
+
+  it('check-in history: filters and CSV export', async () => {
+    await nav('Check-ins').click();
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(5);
+    await page.getByLabel('Result').selectOption('denied');
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(2);
+    await shot(page, '21-checkins');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+    const csv = readFileSync((await download.path())!, 'utf8');
+    const lines = csv.trim().split('\r\n');
+    expect(lines[0]).toBe('occurredAt,site,gate,direction,result,reason,reasonText,passId,credentialKind,receivedAt,id');
+    expect(lines.length).toBe(3);
+    expect(csv).toContain('Unknown pass or card');
+    expect(csv).toContain('Head office');
+  });
+
+  it('audit log shows who did what', async () => {
+    await nav('Audit log').click();
+    await expect.poll(() => page.getByRole('cell', { name: 'pass.revoke' }).count(), { timeout: 10_000 }).toBe(1);
+    expect(await page.getByRole('cell', { name: 'gate.command.open' }).count()).toBe(1);
+    expect(await page.getByRole('cell', { name: admin.email }).count()).toBeGreaterThan(5);
+    await shot(page, '22-audit');
+  });
+
+  it('works at 360 px wide (no sideways scrolling of the page, menu behind a button)', async () => {
+    const phone = await newContext(browser, { width: 360, height: 740 });
+    try {
+      const p = errors.attach(await phone.newPage());
+      await p.goto(stack.url);
+      await p.getByLabel('E-mail').fill(admin.email);
+      await p.getByLabel('Password').fill(admin.password);
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      await expect.poll(() => p.getByRole('heading', { name: 'Dashboard' }).isVisible(), { timeout: 10_000 }).toBe(true);
+      await p.getByTestId('on-site').waitFor();
+      expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+      await shot(p, '23-dashboard-360');
+      await p.getByRole('button', { name: 'Menu' }).click();
+      await p.getByRole('link', { name: 'Passes' }).click();
+      await expect.poll(() => p.getByRole('heading', { name: 'Passes' }).isVisible()).toBe(true);
+      await p.locator('tbody tr').first().waitFor();
+      expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+      await shot(p, '24-passes-360');
+    } finally {
+      await phone.close();
+    }
+  });
+
+  it('left no errors in the browser console', () => {
+    expect(errors.entries).toEqual([]);
+  });
+});

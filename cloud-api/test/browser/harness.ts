@@ -1,0 +1,147 @@
+/**
+ * A real cloud (in-process, fresh database, listening on a free port) with the
+ * freshly built console, and Debian's Chromium driven by playwright-core.
+ * Never downloads a browser: CI installs the `chromium` apt package.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type App, buildApp } from '../../src/app.js';
+import { freshDatabase, type TestDb, testConfig } from '../helpers.js';
+import { serveConsole } from './serve-console.js';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const hasChromium = existsSync(CHROMIUM);
+const here = fileURLToPath(new URL('.', import.meta.url));
+export const repoRoot = resolve(here, '../../..');
+export const shotsDir = join(repoRoot, 'test-results');
+
+/** Builds the console once per test file into a temp dir (the checked-in tree has no dist). */
+export async function buildConsole(): Promise<string> {
+  const outDir = mkdtempSync(join(tmpdir(), 'gh-console-'));
+  // A child process: the test worker's NODE_ENV=test would otherwise give React's development build.
+  const vite = join(repoRoot, 'node_modules/vite/bin/vite.js');
+  const r = spawnSync(
+    process.execPath,
+    [vite, 'build', '--config', resolve(here, '../../console/vite.config.ts'), '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn', '--sourcemap', 'false'],
+    { cwd: repoRoot, env: { ...process.env, NODE_ENV: 'production' }, encoding: 'utf8', timeout: 120_000 },
+  );
+  if (r.status !== 0) throw new Error(`console build failed: ${r.stderr || r.stdout}`);
+  return outDir;
+}
+
+export interface Stack {
+  app: App;
+  db: TestDb;
+  url: string;
+  dist: string;
+  /** Parent origins allowed to frame the console; tests change it. */
+  frameAncestors: string[];
+  close(): Promise<void>;
+}
+
+export async function startStack(): Promise<Stack> {
+  const dist = await buildConsole();
+  const db = await freshDatabase();
+  const frameAncestors: string[] = [];
+  const app = await buildApp(testConfig({ loginRateLimit: 50 }), { database: db.database, migrate: false, logger: false });
+  // Until the server serves the console itself (see serve-console.ts), the test mounts it the way it should.
+  if (!app.hasRoute({ method: 'GET', url: '/' })) await serveConsole(app, { root: dist, frameAncestors: () => frameAncestors });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const addr = app.server.address();
+  if (!addr || typeof addr === 'string') throw new Error('no address');
+  return {
+    app,
+    db,
+    url: `http://127.0.0.1:${addr.port}`,
+    dist,
+    frameAncestors,
+    close: async () => {
+      await app.close();
+      await db.drop();
+      rmSync(dist, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    // launch() gives every run its own fresh temporary profile (user-data-dir).
+    args: [
+      '--headless=new',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    timeout: 30_000,
+  });
+}
+
+/** Console errors, uncaught exceptions and failed requests of every page in the context, for the no-errors assertions. */
+export class ErrorLog {
+  readonly entries: string[] = [];
+  attach(page: Page): Page {
+    page.on('console', (m) => {
+      if (m.type() === 'error') this.entries.push(`console: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => this.entries.push(`pageerror: ${e.message}`));
+    page.on('requestfailed', (r) => {
+      // A download or a navigation away cancels requests; those are not errors.
+      if (r.failure()?.errorText !== 'net::ERR_ABORTED') this.entries.push(`requestfailed: ${r.url()} ${r.failure()?.errorText}`);
+    });
+    return page;
+  }
+  /** Drops (and returns) the entries `match` accepts, e.g. an expected 401 from a wrong password. */
+  take(match: (e: string) => boolean): string[] {
+    const hit = this.entries.filter(match);
+    for (const h of hit) this.entries.splice(this.entries.indexOf(h), 1);
+    return hit;
+  }
+}
+
+export async function newContext(browser: Browser, viewport = { width: 1280, height: 860 }): Promise<BrowserContext> {
+  const ctx = await browser.newContext({ viewport, deviceScaleFactor: 1, acceptDownloads: true, reducedMotion: 'reduce' });
+  // Fail in seconds, not at the test's timeout, when something never shows.
+  ctx.setDefaultTimeout(8_000);
+  return ctx;
+}
+
+export async function shot(page: Page, name: string, fullPage = true): Promise<string> {
+  mkdirSync(shotsDir, { recursive: true });
+  const path = join(shotsDir, `${name}.png`);
+  await page.screenshot({ path, fullPage });
+  return path;
+}
+
+/**
+ * Decodes a QR from a screenshot (PNG bytes): a blank page turns the PNG into
+ * pixels, jsQR reads them, so what is checked is what a camera would see.
+ */
+export async function decodeQrPng(browser: Browser, png: Buffer): Promise<string | null> {
+  const ctx = await browser.newContext();
+  try {
+    const page = await ctx.newPage();
+    const pixels = await page.evaluate(async (b64: string) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const bmp = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
+      const canvas = new OffscreenCanvas(bmp.width, bmp.height);
+      const g = canvas.getContext('2d')!;
+      g.drawImage(bmp, 0, 0);
+      const data = g.getImageData(0, 0, bmp.width, bmp.height);
+      return { width: data.width, height: data.height, data: Array.from(data.data) };
+    }, png.toString('base64'));
+    const { default: jsQR } = await import('jsqr');
+    const code = jsQR(Uint8ClampedArray.from(pixels.data), pixels.width, pixels.height);
+    return code?.data ?? null;
+  } finally {
+    await ctx.close();
+  }
+}
