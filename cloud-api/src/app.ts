@@ -19,6 +19,7 @@ import type { AppContext } from './context.js';
 import { type Database, openDatabase } from './db/client.js';
 import { deriveKey, Sealer } from './lib/crypto.js';
 import { forbidden, installErrorHandling, unauthorized } from './lib/errors.js';
+import { EventBus } from './lib/events.js';
 import { installMetrics } from './lib/metrics.js';
 import { accessRuleRoutes } from './modules/access-rules/routes.js';
 import { appointmentRoutes } from './modules/appointments/routes.js';
@@ -29,6 +30,7 @@ import { edgeRoutes } from './modules/edge/routes.js';
 import { gateRoutes } from './modules/gates/routes.js';
 import { guestRoutes } from './modules/guest/routes.js';
 import { internalRoutes } from './modules/internal/routes.js';
+import { installLiveFeed } from './modules/live/socket.js';
 import { passRoutes } from './modules/passes/routes.js';
 import { siteRoutes } from './modules/sites/routes.js';
 import { userRoutes } from './modules/users/routes.js';
@@ -56,6 +58,8 @@ export interface BuildOptions {
   /** Run migrations on start (serve does; tests with a migrated database need not). */
   migrate?: boolean;
   logger?: FastifyServerOptions['logger'] | FastifyBaseLogger;
+  /** How long a live-feed socket may stay silent before its auth message (CONTRACT: 5 s). */
+  liveAuthTimeoutMs?: number;
 }
 
 export async function buildApp(config: Config, opts: BuildOptions = {}): Promise<App> {
@@ -93,6 +97,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     passwords: passwordHasher(config.argon2),
     oidc: config.oidc ? new OidcVerifier(config.oidc.issuer, config.oidc.audience) : null,
     principals: new PrincipalCache(config.authCacheMs),
+    events: new EventBus(),
   };
   app.decorate('ctx', ctx);
   app.decorateRequest('principal', null);
@@ -165,5 +170,6 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     },
     { prefix: '/api/admin' },
   );
+  installLiveFeed(app, opts.liveAuthTimeoutMs);
   return app;
 }

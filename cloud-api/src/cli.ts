@@ -13,6 +13,7 @@ import type { AppContext } from './context.js';
 import { openDatabase } from './db/client.js';
 import { seedDemo } from './demo.js';
 import { deriveKey, Sealer } from './lib/crypto.js';
+import { EventBus } from './lib/events.js';
 import { createOrganization, createUser, findOrganizationByName } from './modules/orgs/service.js';
 
 const USAGE = `usage:
@@ -38,6 +39,7 @@ async function context(config: Config): Promise<AppContext> {
     passwords: passwordHasher(config.argon2),
     oidc: config.oidc ? new OidcVerifier(config.oidc.issuer, config.oidc.audience) : null,
     principals: new PrincipalCache(config.authCacheMs),
+    events: new EventBus(),
   };
 }
 

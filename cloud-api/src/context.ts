@@ -6,6 +6,7 @@ import type { TokenService } from './auth/tokens.js';
 import type { Config } from './config.js';
 import type { Database, Db } from './db/client.js';
 import type { Sealer } from './lib/crypto.js';
+import type { EventBus } from './lib/events.js';
 
 /** What every module needs, built once per app. */
 export interface AppContext {
@@ -17,6 +18,7 @@ export interface AppContext {
   passwords: PasswordHasher;
   oidc: OidcVerifier | null;
   principals: PrincipalCache;
+  events: EventBus;
 }
 
 /** The authenticated caller. Every admin query is scoped by `orgId`. */

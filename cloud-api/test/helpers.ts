@@ -61,9 +61,9 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startApp(overrides: Partial<Config> = {}): Promise<TestApp> {
+export async function startApp(overrides: Partial<Config> = {}, opts: Pick<BuildOptions, 'liveAuthTimeoutMs'> = {}): Promise<TestApp> {
   const db = await freshDatabase();
-  const app = await buildApp(testConfig(overrides), { database: db.database, migrate: false, logger: false });
+  const app = await buildApp(testConfig(overrides), { database: db.database, migrate: false, logger: false, ...opts });
   await app.ready();
   return {
     app,

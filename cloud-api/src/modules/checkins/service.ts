@@ -3,6 +3,7 @@ import { and, desc, eq, gte, lt, sql } from 'drizzle-orm';
 import type { AppContext } from '../../context.js';
 import type { Executor } from '../../db/client.js';
 import { checkins, visitors, visitPasses } from '../../db/schema.js';
+import type { EventBus } from '../../lib/events.js';
 import { decodeCursor, page } from '../../lib/pagination.js';
 import { requireSite } from '../sites/service.js';
 
@@ -56,15 +57,18 @@ export async function listCheckins(ctx: AppContext, orgId: string, q: CheckinQue
 
 /**
  * Stores events from a gate idempotently (the edge's UUIDv7 is the key) and
- * returns the ids now stored — new or already there — which is what the edge may drop.
+ * returns the ids now stored — new or already there — which is what the edge
+ * may drop. Rows new to the table go to the live feed when `bus` is given
+ * (pass it only outside a transaction: the feed must not show what may roll back).
  */
 export async function storeCheckins(
   db: Executor,
   gate: { orgId: string; siteId: string; deviceId: string | null },
   events: CheckinEvent[],
+  bus?: EventBus,
 ): Promise<string[]> {
   if (events.length === 0) return [];
-  await db
+  const inserted = await db
     .insert(checkins)
     .values(
       events.map((e) => ({
@@ -82,7 +86,9 @@ export async function storeCheckins(
         occurredAt: new Date(e.occurredAt),
       })),
     )
-    .onConflictDoNothing({ target: checkins.id });
+    .onConflictDoNothing({ target: checkins.id })
+    .returning();
+  if (bus) for (const row of inserted) bus.publish(gate.orgId, { type: 'checkin.created', data: checkinView(row) });
   return events.map((e) => e.id);
 }
 

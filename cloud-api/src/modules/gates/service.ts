@@ -165,14 +165,17 @@ export async function createCommand(
   gateId: string,
   body: { type: 'open' | 'lockdown' | 'release'; reason?: string },
 ) {
-  return ctx.db.transaction(async (tx) => {
-    await requireGate(tx, actor.orgId, gateId);
+  const out = await ctx.db.transaction(async (tx) => {
+    const before = await requireGate(tx, actor.orgId, gateId);
     const id = uuidv7();
-    if (body.type !== 'open') {
-      await tx
+    let changed: ReturnType<typeof gateView> | null = null;
+    if (body.type !== 'open' && before.lockdown !== (body.type === 'lockdown')) {
+      const [row] = await tx
         .update(gates)
         .set({ lockdown: body.type === 'lockdown', updatedAt: new Date(), updatedBy: actor.userId })
-        .where(and(eq(gates.id, gateId), eq(gates.orgId, actor.orgId)));
+        .where(and(eq(gates.id, gateId), eq(gates.orgId, actor.orgId)))
+        .returning();
+      changed = gateView(row!);
     }
     await writeAudit(tx, actor, {
       action: `gate.command.${body.type}`,
@@ -180,6 +183,8 @@ export async function createCommand(
       entityId: gateId,
       data: { commandId: id, reason: body.reason ?? null },
     });
-    return { id, status: 'queued' };
+    return { id, status: 'queued', changed };
   });
+  if (out.changed) ctx.events.publish(actor.orgId, { type: 'gate.status_changed', data: out.changed });
+  return { id: out.id, status: out.status };
 }

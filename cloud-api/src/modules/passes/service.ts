@@ -200,7 +200,7 @@ export async function getPass(ctx: AppContext, orgId: string, id: string) {
 }
 
 export async function revokePass(ctx: AppContext, actor: Actor, id: string, reason: string) {
-  return ctx.db.transaction(async (tx) => {
+  const view = await ctx.db.transaction(async (tx) => {
     const now = new Date();
     const [row] = await tx
       .update(visitPasses)
@@ -214,6 +214,8 @@ export async function revokePass(ctx: AppContext, actor: Actor, id: string, reas
     await writeAudit(tx, actor, { action: 'pass.revoke', entityType: 'pass', entityId: id, data: { reason } });
     return passView(row);
   });
+  ctx.events.publish(actor.orgId, { type: 'pass.revoked', data: view });
+  return view;
 }
 
 /** The text a QR encodes now: the rotating TOTP code (guest phone) or the signed static form (printed badge). */

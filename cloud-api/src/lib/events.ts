@@ -1,0 +1,31 @@
+import { EventEmitter } from 'node:events';
+
+export type LiveEventType = 'checkin.created' | 'gate.status_changed' | 'pass.revoked' | 'alarm.raised';
+
+export interface LiveEvent {
+  type: LiveEventType;
+  data: Record<string, unknown>;
+}
+
+/**
+ * In-process fan-out of what the console's live feed shows, keyed by
+ * organisation so a subscriber can only ever hear its own tenant. With
+ * several instances each one publishes what it handled (check-ins arrive
+ * through the shared MQTT subscription of whichever instance took them).
+ */
+export class EventBus {
+  readonly #emitter = new EventEmitter();
+
+  constructor() {
+    this.#emitter.setMaxListeners(0);
+  }
+
+  publish(orgId: string, event: LiveEvent): void {
+    this.#emitter.emit(orgId, event);
+  }
+
+  subscribe(orgId: string, listener: (e: LiveEvent) => void): () => void {
+    this.#emitter.on(orgId, listener);
+    return () => this.#emitter.off(orgId, listener);
+  }
+}
