@@ -384,3 +384,5 @@ export const auditLogs = pgTable(
     index('audit_logs_actor_idx').on(t.orgId, t.actorId, t.id),
   ],
 );
+
+export * from '../sync/schema.js';
