@@ -135,15 +135,16 @@ export class Daemon {
     this.port = this.#http.port;
     log.info({ port: this.port, version: VERSION }, 'listening');
 
-    let ticks = 0;
+    this.store.startBackgroundCheckpoints(cfg.checkpointIntervalMs, (e) =>
+      log.error({ err: e.message }, 'checkpoint worker died; SQLite auto-checkpoints on the scan path instead'),
+    );
     const t = setInterval(() => {
       try {
-        this.store.checkpoint();
-        if (++ticks % 60 === 0) this.store.outbox.prune();
+        this.store.outbox.prune();
       } catch (e) {
-        log.error({ err: e }, 'checkpoint failed');
+        log.error({ err: e }, 'outbox prune failed');
       }
-    }, cfg.checkpointIntervalMs);
+    }, 300_000);
     t.unref();
     this.#timers.push(t);
 
@@ -221,6 +222,7 @@ export class Daemon {
       this.log.error({ err: e }, 'relay close failed');
     }
     await this.sensor?.stop();
+    await this.store?.stopBackgroundCheckpoints();
     if (this.#http) {
       const server = this.#http.server;
       const closed = new Promise<void>((r) => server.close(() => r()));

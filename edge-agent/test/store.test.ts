@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { cardKey, uuidv7 } from '@gatehouse/protocol';
 import Database from 'better-sqlite3';
@@ -167,6 +167,23 @@ describe('EdgeStore', () => {
     expect(s.outbox.recent(10)).toHaveLength(4);
     s.close();
     expect(new EdgeStore(file).outbox.depth).toBe(3);
+  });
+
+  it('checkpoints in the background: the scan connection stops auto-checkpointing, the worker does it', async () => {
+    const s = new EdgeStore(file);
+    const c = s.startBackgroundCheckpoints(50)!;
+    expect(s.db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    const before = statSync(file).size;
+    for (let i = 0; i < 1000; i++) s.record(event());
+    expect(statSync(file).size).toBe(before); // all of it still in the WAL
+    const end = Date.now() + 5000;
+    while (c.stats.checkpoints < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    expect(c.stats.checkpoints).toBeGreaterThanOrEqual(2);
+    expect(c.stats.lastError).toBeNull();
+    await s.stopBackgroundCheckpoints();
+    expect(s.db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    expect(statSync(file).size).toBeGreaterThan(before + 200_000); // copied into the main file by the worker
+    s.close();
   });
 
   it('local lockdown is persisted and folds into the gate context', () => {

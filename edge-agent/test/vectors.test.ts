@@ -29,9 +29,7 @@ interface Vectors {
   cases: VectorCase[];
 }
 
-const vectors = JSON.parse(
-  readFileSync(new URL('../../protocol/test-vectors/decisions.json', import.meta.url), 'utf8'),
-) as Vectors;
+const vectors = JSON.parse(readFileSync(new URL('../../protocol/test-vectors/decisions.json', import.meta.url), 'utf8')) as Vectors;
 
 describe('protocol decision vectors against the SQLite store', () => {
   const t = tempDir();

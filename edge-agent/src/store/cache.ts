@@ -72,7 +72,7 @@ export class Cache {
     this.#stateOnly = db.prepare('SELECT use_count, last_direction, last_totp_step FROM pass_state WHERE pass_id = ?');
     this.#upsertPass = db.prepare(
       `INSERT OR REPLACE INTO passes (id, org_id, rule_id, type, status, valid_from, valid_to, max_uses, totp_secret, card_format, card_number, card_key)
-       VALUES (@id, @orgId, @ruleId, @type, @status, @validFrom, @validTo, @maxUses, @totpSecret, @cardFormat, @cardNumber, @cardKey)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#deletePass = db.prepare('DELETE FROM passes WHERE id = ?');
     this.#deleteState = db.prepare('DELETE FROM pass_state WHERE pass_id = ?');
@@ -147,20 +147,20 @@ export class Cache {
   }
 
   upsertPass(p: PassRecord): void {
-    this.#upsertPass.run({
-      id: p.id,
-      orgId: p.orgId,
-      ruleId: p.ruleId,
-      type: p.type,
-      status: p.status,
-      validFrom: p.validFrom,
-      validTo: p.validTo,
-      maxUses: p.maxUses ?? null,
-      totpSecret: p.totpSecret,
-      cardFormat: p.card?.format ?? null,
-      cardNumber: p.card?.number ?? null,
-      cardKey: p.card ? cardKey(p.card) : null,
-    });
+    this.#upsertPass.run(
+      p.id,
+      p.orgId,
+      p.ruleId,
+      p.type,
+      p.status,
+      p.validFrom,
+      p.validTo,
+      p.maxUses,
+      p.totpSecret,
+      p.card?.format ?? null,
+      p.card?.number ?? null,
+      p.card ? cardKey(p.card) : null,
+    );
   }
 
   /** Writes records; call inside a transaction. `replace` empties the cache first (a full snapshot). */

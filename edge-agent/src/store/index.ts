@@ -7,6 +7,7 @@ import { type Change, type Direction, type GateContext, KeyRing, type PassState 
 import type Database from 'better-sqlite3';
 import type { EdgeEvent as CheckinEvent } from '../event.js';
 import { Cache, type CacheRecords, type PassLookup } from './cache.js';
+import { Checkpointer } from './checkpointer.js';
 import { type OpenOptions, openDatabase } from './open.js';
 import { Outbox } from './outbox.js';
 
@@ -34,10 +35,13 @@ export class EdgeStore {
   readonly #setSetting: Database.Statement<[string, string]>;
   readonly #record: (event: CheckinEvent, passId: string | null, state: PassState | null) => void;
   readonly #configKeys: readonly string[];
+  readonly #file: string;
+  #checkpointer: Checkpointer | null = null;
   #contexts: Partial<Record<Direction, GateContext>> = {};
   #ring: KeyRing | null = null;
 
   constructor(file: string, opts: StoreOptions = {}) {
+    this.#file = file;
     const opened = openDatabase(file, opts);
     this.db = opened.db;
     this.movedAside = opened.movedAside;
@@ -167,6 +171,33 @@ export class EdgeStore {
   /** fsyncs the WAL into the main file: the end of the power-loss window. */
   checkpoint(): void {
     this.db.pragma('wal_checkpoint(PASSIVE)');
+  }
+
+  /**
+   * Checkpoints every `intervalMs` on a worker thread (see checkpointer.ts);
+   * the scan connection stops checkpointing by itself meanwhile.
+   */
+  startBackgroundCheckpoints(intervalMs: number, onError: (e: Error) => void = () => {}): Checkpointer | null {
+    if (this.#checkpointer || this.#file === ':memory:') return this.#checkpointer;
+    this.db.pragma('wal_autocheckpoint = 0');
+    this.#checkpointer = new Checkpointer(this.#file, intervalMs, (e) => {
+      // Without the worker, fall back to SQLite's own checkpoints so the WAL cannot grow without bound.
+      this.#checkpointer = null;
+      if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
+      onError(e);
+    });
+    return this.#checkpointer;
+  }
+
+  get checkpointer(): Checkpointer | null {
+    return this.#checkpointer;
+  }
+
+  async stopBackgroundCheckpoints(): Promise<void> {
+    const c = this.#checkpointer;
+    this.#checkpointer = null;
+    await c?.stop();
+    if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
   }
 
   close(): void {

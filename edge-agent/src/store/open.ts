@@ -6,7 +6,8 @@
  * it survives the process being killed (kill -9, OOM, crash: the bytes are in
  * the kernel's page cache) but not a power cut. The WAL is fsynced at every
  * checkpoint; the daemon checkpoints every `checkpointIntervalMs` (default
- * 5 s), so a power cut loses at most the events of the last interval. `FULL`
+ * 5 s) from a worker thread (checkpointer.ts), so a power cut loses at most
+ * the events of the last interval and no scan ever waits for an fsync. `FULL`
  * would fsync each commit; bench/edge.ts measures what that costs per scan
  * (on SD cards it is milliseconds, which is why it is not the default).
  *
