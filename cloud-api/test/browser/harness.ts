@@ -26,7 +26,19 @@ export async function buildConsole(): Promise<string> {
   const vite = join(repoRoot, 'node_modules/vite/bin/vite.js');
   const r = spawnSync(
     process.execPath,
-    [vite, 'build', '--config', resolve(here, '../../console/vite.config.ts'), '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn', '--sourcemap', 'false'],
+    [
+      vite,
+      'build',
+      '--config',
+      resolve(here, '../../console/vite.config.ts'),
+      '--outDir',
+      outDir,
+      '--emptyOutDir',
+      '--logLevel',
+      'warn',
+      '--sourcemap',
+      'false',
+    ],
     { cwd: repoRoot, env: { ...process.env, NODE_ENV: 'production' }, encoding: 'utf8', timeout: 120_000 },
   );
   if (r.status !== 0) throw new Error(`console build failed: ${r.stderr || r.stdout}`);

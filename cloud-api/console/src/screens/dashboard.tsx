@@ -35,9 +35,10 @@ function HourChart({ buckets }: { buckets: Bucket[] }) {
   const H = 180;
   const padL = 28;
   const padB = 20;
+  const padT = 10;
   const max = Math.max(4, ...buckets.map((b) => b.allowed + b.denied));
   const step = (W - padL) / buckets.length;
-  const y = (v: number) => ((H - padB) * v) / max;
+  const y = (v: number) => ((H - padB - padT) * v) / max;
   const ticks = [0, Math.round(max / 2), max];
   const total = buckets.reduce((s, b) => s + b.allowed + b.denied, 0);
   return (

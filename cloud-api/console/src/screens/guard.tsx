@@ -212,21 +212,28 @@ export function GuardPage() {
       };
       setAlarms((prev) => [item, ...prev].slice(0, 50));
     } else if (e.type === 'pass.revoked') {
-      const p = data as { id?: string; passId?: string; reason?: string };
+      // The server sends the pass as GET /api/admin/passes/:id shows it.
+      const p = data as { id?: string; passId?: string; reason?: string; revokedReason?: string | null; visitorId?: string };
       const id = p.passId ?? p.id ?? '';
+      const reason = p.reason ?? p.revokedReason ?? null;
       passCache.delete(id);
-      setFeed((prev) =>
-        [
-          {
-            key: `rev-${id}-${Date.now()}`,
-            kind: 'revoked' as const,
-            at: new Date().toISOString(),
-            text: `Pass …${id.slice(-6)} revoked${p.reason ? `: ${p.reason}` : ''}`,
-            fresh: true,
-          },
-          ...prev,
-        ].slice(0, MAX_FEED),
-      );
+      void fetchLookup('visitors')
+        .then((vs) => vs.find((v) => v.id === p.visitorId)?.fullName ?? `…${id.slice(-6)}`)
+        .catch(() => `…${id.slice(-6)}`)
+        .then((who) =>
+          setFeed((prev) =>
+            [
+              {
+                key: `rev-${id}-${Date.now()}`,
+                kind: 'revoked' as const,
+                at: new Date().toISOString(),
+                text: `Pass of ${who} revoked${reason ? `: ${reason}` : ''}`,
+                fresh: true,
+              },
+              ...prev,
+            ].slice(0, MAX_FEED),
+          ),
+        );
     }
   }, []);
   const link = useLiveFeed(onEvent);
@@ -288,7 +295,12 @@ export function GuardPage() {
             <ul className="feed" aria-live="polite" data-testid="feed">
               {feed.map((f) =>
                 f.kind === 'checkin' ? (
-                  <li key={f.key} className={`${f.allow ? 'allowed' : 'denied'}${f.fresh ? ' fresh' : ''}`} data-reason={f.reason}>
+                  <li
+                    key={f.key}
+                    className={`${f.allow ? 'allowed' : 'denied'}${f.fresh ? ' fresh' : ''}`}
+                    data-reason={f.reason}
+                    data-key={f.key}
+                  >
                     <span className="stripe" aria-hidden="true" />
                     <div>
                       <div>
@@ -305,7 +317,7 @@ export function GuardPage() {
                     </time>
                   </li>
                 ) : (
-                  <li key={f.key} className="alarm">
+                  <li key={f.key} className="alarm" data-key={f.key}>
                     <span className="stripe" aria-hidden="true" />
                     <div>{f.text}</div>
                     <time className="muted nowrap" dateTime={f.at}>
