@@ -148,7 +148,7 @@ export class Daemon {
     t.unref();
     this.#timers.push(t);
 
-    this.#sd = sdNotify({ healthy: () => this.store.db.open, onError: (e) => log.warn({ err: e.message }, 'sd_notify failed') });
+    this.#sd = sdNotify({ healthy: () => this.store.healthy(), onError: (e) => log.warn({ err: e.message }, 'sd_notify failed') });
     this.#sd.ready(`gate ${this.store.gateId ?? 'unassigned'}, outbox ${this.store.outbox.depth}`);
     log.info(
       { gateId: this.store.gateId ?? null, seq: this.store.seq, outbox: this.store.outbox.depth, watchdogMs: this.#sd.watchdogMs },

@@ -189,6 +189,15 @@ export class EdgeStore {
     return this.#checkpointer;
   }
 
+  /** The watchdog's question: can the store still answer a query? */
+  healthy(): boolean {
+    try {
+      return this.db.open && this.db.prepare('SELECT 1 AS ok').get() !== undefined;
+    } catch {
+      return false;
+    }
+  }
+
   get checkpointer(): Checkpointer | null {
     return this.#checkpointer;
   }
