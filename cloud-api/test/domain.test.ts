@@ -244,6 +244,41 @@ describe('domain: passes, credentials, check, guest page, check-ins, audit, encr
     }
   });
 
+  it('issuing a pass is audited in the same statement', async () => {
+    const r = await t.app.inject({
+      method: 'POST',
+      url: '/api/admin/passes',
+      headers: { ...admin.auth, 'user-agent': 'desk/2' },
+      remoteAddress: '198.51.100.4',
+      payload: {
+        visitorId: topo.visitor.id,
+        accessRuleId: topo.rule.id,
+        type: 'single',
+        validFrom: '2030-01-01T08:00:00Z',
+        validTo: '2030-01-01T18:00:00Z',
+      },
+    });
+    const log = (await get(`/api/admin/audit-logs?entityType=pass&entityId=${r.json().id}`)).json();
+    expect(log.items).toEqual([
+      expect.objectContaining({
+        action: 'pass.issue',
+        actorId: admin.userId,
+        ip: '198.51.100.4',
+        userAgent: 'desk/2',
+        data: expect.objectContaining({ type: 'single' }),
+      }),
+    ]);
+    const bad = await post('/api/admin/passes', {
+      visitorId: uuidv7(),
+      accessRuleId: topo.rule.id,
+      type: 'single',
+      validFrom: '2030-01-01T08:00:00Z',
+      validTo: '2030-01-01T18:00:00Z',
+    });
+    expect(bad.statusCode).toBe(404);
+    expect(bad.json().error.message).toMatch(/visitor/);
+  });
+
   it('a failed write leaves no audit row (same transaction)', async () => {
     const before = (await get('/api/admin/audit-logs?entityType=zone')).json().items.length;
     const r = await post('/api/admin/zones', { siteId: uuidv7(), name: 'orphan' });
