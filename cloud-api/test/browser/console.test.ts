@@ -6,6 +6,8 @@
  * revoked. Screenshots of every main screen go to test-results/.
  */
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { type CheckinEvent, KeyRing, parseCredential, type Reason, uuidv7, verifyStatic } from '@gatehouse/protocol';
 import { eq } from 'drizzle-orm';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -75,7 +77,7 @@ describe.skipIf(!hasChromium)('console in Chromium', () => {
     await page.getByLabel('E-mail').fill(admin.email);
     await page.getByLabel('Password').fill('wrong password');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.getByRole('alert').first().textContent()).toContain('wrong e-mail or password');
+    await expect.poll(() => page.getByRole('alert').first().textContent()).toContain('Wrong e-mail or password');
     expect(errors.take((e) => e.includes('401')).length).toBe(1);
     // Keyboard: Tab reaches the e-mail field and the focus ring shows.
     await page.keyboard.press('Tab');
@@ -459,6 +461,54 @@ describe.skipIf(!hasChromium)('console in Chromium', () => {
       expect(await overflowing(p)).toEqual([]);
     } finally {
       await phone.close();
+    }
+  });
+
+  it('embedding: framing denied by default; an allowed panel hands a token over by postMessage', async () => {
+    // The host admin panel: another origin (port) that frames the console and answers its hello with a token.
+    const consoleOrigin = stack.url;
+    const panel = createServer((_req, res) => {
+      res.setHeader('content-type', 'text/html; charset=utf-8');
+      res.end(`<!doctype html><title>Panel</title><h1>Host panel</h1>
+<iframe id="gh" title="Gatehouse" src="${consoleOrigin}/?embed=1#/guard" width="1100" height="700"></iframe>
+<script>
+addEventListener('message', (e) => {
+  if (e.origin !== ${JSON.stringify(consoleOrigin)} || !e.data || e.data.type !== 'gatehouse:ready') return;
+  document.getElementById('gh').contentWindow.postMessage({ type: 'gatehouse:token', accessToken: ${JSON.stringify(admin.accessToken)} }, ${JSON.stringify(consoleOrigin)});
+});
+</script>`);
+    });
+    await new Promise<void>((r) => panel.listen(0, '127.0.0.1', r));
+    const panelOrigin = `http://127.0.0.1:${(panel.address() as AddressInfo).port}`;
+    const c = await newContext(browser);
+    try {
+      const p = errors.attach(await c.newPage());
+      // Not in the allow-list: the browser refuses to show the console in the frame.
+      await p.goto(panelOrigin);
+      await expect.poll(() => errors.take((e) => e.includes('frame-ancestors')).length, { timeout: 5_000 }).toBe(1);
+      errors.take((e) => e.includes('ERR_BLOCKED_BY_RESPONSE'));
+      const blocked = p.frames().find((f) => f !== p.mainFrame());
+      expect(await blocked?.locator('#root').count()).toBe(0);
+
+      stack.frameAncestors.push(panelOrigin);
+      await p.reload();
+      const frame = p.frameLocator('#gh');
+      await expect.poll(() => frame.getByRole('heading', { name: /Guard view/ }).isVisible(), { timeout: 10_000 }).toBe(true);
+      // Embedded: no sign-out (the panel owns the session), and nothing written to storage.
+      expect(await frame.getByRole('button', { name: 'Sign out' }).count()).toBe(0);
+      await shot(p, '26-embedded');
+
+      // A token from an origin outside the list is ignored, even the console's own.
+      const solo = errors.attach(await c.newPage());
+      await solo.goto(`${consoleOrigin}/?embed=1`);
+      await expect.poll(() => solo.getByText('Waiting for the host panel to sign you in').isVisible()).toBe(true);
+      await solo.evaluate((token) => window.postMessage({ type: 'gatehouse:token', accessToken: token }, '*'), admin.accessToken);
+      await solo.waitForTimeout(300);
+      expect(await solo.getByRole('heading', { name: 'Sign in' }).isVisible()).toBe(true);
+    } finally {
+      stack.frameAncestors.length = 0;
+      await c.close();
+      await new Promise((r) => panel.close(r));
     }
   });
 

@@ -25,7 +25,8 @@ function fieldOf(message: string): string | null {
 }
 
 function humanise(message: string): string {
-  return message.replace(/^(?:body|querystring)\/[A-Za-z0-9_/]+ /, '').replace(/^body /, '');
+  const m = message.replace(/^(?:body|querystring)\/[A-Za-z0-9_/]+ /, '').replace(/^body /, '');
+  return m.charAt(0).toUpperCase() + m.slice(1);
 }
 
 let refreshing: Promise<boolean> | null = null;
