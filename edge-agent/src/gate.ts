@@ -121,7 +121,9 @@ export class Gate {
   /** One read from a reader. Never throws for anything a reader can send. */
   handle(input: ReaderInput): ScanOutcome {
     const t0 = input.receivedAt;
-    const text = typeof input.data === 'string' ? input.data : Buffer.from(input.data).toString('latin1');
+    const d0 = input.data;
+    const text =
+      typeof d0 === 'string' ? d0 : (Buffer.isBuffer(d0) ? d0 : Buffer.from(d0.buffer, d0.byteOffset, d0.byteLength)).toString('latin1');
     const last = this.#last.get(input.reader);
     const mono = this.#clock();
     if (last && last.text === text && mono - last.at < this.#debounceMs) {

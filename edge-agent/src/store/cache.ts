@@ -76,8 +76,11 @@ export class Cache {
     );
     this.#deletePass = db.prepare('DELETE FROM passes WHERE id = ?');
     this.#deleteState = db.prepare('DELETE FROM pass_state WHERE pass_id = ?');
+    // An upsert updates the row in place; REPLACE would delete and re-insert it on every scan.
     this.#putState = db.prepare(
-      'INSERT OR REPLACE INTO pass_state (pass_id, use_count, last_direction, last_totp_step) VALUES (?, ?, ?, ?)',
+      `INSERT INTO pass_state (pass_id, use_count, last_direction, last_totp_step) VALUES (?, ?, ?, ?)
+       ON CONFLICT (pass_id) DO UPDATE SET use_count = excluded.use_count, last_direction = excluded.last_direction,
+         last_totp_step = excluded.last_totp_step`,
     );
     const tables = ['rules', 'zones', 'gates', 'sites'] as const;
     this.#upsert = Object.fromEntries(tables.map((t) => [t, db.prepare(`INSERT OR REPLACE INTO ${t} (id, data) VALUES (?, ?)`)])) as Record<

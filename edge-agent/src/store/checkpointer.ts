@@ -22,6 +22,7 @@ const tick = () => {
 };
 const timer = setInterval(tick, workerData.intervalMs);
 parentPort.on('message', (m) => {
+  if (m === 'now') return tick();
   if (m !== 'stop') return;
   clearInterval(timer);
   tick();
@@ -58,6 +59,11 @@ export class Checkpointer {
     this.#worker.on('exit', (code) => {
       if (!this.#stopped) onDeath(new Error(`checkpointer exited with code ${code}`));
     });
+  }
+
+  /** One checkpoint now, without waiting for the interval (tests, and before a planned power-off). */
+  checkpointNow(): void {
+    if (!this.#stopped) this.#worker.postMessage('now');
   }
 
   /** Final checkpoint, then the worker ends. */
