@@ -7,7 +7,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { uuidv7 } from '@gatehouse/protocol';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { authenticate, bearer } from './auth/authenticate.js';
 import { OidcVerifier } from './auth/oidc.js';
 import { passwordHasher } from './auth/passwords.js';
@@ -57,7 +57,10 @@ export interface BuildOptions {
   database?: Database;
   /** Run migrations on start (serve does; tests with a migrated database need not). */
   migrate?: boolean;
-  logger?: FastifyServerOptions['logger'] | FastifyBaseLogger;
+  /** false: no logging (tests, benches). */
+  logger?: false;
+  /** Where the JSON log lines go (default stdout); tests read them. */
+  logStream?: NodeJS.WritableStream;
   /** How long a live-feed socket may stay silent before its auth message (CONTRACT: 5 s). */
   liveAuthTimeoutMs?: number;
 }
@@ -68,16 +71,23 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
 
   const loggerOpt = opts.logger ?? {
     level: config.logLevel,
+    ...(opts.logStream ? { stream: opts.logStream } : {}),
     // Credentials never reach the log: headers that carry them and any body field that could.
+    serializers: {
+      // Only method and path-with-query; a guest link's ?token= is masked so it never reaches the log.
+      req: (req: { method: string; url: string; ip?: string; id?: string }) => ({
+        method: req.method,
+        url: req.url.replace(/([?&](?:token|access_token|code)=)[^&#]*/gi, '$1[redacted]'),
+        remoteAddress: req.ip,
+      }),
+    },
     redact: {
       paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.refreshToken', '*.accessToken'],
       censor: '[redacted]',
     },
   };
   const app = Fastify({
-    ...(typeof (loggerOpt as FastifyBaseLogger).child === 'function'
-      ? { loggerInstance: loggerOpt as FastifyBaseLogger }
-      : { logger: loggerOpt as FastifyServerOptions['logger'] }),
+    logger: loggerOpt,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : uuidv7();

@@ -235,6 +235,14 @@ describe('domain: passes, credentials, check, guest page, check-ins, audit, encr
       userAgent: 'audit-test/1.0',
     });
     expect(JSON.stringify(log)).not.toContain('SECRET-DOC');
+    const later = (await get(`/api/admin/audit-logs?entityId=${id}&since=${new Date(Date.now() + 60_000).toISOString()}`)).json();
+    expect(later.items).toHaveLength(0);
+    const window = (
+      await get(
+        `/api/admin/audit-logs?entityId=${id}&since=${new Date(Date.now() - 60_000).toISOString()}&until=${new Date(Date.now() + 1000).toISOString()}`,
+      )
+    ).json();
+    expect(window.items).toHaveLength(1);
     await expect(t.app.ctx.db.execute(sql`update audit_logs set action = 'x' where entity_id = ${id}`)).rejects.toThrow();
     await expect(t.app.ctx.db.execute(sql`delete from audit_logs where entity_id = ${id}`)).rejects.toThrow();
     for (const method of ['PATCH', 'PUT', 'DELETE'] as const) {

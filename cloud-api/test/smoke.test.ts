@@ -1,5 +1,7 @@
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOrgWithUser, type Login, seedTopology, startApp, type TestApp } from './helpers.js';
+import { buildApp } from '../src/app.js';
+import { createOrgWithUser, type Login, seedTopology, startApp, type TestApp, testConfig } from './helpers.js';
 
 describe('cloud-api smoke', () => {
   let t: TestApp;
@@ -65,5 +67,50 @@ describe('cloud-api smoke', () => {
     const unauth = await t.app.inject({ method: 'GET', url: '/api/admin/sites' });
     expect(unauth.statusCode).toBe(401);
     expect(unauth.json().error.code).toBe('unauthorized');
+  });
+
+  it('logs carry request ids but no password, token or guest link secret', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(String(chunk));
+        cb();
+      },
+    });
+    const logged = await buildApp(testConfig({ logLevel: 'info' }), { database: t.db.database, migrate: false, logStream: sink });
+    await logged.ready();
+    try {
+      const topo = await seedTopology(t.app, admin);
+      const pass = (
+        await t.app.inject({
+          method: 'POST',
+          url: '/api/admin/passes',
+          headers: admin.auth,
+          payload: {
+            visitorId: topo.visitor.id,
+            accessRuleId: topo.rule.id,
+            type: 'single',
+            validFrom: new Date().toISOString(),
+            validTo: new Date(Date.now() + 60_000).toISOString(),
+          },
+        })
+      ).json();
+      const login = await logged.inject({
+        method: 'POST',
+        url: '/api/auth/login',
+        payload: { email: admin.email, password: admin.password },
+        headers: { 'x-request-id': 'req-abc-1' },
+      });
+      expect(login.headers['x-request-id']).toBe('req-abc-1');
+      const { accessToken, refreshToken } = login.json();
+      await logged.inject({ method: 'GET', url: `/api/guest/pass?token=${pass.guestToken}` });
+      await logged.inject({ method: 'GET', url: '/api/admin/sites', headers: { authorization: `Bearer ${accessToken}` } });
+      const all = lines.join('');
+      expect(all).toContain('req-abc-1');
+      expect(all).toContain('/api/guest/pass?token=[redacted]');
+      for (const secret of [admin.password, accessToken, refreshToken, pass.guestToken]) expect(all).not.toContain(secret);
+    } finally {
+      await logged.close();
+    }
   });
 });
