@@ -14,12 +14,13 @@ import { passRecord } from '../../src/modules/passes/service.js';
 export async function edgeDecides(app: App, orgId: string, gateId: string, scanned: string, now = Date.now()) {
   const { ctx } = app;
   const credential = parseCredential(scanned);
-  if (credential.kind === 'malformed') return { allow: false, reason: 'malformed' as const, passId: null };
-  if (credential.kind === 'card') throw new Error('not a QR credential');
-  const [row] = await ctx.db
-    .select()
-    .from(visitPasses)
-    .where(and(eq(visitPasses.id, credential.passId), eq(visitPasses.orgId, orgId)));
+  const passId = credential.kind === 'dynamic' || credential.kind === 'static' ? credential.passId : null;
+  const [row] = passId
+    ? await ctx.db
+        .select()
+        .from(visitPasses)
+        .where(and(eq(visitPasses.id, passId), eq(visitPasses.orgId, orgId)))
+    : [];
   const gate = await requireGate(ctx.db, orgId, gateId);
   const [site] = await ctx.db.select().from(sites).where(eq(sites.id, gate.siteId));
   const [org] = await ctx.db.select().from(organizations).where(eq(organizations.id, orgId));

@@ -135,6 +135,13 @@ export async function shot(page: Page, name: string, fullPage = true): Promise<s
 
 const decoderPages = new WeakMap<Browser, Promise<Page>>();
 
+type JsQr = (data: Uint8ClampedArray, width: number, height: number) => { data: string } | null;
+/** jsqr is a CommonJS bundle whose typings declare an ES default; take the function whichever way it arrives. */
+async function loadJsQr(): Promise<JsQr> {
+  const mod = (await import('jsqr')) as unknown as { default: JsQr | { default: JsQr } };
+  return typeof mod.default === 'function' ? mod.default : mod.default.default;
+}
+
 /**
  * Decodes a QR from a screenshot (PNG bytes): a blank page turns the PNG into
  * pixels, jsQR reads them, so what is checked is what a camera would see.
@@ -158,7 +165,7 @@ export async function decodeQrPng(browser: Browser, png: Buffer): Promise<string
     for (let i = 0; i < data.length; i += 0x8000) bin += String.fromCharCode(...data.subarray(i, i + 0x8000));
     return { width: bmp.width, height: bmp.height, rgba: btoa(bin) };
   }, png.toString('base64'));
-  const { default: jsQR } = await import('jsqr');
+  const jsQR = await loadJsQr();
   const rgba = new Uint8ClampedArray(Buffer.from(pixels.rgba, 'base64'));
   return jsQR(rgba, pixels.width, pixels.height)?.data ?? null;
 }
