@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EdgeEvent } from '../src/event.js';
 import { applySeed, parseSeed } from '../src/seed.js';
 import { EdgeStore, UNASSIGNED } from '../src/store/index.js';
-import { SCHEMA_VERSION } from '../src/store/migrations.js';
+import { MIGRATIONS, SCHEMA_VERSION } from '../src/store/migrations.js';
 import { makeFixture } from './fixtures.js';
 import { tempDir } from './tmp.js';
 
@@ -87,6 +87,30 @@ describe('EdgeStore', () => {
     expect(again.outbox.depth).toBe(2);
     expect(again.findByPassId(id).state).toEqual({ useCount: 1, lastDirection: 'in', lastTotpStep: 99 });
     again.close();
+  });
+
+  it('migrates a version-1 file in place, keeping its outbox', () => {
+    const raw = new Database(file);
+    raw.exec(MIGRATIONS[0]!);
+    raw.pragma('user_version = 1');
+    const old = event();
+    raw.prepare('INSERT INTO outbox (id, event) VALUES (?, ?)').run(old.id, JSON.stringify(old));
+    raw.close();
+    const s = new EdgeStore(file);
+    expect(s.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(s.outbox.pending(10).map((r) => r.event.id)).toEqual([old.id]);
+    const id = uuidv7();
+    s.record(event(), id, { useCount: 1, lastDirection: 'in', lastTotpStep: 3 });
+    expect(s.findByPassId(id).state).toEqual({ useCount: 1, lastDirection: 'in', lastTotpStep: 3 });
+    s.close();
+  });
+
+  it('if the state cannot be written, the event is not written either', () => {
+    const s = new EdgeStore(file);
+    s.db.exec('DROP TABLE pass_state');
+    expect(() => s.record(event(), uuidv7(), { useCount: 1, lastDirection: 'in', lastTotpStep: null })).toThrow(/pass_state/);
+    expect(s.outbox.recent(10)).toHaveLength(0);
+    s.db.close();
   });
 
   it('keeps state for a pass that is not cached (static QR) and across a re-sync of the pass', () => {

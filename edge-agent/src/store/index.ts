@@ -33,7 +33,6 @@ export class EdgeStore {
 
   readonly #getSetting: Database.Statement<[string], { value: string }>;
   readonly #setSetting: Database.Statement<[string, string]>;
-  readonly #record: (event: CheckinEvent, passId: string | null, state: PassState | null) => void;
   readonly #configKeys: readonly string[];
   readonly #file: string;
   #checkpointer: Checkpointer | null = null;
@@ -51,11 +50,6 @@ export class EdgeStore {
     this.#setSetting = this.db.prepare('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)');
     this.cache = new Cache(this.db);
     this.outbox = new Outbox(this.db);
-    // One transaction for the event and the state it implies: after a crash either both are there or neither.
-    this.#record = this.db.transaction((event: CheckinEvent, passId: string | null, state: PassState | null) => {
-      this.outbox.insert(event);
-      if (passId !== null && state !== null) this.cache.putState(passId, state);
-    });
     if (opened.movedAside) this.setSetting('fullSyncNeeded', '1');
   }
 
@@ -136,9 +130,12 @@ export class EdgeStore {
     return this.cache.findByCard(key);
   }
 
-  /** Event into the outbox and, when given, the pass's new state — one transaction. */
+  /**
+   * Event into the outbox and, when given, the pass's new state — atomically
+   * (one INSERT whose trigger writes the state): after a crash both are there or neither.
+   */
   record(event: CheckinEvent, passId: string | null = null, state: PassState | null = null): void {
-    this.#record(event, passId, state);
+    this.outbox.insert(event, passId, state);
   }
 
   // ---- sync ----

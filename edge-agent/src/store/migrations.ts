@@ -42,6 +42,22 @@ export const MIGRATIONS: readonly string[] = [
     acked INTEGER NOT NULL DEFAULT 0
   );
   `,
+  // 2: the pass state a decision implies rides on its outbox row, and a trigger
+  // applies it. One INSERT is one implicit transaction: atomic like BEGIN/2
+  // statements/COMMIT, but measured at p50 67 µs / p99 160 µs against 84 / 398.
+  `
+  ALTER TABLE outbox ADD COLUMN state_pass_id TEXT;
+  ALTER TABLE outbox ADD COLUMN state_use_count INTEGER;
+  ALTER TABLE outbox ADD COLUMN state_last_direction TEXT;
+  ALTER TABLE outbox ADD COLUMN state_last_totp_step INTEGER;
+  CREATE TRIGGER outbox_applies_pass_state AFTER INSERT ON outbox WHEN new.state_pass_id IS NOT NULL
+  BEGIN
+    INSERT INTO pass_state (pass_id, use_count, last_direction, last_totp_step)
+    VALUES (new.state_pass_id, new.state_use_count, new.state_last_direction, new.state_last_totp_step)
+    ON CONFLICT (pass_id) DO UPDATE SET use_count = excluded.use_count, last_direction = excluded.last_direction,
+      last_totp_step = excluded.last_totp_step;
+  END;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -4,6 +4,7 @@
  * prune keeps only the newest acked ones.
  */
 
+import type { PassState } from '@gatehouse/protocol';
 import type Database from 'better-sqlite3';
 import type { EdgeEvent as CheckinEvent } from '../event.js';
 
@@ -13,7 +14,7 @@ export interface OutboxRow {
 }
 
 export class Outbox {
-  readonly #insert: Database.Statement<[string, string]>;
+  readonly #insert: Database.Statement<[string, string, string | null, number | null, string | null, number | null]>;
   readonly #ack: Database.Statement<[string]>;
   readonly #recent: Database.Statement<[number], { event: string }>;
   readonly #pending: Database.Statement<[number, number], { seq: number; event: string }>;
@@ -21,7 +22,10 @@ export class Outbox {
   #depth: number;
 
   constructor(private readonly db: Database.Database) {
-    this.#insert = db.prepare('INSERT INTO outbox (id, event) VALUES (?, ?)');
+    this.#insert = db.prepare(
+      `INSERT INTO outbox (id, event, state_pass_id, state_use_count, state_last_direction, state_last_totp_step)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    );
     this.#ack = db.prepare('UPDATE outbox SET acked = 1 WHERE id = ? AND acked = 0');
     this.#recent = db.prepare('SELECT event FROM outbox ORDER BY seq DESC LIMIT ?');
     this.#pending = db.prepare('SELECT seq, event FROM outbox WHERE acked = 0 AND seq > ? ORDER BY seq LIMIT ?');
@@ -32,9 +36,21 @@ export class Outbox {
     this.#depth = (db.prepare('SELECT count(*) AS n FROM outbox WHERE acked = 0').get() as { n: number }).n;
   }
 
-  /** Not a transaction of its own: the store wraps it with the pass state update. */
-  insert(event: CheckinEvent): void {
-    this.#insert.run(event.id, JSON.stringify(event));
+  /**
+   * The event and, when given, the pass's new state, in one statement: the
+   * trigger of migration 2 writes pass_state within the INSERT's own implicit
+   * transaction, so both land or neither does.
+   */
+  insert(event: CheckinEvent, passId: string | null = null, state: PassState | null = null): void {
+    const s = passId !== null ? state : null;
+    this.#insert.run(
+      event.id,
+      JSON.stringify(event),
+      s ? passId : null,
+      s ? s.useCount : null,
+      s ? s.lastDirection : null,
+      s ? s.lastTotpStep : null,
+    );
     this.#depth++;
   }
 
