@@ -88,6 +88,8 @@ export interface Login {
   accessToken: string;
   refreshToken: string;
   auth: { authorization: string };
+  /** The user's host record (users with the Host role), else null. */
+  hostId: string | null;
 }
 
 export async function createOrgWithUser(app: App, orgName: string, roles: Role[]): Promise<Login> {
@@ -98,8 +100,8 @@ export async function createOrgWithUser(app: App, orgName: string, roles: Role[]
 export async function addUser(app: App, orgId: string, roles: Role[]): Promise<Login> {
   const email = uniqueEmail(roles.join('-').toLowerCase() || 'none');
   const password = 'correct horse battery';
-  await createUser(app.ctx, app.ctx.db, { orgId, email, fullName: `Test ${roles.join(' ')}`, roles, password });
-  return login(app, email, password);
+  const u = await createUser(app.ctx, app.ctx.db, { orgId, email, fullName: `Test ${roles.join(' ')}`, roles, password });
+  return { ...(await login(app, email, password)), hostId: u.hostId };
 }
 
 export async function login(app: App, email: string, password: string): Promise<Login> {
@@ -119,6 +121,7 @@ export async function login(app: App, email: string, password: string): Promise<
     accessToken: body.accessToken,
     refreshToken: body.refreshToken,
     auth: { authorization: `Bearer ${body.accessToken}` },
+    hostId: null,
   };
 }
 

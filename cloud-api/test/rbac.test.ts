@@ -56,8 +56,21 @@ async function newPass(visitorId: string, ruleId: string) {
   ).id;
 }
 
+/** The seeded appointment, or for a Host one of their own. */
+async function appointmentFor(i: Ids, who: Login): Promise<string> {
+  if (!who.hostId) return i.appointment;
+  return (
+    await post('/api/admin/appointments', {
+      hostId: who.hostId,
+      visitorIds: [i.visitor],
+      startsAt: '2030-02-01T10:00:00Z',
+      endsAt: '2030-02-01T11:00:00Z',
+    })
+  ).id;
+}
+
 /** A request for each route; destructive ones get a fresh target so every role meets the same state. */
-const FIXTURES: Record<string, (ids: Ids) => Promise<Req> | Req> = {
+const FIXTURES: Record<string, (ids: Ids, who: Login) => Promise<Req> | Req> = {
   'POST /api/admin/sites': () => ({ url: '/api/admin/sites', payload: { name: 'S', timezone: 'Europe/Paris' } }),
   'GET /api/admin/sites': () => ({ url: '/api/admin/sites' }),
   'GET /api/admin/sites/:id': (i) => ({ url: `/api/admin/sites/${i.site}` }),
@@ -97,13 +110,17 @@ const FIXTURES: Record<string, (ids: Ids) => Promise<Req> | Req> = {
   'DELETE /api/admin/visitors/:id': async () => ({
     url: `/api/admin/visitors/${(await post('/api/admin/visitors', { fullName: 'Doomed' })).id}`,
   }),
-  'POST /api/admin/appointments': (i) => ({
+  // A Host acts on their own meetings (appointments:any is what lets the others act on everyone's).
+  'POST /api/admin/appointments': (i, who) => ({
     url: '/api/admin/appointments',
-    payload: { hostId: i.host, visitorIds: [i.visitor], startsAt: '2030-01-01T10:00:00Z', endsAt: '2030-01-01T11:00:00Z' },
+    payload: { hostId: who.hostId ?? i.host, visitorIds: [i.visitor], startsAt: '2030-01-01T10:00:00Z', endsAt: '2030-01-01T11:00:00Z' },
   }),
   'GET /api/admin/appointments': () => ({ url: '/api/admin/appointments' }),
-  'GET /api/admin/appointments/:id': (i) => ({ url: `/api/admin/appointments/${i.appointment}` }),
-  'PATCH /api/admin/appointments/:id': (i) => ({ url: `/api/admin/appointments/${i.appointment}`, payload: { room: '101' } }),
+  'GET /api/admin/appointments/:id': async (i, who) => ({ url: `/api/admin/appointments/${await appointmentFor(i, who)}` }),
+  'PATCH /api/admin/appointments/:id': async (i, who) => ({
+    url: `/api/admin/appointments/${await appointmentFor(i, who)}`,
+    payload: { room: '101' },
+  }),
   'POST /api/admin/passes': (i) => ({
     url: '/api/admin/passes',
     payload: {
@@ -202,7 +219,7 @@ describe('RBAC and tenancy over every admin route', () => {
     const mismatches: string[] = [];
     for (const route of adminRoutes()) {
       for (const role of ROLES) {
-        const req = await FIXTURES[`${route.method} ${route.url}`]!(ids);
+        const req = await FIXTURES[`${route.method} ${route.url}`]!(ids, users.get(role)!);
         const res = await t.app.inject({
           method: route.method as 'GET',
           url: req.url,
@@ -223,7 +240,7 @@ describe('RBAC and tenancy over every admin route', () => {
 
   it('without a token every admin route is 401', async () => {
     for (const route of adminRoutes()) {
-      const req = await FIXTURES[`${route.method} ${route.url}`]!(ids);
+      const req = await FIXTURES[`${route.method} ${route.url}`]!(ids, admin);
       const res = await t.app.inject({ method: route.method as 'GET', url: req.url, ...(req.payload ? { payload: req.payload } : {}) });
       expect(res.statusCode, `${route.method} ${route.url}`).toBe(401);
     }
@@ -233,7 +250,7 @@ describe('RBAC and tenancy over every admin route', () => {
     const ours = new Set(Object.values(ids));
     const mismatches: string[] = [];
     for (const route of adminRoutes()) {
-      const req = await FIXTURES[`${route.method} ${route.url}`]!(ids);
+      const req = await FIXTURES[`${route.method} ${route.url}`]!(ids, admin);
       const res = await t.app.inject({
         method: route.method as 'GET',
         url: req.url,
@@ -254,5 +271,34 @@ describe('RBAC and tenancy over every admin route', () => {
       }
     }
     expect(mismatches).toEqual([]);
+  });
+
+  it('a Host sees and books only their own meetings; another host’s is a 404', async () => {
+    const a = await addUser(t.app, admin.orgId, ['Host']);
+    const b = await addUser(t.app, admin.orgId, ['Host']);
+    const body = (hostId: string | null) => ({
+      hostId,
+      visitorIds: [ids.visitor],
+      startsAt: '2030-03-01T10:00:00Z',
+      endsAt: '2030-03-01T11:00:00Z',
+    });
+    const mine = await t.app.inject({ method: 'POST', url: '/api/admin/appointments', headers: a.auth, payload: body(a.hostId) });
+    expect(mine.statusCode).toBe(201);
+    const forOther = await t.app.inject({ method: 'POST', url: '/api/admin/appointments', headers: a.auth, payload: body(b.hostId) });
+    expect(forOther.statusCode).toBe(403);
+    const id = mine.json().id;
+    expect((await t.app.inject({ method: 'GET', url: `/api/admin/appointments/${id}`, headers: b.auth })).statusCode).toBe(404);
+    expect(
+      (await t.app.inject({ method: 'PATCH', url: `/api/admin/appointments/${id}`, headers: b.auth, payload: { room: 'x' } })).statusCode,
+    ).toBe(404);
+    const listA = (await t.app.inject({ method: 'GET', url: '/api/admin/appointments', headers: a.auth })).json();
+    expect(listA.items.map((x: { id: string }) => x.id)).toEqual([id]);
+    const listB = (await t.app.inject({ method: 'GET', url: '/api/admin/appointments', headers: b.auth })).json();
+    expect(listB.items).toEqual([]);
+    // The front desk (appointments:any) sees everyone's.
+    const desk = (
+      await t.app.inject({ method: 'GET', url: '/api/admin/appointments?limit=500', headers: users.get('Operator')!.auth })
+    ).json();
+    expect(desk.items.map((x: { id: string }) => x.id)).toContain(id);
   });
 });

@@ -1,10 +1,10 @@
 import { uuidv7 } from '@gatehouse/protocol';
 import { and, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
-import type { AppContext } from '../../context.js';
+import type { AppContext, Principal } from '../../context.js';
 import type { Executor } from '../../db/client.js';
 import { appointments, appointmentVisitors, hosts, visitors } from '../../db/schema.js';
 import { type Actor, writeAudit } from '../../lib/audit.js';
-import { notFound, unprocessable } from '../../lib/errors.js';
+import { forbidden, notFound, unprocessable } from '../../lib/errors.js';
 import { decodeCursor, page } from '../../lib/pagination.js';
 
 const visitorIdsOf = sql<
@@ -70,8 +70,10 @@ async function fetchOne(db: Executor, orgId: string, id: string) {
 export async function createAppointment(
   ctx: AppContext,
   actor: Actor,
+  scope: HostScope,
   b: { hostId: string; visitorIds: string[]; startsAt: string; endsAt: string; room?: string | null },
 ) {
+  if (!inScope(scope, b.hostId)) throw forbidden('a host books meetings for themselves only');
   const startsAt = new Date(b.startsAt);
   const endsAt = new Date(b.endsAt);
   checkTimes(startsAt, endsAt);
@@ -102,7 +104,29 @@ export async function createAppointment(
   });
 }
 
-export async function listAppointments(ctx: AppContext, orgId: string, q: { limit?: number; cursor?: string; hostId?: string }) {
+/** Whose appointments a caller may touch: all of the org's, or only those of their own host record (null: none). */
+export type HostScope = { any: true } | { any: false; hostId: string | null };
+
+export async function hostScope(db: Executor, principal: Pick<Principal, 'userId' | 'permissions'>): Promise<HostScope> {
+  if (principal.permissions.has('appointments:any')) return { any: true };
+  const [h] = await db
+    .select({ id: hosts.id })
+    .from(hosts)
+    .where(and(eq(hosts.userId, principal.userId), isNull(hosts.deletedAt)));
+  return { any: false, hostId: h?.id ?? null };
+}
+
+// A host's scope turns another host's appointment into a 404, exactly like another org's.
+const inScope = (scope: HostScope, hostId: string) => scope.any || scope.hostId === hostId;
+
+export async function listAppointments(
+  ctx: AppContext,
+  orgId: string,
+  scope: HostScope,
+  q: { limit?: number; cursor?: string; hostId?: string },
+) {
+  if (!scope.any && (!scope.hostId || (q.hostId && q.hostId !== scope.hostId))) return { items: [], nextCursor: null };
+  const hostFilter = scope.any ? q.hostId : scope.hostId!;
   const limit = q.limit ?? 50;
   const cursor = decodeCursor(q.cursor);
   const rows = await ctx.db
@@ -112,7 +136,7 @@ export async function listAppointments(ctx: AppContext, orgId: string, q: { limi
       and(
         eq(appointments.orgId, orgId),
         isNull(appointments.deletedAt),
-        q.hostId ? eq(appointments.hostId, q.hostId) : undefined,
+        hostFilter ? eq(appointments.hostId, hostFilter) : undefined,
         cursor ? lt(appointments.id, cursor) : undefined,
       ),
     )
@@ -121,8 +145,10 @@ export async function listAppointments(ctx: AppContext, orgId: string, q: { limi
   return page(rows.map(view), limit);
 }
 
-export async function getAppointment(ctx: AppContext, orgId: string, id: string) {
-  return view(await fetchOne(ctx.db, orgId, id));
+export async function getAppointment(ctx: AppContext, orgId: string, scope: HostScope, id: string) {
+  const row = await fetchOne(ctx.db, orgId, id);
+  if (!inScope(scope, row.hostId)) throw notFound('appointment');
+  return view(row);
 }
 
 export async function requireAppointment(db: Executor, orgId: string, id: string) {
@@ -132,6 +158,7 @@ export async function requireAppointment(db: Executor, orgId: string, id: string
 export async function updateAppointment(
   ctx: AppContext,
   actor: Actor,
+  scope: HostScope,
   id: string,
   b: {
     hostId?: string;
@@ -144,6 +171,8 @@ export async function updateAppointment(
 ) {
   return ctx.db.transaction(async (tx) => {
     const cur = await fetchOne(tx, actor.orgId, id);
+    if (!inScope(scope, cur.hostId)) throw notFound('appointment');
+    if (b.hostId && !inScope(scope, b.hostId)) throw forbidden('a host books meetings for themselves only');
     await checkRefs(tx, actor.orgId, b.hostId, b.visitorIds);
     const startsAt = b.startsAt ? new Date(b.startsAt) : cur.startsAt;
     const endsAt = b.endsAt ? new Date(b.endsAt) : cur.endsAt;
