@@ -157,6 +157,9 @@ export function GuestPage() {
 
   return (
     <main className="guest">
+      <div className="guest-brand">
+        <img src="/favicon.svg" alt="" width="20" height="20" /> Gatehouse · visitor pass
+      </div>
       <h1>{p.visitorName ? `Welcome, ${p.visitorName}` : 'Your visitor pass'}</h1>
       {!online ? (
         <div className="alert warn" role="status">
