@@ -24,8 +24,13 @@ function fieldOf(message: string): string | null {
   return m?.[1] ?? null;
 }
 
+/** The first complaint of a validation message, without its JSON path: "Must not have more than 64 characters". */
 function humanise(message: string): string {
-  const m = message.replace(/^(?:body|querystring)\/[A-Za-z0-9_/]+ /, '').replace(/^body /, '');
+  const first = message.split(/, (?=(?:body|querystring|params)\b)/)[0] ?? message;
+  const m = first
+    .replace(/^(?:body|querystring|params)\/[A-Za-z0-9_/]+ /, '')
+    .replace(/^(?:body|querystring|params) /, '')
+    .replace(/\bNOT\b/g, 'not');
   return m.charAt(0).toUpperCase() + m.slice(1);
 }
 
