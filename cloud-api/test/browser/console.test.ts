@@ -110,6 +110,19 @@ describe.skipIf(!hasChromium && !process.env.CI)('console in Chromium', () => {
     // The session survives a reload (sessionStorage), not a new tab of a new context.
     await page.reload();
     await expect.poll(() => page.getByRole('heading', { name: 'Dashboard' }).isVisible()).toBe(true);
+    // An access token the server refuses (expired, say): the console refreshes once and carries on.
+    const stale = await page.evaluate(() => {
+      const s = JSON.parse(sessionStorage.getItem('gatehouse.session')!);
+      const old = s.refreshToken;
+      s.accessToken = 'expired.token.value';
+      sessionStorage.setItem('gatehouse.session', JSON.stringify(s));
+      return old as string;
+    });
+    await page.reload();
+    await expect.poll(() => page.getByText('Nothing here yet').isVisible(), { timeout: 10_000 }).toBe(true);
+    const renewed = await page.evaluate(() => JSON.parse(sessionStorage.getItem('gatehouse.session')!).refreshToken as string);
+    expect(renewed).not.toBe(stale);
+    expect(errors.take((e) => e.includes('401')).length).toBeGreaterThan(0);
     // First Tab: a skip link to the content, shown when focused; Enter moves focus past the menu.
     await page.keyboard.press('Tab');
     const skip = page.getByRole('button', { name: 'Skip to content' });
