@@ -4,7 +4,7 @@
  * scan and status commands, enroll's "not yet".
  */
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dynamicQrAt } from '@gatehouse/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,6 +62,42 @@ describe('gatehouse-edge CLI', () => {
     expect(r.code).toBe(78);
     expect(r.stderr).toMatch(/invalid config: readers\.0: must have required properties path/);
   });
+
+  it('says clearly when GPIO is missing: a GPIO relay stops the start, a GPIO reader is reported down', async () => {
+    const gpio = { sysfsRoot: join(t.dir, 'no-gpio-here') };
+    const cfgDir = join(t.dir, 'gpio-test');
+    mkdirSync(cfgDir, { recursive: true });
+    const relayCfg = writeConfig(cfgDir, {
+      dataDir: join(t.dir, 'gpio-data'),
+      localPort: 0,
+      gpio,
+      readers: [{ type: 'simulated', direction: 'in' }],
+      relay: { type: 'gpio', pin: 17 },
+    });
+    const r = await cli(['run', '--config', relayCfg]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/relay: GPIO sysfs interface not found at .*no-gpio-here/);
+
+    const readerCfg = writeConfig(cfgDir, {
+      dataDir: join(t.dir, 'gpio-data'),
+      localPort: 0,
+      gpio,
+      readers: [
+        { type: 'wiegand', name: 'cards', d0: 5, d1: 6, direction: 'in' },
+        { type: 'simulated', name: 'qr', direction: 'in' },
+      ],
+      relay: { type: 'simulated' },
+    });
+    const d = await startDaemon(readerCfg);
+    try {
+      const h = (await d.get('/health')) as { status: string; hardware: { name: string; healthy: boolean; detail?: string }[] };
+      expect(h.status).toBe('degraded');
+      expect(h.hardware.find((x) => x.name === 'cards')).toMatchObject({ healthy: false, detail: expect.stringMatching(/GPIO sysfs/) });
+      expect(((await d.post('/scan', { text: 'CARD:5', reader: 'qr' })) as { event: EdgeEvent }).event.reason).toBe('unknown');
+    } finally {
+      await d.stop('SIGKILL');
+    }
+  }, 60_000);
 
   it('enroll says it is not available yet', async () => {
     const r = await cli(['enroll', '--cloud', 'http://x', '--code', 'ABC']);
