@@ -42,8 +42,23 @@ export interface CloudLinkOptions {
 }
 
 export interface LinkEvents {
-  checkin: [orgId: string, event: CheckinEvent & { gateId: string; siteId: string; receivedAt: number }];
+  /** A new check-in, shaped as GET /api/admin/checkins lists it. */
+  checkin: [orgId: string, checkin: CheckinView];
   status: [orgId: string, gateId: string, online: boolean];
+}
+
+export interface CheckinView extends Record<string, unknown> {
+  id: string;
+  passId: string | null;
+  gateId: string;
+  siteId: string;
+  type: CheckinEvent['type'];
+  credentialKind: CheckinEvent['credentialKind'];
+  direction: CheckinEvent['direction'];
+  allow: boolean;
+  reason: string;
+  occurredAt: string;
+  receivedAt: string;
 }
 
 export class CloudLink extends EventEmitter<LinkEvents> {
@@ -180,9 +195,22 @@ export class CloudLink extends EventEmitter<LinkEvents> {
       batchId: batch.batchId,
       ids: batch.events.map((e) => e.id),
     });
-    const receivedAt = Date.now();
+    const receivedAt = new Date().toISOString();
     for (const e of batch.events) {
-      if (fresh.has(e.id)) this.emit('checkin', device.orgId, { ...e, gateId: device.gateId, siteId: device.siteId, receivedAt });
+      if (!fresh.has(e.id)) continue;
+      this.emit('checkin', device.orgId, {
+        id: e.id,
+        passId: e.passId,
+        gateId: device.gateId,
+        siteId: device.siteId,
+        type: e.type,
+        credentialKind: e.credentialKind,
+        direction: e.direction,
+        allow: e.allow,
+        reason: e.reason,
+        occurredAt: new Date(e.occurredAt).toISOString(),
+        receivedAt,
+      });
     }
   }
 

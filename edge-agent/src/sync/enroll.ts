@@ -1,0 +1,51 @@
+/**
+ * `gatehouse-edge enroll --cloud URL --code CODE`: trades a one-time code for
+ * this controller's identity, broker credentials and the org's public key,
+ * and writes them into the config file (mode 0600: it now holds a secret).
+ * The file is replaced atomically so a crash cannot leave half a config.
+ */
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { KeyRing } from '@gatehouse/protocol';
+
+export interface Enrollment {
+  deviceId: string;
+  gateId: string;
+  siteId: string;
+  orgId: string;
+  mqtt: { url: string; username: string; password: string };
+  orgPublicKey: string;
+}
+
+export async function enroll(opts: { cloud: string; code: string; configPath: string; fetch?: typeof fetch }): Promise<Enrollment> {
+  const base = new URL(opts.cloud);
+  if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new Error(`--cloud must be an http(s) URL, got ${opts.cloud}`);
+  const res = await (opts.fetch ?? fetch)(new URL('/api/edge/enroll', base), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ code: opts.code }),
+    signal: AbortSignal.timeout(15_000),
+  });
+  const body = (await res.json().catch(() => ({}))) as Partial<Enrollment> & { error?: { message?: string } };
+  if (!res.ok) throw new Error(`enrollment refused (${res.status}): ${body.error?.message ?? 'no reason given'}`);
+  const e = body as Enrollment;
+  if (!e.deviceId || !e.orgId || !e.gateId || !e.mqtt?.url || !e.mqtt.username || !e.mqtt.password || !e.orgPublicKey) {
+    throw new Error('enrollment answer is incomplete');
+  }
+  new KeyRing([e.orgPublicKey]); // throws on a key that is not an Ed25519 public key
+  const current = existsSync(opts.configPath) ? (JSON.parse(readFileSync(opts.configPath, 'utf8')) as Record<string, unknown>) : {};
+  const next = {
+    ...current,
+    cloud: base.origin,
+    deviceId: e.deviceId,
+    orgId: e.orgId,
+    gateId: e.gateId,
+    siteId: e.siteId,
+    mqtt: e.mqtt,
+    orgPublicKey: e.orgPublicKey,
+  };
+  const tmp = `${opts.configPath}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, opts.configPath);
+  return e;
+}

@@ -1,0 +1,72 @@
+/**
+ * Connects an enrolled daemon to the cloud: the MQTT link over the store and
+ * the gate, a counter of rejected cloud messages, and a short poll that
+ * publishes new outbox events (cheaper than hooking every write path, and it
+ * bounds event → cloud latency at the poll interval).
+ */
+import { KeyRing } from '@gatehouse/protocol';
+import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
+import type { Gate } from '../gate.js';
+import type { HardwareHealth } from '../hardware/index.js';
+import type { EdgeStore } from '../store/index.js';
+import { EdgeLink } from './link.js';
+import { syncStoreOf } from './store-adapter.js';
+
+export interface EnrolledConfig {
+  deviceId: string;
+  orgId: string;
+  gateId?: string | undefined;
+  mqtt: { url: string; username: string; password: string };
+  orgPublicKey: string;
+}
+
+export function startLink(o: {
+  config: EnrolledConfig;
+  store: EdgeStore;
+  gate: Gate;
+  registry: Registry;
+  hardware: () => HardwareHealth[];
+  version: string;
+  log: Logger;
+  flushMs?: number;
+}): { link: EdgeLink; stop(): Promise<void> } {
+  const { config, store, gate } = o;
+  if (config.gateId && store.gateId !== config.gateId) store.setSetting('gateId', config.gateId);
+  const rejected = new Counter({
+    name: 'gatehouse_sync_rejected_total',
+    help: 'Cloud→edge messages refused (bad signature, wrong org/device, stale, out of order, expired command…)',
+    labelNames: ['reason'],
+    registers: [o.registry],
+  });
+  const link = new EdgeLink({
+    url: config.mqtt.url,
+    username: config.mqtt.username,
+    password: config.mqtt.password,
+    deviceId: config.deviceId,
+    orgId: config.orgId,
+    keys: new KeyRing(store.trustedKeys.length ? store.trustedKeys : [config.orgPublicKey]),
+    version: o.version,
+    store: syncStoreOf(store),
+    gate: {
+      open: () => gate.manualOpen(),
+      lockdown: (on) => gate.setLockdown(on),
+      get lockdownActive() {
+        return gate.lockdown;
+      },
+      hardware: o.hardware,
+    },
+    log: o.log.child({ component: 'link' }),
+    onReject: (reason) => rejected.inc({ reason }),
+  });
+  link.start();
+  const timer = setInterval(() => link.flush(), o.flushMs ?? 100);
+  timer.unref();
+  return {
+    link,
+    async stop() {
+      clearInterval(timer);
+      await link.stop();
+    },
+  };
+}
