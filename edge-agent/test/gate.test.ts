@@ -1,4 +1,4 @@
-import { dynamicQrAt } from '@gatehouse/protocol';
+import { dynamicQrAt, validators } from '@gatehouse/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Gate, type GateOptions } from '../src/gate.js';
 import { FakeRelay, FakeSensor, FakeStore, type Journal } from './fakes.js';
@@ -40,7 +40,11 @@ describe('gate state machine', () => {
     for (const p of Object.values(fx.passes)) store.passes.set(p.id, p);
     relay = new FakeRelay(journal, 3000);
   });
-  afterEach(() => vi.useRealTimers());
+  afterEach(() => {
+    vi.useRealTimers();
+    // Every event the gate writes is a valid protocol CheckinEvent.
+    for (const e of store.events) expect(validators.checkinEvent.validate(e)).toEqual({ ok: true, value: e });
+  });
 
   it('allows a valid dynamic QR: event committed before the relay command, state advanced', () => {
     const gate = make();
