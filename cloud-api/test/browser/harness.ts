@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { type App, buildApp } from '../../src/app.js';
+import type { Config } from '../../src/config.js';
 import { freshDatabase, type TestDb, testConfig } from '../helpers.js';
 import { serveConsole } from './serve-console.js';
 
@@ -59,7 +60,9 @@ export async function startStack(): Promise<Stack> {
   const dist = await buildConsole();
   const db = await freshDatabase();
   const frameAncestors: string[] = [];
-  const app = await buildApp(testConfig({ loginRateLimit: 50 }), { database: db.database, migrate: false, logger: false });
+  // consoleDir / frameAncestors: the names proposed for the server's own console serving (it reads the list per request).
+  const overrides = { loginRateLimit: 50, consoleDir: dist, frameAncestors } as Partial<Config>;
+  const app = await buildApp(testConfig(overrides), { database: db.database, migrate: false, logger: false });
   // Until the server serves the console itself (see serve-console.ts), the test mounts it the way it should.
   if (!app.hasRoute({ method: 'GET', url: '/' })) await serveConsole(app, { root: dist, frameAncestors: () => frameAncestors });
   await app.listen({ host: '127.0.0.1', port: 0 });
