@@ -172,7 +172,7 @@ export class Gate {
         }
       }
       this.#store.record(event, passId, state);
-      this.#relay.pulse();
+      this.#relay.pulse(undefined, event.id);
       if (this.#sensor) this.#expectPassage(passId, d, input.direction, input.reader);
     }
     this.#metrics?.decision((this.#clock() - t0) / 1000, d.allow, d.reason);
@@ -258,7 +258,7 @@ export class Gate {
     const e = this.#event('manual', { direction, allow: !locked, reason: locked ? 'lockdown' : 'manual' });
     this.#store.record(e);
     if (!locked) {
-      this.#relay.pulse();
+      this.#relay.pulse(undefined, e.id);
       if (this.#sensor) this.#expectPassage(null, null, direction, undefined);
     }
     return e;

@@ -70,7 +70,9 @@ export class FakeRelay implements Relay {
     readonly journal: Journal,
     readonly pulseMs = 3000,
   ) {}
-  pulse(): void {
+  readonly eventIds: (string | undefined)[] = [];
+  pulse(_ms?: number, eventId?: string): void {
+    this.eventIds.push(eventId);
     this.journal.push('pulse');
     this.pulses++;
     this.active = true;

@@ -55,6 +55,7 @@ describe('gate state machine', () => {
     expect(store.states.get(p.id)).toMatchObject({ useCount: 1, lastDirection: 'in' });
     expect(store.states.get(p.id)?.lastTotpStep).toBe(Math.floor(now / 30_000));
     expect(out.event).toMatchObject({ type: 'attempt', gateId: 'gate-1', passId: p.id, allow: true, direction: 'in', reader: 'r1' });
+    expect(relay.eventIds).toEqual([out.event!.id]);
     expect(decisions).toHaveLength(1);
   });
 

@@ -46,6 +46,7 @@ export class SimulatedReader implements Reader {
 export interface PulseRecord {
   at: number;
   ms: number;
+  eventId?: string;
 }
 
 export class SimulatedRelay implements Relay {
@@ -67,8 +68,8 @@ export class SimulatedRelay implements Relay {
     return this.#active;
   }
 
-  pulse(ms = this.pulseMs): void {
-    const rec = { at: Date.now(), ms };
+  pulse(ms = this.pulseMs, eventId?: string): void {
+    const rec: PulseRecord = eventId ? { at: Date.now(), ms, eventId } : { at: Date.now(), ms };
     // Synchronous on purpose: once pulse() returns, the record is in the kernel, whatever happens to us next.
     if (this.#fd !== null) writeSync(this.#fd, `${JSON.stringify(rec)}\n`);
     this.pulses.push(rec);

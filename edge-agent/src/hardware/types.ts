@@ -31,8 +31,12 @@ export interface Relay {
   readonly type: string;
   readonly pulseMs: number;
   readonly active: boolean;
-  /** Energise for `ms` (default pulseMs); a pulse while active restarts the timer. */
-  pulse(ms?: number): void;
+  /**
+   * Energise for `ms` (default pulseMs); a pulse while active restarts the
+   * timer. `eventId` names the outbox event that authorised it (for logs and
+   * the simulated relay's record).
+   */
+  pulse(ms?: number, eventId?: string): void;
   /** De-energise now (lockdown, shutdown). */
   off(): void;
   /** off() and release the line. */
