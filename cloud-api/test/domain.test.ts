@@ -62,6 +62,31 @@ describe('domain: passes, credentials, check, guest page, check-ins, audit, encr
     expect(verifyStatic(parsed, new KeyRing([Buffer.alloc(32, 7).toString('base64')]))).toBe(false);
   });
 
+  it('refuses validity a static QR cannot carry, and backwards validity', async () => {
+    expect(
+      (
+        await post('/api/admin/passes', {
+          visitorId: topo.visitor.id,
+          accessRuleId: topo.rule.id,
+          type: 'single',
+          validFrom: '2030-01-01T00:00:00Z',
+          validTo: '2200-01-01T00:00:00Z',
+        })
+      ).statusCode,
+    ).toBe(422);
+    expect(
+      (
+        await post('/api/admin/passes', {
+          visitorId: topo.visitor.id,
+          accessRuleId: topo.rule.id,
+          type: 'single',
+          validFrom: '2030-01-02T00:00:00Z',
+          validTo: '2030-01-01T00:00:00Z',
+        })
+      ).statusCode,
+    ).toBe(422);
+  });
+
   it('qr.svg is an SVG', async () => {
     const p = await issue();
     const r = await get(`/api/admin/passes/${p.id}/qr.svg?kind=static`);

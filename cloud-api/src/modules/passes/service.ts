@@ -26,6 +26,7 @@ import { orgSigningKey } from '../orgs/service.js';
 import { requireVisitor } from '../visitors/service.js';
 
 type Row = typeof visitPasses.$inferSelect;
+const MAX_STATIC_MS = 0xffffffff * 1000;
 const totpAad = (id: string) => `visit_passes.totp_secret:${id}`;
 
 /** Stored status, with an active pass past its end shown as expired. */
@@ -112,6 +113,8 @@ export async function issuePass(ctx: AppContext, actor: Actor, b: IssueInput) {
   const validFrom = new Date(b.validFrom);
   const validTo = new Date(b.validTo);
   if (!(validTo > validFrom)) throw unprocessable('validTo must be after validFrom');
+  // The static QR carries validity as unsigned 32-bit seconds (CRED-4).
+  if (validFrom.getTime() < 0 || validTo.getTime() > MAX_STATIC_MS) throw unprocessable('validity must lie between 1970 and 2106');
   const id = uuidv7();
   const org = actor.orgId;
   const appointmentId = b.appointmentId ?? null;
