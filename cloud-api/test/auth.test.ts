@@ -112,6 +112,35 @@ describe('password login, refresh rotation, logout, rate limits', () => {
     expect(codes).toEqual([401, 401, 401, 401, 401, 429]);
   });
 
+  it('disabling a user or changing their password ends their sessions at once; a role change applies at once', async () => {
+    const boss = await addUser(t.app, user.orgId, ['OrgAdmin']);
+    const worker = await addUser(t.app, user.orgId, ['Operator']);
+    const patch = (payload: Record<string, unknown>) =>
+      t.app.inject({ method: 'PATCH', url: `/api/admin/users/${worker.userId}`, headers: boss.auth, payload });
+    expect((await t.app.inject({ method: 'GET', url: '/api/admin/audit-logs', headers: worker.auth })).statusCode).toBe(403);
+    expect((await patch({ roles: ['SecurityOfficer'] })).json()).toMatchObject({ roles: ['SecurityOfficer'] });
+    expect((await t.app.inject({ method: 'GET', url: '/api/admin/audit-logs', headers: worker.auth })).statusCode).toBe(200);
+    expect((await patch({ status: 'disabled' })).json()).toMatchObject({ status: 'disabled' });
+    expect((await me(worker.accessToken)).statusCode).toBe(401);
+    expect((await refresh(worker.refreshToken)).statusCode).toBe(401);
+    const relogin = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { email: worker.email, password: worker.password },
+      remoteAddress: '10.4.0.1',
+    });
+    expect(relogin.statusCode).toBe(401);
+    await patch({ status: 'active', password: 'a brand new secret' });
+    const fresh = await login(t.app, worker.email, 'a brand new secret');
+    expect((await me(fresh.accessToken)).statusCode).toBe(200);
+    // An OrgAdmin can neither make nor touch a PlatformAdmin, and nobody deletes themselves.
+    expect((await patch({ roles: ['PlatformAdmin'] })).statusCode).toBe(403);
+    expect((await t.app.inject({ method: 'DELETE', url: `/api/admin/users/${boss.userId}`, headers: boss.auth })).statusCode).toBe(409);
+    expect((await t.app.inject({ method: 'DELETE', url: `/api/admin/users/${worker.userId}`, headers: boss.auth })).statusCode).toBe(204);
+    expect((await me(fresh.accessToken)).statusCode).toBe(401);
+    expect((await t.app.inject({ method: 'GET', url: `/api/admin/users/${worker.userId}`, headers: boss.auth })).statusCode).toBe(404);
+  });
+
   it('a garbage or foreign bearer is 401', async () => {
     expect((await me('not-a-jwt')).statusCode).toBe(401);
     const forged = new SignJWT({ org: user.orgId, sid: 'x' })

@@ -102,6 +102,13 @@ const FIXTURES: Record<string, (ids: Ids, who: Login) => Promise<Req> | Req> = {
   'POST /api/admin/users': () => ({ url: '/api/admin/users', payload: { email: uniqueEmail('new'), fullName: 'N', roles: ['Operator'] } }),
   'GET /api/admin/users': () => ({ url: '/api/admin/users' }),
   'GET /api/admin/users/:id': (i) => ({ url: `/api/admin/users/${i.user}` }),
+  'PATCH /api/admin/users/:id': async () => ({
+    url: `/api/admin/users/${(await post('/api/admin/users', { email: uniqueEmail('p'), fullName: 'P', roles: ['Operator'] })).id}`,
+    payload: { fullName: 'Renamed' },
+  }),
+  'DELETE /api/admin/users/:id': async () => ({
+    url: `/api/admin/users/${(await post('/api/admin/users', { email: uniqueEmail('d'), fullName: 'D', roles: ['Operator'] })).id}`,
+  }),
   'GET /api/admin/hosts': () => ({ url: '/api/admin/hosts' }),
   'POST /api/admin/visitors': () => ({ url: '/api/admin/visitors', payload: { fullName: 'V' } }),
   'GET /api/admin/visitors': () => ({ url: '/api/admin/visitors' }),
@@ -168,6 +175,8 @@ const EXPECTED: Record<string, string> = {
   'POST /api/admin/users': 'users:write',
   'GET /api/admin/users': 'users:read',
   'GET /api/admin/users/:id': 'users:read',
+  'PATCH /api/admin/users/:id': 'users:write',
+  'DELETE /api/admin/users/:id': 'users:write',
   'GET /api/admin/hosts': 'hosts:read',
   'POST /api/admin/visitors': 'visitors:write',
   'GET /api/admin/visitors': 'visitors:read',

@@ -18,9 +18,21 @@ export const User = Type.Object({
   email: Type.String(),
   fullName: Type.String(),
   roles: Type.Array(Type.String()),
+  status: Type.String(),
   hostId: Type.Union([Uuid(), Type.Null()]),
   createdAt: Timestamp(),
 });
+export const UserPatch = Type.Object(
+  {
+    fullName: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    roles: Type.Optional(Type.Array(RoleSchema, { minItems: 1, maxItems: ROLES.length, uniqueItems: true })),
+    status: Type.Optional(
+      Type.Union([Type.Literal('active'), Type.Literal('disabled')], { description: 'disabled: cannot sign in; sessions end' }),
+    ),
+    password: Type.Optional(Type.String({ minLength: 8, maxLength: 1024 })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
 export const UserList = Type.Object({ ...PageQuery });
 export const Host = Type.Object({
   id: Uuid(),

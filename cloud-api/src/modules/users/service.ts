@@ -1,9 +1,11 @@
+import { uuidv7 } from '@gatehouse/protocol';
 import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm';
 import type { Role } from '../../auth/rbac.js';
 import type { AppContext } from '../../context.js';
-import { hosts, userRoles, users } from '../../db/schema.js';
+import type { Executor } from '../../db/client.js';
+import { hosts, sessions, userRoles, users } from '../../db/schema.js';
 import { type Actor, writeAudit } from '../../lib/audit.js';
-import { forbidden, notFound } from '../../lib/errors.js';
+import { conflict, forbidden, notFound } from '../../lib/errors.js';
 import { decodeCursor, page } from '../../lib/pagination.js';
 import { createUser } from '../orgs/service.js';
 
@@ -18,10 +20,20 @@ const columns = {
   email: users.email,
   fullName: users.fullName,
   roles: rolesOf,
+  status: users.status,
   hostId: hostOf,
   createdAt: users.createdAt,
 };
-type Row = { id: string; orgId: string; email: string; fullName: string; roles: string[]; hostId: string | null; createdAt: Date };
+type Row = {
+  id: string;
+  orgId: string;
+  email: string;
+  fullName: string;
+  roles: string[];
+  status: string;
+  hostId: string | null;
+  createdAt: Date;
+};
 const view = (r: Row) => ({ ...r, createdAt: r.createdAt.toISOString() });
 
 export async function addUser(
@@ -43,7 +55,16 @@ export async function addUser(
       actorId: actor.userId,
     });
     await writeAudit(tx, actor, { action: 'user.create', entityType: 'user', entityId: u.id, data: { email: u.email, roles: u.roles } });
-    return { id: u.id, orgId: u.orgId, email: u.email, fullName: u.fullName, roles: u.roles, hostId: u.hostId, createdAt: u.createdAt };
+    return {
+      id: u.id,
+      orgId: u.orgId,
+      email: u.email,
+      fullName: u.fullName,
+      roles: u.roles,
+      status: 'active',
+      hostId: u.hostId,
+      createdAt: u.createdAt,
+    };
   });
 }
 
@@ -79,4 +100,97 @@ export async function listHosts(ctx: AppContext, orgId: string, q: { limit?: num
     .orderBy(desc(hosts.id))
     .limit(limit + 1);
   return page(rows, limit);
+}
+
+async function endSessions(db: Executor, userId: string) {
+  await db
+    .update(sessions)
+    .set({ revokedAt: new Date() })
+    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)));
+}
+
+async function requireUserRoles(db: Executor, orgId: string, id: string) {
+  const [cur] = await db
+    .select({ id: users.id, roles: rolesOf })
+    .from(users)
+    .where(and(eq(users.id, id), eq(users.orgId, orgId), isNull(users.deletedAt)));
+  if (!cur) throw notFound('user');
+  return cur;
+}
+
+export async function updateUser(
+  ctx: AppContext,
+  actor: Actor,
+  actorRoles: string[],
+  id: string,
+  b: { fullName?: string; roles?: Role[]; status?: 'active' | 'disabled'; password?: string },
+) {
+  const platform = actorRoles.includes('PlatformAdmin');
+  if (b.roles?.includes('PlatformAdmin') && !platform) throw forbidden('only a PlatformAdmin can grant PlatformAdmin');
+  const passwordHash = b.password ? await ctx.passwords.hash(b.password) : undefined;
+  await ctx.db.transaction(async (tx) => {
+    const cur = await requireUserRoles(tx, actor.orgId, id);
+    if (cur.roles.includes('PlatformAdmin') && !platform) throw forbidden('only a PlatformAdmin can change a PlatformAdmin');
+    const now = new Date();
+    await tx
+      .update(users)
+      .set({
+        ...(b.fullName !== undefined ? { fullName: b.fullName } : {}),
+        ...(b.status !== undefined ? { status: b.status } : {}),
+        ...(passwordHash ? { passwordHash } : {}),
+        updatedAt: now,
+        updatedBy: actor.userId,
+      })
+      .where(and(eq(users.id, id), eq(users.orgId, actor.orgId)));
+    if (b.roles) {
+      await tx.delete(userRoles).where(eq(userRoles.userId, id));
+      await tx
+        .insert(userRoles)
+        .values(b.roles.map((role) => ({ userId: id, role, orgId: actor.orgId, createdBy: actor.userId, updatedBy: actor.userId })));
+      if (b.roles.includes('Host')) {
+        // Appointments keep pointing at the host row, so it is revived rather than made anew.
+        await tx
+          .insert(hosts)
+          .values({ id: uuidv7(), orgId: actor.orgId, userId: id, createdBy: actor.userId, updatedBy: actor.userId })
+          .onConflictDoUpdate({ target: hosts.userId, set: { deletedAt: null, updatedAt: now, updatedBy: actor.userId } });
+      } else {
+        await tx
+          .update(hosts)
+          .set({ deletedAt: now, updatedAt: now, updatedBy: actor.userId })
+          .where(and(eq(hosts.userId, id), isNull(hosts.deletedAt)));
+      }
+    }
+    // A disabled account or a new password ends every session (a stolen refresh token dies with them).
+    if (b.status === 'disabled' || passwordHash) await endSessions(tx, id);
+    await writeAudit(tx, actor, {
+      action: 'user.update',
+      entityType: 'user',
+      entityId: id,
+      data: { fields: Object.keys(b), ...(b.roles ? { roles: b.roles } : {}), ...(b.status ? { status: b.status } : {}) },
+    });
+  });
+  ctx.principals.clear();
+  return getUser(ctx, actor.orgId, id);
+}
+
+export async function deleteUser(ctx: AppContext, actor: Actor, actorRoles: string[], id: string) {
+  if (id === actor.userId) throw conflict('you cannot delete your own account');
+  await ctx.db.transaction(async (tx) => {
+    const cur = await requireUserRoles(tx, actor.orgId, id);
+    if (cur.roles.includes('PlatformAdmin') && !actorRoles.includes('PlatformAdmin'))
+      throw forbidden('only a PlatformAdmin can delete a PlatformAdmin');
+    const now = new Date();
+    // Soft: the audit log and appointments keep naming who it was.
+    await tx
+      .update(users)
+      .set({ deletedAt: now, status: 'disabled', updatedAt: now, updatedBy: actor.userId })
+      .where(and(eq(users.id, id), eq(users.orgId, actor.orgId)));
+    await tx
+      .update(hosts)
+      .set({ deletedAt: now, updatedAt: now, updatedBy: actor.userId })
+      .where(and(eq(hosts.userId, id), isNull(hosts.deletedAt)));
+    await endSessions(tx, id);
+    await writeAudit(tx, actor, { action: 'user.delete', entityType: 'user', entityId: id });
+  });
+  ctx.principals.clear();
 }
