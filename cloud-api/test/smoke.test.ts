@@ -64,6 +64,26 @@ describe('cloud-api smoke', () => {
     const nf = await t.app.inject({ method: 'GET', url: '/nope' });
     expect(nf.statusCode).toBe(404);
     expect(nf.json().error.code).toBe('not_found');
+    const broken = await t.app.inject({
+      method: 'POST',
+      url: '/api/admin/sites',
+      headers: { ...admin.auth, 'content-type': 'application/json' },
+      payload: '{"name":',
+    });
+    expect(broken.statusCode).toBe(400);
+    expect(Object.keys(broken.json())).toEqual(['error']);
+    const wrongType = await t.app.inject({
+      method: 'POST',
+      url: '/api/admin/sites',
+      headers: { ...admin.auth, 'content-type': 'text/csv' },
+      payload: 'a,b',
+    });
+    expect(wrongType.statusCode).toBe(415);
+    expect(wrongType.json().error.code).toBe('unsupported_media_type');
+    const badId = await t.app.inject({ method: 'GET', url: '/api/admin/sites/not-a-uuid', headers: admin.auth });
+    expect(badId.statusCode).toBe(400);
+    expect(badId.json().error.code).toBe('validation');
+    for (const r of [broken, wrongType, badId]) expect(r.body).not.toMatch(/\bat .*\.(js|ts):\d+/);
     const unauth = await t.app.inject({ method: 'GET', url: '/api/admin/sites' });
     expect(unauth.statusCode).toBe(401);
     expect(unauth.json().error.code).toBe('unauthorized');
