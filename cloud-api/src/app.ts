@@ -8,6 +8,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { uuidv7 } from '@gatehouse/protocol';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
 import { authenticate, bearer } from './auth/authenticate.js';
 import { OidcVerifier } from './auth/oidc.js';
 import { passwordHasher } from './auth/passwords.js';
@@ -36,6 +37,7 @@ import { siteRoutes } from './modules/sites/routes.js';
 import { userRoutes } from './modules/users/routes.js';
 import { visitorRoutes } from './modules/visitors/routes.js';
 import { zoneRoutes } from './modules/zones/routes.js';
+import { startSync } from './sync/service.js';
 
 export type App = FastifyInstance;
 
@@ -63,6 +65,8 @@ export interface BuildOptions {
   logStream?: NodeJS.WritableStream;
   /** How long a live-feed socket may stay silent before its auth message (CONTRACT: 5 s). */
   liveAuthTimeoutMs?: number;
+  /** Start the broker side: embedded broker or external link, edge sync, commands (serve does). */
+  sync?: boolean;
 }
 
 export async function buildApp(config: Config, opts: BuildOptions = {}): Promise<App> {
@@ -108,6 +112,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     oidc: config.oidc ? new OidcVerifier(config.oidc.issuer, config.oidc.audience) : null,
     principals: new PrincipalCache(config.authCacheMs),
     events: new EventBus(),
+    sync: null,
   };
   app.decorate('ctx', ctx);
   app.decorateRequest('principal', null);
@@ -115,6 +120,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     reply.header('x-request-id', req.id);
   });
   app.addHook('onClose', async () => {
+    await ctx.sync?.close();
     if (!opts.database) await database.close();
   });
 
@@ -181,5 +187,6 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     { prefix: '/api/admin' },
   );
   installLiveFeed(app, opts.liveAuthTimeoutMs);
+  if (opts.sync) ctx.sync = await startSync(ctx, app.log as unknown as Logger);
   return app;
 }

@@ -40,11 +40,12 @@ async function context(config: Config): Promise<AppContext> {
     oidc: config.oidc ? new OidcVerifier(config.oidc.issuer, config.oidc.audience) : null,
     principals: new PrincipalCache(config.authCacheMs),
     events: new EventBus(),
+    sync: null,
   };
 }
 
 async function serve(config: Config, demo: boolean) {
-  const app = await buildApp(config);
+  const app = await buildApp(config, { sync: true });
   const info = demo ? await seedDemo(app.ctx) : null;
   let closing = false;
   const shutdown = async (signal: string) => {

@@ -7,6 +7,7 @@ import type { Config } from './config.js';
 import type { Database, Db } from './db/client.js';
 import type { Sealer } from './lib/crypto.js';
 import type { EventBus } from './lib/events.js';
+import type { SyncService } from './sync/service.js';
 
 /** What every module needs, built once per app. */
 export interface AppContext {
@@ -19,6 +20,8 @@ export interface AppContext {
   oidc: OidcVerifier | null;
   principals: PrincipalCache;
   events: EventBus;
+  /** The MQTT side (broker, edge sync, commands); null when the app runs without it (most tests). */
+  sync: SyncService | null;
 }
 
 /** The authenticated caller. Every admin query is scoped by `orgId`. */

@@ -61,7 +61,10 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startApp(overrides: Partial<Config> = {}, opts: Pick<BuildOptions, 'liveAuthTimeoutMs'> = {}): Promise<TestApp> {
+export async function startApp(
+  overrides: Partial<Config> = {},
+  opts: Pick<BuildOptions, 'liveAuthTimeoutMs' | 'sync'> = {},
+): Promise<TestApp> {
   const db = await freshDatabase();
   const app = await buildApp(testConfig(overrides), { database: db.database, migrate: false, logger: false, ...opts });
   await app.ready();

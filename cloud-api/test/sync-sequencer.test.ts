@@ -2,9 +2,15 @@ import { uuidv7 } from '@gatehouse/protocol';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordChange } from '../src/sync/changelog.js';
+import type { Executor } from '../src/db/client.js';
 import { changesSince, maxSeq, sitesWithUnstamped, stampSite } from '../src/sync/sequencer.js';
 import { freshDatabase, onPostgres, type TestDb } from './helpers.js';
+
+/** What the audit trigger does for a zone or gate: one change row for one site. */
+const recordChange = (db: Executor, c: { orgId: string; entity: string; entityId: string; siteId: string }) =>
+  db.execute(
+    sql`insert into sync_changes (org_id, site_id, entity, entity_id) values (${c.orgId}, ${c.siteId}, ${c.entity}, ${c.entityId})`,
+  );
 
 describe('sync sequencer: dense per-site seq in commit order', () => {
   let t: TestDb;
@@ -30,18 +36,26 @@ describe('sync sequencer: dense per-site seq in commit order', () => {
     expect(await maxSeq(db, b)).toBe(3);
   });
 
-  it('fans an org-wide change out to every site of the organisation', async () => {
+  it('an audited pass write reaches every site of the organisation (trigger), a zone write only its own site', async () => {
     const db = t.database.db;
     const org = uuidv7();
     const sites = [uuidv7(), uuidv7()];
-    for (const id of sites) {
-      await db.execute(
-        sql`insert into organizations (id, org_id, name, signing_kid, signing_public_key, signing_key_enc) values (${org}, ${org}, ${`o-${org}`}, 'k', 'p', 'e') on conflict do nothing`,
+    await db.execute(
+      sql`insert into organizations (id, org_id, name, signing_kid, signing_public_key, signing_key_enc) values (${org}, ${org}, ${`o-${org}`}, 'k', 'p', 'e')`,
+    );
+    for (const id of sites) await db.execute(sql`insert into sites (id, org_id, name, timezone) values (${id}, ${org}, 'S', 'UTC')`);
+    const zone = uuidv7();
+    await db.execute(sql`insert into zones (id, org_id, site_id, name) values (${zone}, ${org}, ${sites[1]}, 'Z')`);
+    const audit = (type: string, id: string) =>
+      db.execute(
+        sql`insert into audit_logs (id, org_id, action, entity_type, entity_id) values (${uuidv7()}, ${org}, 'x', ${type}, ${id})`,
       );
-      await db.execute(sql`insert into sites (id, org_id, name, timezone) values (${id}, ${org}, 'S', 'UTC')`);
-    }
-    await recordChange(db, { orgId: org, entity: 'pass', entityId: uuidv7() });
-    for (const s of sites) expect(await stampSite(db, s)).toBe(1);
+    await audit('pass', uuidv7());
+    await audit('zone', zone);
+    await audit('visitor', uuidv7()); // edges do not cache visitors: no change
+    expect(await stampSite(db, sites[0] ?? '')).toBe(1);
+    expect(await stampSite(db, sites[1] ?? '')).toBe(2);
+    expect((await changesSince(db, sites[1] ?? '', 0, 10)).map((c) => c.entity)).toEqual(['pass', 'zone']);
   });
 
   it.skipIf(!onPostgres)(
@@ -79,7 +93,8 @@ describe('sync sequencer: dense per-site seq in commit order', () => {
     const site = uuidv7();
     const writers = Array.from({ length: 50 }, () =>
       db.transaction(async (tx) => {
-        for (let i = 0; i < 4; i++) await recordChange(tx, { orgId: uuidv7(), entity: 'pass', entityId: uuidv7(), siteId: site });
+        for (let i = 0; i < 4; i++)
+          await recordChange(tx as unknown as Executor, { orgId: uuidv7(), entity: 'pass', entityId: uuidv7(), siteId: site });
       }),
     );
     let stop = false;

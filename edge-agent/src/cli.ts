@@ -9,13 +9,14 @@ import { ConfigError, configPath, type EdgeConfig, loadConfig } from './config.j
 import { Daemon, dbPath } from './daemon.js';
 import { applySeed, loadSeedFile, SeedError } from './seed.js';
 import { EdgeStore } from './store/index.js';
+import { enroll } from './sync/enroll.js';
 
 const USAGE = `usage: gatehouse-edge <command> [--config FILE]
   run                 the daemon
   status              cache seq, outbox depth, link state, last decisions
   scan <text>         feed text to the running daemon's simulated reader
   seed --file F       load a JSON snapshot {site, gates, zones, rules, passes, gateId, orgPublicKey?} (dev/demo)
-  enroll --cloud URL --code CODE   enroll with the cloud (not yet available)
+  enroll --cloud URL --code CODE   enroll with the cloud: writes device id, broker credentials, org key into the config
 config: --config FILE, or $GATEHOUSE_EDGE_CONFIG, or /etc/gatehouse-edge/config.json`;
 
 function config(path: string | undefined): EdgeConfig {
@@ -147,10 +148,14 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(`seeded gate ${seed.gateId}: ${seed.passes.length} passes, ${seed.rules.length} rules\n`);
       return;
     }
-    case 'enroll':
-      process.stderr.write('gatehouse-edge enroll: not yet available in this build (it arrives with the cloud sync link)\n');
-      process.exit(2);
+    case 'enroll': {
+      if (!values.cloud || !values.code) throw new UsageError('enroll needs --cloud URL and --code CODE');
+      const path = configPath(values.config);
+      const e = await enroll({ cloud: values.cloud, code: values.code, configPath: path });
+      // The password stays in the file (mode 0600); only the identity is printed.
+      process.stdout.write(`enrolled as device ${e.deviceId} for gate ${e.gateId}; credentials written to ${path}\n`);
       return;
+    }
     default:
       throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
   }

@@ -99,6 +99,9 @@ const BaseSchema = Type.Object(
     // Enrollment adds these (CONTRACT.md); the MQTT link uses them.
     cloud: Type.Optional(Type.String({ minLength: 1 })),
     deviceId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' })),
+    orgId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    gateId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    siteId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     mqtt: Type.Optional(MqttSchema),
     orgPublicKey: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$' })),
   },

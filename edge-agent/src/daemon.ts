@@ -26,6 +26,7 @@ import { type LocalApi, startHttp } from './http.js';
 import { EdgeMetrics } from './metrics.js';
 import { type SdNotify, sdNotify } from './sd-notify.js';
 import { EdgeStore } from './store/index.js';
+import { startLink } from './sync/wire.js';
 
 export const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
@@ -66,6 +67,7 @@ export class Daemon {
   #timers: NodeJS.Timeout[] = [];
   #sd: SdNotify | null = null;
   #stopping = false;
+  #link: ReturnType<typeof startLink> | null = null;
 
   constructor(
     readonly config: EdgeConfig,
@@ -131,6 +133,18 @@ export class Daemon {
     }
     await this.sensor?.start();
 
+    if (cfg.mqtt && cfg.deviceId && cfg.orgId && cfg.orgPublicKey) {
+      this.#link = startLink({
+        config: { deviceId: cfg.deviceId, orgId: cfg.orgId, gateId: cfg.gateId, mqtt: cfg.mqtt, orgPublicKey: cfg.orgPublicKey },
+        store: this.store,
+        gate: this.gate,
+        registry: this.metrics.registry,
+        hardware: () => this.hardware(),
+        version: VERSION,
+        log,
+      });
+    }
+
     this.#http = await startHttp(this.#api(), cfg.localPort);
     this.port = this.#http.port;
     log.info({ port: this.port, version: VERSION }, 'listening');
@@ -171,8 +185,7 @@ export class Daemon {
       fullSyncNeeded: this.store.fullSyncNeeded,
       outboxDepth: this.store.outbox.depth,
       lockdown: this.gate.lockdown,
-      // The MQTT link belongs to the sync issue; until then the edge runs standalone.
-      link: this.config.mqtt ? 'not-implemented' : 'not-enrolled',
+      link: this.#link ? this.#link.link.state : 'not-enrolled',
       hardware,
       relay: { active: this.relay.active, pulses: this.relay instanceof SimulatedRelay ? this.relay.pulses.length : null },
     };
@@ -215,6 +228,8 @@ export class Daemon {
     this.#sd?.stop();
     for (const t of this.#timers) clearInterval(t);
     await Promise.allSettled(this.readers.map((r) => r.stop()));
+    // After the readers: the last events recorded still get their chance to go out with the link's flush.
+    await this.#link?.stop().catch((e: unknown) => this.log.warn({ err: e }, 'link stop failed'));
     this.gate?.stop();
     try {
       this.relay?.close();

@@ -4,12 +4,13 @@ import { enrollmentCodes, gates, organizations } from '../../db/schema.js';
 import { writeAudit } from '../../lib/audit.js';
 import { randomToken, sha256 } from '../../lib/crypto.js';
 import { HttpError } from '../../lib/errors.js';
+import { hashBrokerPassword } from '../../mqtt/broker-credentials.js';
 import { normaliseCode } from '../gates/service.js';
 
 /** Where the controller finds the broker: MQTT_URL, or the embedded broker on this host. */
 function brokerUrl(ctx: AppContext): string {
   if (ctx.config.mqttUrl) return ctx.config.mqttUrl;
-  return `mqtt://${new URL(ctx.config.publicUrl).hostname}:${ctx.config.mqttPort}`;
+  return `mqtt://${new URL(ctx.config.publicUrl).hostname}:${ctx.sync?.broker?.port ?? ctx.config.mqttPort}`;
 }
 
 export async function enroll(ctx: AppContext, code: string, ip: string) {
@@ -38,7 +39,7 @@ export async function enroll(ctx: AppContext, code: string, ip: string) {
     const password = randomToken(24);
     await tx
       .update(gates)
-      .set({ deviceId, deviceSecretHash: sha256(password), updatedAt: now })
+      .set({ deviceId, deviceSecretHash: hashBrokerPassword(password), updatedAt: now })
       .where(eq(gates.id, gate.id));
     await writeAudit(
       tx,

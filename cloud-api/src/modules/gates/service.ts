@@ -3,7 +3,11 @@ import { uuidv7 } from '@gatehouse/protocol';
 import { and, desc, eq, isNull, lt } from 'drizzle-orm';
 import type { AppContext } from '../../context.js';
 import type { Executor } from '../../db/client.js';
-import { enrollmentCodes, gates } from '../../db/schema.js';
+import { enrollmentCodes, gateCommands, gates } from '../../db/schema.js';
+
+/** How long a command may take to reach its gate before the gate must ignore it. */
+const COMMAND_TTL_MS = 30_000;
+
 import { type Actor, writeAudit } from '../../lib/audit.js';
 import { sha256 } from '../../lib/crypto.js';
 import { notFound, unprocessable } from '../../lib/errors.js';
@@ -183,8 +187,38 @@ export async function createCommand(
       entityId: gateId,
       data: { commandId: id, reason: body.reason ?? null },
     });
-    return { id, status: 'queued', changed };
+    const expiresAt = new Date(Date.now() + COMMAND_TTL_MS);
+    const [cmd] = await tx
+      .insert(gateCommands)
+      .values({
+        id,
+        orgId: actor.orgId,
+        gateId,
+        type: body.type,
+        reason: body.reason ?? null,
+        status: 'queued',
+        expiresAt,
+        createdBy: actor.userId,
+        updatedBy: actor.userId,
+      })
+      .returning({ seq: gateCommands.seq });
+    return { id, seq: cmd!.seq, expiresAt, changed };
   });
   if (out.changed) ctx.events.publish(actor.orgId, { type: 'gate.status_changed', data: out.changed });
-  return { id: out.id, status: out.status };
+  // Sent after commit, signed, with an expiry: a door must not open minutes late after a reconnect (CMD-2).
+  // Lockdown and release also travel as the gate record's flag through sync, so they survive an offline edge.
+  const sent =
+    (await ctx.sync?.link
+      .sendCommand({
+        id: out.id,
+        seq: out.seq,
+        orgId: actor.orgId,
+        gateId,
+        type: body.type,
+        reason: body.reason ?? null,
+        expiresAt: out.expiresAt.getTime(),
+      })
+      .catch(() => false)) ?? false;
+  if (sent) await ctx.db.update(gateCommands).set({ status: 'sent', updatedAt: new Date() }).where(eq(gateCommands.id, out.id));
+  return { id: out.id, status: sent ? 'sent' : 'queued' };
 }

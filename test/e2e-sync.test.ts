@@ -1,0 +1,123 @@
+/**
+ * The whole system in one process: cloud API + broker (embedded aedes, or the
+ * machine's Mosquitto when MQTT_URL is set) + an enrolled edge daemon with a
+ * simulated reader and relay. Enrollment, snapshot, pass issuance reaching the
+ * edge, a scan becoming a check-in in the cloud, revocation latency, commands.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOrgWithUser, type Login, seedTopology, startApp, type TestApp } from '../cloud-api/test/helpers.js';
+import { loadConfig } from '../edge-agent/src/config.js';
+import { Daemon } from '../edge-agent/src/daemon.js';
+import { enroll } from '../edge-agent/src/sync/enroll.js';
+import { tempDir } from '../edge-agent/test/tmp.js';
+
+const embedded = !process.env.MQTT_URL;
+
+async function until<T>(fn: () => T | Promise<T>, what: string, ms = 8000): Promise<NonNullable<T>> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe.skipIf(!embedded)('edge ↔ cloud over MQTT, end to end (embedded broker)', () => {
+  let t: TestApp;
+  let admin: Login;
+  let topo: Awaited<ReturnType<typeof seedTopology>>;
+  let daemon: Daemon;
+  const dir = tempDir('gh-e2e-');
+  const api = async (method: 'GET' | 'POST', url: string, payload?: object) => {
+    const r = await t.app.inject({ method, url, headers: admin.auth, ...(payload ? { payload } : {}) });
+    if (r.statusCode >= 300) throw new Error(`${method} ${url}: ${r.statusCode} ${r.body}`);
+    return r.json() as Record<string, unknown>;
+  };
+  const scan = (text: string) => daemon.gate.handle({ reader: 'sim', direction: 'in', data: text, receivedAt: performance.now() }).event;
+
+  beforeAll(async () => {
+    t = await startApp({ mqttPort: 0 }, { sync: true });
+    const base = await t.app.listen({ port: 0, host: '127.0.0.1' });
+    admin = await createOrgWithUser(t.app, `e2e-${Date.now()}`, ['OrgAdmin']);
+    topo = await seedTopology(t.app, admin);
+    const { code } = (await api('POST', `/api/admin/gates/${topo.gate.id}/enrollment`)) as { code: string };
+    const configPath = join(dir.dir, 'edge.json');
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        dataDir: dir.dir,
+        localPort: 0,
+        readers: [{ type: 'simulated', name: 'sim', direction: 'in' }],
+        relay: { type: 'simulated', pulseMs: 50 },
+      }),
+    );
+    await enroll({ cloud: base, code, configPath });
+    // A code works once.
+    await expect(enroll({ cloud: base, code, configPath: join(dir.dir, 'other.json') })).rejects.toThrow(/refused \(401\)/);
+    daemon = new Daemon(loadConfig(configPath), pino({ level: 'silent' }));
+    await daemon.start();
+  });
+
+  afterAll(async () => {
+    await daemon?.stop();
+    await t?.close();
+    dir.cleanup();
+  });
+
+  it('a new edge receives its site by snapshot and reports online', async () => {
+    await until(() => daemon.store.seq > 0 && daemon.store.context('in').zoneId === topo.zone.id, 'snapshot');
+    const gate = await until(async () => {
+      const g = await api('GET', `/api/admin/gates/${topo.gate.id}`);
+      return g.online === true ? g : null;
+    }, 'gate online');
+    expect(gate.cacheSeq).toBe(daemon.store.seq);
+  });
+
+  it('a pass issued in the cloud admits at the edge, and the check-in reaches the cloud', async () => {
+    const pass = (await api('POST', '/api/admin/passes', {
+      visitorId: topo.visitor.id,
+      accessRuleId: topo.rule.id,
+      type: 'multi',
+      validFrom: new Date(Date.now() - 60_000).toISOString(),
+      validTo: new Date(Date.now() + 3_600_000).toISOString(),
+    })) as { id: string };
+    await until(() => daemon.store.findByPassId(pass.id).pass, 'pass delta at the edge');
+    const { payload } = (await api('GET', `/api/admin/passes/${pass.id}/credential?kind=dynamic`)) as { payload: string };
+    const event = scan(payload);
+    expect(event).toMatchObject({ allow: true, reason: 'ok', passId: pass.id });
+    const listed = await until(async () => {
+      const r = (await api('GET', `/api/admin/checkins?passId=${pass.id}`)) as { items: { id: string }[] };
+      return r.items.find((i) => i.id === event?.id);
+    }, 'check-in in the cloud');
+    expect(listed).toMatchObject({ allow: true, reason: 'ok', gateId: topo.gate.id });
+    await until(() => daemon.store.outbox.depth === 0, 'outbox drained by the ack');
+  });
+
+  it('a revocation reaches the online edge in under a second', async () => {
+    const pass = (await api('POST', '/api/admin/passes', {
+      visitorId: topo.visitor.id,
+      accessRuleId: topo.rule.id,
+      type: 'multi',
+      validFrom: new Date(Date.now() - 60_000).toISOString(),
+      validTo: new Date(Date.now() + 3_600_000).toISOString(),
+    })) as { id: string };
+    await until(() => daemon.store.findByPassId(pass.id).pass, 'pass at the edge');
+    const { payload } = (await api('GET', `/api/admin/passes/${pass.id}/credential?kind=static`)) as { payload: string };
+    const t0 = performance.now();
+    await api('POST', `/api/admin/passes/${pass.id}/revoke`, { reason: 'lost badge' });
+    await until(() => daemon.store.findByPassId(pass.id).pass?.status === 'revoked', 'revocation at the edge', 1000);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(scan(payload)).toMatchObject({ allow: false, reason: 'revoked' });
+  });
+
+  it('lockdown and release commands reach the gate', async () => {
+    await api('POST', `/api/admin/gates/${topo.gate.id}/commands`, { type: 'lockdown', reason: 'drill' });
+    await until(() => daemon.gate.lockdown, 'lockdown at the edge', 2000);
+    await api('POST', `/api/admin/gates/${topo.gate.id}/commands`, { type: 'release' });
+    await until(() => !daemon.gate.lockdown, 'release at the edge', 2000);
+  });
+});
