@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { PrincipalCache } from '../src/auth/principal-cache.js';
 import { ConfigError, DEFAULT_ARGON2, loadConfig } from '../src/config.js';
 import { Sealer } from '../src/lib/crypto.js';
 
@@ -98,5 +99,21 @@ describe('sealing at rest', () => {
     const [v, iv, tag, ct] = a.split('.');
     const flipped = `${v}.${iv}.${tag}.${Buffer.from(Buffer.from(ct!, 'base64url').map((b, i) => (i === 0 ? b ^ 1 : b))).toString('base64url')}`;
     expect(() => s.open(flipped, 'visitors.document_number:1')).toThrow();
+  });
+});
+
+describe('principal cache', () => {
+  const p = { userId: 'u', orgId: 'o', email: 'e', roles: [], permissions: new Set<never>(), via: 'password' as const, sessionId: 's' };
+  it('serves a session for ttl, then forgets it; clear() drops everything', () => {
+    const c = new PrincipalCache(5000);
+    c.set('s', p, 1000);
+    expect(c.get('s', 5999)).toBe(p);
+    expect(c.get('s', 6000)).toBeNull();
+    c.set('s', p, 1000);
+    c.clear();
+    expect(c.get('s', 1001)).toBeNull();
+    const off = new PrincipalCache(0);
+    off.set('s', p, 1000);
+    expect(off.get('s', 1000)).toBeNull();
   });
 });

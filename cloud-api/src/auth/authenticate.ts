@@ -39,7 +39,7 @@ export async function authenticate(ctx: AppContext, token: string): Promise<Prin
         ),
       );
     if (!row || row.orgId !== claims.org) throw unauthorized('session ended');
-    return {
+    const principal: Principal = {
       userId: row.id,
       orgId: row.orgId,
       email: row.email,
@@ -48,6 +48,8 @@ export async function authenticate(ctx: AppContext, token: string): Promise<Prin
       via: 'password',
       sessionId: claims.sid,
     };
+    ctx.principals.set(claims.sid, principal);
+    return principal;
   }
   const email = await ctx.oidc.verifiedEmail(token);
   if (!email) throw unauthorized('invalid or expired token');

@@ -21,6 +21,13 @@ export interface GuestClaims {
 const ISSUER = 'gatehouse';
 
 export class TokenService {
+  /**
+   * Access tokens already verified, until their expiry: a console session
+   * sends the same token with every request, and verifying it again each
+   * time (WebCrypto HMAC, a thread-pool hop) was most of a small request's cost.
+   */
+  readonly #verified = new Map<string, { claims: AccessClaims; exp: number }>();
+
   constructor(
     private readonly key: Uint8Array,
     private readonly accessTtlS: number,
@@ -47,9 +54,18 @@ export class TokenService {
   }
 
   async verifyAccess(token: string): Promise<AccessClaims | null> {
+    const now = Date.now();
+    const hit = this.#verified.get(token);
+    if (hit) {
+      if (hit.exp > now) return hit.claims;
+      this.#verified.delete(token);
+    }
     const p = await this.#verify(token, 'access+jwt');
-    if (!p || typeof p.org !== 'string' || typeof p.sid !== 'string' || typeof p.sub !== 'string') return null;
-    return { sub: p.sub, org: p.org, sid: p.sid };
+    if (!p || typeof p.org !== 'string' || typeof p.sid !== 'string' || typeof p.sub !== 'string' || typeof p.exp !== 'number') return null;
+    const claims = { sub: p.sub, org: p.org, sid: p.sid };
+    if (this.#verified.size >= 10_000) this.#verified.clear();
+    this.#verified.set(token, { claims, exp: p.exp * 1000 });
+    return claims;
   }
 
   async verifyGuest(token: string): Promise<GuestClaims | null> {
