@@ -32,7 +32,7 @@ function freePort(preferred: number): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const env = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
   const dataDir = resolve(env.GATEHOUSE_DATA || '.data');
   const edgeDir = join(dataDir, 'edge');
   const edgeConfigPath = join(edgeDir, 'edge.json');
