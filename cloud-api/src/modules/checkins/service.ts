@@ -7,7 +7,21 @@ import type { EventBus } from '../../lib/events.js';
 import { decodeCursor, page } from '../../lib/pagination.js';
 import { requireSite } from '../sites/service.js';
 
-type Row = typeof checkins.$inferSelect;
+/** Only what the API shows: fewer columns to map per row on the hottest list. */
+const listed = {
+  id: checkins.id,
+  passId: checkins.passId,
+  gateId: checkins.gateId,
+  siteId: checkins.siteId,
+  type: checkins.type,
+  credentialKind: checkins.credentialKind,
+  direction: checkins.direction,
+  allow: checkins.allow,
+  reason: checkins.reason,
+  occurredAt: checkins.occurredAt,
+  receivedAt: checkins.receivedAt,
+};
+type Row = Pick<typeof checkins.$inferSelect, keyof typeof listed>;
 export const checkinView = (r: Row) => ({
   id: r.id,
   passId: r.passId,
@@ -37,7 +51,7 @@ export async function listCheckins(ctx: AppContext, orgId: string, q: CheckinQue
   const limit = q.limit ?? 50;
   const cursor = decodeCursor(q.cursor);
   const rows = await ctx.db
-    .select()
+    .select(listed)
     .from(checkins)
     .where(
       and(
