@@ -8,6 +8,7 @@
  * With DATABASE_URL it makes (and drops) its own database on that server;
  * without it, it runs on in-memory PGlite and says so.
  * Targets: both p99 < 50 ms; issuance >= 0.1x the hello rate.
+ * Knobs: BENCH_DURATION_S (10), BENCH_POOL (pg pool size, 20).
  */
 
 import { spawn } from 'node:child_process';
@@ -100,7 +101,7 @@ async function main() {
     { GATEHOUSE_MASTER_KEY: randomBytes(32).toString('hex') },
     { ephemeral: true, overrides: { logLevel: 'silent', databaseUrl: made?.url ?? null } },
   );
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: null, poolSize: 20 });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: null, poolSize: Number(process.env.BENCH_POOL ?? 20) });
   const app = await buildApp(config, { database, logger: false });
   const demo = await seedDemo(app.ctx);
   const loginRes = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: demo.email, password: demo.password } });
