@@ -15,10 +15,12 @@ import { seedDemo } from './demo.js';
 import { deriveKey, Sealer } from './lib/crypto.js';
 import { EventBus } from './lib/events.js';
 import { createOrganization, createUser, findOrganizationByName } from './modules/orgs/service.js';
+import { mosquittoTargetFromEnv, writeMosquittoConfig } from './sync/mosquitto.js';
 
 const USAGE = `usage:
   gatehouse-cloud serve [--demo]     HTTP API (migrates first); --demo seeds a demo org and prints its login
   gatehouse-cloud migrate            apply database migrations, then exit
+  gatehouse-cloud mosquitto-config --out DIR   password file + ACL for an external Mosquitto (MQTT_URL holds the cloud's login)
   gatehouse-cloud create-admin --org NAME --email E --password P [--platform]
 environment: DATABASE_URL, GATEHOUSE_DATA, PORT, HOST, PUBLIC_URL, GATEHOUSE_MASTER_KEY, OIDC_ISSUER, OIDC_AUDIENCE, MQTT_URL, MQTT_PORT, LOG_LEVEL`;
 
@@ -94,6 +96,20 @@ async function main(argv: string[]) {
     case 'serve': {
       const { values } = parseArgs({ args: rest, options: { demo: { type: 'boolean', default: false } }, strict: true });
       await serve(config, values.demo ?? false);
+      return;
+    }
+    case 'mosquitto-config': {
+      const { values } = parseArgs({ args: rest, options: { out: { type: 'string' } }, strict: true });
+      if (!values.out) fail(`mosquitto-config needs --out DIR\n${USAGE}`);
+      const ctx = await context(config);
+      try {
+        const target = mosquittoTargetFromEnv(ctx, { ...process.env, MOSQUITTO_DIR: values.out });
+        if (!target) fail("mosquitto-config needs MQTT_URL with the cloud's own login, e.g. mqtt://gatehouse-cloud:SECRET@broker:1883");
+        const n = await writeMosquittoConfig(ctx, target);
+        process.stdout.write(`wrote passwd, acl and mosquitto.conf for the cloud and ${n} devices to ${values.out}\n`);
+      } finally {
+        await ctx.database.close();
+      }
       return;
     }
     case 'migrate': {

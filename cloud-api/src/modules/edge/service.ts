@@ -5,6 +5,7 @@ import { writeAudit } from '../../lib/audit.js';
 import { randomToken, sha256 } from '../../lib/crypto.js';
 import { HttpError } from '../../lib/errors.js';
 import { hashBrokerPassword } from '../../mqtt/broker-credentials.js';
+import { mosquittoTargetFromEnv, writeMosquittoConfig } from '../../sync/mosquitto.js';
 import { normaliseCode } from '../gates/service.js';
 
 /** Where the controller finds the broker: MQTT_URL, or the embedded broker on this host. */
@@ -15,7 +16,7 @@ function brokerUrl(ctx: AppContext): string {
 
 export async function enroll(ctx: AppContext, code: string, ip: string) {
   const now = new Date();
-  return ctx.db.transaction(async (tx) => {
+  const enrolled = await ctx.db.transaction(async (tx) => {
     // Consumed atomically: of two controllers racing with one code, one wins.
     const [used] = await tx
       .update(enrollmentCodes)
@@ -55,4 +56,8 @@ export async function enroll(ctx: AppContext, code: string, ip: string) {
       orgPublicKey: org!.publicKey,
     };
   });
+  // An external Mosquitto learns the new device's login before the device first connects.
+  const mosquitto = mosquittoTargetFromEnv(ctx);
+  if (mosquitto) await writeMosquittoConfig(ctx, mosquitto);
+  return enrolled;
 }

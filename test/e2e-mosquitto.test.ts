@@ -1,0 +1,175 @@
+/**
+ * Production shape: two cloud instances on one database behind one external
+ * Mosquitto (started here on a free port with the password file and ACL that
+ * gatehouse-cloud writes), and an edge enrolled through one of them. The
+ * instances split ingestion through the shared subscription and nothing is
+ * stored twice; the password file follows enrollment (MOSQUITTO_DIR).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type App, buildApp } from '../cloud-api/src/app.js';
+import { writeMosquittoConfig } from '../cloud-api/src/sync/mosquitto.js';
+import { createOrgWithUser, freshDatabase, type Login, seedTopology, type TestDb, testConfig } from '../cloud-api/test/helpers.js';
+import { loadConfig } from '../edge-agent/src/config.js';
+import { Daemon } from '../edge-agent/src/daemon.js';
+import { enroll } from '../edge-agent/src/sync/enroll.js';
+import { tempDir } from '../edge-agent/test/tmp.js';
+
+const hasMosquitto = (() => {
+  try {
+    return spawn('mosquitto', ['-h']).pid !== undefined;
+  } catch {
+    return false;
+  }
+})();
+
+async function until<T>(fn: () => T | Promise<T>, what: string, ms = 10_000): Promise<NonNullable<T>> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+describe.skipIf(!hasMosquitto)('two cloud instances, one Mosquitto, one edge', () => {
+  const dir = tempDir('gh-mosq-e2e-');
+  const mosqDir = join(dir.dir, 'mosquitto');
+  const pidFile = join(dir.dir, 'mosquitto.pid');
+  let db: TestDb;
+  let a: App;
+  let b: App;
+  let mosquitto: ChildProcess;
+  let daemon: Daemon;
+  let admin: Login;
+  let topo: Awaited<ReturnType<typeof seedTopology>>;
+  const ingested = { a: 0, b: 0 };
+  const env = { MOSQUITTO_DIR: process.env.MOSQUITTO_DIR, MOSQUITTO_PID_FILE: process.env.MOSQUITTO_PID_FILE };
+
+  beforeAll(async () => {
+    const port = await freePort();
+    const cloudPassword = 'cloud-secret-for-this-test';
+    const mqttUrl = `mqtt://gatehouse-cloud:${cloudPassword}@127.0.0.1:${port}`;
+    process.env.MOSQUITTO_DIR = mosqDir;
+    process.env.MOSQUITTO_PID_FILE = pidFile;
+    db = await freshDatabase();
+    const config = testConfig({ mqttUrl });
+    a = await buildApp(config, { database: db.database, migrate: false, logger: false });
+    // Files for the cloud alone, before any device exists; running as root, mosquitto must stay root to read 0600 files.
+    await writeMosquittoConfig(a.ctx, { dir: mosqDir, cloudUsername: 'gatehouse-cloud', cloudPassword, port, host: '127.0.0.1' });
+    const conf = join(mosqDir, 'mosquitto.conf');
+    writeFileSync(conf, `user root\npid_file ${pidFile}\n${readFileSync(conf, 'utf8')}`);
+    mosquitto = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
+    await until(async () => {
+      const s = await import('node:net');
+      return new Promise<boolean>((r) => {
+        const c = s.connect(port, '127.0.0.1', () => {
+          c.destroy();
+          r(true);
+        });
+        c.on('error', () => r(false));
+      });
+    }, 'mosquitto up');
+    await a.close();
+    a = await buildApp(config, { database: db.database, migrate: false, logger: false, sync: true });
+    b = await buildApp(config, { database: db.database, migrate: false, logger: false, sync: true });
+    a.ctx.sync?.link.on('checkin', () => ingested.a++);
+    b.ctx.sync?.link.on('checkin', () => ingested.b++);
+    const base = await a.listen({ port: 0, host: '127.0.0.1' });
+    admin = await createOrgWithUser(a, `mosq-${Date.now()}`, ['OrgAdmin']);
+    topo = await seedTopology(a, admin);
+    const code = (await a.inject({ method: 'POST', url: `/api/admin/gates/${topo.gate.id}/enrollment`, headers: admin.auth })).json() as {
+      code: string;
+    };
+    const configPath = join(dir.dir, 'edge.json');
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        dataDir: dir.dir,
+        localPort: 0,
+        readers: [{ type: 'simulated', name: 'sim', direction: 'in' }],
+        relay: { type: 'simulated', pulseMs: 20 },
+      }),
+    );
+    await enroll({ cloud: base, code: code.code, configPath });
+    daemon = new Daemon(loadConfig(configPath), pino({ level: 'silent' }));
+    await daemon.start();
+  }, 60_000);
+
+  afterAll(async () => {
+    await daemon?.stop();
+    await a?.close();
+    await b?.close();
+    mosquitto?.kill('SIGTERM');
+    await db?.drop();
+    process.env.MOSQUITTO_DIR = env.MOSQUITTO_DIR;
+    process.env.MOSQUITTO_PID_FILE = env.MOSQUITTO_PID_FILE;
+    if (env.MOSQUITTO_DIR === undefined) delete process.env.MOSQUITTO_DIR;
+    if (env.MOSQUITTO_PID_FILE === undefined) delete process.env.MOSQUITTO_PID_FILE;
+    dir.cleanup();
+  });
+
+  it('the enrolled edge logs in to Mosquitto with its own credentials and gets its snapshot', async () => {
+    expect(readPasswd()).toContain(`${daemon.config.deviceId}:$7$`);
+    await until(() => daemon.store.seq > 0 && daemon.store.context('in').zoneId === topo.zone.id, 'snapshot over mosquitto');
+  });
+
+  it('a pass issued on instance B admits at the edge; 3001 attempts (7 batches) are stored once, split between the instances', async () => {
+    const r = await b.inject({
+      method: 'POST',
+      url: '/api/admin/passes',
+      headers: admin.auth,
+      payload: {
+        visitorId: topo.visitor.id,
+        accessRuleId: topo.rule.id,
+        type: 'multi',
+        validFrom: new Date(Date.now() - 60_000).toISOString(),
+        validTo: new Date(Date.now() + 3_600_000).toISOString(),
+      },
+    });
+    const pass = r.json() as { id: string };
+    await until(() => daemon.store.findByPassId(pass.id).pass, 'pass at the edge');
+    const cred = (
+      await b.inject({ method: 'GET', url: `/api/admin/passes/${pass.id}/credential?kind=static`, headers: admin.auth })
+    ).json() as {
+      payload: string;
+    };
+    expect(daemon.gate.handle({ reader: 'sim', direction: 'in', data: cred.payload, receivedAt: performance.now() }).event).toMatchObject({
+      allow: true,
+    });
+    // 3000 attempts from the reader, each a distinct event (different texts, no debounce).
+    for (let i = 0; i < 3000; i++)
+      daemon.gate.handle({ reader: 'sim', direction: 'in', data: `CARD:${1000 + i}`, receivedAt: performance.now() });
+    await until(
+      async () => {
+        const n = (await a.ctx.db.execute(sql`select count(*)::int as n from checkins where gate_id = ${topo.gate.id}`)) as unknown as {
+          rows: { n: number }[];
+        };
+        return n.rows[0]?.n === 3001;
+      },
+      '3001 check-ins stored',
+      20_000,
+    );
+    await until(() => daemon.store.outbox.depth === 0, 'outbox drained');
+    expect(ingested.a + ingested.b).toBe(3001);
+    expect(ingested.a).toBeGreaterThan(0);
+    expect(ingested.b).toBeGreaterThan(0);
+  }, 40_000);
+
+  const readPasswd = () => readFileSync(join(mosqDir, 'passwd'), 'utf8');
+});
