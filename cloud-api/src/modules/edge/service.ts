@@ -10,7 +10,13 @@ import { normaliseCode } from '../gates/service.js';
 
 /** Where the controller finds the broker: MQTT_URL, or the embedded broker on this host. */
 function brokerUrl(ctx: AppContext): string {
-  if (ctx.config.mqttUrl) return ctx.config.mqttUrl;
+  if (ctx.config.mqttUrl) {
+    // MQTT_URL carries the cloud's own broker login: a device must never receive it.
+    const u = new URL(ctx.config.mqttUrl);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  }
   return `mqtt://${new URL(ctx.config.publicUrl).hostname}:${ctx.sync?.broker?.port ?? ctx.config.mqttPort}`;
 }
 
