@@ -119,10 +119,10 @@ describe('outages: broker down, cloud restarted mid-batch', () => {
     }
     expect(daemon.store.outbox.depth).toBe(N);
 
-    await startCloud();
+    const first = await startCloud();
     // Restart the cloud in the middle of the catch-up.
     await until(async () => (await stored()).n > N / 10, 'catch-up under way');
-    await app?.close();
+    await first.close();
     const midway = await stored();
     expect(midway.n).toBeLessThan(N);
     await startCloud();
