@@ -68,7 +68,8 @@ describe('gatehouse-cloud CLI', () => {
       user: { roles: ['PlatformAdmin'] },
     });
     const p = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', CLI, 'serve', '--demo'], {
-      env: { ...process.env, ...env, PORT: '0' },
+      // Free ports for HTTP and the embedded broker: a real broker may already hold 1883.
+      env: { ...process.env, ...env, PORT: '0', MQTT_PORT: '0', MQTT_URL: '' },
       stdio: 'pipe',
     });
     children.push(p);
@@ -76,6 +77,10 @@ describe('gatehouse-cloud CLI', () => {
     p.stderr.on('data', (d) => (out += d));
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 50_000);
+      p.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`serve exited (${code}) before listening: ${out}`));
+      });
       p.stdout.on('data', (d) => {
         out += d;
         const m = /Gatehouse cloud: (\S+)/.exec(out);
