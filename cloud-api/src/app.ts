@@ -2,6 +2,10 @@
  * The app factory. Order as in fastify/demo: external plugins (security
  * headers, OpenAPI), then the app's own (auth, metrics, errors), then routes.
  */
+
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -27,6 +31,7 @@ import { appointmentRoutes } from './modules/appointments/routes.js';
 import { auditRoutes } from './modules/audit/routes.js';
 import { authRoutes } from './modules/auth/routes.js';
 import { checkinRoutes } from './modules/checkins/routes.js';
+import { serveConsole } from './modules/console/routes.js';
 import { edgeRoutes } from './modules/edge/routes.js';
 import { gateRoutes } from './modules/gates/routes.js';
 import { guestRoutes } from './modules/guest/routes.js';
@@ -187,6 +192,10 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     { prefix: '/api/admin' },
   );
   installLiveFeed(app, opts.liveAuthTimeoutMs);
+  // The console is served when it has been built (npm install builds it); the API works without it.
+  const consoleDir = config.consoleDir ?? fileURLToPath(new URL('../console/dist/', import.meta.url));
+  if (existsSync(join(consoleDir, 'index.html')))
+    await serveConsole(app, { root: consoleDir, frameAncestors: () => config.frameAncestors });
   if (opts.sync) ctx.sync = await startSync(ctx, app.log as unknown as Logger);
   return app;
 }

@@ -29,6 +29,10 @@ export interface Config {
   authCacheMs: number;
   refreshTokenTtlS: number;
   version: string;
+  /** Built console (vite output); null = the package's console/dist. */
+  consoleDir: string | null;
+  /** Origins that may frame the console and hand it a token (CONSOLE_FRAME_ANCESTORS, comma-separated); empty = framing denied. */
+  frameAncestors: string[];
 }
 
 export class ConfigError extends Error {
@@ -128,6 +132,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
     authCacheMs: 5_000,
     refreshTokenTtlS: 7 * 24 * 3600,
     version: packageVersion(),
+    consoleDir: env.GATEHOUSE_CONSOLE_DIR ? resolve(env.GATEHOUSE_CONSOLE_DIR) : null,
+    frameAncestors: (env.CONSOLE_FRAME_ANCESTORS ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean)
+      .map((o) => {
+        if (!/^https?:\/\/[^/\s]+$/.test(o))
+          throw new ConfigError(`CONSOLE_FRAME_ANCESTORS: ${JSON.stringify(o)} is not an origin like https://panel.example.com`);
+        return o;
+      }),
   };
   return { ...config, ...opts.overrides };
 }

@@ -12,7 +12,6 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { type App, buildApp } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
 import { freshDatabase, type TestDb, testConfig } from '../helpers.js';
-import { serveConsole } from './serve-console.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const hasChromium = existsSync(CHROMIUM);
@@ -60,11 +59,9 @@ export async function startStack(): Promise<Stack> {
   const dist = await buildConsole();
   const db = await freshDatabase();
   const frameAncestors: string[] = [];
-  // consoleDir / frameAncestors: the names proposed for the server's own console serving (it reads the list per request).
+  // The server reads frameAncestors per request, so a test can change the list it passed in.
   const overrides = { loginRateLimit: 50, consoleDir: dist, frameAncestors } as Partial<Config>;
   const app = await buildApp(testConfig(overrides), { database: db.database, migrate: false, logger: false });
-  // Until the server serves the console itself (see serve-console.ts), the test mounts it the way it should.
-  if (!app.hasRoute({ method: 'GET', url: '/' })) await serveConsole(app, { root: dist, frameAncestors: () => frameAncestors });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
   if (!addr || typeof addr === 'string') throw new Error('no address');

@@ -1,13 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { totpRemainingMs } from '@gatehouse/protocol';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import Type from 'typebox';
 import { bearer } from '../../auth/authenticate.js';
-import { visitors } from '../../db/schema.js';
+import { appointments, hosts, users, visitors } from '../../db/schema.js';
 import { unauthorized } from '../../lib/errors.js';
 import { Timestamp } from '../../lib/pagination.js';
 import { PassStatus } from '../passes/schema.js';
-import { credentialOf, effectiveStatus, requirePass } from '../passes/service.js';
+import { credentialOf, effectiveStatus, passRecord, requirePass } from '../passes/service.js';
 
 const GuestPass = Type.Object({
   pass: Type.Object({
@@ -21,6 +21,23 @@ const GuestPass = Type.Object({
   payload: Type.Union([Type.String(), Type.Null()]),
   expiresAt: Type.Union([Timestamp(), Type.Null()]),
   secondsUntilChange: Type.Union([Type.Integer(), Type.Null()]),
+  /**
+   * The pass's own TOTP secret while it is active, so the guest page keeps drawing
+   * fresh codes with no network until the pass ends. It admits nothing without
+   * the phone that holds it, and a revocation still reaches the gates.
+   */
+  totpSecret: Type.Union([Type.String(), Type.Null()]),
+  /** The signed static QR, offered for printing. */
+  staticPayload: Type.Union([Type.String(), Type.Null()]),
+  appointment: Type.Union([
+    Type.Object({
+      startsAt: Timestamp(),
+      endsAt: Timestamp(),
+      room: Type.Union([Type.String(), Type.Null()]),
+      hostName: Type.Union([Type.String(), Type.Null()]),
+    }),
+    Type.Null(),
+  ]),
 });
 
 export const guestRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -46,6 +63,15 @@ export const guestRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const now = Date.now();
       const live = status === 'active';
       const cred = live ? await credentialOf(ctx, row, 'dynamic', now) : null;
+      const badge = live ? await credentialOf(ctx, row, 'static', now) : null;
+      const [appt] = row.appointmentId
+        ? await ctx.db
+            .select({ startsAt: appointments.startsAt, endsAt: appointments.endsAt, room: appointments.room, hostName: users.fullName })
+            .from(appointments)
+            .leftJoin(hosts, eq(hosts.id, appointments.hostId))
+            .leftJoin(users, eq(users.id, hosts.userId))
+            .where(and(eq(appointments.id, row.appointmentId), eq(appointments.orgId, row.orgId)))
+        : [];
       return {
         pass: {
           id: row.id,
@@ -58,6 +84,11 @@ export const guestRoutes: FastifyPluginAsyncTypebox = async (app) => {
         payload: cred?.payload ?? null,
         expiresAt: cred?.expiresAt ?? null,
         secondsUntilChange: live ? Math.ceil(totpRemainingMs(now) / 1000) : null,
+        totpSecret: live ? passRecord(ctx, row).totpSecret : null,
+        staticPayload: badge?.payload ?? null,
+        appointment: appt
+          ? { startsAt: appt.startsAt.toISOString(), endsAt: appt.endsAt.toISOString(), room: appt.room, hostName: appt.hostName ?? null }
+          : null,
       };
     },
   );

@@ -3,10 +3,6 @@
  * `/guest` (the magic-link page) answered with the same index.html, strict
  * security headers on the HTML, and `GET /api/console/config` telling an
  * embedded console which parent origins may hand it a token.
- *
- * The browser tests register this on the app while cloud-api/src does not
- * serve the console itself yet; it is written to be moved into
- * src/modules/console/routes.ts as it is (the tests then use the app's own).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
