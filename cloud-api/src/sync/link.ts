@@ -22,8 +22,8 @@ import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { AppContext } from '../context.js';
 import { gates } from '../db/schema.js';
+import { storeCheckins } from '../modules/checkins/service.js';
 import { orgSigningKey } from '../modules/orgs/service.js';
-import { type DeviceIdentity, storeEvents } from './ingest.js';
 import { materialize, siteSnapshot } from './records.js';
 import { changesSince, maxSeq, sitesWithUnstamped, stampSite } from './sequencer.js';
 
@@ -43,22 +43,16 @@ export interface CloudLinkOptions {
 
 export interface LinkEvents {
   /** A new check-in, shaped as GET /api/admin/checkins lists it. */
-  checkin: [orgId: string, checkin: CheckinView];
+  checkin: [orgId: string, checkin: Awaited<ReturnType<typeof storeCheckins>>[number]];
   status: [orgId: string, gateId: string, online: boolean];
 }
 
-export interface CheckinView extends Record<string, unknown> {
-  id: string;
-  passId: string | null;
+/** An enrolled controller, as the broker topic names it. */
+interface DeviceIdentity {
+  deviceId: string;
+  orgId: string;
   gateId: string;
   siteId: string;
-  type: CheckinEvent['type'];
-  credentialKind: CheckinEvent['credentialKind'];
-  direction: CheckinEvent['direction'];
-  allow: boolean;
-  reason: string;
-  occurredAt: string;
-  receivedAt: string;
 }
 
 export class CloudLink extends EventEmitter<LinkEvents> {
@@ -183,7 +177,7 @@ export class CloudLink extends EventEmitter<LinkEvents> {
       return;
     }
     const batch = parsed.value;
-    const fresh = await storeEvents(this.#ctx.db, device, batch.events);
+    const fresh = await storeCheckins(this.#ctx.db, device, batch.events);
     // Acked only after the insert committed: an ack is a promise that the events are stored.
     await this.#send(device, topics.ack(device.deviceId), {
       v: 1,
@@ -195,23 +189,7 @@ export class CloudLink extends EventEmitter<LinkEvents> {
       batchId: batch.batchId,
       ids: batch.events.map((e) => e.id),
     });
-    const receivedAt = new Date().toISOString();
-    for (const e of batch.events) {
-      if (!fresh.has(e.id)) continue;
-      this.emit('checkin', device.orgId, {
-        id: e.id,
-        passId: e.passId,
-        gateId: device.gateId,
-        siteId: device.siteId,
-        type: e.type,
-        credentialKind: e.credentialKind,
-        direction: e.direction,
-        allow: e.allow,
-        reason: e.reason,
-        occurredAt: new Date(e.occurredAt).toISOString(),
-        receivedAt,
-      });
-    }
+    for (const c of fresh) this.emit('checkin', device.orgId, c);
   }
 
   async #onStatus(device: DeviceIdentity, payload: Buffer): Promise<void> {

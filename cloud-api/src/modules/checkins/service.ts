@@ -70,40 +70,48 @@ export async function listCheckins(ctx: AppContext, orgId: string, q: CheckinQue
 }
 
 /**
- * Stores events from a gate idempotently (the edge's UUIDv7 is the key) and
- * returns the ids now stored — new or already there — which is what the edge
- * may drop. Rows new to the table go to the live feed when `bus` is given
- * (pass it only outside a transaction: the feed must not show what may roll back).
+ * Stores events from a gate idempotently — the hot path of ingestion. One
+ * multi-row INSERT … ON CONFLICT DO NOTHING on the edge-made UUIDv7, so a
+ * batch delivered twice (QoS 1, a restart mid-batch, two instances) stores
+ * each event once; raw SQL because DESIGN measured drizzle's builder at ~26k
+ * rows/s against ~72k for the raw statement. The gate is the caller's (the
+ * MQTT topic's device), never the event's own claim. Returns the rows that
+ * were new, shaped for the live feed, and publishes them when `bus` is given
+ * (only outside a transaction: the feed must not show what may roll back).
  */
 export async function storeCheckins(
   db: Executor,
-  gate: { orgId: string; siteId: string; deviceId: string | null },
-  events: CheckinEvent[],
+  gate: { orgId: string; siteId: string; gateId?: string; deviceId: string | null },
+  events: readonly CheckinEvent[],
   bus?: EventBus,
-): Promise<string[]> {
+): Promise<ReturnType<typeof checkinView>[]> {
   if (events.length === 0) return [];
-  const inserted = await db
-    .insert(checkins)
-    .values(
-      events.map((e) => ({
-        id: e.id,
-        orgId: gate.orgId,
-        siteId: gate.siteId,
-        gateId: e.gateId,
-        passId: e.passId,
-        deviceId: gate.deviceId,
-        type: e.type,
-        credentialKind: e.credentialKind,
-        direction: e.direction,
-        allow: e.allow,
-        reason: e.reason,
-        occurredAt: new Date(e.occurredAt),
-      })),
-    )
-    .onConflictDoNothing({ target: checkins.id })
-    .returning();
-  if (bus) for (const row of inserted) bus.publish(gate.orgId, { type: 'checkin.created', data: checkinView(row) });
-  return events.map((e) => e.id);
+  const values = events.map(
+    (e) =>
+      sql`(${e.id}, ${gate.orgId}, ${gate.siteId}, ${gate.gateId ?? e.gateId}, ${e.passId}, ${gate.deviceId}, ${e.type}, ${e.credentialKind}, ${e.direction}, ${e.allow}, ${e.reason}, ${new Date(e.occurredAt).toISOString()})`,
+  );
+  const result = (await db.execute(sql`
+    insert into checkins (id, org_id, site_id, gate_id, pass_id, device_id, type, credential_kind, direction, allow, reason, occurred_at)
+    values ${sql.join(values, sql`, `)}
+    on conflict (id) do nothing
+    returning id, pass_id, gate_id, site_id, type, credential_kind, direction, allow, reason, occurred_at, received_at`)) as unknown as {
+    rows: Record<string, unknown>[];
+  };
+  const fresh = result.rows.map((r) => ({
+    id: r.id as string,
+    passId: (r.pass_id as string | null) ?? null,
+    gateId: r.gate_id as string,
+    siteId: r.site_id as string,
+    type: r.type as string,
+    credentialKind: r.credential_kind as string,
+    direction: r.direction as 'in' | 'out',
+    allow: r.allow as boolean,
+    reason: r.reason as string,
+    occurredAt: new Date(r.occurred_at as string | Date).toISOString(),
+    receivedAt: new Date(r.received_at as string | Date).toISOString(),
+  }));
+  if (bus) for (const c of fresh) bus.publish(gate.orgId, { type: 'checkin.created', data: c });
+  return fresh;
 }
 
 /** Who is on site now: passes whose latest allowed passage at this site's gates was inward. */
