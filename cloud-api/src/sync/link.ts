@@ -8,7 +8,6 @@
  */
 import { EventEmitter } from 'node:events';
 import {
-  type CheckinEvent,
   type DownMessage,
   parseTopic,
   type SigningKey,
