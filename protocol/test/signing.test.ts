@@ -83,7 +83,7 @@ describe('signing (SPEC SIGN-*)', () => {
       '{}',
       Buffer.from([0, 1, 2]),
       { kid: 'zz', payload: '', sig: '' },
-      { kid: org.kid, payload: '!!', sig: 'A'.repeat(86) + '==' },
+      { kid: org.kid, payload: '!!', sig: `${'A'.repeat(86)}==` },
     ]) {
       expect(verifyEnvelope(g, ring).ok).toBe(false);
       expect(openMessage(g, ring, { orgId: 'o1', deviceId: 'd1' }).ok).toBe(false);

@@ -7,15 +7,7 @@
  * subscription is shared (`$share/ingest/…`) so instances split the load.
  */
 import { EventEmitter } from 'node:events';
-import {
-  type DownMessage,
-  parseTopic,
-  type SigningKey,
-  sealMessage,
-  topics,
-  uuidv7,
-  validators,
-} from '@gatehouse/protocol';
+import { type DownMessage, parseTopic, type SigningKey, sealMessage, topics, uuidv7, validators } from '@gatehouse/protocol';
 import { and, eq, isNull } from 'drizzle-orm';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
