@@ -7,18 +7,15 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, buildApp } from '../cloud-api/src/app.js';
 import { writeMosquittoConfig } from '../cloud-api/src/sync/mosquitto.js';
 import { createOrgWithUser, freshDatabase, type Login, seedTopology, type TestDb, testConfig } from '../cloud-api/test/helpers.js';
-import { loadConfig } from '../edge-agent/src/config.js';
-import { Daemon } from '../edge-agent/src/daemon.js';
-import { enroll } from '../edge-agent/src/sync/enroll.js';
+import type { Daemon } from '../edge-agent/src/daemon.js';
 import { tempDir } from '../edge-agent/test/tmp.js';
+import { enrolledEdge, freePort, until } from './harness.js';
 
 const hasMosquitto = (() => {
   try {
@@ -27,25 +24,6 @@ const hasMosquitto = (() => {
     return false;
   }
 })();
-
-async function until<T>(fn: () => T | Promise<T>, what: string, ms = 10_000): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 describe.skipIf(!hasMosquitto)('two cloud instances, one Mosquitto, one edge', () => {
   const dir = tempDir('gh-mosq-e2e-');
@@ -93,22 +71,7 @@ describe.skipIf(!hasMosquitto)('two cloud instances, one Mosquitto, one edge', (
     const base = await a.listen({ port: 0, host: '127.0.0.1' });
     admin = await createOrgWithUser(a, `mosq-${Date.now()}`, ['OrgAdmin']);
     topo = await seedTopology(a, admin);
-    const code = (await a.inject({ method: 'POST', url: `/api/admin/gates/${topo.gate.id}/enrollment`, headers: admin.auth })).json() as {
-      code: string;
-    };
-    const configPath = join(dir.dir, 'edge.json');
-    writeFileSync(
-      configPath,
-      JSON.stringify({
-        dataDir: dir.dir,
-        localPort: 0,
-        readers: [{ type: 'simulated', name: 'sim', direction: 'in' }],
-        relay: { type: 'simulated', pulseMs: 20 },
-      }),
-    );
-    await enroll({ cloud: base, code: code.code, configPath });
-    daemon = new Daemon(loadConfig(configPath), pino({ level: 'silent' }));
-    await daemon.start();
+    daemon = (await enrolledEdge(a, base, admin, topo.gate.id, dir.dir)).daemon;
   }, 60_000);
 
   afterAll(async () => {

@@ -4,40 +4,17 @@
  * delivers them exactly once across a cloud restart in the middle of the
  * catch-up (unacked batches are sent again; the cloud stores by event id).
  */
-import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { type CheckinEvent, uuidv7 } from '@gatehouse/protocol';
 import { sql } from 'drizzle-orm';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, buildApp } from '../cloud-api/src/app.js';
 import type { Config } from '../cloud-api/src/config.js';
 import { createOrgWithUser, freshDatabase, type Login, seedTopology, type TestDb, testConfig } from '../cloud-api/test/helpers.js';
-import { loadConfig } from '../edge-agent/src/config.js';
-import { Daemon } from '../edge-agent/src/daemon.js';
-import { enroll } from '../edge-agent/src/sync/enroll.js';
+import type { Daemon } from '../edge-agent/src/daemon.js';
 import { tempDir } from '../edge-agent/test/tmp.js';
+import { enrolledEdge, freePort, until } from './harness.js';
 
 const N = Number(process.env.OUTAGE_EVENTS ?? 100_000);
-
-async function until<T>(fn: () => T | Promise<T>, what: string, ms = 60_000): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
 
 describe('outages: broker down, cloud restarted mid-batch', () => {
   const dir = tempDir('gh-outage-');
@@ -69,22 +46,7 @@ describe('outages: broker down, cloud restarted mid-batch', () => {
     admin = await createOrgWithUser(cloud, `outage-${Date.now()}`, ['OrgAdmin']);
     const topo = await seedTopology(cloud, admin);
     gateId = topo.gate.id;
-    const { code } = (await cloud.inject({ method: 'POST', url: `/api/admin/gates/${gateId}/enrollment`, headers: admin.auth })).json() as {
-      code: string;
-    };
-    const configPath = join(dir.dir, 'edge.json');
-    writeFileSync(
-      configPath,
-      JSON.stringify({
-        dataDir: dir.dir,
-        localPort: 0,
-        readers: [{ type: 'simulated', name: 'sim', direction: 'in' }],
-        relay: { type: 'simulated', pulseMs: 20 },
-      }),
-    );
-    await enroll({ cloud: base, code, configPath });
-    daemon = new Daemon(loadConfig(configPath), pino({ level: 'silent' }));
-    await daemon.start();
+    daemon = (await enrolledEdge(cloud, base, admin, gateId, dir.dir)).daemon;
     await until(() => daemon.store.seq > 0, 'first snapshot');
   }, 60_000);
 

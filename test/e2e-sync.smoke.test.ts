@@ -4,25 +4,13 @@
  * simulated reader and relay. Enrollment, snapshot, pass issuance reaching the
  * edge, a scan becoming a check-in in the cloud, revocation latency, commands.
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrgWithUser, type Login, seedTopology, startApp, type TestApp } from '../cloud-api/test/helpers.js';
-import { loadConfig } from '../edge-agent/src/config.js';
-import { Daemon } from '../edge-agent/src/daemon.js';
+import type { Daemon } from '../edge-agent/src/daemon.js';
 import { enroll } from '../edge-agent/src/sync/enroll.js';
 import { tempDir } from '../edge-agent/test/tmp.js';
-
-async function until<T>(fn: () => T | Promise<T>, what: string, ms = 8000): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { enrolledEdge, until } from './harness.js';
 
 describe(`edge ↔ cloud over MQTT, end to end (${process.env.MQTT_URL ? 'external broker' : 'embedded broker'})`, () => {
   let t: TestApp;
@@ -42,22 +30,10 @@ describe(`edge ↔ cloud over MQTT, end to end (${process.env.MQTT_URL ? 'extern
     const base = await t.app.listen({ port: 0, host: '127.0.0.1' });
     admin = await createOrgWithUser(t.app, `e2e-${Date.now()}`, ['OrgAdmin']);
     topo = await seedTopology(t.app, admin);
-    const { code } = (await api('POST', `/api/admin/gates/${topo.gate.id}/enrollment`)) as { code: string };
-    const configPath = join(dir.dir, 'edge.json');
-    writeFileSync(
-      configPath,
-      JSON.stringify({
-        dataDir: dir.dir,
-        localPort: 0,
-        readers: [{ type: 'simulated', name: 'sim', direction: 'in' }],
-        relay: { type: 'simulated', pulseMs: 50 },
-      }),
-    );
-    await enroll({ cloud: base, code, configPath });
+    const edge = await enrolledEdge(t.app, base, admin, topo.gate.id, dir.dir);
+    daemon = edge.daemon;
     // A code works once.
-    await expect(enroll({ cloud: base, code, configPath: join(dir.dir, 'other.json') })).rejects.toThrow(/refused \(401\)/);
-    daemon = new Daemon(loadConfig(configPath), pino({ level: 'silent' }));
-    await daemon.start();
+    await expect(enroll({ cloud: base, code: edge.code, configPath: join(dir.dir, 'other.json') })).rejects.toThrow(/refused \(401\)/);
   });
 
   afterAll(async () => {

@@ -26,14 +26,10 @@ import {
 } from '@gatehouse/protocol';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
+import type { CacheRecords } from '../store/index.js';
 
-export interface SyncRecords {
-  site?: SiteRecord | null;
-  passes?: readonly PassRecord[];
-  rules?: readonly RuleRecord[];
-  zones?: readonly ZoneRecord[];
-  gates?: readonly GateRecord[];
-}
+/** What a snapshot replaces the cache with: the store's own record set. */
+export type SyncRecords = CacheRecords;
 
 /** What the link needs of the store. */
 export interface SyncStore {
