@@ -4,7 +4,9 @@
  * scan and status commands, enroll's "not yet".
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { dynamicQrAt } from '@gatehouse/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,10 +101,25 @@ describe('gatehouse-edge CLI', () => {
     }
   }, 60_000);
 
-  it('enroll says it is not available yet', async () => {
-    const r = await cli(['enroll', '--cloud', 'http://x', '--code', 'ABC']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/not yet available/);
+  it('enroll needs --cloud and --code, and a refused code leaves the config untouched', async () => {
+    const usage = await cli(['enroll', '--cloud', 'http://127.0.0.1:9']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/needs --cloud URL and --code CODE/);
+    const cloud = createServer((_req, res) => {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'invalid_code', message: 'unknown, used or expired enrollment code' } }));
+    });
+    await new Promise<void>((r) => cloud.listen(0, '127.0.0.1', r));
+    const port = (cloud.address() as AddressInfo).port;
+    const before = readFileSync(config, 'utf8');
+    try {
+      const refused = await cli(['enroll', '--cloud', `http://127.0.0.1:${port}`, '--code', 'ABCD-EFGH', '--config', config]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/enrollment refused \(401\): unknown, used or expired enrollment code/);
+      expect(readFileSync(config, 'utf8')).toBe(before);
+    } finally {
+      cloud.close();
+    }
   });
 
   it('seeds, runs, and decides through the simulated reader; open, lockdown, release and passage work', { timeout: 120_000 }, async () => {
