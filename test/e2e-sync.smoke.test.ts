@@ -5,9 +5,10 @@
  * edge, a scan becoming a check-in in the cloud, revocation latency, commands.
  */
 import { join } from 'node:path';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrgWithUser, type Login, seedTopology, startApp, type TestApp } from '../cloud-api/test/helpers.js';
-import type { Daemon } from '../edge-agent/src/daemon.js';
+import { Daemon } from '../edge-agent/src/daemon.js';
 import { enroll } from '../edge-agent/src/sync/enroll.js';
 import { tempDir } from '../edge-agent/test/tmp.js';
 import { enrolledEdge, until } from './harness.js';
@@ -94,5 +95,31 @@ describe(`edge ↔ cloud over MQTT, end to end (${process.env.MQTT_URL ? 'extern
     await until(() => daemon.gate.lockdown, 'lockdown at the edge', 2000);
     await api('POST', `/api/admin/gates/${topo.gate.id}/commands`, { type: 'release' });
     await until(() => !daemon.gate.lockdown, 'release at the edge', 2000);
+  });
+
+  it('an edge that was offline catches up by itself when it comes back', async () => {
+    const issue = async () =>
+      (await api('POST', '/api/admin/passes', {
+        visitorId: topo.visitor.id,
+        accessRuleId: topo.rule.id,
+        type: 'single',
+        validFrom: new Date(Date.now() - 60_000).toISOString(),
+        validTo: new Date(Date.now() + 3_600_000).toISOString(),
+      })) as { id: string };
+    const known = await issue();
+    await until(() => daemon.store.findByPassId(known.id).pass, 'pass at the edge');
+    const config = daemon.config;
+    const seqBefore = daemon.store.seq;
+    await daemon.stop();
+    // While it is away: new passes, and a revocation of one it already holds.
+    const fresh = [await issue(), await issue(), await issue()];
+    await api('POST', `/api/admin/passes/${known.id}/revoke`, { reason: 'cancelled while the gate was offline' });
+    daemon = new Daemon(config, pino({ level: 'silent' }));
+    await daemon.start();
+    await until(
+      () => fresh.every((p) => daemon.store.findByPassId(p.id).pass) && daemon.store.findByPassId(known.id).pass?.status === 'revoked',
+      'catch-up',
+    );
+    expect(daemon.store.seq).toBeGreaterThan(seqBefore);
   });
 });
