@@ -60,8 +60,9 @@ export async function startStack(): Promise<Stack> {
   const db = await freshDatabase();
   const frameAncestors: string[] = [];
   // The server reads frameAncestors per request, so a test can change the list it passed in.
-  const overrides = { loginRateLimit: 50, consoleDir: dist, frameAncestors } as Partial<Config>;
-  const app = await buildApp(testConfig(overrides), { database: db.database, migrate: false, logger: false });
+  // mqttPort 0: the embedded broker on a free port, so a real edge can enroll and scan.
+  const overrides = { loginRateLimit: 50, consoleDir: dist, frameAncestors, mqttPort: 0 } as Partial<Config>;
+  const app = await buildApp(testConfig(overrides), { database: db.database, migrate: false, logger: false, sync: true });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
   if (!addr || typeof addr === 'string') throw new Error('no address');
