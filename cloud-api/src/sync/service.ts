@@ -10,6 +10,7 @@ import { and, eq, isNull } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { AppContext } from '../context.js';
 import { gates } from '../db/schema.js';
+import { getGate } from '../modules/gates/service.js';
 import { newBrokerPassword, verifyBrokerPassword } from '../mqtt/broker-credentials.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../mqtt/embedded-broker.js';
 import { CloudLink } from './link.js';
@@ -60,7 +61,33 @@ export async function startSync(ctx: AppContext, log: Logger): Promise<SyncServi
     shareGroup: ctx.config.mqttUrl ? 'ingest' : null,
     log: log.child({ component: 'sync' }),
   });
-  link.on('checkin', (orgId, data) => ctx.events.publish(orgId, { type: 'checkin.created', data }));
+  link.on('checkin', (orgId, data) => {
+    ctx.events.publish(orgId, { type: 'checkin.created', data });
+    // A passage the gate did not unlock is somebody forcing or tailgating: the guard must see it as an alarm.
+    if (data.type === 'forced') {
+      ctx.events.publish(orgId, {
+        type: 'alarm.raised',
+        data: {
+          id: data.id,
+          gateId: data.gateId,
+          siteId: data.siteId,
+          kind: 'forced',
+          message: 'Passage without an unlock (forced or tailgating)',
+          occurredAt: data.occurredAt,
+        },
+      });
+    }
+  });
+  // A gate going online or offline shows in the guard view at once.
+  const lastOnline = new Map<string, boolean>();
+  link.on('status', (orgId, gateId, online) => {
+    if (lastOnline.get(gateId) === online) return;
+    lastOnline.set(gateId, online);
+    getGate(ctx, orgId, gateId).then(
+      (data) => ctx.events.publish(orgId, { type: 'gate.status_changed', data }),
+      () => undefined,
+    );
+  });
   await link.start();
   return {
     link,
