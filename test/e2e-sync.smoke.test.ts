@@ -31,7 +31,7 @@ describe(`edge ↔ cloud over MQTT, end to end (${process.env.MQTT_URL ? 'extern
     const base = await t.app.listen({ port: 0, host: '127.0.0.1' });
     admin = await createOrgWithUser(t.app, `e2e-${Date.now()}`, ['OrgAdmin']);
     topo = await seedTopology(t.app, admin);
-    const edge = await enrolledEdge(t.app, base, admin, topo.gate.id, dir.dir);
+    const edge = await enrolledEdge(t.app, base, admin, topo.gate.id, dir.dir, { passageSensor: { type: 'simulated' } });
     daemon = edge.daemon;
     // A code works once.
     await expect(enroll({ cloud: base, code: edge.code, configPath: join(dir.dir, 'other.json') })).rejects.toThrow(/refused \(401\)/);
@@ -88,6 +88,17 @@ describe(`edge ↔ cloud over MQTT, end to end (${process.env.MQTT_URL ? 'extern
     await until(() => daemon.store.findByPassId(pass.id).pass?.status === 'revoked', 'revocation at the edge', 1000);
     expect(performance.now() - t0).toBeLessThan(1000);
     expect(scan(payload)).toMatchObject({ allow: false, reason: 'revoked' });
+  });
+
+  it('a passage the gate did not unlock raises an alarm in the live feed', async () => {
+    const seen: string[] = [];
+    const off = t.app.ctx.events.subscribe(admin.orgId, (e) => seen.push(e.type));
+    try {
+      expect(daemon.gate.passage()).toMatchObject({ type: 'forced' });
+      await until(() => seen.includes('alarm.raised'), 'alarm in the live feed', 2000);
+    } finally {
+      off();
+    }
   });
 
   it('lockdown and release commands reach the gate', async () => {

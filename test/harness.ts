@@ -39,6 +39,7 @@ export async function enrolledEdge(
   admin: Login,
   gateId: string,
   dataDir: string,
+  extra: Record<string, unknown> = {},
 ): Promise<{ daemon: Daemon; configPath: string; code: string }> {
   const r = await app.inject({ method: 'POST', url: `/api/admin/gates/${gateId}/enrollment`, headers: admin.auth });
   if (r.statusCode !== 201 && r.statusCode !== 200) throw new Error(`enrollment code: ${r.statusCode} ${r.body}`);
@@ -51,6 +52,7 @@ export async function enrolledEdge(
       localPort: 0,
       readers: [{ type: 'simulated', name: 'sim', direction: 'in' }],
       relay: { type: 'simulated', pulseMs: 20 },
+      ...extra,
     }),
   );
   await enroll({ cloud: baseUrl, code, configPath });
