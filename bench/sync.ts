@@ -165,16 +165,17 @@ function makeEvents(gateId: string, passIds: readonly string[], n: number): Edge
   const start = Date.now() - n * 10;
   const out: EdgeEvent[] = [];
   for (let i = 0; i < n; i++) {
-    const allow = i % 10 !== 0;
+    // One in ten is a card nobody knows: denied, no pass.
+    const unknown = i % 10 === 0;
     out.push({
       id: uuidv7(),
       type: 'attempt',
       gateId,
-      passId: passIds[i % passIds.length] ?? null,
-      credentialKind: i % 3 === 0 ? 'static' : 'dynamic',
+      passId: unknown ? null : (passIds[i % passIds.length] ?? null),
+      credentialKind: unknown ? 'card' : i % 3 === 0 ? 'static' : 'dynamic',
       direction: i % 2 === 0 ? 'in' : 'out',
-      allow,
-      reason: allow ? 'ok' : 'expired',
+      allow: !unknown,
+      reason: unknown ? 'unknown' : 'ok',
       occurredAt: start + i * 10,
       reader: 'sim',
     });
