@@ -17,3 +17,10 @@ export const Site = Type.Object({
   updatedAt: Timestamp(),
 });
 export const SiteList = Type.Object({ ...PageQuery });
+export const SitePatch = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);

@@ -2,9 +2,9 @@ import { isTimeZone, uuidv7 } from '@gatehouse/protocol';
 import { and, desc, eq, isNull, lt } from 'drizzle-orm';
 import type { AppContext } from '../../context.js';
 import type { Executor } from '../../db/client.js';
-import { sites } from '../../db/schema.js';
+import { gates, sites } from '../../db/schema.js';
 import { type Actor, writeAudit } from '../../lib/audit.js';
-import { notFound, unprocessable } from '../../lib/errors.js';
+import { conflict, notFound, unprocessable } from '../../lib/errors.js';
 import { decodeCursor, page } from '../../lib/pagination.js';
 
 type Row = typeof sites.$inferSelect;
@@ -65,4 +65,38 @@ export async function requireSite(db: Executor, orgId: string, id: string) {
 
 export async function getSite(ctx: AppContext, orgId: string, id: string) {
   return view(await requireSite(ctx.db, orgId, id));
+}
+
+export async function updateSite(ctx: AppContext, actor: Actor, id: string, patch: { name?: string; timezone?: string }) {
+  if (patch.timezone !== undefined && !isTimeZone(patch.timezone))
+    throw unprocessable(`unknown time zone ${JSON.stringify(patch.timezone)}`);
+  return ctx.db.transaction(async (tx) => {
+    await requireSite(tx, actor.orgId, id);
+    const [row] = await tx
+      .update(sites)
+      .set({ ...patch, updatedAt: new Date(), updatedBy: actor.userId })
+      .where(and(eq(sites.id, id), eq(sites.orgId, actor.orgId)))
+      .returning();
+    // The audit row also tells the site's edges (its time zone drives their schedules).
+    await writeAudit(tx, actor, { action: 'site.update', entityType: 'site', entityId: id, data: patch });
+    return view(row!);
+  });
+}
+
+/** Soft delete; refused while live gates stand at the site (their controllers would lose their time zone). */
+export async function deleteSite(ctx: AppContext, actor: Actor, id: string) {
+  await ctx.db.transaction(async (tx) => {
+    await requireSite(tx, actor.orgId, id);
+    const [gate] = await tx
+      .select({ id: gates.id })
+      .from(gates)
+      .where(and(eq(gates.siteId, id), eq(gates.orgId, actor.orgId), isNull(gates.deletedAt)))
+      .limit(1);
+    if (gate) throw conflict('the site still has gates; delete or move them first');
+    await tx
+      .update(sites)
+      .set({ deletedAt: new Date(), updatedAt: new Date(), updatedBy: actor.userId })
+      .where(and(eq(sites.id, id), eq(sites.orgId, actor.orgId)));
+    await writeAudit(tx, actor, { action: 'site.delete', entityType: 'site', entityId: id });
+  });
 }

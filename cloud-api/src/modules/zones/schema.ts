@@ -14,3 +14,4 @@ export const Zone = Type.Object({
   updatedAt: Timestamp(),
 });
 export const ZoneList = Type.Object({ ...PageQuery, siteId: Type.Optional(Uuid()) });
+export const ZonePatch = Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });

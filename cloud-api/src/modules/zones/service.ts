@@ -2,9 +2,9 @@ import { uuidv7 } from '@gatehouse/protocol';
 import { and, desc, eq, isNull, lt } from 'drizzle-orm';
 import type { AppContext } from '../../context.js';
 import type { Executor } from '../../db/client.js';
-import { zones } from '../../db/schema.js';
+import { gates, zones } from '../../db/schema.js';
 import { type Actor, writeAudit } from '../../lib/audit.js';
-import { notFound } from '../../lib/errors.js';
+import { conflict, notFound } from '../../lib/errors.js';
 import { decodeCursor, page } from '../../lib/pagination.js';
 import { requireSite } from '../sites/service.js';
 
@@ -60,4 +60,35 @@ export async function requireZone(db: Executor, orgId: string, id: string) {
 
 export async function getZone(ctx: AppContext, orgId: string, id: string) {
   return view(await requireZone(ctx.db, orgId, id));
+}
+
+export async function updateZone(ctx: AppContext, actor: Actor, id: string, patch: { name?: string }) {
+  return ctx.db.transaction(async (tx) => {
+    await requireZone(tx, actor.orgId, id);
+    const [row] = await tx
+      .update(zones)
+      .set({ ...patch, updatedAt: new Date(), updatedBy: actor.userId })
+      .where(and(eq(zones.id, id), eq(zones.orgId, actor.orgId)))
+      .returning();
+    await writeAudit(tx, actor, { action: 'zone.update', entityType: 'zone', entityId: id, data: patch });
+    return view(row!);
+  });
+}
+
+/** Soft delete; refused while a live gate stands in the zone. Rules naming it simply stop matching it. */
+export async function deleteZone(ctx: AppContext, actor: Actor, id: string) {
+  await ctx.db.transaction(async (tx) => {
+    await requireZone(tx, actor.orgId, id);
+    const [gate] = await tx
+      .select({ id: gates.id })
+      .from(gates)
+      .where(and(eq(gates.zoneId, id), eq(gates.orgId, actor.orgId), isNull(gates.deletedAt)))
+      .limit(1);
+    if (gate) throw conflict('the zone still has gates; delete or move them first');
+    await tx
+      .update(zones)
+      .set({ deletedAt: new Date(), updatedAt: new Date(), updatedBy: actor.userId })
+      .where(and(eq(zones.id, id), eq(zones.orgId, actor.orgId)));
+    await writeAudit(tx, actor, { action: 'zone.delete', entityType: 'zone', entityId: id });
+  });
 }
