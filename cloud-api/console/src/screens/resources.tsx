@@ -46,6 +46,8 @@ const sites: ResourceDef<Site> = {
   toValues: (s) => ({ name: s.name, timezone: s.timezone }),
   toBody: (v) => ({ name: str(v.name), timezone: str(v.timezone) }),
   searchText: (s) => `${s.name} ${s.timezone}`,
+  canEdit: true,
+  canDelete: true,
   emptyText: 'No sites yet. A site is a building or campus with its own time zone.',
 };
 
@@ -77,6 +79,8 @@ const zones: ResourceDef<Zone> = {
   toValues: (z) => ({ siteId: z.siteId, name: z.name }),
   toBody: (v, mode) => (mode === 'create' ? { siteId: str(v.siteId), name: str(v.name) } : { name: str(v.name) }),
   searchText: (z, l) => `${z.name} ${nameOf(l.sites, z.siteId)}`,
+  canEdit: true,
+  canDelete: true,
   emptyText: 'No zones yet. Zones group the gates an access rule opens.',
 };
 
