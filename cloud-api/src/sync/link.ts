@@ -51,6 +51,8 @@ export class CloudLink extends EventEmitter<LinkEvents> {
   #devices = new Map<string, DeviceIdentity>();
   /** deviceId → the seq it has been sent up to, for devices that are online. */
   #cursors = new Map<string, number>();
+  /** Devices whose snapshot is being built and sent: no delta may overtake it (its seq would make every chunk stale). */
+  #snapshotting = new Set<string>();
   #timer: NodeJS.Timeout | null = null;
   #sweeping = false;
   #msgSeq = Date.now();
@@ -191,8 +193,9 @@ export class CloudLink extends EventEmitter<LinkEvents> {
     }
     const s = parsed.value;
     const online = s.state === 'online';
-    if (online) this.#cursors.set(device.deviceId, Math.max(this.#cursors.get(device.deviceId) ?? 0, s.cacheSeq));
-    else this.#cursors.delete(device.deviceId);
+    if (!online) this.#cursors.delete(device.deviceId);
+    // A new edge (cacheSeq 0) gets its cursor from its snapshot, never from a status.
+    else if (s.cacheSeq > 0) this.#cursors.set(device.deviceId, Math.max(this.#cursors.get(device.deviceId) ?? 0, s.cacheSeq));
     await this.#ctx.db
       .update(gates)
       .set({ online, lastSeenAt: new Date(), cacheSeq: s.cacheSeq, outboxDepth: s.outboxDepth, version: s.version })
@@ -217,6 +220,17 @@ export class CloudLink extends EventEmitter<LinkEvents> {
   }
 
   async #sendSnapshot(device: DeviceIdentity, head: number): Promise<void> {
+    this.#snapshotting.add(device.deviceId);
+    try {
+      await this.#sendSnapshotChunks(device, head);
+    } finally {
+      this.#snapshotting.delete(device.deviceId);
+    }
+    // Changes stamped while the snapshot was on its way were held back for it: send them now.
+    await this.#pushDeltas(device, await maxSeq(this.#ctx.db, device.siteId));
+  }
+
+  async #sendSnapshotChunks(device: DeviceIdentity, head: number): Promise<void> {
     const snap = await siteSnapshot(this.#ctx, device.orgId, device.siteId);
     const key = await orgSigningKey(this.#ctx, device.orgId);
     const size = this.#o.chunkSize;
@@ -258,6 +272,7 @@ export class CloudLink extends EventEmitter<LinkEvents> {
     let from: number = cursor;
     const key = await orgSigningKey(this.#ctx, device.orgId);
     while (from < head) {
+      if (this.#snapshotting.has(device.deviceId)) return;
       const rows = await changesSince(this.#ctx.db, device.siteId, from, this.#o.maxDelta);
       if (rows.length === 0) break;
       const to: number = rows[rows.length - 1]?.seq ?? from;

@@ -93,6 +93,8 @@ export class EdgeLink {
   #snapshot: Snapshot | null = null;
   #timers: NodeJS.Timeout[] = [];
   #flushing = false;
+  /** A full snapshot was asked for (resync): one at the current seq is welcome too, but never an older one. */
+  #fullRequested = false;
   readonly #o: Required<Omit<LinkOptions, 'onReject' | 'onApplied'>> & Pick<LinkOptions, 'onReject' | 'onApplied'>;
 
   constructor(opts: LinkOptions) {
@@ -186,6 +188,7 @@ export class EdgeLink {
     const c = this.#client;
     if (!c?.connected) return;
     const fromSeq = full ? 0 : o.store.seq;
+    if (full) this.#fullRequested = true;
     c.publish(topics.syncRequest(o.deviceId), JSON.stringify({ v: 1, deviceId: o.deviceId, fromSeq, full, ts: o.now() }), { qos: 1 });
   }
 
@@ -254,7 +257,8 @@ export class EdgeLink {
 
   /** Sync messages must be newer than what is applied, except a snapshot asked for after a reset. */
   #syncFloor(): number {
-    return this.#o.store.fullSyncNeeded ? -1 : this.#o.store.seq;
+    if (this.#o.store.fullSyncNeeded) return -1;
+    return this.#fullRequested ? this.#o.store.seq - 1 : this.#o.store.seq;
   }
 
   #onAck(m: Ack): void {
@@ -311,6 +315,7 @@ export class EdgeLink {
       gates.push(...c.gates);
     }
     this.#snapshot = null;
+    this.#fullRequested = false;
     o.store.replaceCache({ site, passes, rules, zones, gates }, s.seq);
     o.onApplied?.('snapshot', s.seq);
     o.log.info({ seq: s.seq, passes: passes.length }, 'link: snapshot applied');
