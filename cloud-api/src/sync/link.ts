@@ -171,6 +171,8 @@ export class CloudLink extends EventEmitter<LinkEvents> {
     }
     const batch = parsed.value;
     const fresh = await storeCheckins(this.#ctx.db, device, batch.events);
+    // Committed: the live feed may show them now, before the ack's round trip.
+    for (const c of fresh) this.emit('checkin', device.orgId, c);
     // Acked only after the insert committed: an ack is a promise that the events are stored.
     await this.#send(device, topics.ack(device.deviceId), {
       v: 1,
@@ -182,7 +184,6 @@ export class CloudLink extends EventEmitter<LinkEvents> {
       batchId: batch.batchId,
       ids: batch.events.map((e) => e.id),
     });
-    for (const c of fresh) this.emit('checkin', device.orgId, c);
   }
 
   async #onStatus(device: DeviceIdentity, payload: Buffer): Promise<void> {
