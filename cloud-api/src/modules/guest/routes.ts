@@ -9,7 +9,7 @@ import { Timestamp } from '../../lib/pagination.js';
 import { PassStatus } from '../passes/schema.js';
 import { credentialOf, effectiveStatus, passRecord, requirePass } from '../passes/service.js';
 
-const GuestPass = Type.Object({
+export const GuestPass = Type.Object({
   pass: Type.Object({
     id: Type.String(),
     type: Type.String(),

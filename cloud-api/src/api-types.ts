@@ -1,0 +1,102 @@
+/**
+ * The JSON the API answers and accepts, as TypeScript types derived from the
+ * route schemas (`modules/<name>/schema.ts`): what the server really sends,
+ * said once. Type-only and so browser-safe: the console imports it as
+ * `@gatehouse/cloud-api/api` and nothing of the server reaches its bundle.
+ * Each type is named as its schema (`Rule` is exported as `AccessRule`).
+ */
+import type { Static } from 'typebox';
+import type { Rule as AccessRuleSchema, RuleBody as RuleBodySchema, RulePatch as RulePatchSchema } from './modules/access-rules/schema.js';
+import type {
+  AppointmentBody as AppointmentBodySchema,
+  AppointmentPatch as AppointmentPatchSchema,
+  Appointment as AppointmentSchema,
+} from './modules/appointments/schema.js';
+import type { AuditEntry as AuditEntrySchema } from './modules/audit/schema.js';
+import type {
+  LoginBody as LoginBodySchema,
+  RefreshBody as RefreshBodySchema,
+  TokenPair as TokenPairSchema,
+  UserSummary as UserSummarySchema,
+} from './modules/auth/schema.js';
+import type { Checkin as CheckinSchema, Occupancy as OccupancySchema } from './modules/checkins/schema.js';
+import type {
+  CommandBody as CommandBodySchema,
+  CommandResult as CommandResultSchema,
+  Enrollment as EnrollmentSchema,
+  GateBody as GateBodySchema,
+  GatePatch as GatePatchSchema,
+  Gate as GateSchema,
+} from './modules/gates/schema.js';
+import type { GuestPass as GuestPassSchema } from './modules/guest/routes.js';
+import type {
+  CheckBody as CheckBodySchema,
+  CheckResult as CheckResultSchema,
+  Credential as CredentialSchema,
+  IssuedPass as IssuedPassSchema,
+  PassBody as PassBodySchema,
+  Pass as PassSchema,
+  RevokeBody as RevokeBodySchema,
+} from './modules/passes/schema.js';
+import type { SiteBody as SiteBodySchema, SitePatch as SitePatchSchema, Site as SiteSchema } from './modules/sites/schema.js';
+import type {
+  Host as HostSchema,
+  UserBody as UserBodySchema,
+  UserPatch as UserPatchSchema,
+  User as UserSchema,
+} from './modules/users/schema.js';
+import type {
+  VisitorBody as VisitorBodySchema,
+  VisitorPatch as VisitorPatchSchema,
+  Visitor as VisitorSchema,
+} from './modules/visitors/schema.js';
+import type { ZoneBody as ZoneBodySchema, ZonePatch as ZonePatchSchema, Zone as ZoneSchema } from './modules/zones/schema.js';
+
+export type { Permission, Role } from './auth/rbac.js';
+
+/** One page of a list (`Page(item)` in lib/pagination.ts). */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export type AccessRule = Static<typeof AccessRuleSchema>;
+export type RuleBody = Static<typeof RuleBodySchema>;
+export type RulePatch = Static<typeof RulePatchSchema>;
+export type Appointment = Static<typeof AppointmentSchema>;
+export type AppointmentBody = Static<typeof AppointmentBodySchema>;
+export type AppointmentPatch = Static<typeof AppointmentPatchSchema>;
+export type AuditEntry = Static<typeof AuditEntrySchema>;
+export type LoginBody = Static<typeof LoginBodySchema>;
+export type RefreshBody = Static<typeof RefreshBodySchema>;
+export type TokenPair = Static<typeof TokenPairSchema>;
+export type UserSummary = Static<typeof UserSummarySchema>;
+export type Checkin = Static<typeof CheckinSchema>;
+export type Occupancy = Static<typeof OccupancySchema>;
+export type CommandBody = Static<typeof CommandBodySchema>;
+export type CommandResult = Static<typeof CommandResultSchema>;
+export type Enrollment = Static<typeof EnrollmentSchema>;
+export type Gate = Static<typeof GateSchema>;
+export type GateBody = Static<typeof GateBodySchema>;
+export type GatePatch = Static<typeof GatePatchSchema>;
+export type GuestPass = Static<typeof GuestPassSchema>;
+export type CheckBody = Static<typeof CheckBodySchema>;
+export type CheckResult = Static<typeof CheckResultSchema>;
+export type Credential = Static<typeof CredentialSchema>;
+export type IssuedPass = Static<typeof IssuedPassSchema>;
+export type Pass = Static<typeof PassSchema>;
+export type PassBody = Static<typeof PassBodySchema>;
+export type RevokeBody = Static<typeof RevokeBodySchema>;
+export type Site = Static<typeof SiteSchema>;
+export type SiteBody = Static<typeof SiteBodySchema>;
+export type SitePatch = Static<typeof SitePatchSchema>;
+export type Host = Static<typeof HostSchema>;
+export type User = Static<typeof UserSchema>;
+export type UserBody = Static<typeof UserBodySchema>;
+export type UserPatch = Static<typeof UserPatchSchema>;
+export type Visitor = Static<typeof VisitorSchema>;
+export type VisitorBody = Static<typeof VisitorBodySchema>;
+export type VisitorPatch = Static<typeof VisitorPatchSchema>;
+export type Zone = Static<typeof ZoneSchema>;
+export type ZoneBody = Static<typeof ZoneBodySchema>;
+export type ZonePatch = Static<typeof ZonePatchSchema>;
