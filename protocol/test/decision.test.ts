@@ -66,7 +66,7 @@ describe('decide + nextPassState (SPEC DEC-6, DEC-12)', () => {
     return { scan, state: () => state };
   };
 
-  it('a single pass: in, the same code again is a replay, a new code is used up, out is fine, in again is used up', () => {
+  it('CRED-3, DEC-6, DEC-9, DEC-12: a single pass: in, the same code again is a replay, a new code is used up, out is fine, in again is used up', () => {
     const w = walk(pass());
     expect(w.scan(now, 'in')).toBe('ok');
     expect(w.state()).toMatchObject({ useCount: 1, lastDirection: 'in' });
@@ -77,7 +77,7 @@ describe('decide + nextPassState (SPEC DEC-6, DEC-12)', () => {
     expect(w.state()).toMatchObject({ useCount: 1, lastDirection: 'out' });
   });
 
-  it('a multi pass: in, in again is passback, out, in again is fine', () => {
+  it('DEC-11: a multi pass: in, in again is passback, out, in again is fine', () => {
     const w = walk(pass({ type: 'multi' }));
     expect(w.scan(now, 'in')).toBe('ok');
     expect(w.scan(now + 30_000, 'in')).toBe('passback');
@@ -86,14 +86,14 @@ describe('decide + nextPassState (SPEC DEC-6, DEC-12)', () => {
     expect(w.state()).toMatchObject({ useCount: 2, lastDirection: 'in' });
   });
 
-  it('a denial leaves the state as it was', () => {
+  it('DEC-6, DEC-12: a denial leaves the state as it was', () => {
     const s: PassState = { useCount: 2, lastDirection: 'out', lastTotpStep: 5 };
     const d = decide({ kind: 'malformed', detail: 'x' }, undefined, undefined, gate, s, now);
     expect(nextPassState(s, d, 'in')).toEqual(s);
     expect(nextPassState(undefined, d, 'in')).toEqual(EMPTY_PASS_STATE);
   });
 
-  it('exits do not count as uses', () => {
+  it('DEC-9, DEC-12: exits do not count as uses', () => {
     const p = pass({ type: 'multi' });
     const d = decide(
       parseCredential(encodeStaticQr({ passId: p.id, validFrom: p.validFrom, validTo: p.validTo }, key)),
@@ -106,7 +106,7 @@ describe('decide + nextPassState (SPEC DEC-6, DEC-12)', () => {
     expect(nextPassState(undefined, d, 'out')).toEqual({ useCount: 0, lastDirection: 'out', lastTotpStep: null });
   });
 
-  it('maxUses: single is 1 whatever the record says; multi takes the pass, then the rule', () => {
+  it('DEC-9: maxUses: single is 1 whatever the record says; multi takes the pass, then the rule', () => {
     expect(effectiveMaxUses(pass({ type: 'single', maxUses: 9 }), rule)).toBe(1);
     expect(effectiveMaxUses(pass({ type: 'multi', maxUses: 9 }), { ...rule, maxUses: 2 })).toBe(9);
     expect(effectiveMaxUses(pass({ type: 'multi' }), { ...rule, maxUses: 2 })).toBe(2);
@@ -114,20 +114,20 @@ describe('decide + nextPassState (SPEC DEC-6, DEC-12)', () => {
     expect(effectiveMaxUses(undefined, rule)).toBeNull();
   });
 
-  it('a pass without a rule is limited only by its validity and counts', () => {
+  it('DEC-7: a pass without a rule is limited only by its validity and counts', () => {
     const p = pass({ ruleId: null, type: 'multi' });
     expect(
       decide(parseCredential(dynamicQrAt(p.id, secret, now)), p, undefined, { ...gate, zoneId: 'elsewhere' }, undefined, now).reason,
     ).toBe('ok');
   });
 
-  it('a card credential matches the card pass it was looked up by', () => {
+  it('DEC-4: a card credential matches the card pass it was looked up by', () => {
     const p = pass({ totpSecret: null, card: { format: 'raw', number: '77' } });
     const d = decide(parseCredential('CARD:77'), p, rule, gate, undefined, now);
     expect(d).toEqual({ allow: true, reason: 'ok', passId: p.id, credentialKind: 'card', totpStep: null });
   });
 
-  it('a QR whose pass id differs from the looked-up pass is unknown (a store bug must not admit anyone)', () => {
+  it('DEC-4: a QR whose pass id differs from the looked-up pass is unknown (a store bug must not admit anyone)', () => {
     const p = pass();
     expect(decide(parseCredential(dynamicQrAt(uuidv7(), secret, now)), p, rule, gate, undefined, now).reason).toBe('unknown');
   });
@@ -135,7 +135,7 @@ describe('decide + nextPassState (SPEC DEC-6, DEC-12)', () => {
 
 describe('decide is total (property)', () => {
   const reasons = new Set<string>(REASONS);
-  it('returns a known reason, allow iff ok, and never throws for random inputs and states', () => {
+  it('DEC-1, DEC-2: returns a known reason, allow iff ok, and never throws for random inputs and states', () => {
     const arbState = fc.option(
       fc.record({
         useCount: fc.nat(5),

@@ -83,28 +83,31 @@ const samples = {
 } as const;
 
 describe('message schemas (SPEC MSG-*)', () => {
-  it.each(Object.entries(samples))('accepts a well-formed %s', (name, sample) => {
+  it.each(Object.entries(samples))('MSG-1: accepts a well-formed %s, as a value, as JSON text and as bytes', (name, sample) => {
     const v = validators[name as keyof typeof samples];
     expect(v.validate(sample)).toEqual({ ok: true, value: sample });
     expect(v.parse(JSON.stringify(sample)).ok).toBe(true);
     expect(v.parse(Buffer.from(JSON.stringify(sample))).ok).toBe(true);
   });
 
-  it.each(Object.entries(samples))('rejects %s without its version, with an unknown version, or with an extra field', (name, sample) => {
-    const v = validators[name as keyof typeof samples];
-    const { v: _v, ...noVersion } = sample;
-    expect(v.check(noVersion)).toBe(false);
-    expect(v.check({ ...sample, v: 2 })).toBe(false);
-    expect(v.check({ ...sample, extra: 1 })).toBe(false);
-  });
+  it.each(Object.entries(samples))(
+    'MSG-1: rejects %s without its version, with an unknown version, or with an extra field',
+    (name, sample) => {
+      const v = validators[name as keyof typeof samples];
+      const { v: _v, ...noVersion } = sample;
+      expect(v.check(noVersion)).toBe(false);
+      expect(v.check({ ...sample, v: 2 })).toBe(false);
+      expect(v.check({ ...sample, extra: 1 })).toBe(false);
+    },
+  );
 
-  it('says what is wrong', () => {
+  it('MSG-1: says what is wrong', () => {
     const r = validators.eventsBatch.validate({ ...samples.eventsBatch, events: [{ ...event(), reason: 'because' }] });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.errors.join(' ')).toMatch(/events\/0\/reason/);
   });
 
-  it('rejects an empty batch, a non-UUID event id, a negative time and an unknown reason', () => {
+  it('MSG-1, MSG-2: rejects an empty batch, a non-UUID event id, a negative time and an unknown reason', () => {
     const b = samples.eventsBatch;
     expect(validators.eventsBatch.check({ ...b, events: [] })).toBe(false);
     expect(validators.eventsBatch.check({ ...b, events: [event({ id: 'abc' })] })).toBe(false);
@@ -113,14 +116,26 @@ describe('message schemas (SPEC MSG-*)', () => {
     expect(validators.status.check({ ...samples.status, deviceId: 'a/b' })).toBe(false);
   });
 
-  it('the down-message union tells each kind apart', () => {
+  it('MSG-5, MSG-6, MSG-7, MSG-8: the down-message union tells each kind apart', () => {
     for (const s of [samples.syncDelta, samples.syncSnapshotChunk, samples.command, samples.ack])
       expect(validators.downMessage.check(s)).toBe(true);
     expect(validators.downMessage.check({ ...samples.command, kind: 'delta' })).toBe(false);
   });
+
+  it('MSG-9: every cloud→edge message carries the header {v, orgId, deviceId, seq, issuedAt}', () => {
+    for (const name of ['syncDelta', 'syncSnapshotChunk', 'command', 'ack'] as const) {
+      for (const field of ['v', 'orgId', 'deviceId', 'seq', 'issuedAt']) {
+        const headless: Record<string, unknown> = { ...samples[name] };
+        delete headless[field];
+        expect(validators[name].check(headless), `${name} without ${field}`).toBe(false);
+        expect(validators.downMessage.check(headless), `${name} without ${field}`).toBe(false);
+      }
+      expect(validators[name].check({ ...samples[name], seq: -1 }), `${name} with a negative seq`).toBe(false);
+    }
+  });
 });
 
-describe('validators never throw (property)', () => {
+describe('MSG-1: validators never throw (property)', () => {
   const all = Object.values(validators);
   it('on random JSON values', () => {
     fc.assert(
@@ -162,11 +177,11 @@ describe('validators never throw (property)', () => {
 
 describe('JSON Schema files (SPEC MSG-9)', () => {
   const dir = new URL('../schemas/', import.meta.url);
-  it('are exactly what scripts/write-schemas.ts produces', () => {
+  it('MSG-9: are exactly what scripts/write-schemas.ts produces', () => {
     for (const [file, text] of Object.entries(schemaFiles())) expect(readFileSync(new URL(file, dir), 'utf8'), file).toBe(text);
   });
 
-  it('judge messages as the TypeBox validators do, under an independent validator (Ajv, draft 2020-12)', () => {
+  it('MSG-9: judge messages as the TypeBox validators do, under an independent validator (Ajv, draft 2020-12)', () => {
     const ajv = new Ajv2020({ strict: false });
     const pairs = [
       ['events-batch', 'eventsBatch'],

@@ -42,7 +42,8 @@ function vectorInput(input: string): string | Uint8Array {
 const decisions = load<{ keys: KeySet; cases: DecisionCase[] }>('decisions.json');
 
 describe('decision vectors (SPEC DEC-*)', () => {
-  it.each(decisions.cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+  // Each case is named after the SPEC rules it proves (its `spec` list), e.g. "DEC-4: card not in the cache".
+  it.each(decisions.cases.map((c) => [`${c.spec.join(', ')}: ${c.name}`, c] as const))('%s', (_name, c) => {
     const ring = new KeyRing(c.keys.map((k) => decisions.keys[k]?.publicKey ?? ''));
     const credential = parseCredential(vectorInput(c.input));
     // The lookup a store does: by pass id for QR codes, by card key for cards.
@@ -54,7 +55,7 @@ describe('decision vectors (SPEC DEC-*)', () => {
     expect({ allow: d.allow, reason: d.reason }).toEqual(c.expect);
   });
 
-  it('covers every reason decide() can give (all but `manual`, which only a command produces)', () => {
+  it('DEC-1: covers every reason decide() can give (all but `manual`, which only a command produces)', () => {
     const seen = new Set(decisions.cases.map((c) => c.expect.reason));
     expect([...REASONS].filter((r) => r !== 'manual' && !seen.has(r))).toEqual([]);
   });
@@ -74,15 +75,15 @@ describe('credential vectors (SPEC CRED-*)', () => {
   it.each(creds.credentials.map((c) => [c.name, c] as const))('%s', (_n, c) => {
     expect(parseCredential(vectorInput(c.input))).toMatchObject(c.expect);
   });
-  it.each(creds.totp)('RFC 6238 at t=$time is $code', ({ secret, time, code }) => {
+  it.each(creds.totp)('CRED-2: RFC 6238 at t=$time is $code', ({ secret, time, code }) => {
     expect(totpCode(secret, time * 1000)).toBe(code);
   });
-  it.each(creds.cardKeys)('card key $key', ({ card, key }) => {
+  it.each(creds.cardKeys)('CRED-8: card key $key', ({ card, key }) => {
     expect(cardKey(card)).toBe(key);
   });
 });
 
-describe('signing vectors (SPEC SIGN-*)', () => {
+describe('signing vectors (SPEC SIGN-3, SIGN-4)', () => {
   const signing = load<{
     keys: KeySet;
     cases: {
@@ -113,6 +114,7 @@ describe('vector files', () => {
   });
 });
 
+// That every rule of SPEC.md is cited by some test, and no test cites a rule it lacks: test/spec-coverage.test.ts.
 describe('SPEC.md', () => {
   const spec = readFileSync(new URL('../SPEC.md', import.meta.url), 'utf8');
   it('defines every rule the vectors name, and every DEC rule is exercised by a vector', () => {
