@@ -68,7 +68,7 @@ describe('gate state machine', () => {
     expect(relay.pulses).toBe(0);
   });
 
-  it('the same code again within the debounce window is one attempt; after it, a replay', () => {
+  it('CRED-3, DEC-6: the same code again within the debounce window is one attempt; after it, a replay', () => {
     const gate = make();
     const p = fx.passes.multi;
     const qr = dynamicQrAt(p.id, p.totpSecret!, now);
@@ -91,7 +91,7 @@ describe('gate state machine', () => {
     expect(store.events).toHaveLength(2);
   });
 
-  it('denies unknown, revoked, expired and single-use-again with their reasons and never pulses', () => {
+  it('DEC-4, DEC-5, DEC-9: denies unknown, revoked, expired and single-use-again with their reasons and never pulses', () => {
     const gate = make();
     const r = (t: string) => scan(gate, t, `r${Math.random()}`).decision?.reason;
     expect(r('CARD:999')).toBe('unknown');
@@ -105,7 +105,7 @@ describe('gate state machine', () => {
     expect(relay.pulses).toBe(1);
   });
 
-  it('admits a Wiegand card by its cache key and a signed static QR without a cached pass', () => {
+  it('CRED-5, CRED-8: admits a Wiegand card by its cache key and a signed static QR without a cached pass', () => {
     const gate = make();
     expect(scan(gate, fx.wiegand).decision).toMatchObject({ allow: true, passId: fx.passes.card.id, credentialKind: 'card' });
     const out = scan(gate, fx.staticQr(), 'r2');
@@ -125,7 +125,7 @@ describe('gate state machine', () => {
     expect(store.events.filter((e) => e.reason === 'malformed')).toHaveLength(2);
   });
 
-  it('lockdown denies everything and cuts a running pulse; release restores', () => {
+  it('CMD-1: lockdown denies everything and cuts a running pulse; release restores', () => {
     const gate = make();
     const p = fx.passes.multi;
     gate.setLockdown(true);
@@ -138,7 +138,7 @@ describe('gate state machine', () => {
     expect(scan(gate, dynamicQrAt(p.id, p.totpSecret!, now)).decision?.reason).toBe('ok');
   });
 
-  it('manual open records a manual event, then pulses', () => {
+  it('CMD-1, DEC-1: manual open records a manual event, then pulses', () => {
     const gate = make();
     const e = gate.manualOpen('out');
     expect(e).toMatchObject({ type: 'manual', allow: true, reason: 'manual', direction: 'out', passId: null, credentialKind: 'none' });
@@ -146,7 +146,7 @@ describe('gate state machine', () => {
   });
 
   describe('with a passage sensor', () => {
-    it('counts the use only when someone walks through; the TOTP step is burned at once', () => {
+    it('DEC-12: counts the use only when someone walks through; the TOTP step is burned at once', () => {
       const sensor = new FakeSensor();
       const gate = make({ sensor });
       const p = fx.passes.multi;
@@ -160,7 +160,7 @@ describe('gate state machine', () => {
       expect(store.events.map((e) => e.type)).toEqual(['attempt', 'passage']);
     });
 
-    it('an unlock with nobody passing is a no_passage event and leaves the use uncounted', () => {
+    it('MSG-2, DEC-12: an unlock with nobody passing is a no_passage event and leaves the use uncounted', () => {
       const sensor = new FakeSensor();
       const gate = make({ sensor });
       scan(gate, fx.wiegand);
@@ -170,7 +170,7 @@ describe('gate state machine', () => {
       expect(store.states.get(fx.passes.card.id)?.useCount ?? 0).toBe(0);
     });
 
-    it('a passage without an unlock is a forced alarm', () => {
+    it('MSG-2: a passage without an unlock is a forced alarm', () => {
       const sensor = new FakeSensor();
       make({ sensor });
       sensor.walk();
@@ -196,7 +196,7 @@ describe('gate state machine', () => {
     });
   });
 
-  it('leaving (direction out) is allowed for an expired pass but a revoked one stays out', () => {
+  it('DEC-10: leaving (direction out) is allowed for an expired pass but a revoked one stays out', () => {
     const gate = make();
     const e = fx.passes.expired;
     expect(scan(gate, dynamicQrAt(e.id, e.totpSecret!, now), 'o', 'out').decision?.reason).toBe('ok');

@@ -131,7 +131,7 @@ describe('EdgeStore', () => {
     s.close();
   });
 
-  it('applies deltas atomically: a bad change rolls back the whole delta and the seq', () => {
+  it('MSG-1, MSG-5: applies deltas atomically: a bad change rolls back the whole delta and the seq', () => {
     const fx = makeFixture();
     const s = new EdgeStore(file);
     applySeed(s, parseSeed({ ...fx.seed(), seq: 10 }));
@@ -162,7 +162,7 @@ describe('EdgeStore', () => {
     s.close();
   });
 
-  it('a replacing snapshot drops what is not in it and clears "full sync needed"', () => {
+  it('MSG-6: a replacing snapshot drops what is not in it and clears "full sync needed"', () => {
     const fx = makeFixture();
     const s = new EdgeStore(file);
     applySeed(s, parseSeed(fx.seed()));

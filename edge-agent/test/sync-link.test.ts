@@ -123,7 +123,7 @@ describe('edge MQTT link (SPEC MSG-*, SIGN-*, CMD-*)', () => {
 
   const on = (kind: string) => received.filter((r) => r.topic.endsWith(`/up/${kind}`)).map((r) => r.body);
 
-  it('on connect asks for sync from its seq and publishes a retained online status', async () => {
+  it('MSG-3, MSG-4: on connect asks for sync from its seq and publishes a retained online status', async () => {
     const req = await until(() => on('sync-request')[0]);
     expect(validators.syncRequest.check(req)).toBe(true);
     expect(req).toMatchObject({ deviceId: DEV, fromSeq: 0 });
@@ -131,7 +131,7 @@ describe('edge MQTT link (SPEC MSG-*, SIGN-*, CMD-*)', () => {
     expect(status).toMatchObject({ state: 'online', deviceId: DEV, cacheSeq: 0, outboxDepth: 0 });
   });
 
-  it('applies a chunked snapshot only when every chunk arrived, then deltas in order', async () => {
+  it('MSG-5, MSG-6: applies a chunked snapshot only when every chunk arrived, then deltas in order', async () => {
     const s = fx.seed();
     const snapshotId = uuidv7();
     const chunk = (i: number) =>
@@ -172,7 +172,7 @@ describe('edge MQTT link (SPEC MSG-*, SIGN-*, CMD-*)', () => {
     expect(store.seq).toBe(11);
   });
 
-  it('rejects and counts unsigned, badly signed, replayed, other-org and other-device messages', async () => {
+  it('MSG-1, SIGN-3, SIGN-4: rejects and counts unsigned, badly signed, replayed, other-org and other-device messages', async () => {
     const delta = (seq: number, over: Partial<Record<string, unknown>> = {}) =>
       ({ ...header(seq), kind: 'delta', siteId: 'site-1', fromSeq: 0, changes: [], ...over }) as DownMessage;
     await cloud.publishAsync(topics.sync(DEV), JSON.stringify(delta(1)), { qos: 1 }); // not an envelope
@@ -191,7 +191,7 @@ describe('edge MQTT link (SPEC MSG-*, SIGN-*, CMD-*)', () => {
     expect(store.seq).toBe(0);
   });
 
-  it('publishes the outbox in batches and forgets events only when a signed ack names them', async () => {
+  it('MSG-2, MSG-8, SIGN-5: publishes the outbox in batches and forgets events only when a signed ack names them', async () => {
     for (let i = 0; i < 1200; i++) store.record(event());
     link.flush();
     const batches = await until(() => (on('events').length >= 3 ? on('events') : false));
@@ -213,7 +213,7 @@ describe('edge MQTT link (SPEC MSG-*, SIGN-*, CMD-*)', () => {
     await until(() => store.outbox.depth === 0);
   });
 
-  it('sends unacked events again when no ack comes (at-least-once)', async () => {
+  it('MSG-8: sends unacked events again when no ack comes (at-least-once)', async () => {
     store.record(event());
     link.flush();
     await until(() => on('events').length >= 2, 4000);
@@ -221,7 +221,7 @@ describe('edge MQTT link (SPEC MSG-*, SIGN-*, CMD-*)', () => {
     expect(a?.events[0]?.id).toBe(b?.events[0]?.id);
   });
 
-  it('executes a command once, and drops one that arrives after its expiry', async () => {
+  it('MSG-7, SIGN-4, CMD-2, CMD-3: executes a command once, and drops one that arrives after its expiry', async () => {
     const cmd = (seq: number, type: 'open' | 'lockdown' | 'release', expiresAt = Date.now() + 30_000) =>
       ({ ...header(seq), kind: 'cmd', id: uuidv7(), type, expiresAt, reason: 'visitor at the door' }) as DownMessage;
     await send(topics.cmd(DEV), cmd(1, 'open'));
@@ -237,7 +237,17 @@ describe('edge MQTT link (SPEC MSG-*, SIGN-*, CMD-*)', () => {
     expect(status).toMatchObject({ lockdown: true });
   });
 
-  it('leaves a retained offline status behind when the connection dies (last will)', async () => {
+  it('CMD-1: a resync command makes the edge ask for a full snapshot', async () => {
+    await until(() => on('sync-request')[0]);
+    const before = on('sync-request').length;
+    await send(topics.cmd(DEV), { ...header(1), kind: 'cmd', id: uuidv7(), type: 'resync', expiresAt: Date.now() + 30_000 });
+    const request = await until(() => on('sync-request')[before]);
+    expect(validators.syncRequest.check(request)).toBe(true);
+    expect(request).toMatchObject({ deviceId: DEV, full: true });
+    expect(actions).toEqual([]);
+  });
+
+  it('MSG-3: leaves a retained offline status behind when the connection dies (last will)', async () => {
     await until(() => on('status')[0]);
     // Cut the edge's socket without a DISCONNECT, as a power cut would.
     for (const c of Object.values((broker.aedes as unknown as { clients: Record<string, { conn: { destroy(): void } }> }).clients)) {
