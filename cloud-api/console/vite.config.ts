@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
-import { defineConfig } from 'vite';
+import { defaultClientConditions, defineConfig } from 'vite';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -9,6 +9,8 @@ export default defineConfig({
   root: here,
   base: '/',
   plugins: [react()],
+  // Workspace packages (@gatehouse/protocol/reasons, @gatehouse/cloud-api/rbac…) bundle from their TypeScript sources, as in the tests.
+  resolve: { conditions: ['source', ...defaultClientConditions] },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

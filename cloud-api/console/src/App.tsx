@@ -2,16 +2,23 @@ import { type ReactNode, useEffect, useState, useSyncExternalStore } from 'react
 import { Empty } from './components/ui.tsx';
 import { logout } from './lib/api.ts';
 import { isEmbedded, startEmbedListener } from './lib/embed.ts';
-import { invalidate } from './lib/lookups.ts';
 import { can, type Permission } from './lib/permissions.ts';
 import { href, useRoute } from './lib/router.ts';
 import { getSession, onSessionChange } from './lib/session.ts';
-import { DashboardPage } from './screens/dashboard.tsx';
-import { GuardPage } from './screens/guard.tsx';
-import { AuditPage, CheckinsPage } from './screens/history.tsx';
-import { LoginPage } from './screens/login.tsx';
-import { PassDetailPage, PassesPage } from './screens/passes.tsx';
-import { AppointmentsPage, GatesPage, RulesPage, SitesPage, UsersPage, VisitorsPage, ZonesPage } from './screens/resources.tsx';
+import { DashboardPage } from './screens/dashboard/DashboardPage.tsx';
+import { GuardPage } from './screens/guard/GuardPage.tsx';
+import { AuditPage } from './screens/history/AuditPage.tsx';
+import { CheckinsPage } from './screens/history/CheckinsPage.tsx';
+import { LoginPage } from './screens/login/LoginPage.tsx';
+import { PassDetailPage } from './screens/passes/PassDetailPage.tsx';
+import { PassesPage } from './screens/passes/PassesPage.tsx';
+import { AppointmentsPage } from './screens/resources/AppointmentsPage.tsx';
+import { GatesPage } from './screens/resources/GatesPage.tsx';
+import { RulesPage } from './screens/resources/RulesPage.tsx';
+import { SitesPage } from './screens/resources/SitesPage.tsx';
+import { UsersPage } from './screens/resources/UsersPage.tsx';
+import { VisitorsPage } from './screens/resources/VisitorsPage.tsx';
+import { ZonesPage } from './screens/resources/ZonesPage.tsx';
 
 interface NavItem {
   path: string;
@@ -132,10 +139,7 @@ export function App() {
   const session = useSyncExternalStore(subscribe, getSession);
   const [embedStatus, setEmbedStatus] = useState<string | null>(isEmbedded() ? 'loading' : null);
   useEffect(() => (isEmbedded() ? startEmbedListener(setEmbedStatus) : undefined), []);
-  // A different user must not see the previous one's cached lists.
-  const userId = session?.user.id;
-  // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the user changes
-  useEffect(() => invalidate(), [userId]);
+  // A different user never sees the previous one's cached data: lib/query.ts drops it when the session changes hands.
   if (!session || !session.user.id) {
     const notice =
       embedStatus === 'waiting'

@@ -1,11 +1,24 @@
+import { QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import './styles.css';
 import { App } from './App.tsx';
-import { GuestPage } from './screens/guest.tsx';
+import { queryClient } from './lib/query.ts';
+import { GuestPage } from './screens/guest/GuestPage.tsx';
 
 const root = document.getElementById('root');
 if (root) {
   const guest = window.location.pathname.replace(/\/+$/, '') === '/guest';
-  createRoot(root).render(<StrictMode>{guest ? <GuestPage /> : <App />}</StrictMode>);
+  // The guest page keeps its own loop (offline codes from the pass secret); the console reads through the query cache.
+  createRoot(root).render(
+    <StrictMode>
+      {guest ? (
+        <GuestPage />
+      ) : (
+        <QueryClientProvider client={queryClient}>
+          <App />
+        </QueryClientProvider>
+      )}
+    </StrictMode>,
+  );
 }

@@ -1,8 +1,9 @@
+import { useMutation } from '@tanstack/react-query';
 import { type ReactNode, useId, useMemo, useState } from 'react';
 import { api } from '../lib/api.ts';
-import { usePaged } from '../lib/hooks.ts';
-import { invalidate, type LookupKind, type Lookups, useLookups } from '../lib/lookups.ts';
+import { type LookupKind, type Lookups, useLookups } from '../lib/lookups.ts';
 import { can, type Permission } from '../lib/permissions.ts';
+import { invalidate, usePaged } from '../lib/query.ts';
 import { type FieldDef, Form, type Values } from './form.tsx';
 import { Dialog, Empty, ErrorBox, Loading, PageHead } from './ui.tsx';
 
@@ -20,8 +21,8 @@ export interface ResourceDef<T extends { id: string }> {
   write: Permission;
   /** Which reference lists the columns and fields need. */
   lookups?: LookupKind[];
-  /** Dropped from the cache when this resource changes. */
-  lookupKind?: LookupKind;
+  /** Other resources a write to this one changes (a user's roles make them a host). */
+  invalidates?: string[];
   columns: Column<T>[];
   fields: (lookups: Lookups) => FieldDef[];
   empty: Values;
@@ -31,7 +32,7 @@ export interface ResourceDef<T extends { id: string }> {
   searchText: (item: T, lookups: Lookups) => string;
   canEdit?: boolean;
   canDelete?: boolean;
-  rowActions?: (item: T, reload: () => void) => ReactNode;
+  rowActions?: (item: T) => ReactNode;
   headActions?: ReactNode;
   emptyText: string;
   /** Extra query (filters) of the list. */
@@ -46,7 +47,6 @@ export function ResourcePage<T extends { id: string }>({ def }: { def: ResourceD
   const [search, setSearch] = useState('');
   const [editing, setEditing] = useState<{ mode: 'create' | 'edit'; item?: T } | null>(null);
   const [deleting, setDeleting] = useState<T | null>(null);
-  const [deleteError, setDeleteError] = useState<unknown>(null);
   const searchId = useId();
   const writable = can(def.write);
 
@@ -56,36 +56,26 @@ export function ResourcePage<T extends { id: string }>({ def }: { def: ResourceD
     return list.items.filter((it) => def.searchText(it, lookups).toLowerCase().includes(q));
   }, [list.items, search, def, lookups]);
 
-  const changed = () => {
-    if (def.lookupKind) invalidate(def.lookupKind);
-    list.reload();
-  };
-
-  const save = async (values: Values) => {
-    const mode = editing?.mode ?? 'create';
-    const body = def.toBody(values, mode);
-    if (mode === 'create') {
-      const created = await api.post<unknown>(def.path, body);
+  // Every list, lookup and detail read from this resource (and the ones it changes) refetches.
+  const changed = () => invalidate(def.path, ...(def.invalidates ?? []));
+  const save = useMutation({
+    mutationFn: ({ values, mode, item }: { values: Values; mode: 'create' | 'edit'; item?: T | undefined }) => {
+      const body = def.toBody(values, mode);
+      return mode === 'create' ? api.post<unknown>(def.path, body) : api.patch<unknown>(`${def.path}/${item?.id}`, body);
+    },
+    onSuccess: (answer, { mode }) => {
       setEditing(null);
-      changed();
-      def.afterCreate?.(created);
-    } else if (editing?.item) {
-      await api.patch(`${def.path}/${editing.item.id}`, body);
-      setEditing(null);
-      changed();
-    }
-  };
-
-  const confirmDelete = async () => {
-    if (!deleting) return;
-    try {
-      await api.del(`${def.path}/${deleting.id}`);
+      void changed();
+      if (mode === 'create') def.afterCreate?.(answer);
+    },
+  });
+  const remove = useMutation({
+    mutationFn: (item: T) => api.del(`${def.path}/${item.id}`),
+    onSuccess: () => {
       setDeleting(null);
-      changed();
-    } catch (e) {
-      setDeleteError(e);
-    }
-  };
+      void changed();
+    },
+  });
 
   const hasActions = (writable && (def.canEdit || def.canDelete)) || !!def.rowActions;
 
@@ -140,7 +130,7 @@ export function ResourcePage<T extends { id: string }>({ def }: { def: ResourceD
                   {hasActions ? (
                     <td className="nowrap">
                       <div className="actions">
-                        {def.rowActions?.(it, changed)}
+                        {def.rowActions?.(it)}
                         {writable && def.canEdit ? (
                           <button type="button" onClick={() => setEditing({ mode: 'edit', item: it })}>
                             Edit
@@ -151,7 +141,7 @@ export function ResourcePage<T extends { id: string }>({ def }: { def: ResourceD
                             type="button"
                             className="danger"
                             onClick={() => {
-                              setDeleteError(null);
+                              remove.reset();
                               setDeleting(it);
                             }}
                           >
@@ -189,7 +179,9 @@ export function ResourcePage<T extends { id: string }>({ def }: { def: ResourceD
             initial={editing.item && def.toValues ? def.toValues(editing.item) : def.empty}
             mode={editing.mode}
             submitLabel={editing.mode === 'edit' ? 'Save changes' : `Create ${def.singular}`}
-            onSubmit={save}
+            onSubmit={async (values) => {
+              await save.mutateAsync({ values, mode: editing.mode, item: editing.item });
+            }}
             onCancel={() => setEditing(null)}
           />
         ) : null}
@@ -204,13 +196,13 @@ export function ResourcePage<T extends { id: string }>({ def }: { def: ResourceD
             <button type="button" onClick={() => setDeleting(null)}>
               Cancel
             </button>
-            <button type="button" className="danger" onClick={confirmDelete}>
+            <button type="button" className="danger" onClick={() => deleting && remove.mutate(deleting)}>
               Delete
             </button>
           </>
         }
       >
-        <ErrorBox error={deleteError} />
+        <ErrorBox error={remove.error} />
         <p>This removes it from lists; history that refers to it is kept.</p>
       </Dialog>
     </>

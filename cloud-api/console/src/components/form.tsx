@@ -5,6 +5,10 @@ import type { TimeWindow } from '../lib/types.ts';
 import { ErrorBox, Field } from './ui.tsx';
 
 export type Values = Record<string, unknown>;
+/** A form value as trimmed text ('' for anything else). */
+export const str = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
+/** Trimmed text, or null when empty (optional fields the server takes as null). */
+export const orNull = (v: unknown) => str(v) || null;
 export interface Option {
   value: string;
   label: string;

@@ -1,4 +1,5 @@
-import { getSession, type Session, setSession } from './session.ts';
+import { getSession, setSession } from './session.ts';
+import type { LoginBody, Page, RefreshBody, TokenPair } from './types.ts';
 
 /** The server's `{error: {code, message}}`, plus the form field it is about when the message names one. */
 export class ApiError extends Error {
@@ -10,12 +11,6 @@ export class ApiError extends Error {
   ) {
     super(message);
   }
-}
-
-interface TokenPair {
-  accessToken: string;
-  refreshToken: string;
-  user: Session['user'];
 }
 
 /** Fastify validation messages read like "body/fullName must NOT have fewer than 1 characters". */
@@ -38,14 +33,14 @@ let refreshing: Promise<boolean> | null = null;
 
 /** One refresh at a time: parallel 401s wait for the same rotation (a refresh token works once). */
 async function refreshTokens(): Promise<boolean> {
-  const s = getSession();
-  if (!s?.refreshToken) return false;
+  const refreshToken = getSession()?.refreshToken;
+  if (!refreshToken) return false;
   refreshing ??= (async () => {
     try {
       const r = await fetch('/api/auth/refresh', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ refreshToken: s.refreshToken }),
+        body: JSON.stringify({ refreshToken } satisfies RefreshBody),
       });
       if (!r.ok) return false;
       const pair = (await r.json()) as TokenPair;
@@ -117,10 +112,7 @@ export const api = {
   del: (path: string) => request<void>('DELETE', path),
 };
 
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
+export type { Page };
 
 /** Follows cursors until `max` rows (lookups for selects, CSV export, the hourly chart). */
 export async function getAll<T>(path: string, q: Query = {}, max = 2000): Promise<T[]> {
@@ -135,7 +127,7 @@ export async function getAll<T>(path: string, q: Query = {}, max = 2000): Promis
 }
 
 export async function login(email: string, password: string): Promise<void> {
-  const pair = await request<TokenPair>('POST', '/api/auth/login', { email, password });
+  const pair = await request<TokenPair>('POST', '/api/auth/login', { email, password } satisfies LoginBody);
   setSession({ accessToken: pair.accessToken, refreshToken: pair.refreshToken, user: pair.user }, { persist: true });
 }
 

@@ -1,9 +1,10 @@
-import { useEffect, useState } from 'react';
+import { useQueries } from '@tanstack/react-query';
 import { getAll } from './api.ts';
 import { can, type Permission } from './permissions.ts';
+import { keys, PATHS, queryClient } from './query.ts';
 import type { AccessRule, Appointment, Gate, Host, Site, User, Visitor, Zone } from './types.ts';
 
-/** Reference lists the screens show names from (a gate's site, a pass's visitor). Cached per tab, dropped on writes. */
+/** Reference lists the screens show names from (a gate's site, a pass's visitor). Cached per tab until a write invalidates them. */
 interface Kinds {
   sites: Site;
   zones: Zone;
@@ -16,67 +17,44 @@ interface Kinds {
 }
 export type LookupKind = keyof Kinds;
 
-const SOURCES: Record<LookupKind, { path: string; perm: Permission }> = {
-  sites: { path: '/api/admin/sites', perm: 'sites:read' },
-  zones: { path: '/api/admin/zones', perm: 'zones:read' },
-  gates: { path: '/api/admin/gates', perm: 'gates:read' },
-  rules: { path: '/api/admin/access-rules', perm: 'rules:read' },
-  visitors: { path: '/api/admin/visitors', perm: 'visitors:read' },
-  hosts: { path: '/api/admin/hosts', perm: 'hosts:read' },
-  users: { path: '/api/admin/users', perm: 'users:read' },
-  appointments: { path: '/api/admin/appointments', perm: 'appointments:read' },
+const PERMS: Record<LookupKind, Permission> = {
+  sites: 'sites:read',
+  zones: 'zones:read',
+  gates: 'gates:read',
+  rules: 'rules:read',
+  visitors: 'visitors:read',
+  hosts: 'hosts:read',
+  users: 'users:read',
+  appointments: 'appointments:read',
 };
 
-const cache = new Map<LookupKind, Promise<unknown[]>>();
-const listeners = new Set<() => void>();
-
-export function invalidate(kind?: LookupKind): void {
-  if (kind) cache.delete(kind);
-  else cache.clear();
-  for (const l of listeners) l();
+export function lookupQuery<K extends LookupKind>(kind: K) {
+  const path = PATHS[kind];
+  return {
+    queryKey: keys.all(path),
+    queryFn: (): Promise<Kinds[K][]> => (can(PERMS[kind]) ? getAll<Kinds[K]>(path) : Promise.resolve([])),
+    staleTime: Number.POSITIVE_INFINITY,
+  };
 }
 
 export function fetchLookup<K extends LookupKind>(kind: K): Promise<Kinds[K][]> {
-  let p = cache.get(kind);
-  if (!p) {
-    const src = SOURCES[kind];
-    p = can(src.perm) ? getAll<Kinds[K]>(src.path) : Promise.resolve([]);
-    p.catch(() => cache.delete(kind));
-    cache.set(kind, p);
-  }
-  return p as Promise<Kinds[K][]>;
+  return queryClient.fetchQuery(lookupQuery(kind));
 }
 
 export type Lookups = { [K in LookupKind]?: Map<string, Kinds[K]> };
 
+/** The lists as maps by id; a list that fails to load is empty (names fall back to a short id). */
 export function useLookups(kinds: LookupKind[]): { lookups: Lookups; ready: boolean } {
-  const [state, setState] = useState<{ lookups: Lookups; ready: boolean }>({ lookups: {}, ready: false });
-  const [tick, setTick] = useState(0);
-  const key = kinds.join(',');
-  useEffect(() => {
-    const l = () => setTick((t) => t + 1);
-    listeners.add(l);
-    return () => {
-      listeners.delete(l);
-    };
-  }, []);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: tick re-reads after invalidation
-  useEffect(() => {
-    let alive = true;
-    const ks = key ? (key.split(',') as LookupKind[]) : [];
-    Promise.all(ks.map((k) => fetchLookup(k).catch(() => [] as unknown[]))).then((lists) => {
-      if (!alive) return;
-      const out: Record<string, Map<string, unknown>> = {};
-      ks.forEach((k, i) => {
-        out[k] = new Map((lists[i] as { id: string }[]).map((x) => [x.id, x]));
+  return useQueries({
+    queries: kinds.map((k) => lookupQuery(k)),
+    combine: (results) => {
+      const lookups: Record<string, Map<string, unknown>> = {};
+      kinds.forEach((k, i) => {
+        lookups[k] = new Map(((results[i]?.data ?? []) as { id: string }[]).map((x) => [x.id, x]));
       });
-      setState({ lookups: out as Lookups, ready: true });
-    });
-    return () => {
-      alive = false;
-    };
-  }, [key, tick]);
-  return state;
+      return { lookups: lookups as Lookups, ready: results.every((r) => !r.isPending) };
+    },
+  });
 }
 
 export function nameOf(map: Map<string, { name?: string; fullName?: string }> | undefined, id: string | null | undefined): string {

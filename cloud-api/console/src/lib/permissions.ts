@@ -1,5 +1,5 @@
 // The role table is the server's own (one source of truth); it is a pure module, so the bundle can share it.
-import { type Permission, permissionsOf, ROLES } from '../../../src/auth/rbac.ts';
+import { type Permission, permissionsOf, ROLES } from '@gatehouse/cloud-api/rbac';
 import { getSession } from './session.ts';
 
 export type { Permission };

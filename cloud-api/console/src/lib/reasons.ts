@@ -1,4 +1,4 @@
-import { REASON_TEXT, type Reason } from '../../../../protocol/src/reasons.ts';
+import { REASON_TEXT, type Reason } from '@gatehouse/protocol/reasons';
 
 export function reasonText(reason: string): string {
   return (REASON_TEXT as Record<string, string>)[reason] ?? reason;

@@ -1,14 +1,13 @@
+import type { UserSummary } from './types.ts';
+
+/** Who is signed in, as `/api/auth/me` and the token pair say. */
+export type SessionUser = UserSummary;
+
 /**
  * Tokens live in memory, mirrored to sessionStorage so a reload keeps the
  * tab signed in but a new tab or a closed browser does not. An embedded
  * console (token from the host panel) never writes storage.
  */
-export interface SessionUser {
-  id: string;
-  orgId: string;
-  email: string;
-  roles: string[];
-}
 export interface Session {
   accessToken: string;
   refreshToken: string | null;

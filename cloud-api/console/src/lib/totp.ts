@@ -4,7 +4,7 @@
  * secret; payload `GHD1:<base32 of the pass uuid's 16 bytes>:<code>`. This lets
  * the guest page keep drawing valid codes with no network until the pass ends.
  */
-import { base32Decode, base32Encode } from '../../../../protocol/src/base32.ts';
+import { base32Decode, base32Encode } from '@gatehouse/protocol/base32';
 
 export const STEP_S = 30;
 export const DIGITS = 8;

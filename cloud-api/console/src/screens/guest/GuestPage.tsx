@@ -1,27 +1,8 @@
 import { useEffect, useRef, useState } from 'react';
-import { Qr } from '../components/Qr.tsx';
-import { fmtDateTime } from '../lib/format.ts';
-import { dynamicPayload, importSecret, msUntilNextStep, STEP_S } from '../lib/totp.ts';
-
-/** `GET /api/guest/pass`. The optional fields are what the page uses when the server sends them. */
-interface GuestPass {
-  pass: { id: string; type: string; status: string; validFrom: string; validTo: string; visitorName: string | null };
-  payload: string | null;
-  expiresAt: string | null;
-  secondsUntilChange: number | null;
-  /** base32 TOTP secret: lets the page draw codes without the network until the pass ends. */
-  totpSecret?: string | null;
-  /** Signed static QR text, for printing. */
-  staticPayload?: string | null;
-  appointment?: {
-    startsAt: string;
-    endsAt: string;
-    hostName?: string | null;
-    room?: string | null;
-    siteName?: string | null;
-    address?: string | null;
-  } | null;
-}
+import { Qr } from '../../components/Qr.tsx';
+import { fmtDateTime } from '../../lib/format.ts';
+import { dynamicPayload, importSecret, msUntilNextStep, STEP_S } from '../../lib/totp.ts';
+import type { GuestPass } from '../../lib/types.ts';
 
 function tokenFromUrl(): string | null {
   const hash = new URLSearchParams(window.location.hash.replace(/^#/, ''));
@@ -220,12 +201,6 @@ export function GuestPage() {
                 <>
                   <dt>Host</dt>
                   <dd>{a.hostName}</dd>
-                </>
-              ) : null}
-              {a.siteName || a.address ? (
-                <>
-                  <dt>Where</dt>
-                  <dd>{[a.siteName, a.address].filter(Boolean).join(', ')}</dd>
                 </>
               ) : null}
               {a.room ? (

@@ -1,6 +1,6 @@
 import { type FormEvent, useId, useState } from 'react';
-import { ErrorBox, Field } from '../components/ui.tsx';
-import { ApiError, login } from '../lib/api.ts';
+import { ErrorBox, Field } from '../../components/ui.tsx';
+import { ApiError, login } from '../../lib/api.ts';
 
 export function LoginPage({ notice }: { notice?: string | undefined }) {
   const [email, setEmail] = useState('');

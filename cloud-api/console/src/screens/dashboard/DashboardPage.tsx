@@ -1,0 +1,176 @@
+import { useQuery } from '@tanstack/react-query';
+import { Badge, Empty, ErrorBox, Loading, PageHead } from '../../components/ui.tsx';
+import { api, getAll } from '../../lib/api.ts';
+import { ago, fmtTime } from '../../lib/format.ts';
+import { fetchLookup, nameOf } from '../../lib/lookups.ts';
+import { can } from '../../lib/permissions.ts';
+import { PATHS } from '../../lib/query.ts';
+import { href } from '../../lib/router.ts';
+import type { Checkin, Gate, Occupancy, Site } from '../../lib/types.ts';
+import { bucketByHour, HOURS, HourChart } from './HourChart.tsx';
+
+interface DashboardData {
+  sites: Site[];
+  gates: Gate[];
+  checkins: Checkin[];
+  occupancy: Occupancy[];
+}
+
+async function loadDashboard(): Promise<DashboardData> {
+  const since = new Date(Date.now() - HOURS * 3600_000).toISOString();
+  const [sites, gates, checkins] = await Promise.all([
+    fetchLookup('sites'),
+    can('gates:read') ? getAll<Gate>(PATHS.gates, {}, 2000) : Promise.resolve([]),
+    can('checkins:read') ? getAll<Checkin>(PATHS.checkins, { since }, 5000) : Promise.resolve([]),
+  ]);
+  const occupancy = can('checkins:read')
+    ? await Promise.all(sites.slice(0, 20).map((s) => api.get<Occupancy>(`${PATHS.sites}/${s.id}/occupancy`)))
+    : [];
+  return { sites, gates, checkins, occupancy };
+}
+
+export function DashboardPage() {
+  // Fetched again on every visit (the cached figures show meanwhile) and by Refresh.
+  const { data, error, isFetching: loading, refetch } = useQuery({ queryKey: ['dashboard'], queryFn: loadDashboard });
+  if (error && !data) return <ErrorBox error={error} />;
+  if (loading && !data) return <Loading label="Loading the dashboard…" />;
+  if (!data) return null;
+  const now = Date.now();
+  const online = data.gates.filter((g) => g.online).length;
+  const offline = data.gates.length - online;
+  const allowed = data.checkins.filter((c) => c.allow).length;
+  const denied = data.checkins.length - allowed;
+  const onSite = data.occupancy.reduce((s, o) => s + o.count, 0);
+  const siteById = new Map(data.sites.map((s) => [s.id, s]));
+  const gateById = new Map(data.gates.map((g) => [g.id, g]));
+  const offlineGates = data.gates.filter((g) => !g.online);
+
+  return (
+    <>
+      <PageHead title="Dashboard">
+        <button type="button" onClick={() => void refetch()} disabled={loading}>
+          {loading ? 'Refreshing…' : 'Refresh'}
+        </button>
+      </PageHead>
+      <ErrorBox error={error} />
+      <div className="stats">
+        <div className="card stat">
+          <div className="value">{data.sites.length}</div>
+          <div className="label">Sites</div>
+        </div>
+        <div className="card stat">
+          <div className="value">
+            {online}
+            <span className="muted"> / {data.gates.length}</span>
+          </div>
+          <div className="label">Gates online</div>
+        </div>
+        <div className="card stat">
+          <div className="value" data-testid="on-site">
+            {onSite}
+          </div>
+          <div className="label">On site now</div>
+        </div>
+        <div className="card stat">
+          <div className="value">{allowed}</div>
+          <div className="label">Entries, 24 h</div>
+        </div>
+        <div className="card stat">
+          <div className="value">{denied}</div>
+          <div className="label">Denied, 24 h</div>
+        </div>
+      </div>
+      {data.sites.length === 0 ? (
+        <div className="card">
+          <Empty>
+            Nothing here yet. Start by <a href={href('/sites')}>creating a site</a>, then its zones and gates.
+          </Empty>
+        </div>
+      ) : (
+        <div className="grid">
+          <section className="card" style={{ gridColumn: '1 / -1' }} aria-labelledby="chart-h">
+            <h2 id="chart-h">Entries per hour</h2>
+            <HourChart buckets={bucketByHour(data.checkins, now)} />
+          </section>
+          <section className="card" aria-labelledby="onsite-h">
+            <h2 id="onsite-h">Who is on site</h2>
+            {data.occupancy.every((o) => o.count === 0) ? (
+              <p className="muted">Nobody has entered and not left.</p>
+            ) : (
+              data.occupancy
+                .filter((o) => o.count > 0)
+                .map((o) => (
+                  <div key={o.siteId}>
+                    <h3>
+                      {nameOf(siteById as Map<string, Site>, o.siteId)} · {o.count}
+                    </h3>
+                    <table>
+                      <tbody>
+                        {o.items.map((p) => (
+                          <tr key={p.passId}>
+                            <td>
+                              <a href={href(`/passes/${p.passId}`)}>{p.visitorName ?? 'Unknown visitor'}</a>
+                            </td>
+                            <td className="muted">{gateById.get(p.gateId)?.name ?? '—'}</td>
+                            <td className="muted nowrap">since {fmtTime(p.since)}</td>
+                          </tr>
+                        ))}
+                      </tbody>
+                    </table>
+                  </div>
+                ))
+            )}
+          </section>
+          <section className="card" aria-labelledby="gates-h">
+            <h2 id="gates-h">Gates</h2>
+            {data.gates.length === 0 ? (
+              <p className="muted">
+                No gates. <a href={href('/gates')}>Add one</a>.
+              </p>
+            ) : (
+              <>
+                <p>
+                  <Badge tone="ok">{online} online</Badge> <Badge tone={offline ? 'deny' : 'neutral'}>{offline} offline</Badge>
+                </p>
+                {offlineGates.length > 0 ? (
+                  <table>
+                    <tbody>
+                      {offlineGates.slice(0, 10).map((g) => (
+                        <tr key={g.id}>
+                          <td>{g.name}</td>
+                          <td className="muted">{siteById.get(g.siteId)?.name ?? ''}</td>
+                          <td className="muted nowrap">{g.lastSeenAt ? `seen ${ago(g.lastSeenAt, now)}` : 'never seen'}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                ) : null}
+              </>
+            )}
+          </section>
+          <section className="card" aria-labelledby="sites-h">
+            <h2 id="sites-h">Sites</h2>
+            <table>
+              <tbody>
+                {data.sites.map((s) => {
+                  const gs = data.gates.filter((g) => g.siteId === s.id);
+                  return (
+                    <tr key={s.id}>
+                      <td>
+                        <a href={href(`/guard?site=${s.id}`)}>{s.name}</a>
+                      </td>
+                      <td className="muted">{s.timezone}</td>
+                      <td className="num">
+                        {gs.filter((g) => g.online).length}/{gs.length} gates
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </section>
+        </div>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,294 @@
+import { useQuery } from '@tanstack/react-query';
+import { useCallback, useEffect, useId, useRef, useState } from 'react';
+import { Badge, Empty, ErrorBox, Loading, PageHead } from '../../components/ui.tsx';
+import { api, getAll, type Page } from '../../lib/api.ts';
+import { ago, fmtTime } from '../../lib/format.ts';
+import { type LiveEvent, useLiveFeed } from '../../lib/live.ts';
+import { fetchLookup, useLookups } from '../../lib/lookups.ts';
+import { can } from '../../lib/permissions.ts';
+import { invalidate, PATHS, queryClient } from '../../lib/query.ts';
+import { reasonText } from '../../lib/reasons.ts';
+import { navigate, useRoute } from '../../lib/router.ts';
+import type { Checkin, Gate } from '../../lib/types.ts';
+import { CommandDialog } from './CommandDialog.tsx';
+import { type FeedItem, MAX_FEED, toItem } from './feed.ts';
+
+const gatesOfSite = (siteId: string) => [PATHS.gates, 'site', siteId] as const;
+
+/** The guard's screen for one site: entries as they happen, alarms, and the gates with their manual commands. */
+export function GuardPage() {
+  const route = useRoute();
+  const { lookups, ready } = useLookups(['sites']);
+  const sites = [...(lookups.sites?.values() ?? [])];
+  const siteId = route.query.get('site') ?? sites[0]?.id ?? '';
+  const site = lookups.sites?.get(siteId);
+  const [feed, setFeed] = useState<FeedItem[]>([]);
+  const [alarms, setAlarms] = useState<FeedItem[]>([]);
+  const [feedError, setFeedError] = useState<unknown>(null);
+  const [command, setCommand] = useState<{ gate: Gate; type: 'open' | 'lockdown' | 'release' } | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [now, setNow] = useState(Date.now());
+  const siteRef = useRef(siteId);
+  siteRef.current = siteId;
+  const selectId = useId();
+  const canCommand = can('gates:command');
+
+  // The site's gates, read again every 30 s and after a command; live status changes patch them in between.
+  const gatesQuery = useQuery({
+    queryKey: gatesOfSite(siteId),
+    queryFn: () => getAll<Gate>(PATHS.gates, { siteId }, 500),
+    enabled: !!siteId,
+    refetchInterval: 30_000,
+    refetchIntervalInBackground: true,
+  });
+  const gates = gatesQuery.data ?? null;
+
+  // The feed starts with the site's latest check-ins; live events add to it.
+  useEffect(() => {
+    if (!siteId) return;
+    let alive = true;
+    setFeed([]);
+    setFeedError(null);
+    api
+      .get<Page<Checkin>>(PATHS.checkins, { siteId, limit: 30 })
+      .then((pg) => Promise.all(pg.items.map((c) => toItem(c, false))))
+      .then((items) => alive && setFeed((prev) => [...prev, ...items.filter((i) => !prev.some((p) => p.key === i.key))]))
+      .catch((e: unknown) => alive && setFeedError(e));
+    return () => {
+      alive = false;
+    };
+  }, [siteId]);
+
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 5000);
+    return () => clearInterval(t);
+  }, []);
+
+  const onEvent = useCallback((e: LiveEvent) => {
+    const data = e.data ?? {};
+    if (e.type === 'checkin.created') {
+      const c = data as unknown as Checkin;
+      if (c.siteId !== siteRef.current) return;
+      void toItem(c, true).then((item) =>
+        setFeed((prev) => (prev.some((p) => p.key === item.key) ? prev : [item, ...prev].slice(0, MAX_FEED))),
+      );
+    } else if (e.type === 'gate.status_changed') {
+      const g = data as Partial<Gate> & { id?: string; gateId?: string };
+      const gid = g.id ?? g.gateId;
+      queryClient.setQueriesData<Gate[]>({ queryKey: [PATHS.gates, 'site'] }, (prev) =>
+        prev?.map((x) => (x.id === gid ? { ...x, ...g, id: x.id } : x)),
+      );
+    } else if (e.type === 'alarm.raised') {
+      const a = data as {
+        id?: string;
+        gateId?: string;
+        siteId?: string;
+        kind?: string;
+        message?: string;
+        at?: string;
+        occurredAt?: string;
+      };
+      if (a.siteId && a.siteId !== siteRef.current) return;
+      const item: FeedItem = {
+        key: a.id ?? `alarm-${Date.now()}-${Math.random()}`,
+        kind: 'alarm',
+        at: a.at ?? a.occurredAt ?? new Date().toISOString(),
+        text: a.message ?? a.kind ?? 'Alarm',
+        ...(a.gateId ? { gateId: a.gateId } : {}),
+        fresh: true,
+      };
+      setAlarms((prev) => [item, ...prev].slice(0, 50));
+    } else if (e.type === 'pass.revoked') {
+      // The server sends the pass as GET /api/admin/passes/:id shows it.
+      const p = data as { id?: string; passId?: string; reason?: string; revokedReason?: string | null; visitorId?: string };
+      const id = p.passId ?? p.id ?? '';
+      const reason = p.reason ?? p.revokedReason ?? null;
+      void invalidate(PATHS.passes);
+      void fetchLookup('visitors')
+        .then((vs) => vs.find((v) => v.id === p.visitorId)?.fullName ?? `…${id.slice(-6)}`)
+        .catch(() => `…${id.slice(-6)}`)
+        .then((who) =>
+          setFeed((prev) =>
+            [
+              {
+                key: `rev-${id}-${Date.now()}`,
+                kind: 'revoked' as const,
+                at: new Date().toISOString(),
+                text: `Pass of ${who} revoked${reason ? `: ${reason}` : ''}`,
+                fresh: true,
+              },
+              ...prev,
+            ].slice(0, MAX_FEED),
+          ),
+        );
+    }
+  }, []);
+  const link = useLiveFeed(onEvent);
+  const gateName = (id?: string) => (id ? (gates?.find((g) => g.id === id)?.name ?? `Gate …${id.slice(-6)}`) : '—');
+
+  if (ready && sites.length === 0) {
+    return (
+      <>
+        <PageHead title="Guard view" />
+        <Empty>No sites yet. Create a site and its gates first.</Empty>
+      </>
+    );
+  }
+
+  return (
+    <>
+      <PageHead title={site ? `Guard view · ${site.name}` : 'Guard view'}>
+        <span className="link-state" role="status" aria-live="polite" data-testid="link-state" data-state={link.state}>
+          <span className={`dot ${link.state === 'online' ? 'on' : link.state === 'offline' ? 'off' : ''}`} aria-hidden="true" />
+          {link.state === 'online'
+            ? 'Live'
+            : link.state === 'connecting'
+              ? 'Connecting…'
+              : `Offline — retrying${link.retryIn !== null ? ` in ${link.retryIn} s` : ''}`}
+        </span>
+        {sites.length > 1 ? (
+          <div className="field" style={{ margin: 0 }}>
+            <label htmlFor={selectId} className="sr-only">
+              Site
+            </label>
+            <select id={selectId} value={siteId} onChange={(e) => navigate(`/guard?site=${e.target.value}`)}>
+              {sites.map((s) => (
+                <option key={s.id} value={s.id}>
+                  {s.name}
+                </option>
+              ))}
+            </select>
+          </div>
+        ) : null}
+      </PageHead>
+      {link.state === 'offline' ? (
+        <div className="alert warn" role="alert">
+          The live feed is disconnected. New entries will appear when it reconnects; the list below may be behind.
+        </div>
+      ) : null}
+      {notice ? (
+        <div className="alert info" role="status">
+          {notice}
+        </div>
+      ) : null}
+      <ErrorBox error={gatesQuery.error ?? feedError} />
+      <div className="guard">
+        <section className="card" aria-labelledby="feed-h">
+          <h2 id="feed-h">Entries</h2>
+          {feed.length === 0 ? (
+            <Empty>No entries yet. Attempts at this site’s gates appear here as they happen.</Empty>
+          ) : (
+            <ul className="feed" aria-live="polite" data-testid="feed">
+              {feed.map((f) =>
+                f.kind === 'checkin' ? (
+                  <li
+                    key={f.key}
+                    className={`${f.allow ? 'allowed' : 'denied'}${f.fresh ? ' fresh' : ''}`}
+                    data-reason={f.reason}
+                    data-key={f.key}
+                  >
+                    <span className="stripe" aria-hidden="true" />
+                    <div>
+                      <div>
+                        <span className={`verdict ${f.allow ? 'ok' : 'deny'}`}>{f.allow ? 'ALLOWED' : 'DENIED'}</span>{' '}
+                        <span className="who">{f.visitor}</span>
+                        {f.allow && f.reason === 'ok' ? null : <span> — {reasonText(f.reason ?? '')}</span>}
+                      </div>
+                      <div className="muted">
+                        {gateName(f.gateId)} · {f.direction === 'out' ? 'exit' : 'entry'} · host {f.host}
+                      </div>
+                    </div>
+                    <time className="muted nowrap" dateTime={f.at}>
+                      {fmtTime(f.at)}
+                    </time>
+                  </li>
+                ) : (
+                  <li key={f.key} className="alarm" data-key={f.key}>
+                    <span className="stripe" aria-hidden="true" />
+                    <div>{f.text}</div>
+                    <time className="muted nowrap" dateTime={f.at}>
+                      {fmtTime(f.at)}
+                    </time>
+                  </li>
+                ),
+              )}
+            </ul>
+          )}
+        </section>
+        <div>
+          <section className="card" aria-labelledby="alarms-h" style={{ marginBottom: 16 }}>
+            <h2 id="alarms-h">Alarms</h2>
+            {alarms.length === 0 ? (
+              <p className="muted">No alarms.</p>
+            ) : (
+              <ul className="feed" data-testid="alarms">
+                {alarms.map((a) => (
+                  <li key={a.key} className="alarm">
+                    <span className="stripe" aria-hidden="true" />
+                    <div>
+                      <strong>{a.text}</strong>
+                      {a.gateId ? <div className="muted">{gateName(a.gateId)}</div> : null}
+                    </div>
+                    <time className="muted nowrap" dateTime={a.at}>
+                      {fmtTime(a.at)}
+                    </time>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </section>
+          <section className="card" aria-labelledby="gates-h">
+            <h2 id="gates-h">Gates</h2>
+            {gates === null ? (
+              <Loading />
+            ) : gates.length === 0 ? (
+              <p className="muted">No gates at this site.</p>
+            ) : (
+              gates.map((g) => (
+                <div className="gate-row" key={g.id} data-testid="gate-row">
+                  <div>
+                    <div>
+                      <strong>{g.name}</strong>
+                    </div>
+                    <div className="actions">
+                      {g.online ? <Badge tone="ok">online</Badge> : <Badge tone="deny">offline</Badge>}
+                      {g.lockdown ? <Badge tone="warn">lockdown</Badge> : null}
+                      <span className="muted">{g.lastSeenAt ? `seen ${ago(g.lastSeenAt, now)}` : 'never seen'}</span>
+                    </div>
+                  </div>
+                  {canCommand ? (
+                    <div className="actions">
+                      <button type="button" onClick={() => setCommand({ gate: g, type: 'open' })} disabled={g.lockdown}>
+                        Open
+                      </button>
+                      {g.lockdown ? (
+                        <button type="button" onClick={() => setCommand({ gate: g, type: 'release' })}>
+                          Release
+                        </button>
+                      ) : (
+                        <button type="button" className="danger" onClick={() => setCommand({ gate: g, type: 'lockdown' })}>
+                          Lockdown
+                        </button>
+                      )}
+                    </div>
+                  ) : null}
+                </div>
+              ))
+            )}
+          </section>
+        </div>
+      </div>
+      {command ? (
+        <CommandDialog
+          gate={command.gate}
+          type={command.type}
+          onClose={() => setCommand(null)}
+          onDone={(msg) => {
+            setCommand(null);
+            setNotice(msg);
+          }}
+        />
+      ) : null}
+    </>
+  );
+}
