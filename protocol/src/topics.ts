@@ -35,6 +35,8 @@ export const topics = {
   cmd: (deviceId: string) => build(deviceId, 'down', 'cmd'),
   /** Everything one device may publish or subscribe to (its ACL). */
   deviceFilter: (deviceId: string) => `${build(deviceId, 'up', 'events').slice(0, -'/up/events'.length)}/#`,
+  /** What a device subscribes to: every down kind addressed to it, and nothing else (TOPIC-4). */
+  downFilter: (deviceId: string) => `${build(deviceId, 'down', 'sync').slice(0, -'/sync'.length)}/+`,
   /** What the cloud subscribes to; `group` makes it an MQTT 5 shared subscription (TOPIC-5). */
   allUp: (kind: UpKind, group?: string) => {
     const t = `${TOPIC_ROOT}/dev/+/up/${kind}`;
