@@ -8,17 +8,17 @@ import {
   signEnvelope,
   signingKey,
   topics,
+  UP_KINDS,
   uuidv7,
   validators,
 } from '@gatehouse/protocol';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { hashBrokerPassword, verifyBrokerPassword } from '../../cloud-api/src/mqtt/broker-credentials.js';
-import { type EmbeddedBroker, startEmbeddedBroker } from '../../cloud-api/src/mqtt/embedded-broker.js';
 import { EdgeStore } from '../src/store/index.js';
 import { type CommandTarget, EdgeLink } from '../src/sync/link.js';
 import { syncStoreOf } from '../src/sync/store-adapter.js';
+import { startTestBroker, type TestBroker } from './broker.js';
 import { makeFixture } from './fixtures.js';
 import { tempDir } from './tmp.js';
 
@@ -37,7 +37,7 @@ async function until<T>(fn: () => T | undefined | false, ms = 5000): Promise<T> 
 }
 
 describe('edge MQTT link (SPEC MSG-*, SIGN-*, CMD-*)', () => {
-  let broker: EmbeddedBroker;
+  let broker: TestBroker;
   let cloud: MqttClient;
   let store: EdgeStore;
   let link: EdgeLink;
@@ -78,25 +78,17 @@ describe('edge MQTT link (SPEC MSG-*, SIGN-*, CMD-*)', () => {
     received.length = 0;
     rejects.length = 0;
     actions.length = 0;
-    const hashes: Record<string, string> = { cloud: hashBrokerPassword('cloud-pw'), [DEV]: hashBrokerPassword('dev-pw') };
-    broker = await startEmbeddedBroker({
-      host: '127.0.0.1',
-      port: 0,
-      log,
-      authenticate: async (u, p) =>
-        hashes[u] && verifyBrokerPassword(p, hashes[u] ?? '')
-          ? u === 'cloud'
-            ? { kind: 'cloud' }
-            : { kind: 'device', deviceId: u }
-          : null,
-    });
-    const url = `mqtt://127.0.0.1:${broker.port}`;
-    cloud = await mqtt.connectAsync(url, { username: 'cloud', password: 'cloud-pw', clientId: 'cloud' });
-    await cloud.subscribeAsync('gh/v1/dev/+/up/+', { qos: 1 });
+    broker = await startTestBroker({ cloud: 'cloud-pw', [DEV]: 'dev-pw' });
+    cloud = await broker.connectAsync({ username: 'cloud', password: 'cloud-pw', clientId: 'cloud' });
+    await cloud.subscribeAsync(
+      UP_KINDS.map((kind) => topics.allUp(kind)),
+      { qos: 1 },
+    );
     cloud.on('message', (topic, payload) => received.push({ topic, body: JSON.parse(payload.toString()) }));
     store = new EdgeStore(join(dir.dir, 'edge.db'), { trustedKeys: [fx.key.publicKey] });
     link = new EdgeLink({
-      url,
+      url: 'mqtt://in-memory',
+      connect: broker.connect,
       username: DEV,
       password: 'dev-pw',
       deviceId: DEV,

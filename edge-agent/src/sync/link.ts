@@ -24,7 +24,7 @@ import {
   uuidv7,
   type ZoneRecord,
 } from '@gatehouse/protocol';
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { CacheRecords } from '../store/index.js';
 
@@ -53,8 +53,17 @@ export interface CommandTarget {
   hardware(): Status['hardware'];
 }
 
+/**
+ * Opens the MQTT client, the way MQTT.js itself is given its transport (a
+ * stream builder): production uses `mqtt.connect`; tests hand in a client
+ * over an in-memory stream to a broker of their own.
+ */
+export type MqttConnect = (url: string, options: IClientOptions) => MqttClient;
+
 export interface LinkOptions {
   url: string;
+  /** How the client is opened; `mqtt.connect` unless given. */
+  connect?: MqttConnect;
   username: string;
   password: string;
   deviceId: string;
@@ -98,7 +107,15 @@ export class EdgeLink {
   readonly #o: Required<Omit<LinkOptions, 'onReject' | 'onApplied'>> & Pick<LinkOptions, 'onReject' | 'onApplied'>;
 
   constructor(opts: LinkOptions) {
-    this.#o = { batchSize: 500, window: 4, ackTimeoutMs: 10_000, statusIntervalMs: 30_000, now: Date.now, ...opts };
+    this.#o = {
+      connect: (url, options) => mqtt.connect(url, options),
+      batchSize: 500,
+      window: 4,
+      ackTimeoutMs: 10_000,
+      statusIntervalMs: 30_000,
+      now: Date.now,
+      ...opts,
+    };
   }
 
   get state(): LinkState {
@@ -108,7 +125,7 @@ export class EdgeLink {
   start(): void {
     const o = this.#o;
     this.#state = 'connecting';
-    const client = mqtt.connect(o.url, {
+    const client = o.connect(o.url, {
       clientId: o.deviceId,
       username: o.username,
       password: o.password,
@@ -127,7 +144,7 @@ export class EdgeLink {
       // Everything unacked goes again: the cloud stores idempotently by event id.
       this.#sentUpTo = 0;
       this.#inflight.clear();
-      client.subscribe(`gh/v1/dev/${o.deviceId}/down/+`, { qos: 1 }, (err) => {
+      client.subscribe(topics.downFilter(o.deviceId), { qos: 1 }, (err) => {
         if (err) o.log.error({ err }, 'link: subscribe failed');
         this.requestSync(o.store.fullSyncNeeded);
         this.publishStatus();
