@@ -21,7 +21,6 @@ import {
   type Reader,
   type Relay,
 } from './hardware/index.js';
-import { SimulatedPassageSensor, SimulatedReader, SimulatedRelay } from './hardware/simulated.js';
 import { type LocalApi, startHttp } from './http.js';
 import { EdgeMetrics } from './metrics.js';
 import { type SdNotify, sdNotify } from './sd-notify.js';
@@ -187,7 +186,7 @@ export class Daemon {
       lockdown: this.gate.lockdown,
       link: this.#link ? this.#link.link.state : 'not-enrolled',
       hardware,
-      relay: { active: this.relay.active, pulses: this.relay instanceof SimulatedRelay ? this.relay.pulses.length : null },
+      relay: { active: this.relay.active, pulses: this.relay.recordedPulses?.().length ?? null },
     };
   }
 
@@ -197,20 +196,16 @@ export class Daemon {
       metrics: async () => ({ contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() }),
       recent: (limit) => this.store.outbox.recent(limit),
       scan: (text, name) => {
-        const reader = this.readers.find((r) => r instanceof SimulatedReader && (name === undefined || r.name === name));
-        if (!reader) return null;
-        const out: ScanOutcome = this.gate.handle({
-          reader: reader.name,
-          direction: reader.direction,
-          data: text,
-          receivedAt: performance.now(),
-        });
+        const reader = this.readers.find((r) => r.simulate && (name === undefined || r.name === name));
+        const input = reader?.simulate?.(text);
+        if (!input) return null;
+        const out: ScanOutcome = this.gate.handle(input);
         return { debounced: out.debounced, event: out.event };
       },
       open: (direction) => this.gate.manualOpen(direction),
       lockdown: (on) => this.gate.setLockdown(on),
-      passage: () => (this.sensor instanceof SimulatedPassageSensor ? this.gate.passage() : null),
-      relayPulses: () => (this.relay instanceof SimulatedRelay ? this.relay.pulses : null),
+      passage: () => (this.sensor?.simulatesPassage ? this.gate.passage() : null),
+      relayPulses: () => this.relay.recordedPulses?.() ?? null,
     };
   }
 

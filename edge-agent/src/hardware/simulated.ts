@@ -6,7 +6,9 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Direction } from '@gatehouse/protocol';
-import type { HardwareHealth, PassageSensor, Reader, ReaderInput, Relay } from './types.js';
+import type { HardwareHealth, PassageSensor, PulseRecord, Reader, ReaderInput, Relay } from './types.js';
+
+export type { PulseRecord } from './types.js';
 
 export class SimulatedReader implements Reader {
   readonly type = 'simulated';
@@ -25,9 +27,13 @@ export class SimulatedReader implements Reader {
   /** As if the device had delivered `data`. Ignored while stopped, like a real reader. */
   inject(data: string | Uint8Array): boolean {
     if (!this.#running) return false;
-    const input: ReaderInput = { reader: this.name, direction: this.direction, data, receivedAt: performance.now() };
+    const input = this.simulate(data);
     for (const l of this.#listeners) l(input);
     return true;
+  }
+
+  simulate(data: string | Uint8Array): ReaderInput {
+    return { reader: this.name, direction: this.direction, data, receivedAt: performance.now() };
   }
 
   async start(): Promise<void> {
@@ -41,12 +47,6 @@ export class SimulatedReader implements Reader {
   health(): HardwareHealth {
     return { name: this.name, type: this.type, healthy: this.#running, detail: this.#running ? 'simulated' : 'stopped' };
   }
-}
-
-export interface PulseRecord {
-  at: number;
-  ms: number;
-  eventId?: string;
 }
 
 export class SimulatedRelay implements Relay {
@@ -92,6 +92,10 @@ export class SimulatedRelay implements Relay {
     this.#fd = null;
   }
 
+  recordedPulses(): readonly PulseRecord[] {
+    return this.pulses;
+  }
+
   health(): HardwareHealth {
     return { name: 'relay', type: this.type, healthy: true, detail: this.#active ? 'energised' : 'idle' };
   }
@@ -99,6 +103,7 @@ export class SimulatedRelay implements Relay {
 
 export class SimulatedPassageSensor implements PassageSensor {
   readonly type = 'simulated';
+  readonly simulatesPassage = true;
   readonly #listeners: (() => void)[] = [];
 
   onPassage(cb: () => void): void {

@@ -1,4 +1,9 @@
-/** The small interfaces every driver implements; the gate and daemon see only these. */
+/**
+ * The small interfaces every driver implements; the gate and daemon see only
+ * these. A driver that can be driven from the local API (the simulated ones)
+ * adds the optional capabilities below; real hardware leaves them out, and the
+ * local API answers 404 for them.
+ */
 import type { Direction } from '@gatehouse/protocol';
 
 export interface HardwareHealth {
@@ -25,6 +30,19 @@ export interface Reader {
   start(): Promise<void>;
   stop(): Promise<void>;
   health(): HardwareHealth;
+  /**
+   * Capability: takes input from the local API (POST /scan). Returns the input
+   * as if the device had delivered `data` now, without passing it on: the
+   * caller hands it to the gate and answers with the outcome.
+   */
+  simulate?(data: string | Uint8Array): ReaderInput;
+}
+
+/** One energisation of the relay, as a relay that keeps a log records it. */
+export interface PulseRecord {
+  at: number;
+  ms: number;
+  eventId?: string;
 }
 
 export interface Relay {
@@ -42,6 +60,8 @@ export interface Relay {
   /** off() and release the line. */
   close(): void;
   health(): HardwareHealth;
+  /** Capability: the pulses this relay kept (GET /relay/pulses, the health's pulse count). */
+  recordedPulses?(): readonly PulseRecord[];
 }
 
 export interface PassageSensor {
@@ -50,4 +70,10 @@ export interface PassageSensor {
   start(): Promise<void>;
   stop(): Promise<void>;
   health(): HardwareHealth;
+  /**
+   * Capability: a passage can be reported through the local API (POST
+   * /passage). The daemon then records it with the gate, as this sensor's
+   * listener would, to answer with the event.
+   */
+  readonly simulatesPassage?: true;
 }
