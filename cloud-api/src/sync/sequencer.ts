@@ -6,13 +6,17 @@
  * sequencer per site at a time across all cloud instances: an advisory lock.
  */
 import { sql } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
+import type { Db, Executor } from '../db/client.js';
+import { rawRows } from '../db/raw.js';
+import { syncChanges } from './schema.js';
 
-type Rows<T> = { rows: T[] };
+const siteIds = rawRows(syncChanges, ['siteId']);
+const seqs = rawRows(syncChanges, ['seq']);
+const changes = rawRows(syncChanges, ['seq', 'entity', 'entityId']);
 
 export async function sitesWithUnstamped(db: Db): Promise<string[]> {
-  const r = (await db.execute(sql`select distinct site_id from sync_changes where seq is null`)) as unknown as Rows<{ site_id: string }>;
-  return r.rows.map((x) => x.site_id);
+  const r = await db.execute(sql`select distinct ${siteIds.columns} from sync_changes where seq is null`);
+  return siteIds.read(r).map((x) => x.siteId);
 }
 
 /** Stamps what can be stamped for one site; returns the site's highest seq. */
@@ -28,17 +32,13 @@ export async function stampSite(db: Db, siteId: string): Promise<number> {
           and xid < (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint
       )
       update sync_changes c set seq = cur.m + todo.rn from todo, cur where c.id = todo.id`);
-    return maxSeq(tx as unknown as Db, siteId);
+    return maxSeq(tx, siteId);
   });
 }
 
-export async function maxSeq(db: Db, siteId: string): Promise<number> {
-  const r = (await db.execute(
-    sql`select coalesce(max(seq), 0)::bigint as m from sync_changes where site_id = ${siteId}`,
-  )) as unknown as Rows<{
-    m: string | number;
-  }>;
-  return Number(r.rows[0]?.m ?? 0);
+export async function maxSeq(db: Executor, siteId: string): Promise<number> {
+  const r = await db.execute(sql`select coalesce(max(seq), 0)::bigint as seq from sync_changes where site_id = ${siteId}`);
+  return seqs.read(r)[0]?.seq ?? 0;
 }
 
 /** Stamped changes after `fromSeq`, oldest first, at most `limit`. */
@@ -48,9 +48,10 @@ export async function changesSince(
   fromSeq: number,
   limit: number,
 ): Promise<{ seq: number; entity: 'pass' | 'rule' | 'zone' | 'gate' | 'site'; entityId: string }[]> {
-  const r = (await db.execute(sql`
-    select seq, entity, entity_id from sync_changes
+  const r = await db.execute(sql`
+    select ${changes.columns} from sync_changes
     where site_id = ${siteId} and seq > ${fromSeq}
-    order by seq limit ${limit}`)) as unknown as Rows<{ seq: string | number; entity: 'pass'; entity_id: string }>;
-  return r.rows.map((x) => ({ seq: Number(x.seq), entity: x.entity, entityId: x.entity_id }));
+    order by seq limit ${limit}`);
+  // Stamped rows only (seq > fromSeq), so seq is never null here.
+  return changes.read(r).map((x) => ({ seq: x.seq!, entity: x.entity, entityId: x.entityId }));
 }

@@ -2,6 +2,7 @@ import type { CheckinEvent } from '@gatehouse/protocol';
 import { and, desc, eq, gte, lt, sql } from 'drizzle-orm';
 import type { AppContext } from '../../context.js';
 import type { Executor } from '../../db/client.js';
+import { rawRows } from '../../db/raw.js';
 import { checkins, visitors, visitPasses } from '../../db/schema.js';
 import type { EventBus } from '../../lib/events.js';
 import { decodeCursor, page } from '../../lib/pagination.js';
@@ -22,6 +23,8 @@ const listed = {
   receivedAt: checkins.receivedAt,
 };
 type Row = Pick<typeof checkins.$inferSelect, keyof typeof listed>;
+/** The same columns from the raw ingest statement's `returning`. */
+const insertedRows = rawRows(checkins, Object.keys(listed) as (keyof typeof listed)[]);
 export const checkinView = (r: Row) => ({
   id: r.id,
   passId: r.passId,
@@ -89,7 +92,7 @@ export async function storeCheckins(
   // One array per column through unnest(): drizzle and pg build and serialise a few arrays, not 12
   // placeholders per row (5× less CPU per 500-row batch, and the statement runs ~2× faster).
   const col = <T>(f: (e: CheckinEvent) => T) => sql.param(events.map(f));
-  const result = (await db.execute(sql`
+  const result = await db.execute(sql`
     insert into checkins (id, org_id, site_id, gate_id, pass_id, device_id, type, credential_kind, direction, allow, reason, occurred_at)
     select u.id, ${gate.orgId}, ${gate.siteId}, u.gate_id, u.pass_id, ${gate.deviceId}, u.type, u.kind, u.direction, u.allow, u.reason, u.occurred_at
     from unnest(${col((e) => e.id)}::uuid[], ${col((e) => gate.gateId ?? e.gateId)}::uuid[], ${col((e) => e.passId)}::uuid[],
@@ -97,22 +100,8 @@ export async function storeCheckins(
                 ${col((e) => e.allow)}::boolean[], ${col((e) => e.reason)}::text[], ${col((e) => new Date(e.occurredAt).toISOString())}::timestamptz[])
       as u(id, gate_id, pass_id, type, kind, direction, allow, reason, occurred_at)
     on conflict (id) do nothing
-    returning id, pass_id, gate_id, site_id, type, credential_kind, direction, allow, reason, occurred_at, received_at`)) as unknown as {
-    rows: Record<string, unknown>[];
-  };
-  const fresh = result.rows.map((r) => ({
-    id: r.id as string,
-    passId: (r.pass_id as string | null) ?? null,
-    gateId: r.gate_id as string,
-    siteId: r.site_id as string,
-    type: r.type as string,
-    credentialKind: r.credential_kind as string,
-    direction: r.direction as 'in' | 'out',
-    allow: r.allow as boolean,
-    reason: r.reason as string,
-    occurredAt: new Date(r.occurred_at as string | Date).toISOString(),
-    receivedAt: new Date(r.received_at as string | Date).toISOString(),
-  }));
+    returning ${insertedRows.columns}`);
+  const fresh = insertedRows.read(result).map(checkinView);
   if (bus) for (const c of fresh) bus.publish(gate.orgId, { type: 'checkin.created', data: c });
   return fresh;
 }

@@ -15,6 +15,7 @@ import {
 import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm';
 import type { AppContext } from '../../context.js';
 import type { Executor } from '../../db/client.js';
+import { rawRows } from '../../db/raw.js';
 import { accessRules, appointments, checkins, organizations, sites, visitors, visitPasses } from '../../db/schema.js';
 import { type Actor, writeAudit } from '../../lib/audit.js';
 import { conflict, notFound, unprocessable } from '../../lib/errors.js';
@@ -34,34 +35,8 @@ export function effectiveStatus(r: Pick<Row, 'status' | 'validTo'>, now = Date.n
   return r.status === 'active' && r.validTo.getTime() <= now ? 'expired' : r.status;
 }
 
-const date = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
-const dateOrNull = (v: unknown): Date | null => (v == null ? null : date(v));
-
-/** A visit_passes row from raw SQL (snake_case, driver-typed) to drizzle's shape. */
-function fromRaw(r: Record<string, unknown>): Row {
-  return {
-    id: String(r.id),
-    orgId: String(r.org_id),
-    visitorId: String(r.visitor_id),
-    appointmentId: (r.appointment_id as string | null) ?? null,
-    accessRuleId: String(r.access_rule_id),
-    type: r.type as Row['type'],
-    status: r.status as Row['status'],
-    validFrom: date(r.valid_from),
-    validTo: date(r.valid_to),
-    maxUses: r.max_uses == null ? null : Number(r.max_uses),
-    totpSecretEnc: String(r.totp_secret_enc),
-    cardFormat: (r.card_format as Row['cardFormat']) ?? null,
-    cardNumber: (r.card_number as string | null) ?? null,
-    revokedAt: dateOrNull(r.revoked_at),
-    revokedBy: (r.revoked_by as string | null) ?? null,
-    revokedReason: (r.revoked_reason as string | null) ?? null,
-    createdAt: date(r.created_at),
-    updatedAt: date(r.updated_at),
-    createdBy: (r.created_by as string | null) ?? null,
-    updatedBy: (r.updated_by as string | null) ?? null,
-  };
-}
+/** The row the issuance statement returns (`select * from p`), mapped by the table's columns. */
+const issuedRows = rawRows(visitPasses);
 
 export const passView = (r: Row) => ({
   id: r.id,
@@ -147,15 +122,14 @@ export async function issuePass(ctx: AppContext, actor: Actor, b: IssueInput) {
       from p
     )
     select * from p`);
-  const raw = (result as unknown as { rows: Record<string, unknown>[] }).rows[0];
-  if (!raw) {
+  const [row] = issuedRows.read(result);
+  if (!row) {
     // Slow path, only on failure: say precisely which reference is missing.
     await requireVisitor(ctx.db, org, b.visitorId);
     await requireRule(ctx.db, org, b.accessRuleId);
     if (appointmentId) await requireAppointment(ctx.db, org, appointmentId);
     throw unprocessable('pass could not be issued');
   }
-  const row = fromRaw(raw);
   const guestToken = await ctx.tokens.signGuest({ sub: id, org: actor.orgId }, validTo);
   return { ...passView(row), guestToken, guestUrl: `${ctx.config.publicUrl}/guest#token=${guestToken}` };
 }
