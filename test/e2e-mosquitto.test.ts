@@ -92,7 +92,7 @@ describe.skipIf(!hasMosquitto)('two cloud instances, one Mosquitto, one edge', (
     await until(() => daemon.store.seq > 0 && daemon.store.context('in').zoneId === topo.zone.id, 'snapshot over mosquitto');
   });
 
-  it('a pass issued on instance B admits at the edge; 3001 attempts (7 batches) are stored once, split between the instances', async () => {
+  it('TOPIC-5, MSG-2, MSG-8: a pass issued on instance B admits at the edge; 3001 attempts (7 batches) are stored once, split between the instances', async () => {
     const r = await b.inject({
       method: 'POST',
       url: '/api/admin/passes',

@@ -43,7 +43,7 @@ describe(`edge ↔ cloud over MQTT, end to end (${process.env.MQTT_URL ? 'extern
     dir.cleanup();
   });
 
-  it('a new edge receives its site by snapshot and reports online', async () => {
+  it('MSG-3, MSG-6: a new edge receives its site by snapshot and reports online', async () => {
     await until(() => daemon.store.seq > 0 && daemon.store.context('in').zoneId === topo.zone.id, 'snapshot');
     const gate = await until(async () => {
       const g = await api('GET', `/api/admin/gates/${topo.gate.id}`);
@@ -73,7 +73,7 @@ describe(`edge ↔ cloud over MQTT, end to end (${process.env.MQTT_URL ? 'extern
     await until(() => daemon.store.outbox.depth === 0, 'outbox drained by the ack');
   });
 
-  it('a revocation reaches the online edge in under a second', async () => {
+  it('MSG-5: a revocation reaches the online edge in under a second', async () => {
     const pass = (await api('POST', '/api/admin/passes', {
       visitorId: topo.visitor.id,
       accessRuleId: topo.rule.id,
@@ -101,7 +101,7 @@ describe(`edge ↔ cloud over MQTT, end to end (${process.env.MQTT_URL ? 'extern
     }
   });
 
-  it('lockdown and release commands reach the gate', async () => {
+  it('MSG-7, CMD-1: lockdown and release commands reach the gate', async () => {
     await api('POST', `/api/admin/gates/${topo.gate.id}/commands`, { type: 'lockdown', reason: 'drill' });
     await until(() => daemon.gate.lockdown, 'lockdown at the edge', 2000);
     await api('POST', `/api/admin/gates/${topo.gate.id}/commands`, { type: 'release' });

@@ -14,7 +14,7 @@ import { mosquittoFiles, writeMosquittoFiles } from '../src/mqtt/mosquitto-confi
 
 describe('broker ACL rule (SPEC TOPIC-4)', () => {
   const dev = { kind: 'device', deviceId: 'dev-a' } as const;
-  it('a device publishes only its own up topics', () => {
+  it('TOPIC-4: a device publishes only its own up topics', () => {
     expect(canPublish(dev, topics.events('dev-a'))).toBe(true);
     expect(canPublish(dev, topics.status('dev-a'))).toBe(true);
     expect(canPublish(dev, topics.events('dev-b'))).toBe(false);
@@ -22,7 +22,7 @@ describe('broker ACL rule (SPEC TOPIC-4)', () => {
     expect(canPublish(dev, 'gh/v1/dev/dev-a/up/other')).toBe(false);
     expect(canPublish(dev, 'anything')).toBe(false);
   });
-  it('a device subscribes only to its own down topics', () => {
+  it('TOPIC-4: a device subscribes only to its own down topics', () => {
     expect(canSubscribe(dev, topics.sync('dev-a'))).toBe(true);
     expect(canSubscribe(dev, 'gh/v1/dev/dev-a/down/+')).toBe(true);
     expect(canSubscribe(dev, 'gh/v1/dev/dev-a/#')).toBe(false);
@@ -30,7 +30,7 @@ describe('broker ACL rule (SPEC TOPIC-4)', () => {
     expect(canSubscribe(dev, '#')).toBe(false);
     expect(canSubscribe(dev, topics.events('dev-a'))).toBe(false);
   });
-  it('the cloud may use every Gatehouse topic, shared subscriptions included, and nothing else', () => {
+  it('TOPIC-4, TOPIC-5: the cloud may use every Gatehouse topic, shared subscriptions included, and nothing else', () => {
     const cloud = { kind: 'cloud' } as const;
     expect(canSubscribe(cloud, topics.allUp('events', 'ingest'))).toBe(true);
     expect(canPublish(cloud, topics.cmd('x'))).toBe(true);
@@ -111,7 +111,7 @@ function brokerContract(name: string, start: () => Promise<RunningBroker>): void
       await expect(connect(broker.url, { username: '', password: '' })).rejects.toThrow();
     });
 
-    it('delivers a device’s own events to the cloud, and nothing it publishes for another device', async () => {
+    it('TOPIC-4, SIGN-6: delivers a device’s own events to the cloud, and nothing it publishes for another device', async () => {
       const cloud = await open(users.cloud);
       await cloud.subscribeAsync(broker.eventsFilter, { qos: 1 });
       const a = await open(users.a);
@@ -125,7 +125,7 @@ function brokerContract(name: string, start: () => Promise<RunningBroker>): void
       expect(await spoofed).toEqual([]);
     });
 
-    it('a device cannot read another device’s commands; it reads its own', async () => {
+    it('TOPIC-4: a device cannot read another device’s commands; it reads its own', async () => {
       const cloud = await open(users.cloud);
       const a = await open(users.a);
       const b = await open(users.b);

@@ -180,7 +180,7 @@ describe('domain: passes, credentials, check, guest page, check-ins, audit, encr
     expect(after.payload).toBeNull();
   });
 
-  it('check-ins: stored idempotently, filtered, keyset-paginated; occupancy follows the last passage', async () => {
+  it('MSG-2: check-ins: stored idempotently, filtered, keyset-paginated; occupancy follows the last passage', async () => {
     const p1 = await issue();
     const p2 = await issue();
     const base = Date.now() - 10 * 60_000;
