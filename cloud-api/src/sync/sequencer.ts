@@ -47,7 +47,7 @@ export async function changesSince(
   siteId: string,
   fromSeq: number,
   limit: number,
-): Promise<{ seq: number; entity: 'pass' | 'rule' | 'zone' | 'gate' | 'site'; entityId: string }[]> {
+): Promise<{ seq: number; entity: (typeof syncChanges.$inferSelect)['entity']; entityId: string }[]> {
   const r = await db.execute(sql`
     select ${changes.columns} from sync_changes
     where site_id = ${siteId} and seq > ${fromSeq}
