@@ -7,8 +7,12 @@ export const passQuery = (id: string) => ({
   queryFn: () => api.get<Pass>(`${PATHS.passes}/${id}`),
 });
 
-/** A pass's QR text; under the pass's key, so a revocation drops it with the pass. */
+/**
+ * A pass's QR text. Kept out of the passes' keys: a write to a pass (a
+ * revocation) must not ask for the code of a pass that can no longer have one
+ * (409); the pass refetches, is no longer live, and the codes leave the screen.
+ */
 export const credentialQuery = (id: string, kind: 'dynamic' | 'static') => ({
-  queryKey: [...keys.one(PATHS.passes, id), 'credential', kind] as const,
+  queryKey: ['credential', id, kind] as const,
   queryFn: () => api.get<Credential>(`${PATHS.passes}/${id}/credential`, { kind }),
 });
