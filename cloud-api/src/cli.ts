@@ -4,46 +4,22 @@
  */
 import { parseArgs } from 'node:util';
 import { buildApp } from './app.js';
-import { OidcVerifier } from './auth/oidc.js';
-import { passwordHasher } from './auth/passwords.js';
-import { PrincipalCache } from './auth/principal-cache.js';
-import { TokenService } from './auth/tokens.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
-import type { AppContext } from './context.js';
-import { openDatabase } from './db/client.js';
+import { createContext } from './context.js';
 import { seedDemo } from './demo.js';
-import { deriveKey, Sealer } from './lib/crypto.js';
-import { EventBus } from './lib/events.js';
 import { createOrganization, createUser, findOrganizationByName } from './modules/orgs/service.js';
 import { mosquittoTargetFromEnv, writeMosquittoConfig } from './sync/mosquitto.js';
 
 const USAGE = `usage:
   gatehouse-cloud serve [--demo]     HTTP API (migrates first); --demo seeds a demo org and prints its login
   gatehouse-cloud migrate            apply database migrations, then exit
-  gatehouse-cloud mosquitto-config --out DIR   password file + ACL for an external Mosquitto (MQTT_URL holds the cloud's login)
+  gatehouse-cloud mosquitto-config --out DIR   dynamic-security setup for an external Mosquitto (MQTT_URL holds the cloud's login)
   gatehouse-cloud create-admin --org NAME --email E --password P [--platform]
 environment: DATABASE_URL, GATEHOUSE_DATA, PORT, HOST, PUBLIC_URL, GATEHOUSE_MASTER_KEY, OIDC_ISSUER, OIDC_AUDIENCE, MQTT_URL, MQTT_PORT, LOG_LEVEL`;
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`gatehouse-cloud: ${message}\n`);
   process.exit(code);
-}
-
-async function context(config: Config): Promise<AppContext> {
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
-  await database.migrate();
-  return {
-    config,
-    database,
-    db: database.db,
-    sealer: new Sealer(config.masterKey),
-    tokens: new TokenService(deriveKey(config.masterKey, 'jwt/v1'), config.accessTokenTtlS),
-    passwords: passwordHasher(config.argon2),
-    oidc: config.oidc ? new OidcVerifier(config.oidc.issuer, config.oidc.audience) : null,
-    principals: new PrincipalCache(config.authCacheMs),
-    events: new EventBus(),
-    sync: null,
-  };
 }
 
 async function serve(config: Config, demo: boolean) {
@@ -101,20 +77,19 @@ async function main(argv: string[]) {
     case 'mosquitto-config': {
       const { values } = parseArgs({ args: rest, options: { out: { type: 'string' } }, strict: true });
       if (!values.out) fail(`mosquitto-config needs --out DIR\n${USAGE}`);
-      const ctx = await context(config);
+      const ctx = await createContext(config, { poolSize: 2 });
       try {
         const target = mosquittoTargetFromEnv(ctx, { ...process.env, MOSQUITTO_DIR: values.out });
         if (!target) fail("mosquitto-config needs MQTT_URL with the cloud's own login, e.g. mqtt://gatehouse-cloud:SECRET@broker:1883");
         const n = await writeMosquittoConfig(ctx, target);
-        process.stdout.write(`wrote passwd, acl and mosquitto.conf for the cloud and ${n} devices to ${values.out}\n`);
+        process.stdout.write(`wrote mosquitto.conf and dynamic-security.json for the cloud and ${n} devices to ${values.out}\n`);
       } finally {
         await ctx.database.close();
       }
       return;
     }
     case 'migrate': {
-      const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1 });
-      await database.migrate();
+      const { database } = await createContext(config, { poolSize: 1 });
       await database.close();
       process.stdout.write(`migrations applied (${database.kind})\n`);
       return;
@@ -133,7 +108,7 @@ async function main(argv: string[]) {
       });
       if (!values.org || !values.email || !values.password) fail(`create-admin needs --org, --email and --password\n${USAGE}`);
       if (values.password.length < 8) fail('the password must be at least 8 characters');
-      const ctx = await context(config);
+      const ctx = await createContext(config, { poolSize: 2 });
       try {
         const result = await ctx.db.transaction(async (tx) => {
           const existing = await findOrganizationByName(tx, values.org!);

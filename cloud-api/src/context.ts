@@ -1,12 +1,12 @@
-import type { OidcVerifier } from './auth/oidc.js';
-import type { PasswordHasher } from './auth/passwords.js';
-import type { PrincipalCache } from './auth/principal-cache.js';
+import { OidcVerifier } from './auth/oidc.js';
+import { type PasswordHasher, passwordHasher } from './auth/passwords.js';
+import { PrincipalCache } from './auth/principal-cache.js';
 import type { Permission } from './auth/rbac.js';
-import type { TokenService } from './auth/tokens.js';
+import { TokenService } from './auth/tokens.js';
 import type { Config } from './config.js';
-import type { Database, Db } from './db/client.js';
-import type { Sealer } from './lib/crypto.js';
-import type { EventBus } from './lib/events.js';
+import { type Database, type Db, openDatabase } from './db/client.js';
+import { deriveKey, Sealer } from './lib/crypto.js';
+import { EventBus } from './lib/events.js';
 import type { SyncService } from './sync/service.js';
 
 /** What every module needs, built once per app. */
@@ -22,6 +22,43 @@ export interface AppContext {
   events: EventBus;
   /** The MQTT side (broker, edge sync, commands); null when the app runs without it (most tests). */
   sync: SyncService | null;
+}
+
+export interface ContextOptions {
+  /** Use this database instead of opening one from the config (tests share a fresh one per file); its owner closes it. */
+  database?: Database;
+  /** Connections of the pool opened from the config (default: the client's). */
+  poolSize?: number;
+  /** Run migrations first (default true). */
+  migrate?: boolean;
+}
+
+/**
+ * The composition root: the one place the application context is built, for
+ * the HTTP app and the command line alike. Whoever gets it closes
+ * `ctx.database` when it opened it (no `opts.database`).
+ */
+export async function createContext(config: Config, opts: ContextOptions = {}): Promise<AppContext> {
+  const database =
+    opts.database ??
+    (await openDatabase({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      ...(opts.poolSize !== undefined ? { poolSize: opts.poolSize } : {}),
+    }));
+  if (opts.migrate ?? true) await database.migrate();
+  return {
+    config,
+    database,
+    db: database.db,
+    sealer: new Sealer(config.masterKey),
+    tokens: new TokenService(deriveKey(config.masterKey, 'jwt/v1'), config.accessTokenTtlS),
+    passwords: passwordHasher(config.argon2),
+    oidc: config.oidc ? new OidcVerifier(config.oidc.issuer, config.oidc.audience) : null,
+    principals: new PrincipalCache(config.authCacheMs),
+    events: new EventBus(),
+    sync: null,
+  };
 }
 
 /** The authenticated caller. Every admin query is scoped by `orgId`. */

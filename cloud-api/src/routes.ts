@@ -1,0 +1,59 @@
+/**
+ * Every HTTP module, registered here and nowhere else: a new module is a
+ * folder `modules/<name>/` (routes, service, schema) plus one line below.
+ * Modules under /api/admin must declare a permission on every route (the
+ * route guard refuses to start otherwise); the RBAC test walks them all.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { accessRuleRoutes } from './modules/access-rules/routes.js';
+import { appointmentRoutes } from './modules/appointments/routes.js';
+import { auditRoutes } from './modules/audit/routes.js';
+import { authRoutes } from './modules/auth/routes.js';
+import { checkinRoutes } from './modules/checkins/routes.js';
+import { serveConsole } from './modules/console/routes.js';
+import { edgeRoutes } from './modules/edge/routes.js';
+import { gateRoutes } from './modules/gates/routes.js';
+import { guestRoutes } from './modules/guest/routes.js';
+import { internalRoutes } from './modules/internal/routes.js';
+import { liveFeed } from './modules/live/socket.js';
+import { passRoutes } from './modules/passes/routes.js';
+import { siteRoutes } from './modules/sites/routes.js';
+import { userRoutes } from './modules/users/routes.js';
+import { visitorRoutes } from './modules/visitors/routes.js';
+import { zoneRoutes } from './modules/zones/routes.js';
+
+export interface RoutesOptions {
+  /** How long a live-feed socket may stay silent before its auth message. */
+  liveAuthTimeoutMs?: number;
+}
+
+export async function routes(app: FastifyInstance, opts: RoutesOptions): Promise<void> {
+  await app.register(internalRoutes);
+  await app.register(authRoutes, { prefix: '/api/auth' });
+  await app.register(guestRoutes, { prefix: '/api/guest' });
+  await app.register(edgeRoutes, { prefix: '/api/edge' });
+  await app.register(adminRoutes, { prefix: '/api/admin' });
+  await app.register(liveFeed, { authTimeoutMs: opts.liveAuthTimeoutMs });
+  // The console is served when it has been built (npm install builds it); the API works without it.
+  const { config } = app.ctx;
+  const consoleDir = config.consoleDir ?? fileURLToPath(new URL('../console/dist/', import.meta.url));
+  if (existsSync(join(consoleDir, 'index.html')))
+    await serveConsole(app, { root: consoleDir, frameAncestors: () => config.frameAncestors });
+}
+
+/** The organisation's administration API, under /api/admin. */
+async function adminRoutes(admin: FastifyInstance): Promise<void> {
+  await admin.register(siteRoutes);
+  await admin.register(zoneRoutes);
+  await admin.register(gateRoutes);
+  await admin.register(accessRuleRoutes);
+  await admin.register(userRoutes);
+  await admin.register(visitorRoutes);
+  await admin.register(appointmentRoutes);
+  await admin.register(passRoutes);
+  await admin.register(checkinRoutes);
+  await admin.register(auditRoutes);
+}
