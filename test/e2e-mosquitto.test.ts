@@ -1,16 +1,21 @@
 /**
  * Production shape: two cloud instances on one database behind one external
- * Mosquitto (started here on a free port with the password file and ACL that
+ * Mosquitto (started here on a free port with the dynamic-security setup that
  * gatehouse-cloud writes), and an edge enrolled through one of them. The
  * instances split ingestion through the shared subscription and nothing is
- * stored twice; the password file follows enrollment (MOSQUITTO_DIR).
+ * stored twice; the broker learns enrolled devices live over its control
+ * topic (MOSQUITTO_DIR), and a deleted gate's controller is served by neither
+ * instance any more.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { topics } from '@gatehouse/protocol';
 import { sql } from 'drizzle-orm';
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, buildApp } from '../cloud-api/src/app.js';
+import { type Database, openDatabase } from '../cloud-api/src/db/client.js';
 import { writeMosquittoConfig } from '../cloud-api/src/sync/mosquitto.js';
 import { createOrgWithUser, freshDatabase, type Login, seedTopology, type TestDb, testConfig } from '../cloud-api/test/helpers.js';
 import type { Daemon } from '../edge-agent/src/daemon.js';
@@ -30,6 +35,8 @@ describe.skipIf(!hasMosquitto)('two cloud instances, one Mosquitto, one edge', (
   const mosqDir = join(dir.dir, 'mosquitto');
   const pidFile = join(dir.dir, 'mosquitto.pid');
   let db: TestDb;
+  /** Instance B's own connection pool on PostgreSQL (on PGlite, one in-process database is all there is). */
+  let dbB: Database | null = null;
   let a: App;
   let b: App;
   let mosquitto: ChildProcess;
@@ -37,11 +44,13 @@ describe.skipIf(!hasMosquitto)('two cloud instances, one Mosquitto, one edge', (
   let admin: Login;
   let topo: Awaited<ReturnType<typeof seedTopology>>;
   const ingested = { a: 0, b: 0 };
+  const cloudPassword = 'cloud-secret-for-this-test';
+  let mqttBase = '';
   const env = { MOSQUITTO_DIR: process.env.MOSQUITTO_DIR, MOSQUITTO_PID_FILE: process.env.MOSQUITTO_PID_FILE };
 
   beforeAll(async () => {
     const port = await freePort();
-    const cloudPassword = 'cloud-secret-for-this-test';
+    mqttBase = `mqtt://127.0.0.1:${port}`;
     const mqttUrl = `mqtt://gatehouse-cloud:${cloudPassword}@127.0.0.1:${port}`;
     process.env.MOSQUITTO_DIR = mosqDir;
     process.env.MOSQUITTO_PID_FILE = pidFile;
@@ -65,7 +74,8 @@ describe.skipIf(!hasMosquitto)('two cloud instances, one Mosquitto, one edge', (
     }, 'mosquitto up');
     await a.close();
     a = await buildApp(config, { database: db.database, migrate: false, logger: false, sync: true });
-    b = await buildApp(config, { database: db.database, migrate: false, logger: false, sync: true });
+    if (db.url) dbB = await openDatabase({ databaseUrl: db.url, dataDir: null, poolSize: 5 });
+    b = await buildApp(config, { database: dbB ?? db.database, migrate: false, logger: false, sync: true });
     a.ctx.sync?.link.on('checkin', () => ingested.a++);
     b.ctx.sync?.link.on('checkin', () => ingested.b++);
     const base = await a.listen({ port: 0, host: '127.0.0.1' });
@@ -78,6 +88,7 @@ describe.skipIf(!hasMosquitto)('two cloud instances, one Mosquitto, one edge', (
     await daemon?.stop();
     await a?.close();
     await b?.close();
+    await dbB?.close();
     mosquitto?.kill('SIGTERM');
     await db?.drop();
     process.env.MOSQUITTO_DIR = env.MOSQUITTO_DIR;
@@ -88,7 +99,10 @@ describe.skipIf(!hasMosquitto)('two cloud instances, one Mosquitto, one edge', (
   });
 
   it('the enrolled edge logs in to Mosquitto with its own credentials and gets its snapshot', async () => {
-    expect(readPasswd()).toContain(`${daemon.config.deviceId}:$7$`);
+    // Created live over $CONTROL/dynamic-security/v1 (Mosquitto saves its state to the file at once), bound to its own client id.
+    expect(readDynsec().clients).toContainEqual(
+      expect.objectContaining({ username: daemon.config.deviceId, clientid: daemon.config.deviceId }),
+    );
     await until(() => daemon.store.seq > 0 && daemon.store.context('in').zoneId === topo.zone.id, 'snapshot over mosquitto');
   });
 
@@ -136,5 +150,48 @@ describe.skipIf(!hasMosquitto)('two cloud instances, one Mosquitto, one edge', (
     expect(ingested.b).toBeGreaterThan(0);
   }, 40_000);
 
-  const readPasswd = () => readFileSync(join(mosqDir, 'passwd'), 'utf8');
+  it('a gate deleted through instance A: neither instance serves its controller any more, and Mosquitto closes its session', async () => {
+    const deviceId = daemon.config.deviceId as string;
+    const linkState = () => (daemon.health() as { link: string }).link;
+    // The test speaks as the cloud would (its login may use every topic) and asks for the device's snapshot.
+    const probe = await mqtt.connectAsync(mqttBase, {
+      username: 'gatehouse-cloud',
+      password: cloudPassword,
+      clientId: `probe-${Date.now()}`,
+      protocolVersion: 5,
+    });
+    try {
+      const answered: string[] = [];
+      probe.on('message', (t) => answered.push(t));
+      await probe.subscribeAsync(topics.sync(deviceId), { qos: 1 });
+      const ask = async (n: number) => {
+        for (let i = 0; i < n; i++) {
+          const req = { v: 1, deviceId, fromSeq: 0, full: true, ts: Date.now() };
+          await probe.publishAsync(topics.syncRequest(deviceId), JSON.stringify(req), { qos: 1 });
+        }
+      };
+      // Both instances know the device: every request, whichever instance takes it, is answered.
+      await until(() => linkState() === 'online', 'edge online');
+      await ask(6);
+      await until(() => answered.length >= 6, 'snapshots for the probe');
+      const r = await a.inject({ method: 'DELETE', url: `/api/admin/gates/${topo.gate.id}`, headers: admin.auth });
+      expect(r.statusCode).toBe(204);
+      const deletedAt = performance.now();
+      await until(() => linkState() !== 'online', 'the edge cut off by the broker', 5000);
+      process.stdout.write(
+        `[cut-off] two instances + mosquitto: edge link down ${Math.round(performance.now() - deletedAt)} ms after the API answered\n`,
+      );
+      // Instance B never handled the call; it heard of it from the database (LISTEN/NOTIFY). Neither answers now.
+      await new Promise((res) => setTimeout(res, 300));
+      answered.length = 0;
+      await ask(8);
+      await new Promise((res) => setTimeout(res, 1500));
+      expect(answered).toEqual([]);
+    } finally {
+      await probe.endAsync();
+    }
+  }, 30_000);
+
+  const readDynsec = () =>
+    JSON.parse(readFileSync(join(mosqDir, 'dynamic-security.json'), 'utf8')) as { clients: { username: string; clientid?: string }[] };
 });

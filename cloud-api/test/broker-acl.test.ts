@@ -7,10 +7,12 @@ import { topics } from '@gatehouse/protocol';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type App, buildApp } from '../src/app.js';
 import { canPublish, canSubscribe } from '../src/mqtt/acl.js';
 import { hashBrokerPassword, newBrokerPassword, verifyBrokerPassword } from '../src/mqtt/broker-credentials.js';
 import { startEmbeddedBroker } from '../src/mqtt/embedded-broker.js';
 import { mosquittoFiles, writeMosquittoFiles } from '../src/mqtt/mosquitto-config.js';
+import { createOrgWithUser, freshDatabase, type Login, seedTopology, type TestDb, testConfig } from './helpers.js';
 
 describe('broker ACL rule (SPEC TOPIC-4)', () => {
   const dev = { kind: 'device', deviceId: 'dev-a' } as const;
@@ -70,7 +72,12 @@ const users: Users = {
   b: { username: 'dev-b', password: newBrokerPassword() },
 };
 
-function connect(url: string, u: { username: string; password: string }, clientId = `${u.username}-${Math.random()}`): Promise<MqttClient> {
+/** A device's client id is its username (the brokers refuse any other); the cloud's is its own. */
+function connect(
+  url: string,
+  u: { username: string; password: string },
+  clientId = u.username === users.cloud.username ? `${u.username}-${Math.random()}` : u.username,
+): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
     const c = mqtt.connect(url, { username: u.username, password: u.password, clientId, reconnectPeriod: 0, connectTimeout: 5000 });
     c.once('connect', () => resolve(c));
@@ -140,7 +147,24 @@ function brokerContract(name: string, start: () => Promise<RunningBroker>): void
       expect(await atA).toEqual([]);
     });
 
-    it('a device cannot publish on a cloud→edge topic (no forged commands through the broker)', async () => {
+    it('a device cannot log in under another device’s client id, so cannot take over its session', async () => {
+      const b = await open(users.b);
+      await b.subscribeAsync(topics.cmd('dev-b'), { qos: 1 });
+      let bClosed = false;
+      b.on('close', () => {
+        bClosed = true;
+      });
+      await expect(connect(broker.url, users.a, 'dev-b')).rejects.toThrow();
+      await expect(connect(broker.url, users.a, 'someone-else')).rejects.toThrow();
+      // B's session is untouched: still connected, still served.
+      const cloud = await open(users.cloud);
+      const atB = received(b, topics.cmd('dev-b'));
+      await cloud.publishAsync(topics.cmd('dev-b'), 'still-mine', { qos: 1 });
+      expect(await atB).toEqual(['still-mine']);
+      expect(bClosed).toBe(false);
+    });
+
+    it('TOPIC-4, SIGN-5: a device cannot publish on a cloud→edge topic (no forged commands through the broker)', async () => {
       const b = await open(users.b);
       await b.subscribeAsync(topics.cmd('dev-b'), { qos: 1 });
       const a = await open(users.a);
@@ -178,12 +202,13 @@ async function freePort(): Promise<number> {
   });
 }
 
-brokerContract('mosquitto with the generated password file and ACL', async () => {
+/** Mosquitto on a free port with the dynamic-security setup that `gatehouse-cloud mosquitto-config` writes. */
+async function startMosquitto(cloud: { username: string; password: string }, devices: { username: string; password: string }[]) {
   const dir = mkdtempSync(join(tmpdir(), 'gh-mosq-'));
   const port = await freePort();
   const files = mosquittoFiles(
-    { username: users.cloud.username, passwordHash: hashes[users.cloud.username] ?? '' },
-    [users.a, users.b].map((u) => ({ username: u.username, passwordHash: hashes[u.username] ?? '' })),
+    { username: cloud.username, passwordHash: hashBrokerPassword(cloud.password) },
+    devices.map((u) => ({ username: u.username, passwordHash: hashBrokerPassword(u.password) })),
     dir,
     port,
   );
@@ -197,7 +222,7 @@ brokerContract('mosquitto with the generated password file and ACL', async () =>
   const url = `mqtt://127.0.0.1:${port}`;
   for (let i = 0; i < 50; i++) {
     try {
-      (await connect(url, users.cloud)).end(true);
+      (await connect(url, cloud, `probe-${Math.random()}`)).end(true);
       break;
     } catch {
       if (proc.exitCode !== null) throw new Error(`mosquitto exited: ${stderr}`);
@@ -206,11 +231,187 @@ brokerContract('mosquitto with the generated password file and ACL', async () =>
   }
   return {
     url,
-    eventsFilter: topics.allUp('events', 'ingest'),
+    port,
     async close() {
       proc.kill('SIGTERM');
       await new Promise((r) => proc.once('exit', r));
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+brokerContract('mosquitto with the generated dynamic-security setup', async () => {
+  const m = await startMosquitto(users.cloud, [users.a, users.b]);
+  return { url: m.url, eventsFilter: topics.allUp('events', 'ingest'), close: () => m.close() };
+});
+
+// ---- a controller removed is cut off at once, on either broker ----
+
+interface CloudOnBroker {
+  app: App;
+  close(): Promise<void>;
+}
+
+const timings: string[] = [];
+
+/** One database for both brokers' cases (each makes its own organisation): a fresh PGlite is slow to start on a busy machine. */
+let dbOnce: Promise<TestDb> | null = null;
+const sharedDb = () => {
+  dbOnce ??= freshDatabase();
+  return dbOnce;
+};
+afterAll(async () => {
+  await (await dbOnce)?.drop();
+});
+
+function removalContract(name: string, start: (db: TestDb) => Promise<CloudOnBroker>): void {
+  describe(`${name}: a deleted, re-enrolled or disabled controller is cut off within seconds`, () => {
+    let db: TestDb;
+    let cloud: CloudOnBroker;
+    let admin: Login;
+    let topo: Awaited<ReturnType<typeof seedTopology>>;
+    const clients: MqttClient[] = [];
+    beforeAll(async () => {
+      db = await sharedDb();
+      cloud = await start(db);
+      admin = await createOrgWithUser(cloud.app, `cutoff-${Date.now()}-${Math.random()}`, ['OrgAdmin']);
+      topo = await seedTopology(cloud.app, admin);
+    }, 180_000);
+    afterAll(async () => {
+      for (const c of clients) c.end(true);
+      await cloud?.close();
+      if (timings.length) process.stdout.write(`${timings.splice(0).join('\n')}\n`);
+    });
+
+    const inject = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object) =>
+      cloud.app.inject({ method, url, headers: admin.auth, ...(payload ? { payload } : {}) });
+    const newGate = async () => {
+      const r = await inject('POST', '/api/admin/gates', {
+        siteId: topo.site.id,
+        zoneId: topo.zone.id,
+        name: 'Cut-off door',
+        direction: 'in',
+      });
+      expect(r.statusCode).toBe(201);
+      return (r.json() as { id: string }).id;
+    };
+    const code = async (gateId: string) => {
+      const r = await inject('POST', `/api/admin/gates/${gateId}/enrollment`);
+      expect(r.statusCode).toBe(201);
+      return (r.json() as { code: string }).code;
+    };
+    type Enrolled = { deviceId: string; mqtt: { url: string; username: string; password: string } };
+    const enrollWith = (c: string) => cloud.app.inject({ method: 'POST', url: '/api/edge/enroll', payload: { code: c } });
+    const enroll = async (gateId: string): Promise<Enrolled> => {
+      const r = await enrollWith(await code(gateId));
+      expect(r.statusCode).toBe(200);
+      return r.json() as Enrolled;
+    };
+    /** Connects as the controller (client id = its device id) and notes when the broker closes the session. */
+    const online = async (d: Enrolled) => {
+      const c = await connect(d.mqtt.url, d.mqtt);
+      clients.push(c);
+      await c.subscribeAsync(`${topics.sync(d.deviceId).replace(/sync$/, '+')}`, { qos: 1 });
+      const closed = new Promise<number>((resolve) => c.once('close', () => resolve(performance.now())));
+      return { client: c, closed };
+    };
+    /** Runs the API call and measures from its answer to the broker closing the device's session. */
+    const cutOff = async (what: string, closed: Promise<number>, call: () => Promise<{ statusCode: number }>, status: number) => {
+      const sent = performance.now();
+      const r = await call();
+      const answered = performance.now();
+      expect(r.statusCode).toBe(status);
+      const at = await Promise.race([closed, new Promise<null>((resolve) => setTimeout(() => resolve(null), 5000))]);
+      expect(at, `${what}: the session is still open 5 s after the API answered`).not.toBeNull();
+      timings.push(
+        `[cut-off] ${name}, ${what}: session closed ${Math.round(at! - answered)} ms after the API answered (${Math.round(at! - sent)} ms after the call)`,
+      );
+    };
+
+    it('DELETE /api/admin/gates/:id closes the session; the old password is refused', async () => {
+      const gateId = await newGate();
+      const d = await enroll(gateId);
+      const { closed } = await online(d);
+      await cutOff('delete', closed, () => inject('DELETE', `/api/admin/gates/${gateId}`), 204);
+      await expect(connect(d.mqtt.url, d.mqtt)).rejects.toThrow();
+    });
+
+    it('re-enrolling the gate closes the old controller’s session and refuses its login; the new one logs in', async () => {
+      const gateId = await newGate();
+      const old = await enroll(gateId);
+      const { closed } = await online(old);
+      const c = await code(gateId);
+      let fresh: Enrolled | null = null;
+      await cutOff(
+        're-enroll',
+        closed,
+        async () => {
+          const r = await enrollWith(c);
+          fresh = r.json() as Enrolled;
+          return r;
+        },
+        200,
+      );
+      await expect(connect(old.mqtt.url, old.mqtt)).rejects.toThrow();
+      const next = fresh as unknown as Enrolled;
+      expect(next.deviceId).not.toBe(old.deviceId);
+      (await connect(next.mqtt.url, next.mqtt)).end(true);
+    });
+
+    it('disabling the gate (PATCH disabled) closes the session and refuses the login until it is enabled again; both audited', async () => {
+      const gateId = await newGate();
+      const d = await enroll(gateId);
+      const { closed } = await online(d);
+      await cutOff('disable', closed, () => inject('PATCH', `/api/admin/gates/${gateId}`, { disabled: true }), 200);
+      await expect(connect(d.mqtt.url, d.mqtt)).rejects.toThrow();
+      const gate = (await inject('GET', `/api/admin/gates/${gateId}`)).json() as { disabled: boolean; online: boolean };
+      expect(gate).toMatchObject({ disabled: true, online: false });
+      // A code for a disabled gate is refused, and not spent.
+      const c = await code(gateId);
+      expect((await enrollWith(c)).statusCode).toBe(409);
+      const enabled = await inject('PATCH', `/api/admin/gates/${gateId}`, { disabled: false });
+      expect(enabled.json()).toMatchObject({ disabled: false });
+      (await connect(d.mqtt.url, d.mqtt)).end(true);
+      const audit = (await inject('GET', `/api/admin/audit-logs?entityId=${gateId}&limit=100`)).json() as {
+        items: { action: string; entityId: string | null; data: unknown }[];
+      };
+      const updates = audit.items.filter((a) => a.entityId === gateId && a.action === 'gate.update').map((a) => a.data);
+      expect(updates).toEqual(expect.arrayContaining([{ disabled: true }, { disabled: false }]));
+    });
+  });
+}
+
+removalContract('embedded aedes', async (db) => {
+  const app = await buildApp(testConfig({ mqttPort: await freePort() }), {
+    database: db.database,
+    migrate: false,
+    logger: false,
+    sync: true,
+  });
+  return { app, close: () => app.close() };
+});
+
+removalContract('mosquitto (dynamic security, managed over $CONTROL)', async (db) => {
+  const cloudLogin = { username: 'gatehouse-cloud', password: newBrokerPassword() };
+  const m = await startMosquitto(cloudLogin, []);
+  const before = process.env.MOSQUITTO_DYNSEC;
+  process.env.MOSQUITTO_DYNSEC = '1';
+  try {
+    const app = await buildApp(testConfig({ mqttUrl: `mqtt://${cloudLogin.username}:${cloudLogin.password}@127.0.0.1:${m.port}` }), {
+      database: db.database,
+      migrate: false,
+      logger: false,
+      sync: true,
+    });
+    return {
+      app,
+      async close() {
+        await app.close();
+        await m.close();
+      },
+    };
+  } finally {
+    if (before === undefined) delete process.env.MOSQUITTO_DYNSEC;
+    else process.env.MOSQUITTO_DYNSEC = before;
+  }
 });

@@ -28,7 +28,79 @@ export interface Database {
   migrate(): Promise<void>;
   /** A cheap round trip, for readiness. */
   ping(): Promise<void>;
+  /**
+   * Calls `onNotify` with the payload of every `NOTIFY channel` committed on
+   * this database by any connection (of any process: several cloud instances
+   * share one PostgreSQL), and `onReset` after the listening connection was
+   * lost and is back, when notifications may have been missed. Resolves once
+   * listening; the function it resolves to stops.
+   */
+  listen(channel: string, onNotify: (payload: string) => void, onReset?: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
+}
+
+type Unlisten = () => Promise<void>;
+
+/** LISTEN on a connection of its own (a pooled one would drop it), re-established when lost. */
+async function listenPg(
+  connectionString: string,
+  channel: string,
+  onNotify: (payload: string) => void,
+  onReset?: () => void,
+): Promise<Unlisten> {
+  let stopped = false;
+  let current: pg.Client | null = null;
+  let retry: NodeJS.Timeout | null = null;
+  const open = async (): Promise<void> => {
+    const c = new pg.Client({ connectionString });
+    let lost = false;
+    const onLost = () => {
+      if (lost) return;
+      lost = true;
+      if (current === c) current = null;
+      c.end().catch(() => undefined);
+      if (stopped) return;
+      retry = setTimeout(() => {
+        retry = null;
+        open().then(
+          () => onReset?.(),
+          () => undefined,
+        );
+      }, 1000);
+      retry.unref();
+    };
+    c.on('notification', (m) => {
+      if (m.channel === channel) onNotify(m.payload ?? '');
+    });
+    c.on('error', onLost);
+    c.on('end', onLost);
+    await c.connect();
+    await c.query(`LISTEN "${channel}"`);
+    if (stopped) {
+      lost = true;
+      await c.end();
+      return;
+    }
+    current = c;
+  };
+  try {
+    await open();
+  } catch (err) {
+    stopped = true;
+    if (retry) clearTimeout(retry);
+    throw err;
+  }
+  return async () => {
+    stopped = true;
+    if (retry) clearTimeout(retry);
+    const c = current;
+    current = null;
+    await c?.end().catch(() => undefined);
+  };
+}
+
+function checkChannel(channel: string): void {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) throw new Error(`bad channel name ${JSON.stringify(channel)}`);
 }
 
 // src/db and dist/db are both two levels below the package root.
@@ -47,6 +119,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     // An idle client losing its server must not crash the process; the next query reconnects.
     pool.on('error', () => {});
     const db = drizzlePg(pool, { schema }) as unknown as Db;
+    const listeners = new Set<Unlisten>();
     return {
       db,
       kind: 'postgres',
@@ -56,7 +129,20 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       ping: async () => {
         await pool.query('select 1');
       },
-      close: () => pool.end(),
+      listen: async (channel, onNotify, onReset) => {
+        checkChannel(channel);
+        const stop = await listenPg(opts.databaseUrl!, channel, onNotify, onReset);
+        const unlisten = async () => {
+          listeners.delete(unlisten);
+          await stop();
+        };
+        listeners.add(unlisten);
+        return unlisten;
+      },
+      close: async () => {
+        await Promise.all([...listeners].map((u) => u()));
+        await pool.end();
+      },
     };
   }
   let dir: string | undefined;
@@ -75,6 +161,14 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     },
     ping: async () => {
       await client.query('select 1');
+    },
+    // One in-process database, so one cloud instance: its own notifications are all there is, and none is ever missed.
+    listen: async (channel, onNotify) => {
+      checkChannel(channel);
+      const stop = await client.listen(channel, onNotify);
+      return async () => {
+        if (!client.closed) await stop();
+      };
     },
     close: () => client.close(),
   };

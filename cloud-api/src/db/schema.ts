@@ -196,6 +196,8 @@ export const gates = pgTable(
     /** Set by enrollment; the MQTT identity of the controller. */
     deviceId: text('device_id'),
     deviceSecretHash: text('device_secret_hash'),
+    /** Set while an admin has disabled the gate: its controller is refused by the broker and the cloud. */
+    disabledAt: ts('disabled_at'),
     online: boolean('online').notNull().default(false),
     lastSeenAt: ts('last_seen_at'),
     cacheSeq: bigint('cache_seq', { mode: 'number' }).notNull().default(0),

@@ -3,10 +3,12 @@
  * Authentication asks the caller (the device registry); authorization is the
  * ACL rule of ./acl.ts. aedes speaks MQTT 3.1.1 and has no shared
  * subscriptions — fine, since the embedded broker serves exactly one cloud
- * instance; scale-out uses an external broker.
+ * instance; scale-out uses an external broker. A device logs in only under
+ * its own client id (so it cannot take over another device's session), and
+ * `disconnect` closes a removed device's live session at once.
  */
 import { createServer, type Server } from 'node:net';
-import { Aedes } from 'aedes';
+import { Aedes, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import { type BrokerIdentity, canPublish, canSubscribe } from './acl.js';
 
@@ -21,6 +23,8 @@ export interface EmbeddedBrokerOptions {
 export interface EmbeddedBroker {
   readonly port: number;
   readonly aedes: Aedes;
+  /** Closes every live session of this device (removed, replaced or disabled); returns how many. */
+  disconnect(deviceId: string): number;
   close(): Promise<void>;
 }
 
@@ -43,6 +47,11 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
           if (!who) {
             log.warn({ clientId: client.id, username }, 'mqtt: refused login');
             done(authError(), false);
+            return;
+          }
+          if (who.kind === 'device' && client.id !== who.deviceId) {
+            log.warn({ clientId: client.id, username }, 'mqtt: refused a device login under another client id');
+            done(Object.assign(new Error('client id must be the username'), { returnCode: 2 as const }), false);
             return;
           }
           identities.set(client, who);
@@ -89,6 +98,20 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   return {
     port,
     aedes,
+    disconnect(deviceId) {
+      let n = 0;
+      // aedes keeps its connected clients by id; the map is not in its types.
+      const live = (aedes as unknown as { clients: Record<string, Client> }).clients;
+      for (const client of Object.values(live)) {
+        const who = identities.get(client);
+        if (who?.kind === 'device' && who.deviceId === deviceId) {
+          client.close();
+          n++;
+        }
+      }
+      if (n > 0) log.info({ deviceId, sessions: n }, 'mqtt: closed the session of a removed device');
+      return n;
+    },
     async close() {
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -44,11 +44,19 @@ interface DeviceIdentity {
   orgId: string;
   gateId: string;
   siteId: string;
+  /** When it was read from the database. */
+  at: number;
 }
+
+/** How long a device stays cached without a word from the database: a last resort behind gatehouse_device_revoked. */
+const DEVICE_CACHE_MS = 60_000;
 
 export class CloudLink extends EventEmitter<LinkEvents> {
   #client: MqttClient | null = null;
   #devices = new Map<string, DeviceIdentity>();
+  /** Forgets per device, and of all devices: a lookup that a forget overtook must not cache what it read. */
+  #forgets = new Map<string, number>();
+  #forgetAlls = 0;
   /** deviceId → the seq it has been sent up to, for devices that are online. */
   #cursors = new Map<string, number>();
   /** Devices whose snapshot is being built and sent: no delta may overtake it (its seq would make every chunk stale). */
@@ -119,23 +127,53 @@ export class CloudLink extends EventEmitter<LinkEvents> {
     return this.#msgSeq;
   }
 
+  /** The enrolled, enabled device of this id, or null: a removed, replaced or disabled one is served nothing. */
   async #device(deviceId: string): Promise<DeviceIdentity | null> {
     const known = this.#devices.get(deviceId);
-    if (known) return known;
+    if (known && Date.now() - known.at < DEVICE_CACHE_MS) return known;
+    const mark = this.#mark(deviceId);
     const [g] = await this.#ctx.db
       .select({ id: gates.id, orgId: gates.orgId, siteId: gates.siteId })
       .from(gates)
-      .where(and(eq(gates.deviceId, deviceId), isNull(gates.deletedAt)));
-    if (!g) return null;
-    const d = { deviceId, orgId: g.orgId, gateId: g.id, siteId: g.siteId };
+      .where(and(eq(gates.deviceId, deviceId), isNull(gates.deletedAt), isNull(gates.disabledAt)));
+    if (!g) {
+      this.#devices.delete(deviceId);
+      this.#cursors.delete(deviceId);
+      return null;
+    }
+    if (mark !== this.#mark(deviceId)) return null;
+    // Still the same gate: the object in use by a snapshot on its way (or cached by a lookup that ran alongside) stays the one cached.
+    const cached = this.#devices.get(deviceId);
+    if (cached && cached.gateId === g.id && cached.siteId === g.siteId && cached.orgId === g.orgId) {
+      cached.at = Date.now();
+      return cached;
+    }
+    const d = { deviceId, orgId: g.orgId, gateId: g.id, siteId: g.siteId, at: Date.now() };
     this.#devices.set(deviceId, d);
     return d;
   }
 
-  /** Forget a device (deleted gate, re-enrollment). */
+  #mark(deviceId: string): string {
+    return `${this.#forgetAlls}:${this.#forgets.get(deviceId) ?? 0}`;
+  }
+
+  /** Whether the device may still be served (it was not forgotten since it was looked up). */
+  #serving(device: DeviceIdentity): boolean {
+    return this.#devices.get(device.deviceId) === device;
+  }
+
+  /** Forget a device (deleted gate, re-enrollment, disabled): nothing more is sent to it, and its next message is checked anew. */
   forget(deviceId: string): void {
+    this.#forgets.set(deviceId, (this.#forgets.get(deviceId) ?? 0) + 1);
     this.#devices.delete(deviceId);
     this.#cursors.delete(deviceId);
+  }
+
+  /** Forget every device (revocations may have been missed). */
+  forgetAll(): void {
+    this.#forgetAlls++;
+    this.#devices.clear();
+    this.#cursors.clear();
   }
 
   async #send(device: DeviceIdentity, topic: string, message: DownMessage, key?: SigningKey): Promise<void> {
@@ -174,6 +212,7 @@ export class CloudLink extends EventEmitter<LinkEvents> {
     // Committed: the live feed may show them now, before the ack's round trip.
     for (const c of fresh) this.emit('checkin', device.orgId, c);
     // Acked only after the insert committed: an ack is a promise that the events are stored.
+    if (!this.#serving(device)) return;
     await this.#send(device, topics.ack(device.deviceId), {
       v: 1,
       kind: 'ack',
@@ -238,6 +277,7 @@ export class CloudLink extends EventEmitter<LinkEvents> {
     const chunks = Math.max(1, Math.ceil(snap.passes.length / size));
     const snapshotId = uuidv7();
     for (let i = 0; i < chunks; i++) {
+      if (!this.#serving(device)) return;
       const first = i === 0;
       await this.#send(
         device,
@@ -262,6 +302,7 @@ export class CloudLink extends EventEmitter<LinkEvents> {
         key,
       );
     }
+    if (!this.#serving(device)) return;
     this.#cursors.set(device.deviceId, head);
     this.#o.log.info({ deviceId: device.deviceId, seq: head, passes: snap.passes.length, chunks }, 'sync: snapshot sent');
   }
@@ -273,7 +314,7 @@ export class CloudLink extends EventEmitter<LinkEvents> {
     let from: number = cursor;
     const key = await orgSigningKey(this.#ctx, device.orgId);
     while (from < head) {
-      if (this.#snapshotting.has(device.deviceId)) return;
+      if (this.#snapshotting.has(device.deviceId) || !this.#serving(device)) return;
       const rows = await changesSince(this.#ctx.db, device.siteId, from, this.#o.maxDelta);
       if (rows.length === 0) break;
       const to: number = rows[rows.length - 1]?.seq ?? from;
@@ -295,7 +336,7 @@ export class CloudLink extends EventEmitter<LinkEvents> {
         key,
       );
       from = to;
-      this.#cursors.set(device.deviceId, to);
+      if (this.#serving(device)) this.#cursors.set(device.deviceId, to);
     }
   }
 
@@ -332,9 +373,9 @@ export class CloudLink extends EventEmitter<LinkEvents> {
     const [g] = await this.#ctx.db
       .select({ deviceId: gates.deviceId, siteId: gates.siteId })
       .from(gates)
-      .where(and(eq(gates.id, c.gateId), eq(gates.orgId, c.orgId)));
+      .where(and(eq(gates.id, c.gateId), eq(gates.orgId, c.orgId), isNull(gates.deletedAt), isNull(gates.disabledAt)));
     if (!g?.deviceId || !this.connected) return false;
-    const device = { deviceId: g.deviceId, orgId: c.orgId, gateId: c.gateId, siteId: g.siteId };
+    const device = { deviceId: g.deviceId, orgId: c.orgId, gateId: c.gateId, siteId: g.siteId, at: Date.now() };
     await this.#send(device, topics.cmd(g.deviceId), {
       v: 1,
       kind: 'cmd',

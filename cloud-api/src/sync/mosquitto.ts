@@ -1,16 +1,19 @@
 /**
- * Keeps an external Mosquitto's password file and ACL in step with the
- * enrolled gates (SPEC TOPIC-4). `gatehouse-cloud mosquitto-config --out DIR`
- * writes them once; with MOSQUITTO_DIR set, the cloud rewrites them after each
- * enrollment and, with MOSQUITTO_PID_FILE, asks Mosquitto to reload (SIGHUP).
+ * An external Mosquitto managed by the cloud (SPEC TOPIC-4) through its
+ * dynamic-security plugin. `gatehouse-cloud mosquitto-config --out DIR`
+ * writes the broker's configuration once (every enrolled device included, so
+ * regenerating loses nobody); from then on each cloud instance running with
+ * MOSQUITTO_DIR (or MOSQUITTO_DYNSEC=1, when it does not share the broker's
+ * directory) creates, disables and deletes devices live over the plugin's
+ * control topic (../mqtt/dynsec.ts).
  */
-import { readFileSync } from 'node:fs';
 import { and, isNotNull, isNull } from 'drizzle-orm';
 import type { AppContext } from '../context.js';
 import { gates } from '../db/schema.js';
 import { hashBrokerPassword } from '../mqtt/broker-credentials.js';
 import { mosquittoFiles, writeMosquittoFiles } from '../mqtt/mosquitto-config.js';
-import { CLOUD_BROKER_USER } from './service.js';
+
+export const CLOUD_BROKER_USER = 'gatehouse-cloud';
 
 export interface MosquittoTarget {
   dir: string;
@@ -19,27 +22,37 @@ export interface MosquittoTarget {
   cloudPassword: string;
   port?: number;
   host?: string;
-  pidFile?: string | null;
+  /** The plugin's path, when not where this machine's distribution puts it. */
+  plugin?: string;
 }
 
-export async function writeMosquittoConfig(ctx: AppContext, t: MosquittoTarget): Promise<number> {
+/** The enrolled devices (not deleted), as the broker must know them. */
+export async function enrolledDevices(ctx: AppContext) {
   const rows = await ctx.db
-    .select({ deviceId: gates.deviceId, hash: gates.deviceSecretHash })
+    .select({ deviceId: gates.deviceId, hash: gates.deviceSecretHash, disabledAt: gates.disabledAt })
     .from(gates)
     .where(and(isNotNull(gates.deviceId), isNotNull(gates.deviceSecretHash), isNull(gates.deletedAt)));
-  const devices = rows.flatMap((r) => (r.deviceId && r.hash ? [{ username: r.deviceId, passwordHash: r.hash }] : []));
+  return rows.flatMap((r) => (r.deviceId && r.hash ? [{ deviceId: r.deviceId, hash: r.hash, disabled: r.disabledAt !== null }] : []));
+}
+
+/** Writes `mosquitto.conf` and the initial `dynamic-security.json`; returns how many devices it holds. */
+export async function writeMosquittoConfig(ctx: AppContext, t: MosquittoTarget): Promise<number> {
+  const devices = (await enrolledDevices(ctx)).map((d) => ({ username: d.deviceId, passwordHash: d.hash, disabled: d.disabled }));
   writeMosquittoFiles(
     t.dir,
-    mosquittoFiles({ username: t.cloudUsername, passwordHash: hashBrokerPassword(t.cloudPassword) }, devices, t.dir, t.port, t.host),
+    mosquittoFiles(
+      { username: t.cloudUsername, passwordHash: hashBrokerPassword(t.cloudPassword) },
+      devices,
+      t.dir,
+      t.port,
+      t.host,
+      ...(t.plugin ? [t.plugin] : []),
+    ),
   );
-  if (t.pidFile) {
-    const pid = Number(readFileSync(t.pidFile, 'utf8').trim());
-    if (Number.isInteger(pid) && pid > 1) process.kill(pid, 'SIGHUP');
-  }
   return devices.length;
 }
 
-/** The target from the environment, when the operator asked the cloud to manage Mosquitto's files. */
+/** The target of `mosquitto-config --out DIR` (MOSQUITTO_DIR), from MQTT_URL. */
 export function mosquittoTargetFromEnv(ctx: AppContext, env: NodeJS.ProcessEnv = process.env): MosquittoTarget | null {
   if (!env.MOSQUITTO_DIR || !ctx.config.mqttUrl) return null;
   const u = new URL(ctx.config.mqttUrl);
@@ -48,6 +61,11 @@ export function mosquittoTargetFromEnv(ctx: AppContext, env: NodeJS.ProcessEnv =
     cloudUsername: decodeURIComponent(u.username) || CLOUD_BROKER_USER,
     cloudPassword: decodeURIComponent(u.password),
     port: Number(u.port || 1883),
-    pidFile: env.MOSQUITTO_PID_FILE ?? null,
+    ...(env.MOSQUITTO_DYNSEC_PLUGIN ? { plugin: env.MOSQUITTO_DYNSEC_PLUGIN } : {}),
   };
+}
+
+/** Whether this instance manages the external broker's devices over the dynamic-security control topic. */
+export function manageMosquitto(ctx: AppContext, env: NodeJS.ProcessEnv = process.env): boolean {
+  return !!ctx.config.mqttUrl && (!!env.MOSQUITTO_DIR || env.MOSQUITTO_DYNSEC === '1');
 }

@@ -5,6 +5,12 @@
  * when an external broker is configured (MQTT_URL carries the cloud's own
  * broker credentials); then the cloud's MQTT link, whose check-ins and
  * status changes feed the console's live events.
+ *
+ * A controller removed, replaced by a re-enrollment or disabled is cut off
+ * twice over: every instance hears of it through the database
+ * (`gatehouse_device_revoked`, raised by a trigger on gates) and stops serving
+ * it, and the broker closes its session and refuses its login — the embedded
+ * broker itself, a dynamic-security Mosquitto through `access`.
  */
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Logger } from 'pino';
@@ -12,16 +18,39 @@ import type { AppContext } from '../context.js';
 import { gates } from '../db/schema.js';
 import { getGate } from '../modules/gates/service.js';
 import { newBrokerPassword, verifyBrokerPassword } from '../mqtt/broker-credentials.js';
+import { DynsecAdmin } from '../mqtt/dynsec.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../mqtt/embedded-broker.js';
 import { CloudLink } from './link.js';
+import { CLOUD_BROKER_USER, enrolledDevices, manageMosquitto } from './mosquitto.js';
 
-export const CLOUD_BROKER_USER = 'gatehouse-cloud';
+export { CLOUD_BROKER_USER };
+
+/** The NOTIFY channel on which the gates trigger (migration 0004) names a device that lost its identity. */
+export const DEVICE_REVOKED_CHANNEL = 'gatehouse_device_revoked';
+
+/** What the broker is told of a device's credentials. */
+export interface BrokerAccess {
+  /** Called inside the enrolling transaction: the broker accepts this login (under client id = deviceId) before it commits. */
+  grant(deviceId: string, password: string): Promise<void>;
+  /** After a commit that deleted, replaced or disabled the device: its session is closed and its login refused. Never throws (logs). */
+  revoke(deviceId: string, how: 'delete' | 'disable'): Promise<void>;
+  /** After a commit that enabled a disabled device again. Never throws (logs). */
+  restore(deviceId: string): Promise<void>;
+}
 
 export interface SyncService {
   link: CloudLink;
   broker: EmbeddedBroker | null;
+  access: BrokerAccess;
   close(): Promise<void>;
 }
+
+/** An external broker the cloud does not manage (no MOSQUITTO_DIR / MOSQUITTO_DYNSEC): its operator grants and revokes. */
+const unmanaged: BrokerAccess = {
+  grant: async () => undefined,
+  revoke: async () => undefined,
+  restore: async () => undefined,
+};
 
 export async function startSync(ctx: AppContext, log: Logger): Promise<SyncService> {
   let broker: EmbeddedBroker | null = null;
@@ -48,11 +77,47 @@ export async function startSync(ctx: AppContext, log: Logger): Promise<SyncServi
         const [g] = await ctx.db
           .select({ hash: gates.deviceSecretHash })
           .from(gates)
-          .where(and(eq(gates.deviceId, user), isNull(gates.deletedAt)));
+          .where(and(eq(gates.deviceId, user), isNull(gates.deletedAt), isNull(gates.disabledAt)));
         return g?.hash && verifyBrokerPassword(pass, g.hash) ? { kind: 'device', deviceId: user } : null;
       },
     });
     url = `mqtt://127.0.0.1:${broker.port}`;
+  }
+  let access: BrokerAccess = unmanaged;
+  let dynsec: DynsecAdmin | null = null;
+  if (broker) {
+    const b = broker;
+    // The embedded broker reads the database at each login: only live sessions need closing.
+    access = { grant: async () => undefined, revoke: async (deviceId) => void b.disconnect(deviceId), restore: async () => undefined };
+  } else if (manageMosquitto(ctx)) {
+    const admin = new DynsecAdmin({
+      url,
+      username,
+      password,
+      log: log.child({ component: 'dynsec' }),
+      // At each connection, removals the broker missed while it was away are caught up.
+      onConnect: () => {
+        enrolledDevices(ctx)
+          .then((ds) => admin.reconcile(new Map(ds.map((d) => [d.deviceId, { disabled: d.disabled }]))))
+          .then(
+            (n) => {
+              if (n.deleted + n.disabled + n.enabled > 0) log.info(n, 'dynsec: broker devices reconciled with the database');
+            },
+            (err: unknown) => log.warn({ err }, 'dynsec: reconciliation failed'),
+          );
+      },
+    });
+    await admin.start();
+    dynsec = admin;
+    // A revocation the broker could not take now (it is away) is caught up by the reconciliation when it is back.
+    const logged = (what: string, deviceId: string) => (err: unknown) =>
+      log.error({ err, deviceId }, `dynsec: ${what} failed; reconciled at the next connection`);
+    access = {
+      grant: (deviceId, pw) => admin.addDevice(deviceId, pw),
+      revoke: (deviceId, how) =>
+        (how === 'delete' ? admin.deleteDevice(deviceId) : admin.disableDevice(deviceId)).catch(logged(how, deviceId)),
+      restore: (deviceId) => admin.enableDevice(deviceId).catch(logged('enable', deviceId)),
+    };
   }
   const link = new CloudLink(ctx, {
     url,
@@ -88,12 +153,25 @@ export async function startSync(ctx: AppContext, log: Logger): Promise<SyncServi
       () => undefined,
     );
   });
+  // Every instance, whichever handled the call: the device is served no more, and its embedded-broker session is closed.
+  const b = broker;
+  const unlisten = await ctx.database.listen(
+    DEVICE_REVOKED_CHANNEL,
+    (deviceId) => {
+      link.forget(deviceId);
+      b?.disconnect(deviceId);
+    },
+    () => link.forgetAll(),
+  );
   await link.start();
   return {
     link,
     broker,
+    access,
     async close() {
+      await unlisten();
       await link.stop();
+      await dynsec?.stop();
       await broker?.close();
     },
   };

@@ -5,8 +5,7 @@ import { writeAudit } from '../../lib/audit.js';
 import { randomToken, sha256 } from '../../lib/crypto.js';
 import { HttpError } from '../../lib/errors.js';
 import { hashBrokerPassword } from '../../mqtt/broker-credentials.js';
-import { mosquittoTargetFromEnv, writeMosquittoConfig } from '../../sync/mosquitto.js';
-import { normaliseCode } from '../gates/service.js';
+import { normaliseCode, tellBroker } from '../gates/service.js';
 
 /** Where the controller finds the broker: MQTT_URL, or the embedded broker on this host. */
 function brokerUrl(ctx: AppContext): string {
@@ -37,6 +36,8 @@ export async function enroll(ctx: AppContext, code: string, ip: string) {
       .from(gates)
       .where(and(eq(gates.id, used.gateId), isNull(gates.deletedAt)));
     if (!gate) throw new HttpError(401, 'invalid_code', 'the gate of this code is gone');
+    // Refused before the code is spent: it works once an admin enables the gate again.
+    if (gate.disabledAt) throw new HttpError(409, 'gate_disabled', 'the gate of this code is disabled');
     const [org] = await tx
       .select({ publicKey: organizations.signingPublicKey })
       .from(organizations)
@@ -48,12 +49,15 @@ export async function enroll(ctx: AppContext, code: string, ip: string) {
       .update(gates)
       .set({ deviceId, deviceSecretHash: hashBrokerPassword(password), updatedAt: now })
       .where(eq(gates.id, gate.id));
+    // The broker learns the new login before the code is spent: if it cannot, the enrollment fails and the code stays good.
+    await ctx.sync?.access.grant(deviceId, password);
     await writeAudit(
       tx,
       { orgId: gate.orgId, userId: null, ip, userAgent: null },
       { action: 'gate.enrolled', entityType: 'gate', entityId: gate.id, data: { deviceId } },
     );
     return {
+      replaced: gate.deviceId,
       deviceId,
       gateId: gate.id,
       siteId: gate.siteId,
@@ -62,8 +66,8 @@ export async function enroll(ctx: AppContext, code: string, ip: string) {
       orgPublicKey: org!.publicKey,
     };
   });
-  // An external Mosquitto learns the new device's login before the device first connects.
-  const mosquitto = mosquittoTargetFromEnv(ctx);
-  if (mosquitto) await writeMosquittoConfig(ctx, mosquitto);
-  return enrolled;
+  // Re-enrollment retires the controller it replaces: its session is closed and its login refused.
+  const { replaced, ...answer } = enrolled;
+  await tellBroker(ctx, replaced, 'delete');
+  return answer;
 }

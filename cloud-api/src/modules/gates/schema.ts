@@ -11,6 +11,8 @@ export const GatePatch = Type.Object(
     zoneId: Type.Optional(Uuid()),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     direction: Type.Optional(Direction),
+    /** A disabled gate's controller is disconnected from the broker at once and refused until enabled again. */
+    disabled: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -22,6 +24,7 @@ export const Gate = Type.Object({
   name: Type.String(),
   direction: Direction,
   lockdown: Type.Boolean(),
+  disabled: Type.Boolean(),
   deviceId: Type.Union([Type.String(), Type.Null()]),
   online: Type.Boolean(),
   lastSeenAt: Type.Union([Timestamp(), Type.Null()]),

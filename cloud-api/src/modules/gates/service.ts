@@ -24,6 +24,7 @@ export const gateView = (r: Row) => ({
   name: r.name,
   direction: r.direction,
   lockdown: r.lockdown,
+  disabled: r.disabledAt !== null,
   deviceId: r.deviceId,
   online: r.online,
   lastSeenAt: iso(r.lastSeenAt),
@@ -91,35 +92,62 @@ export async function getGate(ctx: AppContext, orgId: string, id: string) {
   return gateView(await requireGate(ctx.db, orgId, id));
 }
 
+/**
+ * Tells the broker, after the commit, that a controller lost its access (or
+ * got it back). Every cloud instance also hears of a loss from the database
+ * (the gates trigger of migration 0004) and stops serving the device; this is
+ * the broker's half: its session closed, its login refused. A broker that
+ * cannot be told now is caught up when this instance next connects to it.
+ */
+export async function tellBroker(ctx: AppContext, deviceId: string | null, change: 'delete' | 'disable' | 'enable'): Promise<void> {
+  const access = ctx.sync?.access;
+  if (!deviceId || !access) return;
+  if (change === 'enable') await access.restore(deviceId);
+  else await access.revoke(deviceId, change);
+}
+
 export async function updateGate(
   ctx: AppContext,
   actor: Actor,
   id: string,
-  patch: { zoneId?: string; name?: string; direction?: 'in' | 'out' | 'both' },
+  patch: { zoneId?: string; name?: string; direction?: 'in' | 'out' | 'both'; disabled?: boolean },
 ) {
-  return ctx.db.transaction(async (tx) => {
+  const { disabled, ...fields } = patch;
+  const out = await ctx.db.transaction(async (tx) => {
     const gate = await requireGate(tx, actor.orgId, id);
     if (patch.zoneId) await checkPlacement(tx, actor.orgId, gate.siteId, patch.zoneId);
+    const now = new Date();
+    const toggled = disabled !== undefined && disabled !== (gate.disabledAt !== null);
     const [row] = await tx
       .update(gates)
-      .set({ ...patch, updatedAt: new Date(), updatedBy: actor.userId })
+      .set({
+        ...fields,
+        // A disabled controller's session is closed: it is offline from now on, whatever its last status said.
+        ...(toggled ? { disabledAt: disabled ? now : null, ...(disabled ? { online: false } : {}) } : {}),
+        updatedAt: now,
+        updatedBy: actor.userId,
+      })
       .where(and(eq(gates.id, id), eq(gates.orgId, actor.orgId)))
       .returning();
     await writeAudit(tx, actor, { action: 'gate.update', entityType: 'gate', entityId: id, data: patch });
-    return gateView(row!);
+    return { view: gateView(row!), toggled, deviceId: gate.deviceId };
   });
+  if (out.toggled) await tellBroker(ctx, out.deviceId, disabled ? 'disable' : 'enable');
+  return out.view;
 }
 
 export async function deleteGate(ctx: AppContext, actor: Actor, id: string) {
-  await ctx.db.transaction(async (tx) => {
-    await requireGate(tx, actor.orgId, id);
+  const deviceId = await ctx.db.transaction(async (tx) => {
+    const gate = await requireGate(tx, actor.orgId, id);
     // Soft: check-ins keep pointing at the gate they happened at.
     await tx
       .update(gates)
-      .set({ deletedAt: new Date(), updatedAt: new Date(), updatedBy: actor.userId })
+      .set({ deletedAt: new Date(), online: false, updatedAt: new Date(), updatedBy: actor.userId })
       .where(and(eq(gates.id, id), eq(gates.orgId, actor.orgId)));
     await writeAudit(tx, actor, { action: 'gate.delete', entityType: 'gate', entityId: id });
+    return gate.deviceId;
   });
+  await tellBroker(ctx, deviceId, 'delete');
 }
 
 /** Human-typable one-time code: 4 groups of 4 from an alphabet without look-alikes. */
