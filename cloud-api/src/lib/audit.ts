@@ -1,7 +1,9 @@
+import { createHmac } from 'node:crypto';
 import { uuidv7 } from '@gatehouse/protocol';
 import type { FastifyRequest } from 'fastify';
 import type { Executor } from '../db/client.js';
 import { auditLogs } from '../db/schema.js';
+import { deriveKey } from './crypto.js';
 
 export interface AuditEntry {
   action: string;
@@ -39,4 +41,21 @@ export async function writeAudit(db: Executor, actor: Actor, e: AuditEntry): Pro
     createdBy: actor.userId,
     updatedBy: actor.userId,
   });
+}
+
+/**
+ * The organisation of audit rows that belong to none: a failed sign-in for an
+ * e-mail no account has. No organisation's auditors list them; operators
+ * find them in the table.
+ */
+export const NO_ORG = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * How an e-mail that names no account is recorded: a keyed hash (HMAC under
+ * a subkey of the master key) of its lower-case form. Attempts on one
+ * address can be told apart and counted; the address cannot be read back,
+ * nor guessed from a list without the key.
+ */
+export function emailDigest(masterKey: Buffer, email: string): string {
+  return createHmac('sha256', deriveKey(masterKey, 'audit/email/v1')).update(email.trim().toLowerCase()).digest('hex');
 }

@@ -3,6 +3,7 @@ import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { AppContext } from '../../context.js';
 import type { Executor } from '../../db/client.js';
 import { sessions, userRoles, users } from '../../db/schema.js';
+import { emailDigest, NO_ORG, writeAudit } from '../../lib/audit.js';
 import { randomToken, sha256 } from '../../lib/crypto.js';
 import { unauthorized } from '../../lib/errors.js';
 
@@ -22,9 +23,9 @@ async function issuePair(
   user: { id: string; orgId: string; email: string },
   familyId: string,
   client: ClientInfo,
+  sessionId = uuidv7(),
 ) {
   const refreshToken = randomToken(32);
-  const sessionId = uuidv7();
   await db.insert(sessions).values({
     id: sessionId,
     orgId: user.orgId,
@@ -53,11 +54,60 @@ export async function login(ctx: AppContext, email: string, password: string, cl
     .where(and(sql`lower(${users.email}) = lower(${email})`, isNull(users.deletedAt)));
   if (!user?.passwordHash) {
     await ctx.passwords.dummyVerify(password);
+    await loginFailed(ctx, client, user ?? null, email, 'no_password');
     throw unauthorized('wrong e-mail or password');
   }
-  if (!(await ctx.passwords.verify(user.passwordHash, password)) || user.status !== 'active')
+  const ok = await ctx.passwords.verify(user.passwordHash, password);
+  if (!ok || user.status !== 'active') {
+    await loginFailed(ctx, client, user, email, ok ? 'disabled' : 'wrong_password');
     throw unauthorized('wrong e-mail or password');
-  return issuePair(ctx, ctx.db, user, uuidv7(), client);
+  }
+  const sessionId = uuidv7();
+  return ctx.db.transaction(async (tx) => {
+    const pair = await issuePair(ctx, tx, user, uuidv7(), client, sessionId);
+    await writeAudit(
+      tx,
+      { orgId: user.orgId, userId: user.id, ...client },
+      { action: 'auth.login', entityType: 'session', entityId: sessionId },
+    );
+    return pair;
+  });
+}
+
+/**
+ * A refused sign-in, audited without the password. Against a known account it
+ * goes to that account's organisation; an e-mail that names no account is kept
+ * only as a keyed hash, under no organisation (`NO_ORG`), so the row reveals
+ * nothing to anyone who reads the audit log.
+ */
+async function loginFailed(
+  ctx: AppContext,
+  client: ClientInfo,
+  user: { id: string; orgId: string } | null,
+  email: string,
+  reason: 'no_password' | 'wrong_password' | 'disabled',
+): Promise<void> {
+  if (user)
+    await writeAudit(
+      ctx.db,
+      { orgId: user.orgId, userId: null, ...client },
+      {
+        action: 'auth.login_failed',
+        entityType: 'user',
+        entityId: user.id,
+        data: { reason },
+      },
+    );
+  else
+    await writeAudit(
+      ctx.db,
+      { orgId: NO_ORG, userId: null, ...client },
+      {
+        action: 'auth.login_failed',
+        entityType: 'user',
+        data: { reason: 'unknown_account', emailHash: emailDigest(ctx.config.masterKey, email) },
+      },
+    );
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
-import { actorOf } from '../../lib/audit.js';
+import { actorOf, writeAudit } from '../../lib/audit.js';
 import { IdParams, Page } from '../../lib/pagination.js';
 import { CheckBody, CheckResult, Credential, CredentialQuery, IssuedPass, Pass, PassBody, PassList, RevokeBody } from './schema.js';
 import { checkPass, credentialOf, getPass, issuePass, listPasses, requirePass, revokePass } from './service.js';
@@ -8,6 +9,17 @@ import { checkPass, credentialOf, getPass, issuePass, listPasses, requirePass, r
 export const passRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { ctx } = app;
   const tags = ['passes'];
+  /**
+   * Whoever reads a working entry credential is on record. Its own entity type, not `pass`:
+   * an audited `pass` row tells every edge to fetch the pass again (drizzle/0003), and a read changes nothing.
+   */
+  const auditCredentialRead = (req: FastifyRequest, passId: string, kind: string, format: 'json' | 'svg') =>
+    writeAudit(ctx.db, actorOf(req), {
+      action: 'pass.credential_read',
+      entityType: 'pass_credential',
+      entityId: passId,
+      data: { kind, format },
+    });
   app.post(
     '/passes',
     {
@@ -51,7 +63,10 @@ export const passRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       reply.header('cache-control', 'no-store');
-      return credentialOf(ctx, await requirePass(ctx.db, req.principal!.orgId, req.params.id), req.query.kind ?? 'dynamic');
+      const kind = req.query.kind ?? 'dynamic';
+      const cred = await credentialOf(ctx, await requirePass(ctx.db, req.principal!.orgId, req.params.id), kind);
+      await auditCredentialRead(req, req.params.id, kind, 'json');
+      return cred;
     },
   );
   app.get(
@@ -61,7 +76,9 @@ export const passRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: { tags, summary: 'The QR image (SVG)', params: IdParams, querystring: CredentialQuery },
     },
     async (req, reply) => {
-      const cred = await credentialOf(ctx, await requirePass(ctx.db, req.principal!.orgId, req.params.id), req.query.kind ?? 'dynamic');
+      const kind = req.query.kind ?? 'dynamic';
+      const cred = await credentialOf(ctx, await requirePass(ctx.db, req.principal!.orgId, req.params.id), kind);
+      await auditCredentialRead(req, req.params.id, kind, 'svg');
       const svg = await QRCode.toString(cred.payload, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
       return reply.header('content-type', 'image/svg+xml').header('cache-control', 'no-store').send(svg);
     },

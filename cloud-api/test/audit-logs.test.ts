@@ -1,0 +1,158 @@
+/**
+ * What is written down, and what is not: sign-ins (good and bad) and
+ * credential downloads land in the audit log; a failed database write never
+ * puts the row's values (names, e-mails, password hashes) in the server log.
+ */
+import { PassThrough } from 'node:stream';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type App, buildApp } from '../src/app.js';
+import { createOrgWithUser, freshDatabase, type Login, seedTopology, type TestDb, testConfig, uniqueEmail } from './helpers.js';
+
+interface AuditRow {
+  org_id: string;
+  actor_id: string | null;
+  action: string;
+  entity_type: string;
+  entity_id: string | null;
+  ip: string | null;
+  data: Record<string, unknown> | null;
+}
+
+describe('audit log and server log', () => {
+  let db: TestDb;
+  let app: App;
+  let admin: Login;
+  let topo: Awaited<ReturnType<typeof seedTopology>>;
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    db = await freshDatabase();
+    const logStream = new PassThrough();
+    logStream.on('data', (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
+    app = await buildApp(testConfig({ logLevel: 'info' }), { database: db.database, migrate: false, logStream });
+    await app.ready();
+    admin = await createOrgWithUser(app, 'Audit Org', ['OrgAdmin']);
+    topo = await seedTopology(app, admin);
+  }, 120_000);
+  afterAll(async () => {
+    await app?.close();
+    await db?.drop();
+  });
+
+  const rows = async (where = sql`true`) =>
+    (await app.ctx.db.execute(sql`select org_id, actor_id, action, entity_type, entity_id, ip, data from audit_logs where ${where}`))
+      .rows as unknown as AuditRow[];
+  const syncChanges = async () =>
+    Number(((await app.ctx.db.execute(sql`select count(*)::int as n from sync_changes`)).rows[0] as { n: number }).n);
+  const login = (email: string, password: string, ip: string) =>
+    app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password }, remoteAddress: ip });
+
+  it('a sign-in is audited in the user’s organisation, with the address it came from', async () => {
+    const res = await login(admin.email, admin.password, '10.77.0.1');
+    expect(res.statusCode).toBe(200);
+    const found = await rows(sql`action = 'auth.login' and ip = '10.77.0.1'`);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ org_id: admin.orgId, actor_id: admin.userId, entity_type: 'session' });
+    // Visible to the organisation's auditors through the API.
+    const list = await app.inject({ method: 'GET', url: '/api/admin/audit-logs?limit=200', headers: admin.auth });
+    expect((list.json() as { items: { action: string }[] }).items.map((e) => e.action)).toContain('auth.login');
+  });
+
+  it('a wrong password is audited against the account, without the password', async () => {
+    const res = await login(admin.email, 'not the password at all', '10.77.0.2');
+    expect(res.statusCode).toBe(401);
+    const found = await rows(sql`action = 'auth.login_failed' and ip = '10.77.0.2'`);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ org_id: admin.orgId, actor_id: null, entity_type: 'user', entity_id: admin.userId });
+    expect(JSON.stringify(found)).not.toContain('not the password at all');
+  });
+
+  it('a failed sign-in for an unknown e-mail is audited with the address and a keyed hash, never the e-mail or the password', async () => {
+    const email = uniqueEmail('nobody');
+    const res = await login(email, 'guessing-this-one', '10.77.0.3');
+    expect(res.statusCode).toBe(401);
+    const found = await rows(sql`action = 'auth.login_failed' and ip = '10.77.0.3'`);
+    expect(found).toHaveLength(1);
+    const row = found[0]!;
+    expect(row.org_id).not.toBe(admin.orgId);
+    expect(row.entity_id).toBeNull();
+    expect(row.data?.emailHash).toMatch(/^[0-9a-f]{64}$/);
+    const text = JSON.stringify(row);
+    expect(text).not.toContain(email);
+    expect(text).not.toContain(email.split('@')[0]);
+    expect(text).not.toContain('guessing-this-one');
+    // The same address hashes the same (attempts can be correlated); another one does not.
+    await login(email.toUpperCase(), 'again', '10.77.0.3');
+    await login(uniqueEmail('nobody'), 'again', '10.77.0.3');
+    const hashes = (await rows(sql`action = 'auth.login_failed' and ip = '10.77.0.3'`)).map((r) => r.data?.emailHash);
+    expect(new Set(hashes).size).toBe(2);
+    // No organisation sees it.
+    const list = await app.inject({ method: 'GET', url: '/api/admin/audit-logs?limit=200', headers: admin.auth });
+    expect(list.body).not.toContain(String(row.data?.emailHash));
+  });
+
+  it('credential downloads (JSON and QR image) are audited, and do not make the edges resync', async () => {
+    const pass = (
+      await app.inject({
+        method: 'POST',
+        url: '/api/admin/passes',
+        headers: admin.auth,
+        payload: {
+          visitorId: topo.visitor.id,
+          accessRuleId: topo.rule.id,
+          type: 'multi',
+          validFrom: new Date().toISOString(),
+          validTo: new Date(Date.now() + 3600_000).toISOString(),
+        },
+      })
+    ).json() as { id: string };
+    const before = await syncChanges();
+    const cred = await app.inject({ method: 'GET', url: `/api/admin/passes/${pass.id}/credential?kind=static`, headers: admin.auth });
+    expect(cred.statusCode).toBe(200);
+    const svg = await app.inject({ method: 'GET', url: `/api/admin/passes/${pass.id}/qr.svg`, headers: admin.auth });
+    expect(svg.statusCode).toBe(200);
+    const found = await rows(sql`action = 'pass.credential_read' and entity_id = ${pass.id}`);
+    expect(found.map((r) => r.data)).toEqual(
+      expect.arrayContaining([
+        { kind: 'static', format: 'json' },
+        { kind: 'dynamic', format: 'svg' },
+      ]),
+    );
+    for (const r of found) expect(r).toMatchObject({ org_id: admin.orgId, actor_id: admin.userId });
+    expect(await syncChanges()).toBe(before);
+  });
+
+  it('a failed insert logs neither the e-mail, the name nor the password hash', async () => {
+    // Make the next insert into users fail inside the database, as any unexpected error would.
+    await app.ctx.db.execute(
+      sql.raw(`create function gh_test_refuse() returns trigger language plpgsql as $$
+      begin raise exception 'refused by the test'; end $$`),
+    );
+    await app.ctx.db.execute(
+      sql.raw('create trigger gh_test_refuse before insert on users for each row execute function gh_test_refuse()'),
+    );
+    const email = uniqueEmail('leak');
+    const fullName = 'Zinaida Leakmeister';
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/admin/users',
+      headers: admin.auth,
+      payload: { email, fullName, roles: ['Host'], password: 'a secret password' },
+    });
+    expect(res.statusCode).toBe(500);
+    await new Promise((r) => setTimeout(r, 50));
+    const failed = lines.filter((l) => l.includes('request failed'));
+    expect(failed.length).toBeGreaterThan(0);
+    // The log still says what went wrong…
+    expect(failed.join('\n')).toContain('refused by the test');
+    expect(failed.join('\n')).toContain('P0001');
+    expect(failed.join('\n')).toContain('insert into');
+    // …but not with what.
+    const all = lines.join('\n');
+    expect(all).not.toContain(email);
+    expect(all).not.toContain(fullName);
+    expect(all).not.toContain('$argon2');
+    expect(all).not.toContain('a secret password');
+  });
+});
