@@ -7,5 +7,7 @@ export * as schema from './db/schema.js';
 export { DEMO, type DemoInfo, seedDemo } from './demo.js';
 export { ruleRecord } from './modules/access-rules/service.js';
 export { storeCheckins } from './modules/checkins/service.js';
+export { createEnrollment } from './modules/gates/service.js';
 export { orgSigningKey } from './modules/orgs/service.js';
 export { passRecord } from './modules/passes/service.js';
+export { type MosquittoTarget, writeMosquittoConfig } from './sync/mosquitto.js';

@@ -1,5 +1,5 @@
 export * from './config.js';
-export { Daemon, VERSION } from './daemon.js';
+export { Daemon, dbPath, VERSION } from './daemon.js';
 export type { EdgeEvent } from './event.js';
 export * from './gate.js';
 export * from './hardware/gpio.js';
@@ -8,5 +8,7 @@ export * from './hardware/serial-qr.js';
 export * from './hardware/simulated.js';
 export type * from './hardware/types.js';
 export * from './hardware/wiegand.js';
+export { EdgeMetrics } from './metrics.js';
 export * from './seed.js';
 export * from './store/index.js';
+export { type Enrollment, enroll } from './sync/enroll.js';

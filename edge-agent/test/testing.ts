@@ -1,0 +1,55 @@
+/**
+ * The edge's test support for other packages' tests, benches and scripts:
+ * `@gatehouse/edge-agent/testing`, which resolves only under the `source`
+ * export condition (vitest, `tsx --conditions=source`), never in a build.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pino from 'pino';
+import { loadConfig } from '../src/config.js';
+import { Daemon } from '../src/daemon.js';
+import { enroll } from '../src/sync/enroll.js';
+
+export { tempDir } from './tmp.js';
+
+/** What enrolledEdge needs of the cloud: its admin API in-process (the Fastify app's `inject`). */
+export interface CloudAdminApi {
+  inject(req: {
+    method: 'POST';
+    url: string;
+    headers: Record<string, string>;
+  }): Promise<{ statusCode: number; body: string; json(): unknown }>;
+}
+
+/**
+ * Enrolls a simulated controller for `gateId` through the cloud at `baseUrl`
+ * (one-time code from the admin API, then `gatehouse-edge enroll`), starts its
+ * daemon in-process and returns it with its config path.
+ */
+export async function enrolledEdge(
+  app: CloudAdminApi,
+  baseUrl: string,
+  admin: { auth: Record<string, string> },
+  gateId: string,
+  dataDir: string,
+  extra: Record<string, unknown> = {},
+): Promise<{ daemon: Daemon; configPath: string; code: string }> {
+  const r = await app.inject({ method: 'POST', url: `/api/admin/gates/${gateId}/enrollment`, headers: admin.auth });
+  if (r.statusCode !== 201 && r.statusCode !== 200) throw new Error(`enrollment code: ${r.statusCode} ${r.body}`);
+  const { code } = r.json() as { code: string };
+  const configPath = join(dataDir, 'edge.json');
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      dataDir,
+      localPort: 0,
+      readers: [{ type: 'simulated', name: 'sim', direction: 'in' }],
+      relay: { type: 'simulated', pulseMs: 20 },
+      ...extra,
+    }),
+  );
+  await enroll({ cloud: baseUrl, code, configPath });
+  const daemon = new Daemon(loadConfig(configPath), pino({ level: 'silent' }));
+  await daemon.start();
+  return { daemon, configPath, code };
+}
