@@ -15,13 +15,10 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { buildApp, loadConfig, openDatabase, seedDemo } from '@gatehouse/cloud-api';
 import { sql } from 'drizzle-orm';
 import Fastify from 'fastify';
 import pg from 'pg';
-import { buildApp } from '../cloud-api/src/app.js';
-import { loadConfig } from '../cloud-api/src/config.js';
-import { openDatabase } from '../cloud-api/src/db/client.js';
-import { seedDemo } from '../cloud-api/src/demo.js';
 
 const CONNECTIONS = 50;
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);

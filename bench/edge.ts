@@ -23,6 +23,7 @@ import { createPublicKey, verify } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { applySeed, EdgeMetrics, EdgeStore, Gate, parseSeed, SimulatedRelay } from '@gatehouse/edge-agent';
 import {
   base32Decode,
   base32Encode,
@@ -36,11 +37,6 @@ import {
 } from '@gatehouse/protocol';
 import { crypto as nodeCrypto } from '@otplib/plugin-crypto-node';
 import { verifySync } from '@otplib/totp';
-import { Gate } from '../edge-agent/src/gate.js';
-import { SimulatedRelay } from '../edge-agent/src/hardware/simulated.js';
-import { EdgeMetrics } from '../edge-agent/src/metrics.js';
-import { applySeed, parseSeed } from '../edge-agent/src/seed.js';
-import { EdgeStore } from '../edge-agent/src/store/index.js';
 
 const PASSES = Number(process.env.BENCH_PASSES ?? 2_000_000);
 const SCANS = Number(process.env.BENCH_SCANS ?? 100_000);

@@ -31,15 +31,11 @@ import { writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { createOrgWithUser, type Login, seedTopology, startApp, type TestApp } from '@gatehouse/cloud-api/testing';
+import { Daemon, dbPath, type EdgeEvent, EdgeStore, enroll, loadConfig } from '@gatehouse/edge-agent';
+import { tempDir } from '@gatehouse/edge-agent/testing';
 import { newTotpSecret, uuidv7 } from '@gatehouse/protocol';
 import pino from 'pino';
-import { createOrgWithUser, type Login, seedTopology, startApp, type TestApp } from '../cloud-api/test/helpers.js';
-import { loadConfig } from '../edge-agent/src/config.js';
-import { Daemon, dbPath } from '../edge-agent/src/daemon.js';
-import type { EdgeEvent } from '../edge-agent/src/event.js';
-import { EdgeStore } from '../edge-agent/src/store/index.js';
-import { enroll } from '../edge-agent/src/sync/enroll.js';
-import { tempDir } from '../edge-agent/test/tmp.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const REVOKES = Number(process.env.BENCH_REVOKES ?? 200);

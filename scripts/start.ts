@@ -8,14 +8,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { buildApp, createEnrollment, loadConfig as loadCloudConfig, seedDemo } from '@gatehouse/cloud-api';
+import { Daemon, enroll, loadConfig as loadEdgeConfig } from '@gatehouse/edge-agent';
 import pino from 'pino';
-import { buildApp } from '../cloud-api/src/app.js';
-import { loadConfig as loadCloudConfig } from '../cloud-api/src/config.js';
-import { seedDemo } from '../cloud-api/src/demo.js';
-import { createEnrollment } from '../cloud-api/src/modules/gates/service.js';
-import { loadConfig as loadEdgeConfig } from '../edge-agent/src/config.js';
-import { Daemon } from '../edge-agent/src/daemon.js';
-import { enroll } from '../edge-agent/src/sync/enroll.js';
 
 /** `preferred` if it is free, else any free port: 1883 is often taken by a system Mosquitto. */
 function freePort(preferred: number): Promise<number> {

@@ -4,15 +4,14 @@
  * delivers them exactly once across a cloud restart in the middle of the
  * catch-up (unacked batches are sent again; the cloud stores by event id).
  */
+import { type App, buildApp, type Config } from '@gatehouse/cloud-api';
+import { createOrgWithUser, freshDatabase, type Login, seedTopology, type TestDb, testConfig } from '@gatehouse/cloud-api/testing';
+import type { Daemon } from '@gatehouse/edge-agent';
+import { enrolledEdge, tempDir } from '@gatehouse/edge-agent/testing';
 import { type CheckinEvent, uuidv7 } from '@gatehouse/protocol';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, buildApp } from '../cloud-api/src/app.js';
-import type { Config } from '../cloud-api/src/config.js';
-import { createOrgWithUser, freshDatabase, type Login, seedTopology, type TestDb, testConfig } from '../cloud-api/test/helpers.js';
-import type { Daemon } from '../edge-agent/src/daemon.js';
-import { tempDir } from '../edge-agent/test/tmp.js';
-import { enrolledEdge, freePort, until } from './harness.js';
+import { freePort, until } from './harness.js';
 
 const N = Number(process.env.OUTAGE_EVENTS ?? 100_000);
 

@@ -5,13 +5,12 @@
  * edge, a scan becoming a check-in in the cloud, revocation latency, commands.
  */
 import { join } from 'node:path';
+import { createOrgWithUser, type Login, seedTopology, startApp, type TestApp } from '@gatehouse/cloud-api/testing';
+import { Daemon, enroll } from '@gatehouse/edge-agent';
+import { enrolledEdge, tempDir } from '@gatehouse/edge-agent/testing';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOrgWithUser, type Login, seedTopology, startApp, type TestApp } from '../cloud-api/test/helpers.js';
-import { Daemon } from '../edge-agent/src/daemon.js';
-import { enroll } from '../edge-agent/src/sync/enroll.js';
-import { tempDir } from '../edge-agent/test/tmp.js';
-import { enrolledEdge, until } from './harness.js';
+import { until } from './harness.js';
 
 describe(`edge ↔ cloud over MQTT, end to end (${process.env.MQTT_URL ? 'external broker' : 'embedded broker'})`, () => {
   let t: TestApp;
