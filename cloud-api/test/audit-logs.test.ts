@@ -4,20 +4,12 @@
  * puts the row's values (names, e-mails, password hashes) in the server log.
  */
 import { PassThrough } from 'node:stream';
-import { sql } from 'drizzle-orm';
+import { and, count, eq, type SQL, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, buildApp } from '../src/app.js';
+import { auditLogs, syncChanges as syncChangesTable } from '../src/db/schema.js';
+import { errSerializer } from '../src/lib/log.js';
 import { createOrgWithUser, freshDatabase, type Login, seedTopology, type TestDb, testConfig, uniqueEmail } from './helpers.js';
-
-interface AuditRow {
-  org_id: string;
-  actor_id: string | null;
-  action: string;
-  entity_type: string;
-  entity_id: string | null;
-  ip: string | null;
-  data: Record<string, unknown> | null;
-}
 
 describe('audit log and server log', () => {
   let db: TestDb;
@@ -40,20 +32,17 @@ describe('audit log and server log', () => {
     await db?.drop();
   });
 
-  const rows = async (where = sql`true`) =>
-    (await app.ctx.db.execute(sql`select org_id, actor_id, action, entity_type, entity_id, ip, data from audit_logs where ${where}`))
-      .rows as unknown as AuditRow[];
-  const syncChanges = async () =>
-    Number(((await app.ctx.db.execute(sql`select count(*)::int as n from sync_changes`)).rows[0] as { n: number }).n);
+  const rows = (where: SQL) => app.ctx.db.select().from(auditLogs).where(where);
+  const syncChanges = async () => (await app.ctx.db.select({ n: count() }).from(syncChangesTable))[0]!.n;
   const login = (email: string, password: string, ip: string) =>
     app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password }, remoteAddress: ip });
 
   it('a sign-in is audited in the user’s organisation, with the address it came from', async () => {
     const res = await login(admin.email, admin.password, '10.77.0.1');
     expect(res.statusCode).toBe(200);
-    const found = await rows(sql`action = 'auth.login' and ip = '10.77.0.1'`);
+    const found = await rows(and(eq(auditLogs.action, 'auth.login'), eq(auditLogs.ip, '10.77.0.1'))!);
     expect(found).toHaveLength(1);
-    expect(found[0]).toMatchObject({ org_id: admin.orgId, actor_id: admin.userId, entity_type: 'session' });
+    expect(found[0]).toMatchObject({ orgId: admin.orgId, actorId: admin.userId, entityType: 'session' });
     // Visible to the organisation's auditors through the API.
     const list = await app.inject({ method: 'GET', url: '/api/admin/audit-logs?limit=200', headers: admin.auth });
     expect((list.json() as { items: { action: string }[] }).items.map((e) => e.action)).toContain('auth.login');
@@ -62,9 +51,9 @@ describe('audit log and server log', () => {
   it('a wrong password is audited against the account, without the password', async () => {
     const res = await login(admin.email, 'not the password at all', '10.77.0.2');
     expect(res.statusCode).toBe(401);
-    const found = await rows(sql`action = 'auth.login_failed' and ip = '10.77.0.2'`);
+    const found = await rows(and(eq(auditLogs.action, 'auth.login_failed'), eq(auditLogs.ip, '10.77.0.2'))!);
     expect(found).toHaveLength(1);
-    expect(found[0]).toMatchObject({ org_id: admin.orgId, actor_id: null, entity_type: 'user', entity_id: admin.userId });
+    expect(found[0]).toMatchObject({ orgId: admin.orgId, actorId: null, entityType: 'user', entityId: admin.userId });
     expect(JSON.stringify(found)).not.toContain('not the password at all');
   });
 
@@ -72,11 +61,11 @@ describe('audit log and server log', () => {
     const email = uniqueEmail('nobody');
     const res = await login(email, 'guessing-this-one', '10.77.0.3');
     expect(res.statusCode).toBe(401);
-    const found = await rows(sql`action = 'auth.login_failed' and ip = '10.77.0.3'`);
+    const found = await rows(and(eq(auditLogs.action, 'auth.login_failed'), eq(auditLogs.ip, '10.77.0.3'))!);
     expect(found).toHaveLength(1);
     const row = found[0]!;
-    expect(row.org_id).not.toBe(admin.orgId);
-    expect(row.entity_id).toBeNull();
+    expect(row.orgId).not.toBe(admin.orgId);
+    expect(row.entityId).toBeNull();
     expect(row.data?.emailHash).toMatch(/^[0-9a-f]{64}$/);
     const text = JSON.stringify(row);
     expect(text).not.toContain(email);
@@ -85,7 +74,9 @@ describe('audit log and server log', () => {
     // The same address hashes the same (attempts can be correlated); another one does not.
     await login(email.toUpperCase(), 'again', '10.77.0.3');
     await login(uniqueEmail('nobody'), 'again', '10.77.0.3');
-    const hashes = (await rows(sql`action = 'auth.login_failed' and ip = '10.77.0.3'`)).map((r) => r.data?.emailHash);
+    const hashes = (await rows(and(eq(auditLogs.action, 'auth.login_failed'), eq(auditLogs.ip, '10.77.0.3'))!)).map(
+      (r) => r.data?.emailHash,
+    );
     expect(new Set(hashes).size).toBe(2);
     // No organisation sees it.
     const list = await app.inject({ method: 'GET', url: '/api/admin/audit-logs?limit=200', headers: admin.auth });
@@ -112,14 +103,14 @@ describe('audit log and server log', () => {
     expect(cred.statusCode).toBe(200);
     const svg = await app.inject({ method: 'GET', url: `/api/admin/passes/${pass.id}/qr.svg`, headers: admin.auth });
     expect(svg.statusCode).toBe(200);
-    const found = await rows(sql`action = 'pass.credential_read' and entity_id = ${pass.id}`);
+    const found = await rows(and(eq(auditLogs.action, 'pass.credential_read'), eq(auditLogs.entityId, pass.id))!);
     expect(found.map((r) => r.data)).toEqual(
       expect.arrayContaining([
         { kind: 'static', format: 'json' },
         { kind: 'dynamic', format: 'svg' },
       ]),
     );
-    for (const r of found) expect(r).toMatchObject({ org_id: admin.orgId, actor_id: admin.userId });
+    for (const r of found) expect(r).toMatchObject({ orgId: admin.orgId, actorId: admin.userId });
     expect(await syncChanges()).toBe(before);
   });
 
@@ -154,5 +145,29 @@ describe('audit log and server log', () => {
     expect(all).not.toContain(fullName);
     expect(all).not.toContain('$argon2');
     expect(all).not.toContain('a secret password');
+  });
+});
+
+describe('log error serializer', () => {
+  it('drops the values a PostgreSQL error carries in detail, where and its message, keeping code and constraint', () => {
+    const pgError = Object.assign(new Error('invalid input syntax for type uuid: "alice@example.test"'), {
+      code: '22P02',
+      severity: 'ERROR',
+      detail: 'Key (lower(email))=(alice@example.test) already exists.',
+      where: "SQL function with argument 'alice@example.test'",
+      constraint: 'users_email_uq',
+    });
+    const wrapped = Object.assign(new Error('Failed query: select 1 where x = $1\nparams: alice@example.test', { cause: pgError }), {
+      query: 'select 1 where x = $1',
+      params: ['alice@example.test'],
+    });
+    const out = errSerializer(wrapped);
+    expect(JSON.stringify(out)).not.toContain('alice');
+    expect(out).toMatchObject({
+      message: 'Failed query: select 1 where x = $1\nparams: [redacted]',
+      query: 'select 1 where x = $1',
+      cause: { code: '22P02', constraint: 'users_email_uq', message: 'invalid input syntax for type uuid: "[redacted]"' },
+    });
+    expect(out.stack).toMatch(/^Error: Failed query: select 1 where x = \$1\nparams: \[redacted\]\n\s+at /);
   });
 });
