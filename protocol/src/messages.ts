@@ -14,15 +14,35 @@ const DeviceId = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' });
 const EpochMs = Type.Integer({ minimum: 0, maximum: 8_640_000_000_000_000 });
 const Seq = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 const Version = Type.Literal(1);
-const Direction = Type.Union([Type.Literal('in'), Type.Literal('out')]);
 const Hhmm = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$' });
 
+/** `T` or null: how every optional-but-present field is said. */
+export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+
+// ---- the contract's vocabulary: the cloud's API schemas reuse these ----
+
 export const ReasonSchema = Type.Enum(REASONS);
-export const CredentialKindSchema = Type.Union([
-  Type.Literal('dynamic'),
-  Type.Literal('static'),
-  Type.Literal('card'),
-  Type.Literal('none'),
+/** The two QR formats (CRED-2, CRED-3). */
+export const QrKindSchema = Type.Union([Type.Literal('dynamic'), Type.Literal('static')]);
+export const CredentialKindSchema = Type.Union([...QrKindSchema.anyOf, Type.Literal('card'), Type.Literal('none')]);
+/** Which way someone went through a gate. */
+export const DirectionSchema = Type.Union([Type.Literal('in'), Type.Literal('out')]);
+/** Which way a gate lets people through. */
+export const GateDirectionSchema = Type.Union([...DirectionSchema.anyOf, Type.Literal('both')]);
+export const PassTypeSchema = Type.Union([Type.Literal('single'), Type.Literal('multi'), Type.Literal('group')]);
+export const PassStatusSchema = Type.Union([
+  Type.Literal('draft'),
+  Type.Literal('active'),
+  Type.Literal('revoked'),
+  Type.Literal('expired'),
+]);
+/** attempt = a decision; passage/no_passage follow an unlock; forced = passage without unlock; manual = opened by command. */
+export const CheckinTypeSchema = Type.Union([
+  Type.Literal('attempt'),
+  Type.Literal('passage'),
+  Type.Literal('no_passage'),
+  Type.Literal('forced'),
+  Type.Literal('manual'),
 ]);
 
 // ---- cached records: what a sync carries and an edge stores ----
@@ -40,16 +60,16 @@ export const PassRecordSchema = Type.Object(
   {
     id: Uuid,
     orgId: Id,
-    ruleId: Type.Union([Id, Type.Null()]),
-    type: Type.Union([Type.Literal('single'), Type.Literal('multi'), Type.Literal('group')]),
-    status: Type.Union([Type.Literal('draft'), Type.Literal('active'), Type.Literal('revoked'), Type.Literal('expired')]),
+    ruleId: Nullable(Id),
+    type: PassTypeSchema,
+    status: PassStatusSchema,
     validFrom: EpochMs,
     validTo: EpochMs,
     /** Entries allowed; null = unlimited (multi) — single passes are 1 whatever this says. */
-    maxUses: Type.Union([Type.Integer({ minimum: 1, maximum: 1_000_000 }), Type.Null()]),
+    maxUses: Nullable(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
     /** Base32 TOTP secret of the dynamic QR; null when the pass has no dynamic QR. */
-    totpSecret: Type.Union([Type.String({ pattern: '^[A-Z2-7]{16,128}$' }), Type.Null()]),
-    card: Type.Union([CardSchema, Type.Null()]),
+    totpSecret: Nullable(Type.String({ pattern: '^[A-Z2-7]{16,128}$' })),
+    card: Nullable(CardSchema),
   },
   { additionalProperties: false },
 );
@@ -63,7 +83,7 @@ export const RuleRecordSchema = Type.Object(
     /** ISO weekdays, Monday = 1 … Sunday = 7. */
     weekdays: Type.Array(Type.Integer({ minimum: 1, maximum: 7 }), { maxItems: 7 }),
     timeWindows: Type.Array(TimeWindowSchema, { maxItems: 16 }),
-    maxUses: Type.Union([Type.Integer({ minimum: 1, maximum: 1_000_000 }), Type.Null()]),
+    maxUses: Nullable(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
     antiPassback: Type.Boolean(),
     escortRequired: Type.Boolean(),
   },
@@ -78,7 +98,7 @@ export const GateRecordSchema = Type.Object(
     siteId: Id,
     zoneId: Id,
     name: Type.String({ maxLength: 200 }),
-    direction: Type.Union([Type.Literal('in'), Type.Literal('out'), Type.Literal('both')]),
+    direction: GateDirectionSchema,
     lockdown: Type.Boolean(),
   },
   { additionalProperties: false },
@@ -116,18 +136,11 @@ export const CheckinEventSchema = Type.Object(
   {
     /** UUIDv7 made on the edge: the idempotency key of the whole pipeline. */
     id: Uuid,
-    /** attempt = a decision; passage/no_passage follow an unlock; forced = passage without unlock; manual = opened by command. */
-    type: Type.Union([
-      Type.Literal('attempt'),
-      Type.Literal('passage'),
-      Type.Literal('no_passage'),
-      Type.Literal('forced'),
-      Type.Literal('manual'),
-    ]),
+    type: CheckinTypeSchema,
     gateId: Id,
-    passId: Type.Union([Uuid, Type.Null()]),
+    passId: Nullable(Uuid),
     credentialKind: CredentialKindSchema,
-    direction: Direction,
+    direction: DirectionSchema,
     allow: Type.Boolean(),
     reason: ReasonSchema,
     occurredAt: EpochMs,

@@ -6,6 +6,7 @@
  * and the acting user; `deleted_at` marks a soft delete where history refers to
  * the row. Encrypted columns end in `_enc` and hold `Sealer` text.
  */
+import type { CheckinEvent, Reason } from '@gatehouse/protocol';
 import { sql } from 'drizzle-orm';
 import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
@@ -345,11 +346,11 @@ export const checkins = pgTable(
     gateId: uuid('gate_id').notNull(),
     passId: uuid('pass_id'),
     deviceId: text('device_id'),
-    type: text('type').notNull().default('attempt'),
-    credentialKind: text('credential_kind').notNull().default('none'),
+    type: text('type').$type<CheckinEvent['type']>().notNull().default('attempt'),
+    credentialKind: text('credential_kind').$type<CheckinEvent['credentialKind']>().notNull().default('none'),
     direction: text('direction', { enum: ['in', 'out'] }).notNull(),
     allow: boolean('allow').notNull(),
-    reason: text('reason').notNull(),
+    reason: text('reason').$type<Reason>().notNull(),
     occurredAt: ts('occurred_at').notNull(),
     receivedAt: ts('received_at').notNull().defaultNow(),
     ...audit(),

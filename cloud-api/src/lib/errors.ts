@@ -21,7 +21,7 @@ export const forbidden = (message = 'not allowed') => new HttpError(403, 'forbid
 
 /**
  * The body of every 4xx/5xx answer (CONTRACT: `{error: {code, message}}`).
- * Declared once for every route's 4xx and 5xx by the route guard plugin; the
+ * Declared once for every route's 4xx and 5xx by the errors plugin; the
  * objects stay open so the serializer never drops a field an error carries.
  */
 export const ERROR_RESPONSE_ID = 'ErrorResponse';

@@ -1,3 +1,4 @@
+import { Nullable } from '@gatehouse/protocol';
 import Type from 'typebox';
 import { badRequest } from './errors.js';
 
@@ -29,4 +30,4 @@ export const Timestamp = (opts: { description?: string } = {}) => Type.String({ 
 export const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
 
 export const Page = <T extends import('typebox').TSchema>(item: T) =>
-  Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });
+  Type.Object({ items: Type.Array(item), nextCursor: Nullable(Type.String()) });

@@ -1,7 +1,7 @@
+import { Nullable, TimeWindowSchema } from '@gatehouse/protocol';
 import Type from 'typebox';
 import { PageQuery, Timestamp, Uuid } from '../../lib/pagination.js';
 
-const Hhmm = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$' });
 const fields = {
   name: Type.String({ minLength: 1, maxLength: 200 }),
   zoneIds: Type.Array(Uuid(), { minItems: 1, maxItems: 256, uniqueItems: true }),
@@ -10,11 +10,11 @@ const fields = {
     uniqueItems: true,
     description: 'ISO weekdays, Monday = 1; empty = every day',
   }),
-  timeWindows: Type.Array(Type.Object({ from: Hhmm, to: Hhmm }, { additionalProperties: false }), {
+  timeWindows: Type.Array(TimeWindowSchema, {
     maxItems: 16,
     description: 'local times; empty = all day',
   }),
-  maxUses: Type.Union([Type.Integer({ minimum: 1, maximum: 1_000_000 }), Type.Null()]),
+  maxUses: Nullable(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
   escortRequired: Type.Boolean(),
   antiPassback: Type.Boolean(),
 };

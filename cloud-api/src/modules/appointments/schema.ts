@@ -1,3 +1,4 @@
+import { Nullable } from '@gatehouse/protocol';
 import Type from 'typebox';
 import { PageQuery, Timestamp, Uuid } from '../../lib/pagination.js';
 
@@ -8,7 +9,7 @@ export const AppointmentBody = Type.Object(
     visitorIds: Type.Array(Uuid(), { minItems: 1, maxItems: 200, uniqueItems: true }),
     startsAt: Timestamp(),
     endsAt: Timestamp(),
-    room: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
+    room: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
   },
   { additionalProperties: false },
 );
@@ -18,7 +19,7 @@ export const AppointmentPatch = Type.Object(
     visitorIds: Type.Optional(Type.Array(Uuid(), { minItems: 1, maxItems: 200, uniqueItems: true })),
     startsAt: Type.Optional(Timestamp()),
     endsAt: Type.Optional(Timestamp()),
-    room: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
+    room: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
     status: Type.Optional(Status),
   },
   { additionalProperties: false, minProperties: 1 },
@@ -30,7 +31,7 @@ export const Appointment = Type.Object({
   visitorIds: Type.Array(Uuid()),
   startsAt: Timestamp(),
   endsAt: Timestamp(),
-  room: Type.Union([Type.String(), Type.Null()]),
+  room: Nullable(Type.String()),
   status: Status,
   createdAt: Timestamp(),
   updatedAt: Timestamp(),

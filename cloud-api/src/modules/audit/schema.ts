@@ -1,3 +1,4 @@
+import { Nullable } from '@gatehouse/protocol';
 import Type from 'typebox';
 import { PageQuery, Timestamp, Uuid } from '../../lib/pagination.js';
 
@@ -12,12 +13,12 @@ export const AuditList = Type.Object({
 export const AuditEntry = Type.Object({
   id: Uuid(),
   orgId: Uuid(),
-  actorId: Type.Union([Uuid(), Type.Null()]),
+  actorId: Nullable(Uuid()),
   action: Type.String(),
   entityType: Type.String(),
-  entityId: Type.Union([Type.String(), Type.Null()]),
-  ip: Type.Union([Type.String(), Type.Null()]),
-  userAgent: Type.Union([Type.String(), Type.Null()]),
-  data: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
+  entityId: Nullable(Type.String()),
+  ip: Nullable(Type.String()),
+  userAgent: Nullable(Type.String()),
+  data: Nullable(Type.Record(Type.String(), Type.Unknown())),
   createdAt: Timestamp(),
 });

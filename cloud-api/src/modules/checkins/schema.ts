@@ -1,3 +1,4 @@
+import { CheckinTypeSchema, CredentialKindSchema, DirectionSchema, Nullable, ReasonSchema } from '@gatehouse/protocol';
 import Type from 'typebox';
 import { PageQuery, Timestamp, Uuid } from '../../lib/pagination.js';
 
@@ -11,21 +12,21 @@ export const CheckinList = Type.Object({
 });
 export const Checkin = Type.Object({
   id: Uuid(),
-  passId: Type.Union([Uuid(), Type.Null()]),
+  passId: Nullable(Uuid()),
   gateId: Uuid(),
   siteId: Uuid(),
-  type: Type.String(),
-  credentialKind: Type.String(),
-  direction: Type.String(),
+  type: CheckinTypeSchema,
+  credentialKind: CredentialKindSchema,
+  direction: DirectionSchema,
   allow: Type.Boolean(),
-  reason: Type.String(),
+  reason: ReasonSchema,
   occurredAt: Timestamp(),
   receivedAt: Timestamp(),
 });
 export const Occupant = Type.Object({
   passId: Uuid(),
-  visitorId: Type.Union([Uuid(), Type.Null()]),
-  visitorName: Type.Union([Type.String(), Type.Null()]),
+  visitorId: Nullable(Uuid()),
+  visitorName: Nullable(Type.String()),
   gateId: Uuid(),
   since: Timestamp(),
 });

@@ -1,16 +1,16 @@
+import { GateDirectionSchema, Nullable } from '@gatehouse/protocol';
 import Type from 'typebox';
 import { PageQuery, Timestamp, Uuid } from '../../lib/pagination.js';
 
-const Direction = Type.Union([Type.Literal('in'), Type.Literal('out'), Type.Literal('both')]);
 export const GateBody = Type.Object(
-  { siteId: Uuid(), zoneId: Uuid(), name: Type.String({ minLength: 1, maxLength: 200 }), direction: Direction },
+  { siteId: Uuid(), zoneId: Uuid(), name: Type.String({ minLength: 1, maxLength: 200 }), direction: GateDirectionSchema },
   { additionalProperties: false },
 );
 export const GatePatch = Type.Object(
   {
     zoneId: Type.Optional(Uuid()),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    direction: Type.Optional(Direction),
+    direction: Type.Optional(GateDirectionSchema),
     /** A disabled gate's controller is disconnected from the broker at once and refused until enabled again. */
     disabled: Type.Optional(Type.Boolean()),
   },
@@ -22,15 +22,15 @@ export const Gate = Type.Object({
   siteId: Uuid(),
   zoneId: Uuid(),
   name: Type.String(),
-  direction: Direction,
+  direction: GateDirectionSchema,
   lockdown: Type.Boolean(),
   disabled: Type.Boolean(),
-  deviceId: Type.Union([Type.String(), Type.Null()]),
+  deviceId: Nullable(Type.String()),
   online: Type.Boolean(),
-  lastSeenAt: Type.Union([Timestamp(), Type.Null()]),
+  lastSeenAt: Nullable(Timestamp()),
   cacheSeq: Type.Integer(),
   outboxDepth: Type.Integer(),
-  version: Type.Union([Type.String(), Type.Null()]),
+  version: Nullable(Type.String()),
   createdAt: Timestamp(),
   updatedAt: Timestamp(),
 });

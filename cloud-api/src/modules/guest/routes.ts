@@ -1,43 +1,41 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { totpRemainingMs } from '@gatehouse/protocol';
+import { Nullable, PassStatusSchema, PassTypeSchema, totpRemainingMs } from '@gatehouse/protocol';
 import { and, eq } from 'drizzle-orm';
 import Type from 'typebox';
 import { bearer } from '../../auth/authenticate.js';
 import { appointments, hosts, users, visitors } from '../../db/schema.js';
 import { unauthorized } from '../../lib/errors.js';
 import { Timestamp } from '../../lib/pagination.js';
-import { PassStatus } from '../passes/schema.js';
 import { credentialOf, effectiveStatus, passRecord, requirePass } from '../passes/service.js';
 
 export const GuestPass = Type.Object({
   pass: Type.Object({
     id: Type.String(),
-    type: Type.String(),
-    status: PassStatus,
+    type: PassTypeSchema,
+    status: PassStatusSchema,
     validFrom: Timestamp(),
     validTo: Timestamp(),
-    visitorName: Type.Union([Type.String(), Type.Null()]),
+    visitorName: Nullable(Type.String()),
   }),
-  payload: Type.Union([Type.String(), Type.Null()]),
-  expiresAt: Type.Union([Timestamp(), Type.Null()]),
-  secondsUntilChange: Type.Union([Type.Integer(), Type.Null()]),
+  payload: Nullable(Type.String()),
+  expiresAt: Nullable(Timestamp()),
+  secondsUntilChange: Nullable(Type.Integer()),
   /**
    * The pass's own TOTP secret while it is active, so the guest page keeps drawing
    * fresh codes with no network until the pass ends. It admits nothing without
    * the phone that holds it, and a revocation still reaches the gates.
    */
-  totpSecret: Type.Union([Type.String(), Type.Null()]),
+  totpSecret: Nullable(Type.String()),
   /** The signed static QR, offered for printing. */
-  staticPayload: Type.Union([Type.String(), Type.Null()]),
-  appointment: Type.Union([
+  staticPayload: Nullable(Type.String()),
+  appointment: Nullable(
     Type.Object({
       startsAt: Timestamp(),
       endsAt: Timestamp(),
-      room: Type.Union([Type.String(), Type.Null()]),
-      hostName: Type.Union([Type.String(), Type.Null()]),
+      room: Nullable(Type.String()),
+      hostName: Nullable(Type.String()),
     }),
-    Type.Null(),
-  ]),
+  ),
 });
 
 export const guestRoutes: FastifyPluginAsyncTypebox = async (app) => {

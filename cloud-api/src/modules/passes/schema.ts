@@ -1,16 +1,10 @@
+import { CardSchema, DirectionSchema, Nullable, PassStatusSchema, PassTypeSchema, QrKindSchema, ReasonSchema } from '@gatehouse/protocol';
 import Type from 'typebox';
 import { PageQuery, Timestamp, Uuid } from '../../lib/pagination.js';
 
-const Nullable = <T extends import('typebox').TSchema>(t: T) => Type.Union([t, Type.Null()]);
-export const PassType = Type.Union([Type.Literal('single'), Type.Literal('multi'), Type.Literal('group')]);
-export const PassStatus = Type.Union([Type.Literal('draft'), Type.Literal('active'), Type.Literal('revoked'), Type.Literal('expired')]);
-export const CardBody = Type.Object(
-  {
-    format: Type.Union([Type.Literal('w26'), Type.Literal('w34'), Type.Literal('raw')]),
-    number: Type.String({ pattern: '^[0-9]{1,20}$' }),
-  },
-  { additionalProperties: false },
-);
+export const PassType = PassTypeSchema;
+export const PassStatus = PassStatusSchema;
+export const CardBody = CardSchema;
 export const PassBody = Type.Object(
   {
     visitorId: Uuid(),
@@ -52,11 +46,11 @@ export const IssuedPass = Type.Object({
 export const PassList = Type.Object({ ...PageQuery, visitorId: Type.Optional(Uuid()), status: Type.Optional(PassStatus) });
 export const RevokeBody = Type.Object({ reason: Type.String({ minLength: 1, maxLength: 500 }) }, { additionalProperties: false });
 export const CredentialQuery = Type.Object({
-  kind: Type.Optional(Type.Union([Type.Literal('dynamic'), Type.Literal('static')], { default: 'dynamic' })),
+  kind: Type.Optional(Type.Union(QrKindSchema.anyOf, { default: 'dynamic' })),
 });
-export const Credential = Type.Object({ kind: Type.String(), payload: Type.String(), expiresAt: Timestamp() });
+export const Credential = Type.Object({ kind: QrKindSchema, payload: Type.String(), expiresAt: Timestamp() });
 export const CheckBody = Type.Object(
-  { gateId: Uuid(), at: Type.Optional(Timestamp()), direction: Type.Optional(Type.Union([Type.Literal('in'), Type.Literal('out')])) },
+  { gateId: Uuid(), at: Type.Optional(Timestamp()), direction: Type.Optional(DirectionSchema) },
   { additionalProperties: false },
 );
-export const CheckResult = Type.Object({ allow: Type.Boolean(), reason: Type.String() });
+export const CheckResult = Type.Object({ allow: Type.Boolean(), reason: ReasonSchema });

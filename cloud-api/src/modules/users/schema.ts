@@ -1,3 +1,4 @@
+import { Nullable } from '@gatehouse/protocol';
 import Type from 'typebox';
 import { ROLES } from '../../auth/rbac.js';
 import { PageQuery, Timestamp, Uuid } from '../../lib/pagination.js';
@@ -19,7 +20,7 @@ export const User = Type.Object({
   fullName: Type.String(),
   roles: Type.Array(Type.String()),
   status: Type.String(),
-  hostId: Type.Union([Uuid(), Type.Null()]),
+  hostId: Nullable(Uuid()),
   createdAt: Timestamp(),
 });
 export const UserPatch = Type.Object(
@@ -39,6 +40,6 @@ export const Host = Type.Object({
   userId: Uuid(),
   fullName: Type.String(),
   email: Type.String(),
-  position: Type.Union([Type.String(), Type.Null()]),
+  position: Nullable(Type.String()),
 });
 export const HostList = Type.Object({ ...PageQuery });

@@ -1,7 +1,7 @@
+import { Nullable } from '@gatehouse/protocol';
 import Type from 'typebox';
 import { PageQuery, Timestamp, Uuid } from '../../lib/pagination.js';
 
-const Nullable = <T extends import('typebox').TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const fields = {
   fullName: Type.String({ minLength: 1, maxLength: 200 }),
   email: Nullable(Type.String({ format: 'email', maxLength: 320 })),
