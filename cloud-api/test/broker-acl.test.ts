@@ -249,6 +249,8 @@ brokerContract('mosquitto with the generated dynamic-security setup', async () =
 
 interface CloudOnBroker {
   app: App;
+  /** A device login the broker held before the cloud connected, of no gate the database knows (a removal it missed). */
+  stale?: { url: string; username: string; password: string };
   close(): Promise<void>;
 }
 
@@ -328,6 +330,25 @@ function removalContract(name: string, start: (db: TestDb) => Promise<CloudOnBro
       );
     };
 
+    it('a device login the broker kept but the database does not know is removed when the cloud connects', async (t) => {
+      const stale = cloud.stale;
+      // The embedded broker has no logins of its own: it asks the database at each connection.
+      if (!stale) return t.skip();
+      const refused = async () => {
+        try {
+          (await connect(stale.url, stale)).end(true);
+          return false;
+        } catch {
+          return true;
+        }
+      };
+      const end = Date.now() + 5000;
+      while (!(await refused())) {
+        expect(Date.now(), 'the stale login is still accepted 5 s after the cloud connected').toBeLessThan(end);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    });
+
     it('DELETE /api/admin/gates/:id closes the session; the old password is refused', async () => {
       const gateId = await newGate();
       const d = await enroll(gateId);
@@ -393,7 +414,10 @@ removalContract('embedded aedes', async (db) => {
 
 removalContract('mosquitto (dynamic security, managed over $CONTROL)', async (db) => {
   const cloudLogin = { username: 'gatehouse-cloud', password: newBrokerPassword() };
-  const m = await startMosquitto(cloudLogin, []);
+  const stale = { username: 'gw-removed-while-away', password: newBrokerPassword() };
+  const m = await startMosquitto(cloudLogin, [stale]);
+  // Before the cloud connects, the broker still lets it in.
+  (await connect(m.url, stale)).end(true);
   const before = process.env.MOSQUITTO_DYNSEC;
   process.env.MOSQUITTO_DYNSEC = '1';
   try {
@@ -405,6 +429,7 @@ removalContract('mosquitto (dynamic security, managed over $CONTROL)', async (db
     });
     return {
       app,
+      stale: { url: m.url, ...stale },
       async close() {
         await app.close();
         await m.close();
