@@ -1,8 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, type TestDb } from './helpers.js';
 
@@ -104,4 +106,49 @@ describe('gatehouse-cloud CLI', () => {
     p.kill('SIGTERM');
     expect(await exit).toBe(0);
   }, 120_000);
+
+  it('mosquitto-config --out DIR writes a dynamic-security setup that a stock mosquitto runs, the cloud logging in with its own login', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const a = srv.address();
+        srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+      });
+    });
+    const out = mkdtempSync(join(tmpdir(), 'gh-cli-mosq-'));
+    const mqttUrl = `mqtt://gatehouse-cloud:cli-test-secret@127.0.0.1:${port}`;
+    const r = await run(['mosquitto-config', '--out', out], { ...env, MQTT_URL: mqttUrl });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/mosquitto\.conf and dynamic-security\.json/);
+    const conf = readFileSync(join(out, 'mosquitto.conf'), 'utf8');
+    expect(conf).toMatch(/^plugin \S+mosquitto_dynamic_security\.so$/m);
+    expect(conf).toContain(`plugin_opt_config_file ${join(out, 'dynamic-security.json')}`);
+    const dynsec = JSON.parse(readFileSync(join(out, 'dynamic-security.json'), 'utf8')) as {
+      clients: { username: string; roles: { rolename: string }[] }[];
+      defaultACLAccess: Record<string, boolean>;
+    };
+    expect(dynsec.clients).toContainEqual(
+      expect.objectContaining({ username: 'gatehouse-cloud', roles: [{ rolename: 'gatehouse-cloud' }] }),
+    );
+    expect(dynsec.defaultACLAccess).toMatchObject({ publishClientSend: false, subscribe: false });
+    // Running as root, mosquitto would switch to its own user and lose access to the test's 0600 files.
+    writeFileSync(join(out, 'mosquitto.conf'), `user root\n${conf}`);
+    const broker = spawn('mosquitto', ['-c', join(out, 'mosquitto.conf')], { stdio: 'ignore' });
+    children.push(broker);
+    try {
+      let ok = false;
+      for (let i = 0; i < 50 && !ok; i++) {
+        try {
+          const c = await mqtt.connectAsync(mqttUrl, { clientId: `cli-test-${i}`, reconnectPeriod: 0, connectTimeout: 2000 });
+          await c.subscribeAsync('$CONTROL/dynamic-security/v1/response', { qos: 1 });
+          await c.endAsync();
+          ok = true;
+        } catch {
+          await new Promise((res) => setTimeout(res, 100));
+        }
+      }
+      expect(ok).toBe(true);
+    } finally {
+      broker.kill('SIGTERM');
+    }
+  });
 });
