@@ -77,11 +77,17 @@ export class DynsecAdmin {
       }
     });
     client.on('error', (err) => o.log.warn({ err: err.message }, 'dynsec: broker error'));
-    await new Promise<void>((resolve, reject) => {
-      client.once('connect', () => resolve());
-      client.once('error', reject);
-    });
-    await client.subscribeAsync(`${DYNSEC_CONTROL_TOPIC}/response`, { qos: 1 });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        client.once('connect', () => resolve());
+        client.once('error', reject);
+      });
+      await client.subscribeAsync(`${DYNSEC_CONTROL_TOPIC}/response`, { qos: 1 });
+    } catch (err) {
+      this.#client = null;
+      client.end(true);
+      throw err;
+    }
     client.on('connect', () => {
       client.subscribeAsync(`${DYNSEC_CONTROL_TOPIC}/response`, { qos: 1 }).then(
         () => o.onConnect?.(),

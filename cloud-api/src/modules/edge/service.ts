@@ -50,7 +50,9 @@ export async function enroll(ctx: AppContext, code: string, ip: string) {
       .set({ deviceId, deviceSecretHash: hashBrokerPassword(password), updatedAt: now })
       .where(eq(gates.id, gate.id));
     // The broker learns the new login before the code is spent: if it cannot, the enrollment fails and the code stays good.
-    await ctx.sync?.access.grant(deviceId, password);
+    await ctx.sync?.access.grant(deviceId, password).catch((err: unknown) => {
+      throw new HttpError(503, 'broker_unavailable', `the broker did not take the new controller's login: ${(err as Error).message}`);
+    });
     await writeAudit(
       tx,
       { orgId: gate.orgId, userId: null, ip, userAgent: null },
