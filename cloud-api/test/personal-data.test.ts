@@ -1,0 +1,87 @@
+/**
+ * Issue 11 item 9: personal data and keys — the organisation boundary of
+ * check-ins and occupancy, e-mails unique per organisation, separate subkeys,
+ * personal data encrypted at rest, key rotation.
+ */
+import { type CheckinEvent, uuidv7 } from '@gatehouse/protocol';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeCheckins } from '../src/modules/checkins/service.js';
+import { createOrgWithUser, type Login, seedTopology, startApp, type TestApp } from './helpers.js';
+
+const hour = 3600_000;
+
+describe('personal data and keys', () => {
+  let t: TestApp;
+  let a: Login;
+  let b: Login;
+  let topoA: Awaited<ReturnType<typeof seedTopology>>;
+  let topoB: Awaited<ReturnType<typeof seedTopology>>;
+  const get = (url: string, who: Login) => t.app.inject({ method: 'GET', url, headers: who.auth });
+  const post = (url: string, payload: Record<string, unknown>, who: Login) =>
+    t.app.inject({ method: 'POST', url, headers: who.auth, payload });
+  const issue = async (who: Login, topo: typeof topoA, extra: Record<string, unknown> = {}) => {
+    const r = await post(
+      '/api/admin/passes',
+      {
+        visitorId: topo.visitor.id,
+        accessRuleId: topo.rule.id,
+        type: 'multi',
+        validFrom: new Date(Date.now() - hour).toISOString(),
+        validTo: new Date(Date.now() + 8 * hour).toISOString(),
+        ...extra,
+      },
+      who,
+    );
+    expect(r.statusCode, r.body).toBe(201);
+    return r.json() as { id: string };
+  };
+  const event = (gateId: string, passId: string | null, direction: 'in' | 'out', at: number): CheckinEvent => ({
+    id: uuidv7(at),
+    type: 'attempt',
+    gateId,
+    passId,
+    credentialKind: passId ? 'dynamic' : 'none',
+    direction,
+    allow: true,
+    reason: 'ok',
+    occurredAt: at,
+  });
+
+  beforeAll(async () => {
+    t = await startApp();
+    a = await createOrgWithUser(t.app, 'Org A', ['OrgAdmin']);
+    b = await createOrgWithUser(t.app, 'Org B', ['OrgAdmin']);
+    topoA = await seedTopology(t.app, a);
+    topoB = await seedTopology(t.app, b);
+  });
+  afterAll(async () => t?.close());
+
+  it('check-in ingest never stores an event against a pass of another organisation', async () => {
+    const foreign = await issue(b, topoB, { type: 'single' });
+    const own = await issue(a, topoA);
+    const at = Date.now() - 5 * 60_000;
+    const evs = [event(topoA.gate.id, foreign.id, 'in', at), event(topoA.gate.id, own.id, 'in', at + 1)];
+    const fresh = await storeCheckins(t.app.ctx.db, { orgId: a.orgId, siteId: topoA.site.id, deviceId: 'dev-a' }, evs);
+    expect(fresh.map((c) => c.passId)).toEqual([null, own.id]);
+    const raw = await t.app.ctx.db.execute(sql`select pass_id from checkins where id = ${evs[0]!.id}`);
+    expect(JSON.stringify(raw)).not.toContain(foreign.id);
+    // B's single pass is not used up by A's gate, and B sees no check-in of it.
+    expect((await get(`/api/admin/checkins?passId=${foreign.id}`, b)).json().items).toEqual([]);
+    const check = await post(`/api/admin/passes/${foreign.id}/check`, { gateId: topoB.gate.id }, b);
+    expect(check.json()).toEqual({ allow: true, reason: 'ok' });
+  });
+
+  it('occupancy counts only passes of the organisation, whatever a stored check-in names', async () => {
+    const foreign = await issue(b, topoB);
+    // A row written before ingest checked the organisation: A's site, B's pass.
+    await t.app.ctx.db.execute(sql`
+      insert into checkins (id, org_id, site_id, gate_id, pass_id, device_id, type, credential_kind, direction, allow, reason, occurred_at)
+      values (${uuidv7()}, ${a.orgId}, ${topoA.site.id}, ${topoA.gate.id}, ${foreign.id}, 'dev-a', 'attempt', 'dynamic', 'in', true, 'ok', now())`);
+    const occ = await get(`/api/admin/sites/${topoA.site.id}/occupancy`, a);
+    expect(occ.statusCode).toBe(200);
+    const body = occ.json() as { count: number; items: { passId: string; visitorName: string | null }[] };
+    expect(body.items.map((i) => i.passId)).not.toContain(foreign.id);
+    expect(body.count).toBe(body.items.length);
+  });
+});
