@@ -7,7 +7,7 @@ import { type CheckinEvent, uuidv7 } from '@gatehouse/protocol';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeCheckins } from '../src/modules/checkins/service.js';
-import { createOrgWithUser, type Login, seedTopology, startApp, type TestApp } from './helpers.js';
+import { createOrgWithUser, type Login, seedTopology, startApp, type TestApp, uniqueEmail } from './helpers.js';
 
 const hour = 3600_000;
 
@@ -83,5 +83,57 @@ describe('personal data and keys', () => {
     const body = occ.json() as { count: number; items: { passId: string; visitorName: string | null }[] };
     expect(body.items.map((i) => i.passId)).not.toContain(foreign.id);
     expect(body.count).toBe(body.items.length);
+  });
+});
+
+describe('e-mails are unique per organisation', () => {
+  let t: TestApp;
+  let a: Login;
+  let b: Login;
+  beforeAll(async () => {
+    t = await startApp();
+    a = await createOrgWithUser(t.app, 'Mail Org A', ['OrgAdmin']);
+    b = await createOrgWithUser(t.app, 'Mail Org B', ['OrgAdmin']);
+  });
+  afterAll(async () => t?.close());
+  const addUser = (who: Login, email: string, password = 'correct horse battery') =>
+    t.app.inject({
+      method: 'POST',
+      url: '/api/admin/users',
+      headers: who.auth,
+      payload: { email, fullName: 'Same Address', roles: ['Operator'], password },
+    });
+  const signIn = (payload: Record<string, unknown>) =>
+    t.app.inject({ method: 'POST', url: '/api/auth/login', payload, remoteAddress: '10.77.0.1' });
+
+  it("an admin cannot learn that an e-mail exists in another organisation; 409 only inside one's own", async () => {
+    const email = uniqueEmail('shared');
+    expect((await addUser(a, email)).statusCode).toBe(201);
+    const inB = await addUser(b, email.toUpperCase(), 'another secret pass');
+    expect(inB.statusCode, inB.body).toBe(201);
+    expect((await addUser(b, email)).statusCode).toBe(409);
+    // Each signs in to their own account with their own password.
+    const la = await signIn({ email, password: 'correct horse battery' });
+    expect(la.statusCode, la.body).toBe(200);
+    expect(la.json().user.orgId).toBe(a.orgId);
+    const lb = await signIn({ email, password: 'another secret pass' });
+    expect(lb.statusCode, lb.body).toBe(200);
+    expect(lb.json().user.orgId).toBe(b.orgId);
+    expect((await signIn({ email, password: 'wrong password' })).statusCode).toBe(401);
+  });
+
+  it('the same e-mail and password in two organisations asks for the organisation, and only then', async () => {
+    const email = uniqueEmail('twin');
+    expect((await addUser(a, email)).statusCode).toBe(201);
+    expect((await addUser(b, email)).statusCode).toBe(201);
+    const r = await signIn({ email, password: 'correct horse battery' });
+    expect(r.statusCode).toBe(409);
+    expect(r.json().error.code).toBe('organization_required');
+    expect(r.json().error.message).toContain(a.orgId);
+    expect(r.json().error.message).toContain(b.orgId);
+    const inB = await signIn({ email, password: 'correct horse battery', organizationId: b.orgId });
+    expect(inB.statusCode, inB.body).toBe(200);
+    expect(inB.json().user.orgId).toBe(b.orgId);
+    expect((await signIn({ email, password: 'wrong', organizationId: b.orgId })).statusCode).toBe(401);
   });
 });

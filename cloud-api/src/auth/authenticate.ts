@@ -53,10 +53,13 @@ export async function authenticate(ctx: AppContext, token: string): Promise<Prin
   }
   const email = await ctx.oidc.verifiedEmail(token);
   if (!email) throw unauthorized('invalid or expired token');
-  const [row] = await ctx.db
+  // E-mails are unique per organisation: an identity that names accounts in several is refused, not guessed.
+  const rows = await ctx.db
     .select({ id: users.id, orgId: users.orgId, email: users.email, roles: rolesOf })
     .from(users)
-    .where(and(sql`lower(${users.email}) = lower(${email})`, isNull(users.deletedAt), eq(users.status, 'active')));
+    .where(and(sql`lower(${users.email}) = lower(${email})`, isNull(users.deletedAt), eq(users.status, 'active')))
+    .limit(2);
+  const row = rows.length === 1 ? rows[0] : undefined;
   if (!row) throw unauthorized('no user for this identity');
   return {
     userId: row.id,

@@ -68,8 +68,8 @@ export const users = pgTable(
     deletedAt: ts('deleted_at'),
   },
   (t) => [
-    // Login is by e-mail across tenants, so an address names one live user.
-    uniqueIndex('users_email_uq').on(sql`lower(${t.email})`).where(sql`${t.deletedAt} is null`),
+    // An address names one live user per organisation: an admin of one org cannot learn it exists in another.
+    uniqueIndex('users_org_email_uq').on(t.orgId, sql`lower(${t.email})`).where(sql`${t.deletedAt} is null`),
     index('users_org_idx').on(t.orgId, t.id),
   ],
 );

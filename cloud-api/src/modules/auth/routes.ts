@@ -27,7 +27,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         });
       }
       try {
-        return await login(ctx, req.body.email, req.body.password, client(req));
+        return await login(ctx, req.body.email, req.body.password, client(req), req.body.organizationId);
       } catch (e) {
         if (e instanceof HttpError && e.statusCode === 401) {
           perIp.hit(req.ip);

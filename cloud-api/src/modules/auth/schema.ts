@@ -1,7 +1,16 @@
 import Type from 'typebox';
 
 export const LoginBody = Type.Object(
-  { email: Type.String({ minLength: 3, maxLength: 320 }), password: Type.String({ minLength: 1, maxLength: 1024 }) },
+  {
+    email: Type.String({ minLength: 3, maxLength: 320 }),
+    password: Type.String({ minLength: 1, maxLength: 1024 }),
+    organizationId: Type.Optional(
+      Type.String({
+        format: 'uuid',
+        description: 'only when the same e-mail and password open accounts in several organisations (409 organization_required)',
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
 export const RefreshBody = Type.Object({ refreshToken: Type.String({ minLength: 10, maxLength: 512 }) }, { additionalProperties: false });

@@ -1,11 +1,11 @@
 import { uuidv7 } from '@gatehouse/protocol';
-import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
 import type { AppContext } from '../../context.js';
 import type { Executor } from '../../db/client.js';
-import { sessions, userRoles, users } from '../../db/schema.js';
+import { organizations, sessions, userRoles, users } from '../../db/schema.js';
 import { emailDigest, NO_ORG, writeAudit } from '../../lib/audit.js';
 import { randomToken, sha256 } from '../../lib/crypto.js';
-import { unauthorized } from '../../lib/errors.js';
+import { HttpError, unauthorized } from '../../lib/errors.js';
 
 export interface ClientInfo {
   ip: string | null;
@@ -47,21 +47,63 @@ async function issuePair(
   };
 }
 
-export async function login(ctx: AppContext, email: string, password: string, client: ClientInfo) {
-  const [user] = await ctx.db
+/** At most this many live accounts share one e-mail (in as many organisations) for a password sign-in to try. */
+export const MAX_ACCOUNTS_PER_EMAIL = 5;
+
+/**
+ * E-mails are unique per organisation, so one address may name accounts in
+ * several. Sign-in tries the password against each (at most
+ * MAX_ACCOUNTS_PER_EMAIL, oldest first) and signs in to the one it opens; only
+ * when the same password opens several does it ask for `organizationId`
+ * (409 organization_required, listing just those organisations: the caller has
+ * proven the password of each). Nobody learns from a refusal whether the
+ * address exists anywhere.
+ */
+export async function login(ctx: AppContext, email: string, password: string, client: ClientInfo, organizationId?: string) {
+  const candidates = await ctx.db
     .select({ id: users.id, orgId: users.orgId, email: users.email, passwordHash: users.passwordHash, status: users.status })
     .from(users)
-    .where(and(sql`lower(${users.email}) = lower(${email})`, isNull(users.deletedAt)));
-  if (!user?.passwordHash) {
+    .where(
+      and(
+        sql`lower(${users.email}) = lower(${email})`,
+        isNull(users.deletedAt),
+        organizationId !== undefined ? eq(users.orgId, organizationId) : undefined,
+      ),
+    )
+    .orderBy(users.id)
+    .limit(MAX_ACCOUNTS_PER_EMAIL);
+  const withPassword = candidates.filter((c) => c.passwordHash);
+  if (withPassword.length === 0) {
     await ctx.passwords.dummyVerify(password);
-    await loginFailed(ctx, client, user ?? null, email, 'no_password');
+    await loginFailed(ctx, client, candidates[0] ?? null, email, 'no_password');
     throw unauthorized('wrong e-mail or password');
   }
-  const ok = await ctx.passwords.verify(user.passwordHash, password);
-  if (!ok || user.status !== 'active') {
-    await loginFailed(ctx, client, user, email, ok ? 'disabled' : 'wrong_password');
+  const opened: typeof withPassword = [];
+  for (const c of withPassword) if (await ctx.passwords.verify(c.passwordHash!, password)) opened.push(c);
+  const active = opened.filter((c) => c.status === 'active');
+  if (active.length === 0) {
+    for (const c of withPassword) await loginFailed(ctx, client, c, email, opened.includes(c) ? 'disabled' : 'wrong_password');
     throw unauthorized('wrong e-mail or password');
   }
+  if (active.length > 1) {
+    const orgs = await ctx.db
+      .select({ id: organizations.id, name: organizations.name })
+      .from(organizations)
+      .where(
+        inArray(
+          organizations.id,
+          active.map((c) => c.orgId),
+        ),
+      );
+    throw new HttpError(
+      409,
+      'organization_required',
+      `this e-mail and password open accounts in several organisations; sign in with organizationId, one of: ${orgs
+        .map((o) => `${o.id} (${o.name})`)
+        .join(', ')}`,
+    );
+  }
+  const user = active[0]!;
   const sessionId = uuidv7();
   return ctx.db.transaction(async (tx) => {
     const pair = await issuePair(ctx, tx, user, uuidv7(), client, sessionId);

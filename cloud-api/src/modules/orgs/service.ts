@@ -64,17 +64,18 @@ export async function orgSigningKey(ctx: AppContext, orgId: string): Promise<Sig
   return key;
 }
 
-export async function emailTaken(db: Executor, email: string): Promise<boolean> {
+/** Whether a live user of this organisation has the address (other organisations' users are never looked at). */
+export async function emailTaken(db: Executor, orgId: string, email: string): Promise<boolean> {
   const [row] = await db
     .select({ id: users.id })
     .from(users)
-    .where(and(sql`lower(${users.email}) = lower(${email})`, isNull(users.deletedAt)));
+    .where(and(eq(users.orgId, orgId), sql`lower(${users.email}) = lower(${email})`, isNull(users.deletedAt)));
   return !!row;
 }
 
 /** A user with roles; a Host also gets a hosts row, which appointments refer to. */
 export async function createUser(ctx: AppContext, db: Executor, u: NewUser) {
-  if (await emailTaken(db, u.email)) throw conflict('a user with this e-mail exists');
+  if (await emailTaken(db, u.orgId, u.email)) throw conflict('a user with this e-mail exists in this organisation');
   const id = uuidv7();
   const actor = u.actorId ?? null;
   const passwordHash = u.password ? await ctx.passwords.hash(u.password) : null;
