@@ -385,8 +385,10 @@ async function daemonRss(): Promise<number> {
   });
   try {
     const N = Math.min(5000, SCANS);
+    const token = readFileSync(join(dir, 'local-token'), 'utf8').trim(); // the local API's token (edge-agent/src/local-token.ts)
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     for (let n = 0; n < N; n++) {
-      await fetch(`http://127.0.0.1:${port}/scan`, { method: 'POST', body: JSON.stringify({ text: scans[n]!.bytes.toString() }) });
+      await fetch(`http://127.0.0.1:${port}/scan`, { method: 'POST', headers, body: JSON.stringify({ text: scans[n]!.bytes.toString() }) });
     }
     await fetch(`http://127.0.0.1:${port}/metrics`);
     const status = readFileSync(`/proc/${proc.pid}/status`, 'utf8');

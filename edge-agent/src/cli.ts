@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { ConfigError, configPath, type EdgeConfig, loadConfig } from './config.js';
 import { Daemon, dbPath } from './daemon.js';
+import { readLocalToken } from './local-token.js';
 import { applySeed, loadSeedFile, SeedError } from './seed.js';
 import { EdgeStore } from './store/index.js';
 import { enroll } from './sync/enroll.js';
@@ -31,14 +32,22 @@ function config(path: string | undefined): EdgeConfig {
   }
 }
 
-async function localRequest(cfg: EdgeConfig, method: string, path: string, body?: unknown): Promise<unknown> {
+/** Calls the running daemon's local API with the token from the data dir (local-token.ts). */
+async function localRequest(cfg: EdgeConfig, method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+  const token = readLocalToken(cfg.dataDir);
   const res = await fetch(`http://127.0.0.1:${cfg.localPort}${path}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    headers: {
+      ...('token' in token ? { authorization: `Bearer ${token.token}` } : {}),
+      ...(method === 'POST' ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(method === 'POST' ? { body: JSON.stringify(body ?? {}) } : {}),
     signal: AbortSignal.timeout(5000),
   });
   const json = (await res.json()) as unknown;
+  if (res.status === 401 && 'error' in token) {
+    throw new Error(`${method} ${path}: the local API needs its token: ${token.error} (run as the daemon's user, or root)`);
+  }
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
   return json;
 }
@@ -74,14 +83,14 @@ async function run(cfg: EdgeConfig): Promise<void> {
 }
 
 async function status(cfg: EdgeConfig): Promise<void> {
-  try {
-    const health = await localRequest(cfg, 'GET', '/health');
+  const health = await localRequest(cfg, 'GET', '/health').catch(() => null);
+  if (health) {
+    // /health is open; the decisions need the token (a user who cannot read it hears why).
     const recent = (await localRequest(cfg, 'GET', '/events/recent?limit=10')) as { items: unknown[] };
     process.stdout.write(`${JSON.stringify({ running: true, ...(health as object), recent: recent.items }, null, 2)}\n`);
     return;
-  } catch {
-    // Not running (or not answering): read the store directly.
   }
+  // Not running (or not answering): read the store directly.
   const store = new EdgeStore(dbPath(cfg), { quickCheck: false });
   try {
     process.stdout.write(

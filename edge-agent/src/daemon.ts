@@ -22,6 +22,7 @@ import {
   type Relay,
 } from './hardware/index.js';
 import { type LocalApi, startHttp } from './http.js';
+import { ensureLocalToken, ensurePrivateDir } from './local-token.js';
 import { EdgeMetrics } from './metrics.js';
 import { type SdNotify, sdNotify } from './sd-notify.js';
 import { EdgeStore } from './store/index.js';
@@ -77,6 +78,9 @@ export class Daemon {
   async start(): Promise<void> {
     const cfg = this.config;
     const log = this.log;
+    // Private whatever the umask: the directory 0700, the token and the database files 0600 (store/open.ts).
+    ensurePrivateDir(cfg.dataDir);
+    const token = ensureLocalToken(cfg.dataDir);
     this.store = new EdgeStore(dbPath(cfg), { trustedKeys: cfg.orgPublicKey ? [cfg.orgPublicKey] : [] });
     if (this.store.movedAside) {
       log.error(
@@ -144,7 +148,7 @@ export class Daemon {
       });
     }
 
-    this.#http = await startHttp(this.#api(), cfg.localPort);
+    this.#http = await startHttp(this.#api(), { port: cfg.localPort, token });
     this.port = this.#http.port;
     log.info({ port: this.port, version: VERSION }, 'listening');
 
@@ -191,22 +195,27 @@ export class Daemon {
   }
 
   #api(): LocalApi {
-    return {
+    const api: LocalApi = {
       health: () => this.health(),
       metrics: async () => ({ contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() }),
       recent: (limit) => this.store.outbox.recent(limit),
-      scan: (text, name) => {
+      open: (direction) => this.gate.manualOpen(direction),
+      lockdown: (on) => this.gate.setLockdown(on),
+    };
+    // The simulation routes exist only for drivers with the capability (hardware/types.ts).
+    if (this.readers.some((r) => r.simulate)) {
+      api.scan = (text, name) => {
         const reader = this.readers.find((r) => r.simulate && (name === undefined || r.name === name));
         const input = reader?.simulate?.(text);
         if (!input) return null;
         const out: ScanOutcome = this.gate.handle(input);
         return { debounced: out.debounced, event: out.event };
-      },
-      open: (direction) => this.gate.manualOpen(direction),
-      lockdown: (on) => this.gate.setLockdown(on),
-      passage: () => (this.sensor?.simulatesPassage ? this.gate.passage() : null),
-      relayPulses: () => this.relay.recordedPulses?.() ?? null,
-    };
+      };
+    }
+    if (this.sensor?.simulatesPassage) api.passage = () => this.gate.passage();
+    const relay = this.relay;
+    if (relay.recordedPulses) api.relayPulses = () => relay.recordedPulses?.() ?? [];
+    return api;
   }
 
   /** Relay off, synchronously: for crash paths where nothing else can be awaited. */

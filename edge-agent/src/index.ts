@@ -8,6 +8,7 @@ export * from './hardware/serial-qr.js';
 export * from './hardware/simulated.js';
 export type * from './hardware/types.js';
 export * from './hardware/wiegand.js';
+export { LOCAL_TOKEN_FILE, localTokenPath, readLocalToken } from './local-token.js';
 export { EdgeMetrics } from './metrics.js';
 export * from './seed.js';
 export * from './store/index.js';

@@ -166,6 +166,19 @@ describe('gatehouse-edge CLI', () => {
     const scanned = await cli(['scan', fx.wiegand, '--reader', 'lobby-in', '--config', portConfig]);
     expect(scanned.code).toBe(0);
     expect(JSON.parse(scanned.stdout)).toMatchObject({ event: { allow: true, credentialKind: 'card' } });
+    // It read the daemon's local token from the data dir; without it (another data dir, or a user who may not
+    // read the file) the local API refuses and the CLI says why.
+    const noTokenDir = join(t.dir, 'elsewhere');
+    mkdirSync(noTokenDir, { recursive: true });
+    const noToken = writeConfig(noTokenDir, {
+      dataDir: noTokenDir,
+      localPort: daemon.port,
+      readers: [{ type: 'simulated', direction: 'in' }],
+      relay: { type: 'simulated' },
+    });
+    const refused = await cli(['scan', fx.wiegand, '--reader', 'lobby-in', '--config', noToken]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/the local API needs its token: cannot read .*elsewhere\/local-token: ENOENT/);
 
     const status = await cli(['status', '--config', portConfig]);
     expect(JSON.parse(status.stdout)).toMatchObject({ running: true, gateId: 'gate-1', outboxDepth: expect.any(Number) });

@@ -1,8 +1,9 @@
 /** Real processes for the integration tests: socat pty pairs and the daemon as a child process. */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readLocalToken } from '../src/local-token.js';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = join(REPO, 'edge-agent/src/cli.ts');
@@ -93,10 +94,15 @@ export async function startDaemon(configFile: string, env: NodeJS.ProcessEnv = {
       throw new Error(`daemon exited ${code}: ${logs.join('\n')}`);
     }),
   ]);
+  // The local API wants the token the daemon keeps in its data dir, and JSON on a POST.
+  const { dataDir } = JSON.parse(readFileSync(configFile, 'utf8')) as { dataDir: string };
   const req = async (method: string, path: string, body?: unknown) => {
+    const token = readLocalToken(dataDir);
+    if ('error' in token) throw new Error(token.error);
     const res = await fetch(`http://127.0.0.1:${port}${path}`, {
       method,
-      ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+      headers: { authorization: `Bearer ${token.token}`, ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) },
+      ...(method === 'POST' ? { body: JSON.stringify(body ?? {}) } : {}),
     });
     return (await res.json()) as unknown;
   };

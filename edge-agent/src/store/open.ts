@@ -15,10 +15,15 @@
  * diagnosis) and a fresh one is created with "full sync needed" set, so the
  * edge comes up with an empty cache and asks for a snapshot instead of
  * crash-looping under systemd.
+ *
+ * The file and its -wal/-shm are 0600 whatever the umask: the file is made
+ * 0600 before SQLite opens it (SQLite gives -wal and -shm the database file's
+ * mode when it creates them), and files an older build left open are chmodded.
  */
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { makePrivate } from '../local-token.js';
 import { migrate, SchemaTooNewError } from './migrations.js';
 
 export type SyncMode = 'NORMAL' | 'FULL';
@@ -52,6 +57,10 @@ function isUnusable(e: unknown): boolean {
 }
 
 function openOnce(file: string, opts: OpenOptions): Database.Database {
+  if (file !== ':memory:') {
+    closeSync(openSync(file, 'a', 0o600)); // an empty file is an empty database
+    for (const suffix of ['', '-wal', '-shm']) makePrivate(file + suffix);
+  }
   const db = new Database(file);
   try {
     db.pragma('journal_mode = WAL');
@@ -63,6 +72,7 @@ function openOnce(file: string, opts: OpenOptions): Database.Database {
       if (result !== 'ok') throw new CorruptDatabaseError(`quick_check: ${result ?? 'no answer'}`);
     }
     migrate(db);
+    if (file !== ':memory:') for (const suffix of ['-wal', '-shm']) makePrivate(file + suffix);
     return db;
   } catch (e) {
     db.close();
@@ -71,7 +81,7 @@ function openOnce(file: string, opts: OpenOptions): Database.Database {
 }
 
 export function openDatabase(file: string, opts: OpenOptions = {}): OpenedDatabase {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   try {
     return { db: openOnce(file, opts), movedAside: null, recoveryReason: null };
   } catch (e) {
