@@ -17,6 +17,8 @@ export interface Config {
   host: string;
   publicUrl: string;
   masterKey: Buffer;
+  /** GATEHOUSE_MASTER_KEY_PREVIOUS: the key before a rotation, only read (sealed data and lookup hashes) until `rotate-keys` has run. */
+  previousMasterKey: Buffer | null;
   oidc: { issuer: string; audience: string } | null;
   mqttUrl: string | null;
   mqttPort: number;
@@ -104,6 +106,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
   if (env.GATEHOUSE_MASTER_KEY) masterKey = parseMasterKey(env.GATEHOUSE_MASTER_KEY, 'GATEHOUSE_MASTER_KEY');
   else if (dataDir) masterKey = masterKeyFromDataDir(dataDir);
   else masterKey = randomBytes(32);
+  const previousMasterKey = env.GATEHOUSE_MASTER_KEY_PREVIOUS
+    ? parseMasterKey(env.GATEHOUSE_MASTER_KEY_PREVIOUS, 'GATEHOUSE_MASTER_KEY_PREVIOUS')
+    : null;
 
   let oidc: Config['oidc'] = null;
   if (env.OIDC_ISSUER || env.OIDC_AUDIENCE) {
@@ -122,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
     host,
     publicUrl,
     masterKey,
+    previousMasterKey,
     oidc,
     mqttUrl,
     mqttPort: port('MQTT_PORT', env.MQTT_PORT, 1883),

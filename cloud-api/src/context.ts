@@ -5,7 +5,7 @@ import type { Permission } from './auth/rbac.js';
 import { TokenService } from './auth/tokens.js';
 import type { Config } from './config.js';
 import { type Database, type Db, openDatabase } from './db/client.js';
-import { deriveKey, Sealer } from './lib/crypto.js';
+import { Sealer, subkey } from './lib/crypto.js';
 import { EventBus } from './lib/events.js';
 import type { SyncService } from './sync/service.js';
 
@@ -51,8 +51,11 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
     config,
     database,
     db: database.db,
-    sealer: new Sealer(config.masterKey),
-    tokens: new TokenService(deriveKey(config.masterKey, 'jwt/v1'), config.accessTokenTtlS),
+    // Separate HKDF subkeys of the master key: data encryption (and lookup hashes) here, JWT signing below.
+    sealer: new Sealer(config.masterKey, config.previousMasterKey),
+    // Tokens verify under the current key only: after a rotation an access token of the old key is
+    // refused and the client refreshes (refresh tokens are opaque and stored hashed, so they survive).
+    tokens: new TokenService(new Uint8Array(subkey(config.masterKey, 'jwt')), config.accessTokenTtlS),
     passwords: passwordHasher(config.argon2),
     oidc: config.oidc ? new OidcVerifier(config.oidc.issuer, config.oidc.audience) : null,
     principals: new PrincipalCache(config.authCacheMs),

@@ -3,11 +3,15 @@
  * check-ins and occupancy, e-mails unique per organisation, separate subkeys,
  * personal data encrypted at rest, key rotation.
  */
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { type CheckinEvent, uuidv7 } from '@gatehouse/protocol';
 import { sql } from 'drizzle-orm';
+import { jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createContext } from '../src/context.js';
+import { Sealer } from '../src/lib/crypto.js';
 import { storeCheckins } from '../src/modules/checkins/service.js';
-import { createOrgWithUser, type Login, seedTopology, startApp, type TestApp, uniqueEmail } from './helpers.js';
+import { createOrgWithUser, freshDatabase, type Login, seedTopology, startApp, type TestApp, testConfig, uniqueEmail } from './helpers.js';
 
 const hour = 3600_000;
 
@@ -135,5 +139,50 @@ describe('e-mails are unique per organisation', () => {
     expect(inB.statusCode, inB.body).toBe(200);
     expect(inB.json().user.orgId).toBe(b.orgId);
     expect((await signIn({ email, password: 'wrong', organizationId: b.orgId })).statusCode).toBe(401);
+  });
+});
+
+describe('separate HKDF subkeys of the master key', () => {
+  const master = Buffer.alloc(32, 7);
+  const hkdf = (info: string) => Buffer.from(hkdfSync('sha256', master, Buffer.from('gatehouse/hkdf/v2'), info, 32));
+  const oldHmac = (label: string) => createHmac('sha256', master).update(label).digest();
+
+  it('JWTs are signed with the HKDF jwt subkey, not the data key nor the old HMAC derivation', async () => {
+    const ctx = await createContext(testConfig({ masterKey: master }), { database: (await freshDatabase()).database, migrate: true });
+    try {
+      const token = await ctx.tokens.signAccess({ sub: 'u', org: 'o', sid: 's' });
+      const jwtKey = hkdf('gatehouse/jwt-signing/v2');
+      await expect(jwtVerify(token, jwtKey)).resolves.toBeTruthy();
+      await expect(jwtVerify(token, oldHmac('gatehouse/jwt/v1'))).rejects.toThrow();
+      await expect(jwtVerify(token, hkdf('gatehouse/data-encryption/v2'))).rejects.toThrow();
+      // The data key is another subkey: a value sealed now does not open with the JWT key.
+      const sealed = ctx.sealer.seal('secret', 'x');
+      const [, iv, tag, ct] = sealed.split('.');
+      const tryOpen = (key: Buffer) => {
+        const d = createDecipheriv('aes-256-gcm', key, Buffer.from(iv!, 'base64url'));
+        d.setAAD(Buffer.from('x'));
+        d.setAuthTag(Buffer.from(tag!, 'base64url'));
+        return Buffer.concat([d.update(Buffer.from(ct!, 'base64url')), d.final()]).toString();
+      };
+      expect(tryOpen(hkdf('gatehouse/data-encryption/v2'))).toBe('secret');
+      expect(() => tryOpen(jwtKey)).toThrow();
+      expect(() => tryOpen(oldHmac('gatehouse/at-rest/v1'))).toThrow();
+    } finally {
+      await ctx.database.close();
+    }
+  });
+
+  it('values sealed with the old derivation (v1) still open', () => {
+    const iv = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', oldHmac('gatehouse/at-rest/v1'), iv);
+    c.setAAD(Buffer.from('visitors.phone:1'));
+    const ct = Buffer.concat([c.update('+7 900', 'utf8'), c.final()]);
+    const v1 = `v1.${iv.toString('base64url')}.${c.getAuthTag().toString('base64url')}.${ct.toString('base64url')}`;
+    const s = new Sealer(master);
+    expect(s.open(v1, 'visitors.phone:1')).toBe('+7 900');
+    expect(s.isCurrent(v1)).toBe(false);
+    const again = s.reseal(v1, 'visitors.phone:1');
+    expect(again.startsWith(`v2-${s.keyId}.`)).toBe(true);
+    expect(s.open(again, 'visitors.phone:1')).toBe('+7 900');
   });
 });
