@@ -104,6 +104,8 @@ const BaseSchema = Type.Object(
     siteId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     mqtt: Type.Optional(MqttSchema),
     orgPublicKey: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$' })),
+    /** This controller's X25519 private key (SEAL-1), made at enrollment: opens the TOTP secrets sealed to it. Never leaves the controller. */
+    sealKey: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$' })),
   },
   { additionalProperties: false },
 );

@@ -138,7 +138,14 @@ export class Daemon {
 
     if (cfg.mqtt && cfg.deviceId && cfg.orgId && cfg.orgPublicKey) {
       this.#link = startLink({
-        config: { deviceId: cfg.deviceId, orgId: cfg.orgId, gateId: cfg.gateId, mqtt: cfg.mqtt, orgPublicKey: cfg.orgPublicKey },
+        config: {
+          deviceId: cfg.deviceId,
+          orgId: cfg.orgId,
+          gateId: cfg.gateId,
+          mqtt: cfg.mqtt,
+          orgPublicKey: cfg.orgPublicKey,
+          sealKey: cfg.sealKey,
+        },
         store: this.store,
         gate: this.gate,
         registry: this.metrics.registry,

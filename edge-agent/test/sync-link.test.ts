@@ -2,9 +2,12 @@ import { join } from 'node:path';
 import {
   type CheckinEvent,
   type DownMessage,
+  generateDeviceKeyPair,
   generateKeyPair,
   KeyRing,
   sealMessage,
+  sealPassRecord,
+  secretSealer,
   signEnvelope,
   signingKey,
   topics,
@@ -44,6 +47,9 @@ describe('edge MQTT link (SPEC MSG-*, SIGN-*, CMD-*)', () => {
   let dir: { dir: string; cleanup(): void };
   const fx = makeFixture();
   const key = signingKey(fx.key.privateKey);
+  /** This controller's X25519 pair (SEAL-1) and another controller's. */
+  const devKeys = generateDeviceKeyPair();
+  const otherDevKeys = generateDeviceKeyPair();
   const received: { topic: string; body: unknown }[] = [];
   const rejects: string[] = [];
   const actions: string[] = [];
@@ -94,6 +100,7 @@ describe('edge MQTT link (SPEC MSG-*, SIGN-*, CMD-*)', () => {
       deviceId: DEV,
       orgId: ORG,
       keys: new KeyRing([fx.key.publicKey]),
+      sealKey: devKeys.privateKey,
       version: 'test',
       store: syncStoreOf(store),
       gate,
@@ -126,8 +133,9 @@ describe('edge MQTT link (SPEC MSG-*, SIGN-*, CMD-*)', () => {
   it('MSG-5, MSG-6: applies a chunked snapshot only when every chunk arrived, then deltas in order', async () => {
     const s = fx.seed();
     const snapshotId = uuidv7();
-    const chunk = (i: number) =>
-      ({
+    const chunk = (i: number) => {
+      const sealer = secretSealer(devKeys.publicKey);
+      return {
         ...header(10),
         kind: 'snapshot',
         siteId: s.site.id,
@@ -135,8 +143,10 @@ describe('edge MQTT link (SPEC MSG-*, SIGN-*, CMD-*)', () => {
         chunk: i,
         chunks: 2,
         ...(i === 0 ? { site: s.site, rules: s.rules, zones: s.zones, gates: s.gates } : { rules: [], zones: [], gates: [] }),
-        passes: i === 0 ? s.passes.slice(0, 2) : s.passes.slice(2),
-      }) as DownMessage;
+        epk: sealer.epk,
+        passes: (i === 0 ? s.passes.slice(0, 2) : s.passes.slice(2)).map((p) => sealPassRecord(p, sealer)),
+      } as DownMessage;
+    };
     await send(topics.sync(DEV), chunk(1));
     await new Promise((r) => setTimeout(r, 150));
     expect(store.seq).toBe(0); // half a snapshot is never applied
@@ -145,28 +155,62 @@ describe('edge MQTT link (SPEC MSG-*, SIGN-*, CMD-*)', () => {
     expect(store.findByPassId(fx.passes.dynamic.id).pass?.id).toBe(fx.passes.dynamic.id);
 
     const revoked = { ...fx.passes.dynamic, status: 'revoked' as const };
+    const sealer = secretSealer(devKeys.publicKey);
     await send(topics.sync(DEV), {
       ...header(11),
       kind: 'delta',
       siteId: s.site.id,
       fromSeq: 10,
-      changes: [{ seq: 11, entity: 'pass', op: 'upsert', id: revoked.id, data: revoked }],
+      epk: sealer.epk,
+      changes: [{ seq: 11, entity: 'pass', op: 'upsert', id: revoked.id, data: sealPassRecord(revoked, sealer) }],
     });
     await until(() => store.seq === 11);
     expect(store.findByPassId(revoked.id).pass?.status).toBe('revoked');
 
     // A gap (12 missing) is not applied; the edge asks again from what it has.
     const before = on('sync-request').length;
-    await send(topics.sync(DEV), { ...header(13), kind: 'delta', siteId: s.site.id, fromSeq: 12, changes: [] });
+    await send(topics.sync(DEV), { ...header(13), kind: 'delta', siteId: s.site.id, fromSeq: 12, epk: null, changes: [] });
     await until(() => rejects.includes('out_of_order'));
     await until(() => on('sync-request').length > before);
     expect(on('sync-request').at(-1)).toMatchObject({ fromSeq: 11, full: false });
     expect(store.seq).toBe(11);
   });
 
+  it('SEAL-4, SEAL-6: caches the TOTP secrets sealed to it opened; ones sealed to another controller leave their pass without a secret, counted', async () => {
+    const s = fx.seed();
+    const mine = secretSealer(devKeys.publicKey);
+    const theirs = secretSealer(otherDevKeys.publicKey);
+    const snapshot = (seq: number, sealer: typeof mine) =>
+      ({
+        ...header(seq),
+        kind: 'snapshot',
+        siteId: s.site.id,
+        snapshotId: uuidv7(),
+        chunk: 0,
+        chunks: 1,
+        site: s.site,
+        rules: s.rules,
+        zones: s.zones,
+        gates: s.gates,
+        epk: sealer.epk,
+        passes: s.passes.map((p) => sealPassRecord(p, sealer)),
+      }) as DownMessage;
+    await send(topics.sync(DEV), snapshot(5, mine));
+    await until(() => store.seq === 5);
+    expect(store.findByPassId(fx.passes.dynamic.id).pass?.totpSecret).toBe(fx.passes.dynamic.totpSecret);
+    expect(rejects).toEqual([]);
+
+    await send(topics.sync(DEV), snapshot(6, theirs));
+    await until(() => store.seq === 6);
+    // The pass is there (its card, its static QR, its revocation still count), its secret is not.
+    expect(store.findByPassId(fx.passes.dynamic.id).pass).toMatchObject({ id: fx.passes.dynamic.id, totpSecret: null });
+    const sealedCount = s.passes.filter((p) => p.totpSecret).length;
+    expect(rejects.filter((r) => r === 'unsealable_secret')).toHaveLength(sealedCount);
+  });
+
   it('MSG-1, SIGN-3, SIGN-4: rejects and counts unsigned, badly signed, replayed, other-org and other-device messages', async () => {
     const delta = (seq: number, over: Partial<Record<string, unknown>> = {}) =>
-      ({ ...header(seq), kind: 'delta', siteId: 'site-1', fromSeq: 0, changes: [], ...over }) as DownMessage;
+      ({ ...header(seq), kind: 'delta', siteId: 'site-1', fromSeq: 0, epk: null, changes: [], ...over }) as DownMessage;
     await cloud.publishAsync(topics.sync(DEV), JSON.stringify(delta(1)), { qos: 1 }); // not an envelope
     await send(topics.sync(DEV), delta(1), signingKey(generateKeyPair().privateKey)); // untrusted key
     const env = signEnvelope(Buffer.from(JSON.stringify(delta(1))), key);

@@ -11,8 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { base32Encode } from '../src/base32.js';
 import { cardKey, dynamicQrAt, encodeStaticQr, encodeWiegand, parseCredential } from '../src/credentials.js';
 import type { PassState } from '../src/decision.js';
-import type { Change, DownMessage, PassRecord, RuleRecord } from '../src/messages.js';
-import { sealMessage, signEnvelope, signingKey } from '../src/signing.js';
+import type { DownMessage, PassRecord, RuleRecord, SyncChange } from '../src/messages.js';
+import { passAad, type SecretSealer, sealPassRecord, secretSealer } from '../src/sealing.js';
+import { keyFingerprint, sealMessage, signEnvelope, signingKey } from '../src/signing.js';
 import { totpCode, totpStep } from '../src/totp.js';
 
 // Test keys only: published here on purpose, never used outside tests.
@@ -27,6 +28,13 @@ export const TEST_KEYS = {
     publicKey: 'dhxjV13pYeUnGKrvojghsjc9phQmtX8QQNWHw4LGVb8=',
     privateKey: 'MC4CAQAwBQYDK2VwBCIEIGg7uM8qh2H1OwLo2BxUx+WRaN/ZDs95fBBZNg2wZtQ3',
   },
+} as const;
+
+/** X25519 test keys (SEAL-*): raw 32 bytes in base64, both halves. Test keys only. */
+export const TEST_DEVICE_KEYS = {
+  device: { publicKey: '0Cx+elaaUqCEf1xXwUBHYVJxVyGaueXSuv7wHIT0KT8=', privateKey: '2Cwg2fwykqI1g3vQKKCOjjBlfaCUcb69MX2LterJDpg=' },
+  otherDevice: { publicKey: '9F8Y1L792wOPD82LBc/vGrh7ojefAznkiOvbnqhTT38=', privateKey: 'hQ0kG43i5eKID0zJGiD/KVFLnEwiKd2ZFsMQ2xXZiQc=' },
+  ephemeral: { publicKey: 'MrAMCECaG0DB5jrnXngPaSCKCbLpJQPGdeR1DSf+8Dc=', privateKey: 'Hz5c6eMzB1Zn2i9DNg1znjVKFHJJOorCdut9THnUqM4=' },
 } as const;
 
 const orgKey = signingKey(TEST_KEYS.org.privateKey);
@@ -542,8 +550,39 @@ const cardKeys = [
   { card: { format: 'raw', number: '00042' }, key: 'raw:42' },
 ].map((c) => ({ ...c, key: cardKey(c.card as { format: 'w26' | 'raw'; number: string }) }));
 
+// ---------- sealing.json ----------
+/** A sealer with the fixed ephemeral key and counting nonces, so the vectors are deterministic. */
+function fixedSealer(recipient: string): SecretSealer {
+  const s = secretSealer(recipient, { ephemeralPrivateKey: TEST_DEVICE_KEYS.ephemeral.privateKey });
+  let n = 0;
+  return { epk: s.epk, seal: (text, aad) => s.seal(text, aad, Buffer.alloc(12, ++n)) };
+}
+const vectorSealer = fixedSealer(TEST_DEVICE_KEYS.device.publicKey);
+const sealedP1 = sealPassRecord(p1, vectorSealer);
+const sealedCase = (name: string, sealed: string, over: Partial<{ privateKey: string; aad: string }>, plaintext: string | null) => ({
+  name,
+  privateKey: over.privateKey ?? TEST_DEVICE_KEYS.device.privateKey,
+  epk: vectorSealer.epk,
+  aad: over.aad ?? passAad(p1.id),
+  sealed,
+  plaintext,
+});
+const sealedSecret = sealedP1.totpSealed ?? '';
+const flipped = Buffer.from(sealedSecret, 'base64');
+flipped[20] = (flipped[20] ?? 0) ^ 1;
+const sealingCases = [
+  sealedCase('the receiving device opens it', sealedSecret, {}, SECRET),
+  sealedCase('another device cannot open it', sealedSecret, { privateKey: TEST_DEVICE_KEYS.otherDevice.privateKey }, null),
+  sealedCase('moved to another pass (aad differs)', sealedSecret, { aad: passAad(pass(2).id) }, null),
+  sealedCase('one ciphertext bit flipped', flipped.toString('base64'), {}, null),
+];
+const fingerprints = [
+  { publicKey: TEST_KEYS.org.publicKey, fingerprint: keyFingerprint(TEST_KEYS.org.publicKey) },
+  { publicKey: TEST_KEYS.other.publicKey, fingerprint: keyFingerprint(TEST_KEYS.other.publicKey) },
+];
+
 // ---------- signing.json ----------
-const change: Change = { seq: 42, entity: 'pass', op: 'upsert', id: p1.id, data: p1 };
+const change: SyncChange = { seq: 42, entity: 'pass', op: 'upsert', id: p1.id, data: sealedP1 };
 const delta: DownMessage = {
   v: 1,
   kind: 'delta',
@@ -553,11 +592,12 @@ const delta: DownMessage = {
   issuedAt: NOW,
   siteId: 'site-hq',
   fromSeq: 41,
+  epk: vectorSealer.epk,
   changes: [change],
 };
 const good = sealMessage(delta, orgKey);
 const env = JSON.parse(good) as { kid: string; payload: string; sig: string };
-const tamperedPayload = Buffer.from(JSON.stringify({ ...delta, changes: [{ ...change, data: { ...p1, validTo: NOW + 365 * D } }] }));
+const tamperedPayload = Buffer.from(JSON.stringify({ ...delta, changes: [{ ...change, data: { ...sealedP1, validTo: NOW + 365 * D } }] }));
 const expectFor = { orgId: ORG, deviceId: 'dev-gate-1', lastSeq: 41 };
 const signingCases = [
   { name: 'valid delta', envelope: good, expect: expectFor, result: { ok: true, seq: 42 } },
@@ -634,9 +674,18 @@ export const vectors = {
     keys: TEST_KEYS,
     cases: signingCases,
   },
+  'sealing.json': {
+    description:
+      'SEAL-2..4: a secret sealed to a device (X25519 + HKDF-SHA256 + AES-256-GCM): its private key, the message epk, the aad and the sealed text → the plaintext, or null when it must not open. SIGN-7: key fingerprints.',
+    keys: TEST_DEVICE_KEYS,
+    cases: sealingCases,
+    fingerprints,
+  },
 };
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   for (const [name, data] of Object.entries(vectors)) write(name, data);
-  console.log(`wrote ${cases.length} decision, ${credentialCases.length} credential, ${signingCases.length} signing vectors`);
+  console.log(
+    `wrote ${cases.length} decision, ${credentialCases.length} credential, ${signingCases.length} signing, ${sealingCases.length} sealing vectors`,
+  );
 }

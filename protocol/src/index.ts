@@ -5,6 +5,7 @@ export * from './ids.js';
 export * from './messages.js';
 export * from './reasons.js';
 export * from './schedule.js';
+export * from './sealing.js';
 export * from './signing.js';
 export * from './topics.js';
 export * from './totp.js';

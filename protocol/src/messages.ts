@@ -74,6 +74,19 @@ export const PassRecordSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** A sealed secret (SEAL-3): base64 of nonce ‖ AES-256-GCM ciphertext ‖ tag. */
+const SealedSecret = Type.String({ minLength: 40, maxLength: 256, pattern: '^[A-Za-z0-9+/]+={0,2}$' });
+/** A raw 32-byte X25519 public key in base64 (SEAL-1, SEAL-2). */
+export const X25519KeySchema = Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$' });
+
+const { totpSecret: _plainSecret, ...passFields } = PassRecordSchema.properties;
+/**
+ * A pass as a sync carries it (SEAL-3): the record without `totpSecret`, and the
+ * secret sealed to the receiving device instead; null when the pass has no
+ * dynamic QR or the device has no key (SEAL-5).
+ */
+export const SealedPassRecordSchema = Type.Object({ ...passFields, totpSealed: Nullable(SealedSecret) }, { additionalProperties: false });
+
 export const TimeWindowSchema = Type.Object({ from: Hhmm, to: Hhmm }, { additionalProperties: false });
 
 export const RuleRecordSchema = Type.Object(
@@ -122,8 +135,18 @@ const entity = <K extends string, S extends TSchema>(kind: K, data: S) =>
     { additionalProperties: false },
   );
 
+/** A change as the edge caches it (secrets opened). */
 export const ChangeSchema = Type.Union([
   entity('pass', PassRecordSchema),
+  entity('rule', RuleRecordSchema),
+  entity('zone', ZoneRecordSchema),
+  entity('gate', GateRecordSchema),
+  entity('site', SiteRecordSchema),
+]);
+
+/** A change as a delta carries it: a pass's secret sealed (SEAL-3). */
+export const SyncChangeSchema = Type.Union([
+  entity('pass', SealedPassRecordSchema),
   entity('rule', RuleRecordSchema),
   entity('zone', ZoneRecordSchema),
   entity('gate', GateRecordSchema),
@@ -216,7 +239,9 @@ export const SyncDeltaSchema = Type.Object(
     siteId: Id,
     /** The delta applies on top of exactly this seq; `seq` is the seq after it. */
     fromSeq: Seq,
-    changes: Type.Array(ChangeSchema, { maxItems: 5000 }),
+    /** SEAL-2: the ephemeral key the secrets of this message are sealed with; null when none is sealed. */
+    epk: Nullable(X25519KeySchema),
+    changes: Type.Array(SyncChangeSchema, { maxItems: 5000 }),
   },
   { additionalProperties: false },
 );
@@ -230,7 +255,9 @@ export const SyncSnapshotChunkSchema = Type.Object(
     chunk: Type.Integer({ minimum: 0 }),
     chunks: Type.Integer({ minimum: 1 }),
     site: Type.Optional(SiteRecordSchema),
-    passes: Type.Array(PassRecordSchema, { maxItems: 5000 }),
+    /** SEAL-2: the ephemeral key the secrets of this chunk are sealed with; null when none is sealed. */
+    epk: Nullable(X25519KeySchema),
+    passes: Type.Array(SealedPassRecordSchema, { maxItems: 5000 }),
     rules: Type.Array(RuleRecordSchema, { maxItems: 5000 }),
     zones: Type.Array(ZoneRecordSchema, { maxItems: 5000 }),
     gates: Type.Array(GateRecordSchema, { maxItems: 5000 }),
@@ -282,7 +309,9 @@ export type RuleRecord = Static<typeof RuleRecordSchema>;
 export type ZoneRecord = Static<typeof ZoneRecordSchema>;
 export type GateRecord = Static<typeof GateRecordSchema>;
 export type SiteRecord = Static<typeof SiteRecordSchema>;
+export type SealedPassRecord = Static<typeof SealedPassRecordSchema>;
 export type Change = Static<typeof ChangeSchema>;
+export type SyncChange = Static<typeof SyncChangeSchema>;
 export type CheckinEvent = Static<typeof CheckinEventSchema>;
 export type EventsBatch = Static<typeof EventsBatchSchema>;
 export type Status = Static<typeof StatusSchema>;

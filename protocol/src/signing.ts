@@ -34,6 +34,16 @@ export function keyId(rawPublicKey: Uint8Array): string {
   return createHash('sha256').update(rawPublicKey).digest('hex').slice(0, 8);
 }
 
+/**
+ * SIGN-7: what a person compares to notice a man in the middle at enrollment:
+ * SHA-256 over the raw public key, upper-case hex in groups of four
+ * (`AB12-CD34-…`, 16 groups). The edge prints it; the console shows it.
+ */
+export function keyFingerprint(rawPublicKeyB64: string): string {
+  const hex = createHash('sha256').update(Buffer.from(rawPublicKeyB64, 'base64')).digest('hex').toUpperCase();
+  return hex.match(/.{4}/g)!.join('-');
+}
+
 export function generateKeyPair(): KeyPair {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
   const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(SPKI_PREFIX.length);

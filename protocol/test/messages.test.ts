@@ -46,6 +46,7 @@ const samples = {
     issuedAt: Date.now(),
     siteId: 'site-1',
     fromSeq: 2,
+    epk: null,
     changes: [
       { seq: 3, entity: 'zone', op: 'upsert', id: 'z1', data: { id: 'z1', siteId: 'site-1', name: 'Lobby' } },
       { seq: 3, entity: 'pass', op: 'delete', id: uuidv7() },
@@ -63,6 +64,7 @@ const samples = {
     chunk: 0,
     chunks: 1,
     site: { id: 'site-1', name: 'HQ', timezone: 'Europe/Paris' },
+    epk: null,
     passes: [],
     rules: [],
     zones: [],

@@ -197,6 +197,8 @@ export const gates = pgTable(
     /** Set by enrollment; the MQTT identity of the controller. */
     deviceId: text('device_id'),
     deviceSecretHash: text('device_secret_hash'),
+    /** The controller's X25519 public key (SPEC SEAL-1): TOTP secrets are sealed to it. Null: enrolled without one, sent no secrets. */
+    deviceSealKey: text('device_seal_key'),
     /** Set while an admin has disabled the gate: its controller is refused by the broker and the cloud. */
     disabledAt: ts('disabled_at'),
     online: boolean('online').notNull().default(false),

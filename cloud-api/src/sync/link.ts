@@ -7,7 +7,21 @@
  * subscription is shared (`$share/ingest/…`) so instances split the load.
  */
 import { EventEmitter } from 'node:events';
-import { type DownMessage, parseTopic, type SigningKey, sealMessage, topics, uuidv7, validators } from '@gatehouse/protocol';
+import {
+  type Change,
+  type DownMessage,
+  type PassRecord,
+  parseTopic,
+  type SecretSealer,
+  type SigningKey,
+  type SyncChange,
+  sealMessage,
+  sealPassRecord,
+  secretSealer,
+  topics,
+  uuidv7,
+  validators,
+} from '@gatehouse/protocol';
 import { and, eq, isNull } from 'drizzle-orm';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
@@ -44,6 +58,8 @@ interface DeviceIdentity {
   orgId: string;
   gateId: string;
   siteId: string;
+  /** Its X25519 public key (SPEC SEAL-1); null when it enrolled without one: it is sent no TOTP secret (SEAL-5). */
+  sealKey: string | null;
   /** When it was read from the database. */
   at: number;
 }
@@ -133,7 +149,7 @@ export class CloudLink extends EventEmitter<LinkEvents> {
     if (known && Date.now() - known.at < DEVICE_CACHE_MS) return known;
     const mark = this.#mark(deviceId);
     const [g] = await this.#ctx.db
-      .select({ id: gates.id, orgId: gates.orgId, siteId: gates.siteId })
+      .select({ id: gates.id, orgId: gates.orgId, siteId: gates.siteId, sealKey: gates.deviceSealKey })
       .from(gates)
       .where(and(eq(gates.deviceId, deviceId), isNull(gates.deletedAt), isNull(gates.disabledAt)));
     if (!g) {
@@ -144,11 +160,11 @@ export class CloudLink extends EventEmitter<LinkEvents> {
     if (mark !== this.#mark(deviceId)) return null;
     // Still the same gate: the object in use by a snapshot on its way (or cached by a lookup that ran alongside) stays the one cached.
     const cached = this.#devices.get(deviceId);
-    if (cached && cached.gateId === g.id && cached.siteId === g.siteId && cached.orgId === g.orgId) {
+    if (cached && cached.gateId === g.id && cached.siteId === g.siteId && cached.orgId === g.orgId && cached.sealKey === g.sealKey) {
       cached.at = Date.now();
       return cached;
     }
-    const d = { deviceId, orgId: g.orgId, gateId: g.id, siteId: g.siteId, at: Date.now() };
+    const d = { deviceId, orgId: g.orgId, gateId: g.id, siteId: g.siteId, sealKey: g.sealKey, at: Date.now() };
     this.#devices.set(deviceId, d);
     return d;
   }
@@ -179,6 +195,30 @@ export class CloudLink extends EventEmitter<LinkEvents> {
   async #send(device: DeviceIdentity, topic: string, message: DownMessage, key?: SigningKey): Promise<void> {
     const k = key ?? (await orgSigningKey(this.#ctx, device.orgId));
     await this.#client?.publishAsync(topic, sealMessage(message, k), { qos: 1 });
+  }
+
+  /**
+   * SEAL-2/SEAL-6: one fresh ephemeral key per message and device, so a
+   * message of 5,000 passes costs one key agreement; null for a device with no
+   * key, whose passes then travel without their secret (SEAL-5).
+   */
+  #sealer(device: DeviceIdentity): SecretSealer | null {
+    return device.sealKey ? secretSealer(device.sealKey) : null;
+  }
+
+  #sealPasses(device: DeviceIdentity, passes: PassRecord[]) {
+    const sealer = passes.some((p) => p.totpSecret) ? this.#sealer(device) : null;
+    return { epk: sealer?.epk ?? null, passes: passes.map((p) => sealPassRecord(p, sealer)) };
+  }
+
+  #sealChanges(device: DeviceIdentity, changes: Change[]): { epk: string | null; changes: SyncChange[] } {
+    const passes = changes.flatMap((c) => (c.entity === 'pass' && c.data ? [c.data] : []));
+    const sealed = this.#sealPasses(device, passes);
+    const byId = new Map(sealed.passes.map((p) => [p.id, p]));
+    return {
+      epk: sealed.epk,
+      changes: changes.map((c) => (c.entity === 'pass' && c.data ? { ...c, data: byId.get(c.data.id)! } : c) as SyncChange),
+    };
   }
 
   async #onMessage(topic: string, payload: Buffer): Promise<void> {
@@ -279,6 +319,7 @@ export class CloudLink extends EventEmitter<LinkEvents> {
     for (let i = 0; i < chunks; i++) {
       if (!this.#serving(device)) return;
       const first = i === 0;
+      const sealed = this.#sealPasses(device, snap.passes.slice(i * size, (i + 1) * size));
       await this.#send(
         device,
         topics.sync(device.deviceId),
@@ -294,7 +335,8 @@ export class CloudLink extends EventEmitter<LinkEvents> {
           chunk: i,
           chunks,
           ...(first && snap.site ? { site: snap.site } : {}),
-          passes: snap.passes.slice(i * size, (i + 1) * size),
+          epk: sealed.epk,
+          passes: sealed.passes,
           rules: first ? snap.rules : [],
           zones: first ? snap.zones : [],
           gates: first ? snap.gates : [],
@@ -331,7 +373,7 @@ export class CloudLink extends EventEmitter<LinkEvents> {
           issuedAt: Date.now(),
           siteId: device.siteId,
           fromSeq: from,
-          changes,
+          ...this.#sealChanges(device, changes),
         },
         key,
       );
@@ -375,7 +417,7 @@ export class CloudLink extends EventEmitter<LinkEvents> {
       .from(gates)
       .where(and(eq(gates.id, c.gateId), eq(gates.orgId, c.orgId), isNull(gates.deletedAt), isNull(gates.disabledAt)));
     if (!g?.deviceId || !this.connected) return false;
-    const device = { deviceId: g.deviceId, orgId: c.orgId, gateId: c.gateId, siteId: g.siteId, at: Date.now() };
+    const device = { deviceId: g.deviceId, orgId: c.orgId, gateId: c.gateId, siteId: g.siteId, sealKey: null, at: Date.now() };
     await this.#send(device, topics.cmd(g.deviceId), {
       v: 1,
       kind: 'cmd',

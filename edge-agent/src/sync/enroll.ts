@@ -1,11 +1,12 @@
 /**
  * `gatehouse-edge enroll --cloud URL --code CODE`: trades a one-time code for
  * this controller's identity, broker credentials and the org's public key,
- * and writes them into the config file (mode 0600: it now holds a secret).
+ * and writes them into the config file (mode 0600: it now holds secrets —
+ * the broker password and the private key TOTP secrets are sealed to).
  * The file is replaced atomically so a crash cannot leave half a config.
  */
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { KeyRing } from '@gatehouse/protocol';
+import { generateDeviceKeyPair, KeyRing } from '@gatehouse/protocol';
 
 export interface Enrollment {
   deviceId: string;
@@ -19,10 +20,12 @@ export interface Enrollment {
 export async function enroll(opts: { cloud: string; code: string; configPath: string; fetch?: typeof fetch }): Promise<Enrollment> {
   const base = new URL(opts.cloud);
   if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new Error(`--cloud must be an http(s) URL, got ${opts.cloud}`);
+  // SEAL-1: the key pair secrets are sealed to is made here; only its public half leaves the controller.
+  const seal = generateDeviceKeyPair();
   const res = await (opts.fetch ?? fetch)(new URL('/api/edge/enroll', base), {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ code: opts.code }),
+    body: JSON.stringify({ code: opts.code, sealKey: seal.publicKey }),
     signal: AbortSignal.timeout(15_000),
   });
   const body = (await res.json().catch(() => ({}))) as Partial<Enrollment> & { error?: { message?: string } };
@@ -42,6 +45,7 @@ export async function enroll(opts: { cloud: string; code: string; configPath: st
     siteId: e.siteId,
     mqtt: e.mqtt,
     orgPublicKey: e.orgPublicKey,
+    sealKey: seal.privateKey,
   };
   const tmp = `${opts.configPath}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600 });

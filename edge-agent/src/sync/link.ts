@@ -14,12 +14,16 @@ import {
   type GateRecord,
   type KeyRing,
   openMessage,
+  openPassRecord,
   type PassRecord,
   type RuleRecord,
+  type SealedPassRecord,
+  type SecretOpener,
   type SiteRecord,
   type Status,
   type SyncDelta,
   type SyncSnapshotChunk,
+  secretOpener,
   topics,
   uuidv7,
   type ZoneRecord,
@@ -69,6 +73,8 @@ export interface LinkOptions {
   deviceId: string;
   orgId: string;
   keys: KeyRing;
+  /** This controller's X25519 private key (SEAL-1): opens the TOTP secrets sealed to it. Absent on an edge enrolled before sealing. */
+  sealKey?: string | undefined;
   version: string;
   store: SyncStore;
   gate: CommandTarget;
@@ -90,7 +96,8 @@ export type LinkState = 'connecting' | 'online' | 'offline';
 interface Snapshot {
   id: string;
   seq: number;
-  chunks: (SyncSnapshotChunk | undefined)[];
+  /** Each chunk with its passes opened (SEAL-4). */
+  chunks: ((Omit<SyncSnapshotChunk, 'passes'> & { passes: PassRecord[] }) | undefined)[];
   received: number;
 }
 
@@ -104,7 +111,7 @@ export class EdgeLink {
   #flushing = false;
   /** A full snapshot was asked for (resync): one at the current seq is welcome too, but never an older one. */
   #fullRequested = false;
-  readonly #o: Required<Omit<LinkOptions, 'onReject' | 'onApplied'>> & Pick<LinkOptions, 'onReject' | 'onApplied'>;
+  readonly #o: Required<Omit<LinkOptions, 'onReject' | 'onApplied' | 'sealKey'>> & Pick<LinkOptions, 'onReject' | 'onApplied' | 'sealKey'>;
 
   constructor(opts: LinkOptions) {
     this.#o = {
@@ -285,6 +292,26 @@ export class EdgeLink {
     this.flush();
   }
 
+  /** SEAL-4: the passes of a message with their secrets opened; one that does not open is cached without it, and counted. */
+  #openPasses(epk: string | null, passes: SealedPassRecord[]): PassRecord[] {
+    let opener: SecretOpener | null = null;
+    if (epk && this.#o.sealKey) opener = secretOpener(this.#o.sealKey, epk);
+    let failed = 0;
+    const out = passes.map((p) => {
+      const r = openPassRecord(p, opener);
+      if (!r.opened) failed++;
+      return r.pass;
+    });
+    if (failed) {
+      this.#o.log.warn(
+        { failed, sealKey: Boolean(this.#o.sealKey) },
+        'link: sealed TOTP secrets that did not open (their dynamic QR is refused)',
+      );
+      for (let i = 0; i < failed; i++) this.#o.onReject?.('unsealable_secret');
+    }
+    return out;
+  }
+
   #onDelta(m: SyncDelta): void {
     const o = this.#o;
     if (m.fromSeq !== o.store.seq) {
@@ -293,7 +320,14 @@ export class EdgeLink {
       this.requestSync(false);
       return;
     }
-    o.store.applyDelta(m.changes, m.seq);
+    const sealed = m.changes.flatMap((c) => (c.entity === 'pass' && c.data ? [c.data] : []));
+    const opened = new Map(this.#openPasses(m.epk, sealed).map((p) => [p.id, p]));
+    const changes: Change[] = m.changes.map((c) => {
+      if (c.entity !== 'pass' || !c.data) return c as Change;
+      const { data: _sealed, ...rest } = c;
+      return { ...rest, data: opened.get(c.data.id) ?? openPassRecord(c.data, null).pass };
+    });
+    o.store.applyDelta(changes, m.seq);
     o.onApplied?.('delta', m.seq);
     o.log.info({ seq: m.seq, changes: m.changes.length }, 'link: delta applied');
     this.publishStatus();
@@ -315,7 +349,7 @@ export class EdgeLink {
       return;
     }
     if (!s.chunks[m.chunk]) s.received++;
-    s.chunks[m.chunk] = m;
+    s.chunks[m.chunk] = { ...m, passes: this.#openPasses(m.epk, m.passes) };
     if (s.received < m.chunks) return;
     // All chunks are here: swap the cache in one transaction (MSG-6), never a half snapshot.
     let site: SiteRecord | null = null;

@@ -19,6 +19,8 @@ export interface EnrolledConfig {
   gateId?: string | undefined;
   mqtt: { url: string; username: string; password: string };
   orgPublicKey: string;
+  /** X25519 private key made at enrollment (SEAL-1); absent on an edge enrolled before sealing. */
+  sealKey?: string | undefined;
 }
 
 export function startLink(o: {
@@ -46,6 +48,7 @@ export function startLink(o: {
     deviceId: config.deviceId,
     orgId: config.orgId,
     keys: new KeyRing(store.trustedKeys.length ? store.trustedKeys : [config.orgPublicKey]),
+    sealKey: config.sealKey,
     version: o.version,
     store: syncStoreOf(store),
     gate: {

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { X25519KeySchema } from '@gatehouse/protocol';
 import Type from 'typebox';
 import { enroll } from './service.js';
 
@@ -10,7 +11,14 @@ export const edgeRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['edge'],
         summary: 'A controller trades a one-time enrollment code for its identity and broker credentials',
-        body: Type.Object({ code: Type.String({ minLength: 4, maxLength: 64 }) }, { additionalProperties: false }),
+        body: Type.Object(
+          {
+            code: Type.String({ minLength: 4, maxLength: 64 }),
+            /** The controller's X25519 public key (SPEC SEAL-1): TOTP secrets are sealed to it. Without one, no secret is sent. */
+            sealKey: Type.Optional(X25519KeySchema),
+          },
+          { additionalProperties: false },
+        ),
         response: {
           200: Type.Object({
             deviceId: Type.String(),
@@ -23,6 +31,6 @@ export const edgeRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
       },
     },
-    async (req) => enroll(ctx, req.body.code, req.ip),
+    async (req) => enroll(ctx, req.body.code, req.ip, req.body.sealKey ?? null),
   );
 };

@@ -1,9 +1,10 @@
+import { isDevicePublicKey } from '@gatehouse/protocol';
 import { and, eq, gt, isNull } from 'drizzle-orm';
 import type { AppContext } from '../../context.js';
 import { enrollmentCodes, gates, organizations } from '../../db/schema.js';
 import { writeAudit } from '../../lib/audit.js';
 import { randomToken, sha256 } from '../../lib/crypto.js';
-import { HttpError } from '../../lib/errors.js';
+import { badRequest, HttpError } from '../../lib/errors.js';
 import { hashBrokerPassword } from '../../mqtt/broker-credentials.js';
 import { normaliseCode, tellBroker } from '../gates/service.js';
 
@@ -19,7 +20,9 @@ function brokerUrl(ctx: AppContext): string {
   return `mqtt://${new URL(ctx.config.publicUrl).hostname}:${ctx.sync?.broker?.port ?? ctx.config.mqttPort}`;
 }
 
-export async function enroll(ctx: AppContext, code: string, ip: string) {
+export async function enroll(ctx: AppContext, code: string, ip: string, sealKey: string | null = null) {
+  // SEAL-1: a key that cannot be used is refused before the code is spent.
+  if (sealKey !== null && !isDevicePublicKey(sealKey)) throw badRequest('sealKey is not an X25519 public key');
   const now = new Date();
   const enrolled = await ctx.db.transaction(async (tx) => {
     // Consumed atomically: of two controllers racing with one code, one wins.
@@ -47,7 +50,7 @@ export async function enroll(ctx: AppContext, code: string, ip: string) {
     const password = randomToken(24);
     await tx
       .update(gates)
-      .set({ deviceId, deviceSecretHash: hashBrokerPassword(password), updatedAt: now })
+      .set({ deviceId, deviceSecretHash: hashBrokerPassword(password), deviceSealKey: sealKey, updatedAt: now })
       .where(eq(gates.id, gate.id));
     // The broker learns the new login before the code is spent: if it cannot, the enrollment fails and the code stays good.
     await ctx.sync?.access.grant(deviceId, password).catch((err: unknown) => {
@@ -56,7 +59,7 @@ export async function enroll(ctx: AppContext, code: string, ip: string) {
     await writeAudit(
       tx,
       { orgId: gate.orgId, userId: null, ip, userAgent: null },
-      { action: 'gate.enrolled', entityType: 'gate', entityId: gate.id, data: { deviceId } },
+      { action: 'gate.enrolled', entityType: 'gate', entityId: gate.id, data: { deviceId, sealed: sealKey !== null } },
     );
     return {
       replaced: gate.deviceId,
