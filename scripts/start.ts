@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { buildApp, createEnrollment, loadConfig as loadCloudConfig, seedDemo } from '@gatehouse/cloud-api';
-import { Daemon, enroll, loadConfig as loadEdgeConfig } from '@gatehouse/edge-agent';
+import { Daemon, enroll, loadConfig as loadEdgeConfig, localTokenPath } from '@gatehouse/edge-agent';
 import pino from 'pino';
 
 /** `preferred` if it is free, else any free port: 1883 is often taken by a system Mosquitto. */
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
       `  API docs       ${cloudUrl}/docs`,
       `  demo login     ${demo.email} / ${demo.password}`,
       `  MQTT broker    mqtt://127.0.0.1:${app.ctx.sync?.broker?.port ?? '?'} (embedded)`,
-      `  edge           simulated reader "lobby-qr" on gate "Main turnstile", local API http://127.0.0.1:${edge.port}`,
+      `  edge           simulated reader "lobby-qr" on gate "Main turnstile", local API http://127.0.0.1:${edge.port} (token in ${localTokenPath(edgeDir)})`,
       `  scan a QR      npx gatehouse-edge scan --config ${edgeConfigPath} "<QR text>"`,
       `  data           ${config.dataDir}`,
       'README.md walks through issuing a pass and scanning it. Ctrl-C stops everything.',
