@@ -13,7 +13,8 @@ import type { Config } from './config.js';
 import { createContext } from './context.js';
 import type { Database } from './db/client.js';
 import { errSerializer } from './lib/log.js';
-import errors from './plugins/app/errors.js';
+import errors, { frameworkErrors } from './plugins/app/errors.js';
+import inputGuard from './plugins/app/input-guard.js';
 import metrics from './plugins/app/metrics.js';
 import requestId from './plugins/app/request-id.js';
 import routeGuard from './plugins/app/route-guard.js';
@@ -72,6 +73,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     trustProxy: false,
     forceCloseConnections: true,
     bodyLimit: 1024 * 1024,
+    // A badly encoded URL or an over-long path parameter answers in the contract's shape too.
+    frameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('ctx', ctx);
@@ -87,6 +90,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   // App plugins.
   await app.register(requestId);
   await app.register(errors);
+  await app.register(inputGuard);
   await app.register(metrics);
   await app.register(routeGuard);
   // Routes.

@@ -243,6 +243,8 @@ export async function checkPass(
   const [site] = await ctx.db.select({ timezone: sites.timezone }).from(sites).where(eq(sites.id, gate.siteId));
   const [org] = await ctx.db.select({ publicKey: organizations.signingPublicKey }).from(organizations).where(eq(organizations.id, orgId));
   const at = b.at ? new Date(b.at) : new Date();
+  // A TOTP step and a timestamptz exist from 1970 on: earlier is the caller's mistake, not a failure.
+  if (at.getTime() < 0) throw unprocessable('at: must not be before 1970');
   // A deleted rule is absent here as it is from an edge's cache after the sync: decide() then says wrong_zone.
   const [rule] = await ctx.db
     .select()

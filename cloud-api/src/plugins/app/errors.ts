@@ -1,4 +1,4 @@
-import type { FastifyError } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { badRequest, conflict, ERROR_RESPONSE_ID, ErrorResponse, errorBody, HttpError, unprocessable } from '../../lib/errors.js';
 
@@ -13,19 +13,37 @@ const CODES: Record<number, string> = {
   405: 'method_not_allowed',
   409: 'conflict',
   413: 'payload_too_large',
+  414: 'uri_too_long',
   415: 'unsupported_media_type',
   422: 'unprocessable',
   429: 'rate_limited',
 };
 
-/** PostgreSQL SQLSTATEs that are the client's fault, not the server's. */
+/**
+ * PostgreSQL SQLSTATEs that are the client's fault, not the server's: a value
+ * the database refuses (class 22, data exception: out of range, bad encoding,
+ * bad date...), a constraint it breaks (class 23), a value too big to index (54000).
+ */
 function pgClientError(err: unknown): HttpError | null {
   const cause = (err as { cause?: { code?: unknown } }).cause;
   const code = (err as { code?: unknown }).code ?? cause?.code;
+  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return null;
   if (code === '23505') return conflict('already exists');
   if (code === '23503') return unprocessable('refers to something that does not exist');
-  if (code === '22P02' || code === '22007' || code === '22008') return badRequest('invalid value');
+  if (code.startsWith('23')) return unprocessable('breaks a rule of the data');
+  if (code.startsWith('22')) return badRequest('invalid value');
+  if (code === '54000') return badRequest('value too large');
   return null;
+}
+
+/**
+ * The router's own refusals (a badly encoded URL, a path parameter over
+ * `maxParamLength`) in the contract's shape; Fastify's `frameworkErrors`.
+ */
+export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+  const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is too long' : 'the URL is not valid';
+  reply.code(status).send(errorBody(CODES[status] ?? 'bad_request', message));
 }
 
 /**
