@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import { actorOf, writeAudit } from '../../lib/audit.js';
-import { IdParams, Page } from '../../lib/pagination.js';
+import { crudRoutes } from '../../lib/crud-routes.js';
+import { IdParams } from '../../lib/pagination.js';
 import { CheckBody, CheckResult, Credential, CredentialQuery, IssuedPass, Pass, PassBody, PassList, RevokeBody } from './schema.js';
 import { checkPass, credentialOf, getPass, issuePass, listPasses, requirePass, revokePass } from './service.js';
 
@@ -20,27 +21,21 @@ export const passRoutes: FastifyPluginAsyncTypebox = async (app) => {
       entityId: passId,
       data: { kind, format },
     });
-  app.post(
-    '/passes',
-    {
-      config: { permission: 'passes:issue' },
-      schema: { tags, summary: 'Issue a visit pass (the answer carries the guest link)', body: PassBody, response: { 201: IssuedPass } },
+  crudRoutes(app, {
+    path: '/passes',
+    tags,
+    read: 'passes:read',
+    write: 'passes:issue',
+    item: Pass,
+    create: {
+      summary: 'Issue a visit pass (the answer carries the guest link)',
+      body: PassBody,
+      response: IssuedPass,
+      run: issuePass,
     },
-    async (req, reply) => reply.code(201).send(await issuePass(ctx, actorOf(req), req.body)),
-  );
-  app.get(
-    '/passes',
-    {
-      config: { permission: 'passes:read' },
-      schema: { tags, summary: 'List passes', querystring: PassList, response: { 200: Page(Pass) } },
-    },
-    async (req) => listPasses(ctx, req.principal!.orgId, req.query),
-  );
-  app.get(
-    '/passes/:id',
-    { config: { permission: 'passes:read' }, schema: { tags, summary: 'One pass', params: IdParams, response: { 200: Pass } } },
-    async (req) => getPass(ctx, req.principal!.orgId, req.params.id),
-  );
+    list: { summary: 'List passes', querystring: PassList, run: listPasses },
+    get: { summary: 'One pass', run: getPass },
+  });
   app.post(
     '/passes/:id/revoke',
     {
