@@ -19,6 +19,7 @@ import metrics from './plugins/app/metrics.js';
 import requestId from './plugins/app/request-id.js';
 import routeGuard from './plugins/app/route-guard.js';
 import helmet from './plugins/external/helmet.js';
+import rateLimit from './plugins/external/rate-limit.js';
 import swagger from './plugins/external/swagger.js';
 import { routes } from './routes.js';
 import { startSync } from './sync/service.js';
@@ -40,6 +41,9 @@ export interface BuildOptions {
   /** Start the broker side: embedded broker or external link, edge sync, commands (serve does). */
   sync?: boolean;
 }
+
+/** A hop count as Fastify's own handling of a number does (its types accept only the function). */
+const trustHops = (hops: number) => (_address: string, i: number) => i < hops;
 
 export async function buildApp(config: Config, opts: BuildOptions = {}): Promise<App> {
   const ctx = await createContext(config, { database: opts.database, migrate: opts.migrate });
@@ -70,7 +74,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
       return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : uuidv7();
     },
     requestIdHeader: false,
-    trustProxy: false,
+    // Behind a proxy (TRUST_PROXY), the client address is taken from X-Forwarded-For; never by default.
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     forceCloseConnections: true,
     bodyLimit: 1024 * 1024,
     // A badly encoded URL or an over-long path parameter answers in the contract's shape too.
@@ -87,6 +92,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   // External plugins.
   await app.register(helmet);
   await app.register(swagger, { version: config.version });
+  await app.register(rateLimit, { limits: config.rateLimits });
   // App plugins.
   await app.register(requestId);
   await app.register(errors);

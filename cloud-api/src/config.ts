@@ -1,11 +1,42 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 
 export interface Argon2Params {
   memoryCost: number;
   timeCost: number;
   parallelism: number;
+}
+
+/**
+ * Sign-in throttling (auth/rate-limit.ts): attempts allowed before each further
+ * one must wait a delay that doubles from `baseDelayMs` up to `maxDelayMs`;
+ * a counter is forgotten `windowMs` after its last attempt (or block) ends.
+ */
+export interface LoginThrottleConfig {
+  /** Per account and address (LOGIN_FREE_ATTEMPTS). */
+  perAccountAddress: number;
+  /** Per address, whatever the account (LOGIN_ADDRESS_LIMIT). */
+  perAddress: number;
+  /** Per account from addresses it never signed in from (LOGIN_ACCOUNT_LIMIT): bounds guessing spread over many addresses. */
+  perAccount: number;
+  baseDelayMs: number;
+  /** LOGIN_MAX_DELAY_S. */
+  maxDelayMs: number;
+  windowMs: number;
+}
+
+/** Requests a minute (plugins/external/rate-limit.ts). */
+export interface RateLimits {
+  /** Any API route, per signed-in user, else per address (RATE_LIMIT_API). */
+  api: number;
+  /** POST /api/auth/refresh per address (RATE_LIMIT_REFRESH). */
+  refresh: number;
+  /** POST /api/edge/enroll per address (RATE_LIMIT_ENROLL). */
+  enroll: number;
+  /** /api/guest/* per address (RATE_LIMIT_GUEST). */
+  guest: number;
 }
 
 export interface Config {
@@ -24,8 +55,10 @@ export interface Config {
   mqttPort: number;
   logLevel: string;
   argon2: Argon2Params;
-  /** Login attempts allowed per minute, per account and per IP. */
-  loginRateLimit: number;
+  loginThrottle: LoginThrottleConfig;
+  rateLimits: RateLimits;
+  /** Fastify's `trustProxy` (TRUST_PROXY): false, true, a hop count, or the proxies' addresses/CIDRs; sets the client address. */
+  trustProxy: boolean | number | string[];
   accessTokenTtlS: number;
   /** How long a session's principal is reused without a database lookup; a revocation elsewhere shows within this. */
   authCacheMs: number;
@@ -49,6 +82,33 @@ function port(name: string, raw: string | undefined, fallback: number): number {
   if (!/^[0-9]{1,5}$/.test(raw) || Number(raw) > 65535)
     throw new ConfigError(`${name} must be a port number 0-65535, got ${JSON.stringify(raw)}`);
   return Number(raw);
+}
+
+function positiveInt(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^[0-9]{1,9}$/.test(raw) || Number(raw) < 1)
+    throw new ConfigError(`${name} must be a whole number >= 1, got ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
+/** TRUST_PROXY: unset/false, true, a hop count, or a comma-separated list of addresses, CIDRs or proxy-addr's names. */
+export function parseTrustProxy(raw: string | undefined): Config['trustProxy'] {
+  const text = (raw ?? '').trim();
+  if (text === '' || text === 'false') return false;
+  if (text === 'true') return true;
+  if (/^[0-9]{1,3}$/.test(text)) return Number(text);
+  return text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map((p) => {
+      const [addr = '', bits, ...rest] = p.split('/');
+      const family = isIP(addr);
+      const okBits = bits === undefined || (/^[0-9]{1,3}$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+      if (!(['loopback', 'linklocal', 'uniquelocal'].includes(p) || (family !== 0 && okBits && rest.length === 0)))
+        throw new ConfigError(`TRUST_PROXY: ${JSON.stringify(p)} is not true, false, a hop count, an address or a CIDR`);
+      return p;
+    });
 }
 
 function url(name: string, raw: string, protocols: string[]): string {
@@ -133,7 +193,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
     mqttPort: port('MQTT_PORT', env.MQTT_PORT, 1883),
     logLevel,
     argon2: DEFAULT_ARGON2,
-    loginRateLimit: 5,
+    loginThrottle: {
+      perAccountAddress: positiveInt('LOGIN_FREE_ATTEMPTS', env.LOGIN_FREE_ATTEMPTS, 5),
+      perAddress: positiveInt('LOGIN_ADDRESS_LIMIT', env.LOGIN_ADDRESS_LIMIT, 20),
+      perAccount: positiveInt('LOGIN_ACCOUNT_LIMIT', env.LOGIN_ACCOUNT_LIMIT, 100),
+      baseDelayMs: 1_000,
+      maxDelayMs: positiveInt('LOGIN_MAX_DELAY_S', env.LOGIN_MAX_DELAY_S, 15 * 60) * 1000,
+      windowMs: 15 * 60_000,
+    },
+    rateLimits: {
+      api: positiveInt('RATE_LIMIT_API', env.RATE_LIMIT_API, 1200),
+      refresh: positiveInt('RATE_LIMIT_REFRESH', env.RATE_LIMIT_REFRESH, 30),
+      enroll: positiveInt('RATE_LIMIT_ENROLL', env.RATE_LIMIT_ENROLL, 10),
+      guest: positiveInt('RATE_LIMIT_GUEST', env.RATE_LIMIT_GUEST, 120),
+    },
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
     accessTokenTtlS: 15 * 60,
     authCacheMs: 5_000,
     refreshTokenTtlS: 7 * 24 * 3600,

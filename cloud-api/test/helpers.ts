@@ -47,11 +47,22 @@ export async function freshDatabase(): Promise<TestDb> {
   };
 }
 
+/** Request limits high enough that no test is throttled unless it sets its own (throttle.test.ts). */
+export const UNTHROTTLED: Config['rateLimits'] = { api: 1_000_000, refresh: 1_000_000, enroll: 1_000_000, guest: 1_000_000 };
+
 /** Cheap argon2 for tests only; production keeps the defaults of config.ts. */
 export function testConfig(overrides: Partial<Config> = {}): Config {
   return loadConfig(
     { GATEHOUSE_MASTER_KEY: randomBytes(32).toString('hex') },
-    { ephemeral: true, overrides: { argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 }, logLevel: 'silent', ...overrides } },
+    {
+      ephemeral: true,
+      overrides: {
+        argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
+        logLevel: 'silent',
+        rateLimits: UNTHROTTLED,
+        ...overrides,
+      },
+    },
   );
 }
 
@@ -148,4 +159,27 @@ export async function seedTopology(app: App, admin: Login, opts: { timezone?: st
     company: 'ACME',
   });
   return { site, zone, otherZone, gate, serverGate, rule, visitor };
+}
+
+/** Issues a pass through the API as `admin` (201 or it throws): a multi-entry pass valid from now for an hour unless told otherwise. */
+export async function issuePass(
+  app: App,
+  admin: Login,
+  p: { visitorId: string; accessRuleId: string; type?: 'single' | 'multi'; validFrom?: Date; validTo?: Date },
+) {
+  const validFrom = p.validFrom ?? new Date();
+  const r = await app.inject({
+    method: 'POST',
+    url: '/api/admin/passes',
+    headers: admin.auth,
+    payload: {
+      visitorId: p.visitorId,
+      accessRuleId: p.accessRuleId,
+      type: p.type ?? 'multi',
+      validFrom: validFrom.toISOString(),
+      validTo: (p.validTo ?? new Date(validFrom.getTime() + 3600_000)).toISOString(),
+    },
+  });
+  if (r.statusCode !== 201) throw new Error(`issuePass: ${r.statusCode} ${r.body}`);
+  return r.json() as { id: string; status: string; guestToken: string };
 }

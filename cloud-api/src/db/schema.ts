@@ -390,4 +390,21 @@ export const auditLogs = pgTable(
   ],
 );
 
+/**
+ * Sign-in attempt counters shared by every instance (auth/rate-limit.ts): keys are
+ * keyed hashes, never an e-mail or address in clear; rows past `expiresAt` are stale.
+ */
+export const loginThrottle = pgTable(
+  'login_throttle',
+  {
+    key: text('key').primaryKey(),
+    hits: integer('hits').notNull(),
+    blockedUntil: ts('blocked_until'),
+    expiresAt: ts('expires_at').notNull(),
+    /** Whether the attempt that last touched the row was refused (what the counting statement returns). */
+    lastRefused: boolean('last_refused').notNull().default(false),
+  },
+  (t) => [index('login_throttle_expires_idx').on(t.expiresAt)],
+);
+
 export * from '../sync/schema.js';

@@ -1,13 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { WindowLimiter } from '../../auth/rate-limit.js';
+import { LoginThrottle } from '../../auth/rate-limit.js';
 import { HttpError } from '../../lib/errors.js';
 import { LoginBody, RefreshBody, TokenPair, UserSummary } from './schema.js';
 import { login, logout, refresh } from './service.js';
 
 export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { ctx } = app;
-  const perAccount = new WindowLimiter(ctx.config.loginRateLimit, 60_000);
-  const perIp = new WindowLimiter(ctx.config.loginRateLimit, 60_000);
+  const throttle = new LoginThrottle(ctx.db, ctx.config.masterKey, ctx.config.loginThrottle);
   const client = (req: { ip: string; headers: Record<string, string | string[] | undefined> }) => ({
     ip: req.ip ?? null,
     userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'].slice(0, 500) : null,
@@ -17,24 +16,18 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/login',
     { schema: { tags: ['auth'], summary: 'Sign in with e-mail and password', body: LoginBody, response: { 200: TokenPair } } },
     async (req) => {
-      // Failed attempts count, per address and per account: after 5 a minute on either, the next is refused
-      // before the password is even checked, so neither one address nor one account can be hammered.
-      const account = req.body.email.toLowerCase();
-      const wait = Math.max(perIp.blockedFor(req.ip), perAccount.blockedFor(account));
+      // Every attempt is counted in the database before the password is checked, per account+address,
+      // per address and per account (auth/rate-limit.ts): past the free attempts each further one waits
+      // a growing delay, and the owner signing in from elsewhere is not refused for a stranger's failures.
+      const wait = await throttle.attempt(req.body.email, req.ip);
       if (wait > 0) {
         throw new HttpError(429, 'rate_limited', 'too many login attempts; try again later', {
           'retry-after': String(Math.ceil(wait / 1000)),
         });
       }
-      try {
-        return await login(ctx, req.body.email, req.body.password, client(req), req.body.organizationId);
-      } catch (e) {
-        if (e instanceof HttpError && e.statusCode === 401) {
-          perIp.hit(req.ip);
-          perAccount.hit(account);
-        }
-        throw e;
-      }
+      const pair = await login(ctx, req.body.email, req.body.password, client(req), req.body.organizationId);
+      await throttle.succeeded(req.body.email, req.ip);
+      return pair;
     },
   );
 
