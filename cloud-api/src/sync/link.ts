@@ -360,7 +360,7 @@ export class CloudLink extends EventEmitter<LinkEvents> {
       const rows = await changesSince(this.#ctx.db, device.siteId, from, this.#o.maxDelta);
       if (rows.length === 0) break;
       const to: number = rows[rows.length - 1]?.seq ?? from;
-      const changes = await materialize(this.#ctx, device.orgId, rows);
+      const changes = await materialize(this.#ctx, device.orgId, device.siteId, rows);
       await this.#send(
         device,
         topics.sync(device.deviceId),

@@ -2,6 +2,13 @@
  * The cloud's rows as the edge caches them (protocol records): for a delta,
  * the current state of each changed entity; for a snapshot, everything one
  * site's gates need.
+ *
+ * An edge gets only the passes its site needs (SPEC SYNC-1): those whose rule
+ * lists a zone of that site. The change log names every site for
+ * a pass or rule change; here each site's view of it is made: a pass out of
+ * the site's scope is a delete, and a rule change carries every cached pass
+ * of the rule (upserts where the rule now opens the site, deletes where it no
+ * longer does), so editing a rule's zones moves its passes in or out.
  */
 import type { Change, GateRecord, PassRecord, RuleRecord, SiteRecord, ZoneRecord } from '@gatehouse/protocol';
 import { and, eq, gt, inArray, isNull } from 'drizzle-orm';
@@ -30,10 +37,31 @@ const gateRecord = (r: typeof gates.$inferSelect): GateRecord => ({
  */
 const cachedPass = (p: typeof visitPasses.$inferSelect, now: number) => p.status !== 'expired' && p.validTo.getTime() > now;
 
-/** Current records for a list of changes (last write wins); missing or deleted rows become deletes. */
+/**
+ * SYNC-1: the rules that list a zone of the site — an edge of that site gets
+ * exactly their passes. Deleted rules and zones count with the zones they had:
+ * their passes stay in the cache of the sites they were for (where they are
+ * denied `wrong_zone`), so a static QR of such a pass never meets an edge
+ * that has forgotten it (CRED-5, DEC-13).
+ */
+export async function siteRuleIds(db: AppContext['db'], orgId: string, siteId: string): Promise<Set<string>> {
+  const siteZones = new Set(
+    (
+      await db
+        .select({ id: zones.id })
+        .from(zones)
+        .where(and(eq(zones.orgId, orgId), eq(zones.siteId, siteId)))
+    ).map((z) => z.id),
+  );
+  const rules = await db.select({ id: accessRules.id, zoneIds: accessRules.zoneIds }).from(accessRules).where(eq(accessRules.orgId, orgId));
+  return new Set(rules.filter((r) => r.zoneIds.some((z) => siteZones.has(z))).map((r) => r.id));
+}
+
+/** Current records for a list of one site's changes (last write wins); missing, deleted or out-of-scope rows become deletes. */
 export async function materialize(
   ctx: AppContext,
   orgId: string,
+  siteId: string,
   changes: { seq: number; entity: Entity; entityId: string }[],
 ): Promise<Change[]> {
   const ids: Record<Entity, string[]> = { pass: [], rule: [], zone: [], gate: [], site: [] };
@@ -41,12 +69,27 @@ export async function materialize(
   const now = Date.now();
   const found = new Map<string, Change['data']>();
   const { db } = ctx;
+  const inScope = ids.pass.length || ids.rule.length ? await siteRuleIds(db, orgId, siteId) : new Set<string>();
+  // A rule change brings along the rule's cached passes, at the rule change's seq: its zones may have moved them in or out.
+  const fanOut: { seq: number; entity: Entity; entityId: string }[] = [];
+  if (ids.rule.length) {
+    const ruleSeq = new Map<string, number>();
+    for (const c of changes) if (c.entity === 'rule') ruleSeq.set(c.entityId, Math.max(ruleSeq.get(c.entityId) ?? 0, c.seq));
+    for (const p of await db
+      .select()
+      .from(visitPasses)
+      .where(and(eq(visitPasses.orgId, orgId), inArray(visitPasses.accessRuleId, ids.rule), gt(visitPasses.validTo, new Date(now))))) {
+      if (!cachedPass(p, now)) continue;
+      fanOut.push({ seq: ruleSeq.get(p.accessRuleId) ?? 0, entity: 'pass', entityId: p.id });
+      if (inScope.has(p.accessRuleId)) found.set(`pass:${p.id}`, passRecord(ctx, p));
+    }
+  }
   if (ids.pass.length) {
     for (const p of await db
       .select()
       .from(visitPasses)
       .where(and(eq(visitPasses.orgId, orgId), inArray(visitPasses.id, ids.pass))))
-      if (cachedPass(p, now)) found.set(`pass:${p.id}`, passRecord(ctx, p));
+      if (cachedPass(p, now) && inScope.has(p.accessRuleId)) found.set(`pass:${p.id}`, passRecord(ctx, p));
   }
   if (ids.rule.length) {
     for (const r of await db
@@ -77,10 +120,15 @@ export async function materialize(
       found.set(`site:${s.id}`, siteRecord(s));
   }
   // One change per entity: the newest seq, carrying the current state.
-  const latest = new Map<string, { seq: number; entity: Entity; entityId: string }>();
-  for (const c of changes) latest.set(`${c.entity}:${c.entityId}`, c);
+  // A pass brought by a rule change is placed right after it (same seq, later in the list), so it is read with the new rule.
+  const latest = new Map<string, { seq: number; entity: Entity; entityId: string; order: number }>();
+  for (const [order, c] of [...changes, ...fanOut].entries()) {
+    const key = `${c.entity}:${c.entityId}`;
+    const had = latest.get(key);
+    if (!had || had.seq <= c.seq) latest.set(key, { ...c, order });
+  }
   return [...latest.values()]
-    .sort((a, b) => a.seq - b.seq)
+    .sort((a, b) => a.seq - b.seq || a.order - b.order)
     .map((c) => {
       const data = found.get(`${c.entity}:${c.entityId}`);
       return (
@@ -106,10 +154,13 @@ export async function siteSnapshot(ctx: AppContext, orgId: string, siteId: strin
     .select()
     .from(sites)
     .where(and(eq(sites.orgId, orgId), eq(sites.id, siteId), isNull(sites.deletedAt)));
-  const passRows = await db
-    .select()
-    .from(visitPasses)
-    .where(and(eq(visitPasses.orgId, orgId), gt(visitPasses.validTo, new Date(now))));
+  const ruleIds = [...(await siteRuleIds(db, orgId, siteId))];
+  const passRows = ruleIds.length
+    ? await db
+        .select()
+        .from(visitPasses)
+        .where(and(eq(visitPasses.orgId, orgId), inArray(visitPasses.accessRuleId, ruleIds), gt(visitPasses.validTo, new Date(now))))
+    : [];
   return {
     site: site ? siteRecord(site) : null,
     passes: passRows.filter((p) => cachedPass(p, now)).map((p) => passRecord(ctx, p)),

@@ -3,6 +3,7 @@ import {
   decide,
   dynamicQrAt,
   encodeStaticQr,
+  MAX_STATIC_SITES,
   type GateContext,
   KeyRing,
   newTotpSecret,
@@ -12,11 +13,11 @@ import {
   totpRemainingMs,
   uuidv7,
 } from '@gatehouse/protocol';
-import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { AppContext } from '../../context.js';
 import type { Executor } from '../../db/client.js';
 import { rawRows } from '../../db/raw.js';
-import { accessRules, appointments, checkins, organizations, sites, visitors, visitPasses } from '../../db/schema.js';
+import { accessRules, appointments, checkins, organizations, sites, visitors, visitPasses, zones } from '../../db/schema.js';
 import { type Actor, writeAudit } from '../../lib/audit.js';
 import { conflict, notFound, unprocessable } from '../../lib/errors.js';
 import { decodeCursor, iso, page } from '../../lib/pagination.js';
@@ -195,14 +196,38 @@ export async function revokePass(ctx: AppContext, actor: Actor, id: string, reas
   return view;
 }
 
+/** The sites whose zones the pass's rule lists (CRED-10, SYNC-1). */
+async function passSites(db: Executor, row: Row): Promise<string[]> {
+  const [rule] = await db
+    .select({ zoneIds: accessRules.zoneIds })
+    .from(accessRules)
+    .where(and(eq(accessRules.id, row.accessRuleId), eq(accessRules.orgId, row.orgId)));
+  if (!rule?.zoneIds.length) return [];
+  const rows = await db
+    .selectDistinct({ siteId: zones.siteId })
+    .from(zones)
+    .where(and(eq(zones.orgId, row.orgId), inArray(zones.id, rule.zoneIds), isNull(zones.deletedAt)));
+  return rows.map((r) => r.siteId);
+}
+
 /** The text a QR encodes now: the rotating TOTP code (guest phone) or the signed static form (printed badge). */
 export async function credentialOf(ctx: AppContext, row: Row, kind: 'dynamic' | 'static', now = Date.now()) {
   if (row.status === 'revoked') throw conflict('pass revoked');
   if (kind === 'static') {
     const key = await orgSigningKey(ctx, row.orgId);
+    const siteIds = await passSites(ctx.db, row);
     return {
       kind,
-      payload: encodeStaticQr({ passId: row.id, validFrom: row.validFrom.getTime(), validTo: row.validTo.getTime() }, key),
+      payload: encodeStaticQr(
+        {
+          passId: row.id,
+          validFrom: row.validFrom.getTime(),
+          validTo: row.validTo.getTime(),
+          // CRED-10: scoped to the sites its rule opens; a rule over more sites than a QR can name gets the unscoped form.
+          ...(siteIds.length <= MAX_STATIC_SITES ? { siteIds } : {}),
+        },
+        key,
+      ),
       expiresAt: row.validTo.toISOString(),
     };
   }
@@ -255,6 +280,7 @@ export async function checkPass(
   const gateCtx: GateContext = {
     gateId: gate.id,
     zoneId: gate.zoneId,
+    siteId: gate.siteId,
     timezone: site!.timezone,
     direction,
     lockdown: gate.lockdown,
