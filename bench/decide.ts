@@ -32,6 +32,7 @@ const key = signingKey(keys.privateKey);
 const gate: GateContext = {
   gateId: 'g',
   zoneId: 'z',
+  siteId: 's',
   timezone: 'Europe/Paris',
   direction: 'in',
   lockdown: false,

@@ -28,7 +28,7 @@ export class FakeStore implements GateStore {
   constructor(
     readonly journal: Journal,
     keys: string[],
-    readonly gate = { gateId: 'gate-1', zoneId: 'zone-lobby', timezone: 'Europe/Berlin' },
+    readonly gate = { gateId: 'gate-1', zoneId: 'zone-lobby', siteId: 'site-hq', timezone: 'Europe/Berlin' },
   ) {
     this.#ring = new KeyRing(keys);
   }

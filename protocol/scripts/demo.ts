@@ -48,6 +48,7 @@ const pass: PassRecord = {
 const gate: GateContext = {
   gateId: 'main',
   zoneId: 'lobby',
+  siteId: 'hq',
   timezone: 'Europe/Paris',
   direction: 'in',
   lockdown: false,

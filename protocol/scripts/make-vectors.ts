@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { base32Encode } from '../src/base32.js';
-import { cardKey, dynamicQrAt, encodeStaticQr, encodeWiegand, parseCredential } from '../src/credentials.js';
+import { cardKey, dynamicQrAt, encodeStaticQr, encodeWiegand, parseCredential, siteTag } from '../src/credentials.js';
 import type { PassState } from '../src/decision.js';
 import type { DownMessage, PassRecord, RuleRecord, SyncChange } from '../src/messages.js';
 import { passAad, type SecretSealer, sealPassRecord, secretSealer } from '../src/sealing.js';
@@ -49,6 +49,8 @@ const SECRET = base32Encode(Buffer.from('gatehouse-test-secret-01'));
 const ORG = 'org-acme';
 const ZONE = 'zone-lobby';
 const OTHER_ZONE = 'zone-server-room';
+const SITE = '0190f000-0000-7000-8000-5173000000a1';
+const OTHER_SITE = '0190f000-0000-7000-8000-5173000000b2';
 
 const uuid = (n: number) => `0190f000-0000-7000-8000-${n.toString(16).padStart(12, '0')}`;
 
@@ -83,6 +85,7 @@ function pass(n: number, over: Partial<PassRecord> = {}): PassRecord {
 const gate = (over: Record<string, unknown> = {}) => ({
   gateId: 'gate-main-in',
   zoneId: ZONE,
+  siteId: SITE,
   timezone: 'Europe/Berlin',
   direction: 'in',
   lockdown: false,
@@ -110,6 +113,9 @@ function add(c: Omit<Case, 'keys' | 'gate' | 'now' | 'state' | 'rule'> & Partial
 }
 const dyn = (p: PassRecord, at = NOW) => dynamicQrAt(p.id, SECRET, at);
 const stat = (p: PassRecord, key = orgKey) => encodeStaticQr({ passId: p.id, validFrom: p.validFrom, validTo: p.validTo }, key);
+/** CRED-10: the scoped static QR naming `siteIds`. */
+const scoped = (p: PassRecord, siteIds: string[], key = orgKey) =>
+  encodeStaticQr({ passId: p.id, validFrom: p.validFrom, validTo: p.validTo, siteIds }, key);
 const ok = { allow: true, reason: 'ok' };
 const deny = (reason: string) => ({ allow: false, reason });
 
@@ -379,6 +385,87 @@ add({
   rule: null,
   expect: deny('wrong_zone'),
 });
+
+// ---- site scope (CRED-10, DEC-13) ----
+add({
+  name: 'scoped static QR of an uncached pass, naming this site (issued while offline)',
+  spec: ['CRED-10', 'DEC-13'],
+  input: scoped(pass(40), [SITE]),
+  pass: null,
+  rule: null,
+  expect: ok,
+});
+add({
+  name: 'scoped static QR of an uncached pass, naming this site among others',
+  spec: ['CRED-10', 'DEC-13'],
+  input: scoped(pass(41), [OTHER_SITE, SITE]),
+  pass: null,
+  rule: null,
+  expect: ok,
+});
+add({
+  name: 'scoped static QR of an uncached pass of another site',
+  spec: ['CRED-10', 'DEC-13'],
+  input: scoped(pass(42), [OTHER_SITE]),
+  pass: null,
+  rule: null,
+  expect: deny('wrong_site'),
+});
+add({
+  name: 'scoped static QR naming no site, uncached',
+  spec: ['CRED-10', 'DEC-13'],
+  input: scoped(pass(43), []),
+  pass: null,
+  rule: null,
+  expect: deny('wrong_site'),
+});
+add({
+  name: 'scoped static QR of another site, pass cached: the rule decides',
+  spec: ['DEC-13', 'DEC-7'],
+  input: scoped(p1, [OTHER_SITE]),
+  pass: p1,
+  expect: ok,
+});
+add({
+  name: 'scoped static QR of another site, uncached, at an exit reader',
+  spec: ['DEC-13', 'DEC-10'],
+  input: scoped(pass(44), [OTHER_SITE]),
+  pass: null,
+  rule: null,
+  gate: gate({ direction: 'out' }),
+  expect: ok,
+});
+add({
+  name: 'scoped static QR of another site, uncached, expired: time comes first',
+  spec: ['DEC-13', 'DEC-2'],
+  input: scoped(pass(45, { validFrom: NOW - 2 * D, validTo: NOW - D }), [OTHER_SITE]),
+  pass: null,
+  rule: null,
+  expect: deny('expired'),
+});
+add({
+  name: 'scoped static QR signed by an untrusted key',
+  spec: ['CRED-10', 'DEC-3'],
+  input: scoped(pass(46), [SITE], otherKey),
+  pass: null,
+  rule: null,
+  expect: deny('bad_signature'),
+});
+add({
+  name: 'scoped static QR whose site list was altered',
+  spec: ['CRED-10', 'DEC-3'],
+  input: (() => {
+    // Swap the one site tag for this site's: the signature no longer holds.
+    const text = scoped(pass(47), [OTHER_SITE]);
+    const bytes = Buffer.from(parseCredentialBytes(text));
+    Buffer.from(siteTag(SITE), 'hex').copy(bytes, 30);
+    return `GHS2:${base32Encode(bytes)}`;
+  })(),
+  pass: null,
+  rule: null,
+  expect: deny('bad_signature'),
+});
+
 add({
   name: 'Saturday with a Monday-Friday rule',
   spec: ['DEC-8'],
@@ -504,6 +591,13 @@ add({
   expect: deny('used_up'),
 });
 
+/** The bytes of a static QR text (for the altered-QR vector). */
+function parseCredentialBytes(text: string): Uint8Array {
+  const c = parseCredential(text);
+  if (c.kind !== 'static') throw new Error('not a static QR');
+  return Buffer.concat([c.signed, c.sig]);
+}
+
 // ---------- credentials.json ----------
 const credentialCases = [
   { name: 'dynamic', input: dyn(p1), expect: { kind: 'dynamic', passId: p1.id, code: totpCode(SECRET, NOW) } },
@@ -533,6 +627,19 @@ const credentialCases = [
   { name: 'w26 with 25 bits', input: 'W26:0000000000000000000000001', expect: { kind: 'malformed' } },
   { name: 'dynamic with a non-base32 id', input: 'GHD1:0000000000000000000000000:12345678', expect: { kind: 'malformed' } },
   { name: 'static with foreign character', input: `GHS1:${stat(p1).slice(5, -1)}!`, expect: { kind: 'malformed' } },
+  {
+    name: 'scoped static, one site',
+    input: scoped(p1, [SITE]),
+    expect: { kind: 'static', passId: p1.id, kid: TEST_KEYS.org.kid, validFrom: p1.validFrom, validTo: p1.validTo, sites: [siteTag(SITE)] },
+  },
+  {
+    name: 'scoped static, three sites (fits QR version 7 at M: 175 characters)',
+    input: scoped(p1, [SITE, OTHER_SITE, uuid(99)]),
+    expect: { kind: 'static', passId: p1.id, sites: [siteTag(SITE), siteTag(OTHER_SITE), siteTag(uuid(99))].sort() },
+  },
+  { name: 'scoped static with the unscoped prefix', input: `GHS1:${scoped(p1, [SITE]).slice(5)}`, expect: { kind: 'malformed' } },
+  { name: 'unscoped static with the scoped prefix', input: `GHS2:${stat(p1).slice(5)}`, expect: { kind: 'malformed' } },
+  { name: 'scoped static cut short by one site', input: scoped(p1, [SITE, OTHER_SITE]).slice(0, -7), expect: { kind: 'malformed' } },
   { name: 'unknown prefix', input: 'GHX1:ABC', expect: { kind: 'malformed' } },
   { name: 'control characters', input: 'hex:474844313a1b', expect: { kind: 'malformed' } },
   { name: 'NUL bytes', input: 'hex:0000000000', expect: { kind: 'malformed' } },

@@ -6,6 +6,7 @@
  *
  *   dynamic QR  GHD1:<base32 pass uuid, 26>:<8-digit TOTP>                 (40 chars)
  *   static QR   GHS1:<base32 of 93 bytes, 149>                              (154 chars)
+ *               GHS2:<base32 of 94 + 4n bytes> — with its site scope     (162 chars for 1 site, 175 for 3)
  *   Wiegand     W26:<26 bits as 0/1> | W34:<34 bits as 0/1>
  *   card text   CARD:<decimal card number>
  *
@@ -13,6 +14,7 @@
  * ':'), so the static QR fits version 7 (or less) at error correction M; parsing is
  * case-insensitive because keyboard-wedge scanners may flip case.
  */
+import { createHash } from 'node:crypto';
 import { base32Decode, base32Encode } from './base32.js';
 import { bytesToUuid, isUuid, uuidToBytes } from './ids.js';
 import type { KeyRing, SigningKey } from './signing.js';
@@ -30,6 +32,11 @@ export type Credential =
       kid: string;
       validFrom: number;
       validTo: number;
+      /**
+       * CRED-10: tags (`siteTag`) of the sites the QR may open when its pass is
+       * not in the edge's cache; null for an unscoped `GHS1` QR.
+       */
+      sites: readonly string[] | null;
       /** The signed bytes and the signature, verified by `verifyStatic`. */
       signed: Uint8Array;
       sig: Uint8Array;
@@ -43,6 +50,17 @@ const STATIC_TAG = Buffer.from('gatehouse/static-qr/v1\n');
 const STATIC_VERSION = 1;
 const STATIC_BODY_LEN = 29; // version 1 + kid 4 + pass 16 + validFrom 4 + validTo 4
 const STATIC_LEN = STATIC_BODY_LEN + 64;
+/** CRED-10: the scoped static QR adds a site count and 4 bytes per site, and signs under its own tag. */
+const SCOPED_TAG = Buffer.from('gatehouse/static-qr/v2\n');
+const SCOPED_VERSION = 2;
+/** At most this many sites in a scoped QR (3 keep it within QR version 7 at M); a pass for more gets an unscoped QR. */
+export const MAX_STATIC_SITES = 8;
+const SITE_TAG_PREFIX = Buffer.from('gatehouse/site\n');
+
+/** CRED-10: a site's 4-byte tag in a scoped static QR, as 8 hex digits: the first bytes of SHA-256 over a prefix and the lower-case site UUID. */
+export function siteTag(siteId: string): string {
+  return createHash('sha256').update(SITE_TAG_PREFIX).update(siteId.toLowerCase()).digest().subarray(0, 4).toString('hex');
+}
 
 const malformed = (detail: string): Malformed => ({ kind: 'malformed', detail });
 
@@ -58,16 +76,28 @@ export function dynamicQrAt(passId: string, totpSecret: string, nowMs: number): 
   return encodeDynamicQr(passId, totpCode(totpSecret, nowMs));
 }
 
-/** CRED-4: times are whole seconds in the QR, so validity is floored/ceiled to seconds. */
-export function encodeStaticQr(pass: { passId: string; validFrom: number; validTo: number }, key: SigningKey): string {
-  const body = Buffer.alloc(STATIC_BODY_LEN);
-  body[0] = STATIC_VERSION;
+/**
+ * CRED-4: times are whole seconds in the QR, so validity is floored/ceiled to seconds.
+ * With `siteIds` (CRED-10) the QR is the scoped `GHS2` form naming those sites; without, the unscoped `GHS1`.
+ */
+export function encodeStaticQr(
+  pass: { passId: string; validFrom: number; validTo: number; siteIds?: readonly string[] },
+  key: SigningKey,
+): string {
+  const sites = pass.siteIds ? [...new Set(pass.siteIds.map(siteTag))].sort() : null;
+  if (sites && sites.length > MAX_STATIC_SITES) throw new RangeError(`a static QR names at most ${MAX_STATIC_SITES} sites`);
+  const body = Buffer.alloc(STATIC_BODY_LEN + (sites ? 1 + 4 * sites.length : 0));
+  body[0] = sites ? SCOPED_VERSION : STATIC_VERSION;
   body.write(key.kid, 1, 'hex');
   Buffer.from(uuidToBytes(pass.passId)).copy(body, 5);
   body.writeUInt32BE(Math.floor(pass.validFrom / 1000), 21);
   body.writeUInt32BE(Math.ceil(pass.validTo / 1000), 25);
-  const sig = key.sign(Buffer.concat([STATIC_TAG, body]));
-  return `GHS1:${base32Encode(Buffer.concat([body, sig]))}`;
+  if (sites) {
+    body[STATIC_BODY_LEN] = sites.length;
+    for (const [i, t] of sites.entries()) body.write(t, STATIC_BODY_LEN + 1 + 4 * i, 'hex');
+  }
+  const sig = key.sign(Buffer.concat([sites ? SCOPED_TAG : STATIC_TAG, body]));
+  return `${sites ? 'GHS2' : 'GHS1'}:${base32Encode(Buffer.concat([body, sig]))}`;
 }
 
 /** Builds the bit string of a Wiegand frame with its parity bits (for tests, demos and card printing). */
@@ -145,12 +175,24 @@ function parseDynamic(rest: string): ParsedCredential {
   return { kind: 'dynamic', passId: bytesToUuid(bytes), code: m[2] ?? '' };
 }
 
-function parseStatic(rest: string): ParsedCredential {
-  if (rest.length !== 149) return malformed('static: length');
+const base32Length = (bytes: number) => Math.ceil((bytes * 8) / 5);
+
+function parseStatic(rest: string, scoped: boolean): ParsedCredential {
+  if (scoped ? rest.length < base32Length(STATIC_LEN + 1) : rest.length !== 149) return malformed('static: length');
   const bytes = base32Decode(rest);
-  if (!bytes || bytes.length !== STATIC_LEN) return malformed('static: encoding');
+  if (!bytes || bytes.length < STATIC_LEN) return malformed('static: encoding');
   const buf = Buffer.from(bytes);
-  if (buf[0] !== STATIC_VERSION) return malformed('static: version');
+  if (buf[0] !== (scoped ? SCOPED_VERSION : STATIC_VERSION)) return malformed('static: version');
+  let bodyLen = STATIC_BODY_LEN;
+  let sites: string[] | null = null;
+  if (scoped) {
+    const n = buf[STATIC_BODY_LEN] ?? 0;
+    bodyLen = STATIC_BODY_LEN + 1 + 4 * n;
+    if (n > MAX_STATIC_SITES || buf.length !== bodyLen + 64 || rest.length !== base32Length(bodyLen + 64))
+      return malformed('static: length');
+    sites = [];
+    for (let i = 0; i < n; i++) sites.push(buf.subarray(STATIC_BODY_LEN + 1 + 4 * i, STATIC_BODY_LEN + 5 + 4 * i).toString('hex'));
+  } else if (buf.length !== STATIC_LEN) return malformed('static: encoding');
   const validFrom = buf.readUInt32BE(21) * 1000;
   const validTo = buf.readUInt32BE(25) * 1000;
   if (validTo <= validFrom) return malformed('static: validity');
@@ -160,8 +202,9 @@ function parseStatic(rest: string): ParsedCredential {
     kid: buf.subarray(1, 5).toString('hex'),
     validFrom,
     validTo,
-    signed: buf.subarray(0, STATIC_BODY_LEN),
-    sig: buf.subarray(STATIC_BODY_LEN),
+    sites,
+    signed: buf.subarray(0, bodyLen),
+    sig: buf.subarray(bodyLen),
   };
 }
 
@@ -179,7 +222,9 @@ export function parseCredential(input: unknown): ParsedCredential {
     case 'GHD1':
       return parseDynamic(rest);
     case 'GHS1':
-      return parseStatic(rest);
+      return parseStatic(rest, false);
+    case 'GHS2':
+      return parseStatic(rest, true);
     case 'W26':
     case 'W34': {
       const r = parseWiegandBits(rest);
@@ -195,9 +240,10 @@ export function parseCredential(input: unknown): ParsedCredential {
   }
 }
 
-/** CRED-5: verifies a static QR's signature against the org's key ring. */
+/** CRED-5: verifies a static QR's signature against the org's key ring (each format under its own tag). */
 export function verifyStatic(cred: Extract<Credential, { kind: 'static' }>, ring: KeyRing): boolean {
-  return ring.verify(cred.kid, Buffer.concat([STATIC_TAG, cred.signed]), cred.sig);
+  const tag = cred.signed[0] === SCOPED_VERSION ? SCOPED_TAG : STATIC_TAG;
+  return ring.verify(cred.kid, Buffer.concat([tag, cred.signed]), cred.sig);
 }
 
 export function isPassId(s: unknown): s is string {

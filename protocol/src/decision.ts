@@ -6,7 +6,7 @@
  *
  * Precedence (DEC-2), first match wins, direction `in`:
  *   malformed → bad_signature → unknown → revoked → lockdown →
- *   not_yet_valid → expired → bad_code → replay → wrong_zone →
+ *   not_yet_valid → expired → bad_code → replay → wrong_zone | wrong_site →
  *   outside_schedule → used_up → passback → ok
  * Integrity comes first because until the credential checks, its pass id
  * cannot be trusted; then revocation, which wins over everything about the
@@ -15,7 +15,7 @@
  * Direction `out` (DEC-10) stops after replay: leaving is never blocked by
  * schedule, zone, use count, validity or anti-passback.
  */
-import { type Credential, type ParsedCredential, verifyStatic } from './credentials.js';
+import { type Credential, type ParsedCredential, siteTag, verifyStatic } from './credentials.js';
 import type { PassRecord, RuleRecord } from './messages.js';
 import type { Reason } from './reasons.js';
 import { inSchedule, wallClock } from './schedule.js';
@@ -29,6 +29,8 @@ export type CredentialKind = Credential['kind'] | 'none';
 export interface GateContext {
   gateId: string;
   zoneId: string;
+  /** The gate's site: a scoped static QR of a pass not in the cache opens only the sites it names (DEC-13). */
+  siteId: string;
   /** IANA time zone of the gate's site. */
   timezone: string;
   direction: Direction;
@@ -109,6 +111,10 @@ export function decide(
   }
 
   if (out) return result('ok');
+
+  // DEC-13: a scoped static QR of a pass the edge does not hold is admitted only at a site it names.
+  if (!pass && credential.kind === 'static' && credential.sites !== null && !credential.sites.includes(siteTag(gate.siteId)))
+    return result('wrong_site');
 
   if (pass?.ruleId != null) {
     // DEC-7: a pass whose rule is not in the cache is not known to be allowed here.

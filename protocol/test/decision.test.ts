@@ -25,6 +25,7 @@ const key = signingKey(keys.privateKey);
 const gate: GateContext = {
   gateId: 'g',
   zoneId: 'z',
+  siteId: 's',
   timezone: 'Europe/Paris',
   direction: 'in',
   lockdown: false,

@@ -112,6 +112,7 @@ export class EdgeStore {
       ctx = {
         gateId,
         zoneId: gate?.zoneId ?? UNASSIGNED,
+        siteId: gate?.siteId ?? site?.id ?? UNASSIGNED,
         timezone: site?.timezone ?? 'UTC',
         direction,
         lockdown: (gate?.lockdown ?? false) || this.localLockdown,

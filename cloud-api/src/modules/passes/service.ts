@@ -3,9 +3,9 @@ import {
   decide,
   dynamicQrAt,
   encodeStaticQr,
-  MAX_STATIC_SITES,
   type GateContext,
   KeyRing,
+  MAX_STATIC_SITES,
   newTotpSecret,
   type PassRecord,
   type PassState,
@@ -22,7 +22,7 @@ import { type Actor, writeAudit } from '../../lib/audit.js';
 import { conflict, notFound, unprocessable } from '../../lib/errors.js';
 import { decodeCursor, iso, page } from '../../lib/pagination.js';
 import { requireRule, ruleRecord } from '../access-rules/service.js';
-import { requireAppointment } from '../appointments/service.js';
+import { type HostScope, passInScope, requireAppointment } from '../appointments/service.js';
 import { requireGate } from '../gates/service.js';
 import { orgSigningKey } from '../orgs/service.js';
 import { requireVisitor } from '../visitors/service.js';
@@ -135,11 +135,12 @@ export async function issuePass(ctx: AppContext, actor: Actor, b: IssueInput) {
   return { ...passView(row), guestToken, guestUrl: `${ctx.config.publicUrl}/guest#token=${guestToken}` };
 }
 
-export async function requirePass(db: Executor, orgId: string, id: string) {
+/** The pass, if this org has it and (with a scope) the caller reaches it; another host's is a 404 like another org's. */
+export async function requirePass(db: Executor, orgId: string, id: string, scope?: HostScope) {
   const [row] = await db
     .select()
     .from(visitPasses)
-    .where(and(eq(visitPasses.id, id), eq(visitPasses.orgId, orgId)));
+    .where(and(eq(visitPasses.id, id), eq(visitPasses.orgId, orgId), scope ? passInScope(scope) : undefined));
   if (!row) throw notFound('pass');
   return row;
 }
@@ -147,6 +148,7 @@ export async function requirePass(db: Executor, orgId: string, id: string) {
 export async function listPasses(
   ctx: AppContext,
   orgId: string,
+  scope: HostScope,
   q: { limit?: number; cursor?: string; visitorId?: string; status?: Row['status'] },
 ) {
   const limit = q.limit ?? 50;
@@ -163,6 +165,7 @@ export async function listPasses(
     .where(
       and(
         eq(visitPasses.orgId, orgId),
+        passInScope(scope),
         q.visitorId ? eq(visitPasses.visitorId, q.visitorId) : undefined,
         statusFilter,
         cursor ? lt(visitPasses.id, cursor) : undefined,
@@ -173,8 +176,8 @@ export async function listPasses(
   return page(rows.map(passView), limit);
 }
 
-export async function getPass(ctx: AppContext, orgId: string, id: string) {
-  return passView(await requirePass(ctx.db, orgId, id));
+export async function getPass(ctx: AppContext, orgId: string, scope: HostScope, id: string) {
+  return passView(await requirePass(ctx.db, orgId, id, scope));
 }
 
 export async function revokePass(ctx: AppContext, actor: Actor, id: string, reason: string) {
