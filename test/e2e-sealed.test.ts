@@ -6,7 +6,10 @@
  * embedded broker's publish hook, or a subscriber with the cloud's own login
  * on the external broker (MQTT_URL).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { passRecord, schema } from '@gatehouse/cloud-api';
 import { createOrgWithUser, type Login, seedTopology, startApp, type TestApp } from '@gatehouse/cloud-api/testing';
 import type { Daemon } from '@gatehouse/edge-agent';
@@ -22,6 +25,26 @@ import {
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from './harness.js';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+
+/** `gatehouse-edge` as an operator runs it, from the sources. */
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(REPO, 'edge-agent/src/cli.ts'), ...args], {
+      cwd: REPO,
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    p.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    p.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
 
 describe(`TOTP secrets sealed to the controller on the wire (${process.env.MQTT_URL ? 'external broker' : 'embedded broker'})`, () => {
   let t: TestApp;
@@ -138,6 +161,30 @@ describe(`TOTP secrets sealed to the controller on the wire (${process.env.MQTT_
       expect(event).toMatchObject({ allow: true, reason: 'ok', passId: p.id });
       expect(daemon.store.findByPassId(p.id).pass?.totpSecret).toBe(secrets[p === before ? 0 : 1]);
     }
+  });
+
+  it('SIGN-7: the fingerprint `gatehouse-edge enroll` and `status` print is the one the console is given with the code', async () => {
+    const r = await t.app.inject({ method: 'POST', url: `/api/admin/gates/${topo.serverGate.id}/enrollment`, headers: admin.auth });
+    expect(r.statusCode).toBe(201);
+    const { code, orgKeyFingerprint } = r.json() as { code: string; orgKeyFingerprint: string };
+    expect(orgKeyFingerprint).toMatch(/^[0-9A-F]{4}(-[0-9A-F]{4}){15}$/);
+    const cfg = join(dir.dir, 'cli', 'edge.json');
+    mkdirSync(dirname(cfg), { recursive: true });
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        dataDir: dirname(cfg),
+        localPort: 0,
+        readers: [{ type: 'simulated', name: 'sim', direction: 'in' }],
+        relay: { type: 'simulated' },
+      }),
+    );
+    const enrolled = await cli(['enroll', '--cloud', base, '--code', code, '--config', cfg]);
+    expect(enrolled.code, enrolled.stderr).toBe(0);
+    expect(enrolled.stdout).toContain(`organisation key fingerprint: ${orgKeyFingerprint}`);
+    const status = await cli(['status', '--config', cfg]);
+    expect(status.code, status.stderr).toBe(0);
+    expect((JSON.parse(status.stdout) as { orgKeyFingerprint: string }).orgKeyFingerprint).toBe(orgKeyFingerprint);
   });
 
   it('SEAL-6: what was sealed to this controller opens with its key, and not with another controller key', () => {

@@ -4,6 +4,7 @@
  * Exit codes: 0 ok, 1 runtime failure, 2 usage, 78 bad config (EX_CONFIG).
  */
 import { parseArgs } from 'node:util';
+import { keyFingerprint } from '@gatehouse/protocol';
 import { pino } from 'pino';
 import { ConfigError, configPath, type EdgeConfig, loadConfig } from './config.js';
 import { Daemon, dbPath } from './daemon.js';
@@ -82,12 +83,17 @@ async function run(cfg: EdgeConfig): Promise<void> {
   process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
+/** SIGN-7: the fingerprint of the org key this controller trusts, to compare with the console's. */
+const fingerprintOf = (cfg: EdgeConfig): string | null => (cfg.orgPublicKey ? keyFingerprint(cfg.orgPublicKey) : null);
+
 async function status(cfg: EdgeConfig): Promise<void> {
   const health = await localRequest(cfg, 'GET', '/health').catch(() => null);
   if (health) {
     // /health is open; the decisions need the token (a user who cannot read it hears why).
     const recent = (await localRequest(cfg, 'GET', '/events/recent?limit=10')) as { items: unknown[] };
-    process.stdout.write(`${JSON.stringify({ running: true, ...(health as object), recent: recent.items }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ running: true, ...(health as object), orgKeyFingerprint: fingerprintOf(cfg), recent: recent.items }, null, 2)}\n`,
+    );
     return;
   }
   // Not running (or not answering): read the store directly.
@@ -97,6 +103,7 @@ async function status(cfg: EdgeConfig): Promise<void> {
       `${JSON.stringify(
         {
           running: false,
+          orgKeyFingerprint: fingerprintOf(cfg),
           gateId: store.gateId ?? null,
           cacheSeq: store.seq,
           fullSyncNeeded: store.fullSyncNeeded,
@@ -163,6 +170,11 @@ async function main(argv: string[]): Promise<void> {
       const e = await enroll({ cloud: values.cloud, code: values.code, configPath: path });
       // The password stays in the file (mode 0600); only the identity is printed.
       process.stdout.write(`enrolled as device ${e.deviceId} for gate ${e.gateId}; credentials written to ${path}\n`);
+      // SIGN-7: compare with the console's enrollment dialog; a difference means someone answered in the cloud's place.
+      process.stdout.write(`organisation key fingerprint: ${e.orgKeyFingerprint}\n`);
+      process.stdout.write(
+        'check that the console shows exactly this fingerprint; if not, remove this enrollment and do not run the daemon\n',
+      );
       return;
     }
     default:

@@ -35,7 +35,12 @@ export const Gate = Type.Object({
   updatedAt: Timestamp(),
 });
 export const GateList = Type.Object({ ...PageQuery, siteId: Type.Optional(Uuid()), zoneId: Type.Optional(Uuid()) });
-export const Enrollment = Type.Object({ code: Type.String(), expiresAt: Timestamp() });
+export const Enrollment = Type.Object({
+  code: Type.String(),
+  expiresAt: Timestamp(),
+  /** SPEC SIGN-7: the fingerprint of the organisation's signing key; `gatehouse-edge enroll` prints the one it received, and the two must match. */
+  orgKeyFingerprint: Type.String({ pattern: '^[0-9A-F]{4}(-[0-9A-F]{4}){15}$' }),
+});
 export const CommandBody = Type.Object(
   {
     type: Type.Union([Type.Literal('open'), Type.Literal('lockdown'), Type.Literal('release')]),

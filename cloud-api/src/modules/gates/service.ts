@@ -1,9 +1,9 @@
 import { randomInt } from 'node:crypto';
-import { uuidv7 } from '@gatehouse/protocol';
+import { keyFingerprint, uuidv7 } from '@gatehouse/protocol';
 import { and, desc, eq, isNull, lt } from 'drizzle-orm';
 import type { AppContext } from '../../context.js';
 import type { Executor } from '../../db/client.js';
-import { enrollmentCodes, gateCommands, gates } from '../../db/schema.js';
+import { enrollmentCodes, gateCommands, gates, organizations } from '../../db/schema.js';
 
 /** How long a command may take to reach its gate before the gate must ignore it. */
 const COMMAND_TTL_MS = 30_000;
@@ -182,7 +182,12 @@ export async function createEnrollment(ctx: AppContext, actor: Actor, gateId: st
       entityId: gateId,
       data: { expiresAt: expiresAt.toISOString() },
     });
-    return { code, expiresAt: expiresAt.toISOString() };
+    // What the controller will print when it enrolls: compared, they reveal a man in the middle at enrollment.
+    const [org] = await tx
+      .select({ publicKey: organizations.signingPublicKey })
+      .from(organizations)
+      .where(eq(organizations.id, actor.orgId));
+    return { code, expiresAt: expiresAt.toISOString(), orgKeyFingerprint: keyFingerprint(org!.publicKey) };
   });
 }
 

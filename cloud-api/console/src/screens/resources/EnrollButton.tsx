@@ -35,6 +35,13 @@ export function EnrollButton({ gate }: { gate: Gate }) {
             <p>
               One-time code <strong className="mono">{result.code}</strong>, valid until {fmtDateTime(result.expiresAt)}.
             </p>
+            <p>
+              The controller prints the fingerprint of the key it was given. It must be exactly this one; if it differs, someone stands
+              between the controller and this server: remove the gate&apos;s enrollment and find out why.
+            </p>
+            <pre className="mono card" data-testid="org-key-fingerprint">
+              {result.orgKeyFingerprint}
+            </pre>
           </>
         ) : error ? null : (
           <p className="loading">Creating a code…</p>
