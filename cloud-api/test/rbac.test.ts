@@ -3,7 +3,7 @@
  * another organisation, and compares each answer with ROLE_PERMISSIONS.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROLE_PERMISSIONS, ROLES, type Role } from '../src/auth/rbac.js';
+import { PERMISSIONS, ROLE_PERMISSIONS, ROLES, type Role } from '../src/auth/rbac.js';
 import { addUser, createOrgWithUser, type Login, seedTopology, startApp, type TestApp, uniqueEmail } from './helpers.js';
 
 type Ids = Awaited<ReturnType<typeof seed>>;
@@ -15,8 +15,8 @@ interface Req {
 let t: TestApp;
 let admin: Login;
 
-async function post(url: string, payload: Record<string, unknown>) {
-  const r = await t.app.inject({ method: 'POST', url, headers: admin.auth, payload });
+async function post(url: string, payload: Record<string, unknown>, who: Login = admin) {
+  const r = await t.app.inject({ method: 'POST', url, headers: who.auth, payload });
   if (r.statusCode !== 201) throw new Error(`${url}: ${r.statusCode} ${r.body}`);
   return r.json() as { id: string; hostId?: string };
 }
@@ -65,6 +65,27 @@ async function appointmentFor(i: Ids, who: Login): Promise<string> {
       visitorIds: [i.visitor],
       startsAt: '2030-02-01T10:00:00Z',
       endsAt: '2030-02-01T11:00:00Z',
+    })
+  ).id;
+}
+
+/** The seeded visitor, or for a Host one they registered (a Host reaches only the visitors of their own meetings). */
+async function visitorFor(i: Ids, who: Login): Promise<string> {
+  if (!who.hostId) return i.visitor;
+  return (await post('/api/admin/visitors', { fullName: 'Guest of a host' }, who)).id;
+}
+
+/** The seeded pass, or for a Host one issued for their own meeting. */
+async function passFor(i: Ids, who: Login): Promise<string> {
+  if (!who.hostId) return i.pass;
+  return (
+    await post('/api/admin/passes', {
+      visitorId: i.visitor,
+      accessRuleId: i.rule,
+      appointmentId: await appointmentFor(i, who),
+      type: 'multi',
+      validFrom: new Date(Date.now() - 60_000).toISOString(),
+      validTo: new Date(Date.now() + 86_400_000).toISOString(),
     })
   ).id;
 }
@@ -120,15 +141,23 @@ const FIXTURES: Record<string, (ids: Ids, who: Login) => Promise<Req> | Req> = {
   'GET /api/admin/hosts': () => ({ url: '/api/admin/hosts' }),
   'POST /api/admin/visitors': () => ({ url: '/api/admin/visitors', payload: { fullName: 'V' } }),
   'GET /api/admin/visitors': () => ({ url: '/api/admin/visitors' }),
-  'GET /api/admin/visitors/:id': (i) => ({ url: `/api/admin/visitors/${i.visitor}` }),
-  'PATCH /api/admin/visitors/:id': (i) => ({ url: `/api/admin/visitors/${i.visitor}`, payload: { company: 'ACME 2' } }),
-  'DELETE /api/admin/visitors/:id': async () => ({
-    url: `/api/admin/visitors/${(await post('/api/admin/visitors', { fullName: 'Doomed' })).id}`,
+  'GET /api/admin/visitors/:id': async (i, who) => ({ url: `/api/admin/visitors/${await visitorFor(i, who)}` }),
+  'PATCH /api/admin/visitors/:id': async (i, who) => ({
+    url: `/api/admin/visitors/${await visitorFor(i, who)}`,
+    payload: { company: 'ACME 2' },
+  }),
+  'DELETE /api/admin/visitors/:id': async (_i, who) => ({
+    url: `/api/admin/visitors/${(await post('/api/admin/visitors', { fullName: 'Doomed' }, who.hostId ? who : admin)).id}`,
   }),
   // A Host acts on their own meetings (appointments:any is what lets the others act on everyone's).
-  'POST /api/admin/appointments': (i, who) => ({
+  'POST /api/admin/appointments': async (i, who) => ({
     url: '/api/admin/appointments',
-    payload: { hostId: who.hostId ?? i.host, visitorIds: [i.visitor], startsAt: '2030-01-01T10:00:00Z', endsAt: '2030-01-01T11:00:00Z' },
+    payload: {
+      hostId: who.hostId ?? i.host,
+      visitorIds: [await visitorFor(i, who)],
+      startsAt: '2030-01-01T10:00:00Z',
+      endsAt: '2030-01-01T11:00:00Z',
+    },
   }),
   'GET /api/admin/appointments': () => ({ url: '/api/admin/appointments' }),
   'GET /api/admin/appointments/:id': async (i, who) => ({ url: `/api/admin/appointments/${await appointmentFor(i, who)}` }),
@@ -147,7 +176,7 @@ const FIXTURES: Record<string, (ids: Ids, who: Login) => Promise<Req> | Req> = {
     },
   }),
   'GET /api/admin/passes': () => ({ url: '/api/admin/passes' }),
-  'GET /api/admin/passes/:id': (i) => ({ url: `/api/admin/passes/${i.pass}` }),
+  'GET /api/admin/passes/:id': async (i, who) => ({ url: `/api/admin/passes/${await passFor(i, who)}` }),
   'POST /api/admin/passes/:id/revoke': async (i) => ({
     url: `/api/admin/passes/${await newPass(i.visitor, i.rule)}/revoke`,
     payload: { reason: 'test' },
@@ -203,8 +232,8 @@ const EXPECTED: Record<string, string> = {
   'GET /api/admin/passes': 'passes:read',
   'GET /api/admin/passes/:id': 'passes:read',
   'POST /api/admin/passes/:id/revoke': 'passes:revoke',
-  'GET /api/admin/passes/:id/credential': 'passes:read',
-  'GET /api/admin/passes/:id/qr.svg': 'passes:read',
+  'GET /api/admin/passes/:id/credential': 'passes:credential',
+  'GET /api/admin/passes/:id/qr.svg': 'passes:credential',
   'POST /api/admin/passes/:id/check': 'passes:check',
   'GET /api/admin/checkins': 'checkins:read',
   'GET /api/admin/audit-logs': 'audit:read',
@@ -227,6 +256,12 @@ describe('RBAC and tenancy over every admin route', () => {
   afterAll(async () => t?.close());
 
   const adminRoutes = () => t.app.routeTable.filter((r) => r.url.startsWith('/api/admin'));
+
+  it('every permission is walked: each one a route declares, or one of the field and scope permissions tested below', () => {
+    const declared = new Set(adminRoutes().map((r) => r.permission));
+    // visitors:pii and appointments:any guard fields and rows, not routes: the tests below walk them.
+    expect(PERMISSIONS.filter((p) => !declared.has(p)).sort()).toEqual(['appointments:any', 'visitors:pii']);
+  });
 
   it('every admin route declares the permission this test expects of it, and has a fixture', () => {
     const routes = adminRoutes();
@@ -297,9 +332,11 @@ describe('RBAC and tenancy over every admin route', () => {
   it('a Host sees and books only their own meetings; another host’s is a 404', async () => {
     const a = await addUser(t.app, admin.orgId, ['Host']);
     const b = await addUser(t.app, admin.orgId, ['Host']);
+    // A registers their guest first: a Host books only visitors of their own (see the visitor test below).
+    const guest = (await post('/api/admin/visitors', { fullName: 'Guest of A' }, a)).id;
     const body = (hostId: string | null) => ({
       hostId,
-      visitorIds: [ids.visitor],
+      visitorIds: [guest],
       startsAt: '2030-03-01T10:00:00Z',
       endsAt: '2030-03-01T11:00:00Z',
     });
@@ -321,5 +358,121 @@ describe('RBAC and tenancy over every admin route', () => {
       await t.app.inject({ method: 'GET', url: '/api/admin/appointments?limit=500', headers: users.get('Operator')!.auth })
     ).json();
     expect(desk.items.map((x: { id: string }) => x.id)).toContain(id);
+  });
+
+  const as = (who: Login, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: Record<string, unknown>) =>
+    t.app.inject({ method, url, headers: who.auth, ...(payload ? { payload } : {}) });
+  const idsOf = (body: { items: { id: string }[] }) => body.items.map((x) => x.id);
+
+  it('every role sees and writes phone and document number exactly when it holds visitors:pii', async () => {
+    const mismatches: string[] = [];
+    for (const role of ROLES) {
+      const perms = ROLE_PERMISSIONS[role];
+      if (!perms.includes('visitors:read')) continue;
+      const who = users.get(role)!;
+      const pii = perms.includes('visitors:pii');
+      // A visitor with both fields set, on a meeting of this user when they are a Host.
+      const v = await post('/api/admin/visitors', { fullName: `PII ${role}`, phone: '+1 555 0100', documentNumber: 'X 123' });
+      if (who.hostId)
+        await post('/api/admin/appointments', {
+          hostId: who.hostId,
+          visitorIds: [v.id],
+          startsAt: '2030-04-01T10:00:00Z',
+          endsAt: '2030-04-01T11:00:00Z',
+        });
+      const one = await as(who, 'GET', `/api/admin/visitors/${v.id}`);
+      const listed = (await as(who, 'GET', '/api/admin/visitors?limit=500')).json().items.find((x: { id: string }) => x.id === v.id);
+      for (const [where, body] of [
+        ['get', one.json()],
+        ['list', listed],
+      ] as const) {
+        if (!body) mismatches.push(`${role} ${where}: visitor not found`);
+        else if (pii ? body.phone !== '+1 555 0100' || body.documentNumber !== 'X 123' : 'phone' in body || 'documentNumber' in body)
+          mismatches.push(`${role} ${where}: ${JSON.stringify(body)}`);
+      }
+      if (!perms.includes('visitors:write')) continue;
+      const patch = await as(who, 'PATCH', `/api/admin/visitors/${v.id}`, { phone: '+1 555 0199' });
+      if (patch.statusCode !== (pii ? 200 : 403)) mismatches.push(`${role} PATCH phone: ${patch.statusCode}`);
+      const created = await as(who, 'POST', '/api/admin/visitors', { fullName: 'With document', documentNumber: 'Y 1' });
+      if (created.statusCode !== (pii ? 201 : 403)) mismatches.push(`${role} POST documentNumber: ${created.statusCode}`);
+      if (!pii) {
+        // Their other fields stay theirs to write; the answer still leaves the personal data out.
+        const ok = await as(who, 'PATCH', `/api/admin/visitors/${v.id}`, { company: 'Renamed' });
+        if (ok.statusCode !== 200 || 'phone' in ok.json()) mismatches.push(`${role} PATCH company: ${ok.statusCode} ${ok.body}`);
+      }
+    }
+    expect(mismatches).toEqual([]);
+    // Nothing was written by the refused requests.
+    const v = (await as(admin, 'GET', '/api/admin/visitors?limit=500'))
+      .json()
+      .items.find((x: { fullName: string }) => x.fullName === 'PII Host');
+    expect(v.phone).toBe('+1 555 0100');
+  });
+
+  it('a Host sees and changes only the visitors of their own meetings (or registered by them); another host’s is a 404', async () => {
+    const a = await addUser(t.app, admin.orgId, ['Host']);
+    const b = await addUser(t.app, admin.orgId, ['Host']);
+    const desk = users.get('Operator')!;
+    const mine = await as(a, 'POST', '/api/admin/visitors', { fullName: 'Guest of A' });
+    expect(mine.statusCode).toBe(201);
+    const va = mine.json().id as string;
+    expect((await as(a, 'GET', `/api/admin/visitors/${va}`)).statusCode).toBe(200);
+    // Another host: as if it did not exist.
+    expect((await as(b, 'GET', `/api/admin/visitors/${va}`)).statusCode).toBe(404);
+    expect((await as(b, 'PATCH', `/api/admin/visitors/${va}`, { company: 'x' })).statusCode).toBe(404);
+    expect((await as(b, 'DELETE', `/api/admin/visitors/${va}`)).statusCode).toBe(404);
+    expect(idsOf((await as(b, 'GET', '/api/admin/visitors?limit=500')).json())).not.toContain(va);
+    // The org's other visitors (the seeded one is on another host's meeting) are out of A's reach…
+    expect((await as(a, 'GET', `/api/admin/visitors/${ids.visitor}`)).statusCode).toBe(404);
+    expect((await as(a, 'PATCH', `/api/admin/visitors/${ids.visitor}`, { company: 'x' })).statusCode).toBe(404);
+    expect((await as(a, 'DELETE', `/api/admin/visitors/${ids.visitor}`)).statusCode).toBe(404);
+    expect(idsOf((await as(a, 'GET', '/api/admin/visitors?limit=500')).json())).toEqual([va]);
+    // …and cannot be pulled into A's meeting to reach them.
+    const meeting = (visitorIds: string[]) => ({
+      hostId: a.hostId,
+      visitorIds,
+      startsAt: '2030-05-01T10:00:00Z',
+      endsAt: '2030-05-01T11:00:00Z',
+    });
+    expect((await as(a, 'POST', '/api/admin/appointments', meeting([ids.visitor]))).statusCode).toBe(422);
+    const booked = await as(a, 'POST', '/api/admin/appointments', meeting([va]));
+    expect(booked.statusCode).toBe(201);
+    expect((await as(a, 'PATCH', `/api/admin/appointments/${booked.json().id}`, { visitorIds: [va, ids.visitor] })).statusCode).toBe(422);
+    // A visitor the front desk puts on A's meeting is A's to see, not B's.
+    const vd = (await post('/api/admin/visitors', { fullName: 'Booked by the desk' }, desk)).id;
+    await post('/api/admin/appointments', { ...meeting([vd]), startsAt: '2030-05-02T10:00:00Z', endsAt: '2030-05-02T11:00:00Z' }, desk);
+    expect((await as(a, 'GET', `/api/admin/visitors/${vd}`)).statusCode).toBe(200);
+    expect((await as(a, 'PATCH', `/api/admin/visitors/${vd}`, { company: 'Visiting' })).statusCode).toBe(200);
+    expect((await as(b, 'GET', `/api/admin/visitors/${vd}`)).statusCode).toBe(404);
+    expect(idsOf((await as(a, 'GET', '/api/admin/visitors?limit=500')).json()).sort()).toEqual([va, vd].sort());
+    // The front desk sees everyone's.
+    const all = idsOf((await as(desk, 'GET', '/api/admin/visitors?limit=500')).json());
+    expect(all).toEqual(expect.arrayContaining([va, vd, ids.visitor]));
+  });
+
+  it('a Host sees only the passes of their own meetings and never reads an entry credential; an Operator does', async () => {
+    const a = await addUser(t.app, admin.orgId, ['Host']);
+    const b = await addUser(t.app, admin.orgId, ['Host']);
+    const pa = await passFor(ids, a);
+    expect((await as(a, 'GET', `/api/admin/passes/${pa}`)).statusCode).toBe(200);
+    expect((await as(b, 'GET', `/api/admin/passes/${pa}`)).statusCode).toBe(404);
+    expect((await as(a, 'GET', `/api/admin/passes/${ids.pass}`)).statusCode).toBe(404);
+    expect(idsOf((await as(a, 'GET', '/api/admin/passes?limit=500')).json())).toEqual([pa]);
+    expect(idsOf((await as(a, 'GET', `/api/admin/passes?limit=500&visitorId=${ids.visitor}`)).json())).toEqual([pa]);
+    expect(idsOf((await as(b, 'GET', '/api/admin/passes?limit=500')).json())).toEqual([]);
+    for (const path of ['credential', 'credential?kind=static', 'qr.svg', 'qr.svg?kind=static']) {
+      const own = await as(a, 'GET', `/api/admin/passes/${pa}/${path}`);
+      expect(own.statusCode, path).toBe(403);
+      expect(own.json().error.code).toBe('forbidden');
+      expect(own.body).not.toContain('<svg');
+    }
+    for (const role of ['Operator', 'SecurityOfficer', 'OrgAdmin'] as const) {
+      const cred = await as(users.get(role)!, 'GET', `/api/admin/passes/${pa}/credential`);
+      expect(cred.statusCode, role).toBe(200);
+      expect(cred.json().payload).toEqual(expect.any(String));
+      const svg = await as(users.get(role)!, 'GET', `/api/admin/passes/${pa}/qr.svg?kind=static`);
+      expect(svg.statusCode, role).toBe(200);
+      expect(svg.headers['content-type']).toContain('image/svg+xml');
+    }
   });
 });

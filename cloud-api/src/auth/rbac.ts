@@ -22,13 +22,20 @@ export const PERMISSIONS = [
   'hosts:read',
   'visitors:read',
   'visitors:write',
+  /** A visitor's phone and document number: without it they are left out of every answer, and writing them is refused. */
+  'visitors:pii',
   'appointments:read',
   'appointments:write',
-  /** Act on every host's appointments; without it a user (a Host) sees and books only their own. */
+  /**
+   * Act on every host's appointments, and so on every visitor and pass; without it a user (a Host) sees and
+   * books only their own meetings, the visitors on them or registered by them, and the passes of those meetings.
+   */
   'appointments:any',
   'passes:read',
   'passes:issue',
   'passes:revoke',
+  /** Read a pass's working entry credential (`/credential`, `qr.svg`): whoever holds it can walk in. */
+  'passes:credential',
   'passes:check',
   'checkins:read',
   'audit:read',
@@ -40,7 +47,7 @@ const ALL: readonly Permission[] = PERMISSIONS;
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   PlatformAdmin: ALL,
   OrgAdmin: ALL,
-  // Audits, writes access policy, revokes passes, drives gates in an incident.
+  // Audits, writes access policy, manages passes (issues, prints, revokes), drives gates in an incident.
   SecurityOfficer: [
     'sites:read',
     'zones:read',
@@ -51,10 +58,13 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'users:read',
     'hosts:read',
     'visitors:read',
+    'visitors:pii',
     'appointments:read',
     'appointments:any',
     'passes:read',
+    'passes:issue',
     'passes:revoke',
+    'passes:credential',
     'passes:check',
     'checkins:read',
     'audit:read',
@@ -69,15 +79,17 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'hosts:read',
     'visitors:read',
     'visitors:write',
+    'visitors:pii',
     'appointments:read',
     'appointments:write',
     'appointments:any',
     'passes:read',
     'passes:issue',
+    'passes:credential',
     'passes:check',
     'checkins:read',
   ],
-  // Invites guests to their meetings and follows their status.
+  // Invites guests to their own meetings and follows their status: no phone or document number, no entry credential.
   Host: ['sites:read', 'hosts:read', 'visitors:read', 'visitors:write', 'appointments:read', 'appointments:write', 'passes:read'],
   // Guests see their own pass through /api/guest only.
   Guest: [],

@@ -1,8 +1,8 @@
 import { uuidv7 } from '@gatehouse/protocol';
-import { and, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { AppContext, Principal } from '../../context.js';
 import type { Executor } from '../../db/client.js';
-import { appointments, appointmentVisitors, hosts, visitors } from '../../db/schema.js';
+import { appointments, appointmentVisitors, hosts, visitors, visitPasses } from '../../db/schema.js';
 import { type Actor, writeAudit } from '../../lib/audit.js';
 import { forbidden, notFound, unprocessable } from '../../lib/errors.js';
 import { decodeCursor, page } from '../../lib/pagination.js';
@@ -37,7 +37,13 @@ type Row = {
 const d = (v: Date | string) => (v instanceof Date ? v : new Date(v)).toISOString();
 const view = (r: Row) => ({ ...r, startsAt: d(r.startsAt), endsAt: d(r.endsAt), createdAt: d(r.createdAt), updatedAt: d(r.updatedAt) });
 
-async function checkRefs(db: Executor, orgId: string, hostId: string | undefined, visitorIds: string[] | undefined) {
+async function checkRefs(
+  db: Executor,
+  orgId: string,
+  reach: { scope: HostScope; userId: string | null },
+  hostId: string | undefined,
+  visitorIds: string[] | undefined,
+) {
   if (hostId) {
     const [h] = await db
       .select({ id: hosts.id })
@@ -49,7 +55,15 @@ async function checkRefs(db: Executor, orgId: string, hostId: string | undefined
     const found = await db
       .select({ id: visitors.id })
       .from(visitors)
-      .where(and(eq(visitors.orgId, orgId), inArray(visitors.id, visitorIds), isNull(visitors.deletedAt)));
+      // A Host books only visitors they already reach: another host's guest is as absent as another org's.
+      .where(
+        and(
+          eq(visitors.orgId, orgId),
+          inArray(visitors.id, visitorIds),
+          isNull(visitors.deletedAt),
+          visitorInScope(reach.scope, reach.userId),
+        ),
+      );
     if (found.length !== visitorIds.length) throw unprocessable('visitorIds names a visitor that does not exist');
   }
 }
@@ -78,7 +92,7 @@ export async function createAppointment(
   const endsAt = new Date(b.endsAt);
   checkTimes(startsAt, endsAt);
   return ctx.db.transaction(async (tx) => {
-    await checkRefs(tx, actor.orgId, b.hostId, b.visitorIds);
+    await checkRefs(tx, actor.orgId, { scope, userId: actor.userId }, b.hostId, b.visitorIds);
     const id = uuidv7();
     await tx.insert(appointments).values({
       id,
@@ -118,6 +132,29 @@ export async function hostScope(db: Executor, principal: Pick<Principal, 'userId
 
 // A host's scope turns another host's appointment into a 404, exactly like another org's.
 const inScope = (scope: HostScope, hostId: string) => scope.any || scope.hostId === hostId;
+
+/**
+ * The visitors a scope reaches (undefined: all of the org's): for a Host, those on their own meetings
+ * (seed model: Host 1—N Appointment N—M Visitor) and those they registered themselves, so a guest they
+ * have just registered can be booked.
+ */
+export function visitorInScope(scope: HostScope, userId: string | null): SQL | undefined {
+  if (scope.any) return undefined;
+  const registered = userId ? eq(visitors.createdBy, userId) : sql`false`;
+  if (!scope.hostId) return registered;
+  return or(
+    registered,
+    sql`exists (select 1 from ${appointmentVisitors} join ${appointments} on ${appointments.id} = ${appointmentVisitors.appointmentId}
+      where ${appointmentVisitors.visitorId} = ${visitors.id} and ${appointments.hostId} = ${scope.hostId} and ${appointments.deletedAt} is null)`,
+  );
+}
+
+/** The passes a scope reaches (undefined: all of the org's): for a Host, those of their own meetings. */
+export function passInScope(scope: HostScope): SQL | undefined {
+  if (scope.any) return undefined;
+  if (!scope.hostId) return sql`false`;
+  return sql`exists (select 1 from ${appointments} where ${appointments.id} = ${visitPasses.appointmentId} and ${appointments.hostId} = ${scope.hostId} and ${appointments.deletedAt} is null)`;
+}
 
 export async function listAppointments(
   ctx: AppContext,
@@ -173,7 +210,7 @@ export async function updateAppointment(
     const cur = await fetchOne(tx, actor.orgId, id);
     if (!inScope(scope, cur.hostId)) throw notFound('appointment');
     if (b.hostId && !inScope(scope, b.hostId)) throw forbidden('a host books meetings for themselves only');
-    await checkRefs(tx, actor.orgId, b.hostId, b.visitorIds);
+    await checkRefs(tx, actor.orgId, { scope, userId: actor.userId }, b.hostId, b.visitorIds);
     const startsAt = b.startsAt ? new Date(b.startsAt) : cur.startsAt;
     const endsAt = b.endsAt ? new Date(b.endsAt) : cur.endsAt;
     checkTimes(new Date(startsAt), new Date(endsAt));

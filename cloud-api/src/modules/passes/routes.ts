@@ -4,6 +4,7 @@ import QRCode from 'qrcode';
 import { actorOf, writeAudit } from '../../lib/audit.js';
 import { crudRoutes } from '../../lib/crud-routes.js';
 import { IdParams } from '../../lib/pagination.js';
+import { hostScope } from '../appointments/service.js';
 import { CheckBody, CheckResult, Credential, CredentialQuery, IssuedPass, Pass, PassBody, PassList, RevokeBody } from './schema.js';
 import { checkPass, credentialOf, getPass, issuePass, listPasses, requirePass, revokePass } from './service.js';
 
@@ -33,8 +34,13 @@ export const passRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: IssuedPass,
       run: issuePass,
     },
-    list: { summary: 'List passes', querystring: PassList, run: listPasses },
-    get: { summary: 'One pass', run: getPass },
+    // A Host sees only the passes of their own meetings (appointments:any: everyone's).
+    list: {
+      summary: 'List passes',
+      querystring: PassList,
+      run: async (ctx, orgId, query, req) => listPasses(ctx, orgId, await hostScope(ctx.db, req.principal!), query),
+    },
+    get: { summary: 'One pass', run: async (ctx, orgId, id, req) => getPass(ctx, orgId, await hostScope(ctx.db, req.principal!), id) },
   });
   app.post(
     '/passes/:id/revoke',
@@ -44,10 +50,11 @@ export const passRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) => revokePass(ctx, actorOf(req), req.params.id, req.body.reason),
   );
+  // A working entry credential is its own permission: whoever holds it walks in (never a Host's).
   app.get(
     '/passes/:id/credential',
     {
-      config: { permission: 'passes:read' },
+      config: { permission: 'passes:credential' },
       schema: {
         tags,
         summary: 'The text its QR encodes now',
@@ -67,7 +74,7 @@ export const passRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/passes/:id/qr.svg',
     {
-      config: { permission: 'passes:read' },
+      config: { permission: 'passes:credential' },
       schema: { tags, summary: 'The QR image (SVG)', params: IdParams, querystring: CredentialQuery },
     },
     async (req, reply) => {

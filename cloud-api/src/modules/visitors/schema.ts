@@ -29,5 +29,14 @@ export const VisitorPatch = Type.Object(
   },
   { additionalProperties: false, minProperties: 1 },
 );
-export const Visitor = Type.Object({ id: Uuid(), orgId: Uuid(), ...fields, createdAt: Timestamp(), updatedAt: Timestamp() });
+/** `phone` and `documentNumber` are left out of the answer unless the caller holds `visitors:pii`. */
+export const Visitor = Type.Object({
+  id: Uuid(),
+  orgId: Uuid(),
+  ...fields,
+  phone: Type.Optional(fields.phone),
+  documentNumber: Type.Optional(fields.documentNumber),
+  createdAt: Timestamp(),
+  updatedAt: Timestamp(),
+});
 export const VisitorList = Type.Object({ ...PageQuery });

@@ -1,28 +1,49 @@
 import { uuidv7 } from '@gatehouse/protocol';
 import { and, desc, eq, isNull, lt } from 'drizzle-orm';
-import type { AppContext } from '../../context.js';
+import type { AppContext, Principal } from '../../context.js';
 import type { Executor } from '../../db/client.js';
 import { visitors } from '../../db/schema.js';
 import { type Actor, writeAudit } from '../../lib/audit.js';
 import type { Sealer } from '../../lib/crypto.js';
-import { notFound } from '../../lib/errors.js';
+import { forbidden, notFound } from '../../lib/errors.js';
 import { decodeCursor, page } from '../../lib/pagination.js';
+import { type HostScope, hostScope, visitorInScope } from '../appointments/service.js';
 
 type Row = typeof visitors.$inferSelect;
 // The row id in the AAD: an encrypted phone moved to another visitor's row does not decrypt.
 const aad = (id: string, col: string) => `visitors.${col}:${id}`;
 
-const view = (s: Sealer, r: Row) => ({
+/**
+ * What a caller may reach: the visitors of every meeting (appointments:any), or a Host's own — those on their
+ * meetings or registered by them — and whether they see and write phone and document number (visitors:pii).
+ */
+export interface VisitorAccess {
+  scope: HostScope;
+  userId: string;
+  pii: boolean;
+}
+
+export async function visitorAccess(db: Executor, principal: Pick<Principal, 'userId' | 'permissions'>): Promise<VisitorAccess> {
+  return { scope: await hostScope(db, principal), userId: principal.userId, pii: principal.permissions.has('visitors:pii') };
+}
+
+// Without visitors:pii the phone and document number are left out (not null: null means "none on record").
+const view = (s: Sealer, r: Row, pii: boolean) => ({
   id: r.id,
   orgId: r.orgId,
   fullName: r.fullName,
   email: r.email,
-  phone: s.openNullable(r.phoneEnc, aad(r.id, 'phone')),
+  ...(pii ? { phone: s.openNullable(r.phoneEnc, aad(r.id, 'phone')) } : {}),
   company: r.company,
-  documentNumber: s.openNullable(r.documentNumberEnc, aad(r.id, 'document_number')),
+  ...(pii ? { documentNumber: s.openNullable(r.documentNumberEnc, aad(r.id, 'document_number')) } : {}),
   createdAt: r.createdAt.toISOString(),
   updatedAt: r.updatedAt.toISOString(),
 });
+
+function checkPiiWrite(access: VisitorAccess, b: VisitorInput) {
+  if (!access.pii && (b.phone !== undefined || b.documentNumber !== undefined))
+    throw forbidden('phone and documentNumber need the visitors:pii permission');
+}
 
 export interface VisitorInput {
   fullName?: string;
@@ -45,7 +66,8 @@ function columns(s: Sealer, id: string, b: VisitorInput) {
 // Personal data stays out of the audit log: it records which fields changed, not their values.
 const changed = (b: VisitorInput) => ({ fields: Object.keys(b) });
 
-export async function createVisitor(ctx: AppContext, actor: Actor, b: VisitorInput & { fullName: string }) {
+export async function createVisitor(ctx: AppContext, actor: Actor, access: VisitorAccess, b: VisitorInput & { fullName: string }) {
+  checkPiiWrite(access, b);
   const id = uuidv7();
   return ctx.db.transaction(async (tx) => {
     const [row] = await tx
@@ -60,54 +82,70 @@ export async function createVisitor(ctx: AppContext, actor: Actor, b: VisitorInp
       })
       .returning();
     await writeAudit(tx, actor, { action: 'visitor.create', entityType: 'visitor', entityId: id, data: changed(b) });
-    return view(ctx.sealer, row!);
+    return view(ctx.sealer, row!, access.pii);
   });
 }
 
-export async function requireVisitor(db: Executor, orgId: string, id: string) {
+/** The visitor, if this org has it and (with `access`) the caller reaches it; another host's is a 404 like another org's. */
+export async function requireVisitor(db: Executor, orgId: string, id: string, access?: VisitorAccess) {
   const [row] = await db
     .select()
     .from(visitors)
-    .where(and(eq(visitors.id, id), eq(visitors.orgId, orgId), isNull(visitors.deletedAt)));
+    .where(
+      and(
+        eq(visitors.id, id),
+        eq(visitors.orgId, orgId),
+        isNull(visitors.deletedAt),
+        access ? visitorInScope(access.scope, access.userId) : undefined,
+      ),
+    );
   if (!row) throw notFound('visitor');
   return row;
 }
 
-export async function listVisitors(ctx: AppContext, orgId: string, q: { limit?: number; cursor?: string }) {
+export async function listVisitors(ctx: AppContext, orgId: string, access: VisitorAccess, q: { limit?: number; cursor?: string }) {
   const limit = q.limit ?? 50;
   const cursor = decodeCursor(q.cursor);
   const rows = await ctx.db
     .select()
     .from(visitors)
-    .where(and(eq(visitors.orgId, orgId), isNull(visitors.deletedAt), cursor ? lt(visitors.id, cursor) : undefined))
+    .where(
+      and(
+        eq(visitors.orgId, orgId),
+        isNull(visitors.deletedAt),
+        visitorInScope(access.scope, access.userId),
+        cursor ? lt(visitors.id, cursor) : undefined,
+      ),
+    )
     .orderBy(desc(visitors.id))
     .limit(limit + 1);
   return page(
-    rows.map((r) => view(ctx.sealer, r)),
+    rows.map((r) => view(ctx.sealer, r, access.pii)),
     limit,
   );
 }
 
-export async function getVisitor(ctx: AppContext, orgId: string, id: string) {
-  return view(ctx.sealer, await requireVisitor(ctx.db, orgId, id));
+export async function getVisitor(ctx: AppContext, orgId: string, access: VisitorAccess, id: string) {
+  return view(ctx.sealer, await requireVisitor(ctx.db, orgId, id, access), access.pii);
 }
 
-export async function updateVisitor(ctx: AppContext, actor: Actor, id: string, b: VisitorInput) {
+export async function updateVisitor(ctx: AppContext, actor: Actor, access: VisitorAccess, id: string, b: VisitorInput) {
   return ctx.db.transaction(async (tx) => {
-    await requireVisitor(tx, actor.orgId, id);
+    await requireVisitor(tx, actor.orgId, id, access);
+    checkPiiWrite(access, b);
     const [row] = await tx
       .update(visitors)
       .set({ ...columns(ctx.sealer, id, b), updatedAt: new Date(), updatedBy: actor.userId })
       .where(and(eq(visitors.id, id), eq(visitors.orgId, actor.orgId)))
       .returning();
     await writeAudit(tx, actor, { action: 'visitor.update', entityType: 'visitor', entityId: id, data: changed(b) });
-    return view(ctx.sealer, row!);
+    return view(ctx.sealer, row!, access.pii);
   });
 }
 
-export async function deleteVisitor(ctx: AppContext, actor: Actor, id: string) {
+export async function deleteVisitor(ctx: AppContext, actor: Actor, access: VisitorAccess, id: string) {
   await ctx.db.transaction(async (tx) => {
-    await requireVisitor(tx, actor.orgId, id);
+    await requireVisitor(tx, actor.orgId, id, access);
     // Soft delete, and the personal data goes with it: passes and check-ins keep their history, not the document number.
     await tx
       .update(visitors)

@@ -19,7 +19,9 @@ export function PassDetailPage({ id, print }: { id: string; print?: boolean }) {
   const { lookups } = useLookups(['visitors']);
   const visitor = pass.data ? lookups.visitors?.get(pass.data.visitorId) : undefined;
   const live = !!pass.data && (pass.data.status === 'active' || pass.data.status === 'draft');
-  const staticCred = useQuery({ ...credentialQuery(id, 'static'), enabled: live });
+  // A working entry credential is for the front desk and security (passes:credential), never a Host.
+  const showQr = live && can('passes:credential');
+  const staticCred = useQuery({ ...credentialQuery(id, 'static'), enabled: showQr });
   const [revoking, setRevoking] = useState(false);
 
   if (pass.error) return <ErrorBox error={pass.error} />;
@@ -27,7 +29,7 @@ export function PassDetailPage({ id, print }: { id: string; print?: boolean }) {
   const p = pass.data;
   const name = visitor?.fullName ?? 'Visitor';
 
-  if (print)
+  if (print && showQr)
     return <PassBadge pass={p} name={name} company={visitor?.company ?? null} credential={live ? (staticCred.data ?? null) : null} />;
 
   return (
@@ -36,7 +38,7 @@ export function PassDetailPage({ id, print }: { id: string; print?: boolean }) {
         <a className="btn" href={href('/passes')}>
           All passes
         </a>
-        {live ? (
+        {showQr ? (
           <a className="btn" href={href(`/passes/${id}/badge`)}>
             Print badge
           </a>
@@ -79,13 +81,13 @@ export function PassDetailPage({ id, print }: { id: string; print?: boolean }) {
             <dd className="mono">{p.id}</dd>
           </dl>
         </div>
-        {live ? (
+        {showQr ? (
           <div className="card">
             <h2>Phone QR (rotating)</h2>
             <DynamicQr passId={id} />
           </div>
         ) : null}
-        {live ? (
+        {showQr ? (
           <div className="card">
             <h2>Printed QR</h2>
             <div className="qr-box">
