@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, buildApp } from '../src/app.js';
 import { auditLogs, syncChanges as syncChangesTable } from '../src/db/schema.js';
 import { errSerializer } from '../src/lib/log.js';
-import { createOrgWithUser, freshDatabase, type Login, seedTopology, type TestDb, testConfig, uniqueEmail } from './helpers.js';
+import { createOrgWithUser, freshDatabase, issuePass, type Login, seedTopology, type TestDb, testConfig, uniqueEmail } from './helpers.js';
 
 describe('audit log and server log', () => {
   let db: TestDb;
@@ -84,20 +84,7 @@ describe('audit log and server log', () => {
   });
 
   it('credential downloads (JSON and QR image) are audited, and do not make the edges resync', async () => {
-    const pass = (
-      await app.inject({
-        method: 'POST',
-        url: '/api/admin/passes',
-        headers: admin.auth,
-        payload: {
-          visitorId: topo.visitor.id,
-          accessRuleId: topo.rule.id,
-          type: 'multi',
-          validFrom: new Date().toISOString(),
-          validTo: new Date(Date.now() + 3600_000).toISOString(),
-        },
-      })
-    ).json() as { id: string };
+    const pass = await issuePass(app, admin, { visitorId: topo.visitor.id, accessRuleId: topo.rule.id });
     const before = await syncChanges();
     const cred = await app.inject({ method: 'GET', url: `/api/admin/passes/${pass.id}/credential?kind=static`, headers: admin.auth });
     expect(cred.statusCode).toBe(200);

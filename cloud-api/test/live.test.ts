@@ -3,7 +3,7 @@ import { uuidv7 } from '@gatehouse/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { storeCheckins } from '../src/modules/checkins/service.js';
-import { createOrgWithUser, type Login, seedTopology, startApp, type TestApp } from './helpers.js';
+import { createOrgWithUser, issuePass, type Login, seedTopology, startApp, type TestApp } from './helpers.js';
 
 describe('console live feed (WebSocket /api/admin/live)', () => {
   let t: TestApp;
@@ -58,20 +58,7 @@ describe('console live feed (WebSocket /api/admin/live)', () => {
     await mine.ready;
     await theirs.ready;
 
-    const pass = (
-      await t.app.inject({
-        method: 'POST',
-        url: '/api/admin/passes',
-        headers: admin.auth,
-        payload: {
-          visitorId: topo.visitor.id,
-          accessRuleId: topo.rule.id,
-          type: 'multi',
-          validFrom: new Date().toISOString(),
-          validTo: new Date(Date.now() + 3600_000).toISOString(),
-        },
-      })
-    ).json();
+    const pass = await issuePass(t.app, admin, { visitorId: topo.visitor.id, accessRuleId: topo.rule.id });
     await t.app.inject({
       method: 'POST',
       url: `/api/admin/passes/${pass.id}/revoke`,

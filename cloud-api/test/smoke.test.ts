@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
-import { createOrgWithUser, type Login, seedTopology, startApp, type TestApp, testConfig } from './helpers.js';
+import { createOrgWithUser, issuePass, type Login, seedTopology, startApp, type TestApp, testConfig } from './helpers.js';
 
 describe('cloud-api smoke', () => {
   let t: TestApp;
@@ -101,20 +101,12 @@ describe('cloud-api smoke', () => {
     await logged.ready();
     try {
       const topo = await seedTopology(t.app, admin);
-      const pass = (
-        await t.app.inject({
-          method: 'POST',
-          url: '/api/admin/passes',
-          headers: admin.auth,
-          payload: {
-            visitorId: topo.visitor.id,
-            accessRuleId: topo.rule.id,
-            type: 'single',
-            validFrom: new Date().toISOString(),
-            validTo: new Date(Date.now() + 60_000).toISOString(),
-          },
-        })
-      ).json();
+      const pass = await issuePass(t.app, admin, {
+        visitorId: topo.visitor.id,
+        accessRuleId: topo.rule.id,
+        type: 'single',
+        validTo: new Date(Date.now() + 60_000),
+      });
       const login = await logged.inject({
         method: 'POST',
         url: '/api/auth/login',
