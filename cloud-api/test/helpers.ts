@@ -47,11 +47,22 @@ export async function freshDatabase(): Promise<TestDb> {
   };
 }
 
+/** Request limits high enough that no test is throttled unless it sets its own (throttle.test.ts). */
+export const UNTHROTTLED: Config['rateLimits'] = { api: 1_000_000, refresh: 1_000_000, enroll: 1_000_000, guest: 1_000_000 };
+
 /** Cheap argon2 for tests only; production keeps the defaults of config.ts. */
 export function testConfig(overrides: Partial<Config> = {}): Config {
   return loadConfig(
     { GATEHOUSE_MASTER_KEY: randomBytes(32).toString('hex') },
-    { ephemeral: true, overrides: { argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 }, logLevel: 'silent', ...overrides } },
+    {
+      ephemeral: true,
+      overrides: {
+        argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
+        logLevel: 'silent',
+        rateLimits: UNTHROTTLED,
+        ...overrides,
+      },
+    },
   );
 }
 
