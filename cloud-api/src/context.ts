@@ -7,6 +7,7 @@ import type { Config } from './config.js';
 import { type Database, type Db, openDatabase } from './db/client.js';
 import { Sealer, subkey } from './lib/crypto.js';
 import { EventBus } from './lib/events.js';
+import { sealPersonalData } from './modules/orgs/personal-data.js';
 import type { SyncService } from './sync/service.js';
 
 /** What every module needs, built once per app. */
@@ -47,12 +48,15 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
       ...(opts.poolSize !== undefined ? { poolSize: opts.poolSize } : {}),
     }));
   if (opts.migrate ?? true) await database.migrate();
+  // Separate HKDF subkeys of the master key: data encryption (and lookup hashes) here, JWT signing below.
+  const sealer = new Sealer(config.masterKey, config.previousMasterKey);
+  // Names, e-mails and companies of rows written before they were sealed at rest are sealed now.
+  await sealPersonalData(database.db, sealer);
   return {
     config,
     database,
     db: database.db,
-    // Separate HKDF subkeys of the master key: data encryption (and lookup hashes) here, JWT signing below.
-    sealer: new Sealer(config.masterKey, config.previousMasterKey),
+    sealer,
     // Tokens verify under the current key only: after a rotation an access token of the old key is
     // refused and the client refreshes (refresh tokens are opaque and stored hashed, so they survive).
     tokens: new TokenService(new Uint8Array(subkey(config.masterKey, 'jwt')), config.accessTokenTtlS),

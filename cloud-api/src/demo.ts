@@ -2,6 +2,7 @@ import { uuidv7 } from '@gatehouse/protocol';
 import { and, eq, isNull } from 'drizzle-orm';
 import type { AppContext } from './context.js';
 import { accessRules, gates, sites, users, zones } from './db/schema.js';
+import { openUser, userPersonalColumns } from './modules/orgs/personal-data.js';
 import { createOrganization, createUser, findOrganizationByName } from './modules/orgs/service.js';
 
 export const DEMO = {
@@ -34,10 +35,14 @@ export async function seedDemo(ctx: AppContext): Promise<DemoInfo> {
       const [zone] = await tx.select({ id: zones.id }).from(zones).where(eq(zones.orgId, existing.id)).limit(1);
       const [gate] = await tx.select({ id: gates.id }).from(gates).where(eq(gates.orgId, existing.id)).limit(1);
       const [rule] = await tx.select({ id: accessRules.id }).from(accessRules).where(eq(accessRules.orgId, existing.id)).limit(1);
-      const [admin] = await tx.select({ email: users.email }).from(users).where(eq(users.orgId, existing.id)).limit(1);
+      const [admin] = await tx
+        .select({ id: users.id, ...userPersonalColumns })
+        .from(users)
+        .where(eq(users.orgId, existing.id))
+        .limit(1);
       return {
         orgId: existing.id,
-        email: admin?.email ?? DEMO.email,
+        email: admin ? openUser(ctx.sealer, admin.id, admin).email : DEMO.email,
         password: DEMO.password,
         siteId: site?.id ?? '',
         zoneId: zone?.id ?? '',

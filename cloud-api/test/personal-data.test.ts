@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContext } from '../src/context.js';
 import { Sealer } from '../src/lib/crypto.js';
 import { storeCheckins } from '../src/modules/checkins/service.js';
+import { sealPersonalData } from '../src/modules/orgs/personal-data.js';
 import { createOrgWithUser, freshDatabase, type Login, seedTopology, startApp, type TestApp, testConfig, uniqueEmail } from './helpers.js';
 
 const hour = 3600_000;
@@ -184,5 +185,91 @@ describe('separate HKDF subkeys of the master key', () => {
     const again = s.reseal(v1, 'visitors.phone:1');
     expect(again.startsWith(`v2-${s.keyId}.`)).toBe(true);
     expect(s.open(again, 'visitors.phone:1')).toBe('+7 900');
+  });
+});
+
+describe('names, e-mails and companies are sealed at rest', () => {
+  let t: TestApp;
+  let admin: Login;
+  beforeAll(async () => {
+    t = await startApp();
+    admin = await createOrgWithUser(t.app, 'Sealed Org', ['OrgAdmin']);
+  });
+  afterAll(async () => t?.close());
+
+  it('the raw rows of users and visitors hold no plaintext name, e-mail or company; the API shows them in clear', async () => {
+    const email = uniqueEmail('Zinaida.Sealed').replace('zinaida', 'Zinaida');
+    const u = await t.app.inject({
+      method: 'POST',
+      url: '/api/admin/users',
+      headers: admin.auth,
+      payload: { email, fullName: 'Zinaida Sealedova', roles: ['Host'], password: 'a secret password' },
+    });
+    expect(u.statusCode, u.body).toBe(201);
+    const v = await t.app.inject({
+      method: 'POST',
+      url: '/api/admin/visitors',
+      headers: admin.auth,
+      payload: { fullName: 'Ivan Hiddenov', email: 'ivan.hidden@example.test', company: 'Secretive LLC' },
+    });
+    expect(v.statusCode, v.body).toBe(201);
+    const rawUsers = JSON.stringify(await t.app.ctx.db.execute(sql`select * from users`)).toLowerCase();
+    expect(rawUsers).not.toContain(email.toLowerCase());
+    expect(rawUsers).not.toContain('sealedova');
+    expect(rawUsers).not.toContain(admin.email.toLowerCase());
+    const rawVisitors = JSON.stringify(await t.app.ctx.db.execute(sql`select * from visitors`)).toLowerCase();
+    expect(rawVisitors).not.toContain('hiddenov');
+    expect(rawVisitors).not.toContain('ivan.hidden');
+    expect(rawVisitors).not.toContain('secretive');
+    expect((await t.app.inject({ method: 'GET', url: `/api/admin/users/${u.json().id}`, headers: admin.auth })).json()).toMatchObject({
+      email: email.toLowerCase(),
+      fullName: 'Zinaida Sealedova',
+    });
+    expect((await t.app.inject({ method: 'GET', url: `/api/admin/visitors/${v.json().id}`, headers: admin.auth })).json()).toMatchObject({
+      fullName: 'Ivan Hiddenov',
+      email: 'ivan.hidden@example.test',
+      company: 'Secretive LLC',
+    });
+    // Sign-in finds the account by the keyed hash, whatever the case of the address.
+    const li = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { email: email.toUpperCase(), password: 'a secret password' },
+      remoteAddress: '10.78.0.1',
+    });
+    expect(li.statusCode, li.body).toBe(200);
+    expect(li.json().user.email).toBe(email.toLowerCase());
+  });
+
+  it('rows written in plaintext before are sealed at start, and still sign in', async () => {
+    const id = uuidv7();
+    const email = uniqueEmail('legacy');
+    const vid = uuidv7();
+    await t.app.ctx.db.execute(sql`
+      insert into users (id, org_id, email, full_name, password_hash) values
+        (${id}, ${admin.orgId}, ${email}, 'Legacy Plainov', ${await t.app.ctx.passwords.hash('legacy password')})`);
+    await t.app.ctx.db.execute(sql`
+      insert into visitors (id, org_id, full_name, email, company) values (${vid}, ${admin.orgId}, 'Old Visitorov', 'old@example.test', 'Old Co')`);
+    const n = await sealPersonalData(t.app.ctx.db, t.app.ctx.sealer);
+    expect(n).toBeGreaterThanOrEqual(2);
+    expect(await sealPersonalData(t.app.ctx.db, t.app.ctx.sealer)).toBe(0);
+    const raw = JSON.stringify(await t.app.ctx.db.execute(sql`select * from users where id = ${id}`));
+    expect(raw).not.toContain(email);
+    expect(raw).not.toContain('Plainov');
+    const rawV = JSON.stringify(await t.app.ctx.db.execute(sql`select * from visitors where id = ${vid}`));
+    expect(rawV).not.toContain('Visitorov');
+    expect(rawV).not.toContain('Old Co');
+    const li = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { email, password: 'legacy password' },
+      remoteAddress: '10.78.0.2',
+    });
+    expect(li.statusCode, li.body).toBe(200);
+    expect((await t.app.inject({ method: 'GET', url: `/api/admin/visitors/${vid}`, headers: admin.auth })).json()).toMatchObject({
+      fullName: 'Old Visitorov',
+      email: 'old@example.test',
+      company: 'Old Co',
+    });
   });
 });

@@ -1,8 +1,9 @@
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import type { AppContext, Principal } from '../context.js';
 import { sessions, userRoles, users } from '../db/schema.js';
 import { unauthorized } from '../lib/errors.js';
+import { emailHashes, openUser, userPersonalColumns } from '../modules/orgs/personal-data.js';
 import { permissionsOf } from './rbac.js';
 import { TokenService } from './tokens.js';
 
@@ -26,7 +27,7 @@ export async function authenticate(ctx: AppContext, token: string): Promise<Prin
     if (cached && cached.userId === claims.sub) return cached;
     // One round trip: the user, their roles, and whether the session is still alive.
     const [row] = await ctx.db
-      .select({ id: users.id, orgId: users.orgId, email: users.email, roles: rolesOf })
+      .select({ id: users.id, orgId: users.orgId, ...userPersonalColumns, roles: rolesOf })
       .from(users)
       .innerJoin(sessions, eq(sessions.userId, users.id))
       .where(
@@ -42,7 +43,7 @@ export async function authenticate(ctx: AppContext, token: string): Promise<Prin
     const principal: Principal = {
       userId: row.id,
       orgId: row.orgId,
-      email: row.email,
+      email: openUser(ctx.sealer, row.id, row).email,
       roles: row.roles,
       permissions: permissionsOf(row.roles),
       via: 'password',
@@ -55,16 +56,16 @@ export async function authenticate(ctx: AppContext, token: string): Promise<Prin
   if (!email) throw unauthorized('invalid or expired token');
   // E-mails are unique per organisation: an identity that names accounts in several is refused, not guessed.
   const rows = await ctx.db
-    .select({ id: users.id, orgId: users.orgId, email: users.email, roles: rolesOf })
+    .select({ id: users.id, orgId: users.orgId, ...userPersonalColumns, roles: rolesOf })
     .from(users)
-    .where(and(sql`lower(${users.email}) = lower(${email})`, isNull(users.deletedAt), eq(users.status, 'active')))
+    .where(and(inArray(users.emailHash, emailHashes(ctx.sealer, email)), isNull(users.deletedAt), eq(users.status, 'active')))
     .limit(2);
   const row = rows.length === 1 ? rows[0] : undefined;
   if (!row) throw unauthorized('no user for this identity');
   return {
     userId: row.id,
     orgId: row.orgId,
-    email: row.email,
+    email: openUser(ctx.sealer, row.id, row).email,
     roles: row.roles,
     permissions: permissionsOf(row.roles),
     via: 'oidc',

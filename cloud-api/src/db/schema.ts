@@ -57,8 +57,13 @@ export const users = pgTable(
     orgId: uuid('org_id')
       .notNull()
       .references(() => organizations.id),
-    email: text('email').notNull(),
-    fullName: text('full_name').notNull(),
+    /** Plaintext of rows written before migration 0010, cleared when sealed at start; new rows leave it null. */
+    email: text('email'),
+    fullName: text('full_name'),
+    emailEnc: text('email_enc'),
+    fullNameEnc: text('full_name_enc'),
+    /** Keyed hash of the lower-cased e-mail (`Sealer.lookupHash`): how sign-in finds the account. */
+    emailHash: text('email_hash'),
     passwordHash: text('password_hash'),
     departmentId: uuid('department_id').references(() => departments.id),
     status: text('status', { enum: ['active', 'disabled'] })
@@ -69,7 +74,8 @@ export const users = pgTable(
   },
   (t) => [
     // An address names one live user per organisation: an admin of one org cannot learn it exists in another.
-    uniqueIndex('users_org_email_uq').on(t.orgId, sql`lower(${t.email})`).where(sql`${t.deletedAt} is null`),
+    uniqueIndex('users_org_email_hash_uq').on(t.orgId, t.emailHash).where(sql`${t.deletedAt} is null`),
+    index('users_email_hash_idx').on(t.emailHash),
     index('users_org_idx').on(t.orgId, t.id),
   ],
 );
@@ -135,9 +141,13 @@ export const visitors = pgTable(
     orgId: uuid('org_id')
       .notNull()
       .references(() => organizations.id),
-    fullName: text('full_name').notNull(),
+    /** Plaintext of rows written before migration 0010, cleared when sealed at start; new rows leave them null. */
+    fullName: text('full_name'),
     email: text('email'),
     company: text('company'),
+    fullNameEnc: text('full_name_enc'),
+    emailEnc: text('email_enc'),
+    companyEnc: text('company_enc'),
     phoneEnc: text('phone_enc'),
     documentNumberEnc: text('document_number_enc'),
     ...audit(),

@@ -1,11 +1,12 @@
 import { uuidv7 } from '@gatehouse/protocol';
-import { and, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull } from 'drizzle-orm';
 import type { AppContext } from '../../context.js';
 import type { Executor } from '../../db/client.js';
 import { organizations, sessions, userRoles, users } from '../../db/schema.js';
 import { emailDigest, NO_ORG, writeAudit } from '../../lib/audit.js';
 import { randomToken, sha256 } from '../../lib/crypto.js';
 import { HttpError, unauthorized } from '../../lib/errors.js';
+import { emailHashes, openUser, userPersonalColumns } from '../orgs/personal-data.js';
 
 export interface ClientInfo {
   ip: string | null;
@@ -60,18 +61,19 @@ export const MAX_ACCOUNTS_PER_EMAIL = 5;
  * address exists anywhere.
  */
 export async function login(ctx: AppContext, email: string, password: string, client: ClientInfo, organizationId?: string) {
-  const candidates = await ctx.db
-    .select({ id: users.id, orgId: users.orgId, email: users.email, passwordHash: users.passwordHash, status: users.status })
+  const found = await ctx.db
+    .select({ id: users.id, orgId: users.orgId, ...userPersonalColumns, passwordHash: users.passwordHash, status: users.status })
     .from(users)
     .where(
       and(
-        sql`lower(${users.email}) = lower(${email})`,
+        inArray(users.emailHash, emailHashes(ctx.sealer, email)),
         isNull(users.deletedAt),
         organizationId !== undefined ? eq(users.orgId, organizationId) : undefined,
       ),
     )
     .orderBy(users.id)
     .limit(MAX_ACCOUNTS_PER_EMAIL);
+  const candidates = found.map((c) => ({ ...c, email: openUser(ctx.sealer, c.id, c).email }));
   const withPassword = candidates.filter((c) => c.passwordHash);
   if (withPassword.length === 0) {
     await ctx.passwords.dummyVerify(password);
@@ -175,11 +177,12 @@ export async function refresh(ctx: AppContext, refreshToken: string, client: Cli
       if (old?.rotatedAt) return { reuse: old.familyId };
       return null;
     }
-    const [user] = await tx
-      .select({ id: users.id, orgId: users.orgId, email: users.email })
+    const [row] = await tx
+      .select({ id: users.id, orgId: users.orgId, ...userPersonalColumns })
       .from(users)
       .where(and(eq(users.id, s.userId), isNull(users.deletedAt), eq(users.status, 'active')));
-    if (!user) return null;
+    if (!row) return null;
+    const user = { id: row.id, orgId: row.orgId, email: openUser(ctx.sealer, row.id, row).email };
     return { pair: await issuePair(ctx, tx, user, s.familyId, client) };
   });
   if (!outcome) throw unauthorized('invalid refresh token');

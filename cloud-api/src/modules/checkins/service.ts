@@ -6,6 +6,7 @@ import { rawRows } from '../../db/raw.js';
 import { checkins, visitors, visitPasses } from '../../db/schema.js';
 import type { EventBus } from '../../lib/events.js';
 import { decodeCursor, page } from '../../lib/pagination.js';
+import { openVisitorName, visitorNameColumns } from '../orgs/personal-data.js';
 import { requireSite } from '../sites/service.js';
 
 /** Only what the API shows: fewer columns to map per row on the hottest list. */
@@ -138,7 +139,7 @@ export async function occupancy(ctx: AppContext, orgId: string, siteId: string) 
       gateId: latest.gateId,
       since: latest.occurredAt,
       visitorId: visitPasses.visitorId,
-      visitorName: visitors.fullName,
+      ...visitorNameColumns,
     })
     .from(latest)
     // Only this org's passes count (and only its visitors' names show), whatever a check-in row names.
@@ -151,7 +152,7 @@ export async function occupancy(ctx: AppContext, orgId: string, siteId: string) 
     gateId: r.gateId,
     since: new Date(r.since).toISOString(),
     visitorId: r.visitorId,
-    visitorName: r.visitorName,
+    visitorName: r.visitorId && (r.fullNameEnc ?? r.fullName) !== null ? openVisitorName(ctx.sealer, r.visitorId, r) : null,
   }));
   return { siteId, count: items.length, items };
 }

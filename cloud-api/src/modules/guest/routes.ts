@@ -6,6 +6,7 @@ import { bearer } from '../../auth/authenticate.js';
 import { appointments, hosts, users, visitors } from '../../db/schema.js';
 import { unauthorized } from '../../lib/errors.js';
 import { Timestamp } from '../../lib/pagination.js';
+import { openUser, openVisitorName, userPersonalColumns, visitorNameColumns } from '../orgs/personal-data.js';
 import { credentialOf, effectiveStatus, passRecord, requirePass } from '../passes/service.js';
 
 export const GuestPass = Type.Object({
@@ -56,7 +57,7 @@ export const guestRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const claims = token ? await ctx.tokens.verifyGuest(token) : null;
       if (!claims) throw unauthorized('invalid or expired guest link');
       const row = await requirePass(ctx.db, claims.org, claims.sub);
-      const [v] = await ctx.db.select({ fullName: visitors.fullName }).from(visitors).where(eq(visitors.id, row.visitorId));
+      const [v] = await ctx.db.select(visitorNameColumns).from(visitors).where(eq(visitors.id, row.visitorId));
       const status = effectiveStatus(row);
       const now = Date.now();
       const live = status === 'active';
@@ -64,7 +65,13 @@ export const guestRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const badge = live ? await credentialOf(ctx, row, 'static', now) : null;
       const [appt] = row.appointmentId
         ? await ctx.db
-            .select({ startsAt: appointments.startsAt, endsAt: appointments.endsAt, room: appointments.room, hostName: users.fullName })
+            .select({
+              startsAt: appointments.startsAt,
+              endsAt: appointments.endsAt,
+              room: appointments.room,
+              hostUserId: users.id,
+              ...userPersonalColumns,
+            })
             .from(appointments)
             .leftJoin(hosts, eq(hosts.id, appointments.hostId))
             .leftJoin(users, eq(users.id, hosts.userId))
@@ -77,7 +84,7 @@ export const guestRoutes: FastifyPluginAsyncTypebox = async (app) => {
           status,
           validFrom: row.validFrom.toISOString(),
           validTo: row.validTo.toISOString(),
-          visitorName: v?.fullName ?? null,
+          visitorName: v ? openVisitorName(ctx.sealer, row.visitorId, v) : null,
         },
         payload: cred?.payload ?? null,
         expiresAt: cred?.expiresAt ?? null,
@@ -85,7 +92,12 @@ export const guestRoutes: FastifyPluginAsyncTypebox = async (app) => {
         totpSecret: live ? passRecord(ctx, row).totpSecret : null,
         staticPayload: badge?.payload ?? null,
         appointment: appt
-          ? { startsAt: appt.startsAt.toISOString(), endsAt: appt.endsAt.toISOString(), room: appt.room, hostName: appt.hostName ?? null }
+          ? {
+              startsAt: appt.startsAt.toISOString(),
+              endsAt: appt.endsAt.toISOString(),
+              room: appt.room,
+              hostName: appt.hostUserId ? openUser(ctx.sealer, appt.hostUserId, appt).fullName : null,
+            }
           : null,
       };
     },

@@ -1,10 +1,12 @@
 import { generateKeyPair, type SigningKey, signingKey, uuidv7 } from '@gatehouse/protocol';
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull } from 'drizzle-orm';
 import type { Role } from '../../auth/rbac.js';
 import type { AppContext } from '../../context.js';
 import type { Executor } from '../../db/client.js';
 import { hosts, organizations, userRoles, users } from '../../db/schema.js';
+import type { Sealer } from '../../lib/crypto.js';
 import { conflict } from '../../lib/errors.js';
+import { emailHashes, sealedUser } from './personal-data.js';
 
 export interface NewUser {
   orgId: string;
@@ -65,24 +67,24 @@ export async function orgSigningKey(ctx: AppContext, orgId: string): Promise<Sig
 }
 
 /** Whether a live user of this organisation has the address (other organisations' users are never looked at). */
-export async function emailTaken(db: Executor, orgId: string, email: string): Promise<boolean> {
+export async function emailTaken(db: Executor, sealer: Sealer, orgId: string, email: string): Promise<boolean> {
   const [row] = await db
     .select({ id: users.id })
     .from(users)
-    .where(and(eq(users.orgId, orgId), sql`lower(${users.email}) = lower(${email})`, isNull(users.deletedAt)));
+    .where(and(eq(users.orgId, orgId), inArray(users.emailHash, emailHashes(sealer, email)), isNull(users.deletedAt)));
   return !!row;
 }
 
 /** A user with roles; a Host also gets a hosts row, which appointments refer to. */
 export async function createUser(ctx: AppContext, db: Executor, u: NewUser) {
-  if (await emailTaken(db, u.orgId, u.email)) throw conflict('a user with this e-mail exists in this organisation');
+  if (await emailTaken(db, ctx.sealer, u.orgId, u.email)) throw conflict('a user with this e-mail exists in this organisation');
   const id = uuidv7();
   const actor = u.actorId ?? null;
   const passwordHash = u.password ? await ctx.passwords.hash(u.password) : null;
   const [user] = await db
     .insert(users)
-    .values({ id, orgId: u.orgId, email: u.email.toLowerCase(), fullName: u.fullName, passwordHash, createdBy: actor, updatedBy: actor })
-    .returning();
+    .values({ id, orgId: u.orgId, ...sealedUser(ctx.sealer, id, u), passwordHash, createdBy: actor, updatedBy: actor })
+    .returning({ id: users.id, orgId: users.orgId, createdAt: users.createdAt });
   const roles = [...new Set(u.roles)];
   if (roles.length)
     await db.insert(userRoles).values(roles.map((role) => ({ userId: id, role, orgId: u.orgId, createdBy: actor, updatedBy: actor })));
@@ -94,8 +96,8 @@ export async function createUser(ctx: AppContext, db: Executor, u: NewUser) {
   return {
     id: user!.id,
     orgId: user!.orgId,
-    email: user!.email,
-    fullName: user!.fullName,
+    email: u.email.trim().toLowerCase(),
+    fullName: u.fullName,
     roles,
     hostId,
     createdAt: user!.createdAt.toISOString(),

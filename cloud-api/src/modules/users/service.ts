@@ -5,8 +5,10 @@ import type { AppContext } from '../../context.js';
 import type { Executor } from '../../db/client.js';
 import { hosts, sessions, userRoles, users } from '../../db/schema.js';
 import { type Actor, writeAudit } from '../../lib/audit.js';
+import type { Sealer } from '../../lib/crypto.js';
 import { conflict, forbidden, notFound } from '../../lib/errors.js';
 import { decodeCursor, page } from '../../lib/pagination.js';
+import { openUser, userPersonalColumns } from '../orgs/personal-data.js';
 import { createUser } from '../orgs/service.js';
 
 const rolesOf = sql<
@@ -17,8 +19,7 @@ const hostOf = sql<string | null>`(select ${hosts.id} from ${hosts} where ${host
 const columns = {
   id: users.id,
   orgId: users.orgId,
-  email: users.email,
-  fullName: users.fullName,
+  ...userPersonalColumns,
   roles: rolesOf,
   status: users.status,
   hostId: hostOf,
@@ -27,14 +28,24 @@ const columns = {
 type Row = {
   id: string;
   orgId: string;
-  email: string;
-  fullName: string;
+  email: string | null;
+  fullName: string | null;
+  emailEnc: string | null;
+  fullNameEnc: string | null;
   roles: string[];
   status: string;
   hostId: string | null;
   createdAt: Date;
 };
-const view = (r: Row) => ({ ...r, createdAt: r.createdAt.toISOString() });
+const view = (s: Sealer, r: Row) => ({
+  id: r.id,
+  orgId: r.orgId,
+  ...openUser(s, r.id, r),
+  roles: r.roles,
+  status: r.status,
+  hostId: r.hostId,
+  createdAt: r.createdAt.toISOString(),
+});
 
 export async function addUser(
   ctx: AppContext,
@@ -77,7 +88,10 @@ export async function listUsers(ctx: AppContext, orgId: string, q: { limit?: num
     .where(and(eq(users.orgId, orgId), isNull(users.deletedAt), cursor ? lt(users.id, cursor) : undefined))
     .orderBy(desc(users.id))
     .limit(limit + 1);
-  return page(rows.map(view), limit);
+  return page(
+    rows.map((r) => view(ctx.sealer, r)),
+    limit,
+  );
 }
 
 export async function getUser(ctx: AppContext, orgId: string, id: string) {
@@ -86,20 +100,23 @@ export async function getUser(ctx: AppContext, orgId: string, id: string) {
     .from(users)
     .where(and(eq(users.id, id), eq(users.orgId, orgId), isNull(users.deletedAt)));
   if (!row) throw notFound('user');
-  return view(row);
+  return view(ctx.sealer, row);
 }
 
 export async function listHosts(ctx: AppContext, orgId: string, q: { limit?: number; cursor?: string }) {
   const limit = q.limit ?? 50;
   const cursor = decodeCursor(q.cursor);
   const rows = await ctx.db
-    .select({ id: hosts.id, userId: hosts.userId, fullName: users.fullName, email: users.email, position: hosts.position })
+    .select({ id: hosts.id, userId: hosts.userId, ...userPersonalColumns, position: hosts.position })
     .from(hosts)
     .innerJoin(users, eq(users.id, hosts.userId))
     .where(and(eq(hosts.orgId, orgId), isNull(hosts.deletedAt), cursor ? lt(hosts.id, cursor) : undefined))
     .orderBy(desc(hosts.id))
     .limit(limit + 1);
-  return page(rows, limit);
+  return page(
+    rows.map((r) => ({ id: r.id, userId: r.userId, ...openUser(ctx.sealer, r.userId, r), position: r.position })),
+    limit,
+  );
 }
 
 async function endSessions(db: Executor, userId: string) {

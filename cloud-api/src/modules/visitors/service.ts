@@ -5,6 +5,7 @@ import type { Executor } from '../../db/client.js';
 import { visitors } from '../../db/schema.js';
 import { type Actor, writeAudit } from '../../lib/audit.js';
 import type { Sealer } from '../../lib/crypto.js';
+import { openVisitorField } from '../orgs/personal-data.js';
 import { forbidden, notFound } from '../../lib/errors.js';
 import { decodeCursor, page } from '../../lib/pagination.js';
 import { type HostScope, hostScope, visitorInScope } from '../appointments/service.js';
@@ -31,10 +32,10 @@ export async function visitorAccess(db: Executor, principal: Pick<Principal, 'us
 const view = (s: Sealer, r: Row, pii: boolean) => ({
   id: r.id,
   orgId: r.orgId,
-  fullName: r.fullName,
-  email: r.email,
+  fullName: openVisitorField(s, r.id, 'full_name', r.fullNameEnc, r.fullName) ?? '',
+  email: openVisitorField(s, r.id, 'email', r.emailEnc, r.email),
   ...(pii ? { phone: s.openNullable(r.phoneEnc, aad(r.id, 'phone')) } : {}),
-  company: r.company,
+  company: openVisitorField(s, r.id, 'company', r.companyEnc, r.company),
   ...(pii ? { documentNumber: s.openNullable(r.documentNumberEnc, aad(r.id, 'document_number')) } : {}),
   createdAt: r.createdAt.toISOString(),
   updatedAt: r.updatedAt.toISOString(),
@@ -55,9 +56,10 @@ export interface VisitorInput {
 
 function columns(s: Sealer, id: string, b: VisitorInput) {
   const out: Partial<typeof visitors.$inferInsert> = {};
-  if (b.fullName !== undefined) out.fullName = b.fullName;
-  if (b.email !== undefined) out.email = b.email?.toLowerCase() ?? null;
-  if (b.company !== undefined) out.company = b.company;
+  // Name, e-mail and company are sealed like phone and document number (the plaintext columns stay null).
+  if (b.fullName !== undefined) out.fullNameEnc = s.seal(b.fullName, aad(id, 'full_name'));
+  if (b.email !== undefined) out.emailEnc = s.sealNullable(b.email?.toLowerCase(), aad(id, 'email'));
+  if (b.company !== undefined) out.companyEnc = s.sealNullable(b.company, aad(id, 'company'));
   if (b.phone !== undefined) out.phoneEnc = s.sealNullable(b.phone, aad(id, 'phone'));
   if (b.documentNumber !== undefined) out.documentNumberEnc = s.sealNullable(b.documentNumber, aad(id, 'document_number'));
   return out;
@@ -75,7 +77,6 @@ export async function createVisitor(ctx: AppContext, actor: Actor, access: Visit
       .values({
         id,
         orgId: actor.orgId,
-        fullName: b.fullName,
         ...columns(ctx.sealer, id, b),
         createdBy: actor.userId,
         updatedBy: actor.userId,

@@ -1,0 +1,149 @@
+/**
+ * Personal data at rest: users' and visitors' names, e-mails and companies are
+ * sealed (`Sealer`, the row id in the AAD) like phone and document number; a
+ * user's e-mail is found by a keyed hash of the lower-cased address.
+ *
+ * `sealPersonalData` converts rows still in plaintext (written before
+ * migration 0010) and `rotateKeys` re-seals every sealed column under the
+ * current master key (and re-computes the hashes); both work in batches by id,
+ * so they are idempotent and a run that stops resumes where it left off.
+ */
+import { and, asc, eq, gt, isNotNull, or } from 'drizzle-orm';
+import type { Executor } from '../../db/client.js';
+import { users, visitors } from '../../db/schema.js';
+import type { Sealer } from '../../lib/crypto.js';
+
+export const userAad = (id: string, col: 'email' | 'full_name') => `users.${col}:${id}`;
+export const visitorAad = (id: string, col: 'full_name' | 'email' | 'company' | 'phone' | 'document_number') => `visitors.${col}:${id}`;
+const EMAIL_LOOKUP = 'users.email';
+
+const normalEmail = (email: string) => email.trim().toLowerCase();
+
+/** The hashes an e-mail lookup must match (the current key's, and the previous key's during a rotation). */
+export function emailHashes(sealer: Sealer, email: string): string[] {
+  return sealer.lookupHashes(normalEmail(email), EMAIL_LOOKUP);
+}
+
+/** The columns of a user's e-mail and name, sealed. */
+export function sealedUser(sealer: Sealer, id: string, u: { email: string; fullName: string }) {
+  const email = normalEmail(u.email);
+  return {
+    email: null,
+    fullName: null,
+    emailEnc: sealer.seal(email, userAad(id, 'email')),
+    fullNameEnc: sealer.seal(u.fullName, userAad(id, 'full_name')),
+    emailHash: sealer.lookupHash(email, EMAIL_LOOKUP),
+  };
+}
+
+/** What `openUser` reads: select these with a user. */
+export const userPersonalColumns = {
+  email: users.email,
+  fullName: users.fullName,
+  emailEnc: users.emailEnc,
+  fullNameEnc: users.fullNameEnc,
+};
+type UserPersonal = { email: string | null; fullName: string | null; emailEnc: string | null; fullNameEnc: string | null };
+
+/** A user's e-mail and name in clear (a row not yet sealed is read as it is). */
+export function openUser(sealer: Sealer, id: string, r: UserPersonal): { email: string; fullName: string } {
+  return {
+    email: r.emailEnc ? sealer.open(r.emailEnc, userAad(id, 'email')) : (r.email ?? ''),
+    fullName: r.fullNameEnc ? sealer.open(r.fullNameEnc, userAad(id, 'full_name')) : (r.fullName ?? ''),
+  };
+}
+
+export const visitorNameColumns = { fullName: visitors.fullName, fullNameEnc: visitors.fullNameEnc };
+
+export function openVisitorName(sealer: Sealer, id: string, r: { fullName: string | null; fullNameEnc: string | null }): string {
+  return r.fullNameEnc ? sealer.open(r.fullNameEnc, visitorAad(id, 'full_name')) : (r.fullName ?? '');
+}
+
+/** A visitor's clear field: the sealed column, or the plaintext one of a row not yet sealed. */
+export function openVisitorField(
+  sealer: Sealer,
+  id: string,
+  col: 'full_name' | 'email' | 'company',
+  enc: string | null,
+  plain: string | null,
+): string | null {
+  return enc ? sealer.open(enc, visitorAad(id, col)) : plain;
+}
+
+const BATCH = 200;
+
+/** Walks a table by id in batches; `step` returns how many rows it changed. */
+async function walk<R extends { id: string }>(
+  fetch: (after: string | null) => Promise<R[]>,
+  step: (rows: R[]) => Promise<number>,
+): Promise<number> {
+  let after: string | null = null;
+  let changed = 0;
+  for (;;) {
+    const rows = await fetch(after);
+    if (rows.length === 0) return changed;
+    changed += await step(rows);
+    after = rows[rows.length - 1]!.id;
+  }
+}
+
+/**
+ * Seals the plaintext names, e-mails and companies of rows written before
+ * migration 0010 and clears the plaintext columns. Cheap when there is nothing
+ * to do (one indexed-free query that finds no row): run at every start.
+ */
+export async function sealPersonalData(db: Executor, sealer: Sealer): Promise<number> {
+  let changed = 0;
+  changed += await walk(
+    (after) =>
+      db
+        .select({ id: users.id, ...userPersonalColumns })
+        .from(users)
+        .where(and(or(isNotNull(users.email), isNotNull(users.fullName)), after ? gt(users.id, after) : undefined))
+        .orderBy(asc(users.id))
+        .limit(BATCH),
+    async (rows) => {
+      for (const r of rows) {
+        const clear = openUser(sealer, r.id, r);
+        await db
+          .update(users)
+          .set(sealedUser(sealer, r.id, clear))
+          .where(eq(users.id, r.id));
+      }
+      return rows.length;
+    },
+  );
+  changed += await walk(
+    (after) =>
+      db
+        .select()
+        .from(visitors)
+        .where(
+          and(
+            or(isNotNull(visitors.fullName), isNotNull(visitors.email), isNotNull(visitors.company)),
+            after ? gt(visitors.id, after) : undefined,
+          ),
+        )
+        .orderBy(asc(visitors.id))
+        .limit(BATCH),
+    async (rows) => {
+      for (const r of rows) {
+        const seal = (col: 'full_name' | 'email' | 'company', enc: string | null, plain: string | null) =>
+          sealer.sealNullable(openVisitorField(sealer, r.id, col, enc, plain), visitorAad(r.id, col));
+        await db
+          .update(visitors)
+          .set({
+            fullNameEnc: seal('full_name', r.fullNameEnc, r.fullName),
+            emailEnc: seal('email', r.emailEnc, r.email),
+            companyEnc: seal('company', r.companyEnc, r.company),
+            fullName: null,
+            email: null,
+            company: null,
+          })
+          .where(eq(visitors.id, r.id));
+      }
+      return rows.length;
+    },
+  );
+  return changed;
+}
