@@ -39,6 +39,14 @@ export interface RateLimits {
   guest: number;
 }
 
+function mqttTlsOf(env: NodeJS.ProcessEnv): Pick<Config, 'mqttTls' | 'mqttCaFile'> {
+  if (!!env.MQTT_TLS_CERT !== !!env.MQTT_TLS_KEY) throw new ConfigError('MQTT_TLS_CERT and MQTT_TLS_KEY must be set together');
+  return {
+    ...(env.MQTT_TLS_CERT && env.MQTT_TLS_KEY ? { mqttTls: { certFile: env.MQTT_TLS_CERT, keyFile: env.MQTT_TLS_KEY } } : {}),
+    ...(env.MQTT_CA_FILE ? { mqttCaFile: env.MQTT_CA_FILE } : {}),
+  };
+}
+
 export interface Config {
   /** null = embedded PGlite under dataDir (or in memory when dataDir is null). */
   databaseUrl: string | null;
@@ -53,6 +61,10 @@ export interface Config {
   oidc: { issuer: string; audience: string } | null;
   mqttUrl: string | null;
   mqttPort: number;
+  /** MQTT_TLS_CERT / MQTT_TLS_KEY: PEM files; the embedded broker then listens with TLS only (mqtts://). */
+  mqttTls?: { certFile: string; keyFile: string };
+  /** MQTT_CA_FILE: PEM of the CA the cloud trusts for an external broker's TLS certificate (mqtts://). */
+  mqttCaFile?: string;
   logLevel: string;
   argon2: Argon2Params;
   loginThrottle: LoginThrottleConfig;
@@ -191,6 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
     oidc,
     mqttUrl,
     mqttPort: port('MQTT_PORT', env.MQTT_PORT, 1883),
+    ...mqttTlsOf(env),
     logLevel,
     argon2: DEFAULT_ARGON2,
     loginThrottle: {

@@ -106,6 +106,8 @@ const BaseSchema = Type.Object(
     orgPublicKey: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$' })),
     /** This controller's X25519 private key (SEAL-1), made at enrollment: opens the TOTP secrets sealed to it. Never leaves the controller. */
     sealKey: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$' })),
+    /** PEM file of the CA the broker's TLS certificate is checked against (an mqtts:// broker with a private CA); the system's CAs otherwise. */
+    caFile: Type.Optional(Type.String({ minLength: 1 })),
   },
   { additionalProperties: false },
 );

@@ -145,6 +145,7 @@ export class Daemon {
           mqtt: cfg.mqtt,
           orgPublicKey: cfg.orgPublicKey,
           sealKey: cfg.sealKey,
+          caFile: cfg.caFile,
         },
         store: this.store,
         gate: this.gate,

@@ -26,6 +26,8 @@ export interface DynsecAdminOptions {
   username: string;
   password: string;
   log: Logger;
+  /** PEM of the CA the broker's TLS certificate is checked against (mqtts://); the system's CAs when absent. */
+  ca?: Buffer | undefined;
   /** How long an answer may take. */
   timeoutMs?: number;
   /** Called after each (re)connection, e.g. to reconcile the broker's clients with the database. */
@@ -56,6 +58,7 @@ export class DynsecAdmin {
       clientId: `gatehouse-cloud-admin-${this.#prefix}`,
       username: o.username,
       password: o.password,
+      ...(o.ca ? { ca: o.ca } : {}),
       reconnectPeriod: 1000,
       clean: true,
     });

@@ -8,6 +8,7 @@
  * `disconnect` closes a removed device's live session at once.
  */
 import { createServer, type Server } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import { type BrokerIdentity, canPublish, canSubscribe } from './acl.js';
@@ -18,10 +19,14 @@ export interface EmbeddedBrokerOptions {
   /** Resolves a username/password to who it is, or null to refuse. */
   authenticate(username: string, password: string): Promise<BrokerIdentity | null>;
   log: Logger;
+  /** PEM certificate and key: the broker then listens with TLS only (mqtts://). */
+  tls?: { cert: string | Buffer; key: string | Buffer } | undefined;
 }
 
 export interface EmbeddedBroker {
   readonly port: number;
+  /** Whether it listens with TLS (mqtts://). */
+  readonly tls: boolean;
   readonly aedes: Aedes;
   /** Closes every live session of this device (removed, replaced or disabled); returns how many. */
   disconnect(deviceId: string): number;
@@ -84,7 +89,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       done(null, sub);
     },
   });
-  const server: Server = createServer(aedes.handle);
+  const server: Server = opts.tls ? createTlsServer({ cert: opts.tls.cert, key: opts.tls.key }, aedes.handle) : createServer(aedes.handle);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => {
@@ -94,9 +99,10 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
-  log.info({ host: opts.host, port }, 'embedded MQTT broker listening');
+  log.info({ host: opts.host, port, tls: !!opts.tls }, 'embedded MQTT broker listening');
   return {
     port,
+    tls: !!opts.tls,
     aedes,
     disconnect(deviceId) {
       let n = 0;

@@ -38,6 +38,8 @@ export interface CloudLinkOptions {
   password: string;
   /** Shared-subscription group for events; null on a broker without MQTT 5 shared subscriptions (aedes). */
   shareGroup: string | null;
+  /** PEM of the CA the broker's TLS certificate is checked against (mqtts://); null: the system's CAs. */
+  ca: Buffer | null;
   log: Logger;
   /** How often new changes are stamped and pushed. */
   sweepMs?: number;
@@ -99,6 +101,7 @@ export class CloudLink extends EventEmitter<LinkEvents> {
       clientId: `gatehouse-cloud-${uuidv7()}`,
       username: o.username,
       password: o.password,
+      ...(o.ca ? { ca: o.ca } : {}),
       protocolVersion: o.shareGroup ? 5 : 4,
       reconnectPeriod: 1000,
       clean: true,

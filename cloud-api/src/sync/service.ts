@@ -12,6 +12,7 @@
  * it, and the broker closes its session and refuses its login — the embedded
  * broker itself, a dynamic-security Mosquitto through `access`.
  */
+import { readFileSync } from 'node:fs';
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { AppContext } from '../context.js';
@@ -57,6 +58,8 @@ export async function startSync(ctx: AppContext, log: Logger): Promise<SyncServi
   let url: string;
   let username: string;
   let password: string;
+  /** The CA the cloud checks the broker's certificate against: MQTT_CA_FILE, or the embedded broker's own (self-signed) certificate. */
+  let ca: Buffer | null = ctx.config.mqttCaFile ? readFileSync(ctx.config.mqttCaFile) : null;
   if (ctx.config.mqttUrl) {
     const u = new URL(ctx.config.mqttUrl);
     username = decodeURIComponent(u.username) || CLOUD_BROKER_USER;
@@ -68,9 +71,14 @@ export async function startSync(ctx: AppContext, log: Logger): Promise<SyncServi
     username = CLOUD_BROKER_USER;
     password = newBrokerPassword();
     const cloudSecret = password;
+    const tls = ctx.config.mqttTls
+      ? { cert: readFileSync(ctx.config.mqttTls.certFile), key: readFileSync(ctx.config.mqttTls.keyFile) }
+      : undefined;
+    if (tls && !ca) ca = tls.cert;
     broker = await startEmbeddedBroker({
       host: ctx.config.host,
       port: ctx.config.mqttPort,
+      tls,
       log: log.child({ component: 'broker' }),
       async authenticate(user, pass) {
         if (user === CLOUD_BROKER_USER) return pass === cloudSecret ? { kind: 'cloud' } : null;
@@ -81,7 +89,8 @@ export async function startSync(ctx: AppContext, log: Logger): Promise<SyncServi
         return g?.hash && verifyBrokerPassword(pass, g.hash) ? { kind: 'device', deviceId: user } : null;
       },
     });
-    url = `mqtt://127.0.0.1:${broker.port}`;
+    // With TLS the cloud connects by the name a certificate is usually made for.
+    url = tls ? `mqtts://localhost:${broker.port}` : `mqtt://127.0.0.1:${broker.port}`;
   }
   let access: BrokerAccess = unmanaged;
   let dynsec: DynsecAdmin | null = null;
@@ -94,6 +103,7 @@ export async function startSync(ctx: AppContext, log: Logger): Promise<SyncServi
       url,
       username,
       password,
+      ca: ca ?? undefined,
       log: log.child({ component: 'dynsec' }),
       // At each connection, removals the broker missed while it was away are caught up.
       onConnect: () => {
@@ -124,6 +134,7 @@ export async function startSync(ctx: AppContext, log: Logger): Promise<SyncServi
     username,
     password,
     shareGroup: ctx.config.mqttUrl ? 'ingest' : null,
+    ca,
     log: log.child({ component: 'sync' }),
   });
   link.on('checkin', (orgId, data) => {

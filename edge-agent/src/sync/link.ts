@@ -70,6 +70,8 @@ export interface LinkOptions {
   connect?: MqttConnect;
   username: string;
   password: string;
+  /** PEM of the CA the broker's certificate is checked against (mqtts://); the system's CAs when absent. */
+  ca?: Buffer | undefined;
   deviceId: string;
   orgId: string;
   keys: KeyRing;
@@ -111,7 +113,8 @@ export class EdgeLink {
   #flushing = false;
   /** A full snapshot was asked for (resync): one at the current seq is welcome too, but never an older one. */
   #fullRequested = false;
-  readonly #o: Required<Omit<LinkOptions, 'onReject' | 'onApplied' | 'sealKey'>> & Pick<LinkOptions, 'onReject' | 'onApplied' | 'sealKey'>;
+  readonly #o: Required<Omit<LinkOptions, 'onReject' | 'onApplied' | 'sealKey' | 'ca'>> &
+    Pick<LinkOptions, 'onReject' | 'onApplied' | 'sealKey' | 'ca'>;
 
   constructor(opts: LinkOptions) {
     this.#o = {
@@ -136,6 +139,7 @@ export class EdgeLink {
       clientId: o.deviceId,
       username: o.username,
       password: o.password,
+      ...(o.ca ? { ca: o.ca } : {}),
       protocolVersion: 4,
       // A persistent session keeps QoS 1 messages for the edge while it is away.
       clean: false,

@@ -4,6 +4,7 @@
  * publishes new outbox events (cheaper than hooking every write path, and it
  * bounds event → cloud latency at the poll interval).
  */
+import { readFileSync } from 'node:fs';
 import { KeyRing } from '@gatehouse/protocol';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
@@ -21,6 +22,8 @@ export interface EnrolledConfig {
   orgPublicKey: string;
   /** X25519 private key made at enrollment (SEAL-1); absent on an edge enrolled before sealing. */
   sealKey?: string | undefined;
+  /** PEM file of the broker's CA (mqtts:// with a private CA). */
+  caFile?: string | undefined;
 }
 
 export function startLink(o: {
@@ -49,6 +52,7 @@ export function startLink(o: {
     orgId: config.orgId,
     keys: new KeyRing(store.trustedKeys.length ? store.trustedKeys : [config.orgPublicKey]),
     sealKey: config.sealKey,
+    ca: config.caFile ? readFileSync(config.caFile) : undefined,
     version: o.version,
     store: syncStoreOf(store),
     gate: {

@@ -17,7 +17,8 @@ function brokerUrl(ctx: AppContext): string {
     u.password = '';
     return u.toString();
   }
-  return `mqtt://${new URL(ctx.config.publicUrl).hostname}:${ctx.sync?.broker?.port ?? ctx.config.mqttPort}`;
+  const scheme = ctx.sync?.broker?.tls || ctx.config.mqttTls ? 'mqtts' : 'mqtt';
+  return `${scheme}://${new URL(ctx.config.publicUrl).hostname}:${ctx.sync?.broker?.port ?? ctx.config.mqttPort}`;
 }
 
 export async function enroll(ctx: AppContext, code: string, ip: string, sealKey: string | null = null) {
