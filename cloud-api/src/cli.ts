@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 /**
- * gatehouse-cloud serve [--demo] | migrate | create-admin --org NAME --email E --password P [--platform]
+ * gatehouse-cloud serve [--demo] | migrate | create-admin --org NAME --email E --password P [--platform] | rotate-keys
  */
 import { parseArgs } from 'node:util';
 import { buildApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { createContext } from './context.js';
 import { seedDemo } from './demo.js';
+import { rotateKeys } from './modules/orgs/personal-data.js';
 import { createOrganization, createUser, findOrganizationByName } from './modules/orgs/service.js';
 import { mosquittoTargetFromEnv, writeMosquittoConfig } from './sync/mosquitto.js';
 
@@ -15,7 +16,8 @@ const USAGE = `usage:
   gatehouse-cloud migrate            apply database migrations, then exit
   gatehouse-cloud mosquitto-config --out DIR   dynamic-security setup for an external Mosquitto (MQTT_URL holds the cloud's login)
   gatehouse-cloud create-admin --org NAME --email E --password P [--platform]
-environment: DATABASE_URL, GATEHOUSE_DATA, PORT, HOST, PUBLIC_URL, GATEHOUSE_MASTER_KEY, OIDC_ISSUER, OIDC_AUDIENCE, MQTT_URL, MQTT_PORT, LOG_LEVEL`;
+  gatehouse-cloud rotate-keys        re-seal every sealed column under GATEHOUSE_MASTER_KEY (reading GATEHOUSE_MASTER_KEY_PREVIOUS), then exit
+environment: DATABASE_URL, GATEHOUSE_DATA, PORT, HOST, PUBLIC_URL, GATEHOUSE_MASTER_KEY, GATEHOUSE_MASTER_KEY_PREVIOUS, OIDC_ISSUER, OIDC_AUDIENCE, MQTT_URL, MQTT_PORT, LOG_LEVEL`;
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`gatehouse-cloud: ${message}\n`);
@@ -131,6 +133,17 @@ async function main(argv: string[]) {
         if ((e as { statusCode?: number }).statusCode === 409 || code === '23505')
           fail(`a user with e-mail ${values.email} already exists`, 1);
         throw e;
+      } finally {
+        await ctx.database.close();
+      }
+      return;
+    }
+    case 'rotate-keys': {
+      // Idempotent and resumable: rows already under the current key are skipped (modules/orgs/personal-data.ts).
+      const ctx = await createContext(config, { poolSize: 2 });
+      try {
+        const report = await rotateKeys(ctx.db, ctx.sealer);
+        process.stdout.write(`${JSON.stringify({ keyId: ctx.sealer.keyId, resealed: report }, null, 2)}\n`);
       } finally {
         await ctx.database.close();
       }

@@ -5,14 +5,27 @@
  */
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { type CheckinEvent, uuidv7 } from '@gatehouse/protocol';
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type App, buildApp } from '../src/app.js';
 import { createContext } from '../src/context.js';
-import { Sealer } from '../src/lib/crypto.js';
+import { organizations } from '../src/db/schema.js';
+import { keyId, Sealer } from '../src/lib/crypto.js';
 import { storeCheckins } from '../src/modules/checkins/service.js';
-import { sealPersonalData } from '../src/modules/orgs/personal-data.js';
-import { createOrgWithUser, freshDatabase, type Login, seedTopology, startApp, type TestApp, testConfig, uniqueEmail } from './helpers.js';
+import { rotateKeys, sealPersonalData } from '../src/modules/orgs/personal-data.js';
+import {
+  createOrgWithUser,
+  freshDatabase,
+  issuePass,
+  type Login,
+  login,
+  seedTopology,
+  startApp,
+  type TestApp,
+  testConfig,
+  uniqueEmail,
+} from './helpers.js';
 
 const hour = 3600_000;
 
@@ -271,5 +284,77 @@ describe('names, e-mails and companies are sealed at rest', () => {
       email: 'old@example.test',
       company: 'Old Co',
     });
+  });
+});
+
+describe('master key rotation (GATEHOUSE_MASTER_KEY_PREVIOUS + rotate-keys)', () => {
+  const keyA = randomBytes(32);
+  const keyB = randomBytes(32);
+  let t: TestApp;
+  let admin: Login;
+  let visitorId: string;
+  let passId: string;
+  const apps: App[] = [];
+  const appWith = async (overrides: Parameters<typeof testConfig>[0]) => {
+    const app = await buildApp(testConfig(overrides), { database: t.db.database, migrate: false, logger: false });
+    await app.ready();
+    apps.push(app);
+    return app;
+  };
+  beforeAll(async () => {
+    t = await startApp({ masterKey: keyA });
+    admin = await createOrgWithUser(t.app, 'Rotating Org', ['OrgAdmin']);
+    const topo = await seedTopology(t.app, admin);
+    visitorId = topo.visitor.id;
+    passId = (await issuePass(t.app, admin, { visitorId, accessRuleId: topo.rule.id })).id;
+  });
+  afterAll(async () => {
+    for (const a of apps) await a.close();
+    await t?.close();
+  });
+  const sealedColumns = async () =>
+    JSON.stringify([
+      await t.app.ctx.db.execute(sql`select signing_key_enc from organizations`),
+      await t.app.ctx.db.execute(sql`select totp_secret_enc from visit_passes`),
+      await t.app.ctx.db.execute(sql`select email_enc, full_name_enc from users`),
+      await t.app.ctx.db.execute(
+        sql`select full_name_enc, email_enc, company_enc, phone_enc, document_number_enc from visitors where id = ${visitorId}`,
+      ),
+    ]);
+
+  it('reads data of key A under B with A as previous; after rotate-keys, under B alone; tokens of A are refused, refresh tokens survive', async () => {
+    const during = await appWith({ masterKey: keyB, previousMasterKey: keyA });
+    // The access token signed under A is refused: the client refreshes (the refresh token is opaque and survives).
+    expect((await during.inject({ method: 'GET', url: '/api/auth/me', headers: admin.auth })).statusCode).toBe(401);
+    const refreshed = await during.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refreshToken: admin.refreshToken } });
+    expect(refreshed.statusCode, refreshed.body).toBe(200);
+    const authB = { authorization: `Bearer ${refreshed.json().accessToken}` };
+    const v = await during.inject({ method: 'GET', url: `/api/admin/visitors/${visitorId}`, headers: authB });
+    expect(v.json()).toMatchObject({ fullName: 'Ivan Petrov', phone: '+7 900 123-45-67', company: 'ACME' });
+    expect((await login(during, admin.email, admin.password)).orgId).toBe(admin.orgId);
+
+    const first = await rotateKeys(during.ctx.db, during.ctx.sealer, 1);
+    expect(first.organizations).toBeGreaterThanOrEqual(1);
+    expect(first.passes).toBeGreaterThanOrEqual(1);
+    expect(first.users).toBeGreaterThanOrEqual(1);
+    expect(first.visitors).toBeGreaterThanOrEqual(1);
+    expect(await rotateKeys(during.ctx.db, during.ctx.sealer)).toEqual({ organizations: 0, passes: 0, users: 0, visitors: 0 });
+    const after = await sealedColumns();
+    expect(after).not.toContain(`v2-${keyId(keyA)}.`);
+    expect(after).toContain(`v2-${keyId(keyB)}.`);
+
+    const onlyB = await appWith({ masterKey: keyB });
+    const again = await login(onlyB, admin.email, admin.password);
+    const v2 = await onlyB.inject({ method: 'GET', url: `/api/admin/visitors/${visitorId}`, headers: again.auth });
+    expect(v2.json()).toMatchObject({ fullName: 'Ivan Petrov', phone: '+7 900 123-45-67', documentNumber: '4510 123456' });
+    const cred = await onlyB.inject({ method: 'GET', url: `/api/admin/passes/${passId}/credential?kind=dynamic`, headers: again.auth });
+    expect(cred.statusCode, cred.body).toBe(200);
+    const [org] = await onlyB.ctx.db
+      .select({ enc: organizations.signingKeyEnc })
+      .from(organizations)
+      .where(eq(organizations.id, admin.orgId));
+    expect(onlyB.ctx.sealer.open(org!.enc, `organizations.signing_key:${admin.orgId}`).length).toBeGreaterThan(0);
+    // Key A alone no longer opens anything.
+    expect(() => new Sealer(keyA).open(org!.enc, `organizations.signing_key:${admin.orgId}`)).toThrow();
   });
 });

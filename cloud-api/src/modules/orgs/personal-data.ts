@@ -8,9 +8,9 @@
  * current master key (and re-computes the hashes); both work in batches by id,
  * so they are idempotent and a run that stops resumes where it left off.
  */
-import { and, asc, eq, gt, isNotNull, or } from 'drizzle-orm';
+import { type AnyColumn, and, asc, eq, gt, isNotNull, notLike, or } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
-import { users, visitors } from '../../db/schema.js';
+import { organizations, users, visitors, visitPasses } from '../../db/schema.js';
 import type { Sealer } from '../../lib/crypto.js';
 
 export const userAad = (id: string, col: 'email' | 'full_name') => `users.${col}:${id}`;
@@ -146,4 +146,113 @@ export async function sealPersonalData(db: Executor, sealer: Sealer): Promise<nu
     },
   );
   return changed;
+}
+
+export interface RotationReport {
+  organizations: number;
+  passes: number;
+  users: number;
+  visitors: number;
+}
+
+/**
+ * Re-seals every sealed column under the current master key and re-computes
+ * the keyed e-mail hashes: the step of a key rotation that lets the previous
+ * key go (README "Rotating the master key"). A row is touched only while some
+ * column of it is not yet in the current form (`v2-<current key id>.`), so a
+ * second run changes nothing and a run that stops resumes where it left off.
+ * Values of the previous key open only while GATEHOUSE_MASTER_KEY_PREVIOUS is set.
+ */
+export async function rotateKeys(db: Executor, sealer: Sealer, batch = BATCH): Promise<RotationReport> {
+  await sealPersonalData(db, sealer);
+  const prefix = `v2-${sealer.keyId}.%`;
+  const stale = (col: AnyColumn) => and(isNotNull(col), notLike(col, prefix));
+  const report: RotationReport = { organizations: 0, passes: 0, users: 0, visitors: 0 };
+
+  report.organizations = await walk(
+    (after) =>
+      db
+        .select({ id: organizations.id, enc: organizations.signingKeyEnc })
+        .from(organizations)
+        .where(and(stale(organizations.signingKeyEnc), after ? gt(organizations.id, after) : undefined))
+        .orderBy(asc(organizations.id))
+        .limit(batch),
+    async (rows) => {
+      for (const r of rows)
+        await db
+          .update(organizations)
+          .set({ signingKeyEnc: sealer.reseal(r.enc, `organizations.signing_key:${r.id}`) })
+          .where(eq(organizations.id, r.id));
+      return rows.length;
+    },
+  );
+  report.passes = await walk(
+    (after) =>
+      db
+        .select({ id: visitPasses.id, enc: visitPasses.totpSecretEnc })
+        .from(visitPasses)
+        .where(and(stale(visitPasses.totpSecretEnc), after ? gt(visitPasses.id, after) : undefined))
+        .orderBy(asc(visitPasses.id))
+        .limit(batch),
+    async (rows) => {
+      for (const r of rows)
+        await db
+          .update(visitPasses)
+          .set({ totpSecretEnc: sealer.reseal(r.enc, `visit_passes.totp_secret:${r.id}`) })
+          .where(eq(visitPasses.id, r.id));
+      return rows.length;
+    },
+  );
+  report.users = await walk(
+    (after) =>
+      db
+        .select({ id: users.id, ...userPersonalColumns })
+        .from(users)
+        .where(and(or(stale(users.emailEnc), stale(users.fullNameEnc)), after ? gt(users.id, after) : undefined))
+        .orderBy(asc(users.id))
+        .limit(batch),
+    async (rows) => {
+      for (const r of rows)
+        await db
+          .update(users)
+          .set(sealedUser(sealer, r.id, openUser(sealer, r.id, r)))
+          .where(eq(users.id, r.id));
+      return rows.length;
+    },
+  );
+  report.visitors = await walk(
+    (after) =>
+      db
+        .select()
+        .from(visitors)
+        .where(
+          and(
+            or(
+              stale(visitors.fullNameEnc),
+              stale(visitors.emailEnc),
+              stale(visitors.companyEnc),
+              stale(visitors.phoneEnc),
+              stale(visitors.documentNumberEnc),
+            ),
+            after ? gt(visitors.id, after) : undefined,
+          ),
+        )
+        .orderBy(asc(visitors.id))
+        .limit(batch),
+    async (rows) => {
+      for (const r of rows)
+        await db
+          .update(visitors)
+          .set({
+            fullNameEnc: sealer.resealNullable(r.fullNameEnc, visitorAad(r.id, 'full_name')),
+            emailEnc: sealer.resealNullable(r.emailEnc, visitorAad(r.id, 'email')),
+            companyEnc: sealer.resealNullable(r.companyEnc, visitorAad(r.id, 'company')),
+            phoneEnc: sealer.resealNullable(r.phoneEnc, visitorAad(r.id, 'phone')),
+            documentNumberEnc: sealer.resealNullable(r.documentNumberEnc, visitorAad(r.id, 'document_number')),
+          })
+          .where(eq(visitors.id, r.id));
+      return rows.length;
+    },
+  );
+  return report;
 }
