@@ -10,17 +10,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type App, buildApp, type Database, openDatabase, writeMosquittoConfig } from '@gatehouse/cloud-api';
+import { createOrgWithUser, freshDatabase, type Login, seedTopology, type TestDb, testConfig } from '@gatehouse/cloud-api/testing';
+import type { Daemon } from '@gatehouse/edge-agent';
+import { enrolledEdge, tempDir } from '@gatehouse/edge-agent/testing';
 import { topics } from '@gatehouse/protocol';
 import { sql } from 'drizzle-orm';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, buildApp } from '../cloud-api/src/app.js';
-import { type Database, openDatabase } from '../cloud-api/src/db/client.js';
-import { writeMosquittoConfig } from '../cloud-api/src/sync/mosquitto.js';
-import { createOrgWithUser, freshDatabase, type Login, seedTopology, type TestDb, testConfig } from '../cloud-api/test/helpers.js';
-import type { Daemon } from '../edge-agent/src/daemon.js';
-import { tempDir } from '../edge-agent/test/tmp.js';
-import { enrolledEdge, freePort, until } from './harness.js';
+import { freePort, until } from './harness.js';
 
 const hasMosquitto = (() => {
   try {
@@ -98,7 +96,7 @@ describe.skipIf(!hasMosquitto)('two cloud instances, one Mosquitto, one edge', (
     dir.cleanup();
   });
 
-  it('the enrolled edge logs in to Mosquitto with its own credentials and gets its snapshot', async () => {
+  it('TOPIC-4, MSG-6: the enrolled edge logs in to Mosquitto with its own credentials and gets its snapshot', async () => {
     // Created live over $CONTROL/dynamic-security/v1 (Mosquitto saves its state to the file at once), bound to its own client id.
     expect(readDynsec().clients).toContainEqual(
       expect.objectContaining({ username: daemon.config.deviceId, clientid: daemon.config.deviceId }),
