@@ -31,6 +31,7 @@ export async function edgeDecides(app: App, orgId: string, gateId: string, scann
     rule ? ruleRecord(rule) : undefined,
     {
       gateId: gate.id,
+      siteId: gate.siteId,
       zoneId: gate.zoneId,
       timezone: site!.timezone,
       direction: 'in',
