@@ -230,6 +230,8 @@ describe('names, e-mails and companies are sealed at rest', () => {
     expect(rawUsers).not.toContain(email.toLowerCase());
     expect(rawUsers).not.toContain('sealedova');
     expect(rawUsers).not.toContain(admin.email.toLowerCase());
+    const rawAudit = JSON.stringify(await t.app.ctx.db.execute(sql`select * from audit_logs`)).toLowerCase();
+    expect(rawAudit).not.toContain(email.toLowerCase());
     const rawVisitors = JSON.stringify(await t.app.ctx.db.execute(sql`select * from visitors`)).toLowerCase();
     expect(rawVisitors).not.toContain('hiddenov');
     expect(rawVisitors).not.toContain('ivan.hidden');

@@ -4,7 +4,7 @@ import type { Role } from '../../auth/rbac.js';
 import type { AppContext } from '../../context.js';
 import type { Executor } from '../../db/client.js';
 import { hosts, sessions, userRoles, users } from '../../db/schema.js';
-import { type Actor, writeAudit } from '../../lib/audit.js';
+import { type Actor, emailDigest, writeAudit } from '../../lib/audit.js';
 import type { Sealer } from '../../lib/crypto.js';
 import { conflict, forbidden, notFound } from '../../lib/errors.js';
 import { decodeCursor, page } from '../../lib/pagination.js';
@@ -65,7 +65,13 @@ export async function addUser(
       password: b.password,
       actorId: actor.userId,
     });
-    await writeAudit(tx, actor, { action: 'user.create', entityType: 'user', entityId: u.id, data: { email: u.email, roles: u.roles } });
+    // The e-mail is sealed at rest, so the append-only audit log keeps only its keyed digest.
+    await writeAudit(tx, actor, {
+      action: 'user.create',
+      entityType: 'user',
+      entityId: u.id,
+      data: { emailHash: emailDigest(ctx.config.masterKey, u.email), roles: u.roles },
+    });
     return {
       id: u.id,
       orgId: u.orgId,
