@@ -5,10 +5,10 @@ import type { Executor } from '../../db/client.js';
 import { visitors } from '../../db/schema.js';
 import { type Actor, writeAudit } from '../../lib/audit.js';
 import type { Sealer } from '../../lib/crypto.js';
-import { openVisitorField } from '../orgs/personal-data.js';
 import { forbidden, notFound } from '../../lib/errors.js';
 import { decodeCursor, page } from '../../lib/pagination.js';
 import { type HostScope, hostScope, visitorInScope } from '../appointments/service.js';
+import { openVisitorField } from '../orgs/personal-data.js';
 
 type Row = typeof visitors.$inferSelect;
 // The row id in the AAD: an encrypted phone moved to another visitor's row does not decrypt.
