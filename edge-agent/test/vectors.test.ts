@@ -5,6 +5,7 @@
  * outbox → relay), and {allow, reason} must match.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { type PassRecord, type PassState, parseCredential, type RuleRecord } from '@gatehouse/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +18,7 @@ interface VectorCase {
   name: string;
   now: number;
   input: string;
-  gate: { gateId: string; zoneId: string; timezone: string; direction: 'in' | 'out'; lockdown: boolean };
+  gate: { gateId: string; zoneId: string; siteId: string; timezone: string; direction: 'in' | 'out'; lockdown: boolean };
   keys: string[];
   pass: PassRecord | null;
   rule: RuleRecord | null;
@@ -29,7 +30,9 @@ interface Vectors {
   cases: VectorCase[];
 }
 
-const vectors = JSON.parse(readFileSync(new URL('../../protocol/test-vectors/decisions.json', import.meta.url), 'utf8')) as Vectors;
+// Through protocol's package export, like any other implementation would read them.
+const vectorsPath = createRequire(import.meta.url).resolve('@gatehouse/protocol/test-vectors/decisions.json');
+const vectors = JSON.parse(readFileSync(vectorsPath, 'utf8')) as Vectors;
 
 describe('protocol decision vectors against the SQLite store', () => {
   const t = tempDir();
@@ -50,8 +53,10 @@ describe('protocol decision vectors against the SQLite store', () => {
     store.db.exec('DELETE FROM pass_state; DELETE FROM outbox;');
     store.applySnapshot(
       {
-        site: { id: 'site-v', name: 'v', timezone: c.gate.timezone },
-        gates: [{ id: c.gate.gateId, siteId: 'site-v', zoneId: c.gate.zoneId, name: 'v', direction: 'both', lockdown: c.gate.lockdown }],
+        site: { id: c.gate.siteId, name: 'v', timezone: c.gate.timezone },
+        gates: [
+          { id: c.gate.gateId, siteId: c.gate.siteId, zoneId: c.gate.zoneId, name: 'v', direction: 'both', lockdown: c.gate.lockdown },
+        ],
         zones: [],
         passes: c.pass ? [c.pass] : [],
         rules: c.rule ? [c.rule] : [],
