@@ -84,7 +84,13 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
 
   app.decorate('ctx', ctx);
   app.decorateRequest('principal', null);
+  ctx.jobs.log = app.log as unknown as Logger;
+  // Workers start once every module has defined its queues, and stop before the database closes.
+  app.addHook('onReady', async () => {
+    await ctx.jobs.start();
+  });
   app.addHook('onClose', async () => {
+    await ctx.jobs.stop();
     await ctx.sync?.close();
     if (!opts.database) await ctx.database.close();
   });

@@ -47,6 +47,34 @@ function mqttTlsOf(env: NodeJS.ProcessEnv): Pick<Config, 'mqttTls' | 'mqttCaFile
   };
 }
 
+/** The background job queue (jobs/queue.ts, pg-boss). */
+export interface JobsConfig {
+  /** Retries after the first attempt before a job is dead (JOB_RETRY_LIMIT). */
+  retryLimit: number;
+  /** First retry delay; each next one doubles (JOB_RETRY_DELAY_S). */
+  retryDelayS: number;
+  /** How often an idle worker looks for work (pg-boss's floor is 0.5 s). */
+  pollIntervalS: number;
+  /** false: this process enqueues but runs no job (tests that look at the queue itself). */
+  work: boolean;
+}
+
+/** Where messages go (modules/notifications/channels). */
+export interface NotifyConfig {
+  /** SMTP_URL; null: the development mailbox under the data directory (or in memory). */
+  smtpUrl: string | null;
+  /** MAIL_FROM. */
+  mailFrom: string;
+  /** TELEGRAM_API_URL: the Bot API's base (a self-hosted Bot API server works too). */
+  telegramApiUrl: string;
+  /** SMS_URL: a provider-neutral HTTP endpoint that takes `POST {to, text}`; null: SMS is not configured. */
+  smsUrl: string | null;
+  /** SMS_TOKEN: sent as a bearer token to SMS_URL. */
+  smsToken: string | null;
+  /** VAPID_SUBJECT: a mailto: or https: URL push services may contact. */
+  vapidSubject: string;
+}
+
 export interface Config {
   /** null = embedded PGlite under dataDir (or in memory when dataDir is null). */
   databaseUrl: string | null;
@@ -80,6 +108,8 @@ export interface Config {
   consoleDir: string | null;
   /** Origins that may frame the console and hand it a token (CONSOLE_FRAME_ANCESTORS, comma-separated); empty = framing denied. */
   frameAncestors: string[];
+  jobs: JobsConfig;
+  notify: NotifyConfig;
 }
 
 export class ConfigError extends Error {
@@ -235,6 +265,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
           throw new ConfigError(`CONSOLE_FRAME_ANCESTORS: ${JSON.stringify(o)} is not an origin like https://panel.example.com`);
         return o;
       }),
+    jobs: {
+      retryLimit: positiveInt('JOB_RETRY_LIMIT', env.JOB_RETRY_LIMIT, 10),
+      retryDelayS: positiveInt('JOB_RETRY_DELAY_S', env.JOB_RETRY_DELAY_S, 30),
+      pollIntervalS: 0.5,
+      work: true,
+    },
+    notify: notifyConfig(env),
   };
   return { ...config, ...opts.overrides };
+}
+
+function notifyConfig(env: NodeJS.ProcessEnv): NotifyConfig {
+  const mailFrom = env.MAIL_FROM || 'Gatehouse <no-reply@gatehouse.invalid>';
+  const address = /<([^>]+)>/.exec(mailFrom)?.[1] ?? mailFrom;
+  return {
+    smtpUrl: env.SMTP_URL ? url('SMTP_URL', env.SMTP_URL, ['smtp:', 'smtps:']) : null,
+    mailFrom,
+    telegramApiUrl: url('TELEGRAM_API_URL', env.TELEGRAM_API_URL || 'https://api.telegram.org', ['http:', 'https:']).replace(/\/+$/, ''),
+    smsUrl: env.SMS_URL ? url('SMS_URL', env.SMS_URL, ['http:', 'https:']) : null,
+    smsToken: env.SMS_TOKEN || null,
+    vapidSubject: env.VAPID_SUBJECT ? url('VAPID_SUBJECT', env.VAPID_SUBJECT, ['mailto:', 'https:']) : `mailto:${address}`,
+  };
 }

@@ -5,6 +5,7 @@ import type { Permission } from './auth/rbac.js';
 import { TokenService } from './auth/tokens.js';
 import type { Config } from './config.js';
 import { type Database, type Db, openDatabase } from './db/client.js';
+import { JobQueue } from './jobs/queue.js';
 import { Sealer, subkey } from './lib/crypto.js';
 import { EventBus } from './lib/events.js';
 import { sealPersonalData } from './modules/orgs/personal-data.js';
@@ -21,6 +22,8 @@ export interface AppContext {
   oidc: OidcVerifier | null;
   principals: PrincipalCache;
   events: EventBus;
+  /** Background jobs (notifications, reminders, webhooks): modules define their queues when registered; the app starts them when ready. */
+  jobs: JobQueue;
   /** The MQTT side (broker, edge sync, commands); null when the app runs without it (most tests). */
   sync: SyncService | null;
 }
@@ -64,6 +67,7 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
     oidc: config.oidc ? new OidcVerifier(config.oidc.issuer, config.oidc.audience) : null,
     principals: new PrincipalCache(config.authCacheMs),
     events: new EventBus(),
+    jobs: new JobQueue(database, config.jobs),
     sync: null,
   };
 }

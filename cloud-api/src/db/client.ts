@@ -25,6 +25,10 @@ export type Executor = Db | Tx;
 export interface Database {
   db: Db;
   kind: 'postgres' | 'pglite';
+  /** The PostgreSQL connection string (null on PGlite): for what opens connections of its own (LISTEN, the job queue). */
+  url: string | null;
+  /** The in-process PGlite client (null on PostgreSQL): the only connection there is. */
+  pglite: PGlite | null;
   migrate(): Promise<void>;
   /** A cheap round trip, for readiness. */
   ping(): Promise<void>;
@@ -123,6 +127,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     return {
       db,
       kind: 'postgres',
+      url: opts.databaseUrl,
+      pglite: null,
       migrate: async () => {
         await migratePg(drizzlePg(pool, { schema }), { migrationsFolder: MIGRATIONS_DIR });
       },
@@ -156,6 +162,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   return {
     db: raw as unknown as Db,
     kind: 'pglite',
+    url: null,
+    pglite: client,
     migrate: async () => {
       await migratePglite(raw, { migrationsFolder: MIGRATIONS_DIR });
     },

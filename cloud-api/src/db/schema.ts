@@ -69,6 +69,8 @@ export const users = pgTable(
     status: text('status', { enum: ['active', 'disabled'] })
       .notNull()
       .default('active'),
+    /** The console's language for this user ('en' | 'ru'); null: the browser's. */
+    language: text('language'),
     ...audit(),
     deletedAt: ts('deleted_at'),
   },
@@ -165,6 +167,8 @@ export const sites = pgTable(
       .references(() => organizations.id),
     name: text('name').notNull(),
     timezone: text('timezone').notNull(),
+    /** Street address, told to invited visitors. */
+    address: text('address'),
     ...audit(),
     deletedAt: ts('deleted_at'),
   },
@@ -282,6 +286,14 @@ export const appointments = pgTable(
     startsAt: ts('starts_at').notNull(),
     endsAt: ts('ends_at').notNull(),
     room: text('room'),
+    /** Where the visit happens (its address and time zone go into invitations); null: the site of the pass's rule. */
+    siteId: uuid('site_id').references(() => sites.id),
+    /** The visitors' language for invitations and the guest page ('en' | 'ru'); null: the organisation's default. */
+    language: text('language'),
+    /** Visitors were invited: changes, cancellation and reminders are sent to them too. */
+    invite: boolean('invite').notNull().default(false),
+    /** The pending reminder job (pg-boss id), cancelled and replaced when the time changes. */
+    reminderJobId: text('reminder_job_id'),
     status: text('status', { enum: ['scheduled', 'cancelled', 'done'] })
       .notNull()
       .default('scheduled'),
@@ -333,10 +345,19 @@ export const visitPasses = pgTable(
     revokedAt: ts('revoked_at'),
     revokedBy: uuid('revoked_by'),
     revokedReason: text('revoked_reason'),
+    /** The invitation's language ('en' | 'ru'): the guest page and every message to this visitor use it. */
+    language: text('language'),
+    // The guest's journey, as the host portal shows it: invited → link opened → signed in → arrived → left.
+    invitedAt: ts('invited_at'),
+    linkOpenedAt: ts('link_opened_at'),
+    signedInAt: ts('signed_in_at'),
+    arrivedAt: ts('arrived_at'),
+    leftAt: ts('left_at'),
     ...audit(),
   },
   (t) => [
     index('visit_passes_org_idx').on(t.orgId, t.id),
+    index('visit_passes_appointment_idx').on(t.orgId, t.appointmentId),
     index('visit_passes_visitor_idx').on(t.orgId, t.visitorId, t.id),
     index('visit_passes_status_idx').on(t.orgId, t.status, t.id),
     // One live pass per card number in an org, so a card read names one pass.
@@ -415,6 +436,138 @@ export const loginThrottle = pgTable(
     lastRefused: boolean('last_refused').notNull().default(false),
   },
   (t) => [index('login_throttle_expires_idx').on(t.expiresAt)],
+);
+
+export const LANGUAGES = ['en', 'ru'] as const;
+export type Language = (typeof LANGUAGES)[number];
+export const CHANNELS = ['email', 'telegram', 'webpush', 'sms'] as const;
+export type Channel = (typeof CHANNELS)[number];
+export const NOTIFICATION_STATUSES = ['queued', 'sent', 'failed', 'dead'] as const;
+export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
+
+/** Per-organisation settings of the visitor journey: branding, languages, reminders, the Telegram bot. */
+export const orgSettings = pgTable('org_settings', {
+  orgId: uuid('org_id')
+    .primaryKey()
+    .references(() => organizations.id),
+  logoUrl: text('logo_url'),
+  brandColor: text('brand_color'),
+  defaultLanguage: text('default_language').$type<Language>().notNull().default('en'),
+  reminderLeadMinutes: integer('reminder_lead_minutes').notNull().default(120),
+  /** Whether the guest page offers the signed static QR (printing is otherwise staff work). */
+  guestStaticQr: boolean('guest_static_qr').notNull().default(false),
+  /** The access rule of passes a Host issues from the host portal; null: hosts cannot invite until an admin picks one. */
+  hostInviteRuleId: uuid('host_invite_rule_id').references(() => accessRules.id),
+  telegramBotTokenEnc: text('telegram_bot_token_enc'),
+  telegramBotUsername: text('telegram_bot_username'),
+  ...audit(),
+});
+
+/**
+ * The message log (seed 004's Notification): one row per message to one recipient on one channel.
+ * The address and the template variables are sealed; the masked address is what lists show.
+ */
+export const notifications = pgTable(
+  'notifications',
+  {
+    id: uuid('id').primaryKey(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id),
+    channel: text('channel').$type<Channel>().notNull(),
+    template: text('template').notNull(),
+    language: text('language').$type<Language>().notNull(),
+    recipientEnc: text('recipient_enc').notNull(),
+    recipientMasked: text('recipient_masked').notNull(),
+    /** Sealed JSON: the template variables and attachments. */
+    payloadEnc: text('payload_enc').notNull(),
+    userId: uuid('user_id'),
+    passId: uuid('pass_id'),
+    appointmentId: uuid('appointment_id'),
+    status: text('status').$type<NotificationStatus>().notNull().default('queued'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    jobId: text('job_id'),
+    sentAt: ts('sent_at'),
+    ...audit(),
+  },
+  (t) => [
+    index('notifications_org_idx').on(t.orgId, t.id),
+    index('notifications_status_idx').on(t.orgId, t.status, t.id),
+    index('notifications_pass_idx').on(t.orgId, t.passId),
+  ],
+);
+
+/** An organisation's own wording of a message, per template key and language (defaults ship with the code). */
+export const notificationTemplates = pgTable(
+  'notification_templates',
+  {
+    id: uuid('id').primaryKey(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id),
+    key: text('key').notNull(),
+    language: text('language').$type<Language>().notNull(),
+    subject: text('subject').notNull(),
+    body: text('body').notNull(),
+    ...audit(),
+  },
+  (t) => [uniqueIndex('notification_templates_uq').on(t.orgId, t.key, t.language)],
+);
+
+/** The one-time code a visitor proves their address with (one live code per pass). */
+export const guestCodes = pgTable('guest_codes', {
+  passId: uuid('pass_id')
+    .primaryKey()
+    .references(() => visitPasses.id),
+  orgId: uuid('org_id').notNull(),
+  codeHash: text('code_hash').notNull(),
+  channel: text('channel').$type<Channel>().notNull(),
+  sentToMasked: text('sent_to_masked').notNull(),
+  attempts: integer('attempts').notNull().default(0),
+  expiresAt: ts('expires_at').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+/** How a host wants to hear of their guests. */
+export const hostPreferences = pgTable('host_preferences', {
+  userId: uuid('user_id')
+    .primaryKey()
+    .references(() => users.id),
+  orgId: uuid('org_id').notNull(),
+  channels: jsonb('channels').$type<Channel[]>().notNull().default(['email']),
+  telegramChatIdEnc: text('telegram_chat_id_enc'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+/** One-time codes of Telegram deep links (`t.me/<bot>?start=<code>`), stored hashed. */
+export const telegramLinkCodes = pgTable('telegram_link_codes', {
+  codeHash: text('code_hash').primaryKey(),
+  orgId: uuid('org_id').notNull(),
+  userId: uuid('user_id')
+    .notNull()
+    .references(() => users.id),
+  expiresAt: ts('expires_at').notNull(),
+  usedAt: ts('used_at'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+/** A host's browser Web Push subscriptions (sealed: the endpoint and keys are bearer secrets). */
+export const pushSubscriptions = pgTable(
+  'push_subscriptions',
+  {
+    id: uuid('id').primaryKey(),
+    orgId: uuid('org_id').notNull(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+    endpointHash: text('endpoint_hash').notNull(),
+    subscriptionEnc: text('subscription_enc').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    lastError: text('last_error'),
+  },
+  (t) => [uniqueIndex('push_subscriptions_endpoint_uq').on(t.endpointHash), index('push_subscriptions_user_idx').on(t.orgId, t.userId)],
 );
 
 export * from '../sync/schema.js';

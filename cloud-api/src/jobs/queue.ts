@@ -1,0 +1,292 @@
+/**
+ * The durable background job queue: pg-boss 10 (Node ≥ 20) in its own schema
+ * `pgboss`, on PostgreSQL and on PGlite alike. On PostgreSQL pg-boss keeps a
+ * small pool of its own; on PGlite it talks through the one in-process client
+ * (`pgliteAdapter`). Jobs are fetched with `FOR UPDATE SKIP LOCKED`, so with
+ * several cloud instances on one database each job runs once.
+ *
+ * Semantics every handler relies on:
+ * - a handler that throws is retried with exponential backoff up to the
+ *   queue's retry limit; after the last attempt the job is `failed` — the
+ *   dead-letter state, listed per organisation and retried by an admin;
+ * - every job's data carries `orgId`, so dead jobs are scoped like any row;
+ * - `send(…, { tx })` enqueues inside the caller's transaction: the job exists
+ *   exactly when the row that needs it was committed (nothing sent for a
+ *   rolled-back invitation, nothing lost for a committed one).
+ */
+import type { PGlite } from '@electric-sql/pglite';
+import { type SQL, sql } from 'drizzle-orm';
+import PgBoss from 'pg-boss';
+import type { Logger } from 'pino';
+import type { JobsConfig } from '../config.js';
+import type { Database, Executor } from '../db/client.js';
+
+export const SCHEMA = 'pgboss';
+
+/** What a handler learns of the attempt it runs. */
+export interface Attempt {
+  id: string;
+  /** 1 for the first run. */
+  attempt: number;
+  /** No retry follows if this attempt throws: the job goes dead. */
+  final: boolean;
+}
+
+export interface JobData {
+  orgId: string;
+}
+
+export type Handler<T extends JobData> = (data: T, attempt: Attempt) => Promise<void>;
+
+export interface QueueOptions {
+  /** Default: the config's retry limit. */
+  retryLimit?: number;
+  /** Seconds before the first retry; doubles each time. Default: the config's. */
+  retryDelayS?: number;
+  /** A run that takes longer is failed (and retried). */
+  expireInS?: number;
+  /** Jobs of this queue run at once per instance. */
+  concurrency?: number;
+}
+
+export interface SendOptions {
+  /** Run no earlier than this. */
+  startAfter?: Date;
+  /** At most one queued job per key in a queue (pg-boss's singletonKey). */
+  singletonKey?: string;
+  /** Enqueue inside this transaction. */
+  tx?: Executor;
+}
+
+export interface DeadJob {
+  id: string;
+  queue: string;
+  data: Record<string, unknown>;
+  attempts: number;
+  error: string | null;
+  createdAt: string;
+  failedAt: string | null;
+}
+
+export interface QueueStats {
+  queue: string;
+  /** Waiting to run (created or retry). */
+  depth: number;
+  active: number;
+  dead: number;
+  /** Seconds the oldest waiting job has been due; 0 when none. */
+  oldestAgeS: number;
+}
+
+interface Defined {
+  handler: Handler<JobData>;
+  opts: QueueOptions;
+}
+
+type PgBossDb = { executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> };
+
+/**
+ * pg-boss's own statements on the one PGlite client: parameterless text may hold several
+ * statements (its migrations), which only `exec` runs; everything else is one `query`.
+ */
+function pgliteAdapter(client: PGlite): PgBossDb {
+  return {
+    async executeSql(text, values) {
+      if (!values || values.length === 0) {
+        const results = await client.exec(text);
+        return { rows: results.at(-1)?.rows ?? [] };
+      }
+      return client.query(text, values);
+    },
+  };
+}
+
+/**
+ * pg-boss's statements inside a drizzle transaction: its `$n` placeholders become drizzle params
+ * in order, so the insert runs on the transaction's own connection.
+ */
+function executorAdapter(tx: Executor): PgBossDb {
+  return {
+    async executeSql(text, values = []) {
+      const parts: SQL[] = [];
+      let last = 0;
+      for (const m of text.matchAll(/\$(\d+)/g)) {
+        parts.push(sql.raw(text.slice(last, m.index)));
+        const v = values[Number(m[1]) - 1] ?? null;
+        // Objects are pg-boss's JSON columns (data, output): passed as text, cast by the statement.
+        parts.push(sql`${v !== null && typeof v === 'object' && !(v instanceof Date) ? JSON.stringify(v) : v}`);
+        last = m.index + m[0].length;
+      }
+      parts.push(sql.raw(text.slice(last)));
+      const result = (await tx.execute(sql.join(parts))) as unknown as { rows: unknown[] };
+      return { rows: result.rows };
+    },
+  };
+}
+
+export class JobQueue {
+  readonly #boss: PgBoss;
+  readonly #defined = new Map<string, Defined>();
+  readonly #config: JobsConfig;
+  /** Set by the app once its logger exists. */
+  log: Logger | null;
+  #started = false;
+  #failures = new Map<string, number>();
+
+  constructor(database: Database, config: JobsConfig, log: Logger | null = null) {
+    this.#config = config;
+    this.log = log;
+    const common = {
+      schema: SCHEMA,
+      // Completed jobs are kept a day for inspection, dead ones a month; pg-boss archives then deletes.
+      archiveCompletedAfterSeconds: 24 * 3600,
+      archiveFailedAfterSeconds: 30 * 24 * 3600,
+      deleteAfterDays: 30,
+    };
+    this.#boss =
+      database.kind === 'pglite'
+        ? new PgBoss({ ...common, db: pgliteAdapter(database.pglite as PGlite) as PgBoss.Db })
+        : new PgBoss({ ...common, connectionString: database.url as string, max: 4, application_name: 'gatehouse-jobs' });
+    this.#boss.on('error', (err) => this.log?.error({ err }, 'job queue error'));
+  }
+
+  /** Declares a queue and its handler; workers start with `start()` (or at once when already started). */
+  async define<T extends JobData>(name: string, handler: Handler<T>, opts: QueueOptions = {}): Promise<void> {
+    if (this.#defined.has(name)) throw new Error(`job queue ${name} defined twice`);
+    this.#defined.set(name, { handler: handler as Handler<JobData>, opts });
+    if (this.#started) await this.#open(name);
+  }
+
+  async start(): Promise<void> {
+    if (this.#started) return;
+    await this.#boss.start();
+    this.#started = true;
+    for (const name of this.#defined.keys()) await this.#open(name);
+  }
+
+  async #open(name: string): Promise<void> {
+    const { handler, opts } = this.#defined.get(name)!;
+    const retry = {
+      retryLimit: opts.retryLimit ?? this.#config.retryLimit,
+      retryDelay: opts.retryDelayS ?? this.#config.retryDelayS,
+      retryBackoff: true,
+      expireInSeconds: opts.expireInS ?? 60,
+    };
+    // createQueue is idempotent in effect (pg-boss answers an existing queue with no change); keep its options current.
+    if (await this.#boss.getQueue(name)) await this.#boss.updateQueue(name, { name, policy: 'standard', ...retry });
+    else await this.#boss.createQueue(name, { name, policy: 'standard', ...retry });
+    if (!this.#config.work) return;
+    const workers = Math.max(1, opts.concurrency ?? 1);
+    for (let i = 0; i < workers; i++) {
+      await this.#boss.work<JobData>(
+        name,
+        { pollingIntervalSeconds: this.#config.pollIntervalS, includeMetadata: true, batchSize: 1 },
+        async ([job]) => {
+          if (!job) return;
+          const attempt = { id: job.id, attempt: job.retryCount + 1, final: job.retryCount >= job.retryLimit };
+          try {
+            await handler(job.data, attempt);
+          } catch (err) {
+            this.#failures.set(name, (this.#failures.get(name) ?? 0) + 1);
+            this.log?.warn({ err, queue: name, jobId: job.id, attempt: attempt.attempt, final: attempt.final }, 'job failed');
+            throw err;
+          }
+        },
+      );
+    }
+  }
+
+  async send<T extends JobData>(name: string, data: T, opts: SendOptions = {}): Promise<string | null> {
+    if (!this.#defined.has(name)) throw new Error(`job queue ${name} is not defined`);
+    const { tx, startAfter, singletonKey } = opts;
+    return this.#boss.send(name, data as object, {
+      ...(startAfter ? { startAfter } : {}),
+      ...(singletonKey ? { singletonKey } : {}),
+      ...(tx ? { db: executorAdapter(tx) as PgBoss.Db } : {}),
+    });
+  }
+
+  /** Cancels a job that has not run yet (a reminder of a moved or cancelled visit); a finished job is left alone. */
+  async cancel(name: string, id: string, tx?: Executor): Promise<void> {
+    await this.#boss.cancel(name, id, tx ? { db: executorAdapter(tx) as PgBoss.Db } : undefined);
+  }
+
+  /** The organisation's dead jobs, newest first. */
+  async dead(orgId: string, limit = 100): Promise<DeadJob[]> {
+    const { rows } = await this.#raw(
+      `select id, name, data, retry_count, output, created_on, completed_on from ${SCHEMA}.job
+        where state = 'failed' and data->>'orgId' = $1 order by completed_on desc nulls last limit $2`,
+      [orgId, limit],
+    );
+    return (rows as Array<Record<string, unknown>>).map((r) => ({
+      id: String(r.id),
+      queue: String(r.name),
+      data: (r.data ?? {}) as Record<string, unknown>,
+      attempts: Number(r.retry_count) + 1,
+      error: errorText(r.output),
+      createdAt: new Date(r.created_on as string).toISOString(),
+      failedAt: r.completed_on ? new Date(r.completed_on as string).toISOString() : null,
+    }));
+  }
+
+  /** Runs a dead job of this organisation again (its retry count starts over); false if there is none. */
+  async retryDead(orgId: string, id: string): Promise<DeadJob | null> {
+    const [job] = (await this.dead(orgId, 10_000)).filter((j) => j.id === id);
+    if (!job) return null;
+    await this.#raw(
+      `update ${SCHEMA}.job set state = 'retry', retry_count = 0, start_after = now(), completed_on = null
+        where name = $1 and id = $2 and state = 'failed'`,
+      [job.queue, id],
+    );
+    return job;
+  }
+
+  /** Depth, running, dead and the age of the oldest waiting job, per defined queue (for /metrics). */
+  async stats(): Promise<QueueStats[]> {
+    const { rows } = await this.#raw(
+      `select name,
+              count(*) filter (where state in ('created', 'retry'))::int as depth,
+              count(*) filter (where state = 'active')::int as active,
+              count(*) filter (where state = 'failed')::int as dead,
+              coalesce(extract(epoch from now() - min(start_after) filter (where state in ('created', 'retry') and start_after <= now())), 0)::float8 as oldest
+         from ${SCHEMA}.job group by name`,
+      [],
+    );
+    const byName = new Map((rows as Array<Record<string, unknown>>).map((r) => [String(r.name), r]));
+    return [...this.#defined.keys()].map((queue) => {
+      const r = byName.get(queue);
+      return {
+        queue,
+        depth: Number(r?.depth ?? 0),
+        active: Number(r?.active ?? 0),
+        dead: Number(r?.dead ?? 0),
+        oldestAgeS: Number(r?.oldest ?? 0),
+      };
+    });
+  }
+
+  /** Handler failures since start, per queue (every failed attempt, retried or not). */
+  failures(): Map<string, number> {
+    return new Map(this.#failures);
+  }
+
+  get queues(): string[] {
+    return [...this.#defined.keys()];
+  }
+
+  async #raw(text: string, values: unknown[]): Promise<{ rows: unknown[] }> {
+    // pg-boss's own connection: the same database, no second pool on PostgreSQL, the one client on PGlite.
+    return (this.#boss as unknown as { getDb(): PgBossDb }).getDb().executeSql(text, values);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#started) return;
+    this.#started = false;
+    await this.#boss.stop({ graceful: true, wait: true, timeout: 5_000, close: true });
+  }
+}
+
+function errorText(output: unknown): string | null {
+  if (output && typeof output === 'object' && 'message' in output) return String((output as { message: unknown }).message);
+  return output == null ? null : JSON.stringify(output).slice(0, 500);
+}
