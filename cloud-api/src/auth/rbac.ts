@@ -39,6 +39,17 @@ export const PERMISSIONS = [
   'passes:check',
   'checkins:read',
   'audit:read',
+  /** The message log and the development mailbox. */
+  'notifications:read',
+  /** Send invitations and test messages, retry a dead message, edit message templates. */
+  'notifications:write',
+  /** Branding, languages, reminders, the Telegram bot, the rule of host invitations. */
+  'org:settings',
+  /** Dead background jobs, and running them again. */
+  'jobs:read',
+  'jobs:retry',
+  /** The host portal (/api/host): one's own visits, inviting one's own guests, one's notification preferences. */
+  'host:portal',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -68,6 +79,9 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'passes:check',
     'checkins:read',
     'audit:read',
+    'notifications:read',
+    'notifications:write',
+    'jobs:read',
   ],
   // The front desk / guard: meetings, issuing and printing passes, watching the gates.
   Operator: [
@@ -88,9 +102,20 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'passes:credential',
     'passes:check',
     'checkins:read',
+    'notifications:read',
+    'notifications:write',
   ],
   // Invites guests to their own meetings and follows their status: no phone or document number, no entry credential.
-  Host: ['sites:read', 'hosts:read', 'visitors:read', 'visitors:write', 'appointments:read', 'appointments:write', 'passes:read'],
+  Host: [
+    'sites:read',
+    'hosts:read',
+    'visitors:read',
+    'visitors:write',
+    'appointments:read',
+    'appointments:write',
+    'passes:read',
+    'host:portal',
+  ],
   // Guests see their own pass through /api/guest only.
   Guest: [],
   // Developer console (apps, keys, webhooks) lives outside /api/admin.
