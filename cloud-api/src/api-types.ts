@@ -15,6 +15,7 @@ import type {
 import type { AuditEntry as AuditEntrySchema } from './modules/audit/schema.js';
 import type {
   LoginBody as LoginBodySchema,
+  ProfilePatch as ProfilePatchSchema,
   RefreshBody as RefreshBodySchema,
   TokenPair as TokenPairSchema,
   UserSummary as UserSummarySchema,
@@ -71,6 +72,7 @@ export type LoginBody = Static<typeof LoginBodySchema>;
 export type RefreshBody = Static<typeof RefreshBodySchema>;
 export type TokenPair = Static<typeof TokenPairSchema>;
 export type UserSummary = Static<typeof UserSummarySchema>;
+export type ProfilePatch = Static<typeof ProfilePatchSchema>;
 export type Checkin = Static<typeof CheckinSchema>;
 export type Occupancy = Static<typeof OccupancySchema>;
 export type CommandBody = Static<typeof CommandBodySchema>;

@@ -21,7 +21,7 @@ describe('password login, refresh rotation, logout, rate limits', () => {
     const l = await login(t.app, user.email, user.password);
     expect(l.accessToken.split('.')).toHaveLength(3);
     const r = await me(l.accessToken);
-    expect(r.json()).toEqual({ id: user.userId, orgId: user.orgId, email: user.email, roles: ['Operator'] });
+    expect(r.json()).toEqual({ id: user.userId, orgId: user.orgId, email: user.email, roles: ['Operator'], language: null });
   });
 
   it('a wrong password and an unknown e-mail are the same 401', async () => {
@@ -210,7 +210,7 @@ describe('OIDC bearer tokens', () => {
     const r = await me(await token({ email: user.email.toUpperCase(), email_verified: true, realm_access: { roles: ['PlatformAdmin'] } }));
     expect(r.statusCode).toBe(200);
     // Roles come from our users table, never from the token's claims.
-    expect(r.json()).toEqual({ id: user.userId, orgId: user.orgId, email: user.email, roles: ['SecurityOfficer'] });
+    expect(r.json()).toEqual({ id: user.userId, orgId: user.orgId, email: user.email, roles: ['SecurityOfficer'], language: null });
     const audit = await t.app.inject({
       method: 'GET',
       url: '/api/admin/audit-logs',

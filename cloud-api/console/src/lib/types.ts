@@ -24,6 +24,7 @@ export type {
   Occupancy,
   Page,
   Pass,
+  ProfilePatch,
   RefreshBody,
   RevokeBody,
   Site,

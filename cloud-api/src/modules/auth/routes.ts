@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { LoginThrottle } from '../../auth/rate-limit.js';
+import { actorOf } from '../../lib/audit.js';
 import { HttpError } from '../../lib/errors.js';
-import { LoginBody, RefreshBody, TokenPair, UserSummary } from './schema.js';
-import { login, logout, refresh } from './service.js';
+import { LoginBody, ProfilePatch, RefreshBody, TokenPair, UserSummary } from './schema.js';
+import { login, logout, me, refresh, setOwnLanguage } from './service.js';
 
 export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { ctx } = app;
@@ -58,9 +59,20 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/me',
     { config: { authenticated: true }, schema: { tags: ['auth'], summary: 'The signed-in user', response: { 200: UserSummary } } },
-    async (req) => {
-      const p = req.principal!;
-      return { id: p.userId, orgId: p.orgId, email: p.email, roles: p.roles };
+    async (req) => me(ctx, req.principal!),
+  );
+
+  app.patch(
+    '/me',
+    {
+      config: { authenticated: true },
+      schema: {
+        tags: ['auth'],
+        summary: "Change the signed-in user's own profile: their language (null: the browser's)",
+        body: ProfilePatch,
+        response: { 200: UserSummary },
+      },
     },
+    async (req) => setOwnLanguage(ctx, actorOf(req), req.principal!, req.body.language),
   );
 };

@@ -15,12 +15,21 @@ export const LoginBody = Type.Object(
 );
 export const RefreshBody = Type.Object({ refreshToken: Type.String({ minLength: 10, maxLength: 512 }) }, { additionalProperties: false });
 
+/** A language of the console and of the messages a user gets. */
+export const Language = Type.Union([Type.Literal('en'), Type.Literal('ru')]);
+const ProfileLanguage = Type.Union([Language, Type.Null()], {
+  description: "the user's language for the console; null: the browser's (navigator.languages)",
+});
+
 export const UserSummary = Type.Object({
   id: Type.String(),
   orgId: Type.String(),
   email: Type.String(),
   roles: Type.Array(Type.String()),
+  language: ProfileLanguage,
 });
+/** What a user changes of their own profile (`PATCH /api/auth/me`). */
+export const ProfilePatch = Type.Object({ language: ProfileLanguage }, { additionalProperties: false });
 export const TokenPair = Type.Object({
   accessToken: Type.String(),
   refreshToken: Type.String(),

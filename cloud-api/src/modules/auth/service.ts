@@ -1,9 +1,9 @@
 import { uuidv7 } from '@gatehouse/protocol';
 import { and, eq, gt, inArray, isNull } from 'drizzle-orm';
-import type { AppContext } from '../../context.js';
+import type { AppContext, Principal } from '../../context.js';
 import type { Executor } from '../../db/client.js';
-import { organizations, sessions, userRoles, users } from '../../db/schema.js';
-import { emailDigest, NO_ORG, writeAudit } from '../../lib/audit.js';
+import { LANGUAGES, type Language, organizations, sessions, userRoles, users } from '../../db/schema.js';
+import { type Actor, emailDigest, NO_ORG, writeAudit } from '../../lib/audit.js';
 import { randomToken, sha256 } from '../../lib/crypto.js';
 import { HttpError, unauthorized } from '../../lib/errors.js';
 import { emailHashes, openUser, userPersonalColumns } from '../orgs/personal-data.js';
@@ -16,6 +16,15 @@ export interface ClientInfo {
 async function rolesOf(db: Executor, userId: string): Promise<string[]> {
   const rows = await db.select({ role: userRoles.role }).from(userRoles).where(eq(userRoles.userId, userId));
   return rows.map((r) => r.role);
+}
+
+/** The column is free text; only a language the console speaks is answered. */
+const asLanguage = (v: string | null | undefined): Language | null =>
+  (LANGUAGES as readonly unknown[]).includes(v) ? (v as Language) : null;
+
+async function languageOf(db: Executor, userId: string): Promise<Language | null> {
+  const [row] = await db.select({ language: users.language }).from(users).where(eq(users.id, userId));
+  return asLanguage(row?.language);
 }
 
 async function issuePair(
@@ -44,8 +53,31 @@ async function issuePair(
     accessToken,
     refreshToken,
     expiresIn: ctx.config.accessTokenTtlS,
-    user: { id: user.id, orgId: user.orgId, email: user.email, roles: await rolesOf(db, user.id) },
+    // The language rides along, so the console speaks it from the first screen after sign-in.
+    user: { id: user.id, orgId: user.orgId, email: user.email, roles: await rolesOf(db, user.id), language: await languageOf(db, user.id) },
   };
+}
+
+/** `GET /api/auth/me`: who the token belongs to, with their profile language. */
+export async function me(ctx: AppContext, p: Principal) {
+  return { id: p.userId, orgId: p.orgId, email: p.email, roles: p.roles, language: await languageOf(ctx.db, p.userId) };
+}
+
+/** A user sets their own language (null: follow the browser); audited as `user.language`. */
+export async function setOwnLanguage(ctx: AppContext, actor: Actor, p: Principal, language: Language | null) {
+  await ctx.db.transaction(async (tx) => {
+    const own = and(eq(users.id, p.userId), eq(users.orgId, p.orgId), isNull(users.deletedAt));
+    const [before] = await tx.select({ language: users.language }).from(users).where(own);
+    if (!before) throw unauthorized('no such user');
+    await tx.update(users).set({ language, updatedAt: new Date(), updatedBy: p.userId }).where(own);
+    await writeAudit(tx, actor, {
+      action: 'user.language',
+      entityType: 'user',
+      entityId: p.userId,
+      data: { from: asLanguage(before.language), to: language },
+    });
+  });
+  return me(ctx, p);
 }
 
 /** At most this many live accounts share one e-mail (in as many organisations) for a password sign-in to try. */
