@@ -36,6 +36,7 @@ export async function routes(app: FastifyInstance, opts: RoutesOptions): Promise
   await app.register(guestRoutes, { prefix: '/api/guest' });
   await app.register(edgeRoutes, { prefix: '/api/edge' });
   await app.register(adminRoutes, { prefix: '/api/admin' });
+  await app.register(hostRoutes, { prefix: '/api/host' });
   await app.register(liveFeed, { authTimeoutMs: opts.liveAuthTimeoutMs });
   // The console is served when it has been built (npm install builds it); the API works without it.
   const { config } = app.ctx;
@@ -43,6 +44,9 @@ export async function routes(app: FastifyInstance, opts: RoutesOptions): Promise
   if (existsSync(join(consoleDir, 'index.html')))
     await serveConsole(app, { root: consoleDir, frameAncestors: () => config.frameAncestors });
 }
+
+/** The host portal, under /api/host: every route needs `host:portal` and acts on the caller's own visits. */
+async function hostRoutes(_host: FastifyInstance): Promise<void> {}
 
 /** The organisation's administration API, under /api/admin. */
 async function adminRoutes(admin: FastifyInstance): Promise<void> {

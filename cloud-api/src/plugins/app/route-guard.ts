@@ -1,7 +1,7 @@
 /**
  * Who may call what, decided where each route is registered: a route's
  * `config.permission` (or `config.authenticated`) puts a guard in front of it,
- * an /api/admin route without a permission refuses to start, and every route
+ * an /api/admin or /api/host route without a permission refuses to start, and every route
  * lands in `app.routeTable` (the RBAC test walks it).
  */
 import type { FastifyRequest } from 'fastify';
@@ -32,8 +32,8 @@ export default fp(
       const cfg = route.config as { permission?: Permission; authenticated?: boolean } | undefined;
       for (const method of [route.method].flat())
         if (method !== 'HEAD') routeTable.push({ method, url: route.url, permission: cfg?.permission ?? null });
-      if (route.url.startsWith('/api/admin') && !cfg?.permission) {
-        throw new Error(`admin route ${route.method} ${route.url} declares no permission`);
+      if ((route.url.startsWith('/api/admin') || route.url.startsWith('/api/host')) && !cfg?.permission) {
+        throw new Error(`admin or host route ${route.method} ${route.url} declares no permission`);
       }
       if (!cfg?.permission && !cfg?.authenticated) return;
       const permission = cfg.permission;
