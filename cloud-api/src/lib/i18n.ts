@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import i18next, { type TFunction } from 'i18next';
 import { LANGUAGES, type Language } from '../db/schema.js';
 
-export const NAMESPACES = ['templates', 'calendar'] as const;
+export const NAMESPACES = ['templates', 'calendar', 'host'] as const;
 export type Namespace = (typeof NAMESPACES)[number];
 
 // src/ and dist/ are both one level below the package root.
