@@ -17,8 +17,11 @@ import { serveConsole } from './modules/console/routes.js';
 import { edgeRoutes } from './modules/edge/routes.js';
 import { gateRoutes } from './modules/gates/routes.js';
 import { guestRoutes } from './modules/guest/routes.js';
+import { hostVisitRoutes } from './modules/host/routes.js';
 import { internalRoutes } from './modules/internal/routes.js';
 import { liveFeed } from './modules/live/socket.js';
+import { notificationRoutes } from './modules/notifications/routes.js';
+import { orgSettingsRoutes } from './modules/orgs/settings-routes.js';
 import { passRoutes } from './modules/passes/routes.js';
 import { siteRoutes } from './modules/sites/routes.js';
 import { userRoutes } from './modules/users/routes.js';
@@ -46,7 +49,9 @@ export async function routes(app: FastifyInstance, opts: RoutesOptions): Promise
 }
 
 /** The host portal, under /api/host: every route needs `host:portal` and acts on the caller's own visits. */
-async function hostRoutes(_host: FastifyInstance): Promise<void> {}
+async function hostRoutes(host: FastifyInstance): Promise<void> {
+  await host.register(hostVisitRoutes);
+}
 
 /** The organisation's administration API, under /api/admin. */
 async function adminRoutes(admin: FastifyInstance): Promise<void> {
@@ -60,4 +65,6 @@ async function adminRoutes(admin: FastifyInstance): Promise<void> {
   await admin.register(passRoutes);
   await admin.register(checkinRoutes);
   await admin.register(auditRoutes);
+  await admin.register(notificationRoutes);
+  await admin.register(orgSettingsRoutes);
 }
