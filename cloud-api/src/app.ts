@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { createContext } from './context.js';
 import type { Database } from './db/client.js';
+import { defineSystemJobs } from './jobs/system.js';
 import { errSerializer } from './lib/log.js';
 import errors, { frameworkErrors } from './plugins/app/errors.js';
 import inputGuard from './plugins/app/input-guard.js';
@@ -85,6 +86,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   app.decorate('ctx', ctx);
   app.decorateRequest('principal', null);
   ctx.jobs.log = app.log as unknown as Logger;
+  await defineSystemJobs(ctx);
   // Workers start once every module has defined its queues, and stop before the database closes.
   app.addHook('onReady', async () => {
     await ctx.jobs.start();

@@ -58,6 +58,11 @@ export interface SendOptions {
   tx?: Executor;
 }
 
+export interface ScheduleOptions {
+  /** The cron expression's time zone (default UTC). */
+  tz?: string;
+}
+
 export interface DeadJob {
   id: string;
   queue: string;
@@ -70,8 +75,10 @@ export interface DeadJob {
 
 export interface QueueStats {
   queue: string;
-  /** Waiting to run (created or retry). */
+  /** Due and waiting to run (created or retry, start time reached). */
   depth: number;
+  /** Waiting for a later start (reminders, retries in their backoff). */
+  scheduled: number;
   active: number;
   dead: number;
   /** Seconds the oldest waiting job has been due; 0 when none. */
@@ -132,6 +139,8 @@ export class JobQueue {
   log: Logger | null;
   #started = false;
   #failures = new Map<string, number>();
+  readonly #failureListeners: Array<(queue: string) => void> = [];
+  readonly #schedules = new Map<string, { cron: string; data: JobData; opts: ScheduleOptions }>();
 
   constructor(database: Database, config: JobsConfig, log: Logger | null = null) {
     this.#config = config;
@@ -157,11 +166,34 @@ export class JobQueue {
     if (this.#started) await this.#open(name);
   }
 
+  /**
+   * A timed job: pg-boss's cron schedule (one per queue, kept in `pgboss.schedule`, so several
+   * instances fire it once). Its data carries an organisation too — `NO_ORG` of lib/audit.ts for
+   * the platform's own jobs. Applied at `start()` when the queue is not running yet.
+   */
+  async schedule<T extends JobData>(name: string, cron: string, data: T, opts: ScheduleOptions = {}): Promise<void> {
+    if (!this.#defined.has(name)) throw new Error(`job queue ${name} is not defined`);
+    this.#schedules.set(name, { cron, data, opts });
+    if (this.#started) await this.#boss.schedule(name, cron, data as object, { tz: opts.tz ?? 'UTC' });
+  }
+
   async start(): Promise<void> {
     if (this.#started) return;
     await this.#boss.start();
     this.#started = true;
     for (const name of this.#defined.keys()) await this.#open(name);
+    for (const [name, { cron, data, opts }] of this.#schedules)
+      await this.#boss.schedule(name, cron, data as object, { tz: opts.tz ?? 'UTC' });
+  }
+
+  /** Whether workers run and the queue answers (the readiness check reports it). */
+  get started(): boolean {
+    return this.#started;
+  }
+
+  /** Called on every failed attempt of a handler (the failures counter of /metrics). */
+  onFailure(listener: (queue: string) => void): void {
+    this.#failureListeners.push(listener);
   }
 
   async #open(name: string): Promise<void> {
@@ -188,6 +220,7 @@ export class JobQueue {
             await handler(job.data, attempt);
           } catch (err) {
             this.#failures.set(name, (this.#failures.get(name) ?? 0) + 1);
+            for (const l of this.#failureListeners) l(name);
             this.log?.warn({ err, queue: name, jobId: job.id, attempt: attempt.attempt, final: attempt.final }, 'job failed');
             throw err;
           }
@@ -215,42 +248,58 @@ export class JobQueue {
   async dead(orgId: string, limit = 100): Promise<DeadJob[]> {
     const { rows } = await this.#raw(
       `select id, name, data, retry_count, output, created_on, completed_on from ${SCHEMA}.job
-        where state = 'failed' and data->>'orgId' = $1 order by completed_on desc nulls last limit $2`,
+        where state = 'failed' and data->>'orgId' = $1 order by completed_on desc nulls last, id limit $2`,
       [orgId, limit],
     );
-    return (rows as Array<Record<string, unknown>>).map((r) => ({
-      id: String(r.id),
-      queue: String(r.name),
-      data: (r.data ?? {}) as Record<string, unknown>,
-      attempts: Number(r.retry_count) + 1,
-      error: errorText(r.output),
-      createdAt: new Date(r.created_on as string).toISOString(),
-      failedAt: r.completed_on ? new Date(r.completed_on as string).toISOString() : null,
-    }));
+    return (rows as Array<Record<string, unknown>>).map(deadJob);
   }
 
-  /** Runs a dead job of this organisation again (its retry count starts over); false if there is none. */
-  async retryDead(orgId: string, id: string): Promise<DeadJob | null> {
-    const [job] = (await this.dead(orgId, 10_000)).filter((j) => j.id === id);
-    if (!job) return null;
-    await this.#raw(
-      `update ${SCHEMA}.job set state = 'retry', retry_count = 0, start_after = now(), completed_on = null
-        where name = $1 and id = $2 and state = 'failed'`,
-      [job.queue, id],
+  /** One dead job of this organisation, or null (another organisation's is as absent as an unknown one). */
+  async deadJob(orgId: string, id: string): Promise<DeadJob | null> {
+    if (!UUID.test(id)) return null;
+    const { rows } = await this.#raw(
+      `select id, name, data, retry_count, output, created_on, completed_on from ${SCHEMA}.job
+        where id = $1 and state = 'failed' and data->>'orgId' = $2`,
+      [id, orgId],
     );
-    return job;
+    const [row] = rows as Array<Record<string, unknown>>;
+    return row ? deadJob(row) : null;
   }
 
-  /** Depth, running, dead and the age of the oldest waiting job, per defined queue (for /metrics). */
-  async stats(): Promise<QueueStats[]> {
+  /**
+   * Runs a dead job of this organisation again with a fresh set of attempts (its last error stays
+   * until it runs); null if there is none. The job keeps its id and data, so its handler re-reads
+   * whatever row it refers to (a `notify.send` job its message) and acts on that row's state now.
+   */
+  async retryDead(orgId: string, id: string): Promise<DeadJob | null> {
+    const job = await this.deadJob(orgId, id);
+    if (!job) return null;
+    // started_on null: the next fetch counts it as a first attempt; keep_until moved on, or
+    // pg-boss's maintenance would archive an old job's retry before a worker sees it.
+    const { rows } = await this.#raw(
+      `update ${SCHEMA}.job set state = 'retry', retry_count = 0, started_on = null, start_after = now(),
+              completed_on = null, keep_until = now() + interval '14 days'
+        where name = $1 and id = $2 and state = 'failed' and data->>'orgId' = $3 returning id`,
+      [job.queue, id, orgId],
+    );
+    return rows.length === 1 ? job : null;
+  }
+
+  /**
+   * Depth, running, dead and the age of the oldest waiting job, per defined queue: over every
+   * organisation (for /metrics), or over one organisation's jobs (`data->>'orgId'`, for its admins).
+   */
+  async stats(orgId?: string): Promise<QueueStats[]> {
     const { rows } = await this.#raw(
       `select name,
-              count(*) filter (where state in ('created', 'retry'))::int as depth,
+              count(*) filter (where state in ('created', 'retry') and start_after <= now())::int as depth,
+              count(*) filter (where state in ('created', 'retry') and start_after > now())::int as scheduled,
               count(*) filter (where state = 'active')::int as active,
               count(*) filter (where state = 'failed')::int as dead,
               coalesce(extract(epoch from now() - min(start_after) filter (where state in ('created', 'retry') and start_after <= now())), 0)::float8 as oldest
-         from ${SCHEMA}.job group by name`,
-      [],
+         from ${SCHEMA}.job where state in ('created', 'retry', 'active', 'failed') and ($1::text is null or data->>'orgId' = $1::text)
+        group by name`,
+      [orgId ?? null],
     );
     const byName = new Map((rows as Array<Record<string, unknown>>).map((r) => [String(r.name), r]));
     return [...this.#defined.keys()].map((queue) => {
@@ -258,6 +307,7 @@ export class JobQueue {
       return {
         queue,
         depth: Number(r?.depth ?? 0),
+        scheduled: Number(r?.scheduled ?? 0),
         active: Number(r?.active ?? 0),
         dead: Number(r?.dead ?? 0),
         oldestAgeS: Number(r?.oldest ?? 0),
@@ -275,18 +325,41 @@ export class JobQueue {
   }
 
   async #raw(text: string, values: unknown[]): Promise<{ rows: unknown[] }> {
+    // Before start (or after stop) pg-boss has no connection on PostgreSQL and answers nothing.
+    if (!this.#started) throw new Error('job queue is not running');
     // pg-boss's own connection: the same database, no second pool on PostgreSQL, the one client on PGlite.
     return (this.#boss as unknown as { getDb(): PgBossDb }).getDb().executeSql(text, values);
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops fetching, waits up to `timeoutMs` (pg-boss's floor: 1 s) for running handlers, then fails
+   * what still runs (it is retried, here or on another instance) and closes pg-boss's pool.
+   */
+  async stop(timeoutMs = 5_000): Promise<void> {
     if (!this.#started) return;
     this.#started = false;
-    await this.#boss.stop({ graceful: true, wait: true, timeout: 5_000, close: true });
+    await this.#boss.stop({ graceful: true, wait: true, timeout: timeoutMs, close: true });
   }
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function deadJob(r: Record<string, unknown>): DeadJob {
+  return {
+    id: String(r.id),
+    queue: String(r.name),
+    data: (r.data ?? {}) as Record<string, unknown>,
+    attempts: Number(r.retry_count) + 1,
+    error: errorText(r.output),
+    createdAt: new Date(r.created_on as string).toISOString(),
+    failedAt: r.completed_on ? new Date(r.completed_on as string).toISOString() : null,
+  };
+}
+
+/** The last error's message; an e-mail address in it (a mail server's refusal) is masked, the stack dropped. */
 function errorText(output: unknown): string | null {
-  if (output && typeof output === 'object' && 'message' in output) return String((output as { message: unknown }).message);
-  return output == null ? null : JSON.stringify(output).slice(0, 500);
+  if (output == null) return null;
+  const text =
+    typeof output === 'object' && 'message' in output ? String((output as { message: unknown }).message) : JSON.stringify(output);
+  return text.replace(/([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+)/g, '$1…@$2').slice(0, 500);
 }

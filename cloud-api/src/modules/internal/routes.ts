@@ -1,6 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 
+const Ready = Type.Object({
+  status: Type.String(),
+  database: Type.String(),
+  jobs: Type.Union([Type.Literal('started'), Type.Literal('stopped')], { description: 'the background job queue' }),
+});
+
 export const internalRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { ctx } = app;
   const tags = ['internal'];
@@ -16,20 +22,23 @@ export const internalRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
-        summary: 'Readiness: the database answers (the broker joins this check with the sync link)',
+        summary: 'Readiness: the database answers and the job queue runs (the broker joins this check with the sync link)',
         response: {
-          200: Type.Object({ status: Type.String(), database: Type.String() }),
-          503: Type.Object({ status: Type.String(), database: Type.String() }),
+          200: Ready,
+          503: Ready,
         },
       },
     },
     async (_req, reply) => {
+      const jobs = ctx.jobs.started ? 'started' : 'stopped';
       try {
         await ctx.database.ping();
-        return { status: 'ready', database: ctx.database.kind };
       } catch {
-        return reply.code(503).send({ status: 'not_ready', database: 'unreachable' });
+        return reply.code(503).send({ status: 'not_ready', database: 'unreachable', jobs });
       }
+      // Not ready without workers: messages and reminders would wait unseen (it starts with the app, stops on close).
+      if (!ctx.jobs.started) return reply.code(503).send({ status: 'not_ready', database: ctx.database.kind, jobs });
+      return { status: 'ready', database: ctx.database.kind, jobs };
     },
   );
   app.get(

@@ -1,11 +1,13 @@
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { registerJobMetrics } from '../../jobs/metrics.js';
 
-/** Prometheus at /metrics: process metrics plus a request histogram labelled by route pattern (not raw URL, to bound cardinality). */
+/** Prometheus at /metrics: process metrics, the job queue, and a request histogram labelled by route pattern (not raw URL, to bound cardinality). */
 export default fp(
   async (app) => {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry, prefix: 'gatehouse_cloud_' });
+    registerJobMetrics(registry, app.ctx.jobs);
     const duration = new Histogram({
       name: 'gatehouse_http_request_duration_seconds',
       help: 'HTTP request duration by route and status',
