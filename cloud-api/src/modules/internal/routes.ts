@@ -30,7 +30,7 @@ export const internalRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (_req, reply) => {
-      const jobs = ctx.jobs.started ? 'started' : 'stopped';
+      const jobs = ctx.jobs.started ? ('started' as const) : ('stopped' as const);
       try {
         await ctx.database.ping();
       } catch {
