@@ -31,6 +31,11 @@ import type {
 } from './modules/gates/schema.js';
 import type { GuestPass as GuestPassSchema } from './modules/guest/routes.js';
 import type {
+  HostGuest as HostGuestSchema,
+  HostVisit as HostVisitSchema,
+  InvitationBody as InvitationBodySchema,
+} from './modules/host/schema.js';
+import type {
   CheckBody as CheckBodySchema,
   CheckResult as CheckResultSchema,
   Credential as CredentialSchema,
@@ -93,6 +98,9 @@ export type Site = Static<typeof SiteSchema>;
 export type SiteBody = Static<typeof SiteBodySchema>;
 export type SitePatch = Static<typeof SitePatchSchema>;
 export type Host = Static<typeof HostSchema>;
+export type HostVisit = Static<typeof HostVisitSchema>;
+export type HostGuest = Static<typeof HostGuestSchema>;
+export type InvitationBody = Static<typeof InvitationBodySchema>;
 export type User = Static<typeof UserSchema>;
 export type UserBody = Static<typeof UserBodySchema>;
 export type UserPatch = Static<typeof UserPatchSchema>;
