@@ -154,16 +154,15 @@ describe('domain: passes, credentials, check, guest page, check-ins, audit, encr
     expect((await post(`/api/admin/passes/${p.id}/check`, { gateId: topo.gate.id })).json()).toEqual({ allow: true, reason: 'ok' });
   });
 
-  it('the guest link shows the pass and a rotating code; it stops when the pass is revoked, and is no admin token', async () => {
+  it('the guest link shows the visit but no credential (that takes the one-time code, guest-auth.test.ts), and is no admin token', async () => {
     const p = await issue();
     expect(p.guestUrl).toContain(p.guestToken);
     const r = await t.app.inject({ method: 'GET', url: '/api/guest/pass', headers: { authorization: `Bearer ${p.guestToken}` } });
     expect(r.statusCode).toBe(200);
     const body = r.json();
-    expect(body.pass).toMatchObject({ id: p.id, status: 'active', visitorName: 'Ivan Petrov' });
-    expect(parseCredential(body.payload)).toMatchObject({ kind: 'dynamic', passId: p.id });
-    expect(body.secondsUntilChange).toBeGreaterThan(0);
-    expect(body.secondsUntilChange).toBeLessThanOrEqual(30);
+    // The first name only: a link may have been forwarded.
+    expect(body.pass).toMatchObject({ id: p.id, status: 'active', visitorName: 'Ivan' });
+    expect(body).toMatchObject({ signedIn: false, payload: null, totpSecret: null, staticPayload: null, secondsUntilChange: null });
     const viaQuery = await t.app.inject({ method: 'GET', url: `/api/guest/pass?token=${p.guestToken}` });
     expect(viaQuery.statusCode).toBe(200);
     // Single purpose: the guest token opens nothing in the admin API.

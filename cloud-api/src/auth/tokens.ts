@@ -4,7 +4,7 @@ import { errors, jwtVerify, SignJWT } from 'jose';
  * Gatehouse's own JWTs (HS256, key derived from the master key). `typ`
  * keeps purposes apart: an access token is not a guest link and vice versa.
  */
-export type TokenPurpose = 'access' | 'guest';
+export type TokenPurpose = 'access' | 'guest' | 'guest-session';
 
 export interface AccessClaims {
   sub: string;
@@ -18,7 +18,20 @@ export interface GuestClaims {
   org: string;
 }
 
+/** A guest who proved their address with the one-time code: this pass's credential, until `exp`. */
+export interface GuestSessionClaims {
+  /** The pass. */
+  sub: string;
+  org: string;
+}
+
 const ISSUER = 'gatehouse';
+/**
+ * A guest session also names its audience, besides its own `typ`: two
+ * independent checks keep a link (which anyone it was forwarded to holds)
+ * from ever passing as a proven session, and a session from passing as a link.
+ */
+const GUEST_SESSION_AUDIENCE = 'gatehouse:guest-session';
 
 export class TokenService {
   /**
@@ -53,6 +66,17 @@ export class TokenService {
       .sign(this.key);
   }
 
+  async signGuestSession(c: GuestSessionClaims, expiresAt: Date): Promise<string> {
+    return new SignJWT({ org: c.org })
+      .setProtectedHeader({ alg: 'HS256', typ: 'guest-session+jwt' })
+      .setSubject(c.sub)
+      .setIssuer(ISSUER)
+      .setAudience(GUEST_SESSION_AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime(Math.ceil(expiresAt.getTime() / 1000))
+      .sign(this.key);
+  }
+
   async verifyAccess(token: string): Promise<AccessClaims | null> {
     const now = Date.now();
     const hit = this.#verified.get(token);
@@ -74,19 +98,32 @@ export class TokenService {
     return { sub: p.sub, org: p.org };
   }
 
+  async verifyGuestSession(token: string): Promise<GuestSessionClaims | null> {
+    const p = await this.#verify(token, 'guest-session+jwt', GUEST_SESSION_AUDIENCE);
+    if (!p || typeof p.org !== 'string' || typeof p.sub !== 'string') return null;
+    return { sub: p.sub, org: p.org };
+  }
+
   /** True when the text is one of ours (so the OIDC path is not tried on it). */
   static isOwn(token: string): boolean {
     try {
       const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8')) as { typ?: unknown };
-      return header.typ === 'access+jwt' || header.typ === 'guest+jwt';
+      return header.typ === 'access+jwt' || header.typ === 'guest+jwt' || header.typ === 'guest-session+jwt';
     } catch {
       return false;
     }
   }
 
-  async #verify(token: string, typ: string) {
+  async #verify(token: string, typ: string, audience?: string) {
     try {
-      const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, typ, algorithms: ['HS256'] });
+      const { payload } = await jwtVerify(token, this.key, {
+        issuer: ISSUER,
+        typ,
+        algorithms: ['HS256'],
+        ...(audience ? { audience } : {}),
+      });
+      // Only a guest session carries an audience: a token with one is no link and no access token.
+      if (!audience && payload.aud !== undefined) return null;
       return payload;
     } catch (e) {
       if (e instanceof errors.JOSEError) return null;
