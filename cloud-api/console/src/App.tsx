@@ -1,14 +1,18 @@
 import { type ReactNode, useEffect, useState, useSyncExternalStore } from 'react';
-import { Empty } from './components/ui.tsx';
+import { Trans, useTranslation } from 'react-i18next';
+import { LanguageSwitcher } from './components/LanguageSwitcher.tsx';
+import { Empty, TextLink } from './components/ui.tsx';
 import { logout } from './lib/api.ts';
 import { isEmbedded, startEmbedListener } from './lib/embed.ts';
 import { can, type Permission } from './lib/permissions.ts';
+import { roleName } from './lib/roles.ts';
 import { href, useRoute } from './lib/router.ts';
 import { getSession, onSessionChange } from './lib/session.ts';
 import { DashboardPage } from './screens/dashboard/DashboardPage.tsx';
 import { GuardPage } from './screens/guard/GuardPage.tsx';
 import { AuditPage } from './screens/history/AuditPage.tsx';
 import { CheckinsPage } from './screens/history/CheckinsPage.tsx';
+import { HostPage } from './screens/host/HostPage.tsx';
 import { LoginPage } from './screens/login/LoginPage.tsx';
 import { PassDetailPage } from './screens/passes/PassDetailPage.tsx';
 import { PassesPage } from './screens/passes/PassesPage.tsx';
@@ -20,33 +24,63 @@ import { UsersPage } from './screens/resources/UsersPage.tsx';
 import { VisitorsPage } from './screens/resources/VisitorsPage.tsx';
 import { ZonesPage } from './screens/resources/ZonesPage.tsx';
 
+type NavKey =
+  | 'dashboard'
+  | 'guard'
+  | 'appointments'
+  | 'visitors'
+  | 'passes'
+  | 'checkins'
+  | 'sites'
+  | 'zones'
+  | 'gates'
+  | 'rules'
+  | 'users'
+  | 'audit';
+type SectionKey = 'visits' | 'premises' | 'administration';
+
 interface NavItem {
   path: string;
-  label: string;
+  label: NavKey;
   perm?: Permission;
-  section?: string;
+  section?: SectionKey;
 }
 
 const NAV: NavItem[] = [
-  { path: '/', label: 'Dashboard' },
-  { path: '/guard', label: 'Guard view', perm: 'checkins:read' },
-  { path: '/appointments', label: 'Appointments', perm: 'appointments:read', section: 'Visits' },
-  { path: '/visitors', label: 'Visitors', perm: 'visitors:read' },
-  { path: '/passes', label: 'Passes', perm: 'passes:read' },
-  { path: '/checkins', label: 'Check-ins', perm: 'checkins:read' },
-  { path: '/sites', label: 'Sites', perm: 'sites:read', section: 'Premises' },
-  { path: '/zones', label: 'Zones', perm: 'zones:read' },
-  { path: '/gates', label: 'Gates', perm: 'gates:read' },
-  { path: '/rules', label: 'Access rules', perm: 'rules:read' },
-  { path: '/users', label: 'Users and roles', perm: 'users:read', section: 'Administration' },
-  { path: '/audit', label: 'Audit log', perm: 'audit:read' },
+  { path: '/', label: 'dashboard' },
+  { path: '/guard', label: 'guard', perm: 'checkins:read' },
+  { path: '/appointments', label: 'appointments', perm: 'appointments:read', section: 'visits' },
+  { path: '/visitors', label: 'visitors', perm: 'visitors:read' },
+  { path: '/passes', label: 'passes', perm: 'passes:read' },
+  { path: '/checkins', label: 'checkins', perm: 'checkins:read' },
+  { path: '/host', label: 'host', perm: 'host:portal' },
+  { path: '/sites', label: 'sites', perm: 'sites:read', section: 'premises' },
+  { path: '/zones', label: 'zones', perm: 'zones:read' },
+  { path: '/gates', label: 'gates', perm: 'gates:read' },
+  { path: '/rules', label: 'rules', perm: 'rules:read' },
+  { path: '/users', label: 'users', perm: 'users:read', section: 'administration' },
+  { path: '/audit', label: 'audit', perm: 'audit:read' },
 ];
+
+function NotFound() {
+  const { t } = useTranslation('nav');
+  return (
+    <Empty>
+      <Trans t={t} i18nKey="notFound" components={{ link: <TextLink href={href('/')} /> }} />
+    </Empty>
+  );
+}
+
+/** A host who books only their own meetings starts on their visits, not on the organisation's dashboard. */
+const hostLanding = () => can('host:portal') && !can('appointments:any');
 
 function screen(parts: string[]): ReactNode {
   const [a, b, c] = parts;
   switch (a) {
     case undefined:
-      return <DashboardPage />;
+      return hostLanding() ? <HostPage /> : <DashboardPage />;
+    case 'host':
+      return <HostPage />;
     case 'guard':
       return <GuardPage />;
     case 'sites':
@@ -70,46 +104,44 @@ function screen(parts: string[]): ReactNode {
     case 'audit':
       return <AuditPage />;
     default:
-      return (
-        <Empty>
-          No such page. <a href={href('/')}>Go to the dashboard</a>.
-        </Empty>
-      );
+      return <NotFound />;
   }
 }
 
 function Shell() {
+  const { t } = useTranslation('nav');
   const route = useRoute();
   const [menuOpen, setMenuOpen] = useState(false);
   const session = getSession();
-  const current = `/${route.parts[0] ?? ''}`;
+  const current = route.parts[0] ? `/${route.parts[0]}` : hostLanding() ? '/host' : '/';
   // biome-ignore lint/correctness/useExhaustiveDependencies: close the phone menu whenever the page changes
   useEffect(() => setMenuOpen(false), [route.path]);
-  let section: string | undefined;
+  let section: SectionKey | undefined;
   return (
     <div className="shell">
       <button type="button" className="skip" onClick={() => document.getElementById('main')?.focus()}>
-        Skip to content
+        {t('skip')}
       </button>
-      <nav className={`nav${menuOpen ? ' open' : ''}`} aria-label="Main">
+      <nav className={`nav${menuOpen ? ' open' : ''}`} aria-label={t('main')}>
         <div className="nav-top">
           <div className="brand">
             <img src="/favicon.svg" alt="" width="22" height="22" /> Gatehouse
           </div>
+          <LanguageSwitcher />
           <button type="button" className="menu-toggle" aria-expanded={menuOpen} onClick={() => setMenuOpen((o) => !o)}>
-            Menu
+            {t('menu')}
           </button>
         </div>
         <div className="nav-body">
           <ul>
-            {NAV.filter((n) => !n.perm || can(n.perm)).map((n) => {
+            {NAV.filter((n) => (!n.perm || can(n.perm)) && !(n.path === '/' && hostLanding())).map((n) => {
               const head = n.section && n.section !== section ? n.section : null;
               if (n.section) section = n.section;
               return (
                 <li key={n.path}>
-                  {head ? <div className="section">{head}</div> : null}
+                  {head ? <div className="section">{t(`section.${head}`)}</div> : null}
                   <a href={href(n.path)} aria-current={current === n.path ? 'page' : undefined}>
-                    {n.label}
+                    {t(`item.${n.label}`)}
                   </a>
                 </li>
               );
@@ -117,10 +149,10 @@ function Shell() {
           </ul>
           <div className="nav-foot">
             <div>{session?.user.email}</div>
-            <div>{session?.user.roles.join(', ')}</div>
+            <div>{session?.user.roles.map((r) => roleName(r)).join(', ')}</div>
             {isEmbedded() ? null : (
               <button type="button" onClick={() => void logout()}>
-                Sign out
+                {t('signOut')}
               </button>
             )}
           </div>
@@ -136,17 +168,13 @@ function Shell() {
 const subscribe = (fn: () => void) => onSessionChange(fn);
 
 export function App() {
+  const { t } = useTranslation('nav');
   const session = useSyncExternalStore(subscribe, getSession);
   const [embedStatus, setEmbedStatus] = useState<string | null>(isEmbedded() ? 'loading' : null);
   useEffect(() => (isEmbedded() ? startEmbedListener(setEmbedStatus) : undefined), []);
   // A different user never sees the previous one's cached data: lib/query.ts drops it when the session changes hands.
   if (!session || !session.user.id) {
-    const notice =
-      embedStatus === 'waiting'
-        ? 'Waiting for the host panel to sign you in…'
-        : embedStatus === 'rejected'
-          ? 'The host panel’s sign-in was not accepted.'
-          : undefined;
+    const notice = embedStatus === 'waiting' ? t('embed.waiting') : embedStatus === 'rejected' ? t('embed.rejected') : undefined;
     return <LoginPage notice={notice} />;
   }
   return <Shell key={session.user.id} />;

@@ -1,5 +1,6 @@
 import { useMutation } from '@tanstack/react-query';
 import { type ReactNode, useId, useMemo, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { api } from '../lib/api.ts';
 import { type LookupKind, type Lookups, useLookups } from '../lib/lookups.ts';
 import { can, type Permission } from '../lib/permissions.ts';
@@ -15,7 +16,11 @@ export interface Column<T> {
 
 export interface ResourceDef<T extends { id: string }> {
   title: string;
-  singular: string;
+  /**
+   * The resource's own phrases ("New site", "Create site", "Edit site", "Delete site?"):
+   * whole phrases, since in Russian each agrees with its noun («Новый пропуск», «Новая зона»).
+   */
+  phrases: { new: string; create: string; edit: string; deleteTitle: string };
   path: string;
   read: Permission;
   write: Permission;
@@ -42,6 +47,7 @@ export interface ResourceDef<T extends { id: string }> {
 }
 
 export function ResourcePage<T extends { id: string }>({ def }: { def: ResourceDef<T> }) {
+  const { t } = useTranslation();
   const list = usePaged<T>(def.path, def.query ?? {});
   const { lookups } = useLookups(def.lookups ?? []);
   const [search, setSearch] = useState('');
@@ -85,14 +91,20 @@ export function ResourcePage<T extends { id: string }>({ def }: { def: ResourceD
         {def.headActions}
         {writable ? (
           <button type="button" className="primary" onClick={() => setEditing({ mode: 'create' })}>
-            New {def.singular}
+            {def.phrases.new}
           </button>
         ) : null}
       </PageHead>
       <div className="toolbar">
         <div className="field">
-          <label htmlFor={searchId}>Search</label>
-          <input id={searchId} type="search" value={search} onChange={(e) => setSearch(e.target.value)} placeholder="Filter loaded rows" />
+          <label htmlFor={searchId}>{t('search')}</label>
+          <input
+            id={searchId}
+            type="search"
+            value={search}
+            onChange={(e) => setSearch(e.target.value)}
+            placeholder={t('filterPlaceholder')}
+          />
         </div>
       </div>
       <ErrorBox error={list.error} />
@@ -100,7 +112,7 @@ export function ResourcePage<T extends { id: string }>({ def }: { def: ResourceD
         <Loading />
       ) : shown.length === 0 ? (
         <div className="table-wrap">
-          <Empty>{search ? `Nothing matches “${search}”.` : def.emptyText}</Empty>
+          <Empty>{search ? t('nothingMatches', { search }) : def.emptyText}</Empty>
         </div>
       ) : (
         <div className="table-wrap">
@@ -114,7 +126,7 @@ export function ResourcePage<T extends { id: string }>({ def }: { def: ResourceD
                 ))}
                 {hasActions ? (
                   <th scope="col">
-                    <span className="sr-only">Actions</span>
+                    <span className="sr-only">{t('actions')}</span>
                   </th>
                 ) : null}
               </tr>
@@ -133,7 +145,7 @@ export function ResourcePage<T extends { id: string }>({ def }: { def: ResourceD
                         {def.rowActions?.(it)}
                         {writable && def.canEdit ? (
                           <button type="button" onClick={() => setEditing({ mode: 'edit', item: it })}>
-                            Edit
+                            {t('edit')}
                           </button>
                         ) : null}
                         {writable && def.canDelete ? (
@@ -145,7 +157,7 @@ export function ResourcePage<T extends { id: string }>({ def }: { def: ResourceD
                               setDeleting(it);
                             }}
                           >
-                            Delete
+                            {t('delete')}
                           </button>
                         ) : null}
                       </div>
@@ -159,26 +171,23 @@ export function ResourcePage<T extends { id: string }>({ def }: { def: ResourceD
       )}
       <div className="list-foot">
         <span>
-          {shown.length} shown{list.hasMore ? ' · more on the server' : ''}
+          {t('shown', { count: shown.length })}
+          {list.hasMore ? ` · ${t('moreOnServer')}` : ''}
         </span>
         {list.hasMore ? (
           <button type="button" onClick={list.loadMore} disabled={list.loading}>
-            {list.loading ? 'Loading…' : 'Load more'}
+            {list.loading ? t('loading') : t('loadMore')}
           </button>
         ) : null}
       </div>
 
-      <Dialog
-        title={editing?.mode === 'edit' ? `Edit ${def.singular}` : `New ${def.singular}`}
-        open={!!editing}
-        onClose={() => setEditing(null)}
-      >
+      <Dialog title={editing?.mode === 'edit' ? def.phrases.edit : def.phrases.new} open={!!editing} onClose={() => setEditing(null)}>
         {editing ? (
           <Form
             fields={def.fields(lookups)}
             initial={editing.item && def.toValues ? def.toValues(editing.item) : def.empty}
             mode={editing.mode}
-            submitLabel={editing.mode === 'edit' ? 'Save changes' : `Create ${def.singular}`}
+            submitLabel={editing.mode === 'edit' ? t('saveChanges') : def.phrases.create}
             onSubmit={async (values) => {
               await save.mutateAsync({ values, mode: editing.mode, item: editing.item });
             }}
@@ -188,22 +197,22 @@ export function ResourcePage<T extends { id: string }>({ def }: { def: ResourceD
       </Dialog>
 
       <Dialog
-        title={`Delete ${def.singular}?`}
+        title={def.phrases.deleteTitle}
         open={!!deleting}
         onClose={() => setDeleting(null)}
         footer={
           <>
             <button type="button" onClick={() => setDeleting(null)}>
-              Cancel
+              {t('cancel')}
             </button>
             <button type="button" className="danger" onClick={() => deleting && remove.mutate(deleting)}>
-              Delete
+              {t('delete')}
             </button>
           </>
         }
       >
         <ErrorBox error={remove.error} />
-        <p>This removes it from lists; history that refers to it is kept.</p>
+        <p>{t('deleteNote')}</p>
       </Dialog>
     </>
   );

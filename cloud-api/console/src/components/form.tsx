@@ -1,6 +1,8 @@
 import { type FormEvent, type ReactNode, useId, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import i18n from '../i18n/index.ts';
 import { ApiError } from '../lib/api.ts';
-import { WEEKDAYS } from '../lib/format.ts';
+import { WEEKDAYS, weekdayName } from '../lib/format.ts';
 import type { TimeWindow } from '../lib/types.ts';
 import { ErrorBox, Field } from './ui.tsx';
 
@@ -51,22 +53,23 @@ function isEmpty(v: unknown): boolean {
 
 /** The same checks the server makes, so most mistakes are caught before a round trip. */
 export function validateAll(fields: FieldDef[], values: Values): Record<string, string> {
+  const t = i18n.t;
   const errors: Record<string, string> = {};
   for (const f of fields) {
     const v = values[f.name];
     if (f.required && isEmpty(v)) {
-      errors[f.name] = f.kind === 'multicheck' ? 'Choose at least one.' : 'Required.';
+      errors[f.name] = f.kind === 'multicheck' ? t('form.chooseOne') : t('form.required');
       continue;
     }
     if (!isEmpty(v)) {
-      if (f.kind === 'email' && typeof v === 'string' && !EMAIL.test(v)) errors[f.name] = 'Not an e-mail address.';
+      if (f.kind === 'email' && typeof v === 'string' && !EMAIL.test(v)) errors[f.name] = t('form.notEmail');
       if (f.kind === 'number' && !(typeof v === 'string' ? /^[0-9]+$/.test(v) : Number.isInteger(v)))
-        errors[f.name] = 'A whole number, please.';
+        errors[f.name] = t('form.wholeNumber');
       if (f.kind === 'windows') {
         const ws = v as TimeWindow[];
         const bad = ws.find((w) => !HHMM.test(w.from) || !HHMM.test(w.to));
-        if (bad) errors[f.name] = 'Times are HH:MM, 00:00–24:00.';
-        else if (ws.some((w) => w.from === w.to)) errors[f.name] = 'A window must not start and end at the same time.';
+        if (bad) errors[f.name] = t('form.timeFormat');
+        else if (ws.some((w) => w.from === w.to)) errors[f.name] = t('form.windowEmpty');
       }
     }
     const custom = f.validate?.(v, values);
@@ -78,18 +81,17 @@ export function validateAll(fields: FieldDef[], values: Values): Record<string, 
 function WeekdayToggles({ id, value, onChange }: { id: string; value: number[]; onChange: (v: number[]) => void }) {
   return (
     <fieldset className="checks" id={id}>
-      {WEEKDAYS.map((d, i) => {
-        const n = i + 1;
+      {WEEKDAYS.map((n) => {
         const on = value.includes(n);
         return (
           <button
-            key={d}
+            key={n}
             type="button"
             className="toggle-day"
             aria-pressed={on}
             onClick={() => onChange(on ? value.filter((x) => x !== n) : [...value, n].sort())}
           >
-            {d}
+            {weekdayName(n)}
           </button>
         );
       })}
@@ -98,30 +100,31 @@ function WeekdayToggles({ id, value, onChange }: { id: string; value: number[]; 
 }
 
 function WindowsEditor({ id, value, onChange }: { id: string; value: TimeWindow[]; onChange: (v: TimeWindow[]) => void }) {
+  const { t } = useTranslation();
   const set = (i: number, patch: Partial<TimeWindow>) => onChange(value.map((w, j) => (j === i ? { ...w, ...patch } : w)));
   return (
     <div id={id}>
-      {value.length === 0 ? <p className="muted">All day. Add a window to limit the hours.</p> : null}
+      {value.length === 0 ? <p className="muted">{t('form.allDay')}</p> : null}
       {value.map((w, i) => (
         // biome-ignore lint/suspicious/noArrayIndexKey: windows have no identity beyond their position
         <div className="window-row" key={i}>
           <label>
-            <span className="sr-only">Window {i + 1} from</span>
+            <span className="sr-only">{t('form.windowFrom', { n: i + 1 })}</span>
             <input type="time" value={w.from} onChange={(e) => set(i, { from: e.target.value })} required />
           </label>
           <span aria-hidden="true">–</span>
           <label>
-            <span className="sr-only">Window {i + 1} to</span>
+            <span className="sr-only">{t('form.windowTo', { n: i + 1 })}</span>
             <input type="time" value={w.to === '24:00' ? '23:59' : w.to} onChange={(e) => set(i, { to: e.target.value })} required />
           </label>
           <button type="button" className="link" onClick={() => onChange(value.filter((_, j) => j !== i))}>
-            Remove
+            {t('form.remove')}
           </button>
         </div>
       ))}
       {value.length < 16 ? (
         <button type="button" onClick={() => onChange([...value, { from: '08:00', to: '20:00' }])}>
-          + Add time window
+          {t('form.addWindow')}
         </button>
       ) : null}
     </div>
@@ -143,6 +146,7 @@ function Input({
   onChange: (v: unknown) => void;
   error: boolean;
 }) {
+  const { t } = useTranslation();
   const common = {
     id,
     name: f.name,
@@ -153,7 +157,7 @@ function Input({
     case 'select':
       return (
         <select {...common} value={String(value ?? '')} onChange={(e) => onChange(e.target.value)}>
-          <option value="">{f.required ? 'Choose…' : '—'}</option>
+          <option value="">{f.required ? t('choose') : '—'}</option>
           {(f.options?.(values) ?? []).map((o) => (
             <option key={o.value} value={o.value}>
               {o.label}
@@ -166,7 +170,7 @@ function Input({
       const opts = f.options?.(values) ?? [];
       return (
         <fieldset className="checks" id={id} aria-invalid={error}>
-          {opts.length === 0 ? <span className="muted">Nothing to choose yet.</span> : null}
+          {opts.length === 0 ? <span className="muted">{t('form.nothingToChoose')}</span> : null}
           {opts.map((o) => (
             <label key={o.value}>
               <input
@@ -222,6 +226,7 @@ export function Form({
   onCancel?: () => void;
   children?: ReactNode;
 }) {
+  const { t } = useTranslation();
   const [values, setValues] = useState<Values>(initial);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<unknown>(null);
@@ -284,11 +289,11 @@ export function Form({
       {children}
       <div className="actions">
         <button type="submit" className="primary" disabled={busy}>
-          {busy ? 'Saving…' : submitLabel}
+          {busy ? t('saving') : submitLabel}
         </button>
         {onCancel ? (
           <button type="button" onClick={onCancel} disabled={busy}>
-            Cancel
+            {t('cancel')}
           </button>
         ) : null}
       </div>

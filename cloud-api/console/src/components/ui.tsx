@@ -1,11 +1,18 @@
 import { type ReactNode, useEffect, useId, useRef } from 'react';
+import { useTranslation } from 'react-i18next';
 
-export function Loading({ label = 'Loading…' }: { label?: string }) {
+export function Loading({ label }: { label?: string }) {
+  const { t } = useTranslation();
   return (
     <div className="loading" role="status">
-      {label}
+      {label ?? t('loading')}
     </div>
   );
+}
+
+/** A link inside a translated sentence: `<Trans components={{ link: <TextLink href=… /> }}>` fills in its words. */
+export function TextLink({ href, children }: { href: string; children?: ReactNode }) {
+  return <a href={href}>{children}</a>;
 }
 
 export function Empty({ children }: { children: ReactNode }) {
@@ -71,6 +78,7 @@ export function Dialog({
   children: ReactNode;
   footer?: ReactNode;
 }) {
+  const { t } = useTranslation();
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   useEffect(() => {
@@ -85,8 +93,8 @@ export function Dialog({
         <>
           <div className="dialog-head">
             <h2 id={titleId}>{title}</h2>
-            <button type="button" className="link" onClick={onClose} aria-label="Close">
-              Close
+            <button type="button" className="link" onClick={onClose}>
+              {t('close')}
             </button>
           </div>
           <div className="dialog-body">{children}</div>

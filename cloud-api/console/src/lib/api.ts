@@ -1,3 +1,4 @@
+import i18n from '../i18n/index.ts';
 import { getSession, setSession } from './session.ts';
 import type { LoginBody, Page, RefreshBody, TokenPair } from './types.ts';
 
@@ -90,13 +91,13 @@ export async function request<T>(method: string, path: string, body?: unknown, o
   try {
     r = await send();
   } catch {
-    throw new ApiError(0, 'network', 'Cannot reach the server. Check the connection and try again.');
+    throw new ApiError(0, 'network', i18n.t('error.network'));
   }
   if (r.status === 401 && getSession() && !path.startsWith('/api/auth/login')) {
     if (await refreshTokens()) r = await send();
     else {
       setSession(null);
-      throw new ApiError(401, 'unauthorized', 'Your session has ended. Please sign in again.');
+      throw new ApiError(401, 'unauthorized', i18n.t('error.sessionEnded'));
     }
   }
   if (!r.ok) throw await toError(r);

@@ -34,7 +34,10 @@ export function startEmbedListener(onStatus: (s: string) => void): () => void {
     if (!d || d.type !== 'gatehouse:token' || typeof d.accessToken !== 'string') return;
     const refreshToken = typeof d.refreshToken === 'string' ? d.refreshToken : null;
     // The user comes from the server, never from the message.
-    setSession({ accessToken: d.accessToken, refreshToken, user: { id: '', orgId: '', email: '', roles: [], language: null } }, { persist: false });
+    setSession(
+      { accessToken: d.accessToken, refreshToken, user: { id: '', orgId: '', email: '', roles: [], language: null } },
+      { persist: false },
+    );
     try {
       const user = await api.get<SessionUser>('/api/auth/me');
       setSession({ accessToken: d.accessToken, refreshToken, user }, { persist: false });

@@ -1,6 +1,10 @@
-import { REASON_TEXT, type Reason } from '@gatehouse/protocol/reasons';
+import { REASONS, type Reason } from '@gatehouse/protocol/reasons';
+import i18n from '../i18n/index.ts';
 
+const isReason = (r: string): r is Reason => (REASONS as readonly string[]).includes(r);
+
+/** A decision's reason in plain words, in the interface language (the `reasons` namespace); an unknown code as it is. */
 export function reasonText(reason: string): string {
-  return (REASON_TEXT as Record<string, string>)[reason] ?? reason;
+  return isReason(reason) ? i18n.t(reason, { ns: 'reasons' }) : reason;
 }
 export type { Reason };

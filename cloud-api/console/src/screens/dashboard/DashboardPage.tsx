@@ -1,5 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
-import { Badge, Empty, ErrorBox, Loading, PageHead } from '../../components/ui.tsx';
+import { Trans, useTranslation } from 'react-i18next';
+import { Badge, Empty, ErrorBox, Loading, PageHead, TextLink } from '../../components/ui.tsx';
 import { api, getAll } from '../../lib/api.ts';
 import { ago, fmtTime } from '../../lib/format.ts';
 import { fetchLookup, nameOf } from '../../lib/lookups.ts';
@@ -30,10 +31,11 @@ async function loadDashboard(): Promise<DashboardData> {
 }
 
 export function DashboardPage() {
+  const { t } = useTranslation(['dashboard', 'common']);
   // Fetched again on every visit (the cached figures show meanwhile) and by Refresh.
   const { data, error, isFetching: loading, refetch } = useQuery({ queryKey: ['dashboard'], queryFn: loadDashboard });
   if (error && !data) return <ErrorBox error={error} />;
-  if (loading && !data) return <Loading label="Loading the dashboard…" />;
+  if (loading && !data) return <Loading label={t('loading')} />;
   if (!data) return null;
   const now = Date.now();
   const online = data.gates.filter((g) => g.online).length;
@@ -47,55 +49,55 @@ export function DashboardPage() {
 
   return (
     <>
-      <PageHead title="Dashboard">
+      <PageHead title={t('title')}>
         <button type="button" onClick={() => void refetch()} disabled={loading}>
-          {loading ? 'Refreshing…' : 'Refresh'}
+          {loading ? t('refreshing') : t('refresh')}
         </button>
       </PageHead>
       <ErrorBox error={error} />
       <div className="stats">
         <div className="card stat">
           <div className="value">{data.sites.length}</div>
-          <div className="label">Sites</div>
+          <div className="label">{t('stat.sites')}</div>
         </div>
         <div className="card stat">
           <div className="value">
             {online}
             <span className="muted"> / {data.gates.length}</span>
           </div>
-          <div className="label">Gates online</div>
+          <div className="label">{t('stat.gatesOnline')}</div>
         </div>
         <div className="card stat">
           <div className="value" data-testid="on-site">
             {onSite}
           </div>
-          <div className="label">On site now</div>
+          <div className="label">{t('stat.onSite')}</div>
         </div>
         <div className="card stat">
           <div className="value">{allowed}</div>
-          <div className="label">Entries, 24 h</div>
+          <div className="label">{t('stat.entries')}</div>
         </div>
         <div className="card stat">
           <div className="value">{denied}</div>
-          <div className="label">Denied, 24 h</div>
+          <div className="label">{t('stat.denied')}</div>
         </div>
       </div>
       {data.sites.length === 0 ? (
         <div className="card">
           <Empty>
-            Nothing here yet. Start by <a href={href('/sites')}>creating a site</a>, then its zones and gates.
+            <Trans t={t} i18nKey="empty" components={{ link: <TextLink href={href('/sites')} /> }} />
           </Empty>
         </div>
       ) : (
         <div className="grid">
           <section className="card" style={{ gridColumn: '1 / -1' }} aria-labelledby="chart-h">
-            <h2 id="chart-h">Entries per hour</h2>
+            <h2 id="chart-h">{t('chart.title')}</h2>
             <HourChart buckets={bucketByHour(data.checkins, now)} />
           </section>
           <section className="card" aria-labelledby="onsite-h">
-            <h2 id="onsite-h">Who is on site</h2>
+            <h2 id="onsite-h">{t('onSite.title')}</h2>
             {data.occupancy.every((o) => o.count === 0) ? (
-              <p className="muted">Nobody has entered and not left.</p>
+              <p className="muted">{t('onSite.nobody')}</p>
             ) : (
               data.occupancy
                 .filter((o) => o.count > 0)
@@ -109,10 +111,12 @@ export function DashboardPage() {
                         {o.items.map((p) => (
                           <tr key={p.passId}>
                             <td>
-                              <a href={href(`/passes/${p.passId}`)}>{p.visitorName ?? 'Unknown visitor'}</a>
+                              <a href={href(`/passes/${p.passId}`)}>{p.visitorName ?? t('onSite.unknownVisitor')}</a>
                             </td>
                             <td className="muted">{gateById.get(p.gateId)?.name ?? '—'}</td>
-                            <td className="muted nowrap">since {fmtTime(p.since)}</td>
+                            <td className="muted nowrap">
+                              {t('onSite.since', { time: fmtTime(p.since, siteById.get(o.siteId)?.timezone) })}
+                            </td>
                           </tr>
                         ))}
                       </tbody>
@@ -122,15 +126,16 @@ export function DashboardPage() {
             )}
           </section>
           <section className="card" aria-labelledby="gates-h">
-            <h2 id="gates-h">Gates</h2>
+            <h2 id="gates-h">{t('gates.title')}</h2>
             {data.gates.length === 0 ? (
               <p className="muted">
-                No gates. <a href={href('/gates')}>Add one</a>.
+                <Trans t={t} i18nKey="gates.none" components={{ link: <TextLink href={href('/gates')} /> }} />
               </p>
             ) : (
               <>
                 <p>
-                  <Badge tone="ok">{online} online</Badge> <Badge tone={offline ? 'deny' : 'neutral'}>{offline} offline</Badge>
+                  <Badge tone="ok">{t('gates.online', { count: online })}</Badge>{' '}
+                  <Badge tone={offline ? 'deny' : 'neutral'}>{t('gates.offline', { count: offline })}</Badge>
                 </p>
                 {offlineGates.length > 0 ? (
                   <table>
@@ -139,7 +144,9 @@ export function DashboardPage() {
                         <tr key={g.id}>
                           <td>{g.name}</td>
                           <td className="muted">{siteById.get(g.siteId)?.name ?? ''}</td>
-                          <td className="muted nowrap">{g.lastSeenAt ? `seen ${ago(g.lastSeenAt, now)}` : 'never seen'}</td>
+                          <td className="muted nowrap">
+                            {g.lastSeenAt ? t('common:seen', { ago: ago(g.lastSeenAt, now) }) : t('common:neverSeen')}
+                          </td>
                         </tr>
                       ))}
                     </tbody>
@@ -149,7 +156,7 @@ export function DashboardPage() {
             )}
           </section>
           <section className="card" aria-labelledby="sites-h">
-            <h2 id="sites-h">Sites</h2>
+            <h2 id="sites-h">{t('sites.title')}</h2>
             <table>
               <tbody>
                 {data.sites.map((s) => {
@@ -160,9 +167,7 @@ export function DashboardPage() {
                         <a href={href(`/guard?site=${s.id}`)}>{s.name}</a>
                       </td>
                       <td className="muted">{s.timezone}</td>
-                      <td className="num">
-                        {gs.filter((g) => g.online).length}/{gs.length} gates
-                      </td>
+                      <td className="num">{t('sites.gates', { online: gs.filter((g) => g.online).length, count: gs.length })}</td>
                     </tr>
                   );
                 })}

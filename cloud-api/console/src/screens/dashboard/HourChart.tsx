@@ -1,3 +1,4 @@
+import { useTranslation } from 'react-i18next';
 import type { Checkin } from '../../lib/types.ts';
 
 export const HOURS = 24;
@@ -24,6 +25,7 @@ export function bucketByHour(checkins: Checkin[], now: number): Bucket[] {
 
 /** Entries per hour as plain SVG: bars of allowed entries with denied ones stacked on top in red. */
 export function HourChart({ buckets }: { buckets: Bucket[] }) {
+  const { t } = useTranslation(['dashboard', 'common']);
   const W = 720;
   const H = 180;
   const padL = 28;
@@ -36,7 +38,7 @@ export function HourChart({ buckets }: { buckets: Bucket[] }) {
   const total = buckets.reduce((s, b) => s + b.allowed + b.denied, 0);
   return (
     <figure className="chart" style={{ margin: 0 }}>
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`Entries per hour over the last 24 hours, ${total} in total`}>
+      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={t('chart.label', { count: total })}>
         {ticks.map((t) => (
           <g key={t}>
             <line className="gridline" x1={padL} x2={W} y1={H - padB - y(t)} y2={H - padB - y(t)} />
@@ -51,7 +53,7 @@ export function HourChart({ buckets }: { buckets: Bucket[] }) {
           const hour = new Date(b.start).getHours();
           return (
             <g key={b.start}>
-              <title>{`${String(hour).padStart(2, '0')}:00 — ${b.allowed} allowed, ${b.denied} denied`}</title>
+              <title>{t('chart.bar', { hour: `${String(hour).padStart(2, '0')}:00`, allowed: b.allowed, denied: b.denied })}</title>
               <rect className="bar" x={x} width={w} y={H - padB - y(b.allowed)} height={y(b.allowed)} />
               <rect className="bar-deny" x={x} width={w} y={H - padB - y(b.allowed + b.denied)} height={y(b.denied)} />
               {i % 3 === 0 ? (
@@ -64,7 +66,8 @@ export function HourChart({ buckets }: { buckets: Bucket[] }) {
         })}
       </svg>
       <figcaption className="muted">
-        Last 24 hours · <span className="badge ok">allowed</span> <span className="badge deny">denied</span>
+        {t('chart.caption')} · <span className="badge ok">{t('common:result.allowed')}</span>{' '}
+        <span className="badge deny">{t('common:result.denied')}</span>
       </figcaption>
     </figure>
   );

@@ -1,5 +1,6 @@
 import { useMutation } from '@tanstack/react-query';
 import { useId, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { Dialog, Field } from '../../components/ui.tsx';
 import { api } from '../../lib/api.ts';
 import { invalidate, PATHS } from '../../lib/query.ts';
@@ -14,53 +15,53 @@ export function CommandDialog({
   gate: Gate;
   type: 'open' | 'lockdown' | 'release';
   onClose: () => void;
-  onDone: (msg: string) => void;
+  onDone: () => void;
 }) {
+  const { t } = useTranslation(['guard', 'common']);
   const [reason, setReason] = useState('');
   const [error, setError] = useState<string | null>(null);
   const id = useId();
-  const verb = type === 'open' ? 'Open' : type === 'lockdown' ? 'Lock down' : 'Release';
   const command = useMutation({
     mutationFn: (body: CommandBody) => api.post<CommandResult>(`${PATHS.gates}/${gate.id}/commands`, body),
     onSuccess: () => {
       void invalidate(PATHS.gates);
-      onDone(`${verb}: command sent to ${gate.name}`);
+      onDone();
     },
     onError: (e) => setError(e.message),
   });
   const submit = () => {
     if (!reason.trim()) {
-      setError('A reason is required; it is written to the audit log.');
+      setError(t('command.reasonRequired'));
       return;
     }
     command.mutate({ type, reason: reason.trim() });
   };
   return (
     <Dialog
-      title={`${verb} ${gate.name}`}
+      title={t(`command.title.${type}`, { gate: gate.name })}
       open
       onClose={onClose}
       footer={
         <>
           <button type="button" onClick={onClose}>
-            Cancel
+            {t('common:cancel')}
           </button>
           <button type="button" className={type === 'lockdown' ? 'danger' : 'primary'} onClick={submit} disabled={command.isPending}>
-            {verb}
+            {t(`command.verb.${type}`)}
           </button>
         </>
       }
     >
-      {type === 'lockdown' ? <p>Every credential is refused at this gate until it is released.</p> : null}
-      {type === 'open' ? <p>The turnstile opens once, as if a pass had been accepted.</p> : null}
-      <Field id={id} label="Reason *" error={error}>
+      {type === 'lockdown' ? <p>{t('command.lockdownNote')}</p> : null}
+      {type === 'open' ? <p>{t('command.openNote')}</p> : null}
+      <Field id={id} label={`${t('command.reason')} *`} error={error}>
         <input
           id={id}
           value={reason}
           onChange={(e) => setReason(e.target.value)}
           aria-invalid={!!error}
           maxLength={500}
-          placeholder={type === 'open' ? 'Courier with a delivery' : 'Fire alarm drill'}
+          placeholder={type === 'open' ? t('command.placeholder.open') : t('command.placeholder.lock')}
         />
       </Field>
     </Dialog>

@@ -1,5 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { Badge, Empty, ErrorBox, Loading, PageHead } from '../../components/ui.tsx';
 import { api, getAll, type Page } from '../../lib/api.ts';
 import { ago, fmtTime } from '../../lib/format.ts';
@@ -12,11 +13,13 @@ import { navigate, useRoute } from '../../lib/router.ts';
 import type { Checkin, Gate } from '../../lib/types.ts';
 import { CommandDialog } from './CommandDialog.tsx';
 import { type FeedItem, MAX_FEED, toItem } from './feed.ts';
+import { whoText } from './words.ts';
 
 const gatesOfSite = (siteId: string) => [PATHS.gates, 'site', siteId] as const;
 
 /** The guard's screen for one site: entries as they happen, alarms, and the gates with their manual commands. */
 export function GuardPage() {
+  const { t } = useTranslation(['guard', 'common']);
   const route = useRoute();
   const { lookups, ready } = useLookups(['sites']);
   const sites = [...(lookups.sites?.values() ?? [])];
@@ -26,7 +29,7 @@ export function GuardPage() {
   const [alarms, setAlarms] = useState<FeedItem[]>([]);
   const [feedError, setFeedError] = useState<unknown>(null);
   const [command, setCommand] = useState<{ gate: Gate; type: 'open' | 'lockdown' | 'release' } | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
+  const [notice, setNotice] = useState<{ type: 'open' | 'lockdown' | 'release'; gate: string } | null>(null);
   const [now, setNow] = useState(Date.now());
   const siteRef = useRef(siteId);
   siteRef.current = siteId;
@@ -93,7 +96,7 @@ export function GuardPage() {
         key: a.id ?? `alarm-${Date.now()}-${Math.random()}`,
         kind: 'alarm',
         at: a.at ?? a.occurredAt ?? new Date().toISOString(),
-        text: a.message ?? a.kind ?? 'Alarm',
+        ...(a.message || a.kind ? { text: a.message ?? a.kind } : {}),
         ...(a.gateId ? { gateId: a.gateId } : {}),
         fresh: true,
       };
@@ -114,7 +117,7 @@ export function GuardPage() {
                 key: `rev-${id}-${Date.now()}`,
                 kind: 'revoked' as const,
                 at: new Date().toISOString(),
-                text: `Pass of ${who} revoked${reason ? `: ${reason}` : ''}`,
+                revoked: { who, reason },
                 fresh: true,
               },
               ...prev,
@@ -124,32 +127,42 @@ export function GuardPage() {
     }
   }, []);
   const link = useLiveFeed(onEvent);
-  const gateName = (id?: string) => (id ? (gates?.find((g) => g.id === id)?.name ?? `Gate …${id.slice(-6)}`) : '—');
+  const gateName = (id?: string) => (id ? (gates?.find((g) => g.id === id)?.name ?? t('gateTail', { id: id.slice(-6) })) : '—');
+  // The feed's times are the site's: a guard compares them with the turnstile's clock.
+  const tz = site?.timezone;
+  const lineText = (f: FeedItem) =>
+    f.revoked
+      ? f.revoked.reason
+        ? t('feed.revokedWhy', { who: f.revoked.who, reason: f.revoked.reason })
+        : t('feed.revoked', { who: f.revoked.who })
+      : (f.text ?? t('alarm'));
 
   if (ready && sites.length === 0) {
     return (
       <>
-        <PageHead title="Guard view" />
-        <Empty>No sites yet. Create a site and its gates first.</Empty>
+        <PageHead title={t('title')} />
+        <Empty>{t('noSites')}</Empty>
       </>
     );
   }
 
   return (
     <>
-      <PageHead title={site ? `Guard view · ${site.name}` : 'Guard view'}>
+      <PageHead title={site ? t('titleSite', { site: site.name }) : t('title')}>
         <span className="link-state" role="status" aria-live="polite" data-testid="link-state" data-state={link.state}>
           <span className={`dot ${link.state === 'online' ? 'on' : link.state === 'offline' ? 'off' : ''}`} aria-hidden="true" />
           {link.state === 'online'
-            ? 'Live'
+            ? t('link.live')
             : link.state === 'connecting'
-              ? 'Connecting…'
-              : `Offline — retrying${link.retryIn !== null ? ` in ${link.retryIn} s` : ''}`}
+              ? t('link.connecting')
+              : link.retryIn !== null
+                ? t('link.retryIn', { count: link.retryIn })
+                : t('link.retrying')}
         </span>
         {sites.length > 1 ? (
           <div className="field" style={{ margin: 0 }}>
             <label htmlFor={selectId} className="sr-only">
-              Site
+              {t('site')}
             </label>
             <select id={selectId} value={siteId} onChange={(e) => navigate(`/guard?site=${e.target.value}`)}>
               {sites.map((s) => (
@@ -163,20 +176,20 @@ export function GuardPage() {
       </PageHead>
       {link.state === 'offline' ? (
         <div className="alert warn" role="alert">
-          The live feed is disconnected. New entries will appear when it reconnects; the list below may be behind.
+          {t('disconnected')}
         </div>
       ) : null}
       {notice ? (
         <div className="alert info" role="status">
-          {notice}
+          {t(`command.sent.${notice.type}`, { gate: notice.gate })}
         </div>
       ) : null}
       <ErrorBox error={gatesQuery.error ?? feedError} />
       <div className="guard">
         <section className="card" aria-labelledby="feed-h">
-          <h2 id="feed-h">Entries</h2>
+          <h2 id="feed-h">{t('entries')}</h2>
           {feed.length === 0 ? (
-            <Empty>No entries yet. Attempts at this site’s gates appear here as they happen.</Empty>
+            <Empty>{t('noEntries')}</Empty>
           ) : (
             <ul className="feed" aria-live="polite" data-testid="feed">
               {feed.map((f) =>
@@ -190,24 +203,25 @@ export function GuardPage() {
                     <span className="stripe" aria-hidden="true" />
                     <div>
                       <div>
-                        <span className={`verdict ${f.allow ? 'ok' : 'deny'}`}>{f.allow ? 'ALLOWED' : 'DENIED'}</span>{' '}
-                        <span className="who">{f.visitor}</span>
+                        <span className={`verdict ${f.allow ? 'ok' : 'deny'}`}>{f.allow ? t('verdict.allowed') : t('verdict.denied')}</span>{' '}
+                        <span className="who">{whoText(f.visitor)}</span>
                         {f.allow && f.reason === 'ok' ? null : <span> — {reasonText(f.reason ?? '')}</span>}
                       </div>
                       <div className="muted">
-                        {gateName(f.gateId)} · {f.direction === 'out' ? 'exit' : 'entry'} · host {f.host}
+                        {gateName(f.gateId)} · {t(f.direction === 'out' ? 'common:direction.out' : 'common:direction.in')} ·{' '}
+                        {t('host', { name: f.host ?? '—' })}
                       </div>
                     </div>
                     <time className="muted nowrap" dateTime={f.at}>
-                      {fmtTime(f.at)}
+                      {fmtTime(f.at, tz)}
                     </time>
                   </li>
                 ) : (
                   <li key={f.key} className="alarm" data-key={f.key}>
                     <span className="stripe" aria-hidden="true" />
-                    <div>{f.text}</div>
+                    <div>{lineText(f)}</div>
                     <time className="muted nowrap" dateTime={f.at}>
-                      {fmtTime(f.at)}
+                      {fmtTime(f.at, tz)}
                     </time>
                   </li>
                 ),
@@ -217,20 +231,20 @@ export function GuardPage() {
         </section>
         <div>
           <section className="card" aria-labelledby="alarms-h" style={{ marginBottom: 16 }}>
-            <h2 id="alarms-h">Alarms</h2>
+            <h2 id="alarms-h">{t('alarms')}</h2>
             {alarms.length === 0 ? (
-              <p className="muted">No alarms.</p>
+              <p className="muted">{t('noAlarms')}</p>
             ) : (
               <ul className="feed" data-testid="alarms">
                 {alarms.map((a) => (
                   <li key={a.key} className="alarm">
                     <span className="stripe" aria-hidden="true" />
                     <div>
-                      <strong>{a.text}</strong>
+                      <strong>{lineText(a)}</strong>
                       {a.gateId ? <div className="muted">{gateName(a.gateId)}</div> : null}
                     </div>
                     <time className="muted nowrap" dateTime={a.at}>
-                      {fmtTime(a.at)}
+                      {fmtTime(a.at, tz)}
                     </time>
                   </li>
                 ))}
@@ -238,11 +252,11 @@ export function GuardPage() {
             )}
           </section>
           <section className="card" aria-labelledby="gates-h">
-            <h2 id="gates-h">Gates</h2>
+            <h2 id="gates-h">{t('gates')}</h2>
             {gates === null ? (
               <Loading />
             ) : gates.length === 0 ? (
-              <p className="muted">No gates at this site.</p>
+              <p className="muted">{t('noGates')}</p>
             ) : (
               gates.map((g) => (
                 <div className="gate-row" key={g.id} data-testid="gate-row">
@@ -251,23 +265,29 @@ export function GuardPage() {
                       <strong>{g.name}</strong>
                     </div>
                     <div className="actions">
-                      {g.online ? <Badge tone="ok">online</Badge> : <Badge tone="deny">offline</Badge>}
-                      {g.lockdown ? <Badge tone="warn">lockdown</Badge> : null}
-                      <span className="muted">{g.lastSeenAt ? `seen ${ago(g.lastSeenAt, now)}` : 'never seen'}</span>
+                      {g.online ? (
+                        <Badge tone="ok">{t('common:gate.online')}</Badge>
+                      ) : (
+                        <Badge tone="deny">{t('common:gate.offline')}</Badge>
+                      )}
+                      {g.lockdown ? <Badge tone="warn">{t('common:gate.lockdown')}</Badge> : null}
+                      <span className="muted">
+                        {g.lastSeenAt ? t('common:seen', { ago: ago(g.lastSeenAt, now) }) : t('common:neverSeen')}
+                      </span>
                     </div>
                   </div>
                   {canCommand ? (
                     <div className="actions">
                       <button type="button" onClick={() => setCommand({ gate: g, type: 'open' })} disabled={g.lockdown}>
-                        Open
+                        {t('command.button.open')}
                       </button>
                       {g.lockdown ? (
                         <button type="button" onClick={() => setCommand({ gate: g, type: 'release' })}>
-                          Release
+                          {t('command.button.release')}
                         </button>
                       ) : (
                         <button type="button" className="danger" onClick={() => setCommand({ gate: g, type: 'lockdown' })}>
-                          Lockdown
+                          {t('command.button.lockdown')}
                         </button>
                       )}
                     </div>
@@ -283,9 +303,9 @@ export function GuardPage() {
           gate={command.gate}
           type={command.type}
           onClose={() => setCommand(null)}
-          onDone={(msg) => {
+          onDone={() => {
             setCommand(null);
-            setNotice(msg);
+            setNotice({ type: command.type, gate: command.gate.name });
           }}
         />
       ) : null}

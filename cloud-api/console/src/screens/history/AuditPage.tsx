@@ -1,4 +1,5 @@
 import { useId, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { Empty, ErrorBox, Loading, PageHead } from '../../components/ui.tsx';
 import { fmtDateTime } from '../../lib/format.ts';
 import { useLookups } from '../../lib/lookups.ts';
@@ -6,7 +7,11 @@ import { PATHS, usePaged } from '../../lib/query.ts';
 import type { AuditEntry } from '../../lib/types.ts';
 import { formatDetails } from './formatDetails.ts';
 
+const OBJECTS = ['site', 'zone', 'gate', 'access_rule', 'user', 'visitor', 'appointment', 'pass'] as const;
+const isObject = (v: string): v is (typeof OBJECTS)[number] => (OBJECTS as readonly string[]).includes(v);
+
 export function AuditPage() {
+  const { t } = useTranslation(['history', 'common']);
   const { lookups } = useLookups(['users']);
   const [entityType, setEntityType] = useState('');
   const [actorId, setActorId] = useState('');
@@ -17,30 +22,32 @@ export function AuditPage() {
   const shown = q
     ? list.items.filter((a) => `${a.action} ${a.entityId ?? ''} ${JSON.stringify(a.data ?? {})}`.toLowerCase().includes(q))
     : list.items;
+  // Actions stay as recorded (pass.revoke: what one searches for); the kinds of object are named.
+  const objectName = (type: string) => (isObject(type) ? t(`audit.objects.${type}`) : type);
   const actor = (id: string | null) => {
-    if (!id) return 'system';
+    if (!id) return t('audit.system');
     const u = lookups.users?.get(id);
     return u ? u.email : `…${id.slice(-6)}`;
   };
   return (
     <>
-      <PageHead title="Audit log" />
+      <PageHead title={t('audit.title')} />
       <div className="toolbar">
         <div className="field">
-          <label htmlFor={ids.type}>Object</label>
+          <label htmlFor={ids.type}>{t('audit.object')}</label>
           <select id={ids.type} value={entityType} onChange={(e) => setEntityType(e.target.value)}>
-            <option value="">All</option>
-            {['site', 'zone', 'gate', 'access_rule', 'user', 'visitor', 'appointment', 'pass'].map((t) => (
-              <option key={t} value={t}>
-                {t}
+            <option value="">{t('common:all')}</option>
+            {OBJECTS.map((o) => (
+              <option key={o} value={o}>
+                {t(`audit.objects.${o}`)}
               </option>
             ))}
           </select>
         </div>
         <div className="field">
-          <label htmlFor={ids.actor}>Who</label>
+          <label htmlFor={ids.actor}>{t('audit.who')}</label>
           <select id={ids.actor} value={actorId} onChange={(e) => setActorId(e.target.value)}>
-            <option value="">Anyone</option>
+            <option value="">{t('audit.anyone')}</option>
             {[...(lookups.users?.values() ?? [])].map((u) => (
               <option key={u.id} value={u.id}>
                 {u.email}
@@ -49,13 +56,13 @@ export function AuditPage() {
           </select>
         </div>
         <div className="field">
-          <label htmlFor={ids.search}>Search</label>
+          <label htmlFor={ids.search}>{t('common:search')}</label>
           <input
             id={ids.search}
             type="search"
             value={search}
             onChange={(e) => setSearch(e.target.value)}
-            placeholder="Action, id, details"
+            placeholder={t('audit.searchPlaceholder')}
           />
         </div>
       </div>
@@ -64,19 +71,19 @@ export function AuditPage() {
         <Loading />
       ) : shown.length === 0 ? (
         <div className="table-wrap">
-          <Empty>Nothing recorded yet.</Empty>
+          <Empty>{t('audit.empty')}</Empty>
         </div>
       ) : (
         <div className="table-wrap">
           <table>
             <thead>
               <tr>
-                <th scope="col">When</th>
-                <th scope="col">Who</th>
-                <th scope="col">Action</th>
-                <th scope="col">Object</th>
-                <th scope="col">From</th>
-                <th scope="col">Details</th>
+                <th scope="col">{t('audit.col.when')}</th>
+                <th scope="col">{t('audit.col.who')}</th>
+                <th scope="col">{t('audit.col.action')}</th>
+                <th scope="col">{t('audit.col.object')}</th>
+                <th scope="col">{t('audit.col.from')}</th>
+                <th scope="col">{t('audit.col.details')}</th>
               </tr>
             </thead>
             <tbody>
@@ -86,7 +93,7 @@ export function AuditPage() {
                   <td>{actor(a.actorId)}</td>
                   <td className="mono">{a.action}</td>
                   <td>
-                    {a.entityType} <span className="mono muted">{a.entityId ? `…${a.entityId.slice(-8)}` : ''}</span>
+                    {objectName(a.entityType)} <span className="mono muted">{a.entityId ? `…${a.entityId.slice(-8)}` : ''}</span>
                   </td>
                   <td className="mono">{a.ip ?? '—'}</td>
                   <td className="details">{formatDetails(a.data)}</td>
@@ -97,10 +104,10 @@ export function AuditPage() {
         </div>
       )}
       <div className="list-foot">
-        <span>{shown.length} shown</span>
+        <span>{t('common:shown', { count: shown.length })}</span>
         {list.hasMore ? (
           <button type="button" onClick={list.loadMore} disabled={list.loading}>
-            {list.loading ? 'Loading…' : 'Load more'}
+            {list.loading ? t('common:loading') : t('common:loadMore')}
           </button>
         ) : null}
       </div>

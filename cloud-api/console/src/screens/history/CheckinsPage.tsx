@@ -1,4 +1,5 @@
 import { useId, useMemo, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { Badge, Empty, ErrorBox, Loading, PageHead } from '../../components/ui.tsx';
 import { getAll, type Query } from '../../lib/api.ts';
 import { fmtDateTime, fromLocalInput } from '../../lib/format.ts';
@@ -9,6 +10,7 @@ import type { Checkin } from '../../lib/types.ts';
 import { csvCell, download } from './csv.ts';
 
 export function CheckinsPage() {
+  const { t } = useTranslation(['history', 'common']);
   const { lookups } = useLookups(['sites', 'gates']);
   const [filters, setFilters] = useState({ siteId: '', gateId: '', since: '', until: '', result: '' });
   const [exporting, setExporting] = useState(false);
@@ -27,6 +29,8 @@ export function CheckinsPage() {
   const shown = filters.result ? list.items.filter((c) => (filters.result === 'allowed' ? c.allow : !c.allow)) : list.items;
   const gates = [...(lookups.gates?.values() ?? [])].filter((g) => !filters.siteId || g.siteId === filters.siteId);
   const set = (k: keyof typeof filters) => (e: { target: { value: string } }) => setFilters((f) => ({ ...f, [k]: e.target.value }));
+  // A check-in's time is its site's: the clock the visitor and the guard saw.
+  const zoneOf = (siteId: string) => lookups.sites?.get(siteId)?.timezone;
 
   const exportCsv = async () => {
     setExporting(true);
@@ -78,16 +82,16 @@ export function CheckinsPage() {
 
   return (
     <>
-      <PageHead title="Check-in history">
+      <PageHead title={t('checkins.title')}>
         <button type="button" onClick={exportCsv} disabled={exporting}>
-          {exporting ? 'Exporting…' : 'Export CSV'}
+          {exporting ? t('checkins.exporting') : t('checkins.export')}
         </button>
       </PageHead>
       <div className="toolbar">
         <div className="field">
-          <label htmlFor={ids.site}>Site</label>
+          <label htmlFor={ids.site}>{t('checkins.site')}</label>
           <select id={ids.site} value={filters.siteId} onChange={(e) => setFilters((f) => ({ ...f, siteId: e.target.value, gateId: '' }))}>
-            <option value="">All sites</option>
+            <option value="">{t('checkins.allSites')}</option>
             {[...(lookups.sites?.values() ?? [])].map((s) => (
               <option key={s.id} value={s.id}>
                 {s.name}
@@ -96,9 +100,9 @@ export function CheckinsPage() {
           </select>
         </div>
         <div className="field">
-          <label htmlFor={ids.gate}>Gate</label>
+          <label htmlFor={ids.gate}>{t('checkins.gate')}</label>
           <select id={ids.gate} value={filters.gateId} onChange={set('gateId')}>
-            <option value="">All gates</option>
+            <option value="">{t('checkins.allGates')}</option>
             {gates.map((g) => (
               <option key={g.id} value={g.id}>
                 {g.name}
@@ -107,19 +111,19 @@ export function CheckinsPage() {
           </select>
         </div>
         <div className="field">
-          <label htmlFor={ids.since}>From</label>
+          <label htmlFor={ids.since}>{t('checkins.since')}</label>
           <input id={ids.since} type="datetime-local" value={filters.since} onChange={set('since')} />
         </div>
         <div className="field">
-          <label htmlFor={ids.until}>Until</label>
+          <label htmlFor={ids.until}>{t('checkins.until')}</label>
           <input id={ids.until} type="datetime-local" value={filters.until} onChange={set('until')} />
         </div>
         <div className="field">
-          <label htmlFor={ids.result}>Result</label>
+          <label htmlFor={ids.result}>{t('checkins.result')}</label>
           <select id={ids.result} value={filters.result} onChange={set('result')}>
-            <option value="">All</option>
-            <option value="allowed">Allowed</option>
-            <option value="denied">Denied</option>
+            <option value="">{t('common:all')}</option>
+            <option value="allowed">{t('checkins.allowed')}</option>
+            <option value="denied">{t('checkins.denied')}</option>
           </select>
         </div>
       </div>
@@ -128,33 +132,39 @@ export function CheckinsPage() {
         <Loading />
       ) : shown.length === 0 ? (
         <div className="table-wrap">
-          <Empty>No check-ins match these filters.</Empty>
+          <Empty>{t('checkins.empty')}</Empty>
         </div>
       ) : (
         <div className="table-wrap">
           <table>
             <thead>
               <tr>
-                <th scope="col">Time</th>
-                <th scope="col">Gate</th>
-                <th scope="col">Direction</th>
-                <th scope="col">Result</th>
-                <th scope="col">Reason</th>
-                <th scope="col">Credential</th>
-                <th scope="col">Pass</th>
+                <th scope="col">{t('checkins.col.time')}</th>
+                <th scope="col">{t('checkins.col.gate')}</th>
+                <th scope="col">{t('checkins.col.direction')}</th>
+                <th scope="col">{t('checkins.col.result')}</th>
+                <th scope="col">{t('checkins.col.reason')}</th>
+                <th scope="col">{t('checkins.col.credential')}</th>
+                <th scope="col">{t('checkins.col.pass')}</th>
               </tr>
             </thead>
             <tbody>
               {shown.map((c) => (
                 <tr key={c.id}>
-                  <td className="nowrap">{fmtDateTime(c.occurredAt)}</td>
+                  <td className="nowrap">{fmtDateTime(c.occurredAt, zoneOf(c.siteId))}</td>
                   <td>
                     {nameOf(lookups.gates, c.gateId)} <span className="muted">· {nameOf(lookups.sites, c.siteId)}</span>
                   </td>
-                  <td>{c.direction}</td>
-                  <td>{c.allow ? <Badge tone="ok">allowed</Badge> : <Badge tone="deny">denied</Badge>}</td>
+                  <td>{t(`common:direction.${c.direction}`)}</td>
+                  <td>
+                    {c.allow ? (
+                      <Badge tone="ok">{t('common:result.allowed')}</Badge>
+                    ) : (
+                      <Badge tone="deny">{t('common:result.denied')}</Badge>
+                    )}
+                  </td>
                   <td>{reasonText(c.reason)}</td>
-                  <td>{c.credentialKind}</td>
+                  <td>{t(`checkins.kind.${c.credentialKind}`)}</td>
                   <td className="mono">{c.passId ? <a href={`#/passes/${c.passId}`}>…{c.passId.slice(-8)}</a> : '—'}</td>
                 </tr>
               ))}
@@ -163,10 +173,10 @@ export function CheckinsPage() {
         </div>
       )}
       <div className="list-foot">
-        <span>{shown.length} shown</span>
+        <span>{t('common:shown', { count: shown.length })}</span>
         {list.hasMore ? (
           <button type="button" onClick={list.loadMore} disabled={list.loading}>
-            {list.loading ? 'Loading…' : 'Load more'}
+            {list.loading ? t('common:loading') : t('common:loadMore')}
           </button>
         ) : null}
       </div>

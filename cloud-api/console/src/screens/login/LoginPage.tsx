@@ -1,8 +1,11 @@
 import { type FormEvent, useId, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { LanguageSwitcher } from '../../components/LanguageSwitcher.tsx';
 import { ErrorBox, Field } from '../../components/ui.tsx';
 import { ApiError, login } from '../../lib/api.ts';
 
 export function LoginPage({ notice }: { notice?: string | undefined }) {
+  const { t } = useTranslation('login');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [errors, setErrors] = useState<{ email?: string; password?: string }>({});
@@ -13,8 +16,8 @@ export function LoginPage({ notice }: { notice?: string | undefined }) {
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     const errs: typeof errors = {};
-    if (!/^[^\s@]+@[^\s@]+$/.test(email.trim())) errs.email = 'Enter your e-mail address.';
-    if (!password) errs.password = 'Enter your password.';
+    if (!/^[^\s@]+@[^\s@]+$/.test(email.trim())) errs.email = t('enterEmail');
+    if (!password) errs.password = t('enterPassword');
     setErrors(errs);
     setError(null);
     if (Object.keys(errs).length) return;
@@ -22,7 +25,9 @@ export function LoginPage({ notice }: { notice?: string | undefined }) {
     try {
       await login(email.trim(), password);
     } catch (err) {
-      if (err instanceof ApiError && err.status === 429) setError(new Error('Too many attempts. Wait a minute and try again.'));
+      if (err instanceof ApiError && err.status === 429) setError(new Error(t('tooMany')));
+      // The server's words are English; a refused password is said in the interface language.
+      else if (err instanceof ApiError && err.status === 401) setError(new Error(t('wrong')));
       else setError(err);
       setPassword('');
     } finally {
@@ -35,12 +40,13 @@ export function LoginPage({ notice }: { notice?: string | undefined }) {
       <div className="card">
         <div className="brand">
           <img src="/favicon.svg" alt="" width="22" height="22" /> Gatehouse
+          <LanguageSwitcher />
         </div>
-        <h1 style={{ marginBottom: 16 }}>Sign in</h1>
+        <h1 style={{ marginBottom: 16 }}>{t('title')}</h1>
         {notice ? <div className="alert info">{notice}</div> : null}
         <ErrorBox error={error} />
         <form onSubmit={submit} noValidate>
-          <Field id={ids.email} label="E-mail" error={errors.email}>
+          <Field id={ids.email} label={t('email')} error={errors.email}>
             <input
               id={ids.email}
               type="email"
@@ -51,7 +57,7 @@ export function LoginPage({ notice }: { notice?: string | undefined }) {
               required
             />
           </Field>
-          <Field id={ids.password} label="Password" error={errors.password}>
+          <Field id={ids.password} label={t('password')} error={errors.password}>
             <input
               id={ids.password}
               type="password"
@@ -63,7 +69,7 @@ export function LoginPage({ notice }: { notice?: string | undefined }) {
             />
           </Field>
           <button type="submit" className="primary" disabled={busy} style={{ width: '100%', justifyContent: 'center' }}>
-            {busy ? 'Signing in…' : 'Sign in'}
+            {busy ? t('signingIn') : t('submit')}
           </button>
         </form>
       </div>

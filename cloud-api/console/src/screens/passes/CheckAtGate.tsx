@@ -1,5 +1,6 @@
 import { useMutation } from '@tanstack/react-query';
 import { useId, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { Badge, ErrorBox } from '../../components/ui.tsx';
 import { api } from '../../lib/api.ts';
 import { useLookups } from '../../lib/lookups.ts';
@@ -10,6 +11,7 @@ import type { CheckBody, CheckResult, Pass } from '../../lib/types.ts';
 
 /** Would the pass open a gate now: the server's decide() as a dry run. */
 export function CheckAtGate({ pass }: { pass: Pass }) {
+  const { t } = useTranslation(['passes', 'common']);
   const { lookups } = useLookups(['gates']);
   const [gateId, setGateId] = useState('');
   // The last answer stays while another is asked.
@@ -22,12 +24,12 @@ export function CheckAtGate({ pass }: { pass: Pass }) {
   if (!can('passes:check')) return null;
   return (
     <div className="card">
-      <h3>Would it open a gate now?</h3>
+      <h3>{t('check.title')}</h3>
       <div className="toolbar">
         <div className="field">
-          <label htmlFor={id}>Gate</label>
+          <label htmlFor={id}>{t('check.gate')}</label>
           <select id={id} value={gateId} onChange={(e) => setGateId(e.target.value)}>
-            <option value="">Choose…</option>
+            <option value="">{t('common:choose')}</option>
             {[...(lookups.gates?.values() ?? [])].map((g) => (
               <option key={g.id} value={g.id}>
                 {g.name}
@@ -36,13 +38,14 @@ export function CheckAtGate({ pass }: { pass: Pass }) {
           </select>
         </div>
         <button type="button" disabled={!gateId} onClick={() => check.mutate({ gateId })}>
-          Check
+          {t('check.button')}
         </button>
       </div>
       <ErrorBox error={check.error} />
       {result ? (
         <p>
-          {result.allow ? <Badge tone="ok">Allowed</Badge> : <Badge tone="deny">Denied</Badge>} {reasonText(result.reason)}
+          {result.allow ? <Badge tone="ok">{t('check.allowed')}</Badge> : <Badge tone="deny">{t('check.denied')}</Badge>}{' '}
+          {reasonText(result.reason)}
         </p>
       ) : null}
     </div>

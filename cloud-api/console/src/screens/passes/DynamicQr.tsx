@@ -1,5 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { Qr } from '../../components/Qr.tsx';
 import { ErrorBox, Loading } from '../../components/ui.tsx';
 import { ApiError } from '../../lib/api.ts';
@@ -7,6 +8,7 @@ import { credentialQuery } from './queries.ts';
 
 /** The rotating code, fetched again as each step ends (every 5 s after a failure; never again once the pass cannot have one). */
 export function DynamicQr({ passId }: { passId: string }) {
+  const { t } = useTranslation('passes');
   const cred = useQuery({
     ...credentialQuery(passId, 'dynamic'),
     // A code is worth nothing once its step is over: never shown from the cache.
@@ -27,8 +29,10 @@ export function DynamicQr({ passId }: { passId: string }) {
   if (!cred.data) return <Loading />;
   return (
     <div className="qr-box">
-      <Qr text={cred.data.payload} size={200} label="Dynamic QR code of the pass" />
-      <span className="muted">Changes in {Math.max(0, Math.ceil((new Date(cred.data.expiresAt).getTime() - now) / 1000))} s</span>
+      <Qr text={cred.data.payload} size={200} label={t('detail.dynamicQrLabel')} />
+      <span className="muted">
+        {t('detail.changesIn', { count: Math.max(0, Math.ceil((new Date(cred.data.expiresAt).getTime() - now) / 1000)) })}
+      </span>
     </div>
   );
 }

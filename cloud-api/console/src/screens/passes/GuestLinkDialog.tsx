@@ -1,27 +1,29 @@
 import { useId, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { Dialog, Field } from '../../components/ui.tsx';
 import { href } from '../../lib/router.ts';
 import type { IssuedPass } from '../../lib/types.ts';
 
 /** The guest link of a pass just issued, to send to the visitor. */
 export function GuestLinkDialog({ pass, onClose }: { pass: IssuedPass | null; onClose: () => void }) {
+  const { t } = useTranslation(['passes', 'common']);
   const [copied, setCopied] = useState(false);
   const id = useId();
   return (
     <Dialog
-      title="Pass issued"
+      title={t('issued.title')}
       open={!!pass}
       onClose={onClose}
       footer={
         <button type="button" onClick={onClose}>
-          Done
+          {t('common:done')}
         </button>
       }
     >
       {pass ? (
         <>
-          <p>Send the visitor this link. It shows their rotating QR code and works until the pass ends.</p>
-          <Field id={id} label="Guest link">
+          <p>{t('issued.text')}</p>
+          <Field id={id} label={t('issued.link')}>
             <input id={id} readOnly value={pass.guestUrl} onFocus={(e) => e.target.select()} data-testid="guest-url" />
           </Field>
           <div className="actions">
@@ -34,10 +36,10 @@ export function GuestLinkDialog({ pass, onClose }: { pass: IssuedPass | null; on
                 )
               }
             >
-              {copied ? 'Copied' : 'Copy link'}
+              {copied ? t('issued.copied') : t('issued.copy')}
             </button>
             <a className="btn" href={href(`/passes/${pass.id}`)} onClick={onClose}>
-              Open pass
+              {t('issued.open')}
             </a>
           </div>
         </>

@@ -1,3 +1,4 @@
+import { useTranslation } from 'react-i18next';
 import { Qr } from '../../components/Qr.tsx';
 import { Loading, PageHead } from '../../components/ui.tsx';
 import { fmtDateTime } from '../../lib/format.ts';
@@ -16,26 +17,23 @@ export function PassBadge({
   company: string | null;
   credential: Credential | null;
 }) {
+  const { t } = useTranslation(['passes', 'common']);
   return (
     <>
-      <PageHead title="Badge">
+      <PageHead title={t('badge.title')}>
         <a className="btn" href={href(`/passes/${pass.id}`)}>
-          Back
+          {t('common:back')}
         </a>
         <button type="button" className="primary" onClick={() => window.print()}>
-          Print
+          {t('badge.print')}
         </button>
       </PageHead>
       <div className="badge-print">
-        <div className="muted">VISITOR</div>
+        <div className="muted">{t('badge.visitor')}</div>
         <div className="name">{name}</div>
         {company ? <div>{company}</div> : null}
-        <div className="qr-box">
-          {credential ? <Qr text={credential.payload} size={240} label="Printed QR code of the pass" /> : <Loading />}
-        </div>
-        <div className="muted">
-          Valid {fmtDateTime(pass.validFrom)} – {fmtDateTime(pass.validTo)}
-        </div>
+        <div className="qr-box">{credential ? <Qr text={credential.payload} size={240} label={t('badge.qrLabel')} /> : <Loading />}</div>
+        <div className="muted">{t('badge.valid', { from: fmtDateTime(pass.validFrom), to: fmtDateTime(pass.validTo) })}</div>
       </div>
     </>
   );

@@ -1,5 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { Qr } from '../../components/Qr.tsx';
 import { ErrorBox, Loading, PageHead } from '../../components/ui.tsx';
 import { fmtDateTime } from '../../lib/format.ts';
@@ -15,6 +16,7 @@ import { StatusBadge } from './StatusBadge.tsx';
 
 /** One pass: details, its phone and printed QR codes, a dry-run check at a gate, revocation; `/passes/<id>/badge` prints it. */
 export function PassDetailPage({ id, print }: { id: string; print?: boolean }) {
+  const { t } = useTranslation('passes');
   const pass = useQuery(passQuery(id));
   const { lookups } = useLookups(['visitors']);
   const visitor = pass.data ? lookups.visitors?.get(pass.data.visitorId) : undefined;
@@ -27,73 +29,73 @@ export function PassDetailPage({ id, print }: { id: string; print?: boolean }) {
   if (pass.error) return <ErrorBox error={pass.error} />;
   if (!pass.data) return <Loading />;
   const p = pass.data;
-  const name = visitor?.fullName ?? 'Visitor';
+  const name = visitor?.fullName ?? t('detail.visitorFallback');
 
   if (print && showQr)
     return <PassBadge pass={p} name={name} company={visitor?.company ?? null} credential={live ? (staticCred.data ?? null) : null} />;
 
   return (
     <>
-      <PageHead title={`Pass · ${name}`}>
+      <PageHead title={t('detail.title', { name })}>
         <a className="btn" href={href('/passes')}>
-          All passes
+          {t('detail.all')}
         </a>
         {showQr ? (
           <a className="btn" href={href(`/passes/${id}/badge`)}>
-            Print badge
+            {t('detail.printBadge')}
           </a>
         ) : null}
         {live && can('passes:revoke') ? (
           <button type="button" className="danger" onClick={() => setRevoking(true)}>
-            Revoke
+            {t('detail.revoke')}
           </button>
         ) : null}
       </PageHead>
       <div className="grid">
         <div className="card">
-          <h2>Details</h2>
+          <h2>{t('detail.details')}</h2>
           <dl className="kv">
-            <dt>Status</dt>
+            <dt>{t('field.status')}</dt>
             <dd>
               <StatusBadge status={p.status} />
             </dd>
-            <dt>Visitor</dt>
+            <dt>{t('field.visitor')}</dt>
             <dd>{name}</dd>
-            <dt>Type</dt>
-            <dd>{p.type}</dd>
-            <dt>Valid from</dt>
+            <dt>{t('field.type')}</dt>
+            <dd>{t(`type.${p.type}`)}</dd>
+            <dt>{t('field.validFrom')}</dt>
             <dd>{fmtDateTime(p.validFrom)}</dd>
-            <dt>Valid to</dt>
+            <dt>{t('field.validTo')}</dt>
             <dd>{fmtDateTime(p.validTo)}</dd>
-            <dt>Max entries</dt>
-            <dd>{p.maxUses ?? 'as the rule says'}</dd>
-            <dt>Card</dt>
+            <dt>{t('field.maxUses')}</dt>
+            <dd>{p.maxUses ?? t('detail.asRule')}</dd>
+            <dt>{t('field.card')}</dt>
             <dd>{p.card ? `${p.card.format} ${p.card.number}` : '—'}</dd>
             {p.revokedAt ? (
               <>
-                <dt>Revoked</dt>
+                <dt>{t('detail.revoked')}</dt>
                 <dd>
                   {fmtDateTime(p.revokedAt)}: {p.revokedReason}
                 </dd>
               </>
             ) : null}
-            <dt>Pass id</dt>
+            <dt>{t('detail.id')}</dt>
             <dd className="mono">{p.id}</dd>
           </dl>
         </div>
         {showQr ? (
           <div className="card">
-            <h2>Phone QR (rotating)</h2>
+            <h2>{t('detail.phoneQr')}</h2>
             <DynamicQr passId={id} />
           </div>
         ) : null}
         {showQr ? (
           <div className="card">
-            <h2>Printed QR</h2>
+            <h2>{t('detail.printedQr')}</h2>
             <div className="qr-box">
               {staticCred.error ? <ErrorBox error={staticCred.error} /> : null}
-              {staticCred.data ? <Qr text={staticCred.data.payload} size={200} label="Static QR code of the pass" /> : <Loading />}
-              <span className="muted">Signed; works at a gate even when it is offline.</span>
+              {staticCred.data ? <Qr text={staticCred.data.payload} size={200} label={t('detail.staticQrLabel')} /> : <Loading />}
+              <span className="muted">{t('detail.signedNote')}</span>
             </div>
           </div>
         ) : null}

@@ -1,4 +1,5 @@
 import { useId, useMemo, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { str, type Values } from '../../components/form.tsx';
 import { type ResourceDef, ResourcePage } from '../../components/ResourcePage.tsx';
 import { fmtDateTime, fromLocalInput, toLocalInput } from '../../lib/format.ts';
@@ -11,30 +12,31 @@ import { passFields } from './passFields.ts';
 import { StatusBadge } from './StatusBadge.tsx';
 
 export function PassesPage() {
+  const { t } = useTranslation('passes');
   const [issued, setIssued] = useState<IssuedPass | null>(null);
   const [status, setStatus] = useState('');
   const statusId = useId();
   const def = useMemo<ResourceDef<Pass>>(
     () => ({
-      title: 'Passes',
-      singular: 'pass',
+      title: t('title'),
+      phrases: { new: t('phrases.new'), create: t('phrases.create'), edit: t('phrases.edit'), deleteTitle: t('phrases.deleteTitle') },
       path: PATHS.passes,
       read: 'passes:read',
       write: 'passes:issue',
       lookups: ['visitors', 'rules', 'appointments', 'hosts'],
       columns: [
         {
-          label: 'Visitor',
+          label: t('field.visitor'),
           render: (p, l) => (
             <a href={href(`/passes/${p.id}`)}>
               <strong>{nameOf(l.visitors, p.visitorId)}</strong>
             </a>
           ),
         },
-        { label: 'Rule', render: (p, l) => nameOf(l.rules, p.accessRuleId) },
-        { label: 'Type', render: (p) => p.type },
-        { label: 'Valid', render: (p) => `${fmtDateTime(p.validFrom)} – ${fmtDateTime(p.validTo)}` },
-        { label: 'Status', render: (p) => <StatusBadge status={p.status} /> },
+        { label: t('col.rule'), render: (p, l) => nameOf(l.rules, p.accessRuleId) },
+        { label: t('field.type'), render: (p) => t(`type.${p.type}`) },
+        { label: t('col.valid'), render: (p) => `${fmtDateTime(p.validFrom)} – ${fmtDateTime(p.validTo)}` },
+        { label: t('field.status'), render: (p) => <StatusBadge status={p.status} /> },
       ],
       fields: passFields,
       empty: {
@@ -52,31 +54,32 @@ export function PassesPage() {
         ...(str(v.maxUses) ? { maxUses: Number(v.maxUses) } : {}),
         ...(str(v.cardNumber) ? { card: { format: str(v.cardFormat), number: str(v.cardNumber) } } : {}),
       }),
-      searchText: (p, l) => `${nameOf(l.visitors, p.visitorId)} ${nameOf(l.rules, p.accessRuleId)} ${p.status} ${p.type} ${p.id}`,
+      searchText: (p, l) =>
+        `${nameOf(l.visitors, p.visitorId)} ${nameOf(l.rules, p.accessRuleId)} ${p.status} ${t(`status.${p.status}`)} ${p.type} ${t(`type.${p.type}`)} ${p.id}`,
       rowActions: (p) => (
         <a className="btn" href={href(`/passes/${p.id}`)}>
-          Details
+          {t('details')}
         </a>
       ),
       query: { status },
       headActions: (
         <div className="field" style={{ margin: 0 }}>
           <label htmlFor={statusId} className="sr-only">
-            Status
+            {t('field.status')}
           </label>
           <select id={statusId} value={status} onChange={(e) => setStatus(e.target.value)}>
-            <option value="">All statuses</option>
-            <option value="active">Active</option>
-            <option value="draft">Draft</option>
-            <option value="revoked">Revoked</option>
-            <option value="expired">Expired</option>
+            <option value="">{t('filter.all')}</option>
+            <option value="active">{t('filter.active')}</option>
+            <option value="draft">{t('filter.draft')}</option>
+            <option value="revoked">{t('filter.revoked')}</option>
+            <option value="expired">{t('filter.expired')}</option>
           </select>
         </div>
       ),
-      emptyText: 'No passes. Issue one for a visitor and send them the guest link.',
+      emptyText: t('empty'),
       afterCreate: (p) => setIssued(p as IssuedPass),
     }),
-    [status, statusId],
+    [status, statusId, t],
   );
   return (
     <>

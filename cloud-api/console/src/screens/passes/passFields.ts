@@ -1,13 +1,15 @@
 import { type FieldDef, str } from '../../components/form.tsx';
+import i18n from '../../i18n/index.ts';
 import { fmtDateTime } from '../../lib/format.ts';
 import { type Lookups, nameOf } from '../../lib/lookups.ts';
 
 /** The form of a new pass: visitor, rule, type, validity, and a card when the visitor also gets one. */
 export function passFields(l: Lookups): FieldDef[] {
+  const t = i18n.getFixedT(null, 'passes');
   return [
     {
       name: 'visitorId',
-      label: 'Visitor',
+      label: t('field.visitor'),
       kind: 'select',
       required: true,
       options: () =>
@@ -15,59 +17,59 @@ export function passFields(l: Lookups): FieldDef[] {
     },
     {
       name: 'accessRuleId',
-      label: 'Access rule',
+      label: t('field.rule'),
       kind: 'select',
       required: true,
       options: () => [...(l.rules?.values() ?? [])].map((r) => ({ value: r.id, label: r.name })),
     },
     {
       name: 'type',
-      label: 'Type',
+      label: t('field.type'),
       kind: 'select',
       required: true,
       options: () => [
-        { value: 'single', label: 'Single entry' },
-        { value: 'multi', label: 'Multiple entries' },
-        { value: 'group', label: 'Group' },
+        { value: 'single', label: t('typeOption.single') },
+        { value: 'multi', label: t('typeOption.multi') },
+        { value: 'group', label: t('typeOption.group') },
       ],
     },
     {
       name: 'appointmentId',
-      label: 'Appointment',
+      label: t('field.appointment'),
       kind: 'select',
       options: (v) =>
         [...(l.appointments?.values() ?? [])]
           .filter((a) => !v.visitorId || a.visitorIds.includes(String(v.visitorId)))
           .map((a) => ({ value: a.id, label: `${fmtDateTime(a.startsAt)} · ${nameOf(l.hosts, a.hostId)}` })),
     },
-    { name: 'validFrom', label: 'Valid from', kind: 'datetime', required: true },
+    { name: 'validFrom', label: t('field.validFrom'), kind: 'datetime', required: true },
     {
       name: 'validTo',
-      label: 'Valid to',
+      label: t('field.validTo'),
       kind: 'datetime',
       required: true,
-      validate: (v, all) => (str(v) && str(all.validFrom) && str(v) <= str(all.validFrom) ? 'Must be after “valid from”.' : null),
+      validate: (v, all) => (str(v) && str(all.validFrom) && str(v) <= str(all.validFrom) ? t('form.afterFrom') : null),
     },
-    { name: 'maxUses', label: 'Max entries', kind: 'number', hint: 'Empty = as the rule says.' },
+    { name: 'maxUses', label: t('field.maxUses'), kind: 'number', hint: t('form.maxUsesHint') },
     {
       name: 'cardFormat',
-      label: 'Card format',
+      label: t('field.cardFormat'),
       kind: 'select',
-      hint: 'Only when the visitor also gets a card.',
+      hint: t('form.cardHint'),
       options: () => [
         { value: 'w26', label: 'Wiegand 26' },
         { value: 'w34', label: 'Wiegand 34' },
-        { value: 'raw', label: 'Card number' },
+        { value: 'raw', label: t('form.rawCard') },
       ],
     },
     {
       name: 'cardNumber',
-      label: 'Card number',
+      label: t('field.cardNumber'),
       kind: 'text',
       validate: (v, all) => {
-        if (!str(v)) return str(all.cardFormat) ? 'Enter the card number.' : null;
-        if (!/^[0-9]{1,20}$/.test(str(v))) return 'Digits only.';
-        return str(all.cardFormat) ? null : 'Choose the card format.';
+        if (!str(v)) return str(all.cardFormat) ? t('form.enterCard') : null;
+        if (!/^[0-9]{1,20}$/.test(str(v))) return t('form.digitsOnly');
+        return str(all.cardFormat) ? null : t('form.chooseFormat');
       },
     },
   ];

@@ -1,3 +1,6 @@
+import type { TFunction } from 'i18next';
+import { useMemo } from 'react';
+import { useTranslation } from 'react-i18next';
 import { orNull, str } from '../../components/form.tsx';
 import { type ResourceDef, ResourcePage } from '../../components/ResourcePage.tsx';
 import { Badge } from '../../components/ui.tsx';
@@ -6,53 +9,64 @@ import { nameOf } from '../../lib/lookups.ts';
 import { PATHS } from '../../lib/query.ts';
 import type { Appointment } from '../../lib/types.ts';
 
-const appointments: ResourceDef<Appointment> = {
-  title: 'Appointments',
-  singular: 'appointment',
+const STATUSES = ['scheduled', 'cancelled', 'done'] as const;
+
+const appointments = (t: TFunction<'resources'>): ResourceDef<Appointment> => ({
+  title: t('appointments.title'),
+  phrases: {
+    new: t('appointments.new'),
+    create: t('appointments.create'),
+    edit: t('appointments.edit'),
+    deleteTitle: t('appointments.deleteTitle'),
+  },
   path: PATHS.appointments,
   read: 'appointments:read',
   write: 'appointments:write',
   lookups: ['hosts', 'visitors'],
   columns: [
-    { label: 'When', render: (a) => `${fmtDateTime(a.startsAt)} – ${fmtDateTime(a.endsAt)}` },
-    { label: 'Host', render: (a, l) => nameOf(l.hosts, a.hostId) },
-    { label: 'Visitors', render: (a, l) => a.visitorIds.map((v) => nameOf(l.visitors, v)).join(', ') },
-    { label: 'Room', render: (a) => a.room ?? '—' },
+    { label: t('appointments.col.when'), render: (a) => `${fmtDateTime(a.startsAt)} – ${fmtDateTime(a.endsAt)}` },
+    { label: t('appointments.field.host'), render: (a, l) => nameOf(l.hosts, a.hostId) },
+    { label: t('appointments.field.visitors'), render: (a, l) => a.visitorIds.map((v) => nameOf(l.visitors, v)).join(', ') },
+    { label: t('appointments.col.room'), render: (a) => a.room ?? '—' },
     {
-      label: 'Status',
-      render: (a) => <Badge tone={a.status === 'scheduled' ? 'neutral' : a.status === 'done' ? 'ok' : 'warn'}>{a.status}</Badge>,
+      label: t('appointments.field.status'),
+      render: (a) => (
+        <Badge tone={a.status === 'scheduled' ? 'neutral' : a.status === 'done' ? 'ok' : 'warn'}>
+          {t(`appointments.status.${a.status}`)}
+        </Badge>
+      ),
     },
   ],
   fields: (l) => [
     {
       name: 'hostId',
-      label: 'Host',
+      label: t('appointments.field.host'),
       kind: 'select',
       required: true,
       options: () => [...(l.hosts?.values() ?? [])].map((h) => ({ value: h.id, label: h.fullName })),
     },
     {
       name: 'visitorIds',
-      label: 'Visitors',
+      label: t('appointments.field.visitors'),
       kind: 'multicheck',
       required: true,
       options: () => [...(l.visitors?.values() ?? [])].map((v) => ({ value: v.id, label: v.fullName })),
     },
-    { name: 'startsAt', label: 'Starts', kind: 'datetime', required: true },
+    { name: 'startsAt', label: t('appointments.field.starts'), kind: 'datetime', required: true },
     {
       name: 'endsAt',
-      label: 'Ends',
+      label: t('appointments.field.ends'),
       kind: 'datetime',
       required: true,
-      validate: (v, all) => (str(v) && str(all.startsAt) && str(v) <= str(all.startsAt) ? 'Must be after the start.' : null),
+      validate: (v, all) => (str(v) && str(all.startsAt) && str(v) <= str(all.startsAt) ? t('appointments.afterStart') : null),
     },
-    { name: 'room', label: 'Room / address', kind: 'text' },
+    { name: 'room', label: t('appointments.field.room'), kind: 'text' },
     {
       name: 'status',
-      label: 'Status',
+      label: t('appointments.field.status'),
       kind: 'select',
       only: 'edit',
-      options: () => ['scheduled', 'cancelled', 'done'].map((s) => ({ value: s, label: s })),
+      options: () => STATUSES.map((s) => ({ value: s, label: t(`appointments.status.${s}`) })),
     },
   ],
   empty: {
@@ -72,9 +86,13 @@ const appointments: ResourceDef<Appointment> = {
     ...(mode === 'edit' && str(v.status) ? { status: str(v.status) } : {}),
   }),
   searchText: (a, l) =>
-    `${nameOf(l.hosts, a.hostId)} ${a.visitorIds.map((v) => nameOf(l.visitors, v)).join(' ')} ${a.room ?? ''} ${a.status}`,
+    `${nameOf(l.hosts, a.hostId)} ${a.visitorIds.map((v) => nameOf(l.visitors, v)).join(' ')} ${a.room ?? ''} ${t(`appointments.status.${a.status}`)}`,
   canEdit: true,
-  emptyText: 'No appointments yet.',
-};
+  emptyText: t('appointments.empty'),
+});
 
-export const AppointmentsPage = () => <ResourcePage def={appointments} />;
+export function AppointmentsPage() {
+  const { t } = useTranslation('resources');
+  const def = useMemo(() => appointments(t), [t]);
+  return <ResourcePage def={def} />;
+}

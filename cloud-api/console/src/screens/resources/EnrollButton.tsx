@@ -1,5 +1,6 @@
 import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
+import { Trans, useTranslation } from 'react-i18next';
 import { Dialog, ErrorBox } from '../../components/ui.tsx';
 import { api } from '../../lib/api.ts';
 import { fmtDateTime } from '../../lib/format.ts';
@@ -9,6 +10,7 @@ import type { Enrollment, Gate } from '../../lib/types.ts';
 
 /** A one-time code to enroll a controller as this gate, with the command to run on it. */
 export function EnrollButton({ gate }: { gate: Gate }) {
+  const { t } = useTranslation('resources');
   const [open, setOpen] = useState(false);
   const enroll = useMutation({ mutationFn: () => api.post<Enrollment>(`${PATHS.gates}/${gate.id}/enrollment`) });
   if (!can('gates:enroll')) return null;
@@ -22,29 +24,31 @@ export function EnrollButton({ gate }: { gate: Gate }) {
   return (
     <>
       <button type="button" onClick={go}>
-        Enroll
+        {t('enroll.button')}
       </button>
-      <Dialog title={`Enroll a controller as “${gate.name}”`} open={open} onClose={() => setOpen(false)}>
+      <Dialog title={t('enroll.title', { gate: gate.name })} open={open} onClose={() => setOpen(false)}>
         <ErrorBox error={error} />
         {result ? (
           <>
-            <p>On the controller, run:</p>
+            <p>{t('enroll.run')}</p>
             <pre className="mono card" data-testid="enroll-command">
               gatehouse-edge enroll --cloud {window.location.origin} --code {result.code}
             </pre>
             <p>
-              One-time code <strong className="mono">{result.code}</strong>, valid until {fmtDateTime(result.expiresAt)}.
+              <Trans
+                t={t}
+                i18nKey="enroll.code"
+                values={{ code: result.code, until: fmtDateTime(result.expiresAt) }}
+                components={{ code: <strong className="mono" /> }}
+              />
             </p>
-            <p>
-              The controller prints the fingerprint of the key it was given. It must be exactly this one; if it differs, someone stands
-              between the controller and this server: remove the gate&apos;s enrollment and find out why.
-            </p>
+            <p>{t('enroll.fingerprint')}</p>
             <pre className="mono card" data-testid="org-key-fingerprint">
               {result.orgKeyFingerprint}
             </pre>
           </>
         ) : error ? null : (
-          <p className="loading">Creating a code…</p>
+          <p className="loading">{t('enroll.creating')}</p>
         )}
       </Dialog>
     </>

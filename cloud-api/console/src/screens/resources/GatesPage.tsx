@@ -1,3 +1,6 @@
+import type { TFunction } from 'i18next';
+import { useMemo } from 'react';
+import { useTranslation } from 'react-i18next';
 import { str } from '../../components/form.tsx';
 import { type ResourceDef, ResourcePage } from '../../components/ResourcePage.tsx';
 import { ago } from '../../lib/format.ts';
@@ -7,26 +10,26 @@ import type { Gate } from '../../lib/types.ts';
 import { EnrollButton } from './EnrollButton.tsx';
 import { GateStatus } from './GateStatus.tsx';
 
-const gates: ResourceDef<Gate> = {
-  title: 'Gates',
-  singular: 'gate',
+const gates = (t: TFunction<['resources', 'common']>): ResourceDef<Gate> => ({
+  title: t('gates.title'),
+  phrases: { new: t('gates.new'), create: t('gates.create'), edit: t('gates.edit'), deleteTitle: t('gates.deleteTitle') },
   path: PATHS.gates,
   read: 'gates:read',
   write: 'gates:write',
   lookups: ['sites', 'zones'],
   columns: [
-    { label: 'Name', render: (g) => <strong>{g.name}</strong> },
-    { label: 'Site / zone', render: (g, l) => `${nameOf(l.sites, g.siteId)} / ${nameOf(l.zones, g.zoneId)}` },
-    { label: 'Direction', render: (g) => g.direction },
-    { label: 'Status', render: (g) => <GateStatus gate={g} /> },
-    { label: 'Last seen', render: (g) => (g.lastSeenAt ? ago(g.lastSeenAt) : 'never') },
-    { label: 'Cache seq', render: (g) => g.cacheSeq, className: 'num' },
-    { label: 'Outbox', render: (g) => g.outboxDepth, className: 'num' },
+    { label: t('name'), render: (g) => <strong>{g.name}</strong> },
+    { label: t('gates.col.place'), render: (g, l) => `${nameOf(l.sites, g.siteId)} / ${nameOf(l.zones, g.zoneId)}` },
+    { label: t('gates.field.direction'), render: (g) => t(`common:direction.${g.direction}`) },
+    { label: t('gates.col.status'), render: (g) => <GateStatus gate={g} /> },
+    { label: t('gates.col.lastSeen'), render: (g) => ago(g.lastSeenAt) },
+    { label: t('gates.col.cacheSeq'), render: (g) => g.cacheSeq, className: 'num' },
+    { label: t('gates.col.outbox'), render: (g) => g.outboxDepth, className: 'num' },
   ],
   fields: (l) => [
     {
       name: 'siteId',
-      label: 'Site',
+      label: t('site'),
       kind: 'select',
       required: true,
       only: 'create',
@@ -34,27 +37,27 @@ const gates: ResourceDef<Gate> = {
     },
     {
       name: 'zoneId',
-      label: 'Zone',
+      label: t('gates.field.zone'),
       kind: 'select',
       required: true,
-      hint: 'Zones of the chosen site.',
+      hint: t('gates.zoneHint'),
       options: (v) =>
         [...(l.zones?.values() ?? [])].filter((z) => !v.siteId || z.siteId === v.siteId).map((z) => ({ value: z.id, label: z.name })),
       validate: (zoneId, v) => {
         const z = l.zones?.get(String(zoneId));
-        return z && v.siteId && z.siteId !== v.siteId ? 'This zone belongs to another site.' : null;
+        return z && v.siteId && z.siteId !== v.siteId ? t('gates.zoneElsewhere') : null;
       },
     },
-    { name: 'name', label: 'Name', kind: 'text', required: true, placeholder: 'Turnstile 1' },
+    { name: 'name', label: t('name'), kind: 'text', required: true, placeholder: t('gates.namePlaceholder') },
     {
       name: 'direction',
-      label: 'Direction',
+      label: t('gates.field.direction'),
       kind: 'select',
       required: true,
       options: () => [
-        { value: 'in', label: 'In (entry)' },
-        { value: 'out', label: 'Out (exit)' },
-        { value: 'both', label: 'Both' },
+        { value: 'in', label: t('gates.direction.in') },
+        { value: 'out', label: t('gates.direction.out') },
+        { value: 'both', label: t('gates.direction.both') },
       ],
     },
   ],
@@ -64,11 +67,16 @@ const gates: ResourceDef<Gate> = {
     mode === 'create'
       ? { siteId: str(v.siteId), zoneId: str(v.zoneId), name: str(v.name), direction: str(v.direction) }
       : { zoneId: str(v.zoneId), name: str(v.name), direction: str(v.direction) },
-  searchText: (g, l) => `${g.name} ${nameOf(l.sites, g.siteId)} ${nameOf(l.zones, g.zoneId)} ${g.online ? 'online' : 'offline'}`,
+  searchText: (g, l) =>
+    `${g.name} ${nameOf(l.sites, g.siteId)} ${nameOf(l.zones, g.zoneId)} ${g.online ? t('common:gate.online') : t('common:gate.offline')}`,
   canEdit: true,
   canDelete: true,
   rowActions: (g) => <EnrollButton gate={g} />,
-  emptyText: 'No gates yet. Add one, then enroll its controller with the one-time code.',
-};
+  emptyText: t('gates.empty'),
+});
 
-export const GatesPage = () => <ResourcePage def={gates} />;
+export function GatesPage() {
+  const { t } = useTranslation(['resources', 'common']);
+  const def = useMemo(() => gates(t), [t]);
+  return <ResourcePage def={def} />;
+}

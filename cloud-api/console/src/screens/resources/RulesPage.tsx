@@ -1,55 +1,58 @@
+import type { TFunction } from 'i18next';
+import { useMemo } from 'react';
+import { useTranslation } from 'react-i18next';
 import { str, type Values } from '../../components/form.tsx';
 import { type ResourceDef, ResourcePage } from '../../components/ResourcePage.tsx';
 import { Badge } from '../../components/ui.tsx';
-import { WEEKDAYS } from '../../lib/format.ts';
+import { weekdayName } from '../../lib/format.ts';
 import { nameOf } from '../../lib/lookups.ts';
 import { PATHS } from '../../lib/query.ts';
 import type { AccessRule, TimeWindow } from '../../lib/types.ts';
 
-function describeDays(days: number[]): string {
-  if (days.length === 0 || days.length === 7) return 'Every day';
-  return days.map((d) => WEEKDAYS[d - 1]).join(' ');
+function describeDays(t: TFunction<'resources'>, days: number[]): string {
+  if (days.length === 0 || days.length === 7) return t('rules.everyDay');
+  return days.map(weekdayName).join(' ');
 }
-function describeWindows(ws: TimeWindow[]): string {
-  return ws.length === 0 ? 'all day' : ws.map((w) => `${w.from}–${w.to}`).join(', ');
+function describeWindows(t: TFunction<'resources'>, ws: TimeWindow[]): string {
+  return ws.length === 0 ? t('rules.allDay') : ws.map((w) => `${w.from}–${w.to}`).join(', ');
 }
 
-const rules: ResourceDef<AccessRule> = {
-  title: 'Access rules',
-  singular: 'rule',
+const rules = (t: TFunction<'resources'>): ResourceDef<AccessRule> => ({
+  title: t('rules.title'),
+  phrases: { new: t('rules.new'), create: t('rules.create'), edit: t('rules.edit'), deleteTitle: t('rules.deleteTitle') },
   path: PATHS.rules,
   read: 'rules:read',
   write: 'rules:write',
   lookups: ['zones', 'sites'],
   columns: [
-    { label: 'Name', render: (r) => <strong>{r.name}</strong> },
-    { label: 'Zones', render: (r, l) => r.zoneIds.map((z) => nameOf(l.zones, z)).join(', ') },
-    { label: 'When', render: (r) => `${describeDays(r.weekdays)}, ${describeWindows(r.timeWindows)}` },
-    { label: 'Uses', render: (r) => r.maxUses ?? '∞', className: 'num' },
+    { label: t('name'), render: (r) => <strong>{r.name}</strong> },
+    { label: t('rules.col.zones'), render: (r, l) => r.zoneIds.map((z) => nameOf(l.zones, z)).join(', ') },
+    { label: t('rules.col.when'), render: (r) => `${describeDays(t, r.weekdays)}, ${describeWindows(t, r.timeWindows)}` },
+    { label: t('rules.col.uses'), render: (r) => r.maxUses ?? '∞', className: 'num' },
     {
-      label: 'Flags',
+      label: t('rules.col.flags'),
       render: (r) => (
         <span className="actions">
-          {r.escortRequired ? <Badge tone="neutral">escort</Badge> : null}
-          {r.antiPassback ? <Badge tone="neutral">anti-passback</Badge> : null}
+          {r.escortRequired ? <Badge tone="neutral">{t('rules.flag.escort')}</Badge> : null}
+          {r.antiPassback ? <Badge tone="neutral">{t('rules.flag.antiPassback')}</Badge> : null}
         </span>
       ),
     },
   ],
   fields: (l) => [
-    { name: 'name', label: 'Name', kind: 'text', required: true, placeholder: 'Visitors, office hours' },
+    { name: 'name', label: t('name'), kind: 'text', required: true, placeholder: t('rules.namePlaceholder') },
     {
       name: 'zoneIds',
-      label: 'Zones it opens',
+      label: t('rules.field.zones'),
       kind: 'multicheck',
       required: true,
       options: () => [...(l.zones?.values() ?? [])].map((z) => ({ value: z.id, label: `${nameOf(l.sites, z.siteId)} · ${z.name}` })),
     },
-    { name: 'weekdays', label: 'Days', kind: 'weekdays', hint: 'None selected = every day.' },
-    { name: 'timeWindows', label: 'Time windows (site local time)', kind: 'windows' },
-    { name: 'maxUses', label: 'Max entries', kind: 'number', hint: 'Empty = unlimited.' },
-    { name: 'escortRequired', label: 'Escort required', kind: 'checkbox' },
-    { name: 'antiPassback', label: 'Anti-passback', kind: 'checkbox' },
+    { name: 'weekdays', label: t('rules.field.days'), kind: 'weekdays', hint: t('rules.daysHint') },
+    { name: 'timeWindows', label: t('rules.field.windows'), kind: 'windows' },
+    { name: 'maxUses', label: t('rules.field.maxUses'), kind: 'number', hint: t('rules.maxUsesHint') },
+    { name: 'escortRequired', label: t('rules.field.escort'), kind: 'checkbox' },
+    { name: 'antiPassback', label: t('rules.field.antiPassback'), kind: 'checkbox' },
   ],
   empty: {
     name: '',
@@ -73,7 +76,11 @@ const rules: ResourceDef<AccessRule> = {
   searchText: (r, l) => `${r.name} ${r.zoneIds.map((z) => nameOf(l.zones, z)).join(' ')}`,
   canEdit: true,
   canDelete: true,
-  emptyText: 'No access rules yet. A rule says which zones a pass opens, on which days and hours.',
-};
+  emptyText: t('rules.empty'),
+});
 
-export const RulesPage = () => <ResourcePage def={rules} />;
+export function RulesPage() {
+  const { t } = useTranslation('resources');
+  const def = useMemo(() => rules(t), [t]);
+  return <ResourcePage def={def} />;
+}

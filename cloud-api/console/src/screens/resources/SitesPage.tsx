@@ -1,3 +1,6 @@
+import type { TFunction } from 'i18next';
+import { useMemo } from 'react';
+import { useTranslation } from 'react-i18next';
 import { str } from '../../components/form.tsx';
 import { type ResourceDef, ResourcePage } from '../../components/ResourcePage.tsx';
 import { fmtDateTime } from '../../lib/format.ts';
@@ -12,25 +15,25 @@ function timezones(): string[] {
   }
 }
 
-const sites: ResourceDef<Site> = {
-  title: 'Sites',
-  singular: 'site',
+const sites = (t: TFunction<'resources'>): ResourceDef<Site> => ({
+  title: t('sites.title'),
+  phrases: { new: t('sites.new'), create: t('sites.create'), edit: t('sites.edit'), deleteTitle: t('sites.deleteTitle') },
   path: PATHS.sites,
   read: 'sites:read',
   write: 'sites:write',
   columns: [
-    { label: 'Name', render: (s) => <strong>{s.name}</strong> },
-    { label: 'Time zone', render: (s) => s.timezone },
-    { label: 'Created', render: (s) => fmtDateTime(s.createdAt) },
+    { label: t('name'), render: (s) => <strong>{s.name}</strong> },
+    { label: t('sites.field.timezone'), render: (s) => s.timezone },
+    { label: t('created'), render: (s) => fmtDateTime(s.createdAt, s.timezone) },
   ],
   fields: () => [
-    { name: 'name', label: 'Name', kind: 'text', required: true, placeholder: 'Head office' },
+    { name: 'name', label: t('name'), kind: 'text', required: true, placeholder: t('sites.namePlaceholder') },
     {
       name: 'timezone',
-      label: 'Time zone',
+      label: t('sites.field.timezone'),
       kind: 'select',
       required: true,
-      hint: 'Access-rule hours are read in this zone.',
+      hint: t('sites.timezoneHint'),
       options: () => timezones().map((z) => ({ value: z, label: z })),
     },
   ],
@@ -40,7 +43,11 @@ const sites: ResourceDef<Site> = {
   searchText: (s) => `${s.name} ${s.timezone}`,
   canEdit: true,
   canDelete: true,
-  emptyText: 'No sites yet. A site is a building or campus with its own time zone.',
-};
+  emptyText: t('sites.empty'),
+});
 
-export const SitesPage = () => <ResourcePage def={sites} />;
+export function SitesPage() {
+  const { t } = useTranslation('resources');
+  const def = useMemo(() => sites(t), [t]);
+  return <ResourcePage def={def} />;
+}

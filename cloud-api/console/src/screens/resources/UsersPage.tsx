@@ -1,54 +1,58 @@
+import type { TFunction } from 'i18next';
+import { useMemo } from 'react';
+import { useTranslation } from 'react-i18next';
 import { str } from '../../components/form.tsx';
 import { type ResourceDef, ResourcePage } from '../../components/ResourcePage.tsx';
 import { Badge } from '../../components/ui.tsx';
 import { fmtDateTime } from '../../lib/format.ts';
 import { ROLES } from '../../lib/permissions.ts';
 import { PATHS } from '../../lib/query.ts';
+import { roleName } from '../../lib/roles.ts';
 import type { User } from '../../lib/types.ts';
 
-const users: ResourceDef<User> = {
-  title: 'Users and roles',
-  singular: 'user',
+const users = (t: TFunction<'resources'>): ResourceDef<User> => ({
+  title: t('users.title'),
+  phrases: { new: t('users.new'), create: t('users.create'), edit: t('users.edit'), deleteTitle: t('users.deleteTitle') },
   path: PATHS.users,
   read: 'users:read',
   write: 'users:write',
   // A user with the Host role is a host: the host list changes with the users.
   invalidates: [PATHS.hosts],
   columns: [
-    { label: 'Name', render: (u) => <strong>{u.fullName}</strong> },
-    { label: 'E-mail', render: (u) => u.email },
+    { label: t('name'), render: (u) => <strong>{u.fullName}</strong> },
+    { label: t('email'), render: (u) => u.email },
     {
-      label: 'Roles',
+      label: t('users.field.roles'),
       render: (u) => (
         <span className="actions">
           {u.roles.map((r) => (
             <Badge key={r} tone="neutral">
-              {r}
+              {roleName(r)}
             </Badge>
           ))}
         </span>
       ),
     },
-    { label: 'Created', render: (u) => fmtDateTime(u.createdAt) },
+    { label: t('created'), render: (u) => fmtDateTime(u.createdAt) },
   ],
   fields: () => [
-    { name: 'fullName', label: 'Full name', kind: 'text', required: true },
-    { name: 'email', label: 'E-mail', kind: 'email', required: true },
+    { name: 'fullName', label: t('fullName'), kind: 'text', required: true },
+    { name: 'email', label: t('email'), kind: 'email', required: true },
     {
       name: 'roles',
-      label: 'Roles',
+      label: t('users.field.roles'),
       kind: 'multicheck',
       required: true,
-      hint: 'OrgAdmin: everything. SecurityOfficer: rules, revocations, audit. Operator: front desk and gates. Host: own visitors.',
-      options: () => ROLES.filter((r) => r !== 'PlatformAdmin' && r !== 'Guest').map((r) => ({ value: r, label: r })),
+      hint: t('users.rolesHint'),
+      options: () => ROLES.filter((r) => r !== 'PlatformAdmin' && r !== 'Guest').map((r) => ({ value: r, label: roleName(r) })),
     },
     {
       name: 'password',
-      label: 'Initial password',
+      label: t('users.field.password'),
       kind: 'password',
       only: 'create',
-      hint: 'At least 8 characters. Leave empty for single sign-on users.',
-      validate: (v) => (str(v) && str(v).length < 8 ? 'At least 8 characters.' : null),
+      hint: t('users.passwordHint'),
+      validate: (v) => (str(v) && str(v).length < 8 ? t('users.passwordShort') : null),
     },
   ],
   empty: { fullName: '', email: '', roles: [], password: '' },
@@ -58,8 +62,12 @@ const users: ResourceDef<User> = {
     roles: v.roles as string[],
     ...(str(v.password) ? { password: String(v.password) } : {}),
   }),
-  searchText: (u) => `${u.fullName} ${u.email} ${u.roles.join(' ')}`,
-  emptyText: 'No users.',
-};
+  searchText: (u) => `${u.fullName} ${u.email} ${u.roles.join(' ')} ${u.roles.map(roleName).join(' ')}`,
+  emptyText: t('users.empty'),
+});
 
-export const UsersPage = () => <ResourcePage def={users} />;
+export function UsersPage() {
+  const { t } = useTranslation('resources');
+  const def = useMemo(() => users(t), [t]);
+  return <ResourcePage def={def} />;
+}

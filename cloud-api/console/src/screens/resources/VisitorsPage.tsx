@@ -1,42 +1,45 @@
+import type { TFunction } from 'i18next';
+import { useMemo } from 'react';
+import { useTranslation } from 'react-i18next';
 import { type FieldDef, orNull, str } from '../../components/form.tsx';
 import { type ResourceDef, ResourcePage } from '../../components/ResourcePage.tsx';
 import { can } from '../../lib/permissions.ts';
 import { PATHS } from '../../lib/query.ts';
 import type { Visitor } from '../../lib/types.ts';
 
-const PII_FIELDS: FieldDef[] = [
+const piiFields = (t: TFunction<'resources'>): FieldDef[] => [
   {
     name: 'phone',
-    label: 'Phone',
+    label: t('visitors.field.phone'),
     kind: 'tel',
-    validate: (v) => (str(v) && !/^[0-9+() .-]{3,32}$/.test(str(v)) ? 'Digits, spaces and + ( ) . - only.' : null),
+    validate: (v) => (str(v) && !/^[0-9+() .-]{3,32}$/.test(str(v)) ? t('visitors.phoneInvalid') : null),
   },
-  { name: 'documentNumber', label: 'ID document number', kind: 'text', hint: 'Stored encrypted.' },
+  { name: 'documentNumber', label: t('visitors.field.document'), kind: 'text', hint: t('visitors.documentHint') },
 ];
 
 /** Phone and document number are shown and written only with `visitors:pii` (the API leaves them out otherwise). */
-const visitorsDef = (pii: boolean): ResourceDef<Visitor> => ({
-  title: 'Visitors',
-  singular: 'visitor',
+const visitorsDef = (t: TFunction<'resources'>, pii: boolean): ResourceDef<Visitor> => ({
+  title: t('visitors.title'),
+  phrases: { new: t('visitors.new'), create: t('visitors.create'), edit: t('visitors.edit'), deleteTitle: t('visitors.deleteTitle') },
   path: PATHS.visitors,
   read: 'visitors:read',
   write: 'visitors:write',
   columns: [
-    { label: 'Name', render: (v) => <strong>{v.fullName}</strong> },
-    { label: 'Company', render: (v) => v.company ?? '—' },
-    { label: 'E-mail', render: (v) => v.email ?? '—' },
+    { label: t('name'), render: (v) => <strong>{v.fullName}</strong> },
+    { label: t('visitors.field.company'), render: (v) => v.company ?? '—' },
+    { label: t('email'), render: (v) => v.email ?? '—' },
     ...(pii
       ? [
-          { label: 'Phone', render: (v: Visitor) => v.phone ?? '—' },
-          { label: 'Document', render: (v: Visitor) => v.documentNumber ?? '—' },
+          { label: t('visitors.field.phone'), render: (v: Visitor) => v.phone ?? '—' },
+          { label: t('visitors.col.document'), render: (v: Visitor) => v.documentNumber ?? '—' },
         ]
       : []),
   ],
   fields: () => [
-    { name: 'fullName', label: 'Full name', kind: 'text', required: true },
-    { name: 'company', label: 'Company', kind: 'text' },
-    { name: 'email', label: 'E-mail', kind: 'email' },
-    ...(pii ? PII_FIELDS : []),
+    { name: 'fullName', label: t('fullName'), kind: 'text', required: true },
+    { name: 'company', label: t('visitors.field.company'), kind: 'text' },
+    { name: 'email', label: t('email'), kind: 'email' },
+    ...(pii ? piiFields(t) : []),
   ],
   empty: { fullName: '', company: '', email: '', ...(pii ? { phone: '', documentNumber: '' } : {}) },
   toValues: (v) => ({ ...v }),
@@ -49,7 +52,12 @@ const visitorsDef = (pii: boolean): ResourceDef<Visitor> => ({
   searchText: (v) => `${v.fullName} ${v.company ?? ''} ${v.email ?? ''} ${v.phone ?? ''}`,
   canEdit: true,
   canDelete: true,
-  emptyText: 'No visitors yet.',
+  emptyText: t('visitors.empty'),
 });
 
-export const VisitorsPage = () => <ResourcePage def={visitorsDef(can('visitors:pii'))} />;
+export function VisitorsPage() {
+  const { t } = useTranslation('resources');
+  const pii = can('visitors:pii');
+  const def = useMemo(() => visitorsDef(t, pii), [t, pii]);
+  return <ResourcePage def={def} />;
+}

@@ -1,3 +1,6 @@
+import type { TFunction } from 'i18next';
+import { useMemo } from 'react';
+import { useTranslation } from 'react-i18next';
 import { str } from '../../components/form.tsx';
 import { type ResourceDef, ResourcePage } from '../../components/ResourcePage.tsx';
 import { fmtDateTime } from '../../lib/format.ts';
@@ -5,28 +8,28 @@ import { nameOf } from '../../lib/lookups.ts';
 import { PATHS } from '../../lib/query.ts';
 import type { Zone } from '../../lib/types.ts';
 
-const zones: ResourceDef<Zone> = {
-  title: 'Zones',
-  singular: 'zone',
+const zones = (t: TFunction<'resources'>): ResourceDef<Zone> => ({
+  title: t('zones.title'),
+  phrases: { new: t('zones.new'), create: t('zones.create'), edit: t('zones.edit'), deleteTitle: t('zones.deleteTitle') },
   path: PATHS.zones,
   read: 'zones:read',
   write: 'zones:write',
   lookups: ['sites'],
   columns: [
-    { label: 'Name', render: (z) => <strong>{z.name}</strong> },
-    { label: 'Site', render: (z, l) => nameOf(l.sites, z.siteId) },
-    { label: 'Created', render: (z) => fmtDateTime(z.createdAt) },
+    { label: t('name'), render: (z) => <strong>{z.name}</strong> },
+    { label: t('site'), render: (z, l) => nameOf(l.sites, z.siteId) },
+    { label: t('created'), render: (z, l) => fmtDateTime(z.createdAt, l.sites?.get(z.siteId)?.timezone) },
   ],
   fields: (l) => [
     {
       name: 'siteId',
-      label: 'Site',
+      label: t('site'),
       kind: 'select',
       required: true,
       only: 'create',
       options: () => [...(l.sites?.values() ?? [])].map((s) => ({ value: s.id, label: s.name })),
     },
-    { name: 'name', label: 'Name', kind: 'text', required: true, placeholder: 'Lobby' },
+    { name: 'name', label: t('name'), kind: 'text', required: true, placeholder: t('zones.namePlaceholder') },
   ],
   empty: { siteId: '', name: '' },
   toValues: (z) => ({ siteId: z.siteId, name: z.name }),
@@ -34,7 +37,11 @@ const zones: ResourceDef<Zone> = {
   searchText: (z, l) => `${z.name} ${nameOf(l.sites, z.siteId)}`,
   canEdit: true,
   canDelete: true,
-  emptyText: 'No zones yet. Zones group the gates an access rule opens.',
-};
+  emptyText: t('zones.empty'),
+});
 
-export const ZonesPage = () => <ResourcePage def={zones} />;
+export function ZonesPage() {
+  const { t } = useTranslation('resources');
+  const def = useMemo(() => zones(t), [t]);
+  return <ResourcePage def={def} />;
+}
