@@ -31,6 +31,7 @@ type NavKey =
   | 'visitors'
   | 'passes'
   | 'checkins'
+  | 'host'
   | 'sites'
   | 'zones'
   | 'gates'
