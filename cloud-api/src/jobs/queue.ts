@@ -120,8 +120,14 @@ function executorAdapter(tx: Executor): PgBossDb {
       for (const m of text.matchAll(/\$(\d+)/g)) {
         parts.push(sql.raw(text.slice(last, m.index)));
         const v = values[Number(m[1]) - 1] ?? null;
-        // Objects are pg-boss's JSON columns (data, output): passed as text, cast by the statement.
-        parts.push(sql`${v !== null && typeof v === 'object' && !(v instanceof Date) ? JSON.stringify(v) : v}`);
+        // Arrays are id lists (`$2::uuid[]` of cancel, complete…): a PostgreSQL array literal. Other objects are
+        // pg-boss's JSON columns (data, output): passed as text, cast by the statement.
+        const param = Array.isArray(v)
+          ? `{${v.map((x) => `"${String(x).replace(/["\\]/g, '\\$&')}"`).join(',')}}`
+          : v !== null && typeof v === 'object' && !(v instanceof Date)
+            ? JSON.stringify(v)
+            : v;
+        parts.push(sql`${param}`);
         last = m.index + m[0].length;
       }
       parts.push(sql.raw(text.slice(last)));
@@ -210,7 +216,8 @@ export class JobQueue {
     if (!this.#config.work) return;
     const workers = Math.max(1, opts.concurrency ?? 1);
     for (let i = 0; i < workers; i++) {
-      await this.#boss.work<JobData>(
+      let workerId: string | null = null;
+      workerId = await this.#boss.work<JobData>(
         name,
         { pollingIntervalSeconds: this.#config.pollIntervalS, includeMetadata: true, batchSize: 1 },
         async ([job]) => {
@@ -223,6 +230,11 @@ export class JobQueue {
             for (const l of this.#failureListeners) l(name);
             this.log?.warn({ err, queue: name, jobId: job.id, attempt: attempt.attempt, final: attempt.final }, 'job failed');
             throw err;
+          } finally {
+            // pg-boss 10 sleeps a polling interval after every fetch, even one that found a job: one
+            // job per interval per worker. A worker that found one asks again at once instead, so a
+            // backlog drains at the speed of its handlers and an idle queue still polls gently.
+            if (workerId) this.#boss.notifyWorker(workerId);
           }
         },
       );
