@@ -13,7 +13,7 @@ export const siteRoutes: FastifyPluginAsyncTypebox = async (app) => {
     create: { summary: 'Create a site', body: SiteBody, run: createSite },
     list: { summary: 'List sites', querystring: SiteList, run: listSites },
     get: { summary: 'One site', run: getSite },
-    update: { summary: 'Rename a site or change its time zone', body: SitePatch, run: updateSite },
+    update: { summary: 'Rename a site, change its time zone or address', body: SitePatch, run: updateSite },
     remove: { summary: 'Remove a site (soft; refused while it has gates)', run: deleteSite },
   });
 };

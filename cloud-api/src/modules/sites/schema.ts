@@ -1,3 +1,4 @@
+import { Nullable } from '@gatehouse/protocol';
 import Type from 'typebox';
 import { PageQuery, Timestamp, Uuid } from '../../lib/pagination.js';
 
@@ -5,6 +6,7 @@ export const SiteBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200 }),
     timezone: Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone, e.g. Europe/Moscow' }),
+    address: Type.Optional(Nullable(Type.String({ maxLength: 500, description: 'street address, told to invited visitors' }))),
   },
   { additionalProperties: false },
 );
@@ -13,6 +15,7 @@ export const Site = Type.Object({
   orgId: Uuid(),
   name: Type.String(),
   timezone: Type.String(),
+  address: Nullable(Type.String()),
   createdAt: Timestamp(),
   updatedAt: Timestamp(),
 });
@@ -21,6 +24,7 @@ export const SitePatch = Type.Object(
   {
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    address: Type.Optional(Nullable(Type.String({ maxLength: 500 }))),
   },
   { additionalProperties: false, minProperties: 1 },
 );

@@ -13,11 +13,12 @@ const view = (r: Row) => ({
   orgId: r.orgId,
   name: r.name,
   timezone: r.timezone,
+  address: r.address,
   createdAt: r.createdAt.toISOString(),
   updatedAt: r.updatedAt.toISOString(),
 });
 
-export async function createSite(ctx: AppContext, actor: Actor, body: { name: string; timezone: string }) {
+export async function createSite(ctx: AppContext, actor: Actor, body: { name: string; timezone: string; address?: string | null }) {
   if (!isTimeZone(body.timezone)) throw unprocessable(`unknown time zone ${JSON.stringify(body.timezone)}`);
   return ctx.db.transaction(async (tx) => {
     const [row] = await tx
@@ -27,6 +28,7 @@ export async function createSite(ctx: AppContext, actor: Actor, body: { name: st
         orgId: actor.orgId,
         name: body.name,
         timezone: body.timezone,
+        address: body.address ?? null,
         createdBy: actor.userId,
         updatedBy: actor.userId,
       })
@@ -35,7 +37,7 @@ export async function createSite(ctx: AppContext, actor: Actor, body: { name: st
       action: 'site.create',
       entityType: 'site',
       entityId: row!.id,
-      data: { name: body.name, timezone: body.timezone },
+      data: { name: body.name, timezone: body.timezone, address: body.address ?? null },
     });
     return view(row!);
   });
@@ -67,7 +69,12 @@ export async function getSite(ctx: AppContext, orgId: string, id: string) {
   return view(await requireSite(ctx.db, orgId, id));
 }
 
-export async function updateSite(ctx: AppContext, actor: Actor, id: string, patch: { name?: string; timezone?: string }) {
+export async function updateSite(
+  ctx: AppContext,
+  actor: Actor,
+  id: string,
+  patch: { name?: string; timezone?: string; address?: string | null },
+) {
   if (patch.timezone !== undefined && !isTimeZone(patch.timezone))
     throw unprocessable(`unknown time zone ${JSON.stringify(patch.timezone)}`);
   return ctx.db.transaction(async (tx) => {
