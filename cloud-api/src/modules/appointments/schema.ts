@@ -2,6 +2,7 @@ import { Nullable } from '@gatehouse/protocol';
 import Type from 'typebox';
 import { PageQuery, Timestamp, Uuid } from '../../lib/pagination.js';
 
+const Language = Type.Union([Type.Literal('en'), Type.Literal('ru')], { description: "the visitors' language; null: the organisation's" });
 const Status = Type.Union([Type.Literal('scheduled'), Type.Literal('cancelled'), Type.Literal('done')]);
 export const AppointmentBody = Type.Object(
   {
@@ -10,6 +11,12 @@ export const AppointmentBody = Type.Object(
     startsAt: Timestamp(),
     endsAt: Timestamp(),
     room: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
+    siteId: Type.Optional(Nullable(Uuid({ description: 'where the visit happens (address and time zone of the invitation)' }))),
+    language: Type.Optional(Nullable(Language)),
+    invite: Type.Optional(Type.Boolean({ description: 'send each visitor an invitation (e-mail, else SMS) with their pass' })),
+    accessRuleId: Type.Optional(
+      Uuid({ description: "the rule of the invited visitors' passes; default: the organisation's host-invite rule" }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -20,6 +27,8 @@ export const AppointmentPatch = Type.Object(
     startsAt: Type.Optional(Timestamp()),
     endsAt: Type.Optional(Timestamp()),
     room: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
+    siteId: Type.Optional(Nullable(Uuid())),
+    language: Type.Optional(Nullable(Language)),
     status: Type.Optional(Status),
   },
   { additionalProperties: false, minProperties: 1 },
@@ -32,6 +41,9 @@ export const Appointment = Type.Object({
   startsAt: Timestamp(),
   endsAt: Timestamp(),
   room: Nullable(Type.String()),
+  siteId: Nullable(Uuid()),
+  language: Nullable(Language),
+  invite: Type.Boolean(),
   status: Status,
   createdAt: Timestamp(),
   updatedAt: Timestamp(),

@@ -2,10 +2,11 @@ import { uuidv7 } from '@gatehouse/protocol';
 import { and, desc, eq, inArray, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { AppContext, Principal } from '../../context.js';
 import type { Executor } from '../../db/client.js';
-import { appointments, appointmentVisitors, hosts, visitors, visitPasses } from '../../db/schema.js';
+import { appointments, appointmentVisitors, hosts, type Language, sites, visitors, visitPasses } from '../../db/schema.js';
 import { type Actor, writeAudit } from '../../lib/audit.js';
 import { forbidden, notFound, unprocessable } from '../../lib/errors.js';
 import { decodeCursor, page } from '../../lib/pagination.js';
+import { appointmentChanged, inviteAppointment, inviteRule } from '../invitations/service.js';
 
 const visitorIdsOf = sql<
   string[]
@@ -18,6 +19,9 @@ const columns = {
   startsAt: appointments.startsAt,
   endsAt: appointments.endsAt,
   room: appointments.room,
+  siteId: appointments.siteId,
+  language: appointments.language,
+  invite: appointments.invite,
   status: appointments.status,
   createdAt: appointments.createdAt,
   updatedAt: appointments.updatedAt,
@@ -30,12 +34,22 @@ type Row = {
   startsAt: Date;
   endsAt: Date;
   room: string | null;
+  siteId: string | null;
+  language: string | null;
+  invite: boolean;
   status: 'scheduled' | 'cancelled' | 'done';
   createdAt: Date;
   updatedAt: Date;
 };
 const d = (v: Date | string) => (v instanceof Date ? v : new Date(v)).toISOString();
-const view = (r: Row) => ({ ...r, startsAt: d(r.startsAt), endsAt: d(r.endsAt), createdAt: d(r.createdAt), updatedAt: d(r.updatedAt) });
+const view = (r: Row) => ({
+  ...r,
+  language: r.language === 'en' || r.language === 'ru' ? (r.language as Language) : null,
+  startsAt: d(r.startsAt),
+  endsAt: d(r.endsAt),
+  createdAt: d(r.createdAt),
+  updatedAt: d(r.updatedAt),
+});
 
 async function checkRefs(
   db: Executor,
@@ -68,6 +82,15 @@ async function checkRefs(
   }
 }
 
+async function checkSite(db: Executor, orgId: string, siteId: string | null | undefined) {
+  if (!siteId) return;
+  const [s] = await db
+    .select({ id: sites.id })
+    .from(sites)
+    .where(and(eq(sites.id, siteId), eq(sites.orgId, orgId), isNull(sites.deletedAt)));
+  if (!s) throw unprocessable('siteId names no site of this organisation');
+}
+
 function checkTimes(startsAt: Date, endsAt: Date) {
   if (!(endsAt > startsAt)) throw unprocessable('endsAt must be after startsAt');
 }
@@ -85,7 +108,17 @@ export async function createAppointment(
   ctx: AppContext,
   actor: Actor,
   scope: HostScope,
-  b: { hostId: string; visitorIds: string[]; startsAt: string; endsAt: string; room?: string | null },
+  b: {
+    hostId: string;
+    visitorIds: string[];
+    startsAt: string;
+    endsAt: string;
+    room?: string | null;
+    siteId?: string | null;
+    language?: Language | null;
+    invite?: boolean;
+    accessRuleId?: string;
+  },
 ) {
   if (!inScope(scope, b.hostId)) throw forbidden('a host books meetings for themselves only');
   const startsAt = new Date(b.startsAt);
@@ -93,6 +126,9 @@ export async function createAppointment(
   checkTimes(startsAt, endsAt);
   return ctx.db.transaction(async (tx) => {
     await checkRefs(tx, actor.orgId, { scope, userId: actor.userId }, b.hostId, b.visitorIds);
+    await checkSite(tx, actor.orgId, b.siteId);
+    // Refused before anything is written: an invitation needs the rule of the passes it hands out.
+    const accessRuleId = b.invite ? await inviteRule(tx, actor.orgId, scope, b.accessRuleId) : undefined;
     const id = uuidv7();
     await tx.insert(appointments).values({
       id,
@@ -101,6 +137,8 @@ export async function createAppointment(
       startsAt,
       endsAt,
       room: b.room ?? null,
+      siteId: b.siteId ?? null,
+      language: b.language ?? null,
       createdBy: actor.userId,
       updatedBy: actor.userId,
     });
@@ -114,6 +152,8 @@ export async function createAppointment(
       })),
     );
     await writeAudit(tx, actor, { action: 'appointment.create', entityType: 'appointment', entityId: id, data: { ...b } });
+    // Passes and messages in this same transaction: a rolled-back appointment invites nobody.
+    if (b.invite) await inviteAppointment(ctx, actor, id, { accessRuleId, scope, tx });
     return view(await fetchOne(tx, actor.orgId, id));
   });
 }
@@ -203,14 +243,18 @@ export async function updateAppointment(
     startsAt?: string;
     endsAt?: string;
     room?: string | null;
+    siteId?: string | null;
+    language?: Language | null;
     status?: 'scheduled' | 'cancelled' | 'done';
   },
 ) {
-  return ctx.db.transaction(async (tx) => {
+  const { result, revoked } = await ctx.db.transaction(async (tx) => {
     const cur = await fetchOne(tx, actor.orgId, id);
     if (!inScope(scope, cur.hostId)) throw notFound('appointment');
     if (b.hostId && !inScope(scope, b.hostId)) throw forbidden('a host books meetings for themselves only');
     await checkRefs(tx, actor.orgId, { scope, userId: actor.userId }, b.hostId, b.visitorIds);
+    await checkSite(tx, actor.orgId, b.siteId);
+    const [before] = await tx.select().from(appointments).where(eq(appointments.id, id));
     const startsAt = b.startsAt ? new Date(b.startsAt) : cur.startsAt;
     const endsAt = b.endsAt ? new Date(b.endsAt) : cur.endsAt;
     checkTimes(new Date(startsAt), new Date(endsAt));
@@ -232,6 +276,10 @@ export async function updateAppointment(
       );
     }
     await writeAudit(tx, actor, { action: 'appointment.update', entityType: 'appointment', entityId: id, data: { ...b } });
-    return view(await fetchOne(tx, actor.orgId, id));
+    // Invited visitors hear of the change in this transaction (after the audit row: it numbers the calendar's SEQUENCE).
+    const revoked = await appointmentChanged(ctx, tx, actor, before!, cur.visitorIds, visitorIds ?? cur.visitorIds);
+    return { result: view(await fetchOne(tx, actor.orgId, id)), revoked };
   });
+  for (const p of revoked) ctx.events.publish(actor.orgId, { type: 'pass.revoked', data: p });
+  return result;
 }

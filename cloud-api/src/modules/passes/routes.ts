@@ -5,12 +5,15 @@ import { actorOf, writeAudit } from '../../lib/audit.js';
 import { crudRoutes } from '../../lib/crud-routes.js';
 import { IdParams } from '../../lib/pagination.js';
 import { hostScope } from '../appointments/service.js';
+import { invitationRoutes } from '../invitations/routes.js';
 import { CheckBody, CheckResult, Credential, CredentialQuery, IssuedPass, Pass, PassBody, PassList, RevokeBody } from './schema.js';
 import { checkPass, credentialOf, getPass, issuePass, listPasses, requirePass, revokePass } from './service.js';
 
 export const passRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { ctx } = app;
   const tags = ['passes'];
+  // POST /passes/:id/invite and the reminder queue (modules/invitations).
+  await app.register(invitationRoutes);
   /**
    * Whoever reads a working entry credential is on record. Its own entity type, not `pass`:
    * an audited `pass` row tells every edge to fetch the pass again (drizzle/0003), and a read changes nothing.

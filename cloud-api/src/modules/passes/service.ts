@@ -24,6 +24,7 @@ import { decodeCursor, iso, page } from '../../lib/pagination.js';
 import { requireRule, ruleRecord } from '../access-rules/service.js';
 import { type HostScope, passInScope, requireAppointment } from '../appointments/service.js';
 import { requireGate } from '../gates/service.js';
+import { noticeRevoked } from '../invitations/service.js';
 import { orgSigningKey } from '../orgs/service.js';
 import { requireVisitor } from '../visitors/service.js';
 
@@ -86,6 +87,14 @@ export interface IssueInput {
 }
 
 export async function issuePass(ctx: AppContext, actor: Actor, b: IssueInput) {
+  return issuePassIn(ctx, ctx.db, actor, b);
+}
+
+/**
+ * `issuePass` on a given executor: an invitation issues its passes inside the transaction that
+ * creates the appointment and logs the messages, so a rolled-back appointment leaves no pass behind.
+ */
+export async function issuePassIn(ctx: AppContext, db: Executor, actor: Actor, b: IssueInput) {
   const validFrom = new Date(b.validFrom);
   const validTo = new Date(b.validTo);
   if (!(validTo > validFrom)) throw unprocessable('validTo must be after validFrom');
@@ -104,7 +113,7 @@ export async function issuePass(ctx: AppContext, actor: Actor, b: IssueInput) {
   };
   // One statement, so one round trip: the references are checked against this org, the pass and its
   // audit row are written together (a single statement is atomic), or nothing is written at all.
-  const result = await ctx.db.execute(sql`
+  const result = await db.execute(sql`
     with v as (select 1 from ${visitors} where ${visitors.id} = ${b.visitorId} and ${visitors.orgId} = ${org} and ${visitors.deletedAt} is null),
     r as (select 1 from ${accessRules} where ${accessRules.id} = ${b.accessRuleId} and ${accessRules.orgId} = ${org} and ${accessRules.deletedAt} is null),
     ap as (select 1 from ${appointments} where ${appointments.id} = ${appointmentId} and ${appointments.orgId} = ${org} and ${appointments.deletedAt} is null),
@@ -126,9 +135,9 @@ export async function issuePass(ctx: AppContext, actor: Actor, b: IssueInput) {
   const [row] = issuedRows.read(result);
   if (!row) {
     // Slow path, only on failure: say precisely which reference is missing.
-    await requireVisitor(ctx.db, org, b.visitorId);
-    await requireRule(ctx.db, org, b.accessRuleId);
-    if (appointmentId) await requireAppointment(ctx.db, org, appointmentId);
+    await requireVisitor(db, org, b.visitorId);
+    await requireRule(db, org, b.accessRuleId);
+    if (appointmentId) await requireAppointment(db, org, appointmentId);
     throw unprocessable('pass could not be issued');
   }
   const guestToken = await ctx.tokens.signGuest({ sub: id, org: actor.orgId }, validTo);
@@ -181,22 +190,37 @@ export async function getPass(ctx: AppContext, orgId: string, scope: HostScope, 
 }
 
 export async function revokePass(ctx: AppContext, actor: Actor, id: string, reason: string) {
-  const view = await ctx.db.transaction(async (tx) => {
-    const now = new Date();
-    const [row] = await tx
-      .update(visitPasses)
-      .set({ status: 'revoked', revokedAt: now, revokedBy: actor.userId, revokedReason: reason, updatedAt: now, updatedBy: actor.userId })
-      .where(and(eq(visitPasses.id, id), eq(visitPasses.orgId, actor.orgId), sql`${visitPasses.status} <> 'revoked'`))
-      .returning();
-    if (!row) {
-      await requirePass(tx, actor.orgId, id);
-      throw conflict('pass already revoked');
-    }
-    await writeAudit(tx, actor, { action: 'pass.revoke', entityType: 'pass', entityId: id, data: { reason } });
-    return passView(row);
-  });
+  const view = await ctx.db.transaction((tx) => revokePassIn(ctx, tx, actor, id, reason));
   ctx.events.publish(actor.orgId, { type: 'pass.revoked', data: view });
   return view;
+}
+
+/**
+ * Revokes in the caller's transaction (the caller publishes `pass.revoked` once it commits). The
+ * audit row tells the edges; an invited visitor is told too (`notice: false` when the caller sends
+ * its own message instead, as a cancelled appointment does).
+ */
+export async function revokePassIn(
+  ctx: AppContext,
+  tx: Executor,
+  actor: Actor,
+  id: string,
+  reason: string,
+  opts: { notice?: boolean } = {},
+) {
+  const now = new Date();
+  const [row] = await tx
+    .update(visitPasses)
+    .set({ status: 'revoked', revokedAt: now, revokedBy: actor.userId, revokedReason: reason, updatedAt: now, updatedBy: actor.userId })
+    .where(and(eq(visitPasses.id, id), eq(visitPasses.orgId, actor.orgId), sql`${visitPasses.status} <> 'revoked'`))
+    .returning();
+  if (!row) {
+    await requirePass(tx, actor.orgId, id);
+    throw conflict('pass already revoked');
+  }
+  await writeAudit(tx, actor, { action: 'pass.revoke', entityType: 'pass', entityId: id, data: { reason } });
+  if (row.invitedAt && opts.notice !== false) await noticeRevoked(ctx, tx, actor, row, reason);
+  return passView(row);
 }
 
 /** The sites whose zones the pass's rule lists (CRED-10, SYNC-1). */
