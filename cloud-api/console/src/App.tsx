@@ -13,6 +13,7 @@ import { GuardPage } from './screens/guard/GuardPage.tsx';
 import { AuditPage } from './screens/history/AuditPage.tsx';
 import { CheckinsPage } from './screens/history/CheckinsPage.tsx';
 import { HostPage } from './screens/host/HostPage.tsx';
+import { JobsPage } from './screens/jobs/JobsPage.tsx';
 import { LoginPage } from './screens/login/LoginPage.tsx';
 import { PassDetailPage } from './screens/passes/PassDetailPage.tsx';
 import { PassesPage } from './screens/passes/PassesPage.tsx';
@@ -37,7 +38,8 @@ type NavKey =
   | 'gates'
   | 'rules'
   | 'users'
-  | 'audit';
+  | 'audit'
+  | 'jobs';
 type SectionKey = 'visits' | 'premises' | 'administration';
 
 interface NavItem {
@@ -61,6 +63,7 @@ const NAV: NavItem[] = [
   { path: '/rules', label: 'rules', perm: 'rules:read' },
   { path: '/users', label: 'users', perm: 'users:read', section: 'administration' },
   { path: '/audit', label: 'audit', perm: 'audit:read' },
+  { path: '/jobs', label: 'jobs', perm: 'jobs:read' },
 ];
 
 function NotFound() {
@@ -104,6 +107,8 @@ function screen(parts: string[]): ReactNode {
       return <CheckinsPage />;
     case 'audit':
       return <AuditPage />;
+    case 'jobs':
+      return <JobsPage />;
     default:
       return <NotFound />;
   }
