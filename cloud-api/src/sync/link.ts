@@ -27,7 +27,8 @@ import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { AppContext } from '../context.js';
 import { gates } from '../db/schema.js';
-import { storeCheckins } from '../modules/checkins/service.js';
+import { ingestCheckins } from '../modules/checkins/ingest.js';
+import type { CheckinView } from '../modules/checkins/service.js';
 import { orgSigningKey } from '../modules/orgs/service.js';
 import { materialize, siteSnapshot } from './records.js';
 import { changesSince, maxSeq, sitesWithUnstamped, stampSite } from './sequencer.js';
@@ -50,7 +51,7 @@ export interface CloudLinkOptions {
 
 export interface LinkEvents {
   /** A new check-in, shaped as GET /api/admin/checkins lists it. */
-  checkin: [orgId: string, checkin: Awaited<ReturnType<typeof storeCheckins>>[number]];
+  checkin: [orgId: string, checkin: CheckinView];
   status: [orgId: string, gateId: string, online: boolean];
 }
 
@@ -251,9 +252,14 @@ export class CloudLink extends EventEmitter<LinkEvents> {
       return;
     }
     const batch = parsed.value;
-    const fresh = await storeCheckins(this.#ctx.db, device, batch.events);
-    // Committed: the live feed may show them now, before the ack's round trip.
-    for (const c of fresh) this.emit('checkin', device.orgId, c);
+    const { journeyError } = await ingestCheckins(this.#ctx, device, batch.events, {
+      // Committed: the live feed may show them now, before the journey step and the ack's round trip.
+      onStored: (fresh) => {
+        for (const c of fresh) this.emit('checkin', device.orgId, c);
+      },
+    });
+    // The check-ins are stored: they are acked even if an arrival notice could not be written.
+    if (journeyError) this.#o.log.error({ err: journeyError, deviceId: device.deviceId }, 'sync: recording arrivals failed');
     // Acked only after the insert committed: an ack is a promise that the events are stored.
     if (!this.#serving(device)) return;
     await this.#send(device, topics.ack(device.deviceId), {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { IdParams, Page } from '../../lib/pagination.js';
 import { Checkin, CheckinList, Occupancy } from './schema.js';
-import { listCheckins, occupancy } from './service.js';
+import { listCheckins, nameAccess, occupancy } from './service.js';
 
 export const checkinRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { ctx } = app;
@@ -11,7 +11,7 @@ export const checkinRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { permission: 'checkins:read' },
       schema: { tags: ['checkins'], summary: 'Check-in history, newest first', querystring: CheckinList, response: { 200: Page(Checkin) } },
     },
-    async (req) => listCheckins(ctx, req.principal!.orgId, req.query),
+    async (req) => listCheckins(ctx, req.principal!.orgId, req.query, nameAccess(req.principal!)),
   );
   app.get(
     '/sites/:id/occupancy',

@@ -22,6 +22,10 @@ export const Checkin = Type.Object({
   reason: ReasonSchema,
   occurredAt: Timestamp(),
   receivedAt: Timestamp(),
+  visitorName: Nullable(Type.String({ description: "The pass's visitor; null without a pass, or for a caller without visitors:read" })),
+  hostName: Nullable(
+    Type.String({ description: "The host of the pass's appointment; null without one, or for a caller without hosts:read" }),
+  ),
 });
 export const Occupant = Type.Object({
   passId: Uuid(),

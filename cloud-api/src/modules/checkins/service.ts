@@ -1,12 +1,13 @@
 import type { CheckinEvent } from '@gatehouse/protocol';
 import { and, desc, eq, gte, lt, sql } from 'drizzle-orm';
-import type { AppContext } from '../../context.js';
+import type { AppContext, Principal } from '../../context.js';
 import type { Executor } from '../../db/client.js';
 import { rawRows } from '../../db/raw.js';
-import { checkins, visitors, visitPasses } from '../../db/schema.js';
-import type { EventBus } from '../../lib/events.js';
+import { appointments, checkins, hosts, users, visitors, visitPasses } from '../../db/schema.js';
+import type { Sealer } from '../../lib/crypto.js';
+import type { EventBus, LiveEvent } from '../../lib/events.js';
 import { decodeCursor, page } from '../../lib/pagination.js';
-import { openVisitorName, visitorNameColumns } from '../orgs/personal-data.js';
+import { openVisitorName, userAad, visitorNameColumns } from '../orgs/personal-data.js';
 import { requireSite } from '../sites/service.js';
 
 /** Only what the API shows: fewer columns to map per row on the hottest list. */
@@ -26,7 +27,53 @@ const listed = {
 type Row = Pick<typeof checkins.$inferSelect, keyof typeof listed>;
 /** The same columns from the raw ingest statement's `returning`. */
 const insertedRows = rawRows(checkins, Object.keys(listed) as (keyof typeof listed)[]);
-export const checkinView = (r: Row) => ({
+/**
+ * The names a check-in is shown with (guard view): its pass's visitor and the
+ * host of the pass's appointment, as stored (sealed), opened per row by `openNames`.
+ */
+export interface SealedNames {
+  visitorId: string | null;
+  visitorNameEnc: string | null;
+  /** Plaintext of a row not yet sealed (before migration 0010). */
+  visitorName: string | null;
+  hostUserId: string | null;
+  hostNameEnc: string | null;
+  hostName: string | null;
+}
+
+/** Which names a caller may read: a visitor's with visitors:read, a host's with hosts:read. */
+export interface NameAccess {
+  visitors: boolean;
+  hosts: boolean;
+}
+export const ALL_NAMES: NameAccess = { visitors: true, hosts: true };
+export const nameAccess = (p: Pick<Principal, 'permissions'>): NameAccess => ({
+  visitors: p.permissions.has('visitors:read'),
+  hosts: p.permissions.has('hosts:read'),
+});
+
+export interface CheckinNames {
+  visitorName: string | null;
+  hostName: string | null;
+}
+const NO_NAMES: CheckinNames = { visitorName: null, hostName: null };
+
+export function openNames(sealer: Sealer, n: SealedNames, access: NameAccess = ALL_NAMES): CheckinNames {
+  return {
+    visitorName:
+      access.visitors && n.visitorId && (n.visitorNameEnc ?? n.visitorName) !== null
+        ? openVisitorName(sealer, n.visitorId, { fullName: n.visitorName, fullNameEnc: n.visitorNameEnc })
+        : null,
+    hostName:
+      access.hosts && n.hostUserId && (n.hostNameEnc ?? n.hostName) !== null
+        ? n.hostNameEnc
+          ? sealer.open(n.hostNameEnc, userAad(n.hostUserId, 'full_name'))
+          : n.hostName
+        : null,
+  };
+}
+
+export const checkinView = (r: Row, names: CheckinNames = NO_NAMES) => ({
   id: r.id,
   passId: r.passId,
   gateId: r.gateId,
@@ -38,7 +85,27 @@ export const checkinView = (r: Row) => ({
   reason: r.reason,
   occurredAt: r.occurredAt.toISOString(),
   receivedAt: r.receivedAt.toISOString(),
+  visitorName: names.visitorName,
+  hostName: names.hostName,
 });
+export type CheckinView = ReturnType<typeof checkinView>;
+
+/**
+ * A `checkin.created` event as one viewer may see it: the names their
+ * permissions do not cover are blanked (the bus carries every name to every
+ * subscriber of the organisation; the socket filters per subscriber).
+ */
+export function eventForViewer(e: LiveEvent, access: NameAccess): LiveEvent {
+  if (e.type !== 'checkin.created' || (access.visitors && access.hosts)) return e;
+  return {
+    ...e,
+    data: {
+      ...e.data,
+      ...(access.visitors ? {} : { visitorName: null }),
+      ...(access.hosts ? {} : { hostName: null }),
+    },
+  };
+}
 
 export interface CheckinQuery {
   limit?: number;
@@ -50,13 +117,32 @@ export interface CheckinQuery {
   until?: string;
 }
 
-/** Newest first by id (edge-made UUIDv7, so by occurrence), filters on indexed columns. */
-export async function listCheckins(ctx: AppContext, orgId: string, q: CheckinQuery) {
+/**
+ * Newest first by id (edge-made UUIDv7, so by occurrence), filters on indexed
+ * columns. Each row is joined to its pass's visitor and its appointment's
+ * host in the same statement (primary-key lookups, no query per row), and
+ * the names are opened per row as far as `access` allows.
+ */
+export async function listCheckins(ctx: AppContext, orgId: string, q: CheckinQuery, access: NameAccess = ALL_NAMES) {
   const limit = q.limit ?? 50;
   const cursor = decodeCursor(q.cursor);
   const rows = await ctx.db
-    .select(listed)
+    .select({
+      ...listed,
+      visitorId: visitPasses.visitorId,
+      visitorNameEnc: visitors.fullNameEnc,
+      visitorName: visitors.fullName,
+      hostUserId: users.id,
+      hostNameEnc: users.fullNameEnc,
+      hostName: users.fullName,
+    })
     .from(checkins)
+    // Every join is org-scoped: a row names only its own organisation's pass, visitor and host.
+    .leftJoin(visitPasses, and(eq(visitPasses.id, checkins.passId), eq(visitPasses.orgId, orgId)))
+    .leftJoin(visitors, and(eq(visitors.id, visitPasses.visitorId), eq(visitors.orgId, orgId)))
+    .leftJoin(appointments, and(eq(appointments.id, visitPasses.appointmentId), eq(appointments.orgId, orgId)))
+    .leftJoin(hosts, and(eq(hosts.id, appointments.hostId), eq(hosts.orgId, orgId)))
+    .leftJoin(users, and(eq(users.id, hosts.userId), eq(users.orgId, orgId)))
     .where(
       and(
         eq(checkins.orgId, orgId),
@@ -70,43 +156,113 @@ export async function listCheckins(ctx: AppContext, orgId: string, q: CheckinQue
     )
     .orderBy(desc(checkins.id))
     .limit(limit + 1);
-  return page(rows.map(checkinView), limit);
+  return page(
+    rows.map((r) => checkinView(r, openNames(ctx.sealer, r, access))),
+    limit,
+  );
 }
 
+/** Where a stored check-in's pass stands in the visitor's journey (arrivals/service.ts): null without a pass. */
+export interface PassJourney {
+  appointmentId: string | null;
+  arrivedAt: Date | null;
+  leftAt: Date | null;
+}
+
+/** A check-in just stored, with its names still sealed and its pass's journey. */
+export interface StoredCheckin {
+  row: Row;
+  names: SealedNames;
+  journey: PassJourney | null;
+}
+
+const journeyTime = (v: unknown): Date | null => (v == null ? null : (visitPasses.arrivedAt.mapFromDriverValue(v as string) as Date));
+
 /**
- * Stores events from a gate idempotently — the hot path of ingestion. One
+ * Inserts events from a gate idempotently — the hot path of ingestion. One
  * multi-row INSERT … ON CONFLICT DO NOTHING on the edge-made UUIDv7, so a
  * batch delivered twice (QoS 1, a restart mid-batch, two instances) stores
  * each event once; raw SQL because DESIGN measured drizzle's builder at ~26k
  * rows/s against ~72k for the raw statement. The gate is the caller's (the
  * MQTT topic's device), never the event's own claim; so is the organisation: a
  * pass id that is not a pass of the gate's org is stored as no pass (the event
- * happened at this gate, but it is never counted against another org's pass). Returns the rows that
- * were new, shaped for the live feed, and publishes them when `bus` is given
- * (only outside a transaction: the feed must not show what may roll back).
+ * happened at this gate, but it is never counted against another org's pass).
+ *
+ * The same statement reads, for the new rows that name a pass, the sealed
+ * names the guard view shows and where the pass stands in the visitor's
+ * journey (arrived, left) — so neither the live feed nor the arrival notice
+ * costs another query per batch. Answers only the rows that were new.
+ */
+export async function insertCheckins(
+  db: Executor,
+  gate: { orgId: string; siteId: string; gateId?: string; deviceId: string | null },
+  events: readonly CheckinEvent[],
+): Promise<StoredCheckin[]> {
+  if (events.length === 0) return [];
+  // One array per column through unnest(): drizzle and pg build and serialise a few arrays, not 12
+  // placeholders per row (5× less CPU per 500-row batch, and the statement runs ~2× faster).
+  const col = <T>(f: (e: CheckinEvent) => T) => sql.param(events.map(f));
+  const org = gate.orgId;
+  const result = await db.execute(sql`
+    with ins as (
+      insert into checkins (id, org_id, site_id, gate_id, pass_id, device_id, type, credential_kind, direction, allow, reason, occurred_at)
+      select u.id, ${org}, ${gate.siteId}, u.gate_id, p.id, ${gate.deviceId}, u.type, u.kind, u.direction, u.allow, u.reason, u.occurred_at
+      from unnest(${col((e) => e.id)}::uuid[], ${col((e) => gate.gateId ?? e.gateId)}::uuid[], ${col((e) => e.passId)}::uuid[],
+                  ${col((e) => e.type)}::text[], ${col((e) => e.credentialKind)}::text[], ${col((e) => e.direction)}::text[],
+                  ${col((e) => e.allow)}::boolean[], ${col((e) => e.reason)}::text[], ${col((e) => new Date(e.occurredAt).toISOString())}::timestamptz[])
+        as u(id, gate_id, pass_id, type, kind, direction, allow, reason, occurred_at)
+      left join visit_passes p on p.id = u.pass_id and p.org_id = ${org}
+      where true
+      on conflict (id) do nothing
+      returning ${insertedRows.columns}
+    )
+    select ins.*, p.visitor_id as j_visitor_id, v.full_name_enc as j_visitor_name_enc, v.full_name as j_visitor_name,
+           p.appointment_id as j_appointment_id, p.arrived_at as j_arrived_at, p.left_at as j_left_at,
+           hu.id as j_host_user_id, hu.full_name_enc as j_host_name_enc, hu.full_name as j_host_name
+    from ins
+    left join visit_passes p on p.id = ins.pass_id and p.org_id = ${org}
+    left join visitors v on v.id = p.visitor_id and v.org_id = ${org}
+    left join appointments a on a.id = p.appointment_id and a.org_id = ${org}
+    left join hosts h on h.id = a.host_id and h.org_id = ${org}
+    left join users hu on hu.id = h.user_id and hu.org_id = ${org}
+    order by ins.id`);
+  const rows = insertedRows.read(result);
+  const raw = (result as { rows: Record<string, unknown>[] }).rows;
+  const str = (v: unknown) => (v == null ? null : String(v));
+  return rows.map((row, i) => {
+    const j = raw[i] as Record<string, unknown>;
+    return {
+      row,
+      names: {
+        visitorId: str(j.j_visitor_id),
+        visitorNameEnc: str(j.j_visitor_name_enc),
+        visitorName: str(j.j_visitor_name),
+        hostUserId: str(j.j_host_user_id),
+        hostNameEnc: str(j.j_host_name_enc),
+        hostName: str(j.j_host_name),
+      },
+      journey: row.passId
+        ? { appointmentId: str(j.j_appointment_id), arrivedAt: journeyTime(j.j_arrived_at), leftAt: journeyTime(j.j_left_at) }
+        : null,
+    };
+  });
+}
+
+/**
+ * Stores events from a gate (`insertCheckins`) and answers the rows that were
+ * new, shaped for the live feed — with the visitor's and host's names when
+ * given the `sealer` to open them (the ingestion path, checkins/ingest.ts,
+ * always does). Publishes them when `bus` is given (only outside a
+ * transaction: the feed must not show what may roll back).
  */
 export async function storeCheckins(
   db: Executor,
   gate: { orgId: string; siteId: string; gateId?: string; deviceId: string | null },
   events: readonly CheckinEvent[],
   bus?: EventBus,
-): Promise<ReturnType<typeof checkinView>[]> {
-  if (events.length === 0) return [];
-  // One array per column through unnest(): drizzle and pg build and serialise a few arrays, not 12
-  // placeholders per row (5× less CPU per 500-row batch, and the statement runs ~2× faster).
-  const col = <T>(f: (e: CheckinEvent) => T) => sql.param(events.map(f));
-  const result = await db.execute(sql`
-    insert into checkins (id, org_id, site_id, gate_id, pass_id, device_id, type, credential_kind, direction, allow, reason, occurred_at)
-    select u.id, ${gate.orgId}, ${gate.siteId}, u.gate_id, p.id, ${gate.deviceId}, u.type, u.kind, u.direction, u.allow, u.reason, u.occurred_at
-    from unnest(${col((e) => e.id)}::uuid[], ${col((e) => gate.gateId ?? e.gateId)}::uuid[], ${col((e) => e.passId)}::uuid[],
-                ${col((e) => e.type)}::text[], ${col((e) => e.credentialKind)}::text[], ${col((e) => e.direction)}::text[],
-                ${col((e) => e.allow)}::boolean[], ${col((e) => e.reason)}::text[], ${col((e) => new Date(e.occurredAt).toISOString())}::timestamptz[])
-      as u(id, gate_id, pass_id, type, kind, direction, allow, reason, occurred_at)
-    left join visit_passes p on p.id = u.pass_id and p.org_id = ${gate.orgId}
-    where true
-    on conflict (id) do nothing
-    returning ${insertedRows.columns}`);
-  const fresh = insertedRows.read(result).map(checkinView);
+  sealer?: Sealer,
+): Promise<CheckinView[]> {
+  const fresh = (await insertCheckins(db, gate, events)).map((s) => checkinView(s.row, sealer ? openNames(sealer, s.names) : NO_NAMES));
   if (bus) for (const c of fresh) bus.publish(gate.orgId, { type: 'checkin.created', data: c });
   return fresh;
 }

@@ -21,6 +21,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { authenticate } from '../../auth/authenticate.js';
 import { type Permission, permissionsOf } from '../../auth/rbac.js';
 import { users } from '../../db/schema.js';
+import { eventForViewer, nameAccess } from '../checkins/service.js';
 
 export const LIVE_PATH = '/api/admin/live';
 const NEEDS: Permission = 'checkins:read';
@@ -96,8 +97,10 @@ export function installLiveFeed(app: FastifyInstance, authTimeoutMs = 5000, rech
         if (ws.readyState !== ws.OPEN) return;
         watcher = { ws, userId: principal.userId, sessionId: principal.sessionId, expiresAt: expiryOf(token) };
         watchers.add(watcher);
+        // The names a check-in carries are shown as far as this viewer's permissions go.
+        const access = nameAccess(principal);
         unsubscribe = ctx.events.subscribe(principal.orgId, (e) => {
-          if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(e));
+          if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(eventForViewer(e, access)));
         });
         ws.send(JSON.stringify({ type: 'ready' }));
       } catch {

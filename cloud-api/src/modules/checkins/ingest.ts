@@ -1,0 +1,56 @@
+/**
+ * Ingestion of a gate's check-ins, as the cloud's MQTT link does it for every
+ * event batch (and as tests drive it without a broker): store the batch
+ * (one statement), hand the new rows — with the visitor's and host's names —
+ * to the live feed, then carry admitted passages into the visitors' journeys
+ * and tell hosts of arrivals (arrivals/service.ts).
+ */
+import type { CheckinEvent } from '@gatehouse/protocol';
+import type { AppContext } from '../../context.js';
+import { type JourneyResult, journeyMoves, recordJourney, storedMoves } from '../arrivals/service.js';
+import { type CheckinView, checkinView, insertCheckins, openNames } from './service.js';
+
+export interface Ingested {
+  /** The rows that were new, shaped as GET /api/admin/checkins lists them (every name opened). */
+  fresh: CheckinView[];
+  journey: JourneyResult;
+  /**
+   * Why the journey step failed, if it did. The check-ins are stored either way: ingestion is never
+   * held hostage by a notification; the caller logs it. (A redelivered batch carries the journey
+   * through again: see `storedMoves`.)
+   */
+  journeyError: unknown;
+}
+
+export interface IngestOptions {
+  /** Called with the new rows as soon as they are committed, before the journey step: the live feed does not wait for it. */
+  onStored?: (fresh: CheckinView[]) => void;
+}
+
+export async function ingestCheckins(
+  ctx: AppContext,
+  gate: { orgId: string; siteId: string; gateId?: string; deviceId: string | null },
+  events: readonly CheckinEvent[],
+  opts: IngestOptions = {},
+): Promise<Ingested> {
+  const stored = await insertCheckins(ctx.db, gate, events);
+  const fresh = stored.map((s) => checkinView(s.row, openNames(ctx.sealer, s.names)));
+  opts.onStored?.(fresh);
+  const none: JourneyResult = { arrivals: [], moved: [] };
+  try {
+    let moves = journeyMoves(stored);
+    if (stored.length < events.length) {
+      const freshIds = new Set(fresh.map((f) => f.id));
+      moves = moves.concat(
+        await storedMoves(
+          ctx.db,
+          gate.orgId,
+          events.filter((e) => !freshIds.has(e.id)),
+        ),
+      );
+    }
+    return { fresh, journey: await recordJourney(ctx, gate.orgId, moves), journeyError: null };
+  } catch (err) {
+    return { fresh, journey: none, journeyError: err };
+  }
+}
