@@ -1,7 +1,7 @@
 import { uuidv7 } from '@gatehouse/protocol';
 import { and, eq, isNull } from 'drizzle-orm';
 import type { AppContext } from './context.js';
-import { accessRules, gates, sites, users, zones } from './db/schema.js';
+import { accessRules, gates, orgSettings, sites, users, zones } from './db/schema.js';
 import { openUser, userPersonalColumns } from './modules/orgs/personal-data.js';
 import { createOrganization, createUser, findOrganizationByName } from './modules/orgs/service.js';
 
@@ -9,6 +9,8 @@ export const DEMO = {
   org: 'Demo Org',
   email: 'admin@demo.gatehouse.local',
   password: 'gatehouse-demo',
+  /** A Host: invites guests from the host portal and is told when they arrive. */
+  hostEmail: 'host@demo.gatehouse.local',
 };
 
 export interface DemoInfo {
@@ -57,7 +59,16 @@ export async function seedDemo(ctx: AppContext): Promise<DemoInfo> {
     const zoneId = uuidv7();
     const gateId = uuidv7();
     const ruleId = uuidv7();
-    await tx.insert(sites).values({ id: siteId, orgId: org.id, name: 'Head office', timezone: 'Europe/Moscow' });
+    await createUser(ctx, tx, {
+      orgId: org.id,
+      email: DEMO.hostEmail,
+      fullName: 'Maria Ivanova',
+      roles: ['Host'],
+      password: DEMO.password,
+    });
+    await tx
+      .insert(sites)
+      .values({ id: siteId, orgId: org.id, name: 'Head office', timezone: 'Europe/Moscow', address: '1 Tverskaya St, Moscow' });
     await tx.insert(zones).values({ id: zoneId, orgId: org.id, siteId, name: 'Lobby' });
     await tx.insert(gates).values({ id: gateId, orgId: org.id, siteId, zoneId, name: 'Main turnstile', direction: 'both' });
     await tx.insert(accessRules).values({
@@ -69,6 +80,8 @@ export async function seedDemo(ctx: AppContext): Promise<DemoInfo> {
       weekdays: [],
       timeWindows: [],
     });
+    // Guests a host invites from the host portal get passes of this rule.
+    await tx.insert(orgSettings).values({ orgId: org.id, hostInviteRuleId: ruleId });
     return { orgId: org.id, email: DEMO.email, password: DEMO.password, siteId, zoneId, gateId, ruleId, created: true };
   });
 }
