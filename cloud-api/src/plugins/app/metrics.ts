@@ -1,13 +1,15 @@
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import { registerJobMetrics } from '../../jobs/metrics.js';
+import { registerNotificationMetrics } from '../../modules/notifications/sender.js';
 
-/** Prometheus at /metrics: process metrics, the job queue, and a request histogram labelled by route pattern (not raw URL, to bound cardinality). */
+/** Prometheus at /metrics: process metrics, the job queue, messages by channel and outcome, and a request histogram labelled by route pattern (not raw URL, to bound cardinality). */
 export default fp(
   async (app) => {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry, prefix: 'gatehouse_cloud_' });
     registerJobMetrics(registry, app.ctx.jobs);
+    registerNotificationMetrics(registry, app.ctx);
     const duration = new Histogram({
       name: 'gatehouse_http_request_duration_seconds',
       help: 'HTTP request duration by route and status',
