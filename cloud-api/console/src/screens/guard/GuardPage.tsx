@@ -54,7 +54,7 @@ export function GuardPage() {
     setFeedError(null);
     api
       .get<Page<Checkin>>(PATHS.checkins, { siteId, limit: 30 })
-      .then((pg) => Promise.all(pg.items.map((c) => toItem(c, false))))
+      .then((pg) => pg.items.map((c) => toItem(c, false)))
       .then((items) => alive && setFeed((prev) => [...prev, ...items.filter((i) => !prev.some((p) => p.key === i.key))]))
       .catch((e: unknown) => alive && setFeedError(e));
     return () => {
@@ -72,9 +72,8 @@ export function GuardPage() {
     if (e.type === 'checkin.created') {
       const c = data as unknown as Checkin;
       if (c.siteId !== siteRef.current) return;
-      void toItem(c, true).then((item) =>
-        setFeed((prev) => (prev.some((p) => p.key === item.key) ? prev : [item, ...prev].slice(0, MAX_FEED))),
-      );
+      const item = toItem(c, true);
+      setFeed((prev) => (prev.some((p) => p.key === item.key) ? prev : [item, ...prev].slice(0, MAX_FEED)));
     } else if (e.type === 'gate.status_changed') {
       const g = data as Partial<Gate> & { id?: string; gateId?: string };
       const gid = g.id ?? g.gateId;
@@ -206,10 +205,15 @@ export function GuardPage() {
                         <span className={`verdict ${f.allow ? 'ok' : 'deny'}`}>{f.allow ? t('verdict.allowed') : t('verdict.denied')}</span>{' '}
                         <span className="who">{whoText(f.visitor)}</span>
                         {f.allow && f.reason === 'ok' ? null : <span> — {reasonText(f.reason ?? '')}</span>}
+                        {f.host ? (
+                          <span className="muted" data-testid="host">
+                            {' '}
+                            · {t('host', { name: f.host })}
+                          </span>
+                        ) : null}
                       </div>
                       <div className="muted">
-                        {gateName(f.gateId)} · {t(f.direction === 'out' ? 'common:direction.out' : 'common:direction.in')} ·{' '}
-                        {t('host', { name: f.host ?? '—' })}
+                        {gateName(f.gateId)} · {t(f.direction === 'out' ? 'common:direction.out' : 'common:direction.in')}
                       </div>
                     </div>
                     <time className="muted nowrap" dateTime={f.at}>

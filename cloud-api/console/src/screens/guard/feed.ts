@@ -1,7 +1,4 @@
-import { fetchLookup } from '../../lib/lookups.ts';
-import { queryClient } from '../../lib/query.ts';
 import type { Checkin } from '../../lib/types.ts';
-import { passQuery } from '../passes/queries.ts';
 
 /**
  * Who a check-in was, as far as the console can tell. Kept as facts, not
@@ -37,24 +34,19 @@ export interface FeedItem {
 
 export const MAX_FEED = 200;
 
-/** A pass as the feed names it: cached for the tab, null when it cannot be read. */
-const passOf = (id: string) => queryClient.fetchQuery({ ...passQuery(id), staleTime: Number.POSITIVE_INFINITY }).catch(() => null);
-
-/** Visitor and host names of a check-in, from its pass and the pass's appointment. */
-async function describe(c: Checkin): Promise<{ visitor: Who; host: string | null }> {
+/**
+ * Visitor and host names of a check-in, as the server sends them with it (the
+ * list and the live event alike: joined and opened there, so the feed costs
+ * no request per line). A pass whose visitor this user may not see is named
+ * by the tail of its id.
+ */
+function describe(c: Checkin): { visitor: Who; host: string | null } {
   if (!c.passId) return { visitor: { unknown: c.credentialKind === 'card' ? 'card' : 'credential' }, host: null };
-  const pass = await passOf(c.passId);
-  if (!pass) return { visitor: { pass: c.passId.slice(-6) }, host: null };
-  const [visitors, appts, hosts] = await Promise.all([fetchLookup('visitors'), fetchLookup('appointments'), fetchLookup('hosts')]);
-  const name = visitors.find((v) => v.id === pass.visitorId)?.fullName;
-  const visitor: Who = name ? { name } : { visitor: pass.visitorId.slice(-6) };
-  const appt = pass.appointmentId ? appts.find((a) => a.id === pass.appointmentId) : undefined;
-  const host = appt ? (hosts.find((h) => h.id === appt.hostId)?.fullName ?? null) : null;
-  return { visitor, host };
+  return { visitor: c.visitorName ? { name: c.visitorName } : { pass: c.passId.slice(-6) }, host: c.hostName ?? null };
 }
 
-export async function toItem(c: Checkin, fresh: boolean): Promise<FeedItem> {
-  const d = await describe(c);
+export function toItem(c: Checkin, fresh: boolean): FeedItem {
+  const d = describe(c);
   return {
     key: c.id,
     kind: 'checkin',
