@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { buildApp, createEnrollment, loadConfig as loadCloudConfig, seedDemo } from '@gatehouse/cloud-api';
+import { buildApp, createEnrollment, DEMO, loadConfig as loadCloudConfig, seedDemo } from '@gatehouse/cloud-api';
 import { Daemon, enroll, loadConfig as loadEdgeConfig, localTokenPath } from '@gatehouse/edge-agent';
 import pino from 'pino';
 
@@ -80,7 +80,8 @@ async function main(): Promise<void> {
       'Gatehouse is running.',
       `  console        ${cloudUrl}/`,
       `  API docs       ${cloudUrl}/docs`,
-      `  demo login     ${demo.email} / ${demo.password}`,
+      `  demo login     ${demo.email} / ${demo.password}  (a host: ${DEMO.hostEmail}, same password)`,
+      `  mail           ${config.notify.smtpUrl ? 'SMTP_URL' : `development mailbox (console: Messages → Mailbox; files in ${join(config.dataDir ?? '.data', 'mailbox')})`}`,
       `  MQTT broker    mqtt://127.0.0.1:${app.ctx.sync?.broker?.port ?? '?'} (embedded)`,
       `  edge           simulated reader "lobby-qr" on gate "Main turnstile", local API http://127.0.0.1:${edge.port} (token in ${localTokenPath(edgeDir)})`,
       `  scan a QR      npx gatehouse-edge scan --config ${edgeConfigPath} "<QR text>"`,
