@@ -15,6 +15,7 @@ import { CheckinsPage } from './screens/history/CheckinsPage.tsx';
 import { HostPage } from './screens/host/HostPage.tsx';
 import { JobsPage } from './screens/jobs/JobsPage.tsx';
 import { LoginPage } from './screens/login/LoginPage.tsx';
+import { MessagesPage } from './screens/messages/MessagesPage.tsx';
 import { PassDetailPage } from './screens/passes/PassDetailPage.tsx';
 import { PassesPage } from './screens/passes/PassesPage.tsx';
 import { AppointmentsPage } from './screens/resources/AppointmentsPage.tsx';
@@ -24,6 +25,7 @@ import { SitesPage } from './screens/resources/SitesPage.tsx';
 import { UsersPage } from './screens/resources/UsersPage.tsx';
 import { VisitorsPage } from './screens/resources/VisitorsPage.tsx';
 import { ZonesPage } from './screens/resources/ZonesPage.tsx';
+import { OrgSettingsPage } from './screens/settings/OrgSettingsPage.tsx';
 
 type NavKey =
   | 'dashboard'
@@ -39,7 +41,9 @@ type NavKey =
   | 'rules'
   | 'users'
   | 'audit'
-  | 'jobs';
+  | 'jobs'
+  | 'messages'
+  | 'settings';
 type SectionKey = 'visits' | 'premises' | 'administration';
 
 interface NavItem {
@@ -64,6 +68,8 @@ const NAV: NavItem[] = [
   { path: '/users', label: 'users', perm: 'users:read', section: 'administration' },
   { path: '/audit', label: 'audit', perm: 'audit:read' },
   { path: '/jobs', label: 'jobs', perm: 'jobs:read' },
+  { path: '/messages', label: 'messages', perm: 'notifications:read' },
+  { path: '/settings', label: 'settings', perm: 'org:settings' },
 ];
 
 function NotFound() {
@@ -109,6 +115,10 @@ function screen(parts: string[]): ReactNode {
       return <AuditPage />;
     case 'jobs':
       return <JobsPage />;
+    case 'messages':
+      return <MessagesPage key={b ?? ''} tab={b} id={c} />;
+    case 'settings':
+      return <OrgSettingsPage />;
     default:
       return <NotFound />;
   }

@@ -19,6 +19,8 @@ export interface Resources {
   history: En<typeof import('./locales/en/history.json')>;
   reasons: En<typeof import('./locales/en/reasons.json')>;
   host: En<typeof import('./locales/en/host.json')>;
+  messages: En<typeof import('./locales/en/messages.json')>;
+  settings: En<typeof import('./locales/en/settings.json')>;
 }
 
 declare module 'i18next' {
