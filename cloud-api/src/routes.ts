@@ -20,6 +20,8 @@ import { guestRoutes } from './modules/guest/routes.js';
 import { hostVisitRoutes } from './modules/host/routes.js';
 import { internalRoutes } from './modules/internal/routes.js';
 import { liveFeed } from './modules/live/socket.js';
+import { notificationRoutes } from './modules/notifications/routes.js';
+import { orgSettingsRoutes } from './modules/orgs/settings-routes.js';
 import { passRoutes } from './modules/passes/routes.js';
 import { siteRoutes } from './modules/sites/routes.js';
 import { userRoutes } from './modules/users/routes.js';
@@ -63,4 +65,6 @@ async function adminRoutes(admin: FastifyInstance): Promise<void> {
   await admin.register(passRoutes);
   await admin.register(checkinRoutes);
   await admin.register(auditRoutes);
+  await admin.register(notificationRoutes);
+  await admin.register(orgSettingsRoutes);
 }
