@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defaultClientConditions, defineConfig } from 'vite';
+import { guestPwa } from './pwa.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -8,7 +9,8 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 export default defineConfig({
   root: here,
   base: '/',
-  plugins: [react()],
+  // The guest page's manifest and service worker (pwa.ts).
+  plugins: [react(), ...guestPwa()],
   // Workspace packages (@gatehouse/protocol/reasons, @gatehouse/cloud-api/rbac…) bundle from their TypeScript sources, as in the tests.
   resolve: { conditions: ['source', ...defaultClientConditions] },
   build: {

@@ -30,6 +30,7 @@ import type {
   Gate as GateSchema,
 } from './modules/gates/schema.js';
 import type { GuestPass as GuestPassSchema } from './modules/guest/routes.js';
+import type { GuestCodeSent as GuestCodeSentSchema, GuestSessionAnswer as GuestSessionSchema } from './modules/guest-auth/routes.js';
 import type {
   HostGuest as HostGuestSchema,
   HostVisit as HostVisitSchema,
@@ -87,6 +88,8 @@ export type Gate = Static<typeof GateSchema>;
 export type GateBody = Static<typeof GateBodySchema>;
 export type GatePatch = Static<typeof GatePatchSchema>;
 export type GuestPass = Static<typeof GuestPassSchema>;
+export type GuestCodeSent = Static<typeof GuestCodeSentSchema>;
+export type GuestSession = Static<typeof GuestSessionSchema>;
 export type CheckBody = Static<typeof CheckBodySchema>;
 export type CheckResult = Static<typeof CheckResultSchema>;
 export type Credential = Static<typeof CredentialSchema>;

@@ -18,6 +18,7 @@ export interface Resources {
   resources: En<typeof import('./locales/en/resources.json')>;
   history: En<typeof import('./locales/en/history.json')>;
   reasons: En<typeof import('./locales/en/reasons.json')>;
+  guest: En<typeof import('./locales/en/guest.json')>;
   host: En<typeof import('./locales/en/host.json')>;
   messages: En<typeof import('./locales/en/messages.json')>;
   settings: En<typeof import('./locales/en/settings.json')>;
