@@ -14,6 +14,7 @@ import type { AppContext } from '../src/context.js';
 import { appointments, auditLogs, notifications, orgSettings, visitPasses } from '../src/db/schema.js';
 import { createAppointment } from '../src/modules/appointments/service.js';
 import { invitePass, REMINDER_QUEUE, runReminder } from '../src/modules/invitations/service.js';
+import { mailboxOf } from '../src/modules/notifications/channels/email.js';
 import { type MessagePayload, NOTIFY_QUEUE, payloadAad, recipientAad } from '../src/modules/notifications/outbox.js';
 import { addUser, createOrgWithUser, type Login, seedTopology, startApp, type TestApp } from './helpers.js';
 
@@ -99,6 +100,18 @@ describe('invitations', () => {
     return parseIcs(a!.content);
   };
 
+  /** The development mailbox's message to `to` whose subject starts so, once the queue has delivered it. */
+  async function mailTo(to: string, subject: string) {
+    const box = mailboxOf(ctx)!;
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const hit = (await box.list(admin.orgId)).find((m) => m.to.includes(to) && m.subject.startsWith(subject));
+      if (hit) return (await box.get(admin.orgId, hit.id))!;
+      if (Date.now() > deadline) throw new Error(`no mail to ${to}: ${subject}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
   async function visitor(payload: Record<string, unknown>): Promise<string> {
     const r = await inject(admin, 'POST', '/api/admin/visitors', payload);
     expect(r.statusCode, r.body).toBe(201);
@@ -145,8 +158,6 @@ describe('invitations', () => {
   beforeAll(async () => {
     t = await startApp();
     ctx = t.app.ctx;
-    // Until the notifications module defines its sender, a stand-in queue that leaves the rows queued.
-    if (!ctx.jobs.queues.includes(NOTIFY_QUEUE)) await ctx.jobs.define(NOTIFY_QUEUE, async () => {});
     admin = await createOrgWithUser(t.app, 'Invite Org', ['OrgAdmin']);
     host = await addUser(t.app, admin.orgId, ['Host']);
     otherHost = await addUser(t.app, admin.orgId, ['Host']);
@@ -226,6 +237,12 @@ describe('invitations', () => {
     expect(ics.organizer.toLowerCase()).toContain('mailto:');
     // The SMS carries no calendar of its own use but the same words; both are logged for the right pass.
     expect(msgs.find((m) => m.channel === 'sms')!.passId).toBe(passes.find((p) => p.visitorId === boris)!.id);
+    // Delivered through the queue to the development mailbox, rendered with these words and the .ics attached.
+    const delivered = await mailTo('ann@example.test', 'Your visit to Invite Org on ');
+    expect(delivered.subject).toContain(v.when);
+    expect(delivered.text).toContain('Test Host invites you to Invite Org');
+    expect(delivered.text).toContain(v.guestUrl);
+    expect(delivered.attachments).toEqual(['invite.ics']);
     // The reminder is due the default lead (120 min) before the start.
     const job = await jobRow((await reminderJobId(a.id))!);
     expect(job.startAfter.getTime()).toBe(startsAt.getTime() - 120 * 60_000);
@@ -263,6 +280,9 @@ describe('invitations', () => {
     expect(ics.summary).toBe('Визит в Invite Org');
     expect(ics.location).toContain('ул. Светланская, 1');
     expect((await passesOf(a.id))[0]!.language).toBe('ru');
+    const delivered = await mailTo('ann@example.test', 'Приглашение в Invite Org');
+    expect(delivered.text).toContain('Здравствуйте, Ann Smith!');
+    expect(delivered.text).toContain('ул. Светланская, 1');
   });
 
   it('a reschedule sends an update (SEQUENCE grows), moves the passes (an audited pass change for the edges) and replaces the reminder', async () => {
