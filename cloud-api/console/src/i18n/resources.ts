@@ -20,6 +20,7 @@ export interface Resources {
   reasons: En<typeof import('./locales/en/reasons.json')>;
   guest: En<typeof import('./locales/en/guest.json')>;
   host: En<typeof import('./locales/en/host.json')>;
+  jobs: En<typeof import('./locales/en/jobs.json')>;
   messages: En<typeof import('./locales/en/messages.json')>;
   settings: En<typeof import('./locales/en/settings.json')>;
 }
