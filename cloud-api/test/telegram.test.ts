@@ -8,12 +8,14 @@
  */
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type App, buildApp } from '../src/app.js';
+import { type Database, openDatabase } from '../src/db/client.js';
 import { hostPreferences, notifications, orgSettings, telegramLinkCodes } from '../src/db/schema.js';
 import { hostRecipients } from '../src/modules/host/preferences.js';
 import { linkCodeHash } from '../src/modules/host/telegram-linker.js';
 import { notify } from '../src/modules/notifications/outbox.js';
 import { telegramTokenAad } from '../src/modules/orgs/settings.js';
-import { addUser, createOrgWithUser, type Login, startApp, type TestApp, testConfig } from './helpers.js';
+import { addUser, createOrgWithUser, type Login, onPostgres, startApp, type TestApp, testConfig } from './helpers.js';
 import { type BotApiStandIn, startBotApi } from './stand-ins/telegram-bot-api.js';
 
 /** Polls `fn` until it answers something truthy (or throws after `ms`). */
@@ -214,4 +216,61 @@ describe('Telegram: linking a host and delivering to them', () => {
     const r = await t.app.inject({ method: 'POST', url: '/api/host/telegram/link', headers: other.auth });
     expect(r.statusCode, r.body).toBe(422);
   });
+});
+
+// Two cloud instances on one PostgreSQL database: only one polls the bot (Telegram answers a second
+// concurrent getUpdates with 409, which the stand-in counts), and when it stops the other takes over.
+describe.skipIf(!onPostgres)('Telegram: one poller per bot across instances', () => {
+  let bot: BotApiStandIn;
+  let t: TestApp;
+  let second: App;
+  let secondDb: Database;
+  let host: Login;
+
+  beforeAll(async () => {
+    bot = await startBotApi();
+    const base = testConfig();
+    t = await startApp({ notify: { ...base.notify, telegramApiUrl: bot.url } });
+    secondDb = await openDatabase({ databaseUrl: t.db.url, dataDir: null, poolSize: 3 });
+    // The same configuration (master key included) on its own pool: another instance of the same cloud.
+    second = await buildApp(t.app.ctx.config, { database: secondDb, migrate: false, logger: false });
+    await second.ready();
+    const admin = await createOrgWithUser(t.app, 'Two Instances Org', ['OrgAdmin']);
+    host = await addUser(t.app, admin.orgId, ['Host']);
+    await t.app.ctx.db.insert(orgSettings).values({
+      orgId: admin.orgId,
+      telegramBotTokenEnc: t.app.ctx.sealer.seal(bot.token, telegramTokenAad(admin.orgId)),
+      telegramBotUsername: bot.username,
+    });
+  }, 180_000);
+  afterAll(async () => {
+    await second?.close();
+    await secondDb?.close();
+    await t?.close();
+    await bot?.close();
+  });
+
+  it('one instance polls; after it stops the other links the chat', async () => {
+    const link = async (app: App) => {
+      const r = await app.inject({ method: 'POST', url: '/api/host/telegram/link', headers: host.auth });
+      expect(r.statusCode, r.body).toBe(201);
+      return new URL((r.json() as { url: string }).url).searchParams.get('start') as string;
+    };
+    await link(t.app);
+    // Both instances see the live code (a kick here, the 3 s tick there): give each a few chances to poll.
+    await link(second);
+    await new Promise((r) => setTimeout(r, 7_000));
+    const polls = bot.calls.filter((c) => c.method === 'getUpdates').length;
+    expect(polls).toBeGreaterThan(0);
+    expect(bot.conflicts).toBe(0);
+    // The first instance goes away (its lock connection with it); the second one takes over the bot.
+    await t.app.close();
+    const code = await link(second);
+    bot.start(5151, code);
+    await bot.waitForSent(1, 15_000);
+    expect(bot.sent[0]!.chat_id).toBe('5151');
+    const state = await second.inject({ method: 'GET', url: '/api/host/telegram', headers: host.auth });
+    expect(state.json()).toEqual({ linked: true, botUsername: bot.username });
+    expect(bot.conflicts).toBe(0);
+  }, 60_000);
 });
