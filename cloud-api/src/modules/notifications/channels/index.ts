@@ -1,17 +1,11 @@
 /** The adapter of every channel, built once per app by the sender. */
 import type { AppContext } from '../../../context.js';
 import type { Channel } from '../../../db/schema.js';
-import { type ChannelAdapter, PermanentDeliveryError } from './channel.js';
+import type { ChannelAdapter } from './channel.js';
 import { emailChannel } from './email.js';
 import { smsChannel } from './sms.js';
 import { telegramChannel } from './telegram.js';
 import { webPushChannel } from './webpush.js';
-
-const notConfigured = (what: string): ChannelAdapter => ({
-  async send() {
-    throw new PermanentDeliveryError(`${what} is not configured`);
-  },
-});
 
 export function createChannels(ctx: AppContext): Record<Channel, ChannelAdapter> {
   return {
