@@ -3,13 +3,28 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Badge, Empty, ErrorBox, Loading, PageHead } from '../../components/ui.tsx';
+import { formatLocale } from '../../i18n/index.ts';
 import { api } from '../../lib/api.ts';
-import { fmtDateTime, fmtTime } from '../../lib/format.ts';
+import { fmtDateTime } from '../../lib/format.ts';
 import { InviteDialog } from './InviteDialog.tsx';
 import { HostPrefsPanel } from './PrefsPanel.tsx';
 import { HOST_VISITS, useHostVisits } from './queries.ts';
 
 type State = HostGuest['state'];
+
+/** "14:05" / "2:05 PM" on the site's clock (the browser's when the visit names no site). */
+function hhmm(iso: string, timeZone: string | null): string {
+  try {
+    return new Intl.DateTimeFormat(formatLocale(), { hour: 'numeric', minute: '2-digit', ...(timeZone ? { timeZone } : {}) }).format(
+      new Date(iso),
+    );
+  } catch {
+    return new Intl.DateTimeFormat(formatLocale(), { hour: 'numeric', minute: '2-digit' }).format(new Date(iso));
+  }
+}
+
+/** What the last action did, kept as a key so it reads in the language shown now. */
+type Notice = { key: 'cancelled' } | { key: 'resent'; name: string } | { key: 'form.sent'; count: number } | null;
 const TONE: Record<State, 'ok' | 'deny' | 'warn' | 'neutral'> = {
   not_invited: 'warn',
   invited: 'neutral',
@@ -28,12 +43,12 @@ function StateBadge({ guest, zone }: { guest: HostGuest; zone: string | null }) 
       <Badge tone={TONE[guest.state]}>
         <span data-state={guest.state}>{t(`state.${guest.state}`)}</span>
       </Badge>
-      {guest.stateAt ? <span className="muted"> {t('since', { time: fmtTime(guest.stateAt, zone) })}</span> : null}
+      {guest.stateAt ? <span className="muted"> {t('since', { time: hhmm(guest.stateAt, zone) })}</span> : null}
     </span>
   );
 }
 
-function VisitCard({ visit, onNotice }: { visit: HostVisit; onNotice: (text: string) => void }) {
+function VisitCard({ visit, onNotice }: { visit: HostVisit; onNotice: (n: Notice) => void }) {
   const { t } = useTranslation('host');
   const qc = useQueryClient();
   const zone = visit.site?.timezone ?? null;
@@ -41,14 +56,14 @@ function VisitCard({ visit, onNotice }: { visit: HostVisit; onNotice: (text: str
   const cancel = useMutation({
     mutationFn: () => api.post<HostVisit>(HOST_VISITS.cancel(visit.id)),
     onSuccess: () => {
-      onNotice(t('cancelled'));
+      onNotice({ key: 'cancelled' });
       void refresh();
     },
   });
   const resend = useMutation({
     mutationFn: (g: HostGuest) => api.post<HostVisit>(HOST_VISITS.resend(visit.id, g.visitorId)),
     onSuccess: (_v, g) => {
-      onNotice(t('resent', { name: g.name }));
+      onNotice({ key: 'resent', name: g.name });
       void refresh();
     },
   });
@@ -58,7 +73,7 @@ function VisitCard({ visit, onNotice }: { visit: HostVisit; onNotice: (text: str
     <section className="card visit" aria-labelledby={headingId}>
       <div className="page-head">
         <h2 id={headingId} className="grow">
-          {fmtDateTime(visit.startsAt, zone)} – {fmtTime(visit.endsAt, zone).slice(0, 5)}
+          {fmtDateTime(visit.startsAt, zone)} – {hhmm(visit.endsAt, zone)}
           {visit.site ? ` · ${visit.site.name}` : ''}
           {visit.room ? ` · ${t('room', { room: visit.room })}` : ''}
         </h2>
@@ -135,7 +150,15 @@ export function HostPage() {
   const visits = useHostVisits();
   const qc = useQueryClient();
   const [inviting, setInviting] = useState(false);
-  const [notice, setNotice] = useState('');
+  const [notice, setNotice] = useState<Notice>(null);
+  const noticeText =
+    notice?.key === 'cancelled'
+      ? t('cancelled')
+      : notice?.key === 'resent'
+        ? t('resent', { name: notice.name })
+        : notice?.key === 'form.sent'
+          ? t('form.sent', { count: notice.count })
+          : '';
   return (
     <>
       <PageHead title={t('title')}>
@@ -144,15 +167,15 @@ export function HostPage() {
         </button>
       </PageHead>
       {/* Announced to screen readers: what the last action did. */}
-      <div role="status" className={notice ? 'alert ok' : 'sr-only'}>
-        {notice}
+      <div role="status" className={noticeText ? 'alert info' : 'sr-only'}>
+        {noticeText}
       </div>
       <InviteDialog
         open={inviting}
         onClose={() => setInviting(false)}
         onSent={(n) => {
           setInviting(false);
-          setNotice(t('form.sent', { count: n }));
+          setNotice({ key: 'form.sent', count: n });
           void qc.invalidateQueries({ queryKey: [HOST_VISITS.visits] });
         }}
       />

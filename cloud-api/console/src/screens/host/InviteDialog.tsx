@@ -2,11 +2,12 @@ import type { HostVisit, InvitationBody } from '@gatehouse/cloud-api/api';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { type FormEvent, useId, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Dialog, ErrorBox, Field } from '../../components/ui.tsx';
+import { ErrorBox, Field } from '../../components/ui.tsx';
 import { currentLanguage, type Language } from '../../i18n/index.ts';
 import { api, getAll } from '../../lib/api.ts';
 import { PATHS } from '../../lib/query.ts';
 import type { Site } from '../../lib/types.ts';
+import { HostDialog } from './HostDialog.tsx';
 import { HOST_VISITS } from './queries.ts';
 import { wallClock, zonedToIso } from './zoned.ts';
 
@@ -31,9 +32,8 @@ const zoneOf = (site: Site | undefined) => site?.timezone ?? Intl.DateTimeFormat
 /**
  * "Invite guests": the visit (site, date and hours on the site's clock, room,
  * language of the invitation) and its guests, one row each (name, e-mail,
- * phone, company), in one native modal dialog — the browser makes the page
- * behind it inert, keeps focus inside and closes it on Escape. Every input has
- * its label; errors sit under their field and are announced.
+ * phone, company), in one modal dialog (HostDialog: focus kept inside, Escape
+ * closes). Every input has its label; errors sit under their field and are announced.
  */
 export function InviteDialog({ open, onClose, onSent }: { open: boolean; onClose: () => void; onSent: (n: number) => void }) {
   const { t } = useTranslation('host');
@@ -49,7 +49,9 @@ export function InviteDialog({ open, onClose, onSent }: { open: boolean; onClose
   const [from, setFrom] = useState<string | null>(null);
   const [until, setUntil] = useState<string | null>(null);
   const [room, setRoom] = useState('');
-  const [language, setLanguage] = useState<Language>(currentLanguage());
+  // Null: the interface's language at the time of sending (the dialog stays mounted across a switch).
+  const [language, setLanguage] = useState<Language | null>(null);
+  const lang = language ?? currentLanguage();
   const [guests, setGuests] = useState<GuestRow[]>(() => [blankGuest()]);
   const [errors, setErrors] = useState<{ until?: string; date?: string; guests: Record<number, GuestErrors> }>({ guests: {} });
   const [formError, setFormError] = useState<unknown>(null);
@@ -64,6 +66,7 @@ export function InviteDialog({ open, onClose, onSent }: { open: boolean; onClose
     setFrom(null);
     setUntil(null);
     setRoom('');
+    setLanguage(null);
     setGuests([blankGuest()]);
     setErrors({ guests: {} });
     setFormError(null);
@@ -122,7 +125,7 @@ export function InviteDialog({ open, onClose, onSent }: { open: boolean; onClose
       endsAt: v.endsAt,
       siteId: site?.id ?? null,
       room: room.trim() || null,
-      language,
+      language: lang,
       guests: guests.map((g) => ({
         fullName: g.fullName.trim(),
         email: g.email.trim() || null,
@@ -136,7 +139,7 @@ export function InviteDialog({ open, onClose, onSent }: { open: boolean; onClose
   const described = (name: string, err?: string, hint?: boolean) => (err ? `${id(name)}-error` : hint ? `${id(name)}-hint` : undefined);
 
   return (
-    <Dialog title={t('form.title')} open={open} onClose={close}>
+    <HostDialog title={t('form.title')} open={open} onClose={close}>
       <form ref={formRef} onSubmit={submit} noValidate>
         <ErrorBox error={formError} />
         <fieldset className="invite-when">
@@ -178,7 +181,7 @@ export function InviteDialog({ open, onClose, onSent }: { open: boolean; onClose
               />
             </Field>
             <Field id={id('language')} label={t('form.language')}>
-              <select id={id('language')} value={language} onChange={(e) => setLanguage(e.target.value as Language)}>
+              <select id={id('language')} value={lang} onChange={(e) => setLanguage(e.target.value as Language)}>
                 <option value="en" lang="en">
                   English
                 </option>
@@ -265,6 +268,6 @@ export function InviteDialog({ open, onClose, onSent }: { open: boolean; onClose
           </button>
         </div>
       </form>
-    </Dialog>
+    </HostDialog>
   );
 }

@@ -9,7 +9,7 @@ import { useTranslation } from 'react-i18next';
 export function HostPrefsPanel() {
   const { t } = useTranslation('host');
   return (
-    <section className="card" aria-labelledby="host-prefs">
+    <section className="card host-prefs" aria-labelledby="host-prefs">
       <h2 id="host-prefs">{t('prefs.title')}</h2>
       <p className="muted">{t('prefs.pending')}</p>
     </section>
