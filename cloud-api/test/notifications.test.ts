@@ -67,7 +67,7 @@ beforeAll(async () => {
   admin = await createOrgWithUser(t.app, 'Acme & Sons', ['OrgAdmin']);
   host = await addUser(t.app, admin.orgId, ['Host']);
   stranger = await createOrgWithUser(t.app, 'Other Org', ['OrgAdmin']);
-});
+}, 180_000);
 
 afterAll(async () => {
   await t?.close();
@@ -135,6 +135,11 @@ describe('test message into the development mailbox (in memory)', () => {
     expect(sent.items.every((i) => i.status === 'sent' && i.channel === 'email')).toBe(true);
     const none = (await api(admin, 'GET', '/notifications?channel=telegram')).json() as { items: Item[] };
     expect(none.items).toEqual([]);
+  });
+
+  it('counts outcomes by channel on /metrics', async () => {
+    const m = await t.app.inject({ method: 'GET', url: '/metrics' });
+    expect(m.body).toMatch(/gatehouse_notifications_total\{channel="email",status="sent"\} [1-9]/);
   });
 });
 
@@ -392,5 +397,5 @@ describe('development mailbox on disk', () => {
       await disk.close();
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 180_000);
 });

@@ -73,7 +73,7 @@ beforeAll(async () => {
     jobs: { ...base.jobs, retryLimit: 2, retryDelayS: 1 },
   });
   admin = await createOrgWithUser(t.app, 'Acme', ['OrgAdmin']);
-});
+}, 180_000);
 
 afterAll(async () => {
   await t?.close();
