@@ -2,8 +2,11 @@
  * Walks every /api/admin route with a user of every role, and with an admin of
  * another organisation, and compares each answer with ROLE_PERMISSIONS.
  */
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PERMISSIONS, ROLE_PERMISSIONS, ROLES, type Role } from '../src/auth/rbac.js';
+import { notifications } from '../src/db/schema.js';
+import { notify } from '../src/modules/notifications/outbox.js';
 import { addUser, createOrgWithUser, type Login, seedTopology, startApp, type TestApp, uniqueEmail } from './helpers.js';
 
 type Ids = Awaited<ReturnType<typeof seed>>;
@@ -88,6 +91,33 @@ async function passFor(i: Ids, who: Login): Promise<string> {
       validTo: new Date(Date.now() + 86_400_000).toISOString(),
     })
   ).id;
+}
+
+/** A dead message of the seeded organisation (SMS is not configured here), for each retry its own. */
+async function deadNotification(): Promise<string> {
+  const id = await t.app.ctx.db.transaction((tx) =>
+    notify(t.app.ctx, tx, { orgId: admin.orgId, channel: 'sms', to: '+15550100', template: 'test', language: 'en', vars: {} }),
+  );
+  await t.app.ctx.db.update(notifications).set({ status: 'dead' }).where(eq(notifications.id, id));
+  return id;
+}
+
+/** A message in the seeded organisation's development mailbox (no SMTP_URL in tests). */
+async function mailId(): Promise<string> {
+  const sent = await t.app.inject({
+    method: 'POST',
+    url: '/api/admin/notifications/test',
+    headers: admin.auth,
+    payload: { channel: 'email', to: 'rbac@example.org' },
+  });
+  if (sent.statusCode !== 202) throw new Error(`test message: ${sent.statusCode} ${sent.body}`);
+  for (let i = 0; i < 200; i++) {
+    const box = await t.app.inject({ method: 'GET', url: '/api/admin/mailbox', headers: admin.auth });
+    const first = (box.json() as { items: Array<{ id: string }> }).items[0];
+    if (first) return first.id;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('no mail arrived in the development mailbox');
 }
 
 /** A request for each route; destructive ones get a fresh target so every role meets the same state. */
@@ -186,6 +216,26 @@ const FIXTURES: Record<string, (ids: Ids, who: Login) => Promise<Req> | Req> = {
   'POST /api/admin/passes/:id/check': (i) => ({ url: `/api/admin/passes/${i.pass}/check`, payload: { gateId: i.gate } }),
   'GET /api/admin/checkins': () => ({ url: '/api/admin/checkins' }),
   'GET /api/admin/audit-logs': () => ({ url: '/api/admin/audit-logs' }),
+  'GET /api/admin/notifications': () => ({ url: '/api/admin/notifications' }),
+  'POST /api/admin/notifications/:id/retry': async () => ({ url: `/api/admin/notifications/${await deadNotification()}/retry` }),
+  'POST /api/admin/notifications/test': () => ({
+    url: '/api/admin/notifications/test',
+    payload: { channel: 'email', to: 'rbac@example.org' },
+  }),
+  'GET /api/admin/mailbox': () => ({ url: '/api/admin/mailbox' }),
+  'GET /api/admin/mailbox/:id': async () => ({ url: `/api/admin/mailbox/${await mailId()}` }),
+  'GET /api/admin/notification-templates': () => ({ url: '/api/admin/notification-templates' }),
+  'PUT /api/admin/notification-templates/:key/:language': () => ({
+    url: '/api/admin/notification-templates/test/en',
+    payload: { subject: 'Test from {{orgName}}', body: 'Hello.' },
+  }),
+  'DELETE /api/admin/notification-templates/:key/:language': () => ({ url: '/api/admin/notification-templates/test/en' }),
+  'POST /api/admin/notification-templates/preview': () => ({
+    url: '/api/admin/notification-templates/preview',
+    payload: { key: 'invitation', language: 'ru' },
+  }),
+  'GET /api/admin/org-settings': () => ({ url: '/api/admin/org-settings' }),
+  'PATCH /api/admin/org-settings': () => ({ url: '/api/admin/org-settings', payload: { guestStaticQr: true } }),
 };
 
 /** What each route is meant to require, written out independently of the route code so a mislabelled route fails. */
@@ -237,6 +287,17 @@ const EXPECTED: Record<string, string> = {
   'POST /api/admin/passes/:id/check': 'passes:check',
   'GET /api/admin/checkins': 'checkins:read',
   'GET /api/admin/audit-logs': 'audit:read',
+  'GET /api/admin/notifications': 'notifications:read',
+  'POST /api/admin/notifications/:id/retry': 'notifications:write',
+  'POST /api/admin/notifications/test': 'notifications:write',
+  'GET /api/admin/mailbox': 'notifications:read',
+  'GET /api/admin/mailbox/:id': 'notifications:read',
+  'GET /api/admin/notification-templates': 'notifications:read',
+  'PUT /api/admin/notification-templates/:key/:language': 'notifications:write',
+  'DELETE /api/admin/notification-templates/:key/:language': 'notifications:write',
+  'POST /api/admin/notification-templates/preview': 'notifications:read',
+  'GET /api/admin/org-settings': 'org:settings',
+  'PATCH /api/admin/org-settings': 'org:settings',
 };
 
 describe('RBAC and tenancy over every admin route', () => {
