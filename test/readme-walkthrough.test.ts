@@ -126,6 +126,17 @@ describe('README walk-through', () => {
     const [, , badge, revoked] = scans();
     expect(badge).toMatchObject({ debounced: false, event: { allow: false, reason: 'passback' } });
     expect(revoked).toMatchObject({ debounced: false, event: { allow: false, reason: 'revoked' } });
-    expect(scans()).toHaveLength(4);
+  });
+
+  it('a host invites a guest: the invitation (with invite.ics) is in the development mailbox, the link alone yields no credential, the mailed code does; the scan admits the guest and the host is told', () => {
+    const invitation = printed().find((o) => 'attachments' in o) as { subject: string; attachments: string[] } | undefined;
+    expect(invitation?.subject).toMatch(/^Your visit to Demo Org/);
+    expect(invitation?.attachments).toContain('invite.ics');
+    expect(printed().find((o) => 'payload' in o)).toEqual({ payload: null });
+    expect(printed().find((o) => 'sentTo' in o)?.sentTo).toMatch(/^o\*\*\*@/);
+    const [, , , , guest] = scans();
+    expect(guest).toMatchObject({ debounced: false, event: { allow: true, reason: 'ok' } });
+    expect(scans()).toHaveLength(5);
+    expect(printed().find((o) => 'arrival' in o)).toEqual({ arrival: 'Oleg Sokolov has arrived' });
   });
 });
