@@ -2,7 +2,7 @@
  * Walks every /api/admin route with a user of every role, and with an admin of
  * another organisation, and compares each answer with ROLE_PERMISSIONS.
  */
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PERMISSIONS, ROLE_PERMISSIONS, ROLES, type Role } from '../src/auth/rbac.js';
 import { notifications } from '../src/db/schema.js';
@@ -91,6 +91,14 @@ async function passFor(i: Ids, who: Login): Promise<string> {
       validTo: new Date(Date.now() + 86_400_000).toISOString(),
     })
   ).id;
+}
+
+/** A dead job of the seeded organisation, as pg-boss leaves one after the last attempt: each retry gets its own. */
+async function deadJob(): Promise<string> {
+  const r = (await t.app.ctx.db.execute(
+    sql`insert into pgboss.job (name, data, state, completed_on) values ('cleanup.expired', ${JSON.stringify({ orgId: admin.orgId })}::jsonb, 'failed', now()) returning id`,
+  )) as unknown as { rows: Array<{ id: string }> };
+  return r.rows[0]!.id;
 }
 
 /** A dead message of the seeded organisation (SMS is not configured here), for each retry its own. */
@@ -211,11 +219,19 @@ const FIXTURES: Record<string, (ids: Ids, who: Login) => Promise<Req> | Req> = {
     url: `/api/admin/passes/${await newPass(i.visitor, i.rule)}/revoke`,
     payload: { reason: 'test' },
   }),
+  // A visitor with an e-mail (the default channel) and a live pass of their own.
+  'POST /api/admin/passes/:id/invite': async (i) => ({
+    url: `/api/admin/passes/${await newPass((await post('/api/admin/visitors', { fullName: 'Invitee', email: uniqueEmail('inv') })).id, i.rule)}/invite`,
+    payload: {},
+  }),
   'GET /api/admin/passes/:id/credential': (i) => ({ url: `/api/admin/passes/${i.pass}/credential?kind=static` }),
   'GET /api/admin/passes/:id/qr.svg': (i) => ({ url: `/api/admin/passes/${i.pass}/qr.svg` }),
   'POST /api/admin/passes/:id/check': (i) => ({ url: `/api/admin/passes/${i.pass}/check`, payload: { gateId: i.gate } }),
   'GET /api/admin/checkins': () => ({ url: '/api/admin/checkins' }),
   'GET /api/admin/audit-logs': () => ({ url: '/api/admin/audit-logs' }),
+  'GET /api/admin/jobs/dead': () => ({ url: '/api/admin/jobs/dead' }),
+  'POST /api/admin/jobs/dead/:id/retry': async () => ({ url: `/api/admin/jobs/dead/${await deadJob()}/retry` }),
+  'GET /api/admin/jobs/stats': () => ({ url: '/api/admin/jobs/stats' }),
   'GET /api/admin/notifications': () => ({ url: '/api/admin/notifications' }),
   'POST /api/admin/notifications/:id/retry': async () => ({ url: `/api/admin/notifications/${await deadNotification()}/retry` }),
   'POST /api/admin/notifications/test': () => ({
@@ -282,11 +298,15 @@ const EXPECTED: Record<string, string> = {
   'GET /api/admin/passes': 'passes:read',
   'GET /api/admin/passes/:id': 'passes:read',
   'POST /api/admin/passes/:id/revoke': 'passes:revoke',
+  'POST /api/admin/passes/:id/invite': 'passes:issue',
   'GET /api/admin/passes/:id/credential': 'passes:credential',
   'GET /api/admin/passes/:id/qr.svg': 'passes:credential',
   'POST /api/admin/passes/:id/check': 'passes:check',
   'GET /api/admin/checkins': 'checkins:read',
   'GET /api/admin/audit-logs': 'audit:read',
+  'GET /api/admin/jobs/dead': 'jobs:read',
+  'POST /api/admin/jobs/dead/:id/retry': 'jobs:retry',
+  'GET /api/admin/jobs/stats': 'jobs:read',
   'GET /api/admin/notifications': 'notifications:read',
   'POST /api/admin/notifications/:id/retry': 'notifications:write',
   'POST /api/admin/notifications/test': 'notifications:write',
