@@ -17,8 +17,12 @@ import { serveConsole } from './modules/console/routes.js';
 import { edgeRoutes } from './modules/edge/routes.js';
 import { gateRoutes } from './modules/gates/routes.js';
 import { guestRoutes } from './modules/guest/routes.js';
+import { preferenceRoutes } from './modules/host/preferences.js';
+import { pushRoutes } from './modules/host/push-routes.js';
 import { hostVisitRoutes } from './modules/host/routes.js';
+import { telegramRoutes } from './modules/host/telegram-routes.js';
 import { internalRoutes } from './modules/internal/routes.js';
+import { jobRoutes } from './modules/jobs/routes.js';
 import { liveFeed } from './modules/live/socket.js';
 import { notificationRoutes } from './modules/notifications/routes.js';
 import { orgSettingsRoutes } from './modules/orgs/settings-routes.js';
@@ -51,6 +55,9 @@ export async function routes(app: FastifyInstance, opts: RoutesOptions): Promise
 /** The host portal, under /api/host: every route needs `host:portal` and acts on the caller's own visits. */
 async function hostRoutes(host: FastifyInstance): Promise<void> {
   await host.register(hostVisitRoutes);
+  await host.register(preferenceRoutes);
+  await host.register(telegramRoutes);
+  await host.register(pushRoutes);
 }
 
 /** The organisation's administration API, under /api/admin. */
@@ -65,6 +72,7 @@ async function adminRoutes(admin: FastifyInstance): Promise<void> {
   await admin.register(passRoutes);
   await admin.register(checkinRoutes);
   await admin.register(auditRoutes);
+  await admin.register(jobRoutes);
   await admin.register(notificationRoutes);
   await admin.register(orgSettingsRoutes);
 }
