@@ -202,6 +202,21 @@ describe('Telegram: linking a host and delivering to them', () => {
     expect(bot.sent.some((m) => String(m.text).includes('Dmitri Blocked'))).toBe(false);
   });
 
+  it('while the organisation has no bot, the linked chat is not a recipient (no message that can only die)', async () => {
+    const [saved] = await t.app.ctx.db.select().from(orgSettings).where(eq(orgSettings.orgId, admin.orgId));
+    await t.app.ctx.db.update(orgSettings).set({ telegramBotTokenEnc: null }).where(eq(orgSettings.orgId, admin.orgId));
+    try {
+      expect(await hostRecipients(t.app.ctx, t.app.ctx.db, host.userId)).toEqual([{ channel: 'email', to: host.email }]);
+      expect((await get(host, '/api/host/telegram')).json()).toEqual({ linked: false, botUsername: null });
+    } finally {
+      await t.app.ctx.db
+        .update(orgSettings)
+        .set({ telegramBotTokenEnc: saved!.telegramBotTokenEnc })
+        .where(eq(orgSettings.orgId, admin.orgId));
+    }
+    expect(await hostRecipients(t.app.ctx, t.app.ctx.db, host.userId)).toContainEqual({ channel: 'telegram', to: String(CHAT) });
+  });
+
   it('unlinking removes the chat and the channel', async () => {
     const r = await t.app.inject({ method: 'DELETE', url: '/api/host/telegram', headers: host.auth });
     expect(r.statusCode, r.body).toBe(204);

@@ -139,7 +139,7 @@ export interface HostRecipient {
 
 /**
  * Where a host hears of their guests: one recipient per chosen channel (one per push subscription).
- * A channel chosen but no longer reachable (chat unlinked, every subscription gone) is skipped;
+ * A channel chosen but no longer reachable (chat unlinked, the bot removed, every subscription gone) is skipped;
  * a disabled or deleted user gets nothing.
  */
 export async function hostRecipients(ctx: AppContext, db: Executor, userId: string): Promise<HostRecipient[]> {
@@ -155,7 +155,9 @@ export async function hostRecipients(ctx: AppContext, db: Executor, userId: stri
       const { email } = openUser(ctx.sealer, userId, user);
       if (email) out.push({ channel, to: email });
     } else if (channel === 'telegram') {
-      if (row?.telegramChatIdEnc) out.push({ channel, to: ctx.sealer.open(row.telegramChatIdEnc, chatIdAad(userId)) });
+      // A chat linked to a bot the organisation has since removed cannot be reached: no message, rather than a dead one.
+      if (row?.telegramChatIdEnc && (await getOrgSettings(db, user.orgId)).telegramBotTokenEnc)
+        out.push({ channel, to: ctx.sealer.open(row.telegramChatIdEnc, chatIdAad(userId)) });
     } else if (channel === 'webpush') {
       const subs = await db
         .select({ id: pushSubscriptions.id })
