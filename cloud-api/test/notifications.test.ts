@@ -122,7 +122,7 @@ describe('test message into the development mailbox (in memory)', () => {
     expect(JSON.stringify(row)).not.toContain(to);
     expect(JSON.stringify(row)).not.toContain('maria');
     const raw = await t.app.ctx.db.execute(sql`select row_to_json(n)::text as j from notifications n where id = ${queued.id}`);
-    expect(JSON.stringify(raw.rows)).not.toContain('maria');
+    expect(JSON.stringify((raw as unknown as { rows: unknown[] }).rows)).not.toContain('maria');
     // …and the audit row of the test keeps only the masked form.
     const audits = await t.app.ctx.db.select().from(auditLogs).where(eq(auditLogs.entityId, queued.id));
     expect(audits.map((a) => a.action)).toContain('notification.test');

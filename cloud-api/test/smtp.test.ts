@@ -102,7 +102,10 @@ describe('SMTP delivery', () => {
     expect(mail.html).toContain('#0a7f3f');
     expect(mail.html).toContain('Acme');
     const id = (r.json() as Item).id;
-    const sent = await until(async () => (await item(id))?.status === 'sent' && (await item(id)), 'sent');
+    const sent = await until(async () => {
+      const i = await item(id);
+      return i?.status === 'sent' ? i : undefined;
+    }, 'sent');
     expect(sent.attempts).toBe(1);
     // With SMTP configured there is no development mailbox.
     const box = await api('GET', '/mailbox');
@@ -160,7 +163,7 @@ describe('SMTP delivery', () => {
     const id = (r.json() as Item).id;
     const failed = await until(async () => {
       const i = await item(id);
-      return i && i.status === 'failed' && i;
+      return i?.status === 'failed' ? i : undefined;
     }, 'failed');
     expect(failed.attempts).toBeGreaterThanOrEqual(1);
     expect(failed.error).toContain('451');
@@ -168,7 +171,7 @@ describe('SMTP delivery', () => {
     const dead = await until(
       async () => {
         const i = await item(id);
-        return i && i.status === 'dead' && i;
+        return i?.status === 'dead' ? i : undefined;
       },
       'dead',
       25_000,
@@ -184,7 +187,7 @@ describe('SMTP delivery', () => {
     expect(mail.subject).toBe('Test message from Acme');
     const sent = await until(async () => {
       const i = await item(id);
-      return i && i.status === 'sent' && i;
+      return i?.status === 'sent' ? i : undefined;
     }, 'sent');
     expect(sent.attempts).toBe(4);
   });
