@@ -149,9 +149,16 @@ describe.skipIf(!hasChromium && !process.env.CI)('guest page in Chromium', () =>
         await admits(g, passId, T.qr);
         // The service worker controls the page by now (it claims its clients when it activates).
         await expect
-          .poll(() => g.evaluate(async () => (await navigator.serviceWorker.ready, !!navigator.serviceWorker.controller)), {
-            timeout: 10_000,
-          })
+          .poll(
+            () =>
+              g.evaluate(async () => {
+                await navigator.serviceWorker.ready;
+                return !!navigator.serviceWorker.controller;
+              }),
+            {
+              timeout: 10_000,
+            },
+          )
           .toBe(true);
 
         // Offline: the page still opens (from the worker's precache) and draws codes from the pass's secret.
