@@ -313,10 +313,12 @@ export function GuestPage() {
     setProblem(null);
     try {
       const s = await post<GuestSession>('/api/guest/auth/verify', { token: link, code });
-      const d = await getPass(s.guestSession);
-      update((x) => ({ ...x, session: s.guestSession, sessionExpiresAt: s.expiresAt, data: d }));
+      // Kept before anything else can fail: the code is spent, the session is what is left of it.
+      update((x) => ({ ...x, session: s.guestSession, sessionExpiresAt: s.expiresAt }));
       setSent(null);
       setCode('');
+      const d = await getPass(s.guestSession);
+      update((x) => ({ ...x, data: d }));
     } catch (e) {
       // A burned, expired or missing code: back to asking for a new one.
       if (e instanceof ApiError && ['too_many_attempts', 'code_expired', 'no_code'].includes(e.code)) setSent(null);
