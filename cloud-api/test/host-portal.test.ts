@@ -6,14 +6,16 @@
  * a 404 for every action; no answer carries a phone, a document number, an
  * address in clear or anything that opens a gate.
  *
- * Link opened and signed in go through the real guest routes (the link from
- * the invitation message, the code from the code message). Arrived and left
- * are set in the database: they belong to check-in ingestion, which this file
- * does not drive (the arrival tests do).
+ * Every step goes through the code that makes it: link opened and signed in
+ * through the real guest routes (the link from the invitation message, the
+ * code from the code message), arrived and left through check-in ingestion
+ * (the function the MQTT link calls with a gate's batch).
  */
+import { type CheckinEvent, uuidv7 } from '@gatehouse/protocol';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appointments, appointmentVisitors, notifications, orgSettings, visitors, visitPasses } from '../src/db/schema.js';
+import { ingestCheckins } from '../src/modules/checkins/ingest.js';
 import { payloadAad } from '../src/modules/notifications/outbox.js';
 import { addUser, createOrgWithUser, type Login, seedTopology, startApp, type TestApp } from './helpers.js';
 
@@ -50,6 +52,7 @@ describe('host portal API', () => {
   let hostB: Login;
   let siteId: string;
   let ruleId: string;
+  let gateId: string;
   const answers: unknown[] = [];
   const emailA = 'anna.smirnova@northwind.example';
   const phoneB = '+7 900 555-12-34';
@@ -86,10 +89,11 @@ describe('host portal API', () => {
     const topo = await seedTopology(t.app, admin);
     siteId = topo.site.id;
     ruleId = topo.rule.id;
+    gateId = topo.gate.id;
     hostA = await addUser(t.app, admin.orgId, ['Host']);
     hostB = await addUser(t.app, admin.orgId, ['Host']);
     await t.app.ctx.db.insert(orgSettings).values({ orgId: admin.orgId, hostInviteRuleId: ruleId });
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => t?.close());
 
   let visit: Visit;
@@ -193,10 +197,25 @@ describe('host portal API', () => {
     expect(verified.statusCode, verified.body).toBe(200);
     expect(await stateOf(hostA, visit.id, anna.visitorId)).toBe('signed_in');
 
-    // Arrival and leaving belong to check-in ingestion; set here as it would.
-    await db.update(visitPasses).set({ arrivedAt: new Date() }).where(eq(visitPasses.id, anna.passId!));
+    // Arrival and leaving: admitted passages as the MQTT link ingests them, inward then outward.
+    const passage = async (direction: 'in' | 'out', occurredAt: number) => {
+      const event: CheckinEvent = {
+        id: uuidv7(),
+        type: 'attempt',
+        gateId,
+        passId: anna.passId,
+        credentialKind: 'dynamic',
+        direction,
+        allow: true,
+        reason: 'ok',
+        occurredAt,
+      };
+      const r = await ingestCheckins(t.app.ctx, { orgId: admin.orgId, siteId, deviceId: null }, [event]);
+      expect(r.journeyError).toBeNull();
+    };
+    await passage('in', Date.now() - 2000);
     expect(await stateOf(hostA, visit.id, anna.visitorId)).toBe('arrived');
-    await db.update(visitPasses).set({ leftAt: new Date() }).where(eq(visitPasses.id, anna.passId!));
+    await passage('out', Date.now() - 1000);
     const left = (await visitsOf(hostA)).items.find((v) => v.id === visit.id)!.guests.find((g) => g.visitorId === anna.visitorId)!;
     expect(left.state).toBe('left');
     expect(Date.parse(left.stateAt!)).toBeGreaterThan(Date.now() - 60_000);

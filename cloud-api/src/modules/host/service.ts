@@ -18,6 +18,7 @@ import { appointments, appointmentVisitors, hosts, sites, visitors, visitPasses 
 import { type Actor, writeAudit } from '../../lib/audit.js';
 import { badRequest, conflict, notFound, unprocessable } from '../../lib/errors.js';
 import { createAppointment, type HostScope, updateAppointment } from '../appointments/service.js';
+import { invitePass } from '../invitations/service.js';
 import { maskRecipient } from '../notifications/outbox.js';
 import { openVisitorField } from '../orgs/personal-data.js';
 import { getOrgSettings } from '../orgs/settings.js';
@@ -27,11 +28,6 @@ import type { GuestState } from './schema.js';
 
 type Language = 'en' | 'ru';
 
-// TODO(host): a static `import { invitePass } from '../invitations/service.js'` once the invitations module lands;
-// until then it is reached through a computed specifier so this module builds without it.
-type InvitePass = (ctx: AppContext, actor: Actor, passId: string, opts: { channels?: string[] }) => Promise<unknown>;
-const invitationsModule = '../invitations/service.js';
-const invitations = () => import(invitationsModule) as Promise<{ invitePass: InvitePass }>;
 type PassRow = typeof visitPasses.$inferSelect;
 
 export interface HostGuestView {
@@ -330,7 +326,8 @@ export async function resendInvitation(
   if (visit.status === 'cancelled') throw conflict('the visit is cancelled');
   if (!guest.passId) throw conflict('this guest has no pass on this visit to send');
   if (guest.state === 'revoked') throw conflict('this guest’s pass is revoked');
-  await (await invitations()).invitePass(ctx, actor, guest.passId, {});
+  // The host's scope again, as the admin route would: only a pass of their own meeting.
+  await invitePass(ctx, actor, guest.passId, { scope: ownScope(await ownHostId(ctx.db, principal)) });
   await writeAudit(ctx.db, actor, {
     action: 'host.resend',
     entityType: 'appointment',
