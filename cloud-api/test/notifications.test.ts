@@ -257,10 +257,10 @@ describe('templates', () => {
   it('refuses an unknown placeholder (422, naming it) and partials', async () => {
     const r = await api(admin, 'PUT', '/notification-templates/guest_code/en', {
       subject: 'Code',
-      body: 'Your code {{code}} for {{visitorName}}',
+      body: 'Your code {{code}}, see {{guestUrl}}',
     });
     expect(r.statusCode).toBe(422);
-    expect(r.body).toContain('visitorName');
+    expect(r.body).toContain('guestUrl');
     const partial = await api(admin, 'PUT', '/notification-templates/test/en', { subject: 'x', body: '{{> evil}}' });
     expect(partial.statusCode).toBe(422);
     const pv = await api(admin, 'POST', '/notification-templates/preview', { key: 'test', language: 'en', body: 'hi {{nope}}' });

@@ -33,12 +33,12 @@ export const TEMPLATE_VARIABLES: Record<TemplateKey, readonly string[]> = {
   invitation_update: VISIT,
   invitation_cancelled: VISIT,
   reminder: VISIT,
-  /** reason? is the admin's free text. */
-  pass_revoked: ['visitorName', 'orgName', 'reason'],
-  /** code: the one-time code; minutes: how long it works. */
-  guest_code: ['code', 'minutes', 'orgName'],
+  /** The visit's variables, and reason? (the admin's free text). */
+  pass_revoked: [...VISIT, 'reason'],
+  /** code: the one-time code; minutes: how long it works; visitorName of the pass. */
+  guest_code: ['code', 'minutes', 'visitorName', 'orgName'],
   /** To the host: gateName the gate passed, when the time of the passage. */
-  arrival: ['visitorName', 'hostName', 'gateName', 'siteName', 'when', 'orgName'],
+  arrival: ['visitorName', 'gateName', 'siteName', 'when', 'orgName'],
   test: ['orgName'],
 };
 
