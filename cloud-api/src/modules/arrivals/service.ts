@@ -14,11 +14,12 @@
  * message.
  *
  * Ingestion pays for this only when a batch holds something that may move a
- * journey: the insert statement itself reads each new row's pass journey
- * (checkins/service.ts `insertCheckins`), so most batches — denied attempts,
- * passes without an appointment, visitors already in — cost no further query.
- * The journey statements and the host's messages run only for the few that
- * remain, and never a query per check-in.
+ * journey: the insert already read each new row's pass journey (one query per
+ * batch with passes, checkins/service.ts `insertCheckins`, which the guard
+ * view's names need anyway), so most batches — denied attempts, passes without
+ * an appointment, visitors already in — cost nothing more here. The journey
+ * statements and the host's messages run only for the few that remain, and
+ * never a query per check-in.
  */
 import type { CheckinEvent } from '@gatehouse/protocol';
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
