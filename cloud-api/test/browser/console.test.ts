@@ -313,7 +313,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('console in Chromium', () => {
     await expect.poll(() => feed.locator('li').count(), { timeout: 10_000 }).toBe(5);
     const denied = feed.locator('li.denied', { hasText: 'Outside allowed hours' });
     await expect.poll(() => denied.textContent()).toContain('Ivan Petrov');
-    expect(await denied.textContent()).toContain('host Anna Host');
+    expect(await denied.textContent()).toContain('Host: Anna Host');
     expect(await denied.textContent()).toContain('Turnstile 1');
     expect(await feed.locator('li.denied', { hasText: 'Unknown pass or card' }).count()).toBe(1);
 
@@ -529,6 +529,92 @@ addEventListener('message', (e) => {
       await new Promise((r) => panel.close(r));
     }
   });
+
+  it('speaks Russian when asked: nav, screens and reasons; kept over a reload, in the profile and on a new device', async () => {
+    const signIn = async (p: Page, heading: string) => {
+      await p.goto(stack.url);
+      await p.locator('input[type=email]').fill(admin.email);
+      await p.locator('input[type=password]').fill(admin.password);
+      await p.locator('button[type=submit]').click();
+      await expect.poll(() => p.getByRole('heading', { name: heading }).isVisible(), { timeout: 10_000 }).toBe(true);
+    };
+    const htmlLang = (p: Page) => p.evaluate(() => document.documentElement.lang);
+    const profile = async () => (await stack.app.inject({ url: '/api/auth/me', headers: admin.auth })).json().language as string | null;
+    const c = await newContext(browser);
+    try {
+      const p = errors.attach(await c.newPage());
+      // A browser that speaks English (the contexts are en-US) gets English, and the page says so.
+      await p.goto(stack.url);
+      expect(await p.evaluate(() => navigator.languages[0])).toBe('en-US');
+      expect(await htmlLang(p)).toBe('en');
+      await signIn(p, 'Dashboard');
+      const switcher = p.getByRole('group', { name: 'Language' });
+      expect(await switcher.getByRole('button', { name: 'EN' }).getAttribute('aria-pressed')).toBe('true');
+      // The switcher sits inside the menu's column, not past its edge.
+      const [box, navBox] = await Promise.all([switcher.boundingBox(), p.getByRole('navigation', { name: 'Main' }).boundingBox()]);
+      expect(box!.x + box!.width).toBeLessThanOrEqual(navBox!.x + navBox!.width);
+
+      await switcher.getByRole('button', { name: 'RU' }).click();
+      const nav = p.getByRole('navigation', { name: 'Главное меню' });
+      await expect.poll(() => nav.getByRole('link', { name: 'Пропуска', exact: true }).isVisible()).toBe(true);
+      for (const label of ['Сводка', 'Проходная', 'Посетители', 'Журнал проходов', 'Точки доступа', 'Журнал аудита'])
+        expect(await nav.getByRole('link', { name: label, exact: true }).count(), label).toBe(1);
+      expect(await htmlLang(p)).toBe('ru');
+      expect(await p.getByRole('group', { name: 'Язык' }).getByRole('button', { name: 'RU' }).getAttribute('aria-pressed')).toBe('true');
+      await expect.poll(profile).toBe('ru');
+
+      // One screen through: the passes list, its button, columns, a status and a date in Russian.
+      await nav.getByRole('link', { name: 'Пропуска', exact: true }).click();
+      await expect.poll(() => p.getByRole('heading', { name: 'Пропуска' }).isVisible()).toBe(true);
+      await p.locator('tbody tr').first().waitFor();
+      expect(await p.getByRole('button', { name: 'Новый пропуск' }).isVisible()).toBe(true);
+      expect(await p.getByRole('columnheader', { name: 'Посетитель' }).count()).toBe(1);
+      const rows = (await p.locator('tbody').textContent()) ?? '';
+      expect(rows).toContain('аннулирован');
+      // "29 нояб. 2026 г., 15:52": the month in Russian.
+      expect(rows).toMatch(/\d{1,2} [а-я]+\.? \d{4} г\./);
+      await shot(p, '27-passes-ru');
+
+      // Reload: still Russian (this device's choice).
+      await p.reload();
+      await expect.poll(() => p.getByRole('heading', { name: 'Пропуска' }).isVisible(), { timeout: 10_000 }).toBe(true);
+      expect(await htmlLang(p)).toBe('ru');
+
+      // The guard view: reasons in words, in Russian.
+      await nav.getByRole('link', { name: 'Проходная', exact: true }).click();
+      const feed = p.getByTestId('feed');
+      await expect.poll(() => feed.locator('li.denied', { hasText: 'Вне разрешённого времени' }).count(), { timeout: 10_000 }).toBe(1);
+      expect(await feed.locator('li.denied', { hasText: 'Пропуск аннулирован' }).first().textContent()).toContain('ОТКАЗ');
+      await shot(p, '28-guard-ru');
+    } finally {
+      await c.close();
+    }
+
+    // Another device of the same user, a phone with nothing stored: the profile's Russian from the first screen
+    // after sign-in, and the longer Russian words still fit 360 px.
+    const other = await newContext(browser, { width: 360, height: 740 });
+    try {
+      const p = errors.attach(await other.newPage());
+      await signIn(p, 'Сводка');
+      expect(await htmlLang(p)).toBe('ru');
+      await p.getByTestId('on-site').waitFor();
+      expect(await overflowing(p)).toEqual([]);
+      await shot(p, '29-dashboard-ru-360');
+      // Back to English: this device and the profile, so the flows after this one (and the next sign-in) are English.
+      await p.getByRole('group', { name: 'Язык' }).getByRole('button', { name: 'EN' }).click();
+      await expect.poll(() => p.getByRole('heading', { name: 'Dashboard' }).isVisible()).toBe(true);
+      await expect.poll(profile).toBe('en');
+      expect(await htmlLang(p)).toBe('en');
+    } finally {
+      await other.close();
+    }
+    const audit = await stack.app.inject({ url: '/api/admin/audit-logs?limit=50', headers: admin.auth });
+    const changes = (audit.json().items as { action: string; data: unknown }[]).filter((a) => a.action === 'user.language');
+    expect(changes.map((a) => a.data)).toEqual([
+      { from: 'ru', to: 'en' },
+      { from: null, to: 'ru' },
+    ]);
+  }, 90_000);
 
   it('left no errors in the browser console', () => {
     expect(errors.entries).toEqual([]);

@@ -120,8 +120,13 @@ export class ErrorLog {
   }
 }
 
-export async function newContext(browser: Browser, viewport = { width: 1280, height: 860 }): Promise<BrowserContext> {
-  const ctx = await browser.newContext({ viewport, deviceScaleFactor: 1, acceptDownloads: true, reducedMotion: 'reduce' });
+/**
+ * A fresh browser profile. Its language is pinned (en-US unless `locale` says
+ * otherwise): the console follows navigator.languages, and the flows select
+ * by English text whatever the machine's own locale.
+ */
+export async function newContext(browser: Browser, viewport = { width: 1280, height: 860 }, locale = 'en-US'): Promise<BrowserContext> {
+  const ctx = await browser.newContext({ viewport, deviceScaleFactor: 1, acceptDownloads: true, reducedMotion: 'reduce', locale });
   // Fail in seconds, not at the test's timeout, when something never shows.
   ctx.setDefaultTimeout(8_000);
   return ctx;

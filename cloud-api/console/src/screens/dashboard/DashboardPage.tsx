@@ -144,7 +144,8 @@ export function DashboardPage() {
                         <tr key={g.id}>
                           <td>{g.name}</td>
                           <td className="muted">{siteById.get(g.siteId)?.name ?? ''}</td>
-                          <td className="muted nowrap">
+                          {/* May wrap: "последняя связь: 51 сек. назад" is wider than a phone's third. */}
+                          <td className="muted">
                             {g.lastSeenAt ? t('common:seen', { ago: ago(g.lastSeenAt, now) }) : t('common:neverSeen')}
                           </td>
                         </tr>
