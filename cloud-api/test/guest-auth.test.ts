@@ -22,7 +22,7 @@ describe('guest sign-in by one-time code', () => {
     t = await startApp();
     admin = await createOrgWithUser(t.app, 'Guest Auth Org', ['OrgAdmin']);
     topo = await seedTopology(t.app, admin);
-  }, 60_000);
+  }, 120_000);
   afterAll(() => t?.close());
 
   const inject = (method: 'GET' | 'POST', url: string, opts: { payload?: unknown; headers?: Record<string, string> } = {}) =>
