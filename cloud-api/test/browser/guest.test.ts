@@ -162,10 +162,18 @@ describe.skipIf(!hasChromium && !process.env.CI)('guest page in Chromium', () =>
           .toBe(true);
 
         // Offline: the page still opens (from the worker's precache) and draws codes from the pass's secret.
+        // Page time is a fake clock from here, so a whole TOTP step passes in an instant: the code must
+        // change and still be admitted, which no code kept from the last online answer could do.
+        await g.clock.install();
         await phone.setOffline(true);
         await g.reload();
         await g.getByRole('heading', { name: T.visit }).waitFor();
         await expect.poll(() => g.getByText(T.offline).isVisible()).toBe(true);
+        await admits(g, passId, T.qr);
+        const qr = g.getByRole('img', { name: T.qr });
+        const before = await decodeQrPng(browser, await qr.screenshot());
+        await g.clock.fastForward(30_000);
+        await expect.poll(async () => decodeQrPng(browser, await qr.screenshot()), { timeout: 5_000 }).not.toBe(before);
         await admits(g, passId, T.qr);
         expect(await scrollWidth(g)).toBeLessThanOrEqual(360);
         await shot(g, `32-guest-offline-${language}`);
