@@ -209,15 +209,18 @@ export function GuestPage() {
       current?.session && current.sessionExpiresAt && new Date(current.sessionExpiresAt).getTime() > Date.now() ? current.session : null;
     try {
       let d: GuestPass;
+      let used = s;
       try {
         d = await getPass(s ?? link);
       } catch (e) {
         // An ended session: the link still shows the visit, and the code can be asked again.
         if (!(s && e instanceof ApiError && e.status === 401)) throw e;
-        update((x) => ({ ...x, session: null, sessionExpiresAt: null }));
+        update((x) => (x.session === s ? { ...x, session: null, sessionExpiresAt: null } : x));
+        used = null;
         d = await getPass(link);
       }
-      update((x) => ({ ...x, data: d, ...(d.signedIn ? {} : { session: null, sessionExpiresAt: null }) }));
+      // A session that arrived while this answer was on its way (the code was just accepted) wins over it.
+      update((x) => (x.session && x.session !== used ? x : { ...x, data: d }));
       setFatal(null);
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) {
