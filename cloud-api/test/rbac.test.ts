@@ -337,9 +337,10 @@ describe('RBAC and tenancy over every admin route', () => {
   afterAll(async () => t?.close());
 
   const adminRoutes = () => t.app.routeTable.filter((r) => r.url.startsWith('/api/admin'));
+  const hostRoutes = () => t.app.routeTable.filter((r) => r.url.startsWith('/api/host'));
 
   it('every permission is walked: each one a route declares, or one of the field and scope permissions tested below', () => {
-    const declared = new Set(adminRoutes().map((r) => r.permission));
+    const declared = new Set([...adminRoutes(), ...hostRoutes()].map((r) => r.permission));
     // visitors:pii and appointments:any guard fields and rows, not routes: the tests below walk them.
     expect(PERMISSIONS.filter((p) => !declared.has(p)).sort()).toEqual(['appointments:any', 'visitors:pii']);
   });
@@ -370,6 +371,33 @@ describe('RBAC and tenancy over every admin route', () => {
             `${role} ${route.method} ${route.url}: expected ${allowed ? '2xx' : '403'}, got ${res.statusCode} ${res.body.slice(0, 120)}`,
           );
         if (!allowed) expect(res.json().error.code).toBe('forbidden');
+      }
+    }
+    expect(mismatches).toEqual([]);
+  });
+
+  it('every host-portal route needs host:portal: 401 without a token, 403 for each role without it, never for a role with it', async () => {
+    const routes = hostRoutes();
+    expect(routes.length).toBeGreaterThanOrEqual(10);
+    const mismatches: string[] = [];
+    for (const route of routes) {
+      expect(route.permission, `${route.method} ${route.url}`).toBe('host:portal');
+      // Ids nobody has: a caller who may use the route gets past the guard (to a 404 or a 4xx of the body), one who may not gets 403 first.
+      const url = route.url.replace(/:[A-Za-z]+/g, '00000000-0000-7000-8000-000000000000');
+      const payload = route.method === 'POST' || route.method === 'PUT' || route.method === 'PATCH' ? {} : undefined;
+      const anon = await t.app.inject({ method: route.method as 'GET', url, ...(payload ? { payload } : {}) });
+      if (anon.statusCode !== 401) mismatches.push(`anonymous ${route.method} ${route.url}: ${anon.statusCode}`);
+      for (const role of ROLES) {
+        const res = await t.app.inject({
+          method: route.method as 'GET',
+          url,
+          headers: users.get(role)!.auth,
+          ...(payload ? { payload } : {}),
+        });
+        const allowed = ROLE_PERMISSIONS[role].includes('host:portal');
+        const ok = allowed ? res.statusCode !== 401 && res.statusCode !== 403 : res.statusCode === 403;
+        if (!ok)
+          mismatches.push(`${role} ${route.method} ${route.url}: expected ${allowed ? 'past the guard' : '403'}, got ${res.statusCode}`);
       }
     }
     expect(mismatches).toEqual([]);
