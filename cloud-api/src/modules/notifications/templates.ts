@@ -139,32 +139,39 @@ function paragraphHtml(p: string): string {
   for (const m of p.matchAll(URL_RE)) {
     out += escapeHtml(p.slice(last, m.index));
     const url = escapeHtml(m[0]);
-    out += `<a href="${url}" style="color:inherit;word-break:break-all">${url}</a>`;
+    out += `<a href="${url}">${url}</a>`;
     last = m.index + m[0].length;
   }
   out += escapeHtml(p.slice(last));
-  return `<p style="margin:0 0 16px">${out.replace(/\n/g, '<br>')}</p>`;
+  return `<p><font face="${FONT}" color="#1f2328">${out.replace(/\n/g, '<br>')}</font></p>`;
 }
 
 const DEFAULT_COLOR = '#1f6feb';
+const FONT = 'Segoe UI, Roboto, Helvetica, Arial, sans-serif';
 const safeColor = (c: string | null) => (c && /^#[0-9a-fA-F]{6}$/.test(c) ? c : DEFAULT_COLOR);
 
+/**
+ * The branded layout in presentational HTML (bgcolor, width, cellpadding, <font>), with no style
+ * attribute: mail clients render it as well as CSS, and so does the console's preview, whose strict
+ * CSP (style-src 'self', inherited by a srcdoc frame) blocks inline styles.
+ */
 function layout(subject: string, paragraphs: string[], footer: string, b: Branding, lang: Language): string {
   const e = escapeHtml;
   const color = safeColor(b.brandColor);
   // Only an https logo (org settings accept nothing else), escaped like any attribute.
   const logo =
-    b.logoUrl && /^https:\/\//.test(b.logoUrl)
-      ? `<img src="${e(b.logoUrl)}" alt="${e(b.orgName)}" height="40" style="display:block;height:40px;margin:0 0 8px;border:0">`
-      : '';
+    b.logoUrl && /^https:\/\//.test(b.logoUrl) ? `<img src="${e(b.logoUrl)}" alt="${e(b.orgName)}" height="40" border="0"><br>` : '';
   return `<!doctype html>
 <html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${e(subject)}</title></head>
-<body style="margin:0;padding:0;background:#f4f5f7;font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif">
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f4f5f7"><tr><td align="center" style="padding:24px 12px">
-<table role="presentation" width="600" cellpadding="0" cellspacing="0" style="max-width:600px;width:100%;background:#ffffff;border-radius:8px;border-top:4px solid ${color}">
-<tr><td style="padding:24px 32px 8px">${logo}<div style="font-size:18px;font-weight:600;color:${color}">${e(b.orgName)}</div></td></tr>
-<tr><td style="padding:8px 32px 8px;font-size:15px;line-height:1.5;color:#1f2328">${paragraphs.join('\n')}</td></tr>
-<tr><td style="padding:16px 32px;font-size:12px;color:#6b7280;border-top:1px solid #e5e7eb">${e(footer)}</td></tr>
+<body bgcolor="#f4f5f7">
+<table role="presentation" width="100%" cellpadding="12" cellspacing="0" border="0" bgcolor="#f4f5f7"><tr><td align="center">
+<table role="presentation" width="600" cellpadding="0" cellspacing="0" border="0" bgcolor="#ffffff">
+<tr><td bgcolor="${color}" height="4"></td></tr>
+<tr><td><table role="presentation" width="100%" cellpadding="24" cellspacing="0" border="0"><tr><td>${logo}<font face="${FONT}" size="4" color="${color}"><b>${e(b.orgName)}</b></font></td></tr></table></td></tr>
+<tr><td><table role="presentation" width="100%" cellpadding="24" cellspacing="0" border="0"><tr><td>
+${paragraphs.join('\n')}
+</td></tr></table></td></tr>
+<tr><td><table role="presentation" width="100%" cellpadding="24" cellspacing="0" border="0"><tr><td><font face="${FONT}" size="2" color="#6b7280">${e(footer)}</font></td></tr></table></td></tr>
 </table></td></tr></table>
 </body></html>`;
 }
