@@ -12,12 +12,25 @@ import { and, eq } from 'drizzle-orm';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { hostPreferences, notifications, users, visitPasses } from '../src/db/schema.js';
+import { hostPreferences, notifications, orgSettings, users, visitPasses } from '../src/db/schema.js';
 import { formatTime } from '../src/lib/i18n.js';
 import { ingestCheckins } from '../src/modules/checkins/ingest.js';
 import { eventForViewer } from '../src/modules/checkins/service.js';
-import { payloadAad } from '../src/modules/notifications/outbox.js';
-import { addUser, createOrgWithUser, issuePass, type Login, onPostgres, seedTopology, startApp, type TestApp } from './helpers.js';
+import { chatIdAad } from '../src/modules/host/preferences.js';
+import { payloadAad, recipientAad } from '../src/modules/notifications/outbox.js';
+import { telegramTokenAad } from '../src/modules/orgs/settings.js';
+import {
+  addUser,
+  createOrgWithUser,
+  issuePass,
+  type Login,
+  onPostgres,
+  seedTopology,
+  startApp,
+  type TestApp,
+  testConfig,
+} from './helpers.js';
+import { type BotApiStandIn, startBotApi } from './stand-ins/telegram-bot-api.js';
 
 interface Enrolled {
   deviceId: string;
@@ -46,6 +59,7 @@ describe(`arrival notice to the host (${onPostgres ? 'PostgreSQL' : 'PGlite'})`,
   let device: Enrolled;
   let client: MqttClient;
   let wsUrl: string;
+  let bot: BotApiStandIn;
   const acks: { batchId?: string }[] = [];
   let n = 0;
 
@@ -122,8 +136,23 @@ describe(`arrival notice to the host (${onPostgres ? 'PostgreSQL' : 'PGlite'})`,
   };
 
   beforeAll(async () => {
-    t = await startApp({ mqttPort: 0, ...(process.env.MQTT_URL ? { mqttUrl: process.env.MQTT_URL } : {}) }, { sync: true });
+    bot = await startBotApi();
+    const base = testConfig();
+    t = await startApp(
+      {
+        mqttPort: 0,
+        ...(process.env.MQTT_URL ? { mqttUrl: process.env.MQTT_URL } : {}),
+        notify: { ...base.notify, telegramApiUrl: bot.url },
+      },
+      { sync: true },
+    );
     admin = await createOrgWithUser(t.app, `arrivals-${Date.now()}`, ['OrgAdmin']);
+    // The organisation's bot (the stand-in's token): a host's linked chat is a recipient only with one.
+    await t.app.ctx.db.insert(orgSettings).values({
+      orgId: admin.orgId,
+      telegramBotTokenEnc: t.app.ctx.sealer.seal(bot.token, telegramTokenAad(admin.orgId)),
+      telegramBotUsername: bot.username,
+    });
     host = await addUser(t.app, admin.orgId, ['Host']);
     operator = await addUser(t.app, admin.orgId, ['Operator']);
     topo = await seedTopology(t.app, admin, { timezone: 'Asia/Vladivostok' });
@@ -150,6 +179,7 @@ describe(`arrival notice to the host (${onPostgres ? 'PostgreSQL' : 'PGlite'})`,
   afterAll(async () => {
     await client?.endAsync();
     await t?.close();
+    await bot?.close();
   });
 
   it('tells the host once of the first admitted entry, within 5 s of the scan, even when the batch is delivered twice', async () => {
@@ -274,6 +304,31 @@ describe(`arrival notice to the host (${onPostgres ? 'PostgreSQL' : 'PGlite'})`,
       siteName: 'HQ',
       when: formatTime(new Date(scan.occurredAt), 'ru', 'Asia/Vladivostok'),
     });
+  });
+
+  it('a host with a linked Telegram chat is told on both channels they chose; the chat hears within 5 s of the scan', async () => {
+    const other = await addUser(t.app, admin.orgId, ['Host']);
+    const { sealer } = t.app.ctx;
+    await t.app.ctx.db.insert(hostPreferences).values({
+      userId: other.userId,
+      orgId: admin.orgId,
+      channels: ['email', 'telegram'],
+      telegramChatIdEnc: sealer.seal('4242', chatIdAad(other.userId)),
+    });
+    const v = await visit(other.hostId!);
+    const before = bot.sent.length;
+    const t0 = performance.now();
+    await acked(await publish([event(v.passId)]));
+    const [said] = (await bot.waitForSent(before + 1, 5000)).slice(before);
+    const ms = performance.now() - t0;
+    console.log(`arrival: scan published → host's Telegram message at the Bot API stand-in in ${ms.toFixed(0)} ms`);
+    expect(ms).toBeLessThan(5000);
+    expect(String(said!.chat_id)).toBe('4242');
+    expect(said!.text).toContain(v.visitorName);
+    expect(said!.text).toContain('Turnstile 1');
+    const rows = await arrivalMessages(v.passId);
+    expect(rows.map((m) => m.channel).sort()).toEqual(['email', 'telegram']);
+    expect(rows.map((m) => sealer.open(m.recipientEnc, recipientAad(m.id))).sort()).toEqual(['4242', other.email]);
   });
 
   it('the check-in list and the live feed name the visitor and the host', async () => {

@@ -25,11 +25,12 @@ import type { CheckinEvent } from '@gatehouse/protocol';
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { AppContext } from '../../context.js';
 import type { Executor } from '../../db/client.js';
-import { appointments, type Channel, gates, hosts, sites, users, visitors, visitPasses } from '../../db/schema.js';
+import { appointments, gates, hosts, sites, users, visitors, visitPasses } from '../../db/schema.js';
 import { formatTime, pickLanguage } from '../../lib/i18n.js';
 import type { StoredCheckin } from '../checkins/service.js';
+import { type HostRecipient, hostRecipients } from '../host/preferences.js';
 import { notify } from '../notifications/outbox.js';
-import { openUser, openVisitorName, userPersonalColumns } from '../orgs/personal-data.js';
+import { openVisitorName } from '../orgs/personal-data.js';
 import { getOrgSettings } from '../orgs/settings.js';
 
 /** An admitted check-in of a pass that belongs to an appointment. */
@@ -212,7 +213,7 @@ async function tellHosts(
     const gate = gateOf.get(move.gateId);
     let to = recipients.get(p.hostUserId);
     if (!to) {
-      to = await hostRecipientsOf(ctx, tx, p.hostUserId);
+      to = await hostRecipients(ctx, tx, p.hostUserId);
       recipients.set(p.hostUserId, to);
     }
     const language = pickLanguage(p.hostLanguage, settings.defaultLanguage);
@@ -250,24 +251,4 @@ async function tellHosts(
     });
   }
   return out;
-}
-
-export interface HostRecipient {
-  channel: Channel;
-  to: string;
-}
-
-/**
- * The concrete recipients of a host's chosen channels. Stand-in until the
- * host-preferences helper lands (modules/host/preferences.ts `hostRecipients`):
- * the host's e-mail only.
- */
-async function hostRecipientsOf(ctx: AppContext, db: Executor, userId: string): Promise<HostRecipient[]> {
-  const [u] = await db
-    .select({ id: users.id, ...userPersonalColumns })
-    .from(users)
-    .where(eq(users.id, userId));
-  if (!u) return [];
-  const { email } = openUser(ctx.sealer, u.id, u);
-  return email ? [{ channel: 'email', to: email }] : [];
 }
