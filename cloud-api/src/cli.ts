@@ -16,7 +16,8 @@ const USAGE = `usage:
   gatehouse-cloud migrate            apply database migrations, then exit
   gatehouse-cloud mosquitto-config --out DIR   dynamic-security setup for an external Mosquitto (MQTT_URL holds the cloud's login)
   gatehouse-cloud create-admin --org NAME --email E --password P [--platform]
-  gatehouse-cloud rotate-keys        re-seal every sealed column under GATEHOUSE_MASTER_KEY (reading GATEHOUSE_MASTER_KEY_PREVIOUS), then exit
+  gatehouse-cloud rotate-keys        re-seal every sealed column under GATEHOUSE_MASTER_KEY (reading GATEHOUSE_MASTER_KEY_PREVIOUS), then exit;
+                                     deletes the Web Push subscriptions of the old key (its VAPID pair): hosts enable push again
 environment: DATABASE_URL, GATEHOUSE_DATA, PORT, HOST, PUBLIC_URL, GATEHOUSE_MASTER_KEY, GATEHOUSE_MASTER_KEY_PREVIOUS, OIDC_ISSUER, OIDC_AUDIENCE, MQTT_URL, MQTT_PORT, LOG_LEVEL`;
 
 function fail(message: string, code = 2): never {
@@ -142,8 +143,11 @@ async function main(argv: string[]) {
       // Idempotent and resumable: rows already under the current key are skipped (modules/orgs/personal-data.ts).
       const ctx = await createContext(config, { poolSize: 2 });
       try {
-        const report = await rotateKeys(ctx.db, ctx.sealer);
-        process.stdout.write(`${JSON.stringify({ keyId: ctx.sealer.keyId, resealed: report }, null, 2)}\n`);
+        const { pushSubscriptionsRemoved, ...resealed } = await rotateKeys(ctx.db, ctx.sealer);
+        // `resealed`: rows re-sealed per table; `removed`: Web Push subscriptions of the old VAPID key (hosts subscribe again).
+        process.stdout.write(
+          `${JSON.stringify({ keyId: ctx.sealer.keyId, resealed, removed: { pushSubscriptions: pushSubscriptionsRemoved } }, null, 2)}\n`,
+        );
       } finally {
         await ctx.database.close();
       }

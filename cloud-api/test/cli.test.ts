@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -6,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keyId } from '../src/lib/crypto.js';
 import { freshDatabase, type TestDb } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
@@ -29,8 +31,9 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | n
 describe('gatehouse-cloud CLI', () => {
   let db: TestDb | null = null;
   let env: NodeJS.ProcessEnv;
+  let dataDir: string;
   beforeAll(async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'gh-cli-'));
+    dataDir = mkdtempSync(join(tmpdir(), 'gh-cli-'));
     env = { GATEHOUSE_DATA: dataDir, LOG_LEVEL: 'warn', DATABASE_URL: '' };
     if (process.env.DATABASE_URL) {
       db = await freshDatabase();
@@ -151,4 +154,36 @@ describe('gatehouse-cloud CLI', () => {
       broker.kill('SIGTERM');
     }
   });
+
+  // Last: from here on the database is under a new key the other tests do not know.
+  it('rotate-keys re-seals under the new key (JSON report per table, a second run all zeros), after which the old key is not needed', async () => {
+    const oldKey = readFileSync(join(dataDir, 'master.key'), 'utf8').trim();
+    const newKey = randomBytes(32).toString('hex');
+    const rotating = { ...env, GATEHOUSE_MASTER_KEY: newKey, GATEHOUSE_MASTER_KEY_PREVIOUS: oldKey };
+    const first = await run(['rotate-keys'], rotating);
+    expect(first.code, first.stderr).toBe(0);
+    const report = JSON.parse(first.stdout) as { keyId: string; resealed: Record<string, number>; removed: Record<string, number> };
+    expect(report.keyId).toBe(keyId(Buffer.from(newKey, 'hex')));
+    // The organisations and users of the tests above (create-admin, serve --demo's seed).
+    expect(report.resealed.organizations).toBeGreaterThanOrEqual(2);
+    expect(report.resealed.users).toBeGreaterThanOrEqual(3);
+    expect(Object.keys(report.resealed).sort()).toEqual(
+      ['hostPreferences', 'notifications', 'orgSettings', 'organizations', 'passes', 'users', 'visitors'].sort(),
+    );
+    expect(report.removed).toEqual({ pushSubscriptions: 0 });
+    const second = await run(['rotate-keys'], rotating);
+    expect(second.code, second.stderr).toBe(0);
+    expect(JSON.parse(second.stdout)).toEqual({
+      keyId: report.keyId,
+      resealed: { organizations: 0, passes: 0, users: 0, visitors: 0, notifications: 0, orgSettings: 0, hostPreferences: 0 },
+      removed: { pushSubscriptions: 0 },
+    });
+    // Under the new key alone the e-mail hashes were re-computed: the existing admin is found, not made twice.
+    const again = await run(['create-admin', '--org', 'CLI Org', '--email', 'boss@cli.test', '--password', 'longenough'], {
+      ...env,
+      GATEHOUSE_MASTER_KEY: newKey,
+    });
+    expect(again.code, again.stdout).toBe(1);
+    expect(again.stderr).toMatch(/a user with e-mail boss@cli\.test already exists/);
+  }, 120_000);
 });

@@ -3,18 +3,25 @@
  * check-ins and occupancy, e-mails unique per organisation, separate subkeys,
  * personal data encrypted at rest, key rotation.
  */
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createECDH, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { type CheckinEvent, uuidv7 } from '@gatehouse/protocol';
-import { eq, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import { jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, buildApp } from '../src/app.js';
-import { createContext } from '../src/context.js';
-import { organizations } from '../src/db/schema.js';
+import { type AppContext, createContext } from '../src/context.js';
+import { hostPreferences, notifications, organizations, orgSettings, pushSubscriptions } from '../src/db/schema.js';
 import { keyId, Sealer } from '../src/lib/crypto.js';
 import { storeCheckins } from '../src/modules/checkins/service.js';
+import { chatIdAad, hostRecipients } from '../src/modules/host/preferences.js';
+import type { OrgDelivery, Rendered } from '../src/modules/notifications/channels/channel.js';
+import { ENDPOINT_LOOKUP, openSubscription } from '../src/modules/notifications/channels/webpush.js';
+import { notify } from '../src/modules/notifications/outbox.js';
+import { notifySender } from '../src/modules/notifications/sender.js';
 import { rotateKeys, sealPersonalData } from '../src/modules/orgs/personal-data.js';
+import { getOrgSettings, telegramBotToken, telegramTokenAad } from '../src/modules/orgs/settings.js';
 import {
+  addUser,
   createOrgWithUser,
   freshDatabase,
   issuePass,
@@ -296,6 +303,26 @@ describe('master key rotation (GATEHOUSE_MASTER_KEY_PREVIOUS + rotate-keys)', ()
   let admin: Login;
   let visitorId: string;
   let passId: string;
+  let host: Login;
+  let queuedId: string;
+  let subA: string;
+  const BOT_TOKEN = '123456789:AAH-rotation_test_token';
+  const CHAT_ID = '987654321';
+  const ENDPOINT_A = 'https://push.example.test/send/made-under-key-a';
+  const ENDPOINT_B = 'https://push.example.test/send/made-under-key-b';
+  /** A browser's subscription as PushManager gives it (a real P-256 point and auth secret), registered by `who`. */
+  const subscribe = async (app: App, who: Login, endpoint: string) => {
+    const ecdh = createECDH('prime256v1');
+    ecdh.generateKeys();
+    const r = await app.inject({
+      method: 'POST',
+      url: '/api/host/push/subscriptions',
+      headers: who.auth,
+      payload: { endpoint, keys: { p256dh: ecdh.getPublicKey('base64url', 'uncompressed'), auth: randomBytes(16).toString('base64url') } },
+    });
+    expect(r.statusCode, r.body).toBe(201);
+    return (r.json() as { id: string }).id;
+  };
   const apps: App[] = [];
   const appWith = async (overrides: Parameters<typeof testConfig>[0]) => {
     const app = await buildApp(testConfig(overrides), { database: t.db.database, migrate: false, logger: false });
@@ -309,6 +336,33 @@ describe('master key rotation (GATEHOUSE_MASTER_KEY_PREVIOUS + rotate-keys)', ()
     const topo = await seedTopology(t.app, admin);
     visitorId = topo.visitor.id;
     passId = (await issuePass(t.app, admin, { visitorId, accessRuleId: topo.rule.id })).id;
+
+    // The visitor journey's sealed columns, all under key A: a message still queued (never handed to the
+    // job queue, so nothing sends it before the rotation), the organisation's bot token, a host's linked
+    // Telegram chat and a browser's push subscription.
+    const ctxA = t.app.ctx;
+    const unqueued = Object.assign(Object.create(ctxA) as AppContext, { jobs: { send: async () => null } });
+    queuedId = await notify(unqueued, ctxA.db, {
+      orgId: admin.orgId,
+      channel: 'email',
+      to: 'queued.guest@example.test',
+      template: 'test',
+      language: 'en',
+      vars: { orgName: 'Rotating Org', marker: 'sealed-before-rotation' },
+    });
+    await ctxA.db.insert(orgSettings).values({
+      orgId: admin.orgId,
+      telegramBotTokenEnc: ctxA.sealer.seal(BOT_TOKEN, telegramTokenAad(admin.orgId)),
+      telegramBotUsername: 'rot_bot',
+    });
+    host = await addUser(t.app, admin.orgId, ['Host']);
+    await ctxA.db.insert(hostPreferences).values({
+      userId: host.userId,
+      orgId: admin.orgId,
+      channels: ['email', 'telegram', 'webpush'],
+      telegramChatIdEnc: ctxA.sealer.seal(CHAT_ID, chatIdAad(host.userId)),
+    });
+    subA = await subscribe(t.app, host, ENDPOINT_A);
   });
   afterAll(async () => {
     for (const a of apps) await a.close();
@@ -322,6 +376,10 @@ describe('master key rotation (GATEHOUSE_MASTER_KEY_PREVIOUS + rotate-keys)', ()
       await t.app.ctx.db.execute(
         sql`select full_name_enc, email_enc, company_enc, phone_enc, document_number_enc from visitors where id = ${visitorId}`,
       ),
+      await t.app.ctx.db.execute(sql`select recipient_enc, payload_enc from notifications`),
+      await t.app.ctx.db.execute(sql`select telegram_bot_token_enc from org_settings`),
+      await t.app.ctx.db.execute(sql`select telegram_chat_id_enc from host_preferences`),
+      await t.app.ctx.db.execute(sql`select subscription_enc from push_subscriptions`),
     ]);
 
   it('reads data of key A under B with A as previous; after rotate-keys, under B alone; tokens of A are refused, refresh tokens survive', async () => {
@@ -335,12 +393,26 @@ describe('master key rotation (GATEHOUSE_MASTER_KEY_PREVIOUS + rotate-keys)', ()
     expect(v.json()).toMatchObject({ fullName: 'Ivan Petrov', phone: '+7 900 123-45-67', company: 'ACME' });
     expect((await login(during, admin.email, admin.password)).orgId).toBe(admin.orgId);
 
+    // A browser subscribing during the rotation gets the new key's VAPID pair, and its row is sealed under B.
+    const hostB = await login(during, host.email, host.password);
+    const subB = await subscribe(during, hostB, ENDPOINT_B);
+
     const first = await rotateKeys(during.ctx.db, during.ctx.sealer, 1);
     expect(first.organizations).toBeGreaterThanOrEqual(1);
     expect(first.passes).toBeGreaterThanOrEqual(1);
     expect(first.users).toBeGreaterThanOrEqual(1);
     expect(first.visitors).toBeGreaterThanOrEqual(1);
-    expect(await rotateKeys(during.ctx.db, during.ctx.sealer)).toEqual({ organizations: 0, passes: 0, users: 0, visitors: 0 });
+    expect(first).toMatchObject({ notifications: 1, orgSettings: 1, hostPreferences: 1, pushSubscriptionsRemoved: 1 });
+    expect(await rotateKeys(during.ctx.db, during.ctx.sealer)).toEqual({
+      organizations: 0,
+      passes: 0,
+      users: 0,
+      visitors: 0,
+      notifications: 0,
+      orgSettings: 0,
+      hostPreferences: 0,
+      pushSubscriptionsRemoved: 0,
+    });
     const after = await sealedColumns();
     expect(after).not.toContain(`v2-${keyId(keyA)}.`);
     expect(after).toContain(`v2-${keyId(keyB)}.`);
@@ -358,5 +430,40 @@ describe('master key rotation (GATEHOUSE_MASTER_KEY_PREVIOUS + rotate-keys)', ()
     expect(onlyB.ctx.sealer.open(org!.enc, `organizations.signing_key:${admin.orgId}`).length).toBeGreaterThan(0);
     // Key A alone no longer opens anything.
     expect(() => new Sealer(keyA).open(org!.enc, `organizations.signing_key:${admin.orgId}`)).toThrow();
+
+    // The message queued under A is delivered under B alone: its address and variables open, and so does the
+    // organisation's bot token the sender hands every adapter.
+    const sent: { to: string; message: Rendered; org: OrgDelivery }[] = [];
+    const capture = { send: async (to: string, message: Rendered, o: OrgDelivery) => void sent.push({ to, message, org: o }) };
+    await notifySender(onlyB.ctx, { email: capture })({ orgId: admin.orgId, id: queuedId }, { id: 'rotation', attempt: 1, final: true });
+    const [msg] = await onlyB.ctx.db
+      .select({ status: notifications.status, lastError: notifications.lastError })
+      .from(notifications)
+      .where(eq(notifications.id, queuedId));
+    expect(msg, JSON.stringify(msg)).toMatchObject({ status: 'sent', lastError: null });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.to).toBe('queued.guest@example.test');
+    expect(sent[0]!.org.telegramBotToken).toBe(BOT_TOKEN);
+    expect(telegramBotToken(onlyB.ctx.sealer, await getOrgSettings(onlyB.ctx.db, admin.orgId))).toBe(BOT_TOKEN);
+
+    // The host's linked chat opens; of the push subscriptions only the one made for B's VAPID key is left
+    // (A's could never deliver again: the push service refuses a message signed with another key).
+    expect(await hostRecipients(onlyB.ctx, onlyB.ctx.db, host.userId)).toEqual([
+      { channel: 'email', to: host.email },
+      { channel: 'telegram', to: CHAT_ID },
+      { channel: 'webpush', to: subB },
+    ]);
+    expect(await openSubscription(onlyB.ctx, onlyB.ctx.db, admin.orgId, subA)).toBeNull();
+    expect(await openSubscription(onlyB.ctx, onlyB.ctx.db, admin.orgId, subB)).toMatchObject({ endpoint: ENDPOINT_B });
+    const found = await onlyB.ctx.db
+      .select({ id: pushSubscriptions.id })
+      .from(pushSubscriptions)
+      .where(inArray(pushSubscriptions.endpointHash, onlyB.ctx.sealer.lookupHashes(ENDPOINT_B, ENDPOINT_LOOKUP)));
+    expect(found).toEqual([{ id: subB }]);
+    // The host's page says no browser of A's is subscribed any more, so they enable push again.
+    const hostOnlyB = await login(onlyB, host.email, host.password);
+    const prefs = await onlyB.inject({ method: 'GET', url: '/api/host/preferences', headers: hostOnlyB.auth });
+    expect(prefs.statusCode, prefs.body).toBe(200);
+    expect(prefs.json()).toMatchObject({ telegram: { linked: true }, push: { subscriptions: 1 } });
   });
 });

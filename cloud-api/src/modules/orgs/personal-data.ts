@@ -8,10 +8,22 @@
  * current master key (and re-computes the hashes); both work in batches by id,
  * so they are idempotent and a run that stops resumes where it left off.
  */
-import { type AnyColumn, and, asc, eq, gt, isNotNull, notLike, or } from 'drizzle-orm';
+import { type AnyColumn, and, asc, eq, gt, inArray, isNotNull, notLike, or } from 'drizzle-orm';
 import type { Executor } from '../../db/client.js';
-import { organizations, users, visitors, visitPasses } from '../../db/schema.js';
+import {
+  hostPreferences,
+  notifications,
+  organizations,
+  orgSettings,
+  pushSubscriptions,
+  users,
+  visitors,
+  visitPasses,
+} from '../../db/schema.js';
 import type { Sealer } from '../../lib/crypto.js';
+import { chatIdAad } from '../host/preferences.js';
+import { payloadAad, recipientAad } from '../notifications/outbox.js';
+import { telegramTokenAad } from './settings.js';
 
 export const userAad = (id: string, col: 'email' | 'full_name') => `users.${col}:${id}`;
 export const visitorAad = (id: string, col: 'full_name' | 'email' | 'company' | 'phone' | 'document_number') => `visitors.${col}:${id}`;
@@ -153,6 +165,17 @@ export interface RotationReport {
   passes: number;
   users: number;
   visitors: number;
+  /** Message log rows (recipient and template variables). */
+  notifications: number;
+  /** Organisations' Telegram bot tokens. */
+  orgSettings: number;
+  /** Hosts' linked Telegram chats. */
+  hostPreferences: number;
+  /**
+   * Web Push subscriptions deleted, not re-sealed: they were made for the
+   * previous key's VAPID pair, which push services now refuse (see rotateKeys).
+   */
+  pushSubscriptionsRemoved: number;
 }
 
 /**
@@ -162,12 +185,41 @@ export interface RotationReport {
  * column of it is not yet in the current form (`v2-<current key id>.`), so a
  * second run changes nothing and a run that stops resumes where it left off.
  * Values of the previous key open only while GATEHOUSE_MASTER_KEY_PREVIOUS is set.
+ *
+ * Not rotated, on purpose:
+ * - Web Push subscriptions of the previous key are deleted. The VAPID key pair
+ *   is derived from the master key (notifications/channels/webpush.ts), and a
+ *   browser's subscription is bound to the `applicationServerKey` it was made
+ *   with (RFC 8292 §4): from the restart under the new key on, the push service
+ *   refuses every message to it (403), so keeping it would keep a bearer
+ *   capability that can never deliver and show the host a browser that is not
+ *   reached. A subscription sealed under another key was necessarily made for
+ *   that key's VAPID pair (the same request seals it and the console subscribed
+ *   with the key GET /api/host/push/key answered), so the sealed text's key id
+ *   says which ones are stale. Hosts enable push again in My visits; the
+ *   endpoint hash of a kept (current) subscription is already the current key's.
+ * - guest_codes.code_hash is an HMAC of a 6-digit code under a key derived from
+ *   the master key (guest-auth/service.ts). The code itself is not stored, so it
+ *   cannot be re-hashed; it lives 10 minutes and is useless without its guest
+ *   link, a JWT of the old key that is refused from the restart on anyway: the
+ *   visitor asks for a new link and code. Expired rows go with cleanup.expired.
+ * - telegram_link_codes, sessions, enrollment codes: plain SHA-256 of random
+ *   secrets, no key involved.
  */
 export async function rotateKeys(db: Executor, sealer: Sealer, batch = BATCH): Promise<RotationReport> {
   await sealPersonalData(db, sealer);
   const prefix = `v2-${sealer.keyId}.%`;
   const stale = (col: AnyColumn) => and(isNotNull(col), notLike(col, prefix));
-  const report: RotationReport = { organizations: 0, passes: 0, users: 0, visitors: 0 };
+  const report: RotationReport = {
+    organizations: 0,
+    passes: 0,
+    users: 0,
+    visitors: 0,
+    notifications: 0,
+    orgSettings: 0,
+    hostPreferences: 0,
+    pushSubscriptionsRemoved: 0,
+  };
 
   report.organizations = await walk(
     (after) =>
@@ -254,5 +306,83 @@ export async function rotateKeys(db: Executor, sealer: Sealer, batch = BATCH): P
       return rows.length;
     },
   );
+  report.notifications = await walk(
+    (after) =>
+      db
+        .select({ id: notifications.id, recipientEnc: notifications.recipientEnc, payloadEnc: notifications.payloadEnc })
+        .from(notifications)
+        .where(and(or(stale(notifications.recipientEnc), stale(notifications.payloadEnc)), after ? gt(notifications.id, after) : undefined))
+        .orderBy(asc(notifications.id))
+        .limit(batch),
+    async (rows) => {
+      for (const r of rows)
+        await db
+          .update(notifications)
+          .set({
+            recipientEnc: sealer.reseal(r.recipientEnc, recipientAad(r.id)),
+            payloadEnc: sealer.reseal(r.payloadEnc, payloadAad(r.id)),
+          })
+          .where(eq(notifications.id, r.id));
+      return rows.length;
+    },
+  );
+  report.orgSettings = await walk(
+    (after) =>
+      db
+        .select({ id: orgSettings.orgId, enc: orgSettings.telegramBotTokenEnc })
+        .from(orgSettings)
+        .where(and(stale(orgSettings.telegramBotTokenEnc), after ? gt(orgSettings.orgId, after) : undefined))
+        .orderBy(asc(orgSettings.orgId))
+        .limit(batch),
+    async (rows) => {
+      for (const r of rows)
+        await db
+          .update(orgSettings)
+          .set({ telegramBotTokenEnc: sealer.resealNullable(r.enc, telegramTokenAad(r.id)) })
+          .where(eq(orgSettings.orgId, r.id));
+      return rows.length;
+    },
+  );
+  report.hostPreferences = await walk(
+    (after) =>
+      db
+        .select({ id: hostPreferences.userId, enc: hostPreferences.telegramChatIdEnc })
+        .from(hostPreferences)
+        .where(and(stale(hostPreferences.telegramChatIdEnc), after ? gt(hostPreferences.userId, after) : undefined))
+        .orderBy(asc(hostPreferences.userId))
+        .limit(batch),
+    async (rows) => {
+      for (const r of rows)
+        await db
+          .update(hostPreferences)
+          .set({ telegramChatIdEnc: sealer.resealNullable(r.enc, chatIdAad(r.id)) })
+          .where(eq(hostPreferences.userId, r.id));
+      return rows.length;
+    },
+  );
+  // Deleted, not re-sealed: made for the previous key's VAPID pair (see above). Always stale: `after` is not
+  // needed, as every batch deletes what it read.
+  for (;;) {
+    const rows = await db
+      .select({ id: pushSubscriptions.id })
+      .from(pushSubscriptions)
+      .where(notLike(pushSubscriptions.subscriptionEnc, prefix))
+      .orderBy(asc(pushSubscriptions.id))
+      .limit(batch);
+    if (rows.length === 0) break;
+    const gone = await db
+      .delete(pushSubscriptions)
+      .where(
+        and(
+          inArray(
+            pushSubscriptions.id,
+            rows.map((r) => r.id),
+          ),
+          notLike(pushSubscriptions.subscriptionEnc, prefix),
+        ),
+      )
+      .returning({ id: pushSubscriptions.id });
+    report.pushSubscriptionsRemoved += gone.length;
+  }
   return report;
 }

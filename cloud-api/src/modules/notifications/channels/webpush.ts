@@ -6,7 +6,8 @@
  * the P-256 private scalar): every cloud instance has the same pair, nothing
  * is stored, and a browser's subscription (made with the public key) stays
  * valid across restarts. Rotating the master key changes the pair, after which
- * push services refuse the old subscriptions (403) and hosts subscribe again.
+ * push services refuse the old subscriptions (403) and hosts subscribe again;
+ * `rotate-keys` deletes them (orgs/personal-data.ts rotateKeys).
  */
 import { createECDH } from 'node:crypto';
 import { request } from 'node:https';
