@@ -101,14 +101,17 @@ export async function storedMoves(db: Executor, orgId: string, events: readonly 
   }));
 }
 
-/** Per pass, the move that wins by time: the first entry (arrival) or the last move (in or out). */
+/**
+ * Per pass, the move that wins by time: the first entry (arrival) or the last move (in or out).
+ * In pass id order, so two transactions updating the same passes lock them in the same order (no deadlock).
+ */
 function byPass(moves: readonly JourneyMove[], pick: (a: JourneyMove, b: JourneyMove) => boolean): JourneyMove[] {
   const m = new Map<string, JourneyMove>();
   for (const x of moves) {
     const had = m.get(x.passId);
     if (!had || pick(x, had)) m.set(x.passId, x);
   }
-  return [...m.values()];
+  return [...m.values()].sort((a, b) => (a.passId < b.passId ? -1 : a.passId > b.passId ? 1 : 0));
 }
 
 const times = (ms: readonly JourneyMove[]) => sql.param(ms.map((m) => m.occurredAt.toISOString()));
