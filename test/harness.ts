@@ -4,15 +4,8 @@
  */
 import { createServer } from 'node:net';
 
-export async function until<T>(fn: () => T | Promise<T>, what: string, ms = 10_000): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+// One wait for every test: the cloud's test helpers hold it.
+export { until } from '@gatehouse/cloud-api/testing';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve) => {

@@ -29,6 +29,7 @@ import {
   startApp,
   type TestApp,
   testConfig,
+  until,
 } from './helpers.js';
 import { type BotApiStandIn, startBotApi } from './stand-ins/telegram-bot-api.js';
 
@@ -40,15 +41,6 @@ interface Enrolled {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(fn: () => T | Promise<T>, what: string, ms = 5000, every = 10): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(every);
-  }
-}
 
 describe(`arrival notice to the host (${onPostgres ? 'PostgreSQL' : 'PGlite'})`, () => {
   let t: TestApp;

@@ -7,15 +7,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase, onPostgres, type TestDb } from './helpers.js';
-
-async function until(fn: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { freshDatabase, onPostgres, type TestDb, until } from './helpers.js';
 
 describe('Database.listen', () => {
   let db: TestDb;

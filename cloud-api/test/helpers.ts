@@ -12,6 +12,21 @@ import { createOrganization, createUser } from '../src/modules/orgs/service.js';
 
 export const onPostgres = !!process.env.DATABASE_URL;
 
+/**
+ * Polls `fn` until it answers something truthy and returns that, or throws
+ * after `ms` naming `what`. The one wait of the tests (the end-to-end tests'
+ * harness re-exports it through `@gatehouse/cloud-api/testing`).
+ */
+export async function until<T>(fn: () => T | Promise<T>, what: string, ms = 10_000): Promise<NonNullable<T>> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 export interface TestDb {
   database: Database;
   url: string | null;

@@ -13,21 +13,13 @@ import { auditLogs, guestCodes, loginThrottle, telegramLinkCodes } from '../src/
 import { CLEANUP_CRON, CLEANUP_QUEUE } from '../src/jobs/cleanup.js';
 import { type Attempt, JobQueue } from '../src/jobs/queue.js';
 import { NO_ORG } from '../src/lib/audit.js';
-import { createOrgWithUser, issuePass, type Login, onPostgres, seedTopology, startApp, type TestApp } from './helpers.js';
+import { createOrgWithUser, issuePass, type Login, onPostgres, seedTopology, startApp, type TestApp, until } from './helpers.js';
 
 const JOBS: JobsConfig = { retryLimit: 2, retryDelayS: 1, pollIntervalS: 0.5, work: true };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 30_000): Promise<NonNullable<T>> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+/** Jobs wait out retry delays and polls: a generous bound on each wait. */
+const JOB_WAIT = 30_000;
 
 let t: TestApp;
 let a: Login;
@@ -67,7 +59,7 @@ describe(`job queue (${onPostgres ? 'PostgreSQL' : 'PGlite'})`, () => {
     });
     const id = await t.app.ctx.jobs.send('test.flaky', { orgId: a.orgId });
     expect(id).toBeTruthy();
-    await waitFor('the job to die', async () => (await jobState(id!)) === 'failed');
+    await until(async () => (await jobState(id!)) === 'failed', 'the job to die', JOB_WAIT);
     // retryLimit 2: three attempts, the last one told it is final.
     expect(runs.map((r) => [r.attempt.attempt, r.attempt.final])).toEqual([
       [1, false],
@@ -102,7 +94,7 @@ describe(`job queue (${onPostgres ? 'PostgreSQL' : 'PGlite'})`, () => {
     const committedId = await t.app.ctx.db.transaction(async (tx) =>
       t.app.ctx.jobs.send('test.tx', { orgId: a.orgId, tag: 'committed' }, { tx }),
     );
-    await waitFor('the committed job', () => seen.includes('committed'));
+    await until(() => seen.includes('committed'), 'the committed job', JOB_WAIT);
     expect(await jobState(committedId!)).toBe('completed');
     // The rolled-back job does not exist at all, so no worker can ever take it.
     expect(await jobState(rolledId!)).toBeNull();
@@ -126,7 +118,7 @@ describe(`job queue (${onPostgres ? 'PostgreSQL' : 'PGlite'})`, () => {
     expect(stats.statusCode).toBe(200);
     const later = (stats.json() as { queues: Array<Record<string, number | string>> }).queues.find((q) => q.queue === 'test.later');
     expect(later).toMatchObject({ scheduled: 2, depth: 0, dead: 0 });
-    await waitFor('the near job', () => ran.has('near'));
+    await until(() => ran.has('near'), 'the near job', JOB_WAIT);
     expect(ran.get('near')!).toBeGreaterThanOrEqual(notBefore - 50);
     expect(await jobState(far!)).toBe('created');
     await t.app.ctx.jobs.cancel('test.later', far!);
@@ -147,7 +139,7 @@ describe(`job queue (${onPostgres ? 'PostgreSQL' : 'PGlite'})`, () => {
     );
     const messageId = randomUUID();
     const jobId = await t.app.ctx.jobs.send('test.mail', { orgId: a.orgId, id: messageId, email: 'olga.secret@example.test' });
-    await waitFor('the mail job to die', async () => (await jobState(jobId!)) === 'failed');
+    await until(async () => (await jobState(jobId!)) === 'failed', 'the mail job to die', JOB_WAIT);
 
     const listA = await t.app.inject({ method: 'GET', url: '/api/admin/jobs/dead', headers: a.auth });
     expect(listA.statusCode).toBe(200);
@@ -177,7 +169,7 @@ describe(`job queue (${onPostgres ? 'PostgreSQL' : 'PGlite'})`, () => {
     const retry = await t.app.inject({ method: 'POST', url: `/api/admin/jobs/dead/${jobId}/retry`, headers: a.auth });
     expect(retry.statusCode).toBe(200);
     expect(retry.json()).toEqual({ id: jobId, queue: 'test.mail', state: 'retry' });
-    await waitFor('the retried job to complete', async () => (await jobState(jobId!)) === 'completed');
+    await until(async () => (await jobState(jobId!)) === 'completed', 'the retried job to complete', JOB_WAIT);
     expect(runs).toEqual([messageId, messageId]);
     const audit = await t.app.ctx.db
       .select()
@@ -201,9 +193,9 @@ describe(`job queue (${onPostgres ? 'PostgreSQL' : 'PGlite'})`, () => {
       { retryLimit: 1 },
     );
     const id = await t.app.ctx.jobs.send('test.again', { orgId: a.orgId });
-    await waitFor('death', async () => (await jobState(id!)) === 'failed');
+    await until(async () => (await jobState(id!)) === 'failed', 'death', JOB_WAIT);
     expect(await t.app.ctx.jobs.retryDead(a.orgId, id!)).not.toBeNull();
-    await waitFor('death again', async () => attempts.length === 4 && (await jobState(id!)) === 'failed');
+    await until(async () => attempts.length === 4 && (await jobState(id!)) === 'failed', 'death again', JOB_WAIT);
     expect(attempts).toEqual([1, 2, 1, 2]);
   });
 
@@ -230,8 +222,8 @@ describe(`job queue (${onPostgres ? 'PostgreSQL' : 'PGlite'})`, () => {
     ];
     for (let i = 0; i < 4; i++) await t.app.ctx.jobs.send('test.blocked', { orgId: a.orgId });
     // One runs (and blocks the queue's only worker); three wait.
-    await waitFor('the first blocked job', () => started === 1);
-    for (const id of broken) await waitFor('death', async () => (await jobState(id!)) === 'failed');
+    await until(() => started === 1, 'the first blocked job', JOB_WAIT);
+    for (const id of broken) await until(async () => (await jobState(id!)) === 'failed', 'death', JOB_WAIT);
     await sleep(1_100);
 
     const stats = vi.spyOn(t.app.ctx.jobs, 'stats');
@@ -255,7 +247,7 @@ describe(`job queue (${onPostgres ? 'PostgreSQL' : 'PGlite'})`, () => {
     expect(metric(text, 'gatehouse_jobs_dead', 'test.flaky')).toBe(1);
 
     release();
-    await waitFor('the blocked queue to drain', () => started === 4);
+    await until(() => started === 4, 'the blocked queue to drain', JOB_WAIT);
   });
 
   it('readiness reports the queue', async () => {
@@ -294,7 +286,7 @@ describe(`job queue (${onPostgres ? 'PostgreSQL' : 'PGlite'})`, () => {
       { key: 'jobs-test-new', hits: 3, expiresAt: future },
     ]);
     const id = await t.app.ctx.jobs.send(CLEANUP_QUEUE, { orgId: NO_ORG });
-    await waitFor('the cleanup', async () => (await jobState(id!)) === 'completed');
+    await until(async () => (await jobState(id!)) === 'completed', 'the cleanup', JOB_WAIT);
     expect((await db.select({ p: guestCodes.passId }).from(guestCodes)).map((x) => x.p)).toEqual([passNew.id]);
     expect((await db.select({ c: telegramLinkCodes.codeHash }).from(telegramLinkCodes)).map((x) => x.c)).toEqual(['tg-new']);
     const keys = (await db.select({ k: loginThrottle.key }).from(loginThrottle)).map((x) => x.k);
@@ -318,7 +310,7 @@ describe(`job queue (${onPostgres ? 'PostgreSQL' : 'PGlite'})`, () => {
     });
     await q.start();
     const id = await q.send('test.hang', { orgId: a.orgId });
-    await waitFor('the handler to start', () => running);
+    await until(() => running, 'the handler to start', JOB_WAIT);
     const t0 = Date.now();
     await q.stop(1_000);
     const took = Date.now() - t0;
@@ -346,7 +338,7 @@ describe(`job queue (${onPostgres ? 'PostgreSQL' : 'PGlite'})`, () => {
     const drain = async (tag: string) => {
       const t0 = Date.now();
       await Promise.all(Array.from({ length: N }, (_, i) => qa.send('test.parallel', { orgId: a.orgId, n: `${tag}-${i}` })));
-      await waitFor(`${tag} drained`, () => [...runs.keys()].filter((k) => k.startsWith(`${tag}-`)).length === N, 30_000);
+      await until(() => [...runs.keys()].filter((k) => k.startsWith(`${tag}-`)).length === N, `${tag} drained`, JOB_WAIT);
       return Date.now() - t0;
     };
     try {

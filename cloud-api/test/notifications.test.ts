@@ -14,18 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLogs, notifications, orgSettings } from '../src/db/schema.js';
 import { maskRecipient } from '../src/modules/notifications/outbox.js';
 import { safeError } from '../src/modules/notifications/sender.js';
-import { addUser, createOrgWithUser, type Login, startApp, type TestApp, testConfig } from './helpers.js';
-
-/** Polls until `fn` answers something truthy. */
-async function until<T>(fn: () => T | Promise<T>, what: string, ms = 10_000): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { addUser, createOrgWithUser, type Login, startApp, type TestApp, testConfig, until } from './helpers.js';
 
 interface Item {
   id: string;

@@ -11,18 +11,7 @@ import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { notify } from '../src/modules/notifications/outbox.js';
-import { createOrgWithUser, type Login, startApp, type TestApp, testConfig } from './helpers.js';
-
-/** Polls until `fn` answers something truthy. */
-async function until<T>(fn: () => T | Promise<T>, what: string, ms = 10_000): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { createOrgWithUser, type Login, startApp, type TestApp, testConfig, until } from './helpers.js';
 
 interface Item {
   id: string;

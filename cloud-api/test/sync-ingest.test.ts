@@ -6,7 +6,7 @@
 import { type CheckinEvent, KeyRing, openMessage, topics, uuidv7 } from '@gatehouse/protocol';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOrgWithUser, type Login, seedTopology, startApp, type TestApp } from './helpers.js';
+import { createOrgWithUser, type Login, seedTopology, startApp, type TestApp, until } from './helpers.js';
 
 interface Enrolled {
   deviceId: string;
@@ -45,16 +45,6 @@ describe(`cloud ingestion of edge messages (${process.env.MQTT_URL ? 'external b
     const r = await t.app.inject({ method: 'GET', url: `/api/admin/checkins?gateId=${topo.gate.id}`, headers: admin.auth });
     return (r.json() as { items: { id: string }[] }).items.some((i) => i.id === id);
   };
-  const until = async <T>(fn: () => T | Promise<T>, what: string, ms = 5000): Promise<NonNullable<T>> => {
-    const end = Date.now() + ms;
-    for (;;) {
-      const v = await fn();
-      if (v) return v as NonNullable<T>;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-
   beforeAll(async () => {
     t = await startApp({ mqttPort: 0, ...(process.env.MQTT_URL ? { mqttUrl: process.env.MQTT_URL } : {}) }, { sync: true });
     admin = await createOrgWithUser(t.app, `ingest-${Date.now()}`, ['OrgAdmin']);

@@ -15,19 +15,8 @@ import { hostRecipients } from '../src/modules/host/preferences.js';
 import { linkCodeHash } from '../src/modules/host/telegram-linker.js';
 import { notify } from '../src/modules/notifications/outbox.js';
 import { telegramTokenAad } from '../src/modules/orgs/settings.js';
-import { addUser, createOrgWithUser, type Login, onPostgres, startApp, type TestApp, testConfig } from './helpers.js';
+import { addUser, createOrgWithUser, type Login, onPostgres, startApp, type TestApp, testConfig, until } from './helpers.js';
 import { type BotApiStandIn, startBotApi } from './stand-ins/telegram-bot-api.js';
-
-/** Polls `fn` until it answers something truthy (or throws after `ms`). */
-async function until<T>(fn: () => T | Promise<T>, what: string, ms = 10_000): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('Telegram: linking a host and delivering to them', () => {
   let bot: BotApiStandIn;

@@ -15,19 +15,8 @@ import { notifications, pushSubscriptions } from '../src/db/schema.js';
 import { hostRecipients } from '../src/modules/host/preferences.js';
 import { vapidKeys } from '../src/modules/notifications/channels/webpush.js';
 import { notify } from '../src/modules/notifications/outbox.js';
-import { addUser, createOrgWithUser, type Login, startApp, type TestApp, testConfig } from './helpers.js';
+import { addUser, createOrgWithUser, type Login, startApp, type TestApp, testConfig, until } from './helpers.js';
 import { hasOpenssl, type PushServiceStandIn, startPushService } from './stand-ins/push-service.js';
-
-/** Polls `fn` until it answers something truthy (or throws after `ms`). */
-async function until<T>(fn: () => T | Promise<T>, what: string, ms = 10_000): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const openssl = hasOpenssl();
 if (!openssl) console.warn('webpush.test: skipped, the openssl CLI is missing (apt-get install openssl)');
