@@ -25,8 +25,11 @@ describe('guest sign-in by one-time code', () => {
   }, 120_000);
   afterAll(() => t?.close());
 
-  const inject = (method: 'GET' | 'POST', url: string, opts: { payload?: Record<string, unknown>; headers?: Record<string, string> } = {}) =>
-    t.app.inject({ method, url, ...opts, remoteAddress: `198.51.100.${n++ % 250}` });
+  const inject = (
+    method: 'GET' | 'POST',
+    url: string,
+    opts: { payload?: Record<string, unknown>; headers?: Record<string, string> } = {},
+  ) => t.app.inject({ method, url, ...opts, remoteAddress: `198.51.100.${n++ % 250}` });
 
   /** A visitor with an e-mail (so the code goes to the mailbox) and an active pass of theirs. */
   async function guest(email = `guest${n++}@example.test`) {
