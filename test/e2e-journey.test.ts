@@ -10,18 +10,11 @@
  * and on the embedded defaults.
  */
 import { addUser, createOrgWithUser, type Login, seedTopology, startApp, type TestApp } from '@gatehouse/cloud-api/testing';
+import { type SmtpStandIn, startSmtpServer } from '@gatehouse/cloud-api/testing/smtp';
 import type { Daemon } from '@gatehouse/edge-agent';
 import { enrolledEdge, tempDir } from '@gatehouse/edge-agent/testing';
-import { type ParsedMail, simpleParser } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, until } from './harness.js';
-
-interface Received {
-  to: string[];
-  mail: ParsedMail;
-  at: number;
-}
 
 describe(`the visitor's journey through a real SMTP server (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () => {
   let t: TestApp;
@@ -30,8 +23,7 @@ describe(`the visitor's journey through a real SMTP server (${process.env.DATABA
   let host: Login;
   let topo: Awaited<ReturnType<typeof seedTopology>>;
   let daemon: Daemon;
-  let smtp: SMTPServer;
-  const inbox: Received[] = [];
+  let smtp: SmtpStandIn;
   const dir = tempDir('gh-journey-');
   const visitorEmail = `anna-${Date.now()}@visitor.example`;
   let guestToken = '';
@@ -45,35 +37,20 @@ describe(`the visitor's journey through a real SMTP server (${process.env.DATABA
   };
   const mailTo = (address: string, subject: RegExp) =>
     until(
-      () => inbox.find((m) => m.to.includes(address.toLowerCase()) && subject.test(m.mail.subject ?? '')),
+      () => smtp.received.find((m) => m.to.includes(address.toLowerCase()) && subject.test(m.mail.subject ?? '')),
       `mail to ${address} ${subject}`,
       15_000,
     );
 
   beforeAll(async () => {
-    const smtpPort = await freePort();
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      onAuth: (auth, _session, cb) => cb(null, { user: auth.username }),
-      onData: (stream, session, cb) => {
-        simpleParser(stream).then(
-          (mail) => {
-            inbox.push({ to: session.envelope.rcptTo.map((r) => r.address.toLowerCase()), mail, at: Date.now() });
-            cb();
-          },
-          (err: Error) => cb(err),
-        );
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(smtpPort, '127.0.0.1', resolve));
+    smtp = await startSmtpServer({ auth: { user: 'gatehouse', pass: 'secret' } });
     // SMTP_URL as an operator sets it; PUBLIC_URL is where the guest links point.
     const httpPort = await freePort();
     t = await startApp(
       {
         publicUrl: `http://127.0.0.1:${httpPort}`,
         notify: {
-          smtpUrl: `smtp://gatehouse:secret@127.0.0.1:${smtpPort}`,
+          smtpUrl: smtp.url,
           mailFrom: 'Gatehouse <gate@example.test>',
           telegramApiUrl: 'http://127.0.0.1:9',
           smsUrl: null,
@@ -96,7 +73,7 @@ describe(`the visitor's journey through a real SMTP server (${process.env.DATABA
   afterAll(async () => {
     await daemon?.stop();
     await t?.close();
-    await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
+    await smtp?.close();
     dir.cleanup();
   });
 
@@ -138,7 +115,7 @@ describe(`the visitor's journey through a real SMTP server (${process.env.DATABA
     expect(sent.statusCode, sent.body).toBeLessThan(300);
     expect((sent.json() as { sentTo: string }).sentTo).not.toContain(visitorEmail);
     const codeMail = await until(
-      () => inbox.find((m) => m.to.includes(visitorEmail.toLowerCase()) && /\b\d{6}\b/.test(m.mail.text ?? '')),
+      () => smtp.received.find((m) => m.to.includes(visitorEmail.toLowerCase()) && /\b\d{6}\b/.test(m.mail.text ?? '')),
       'the code mail',
       15_000,
     );

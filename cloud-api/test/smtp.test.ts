@@ -1,17 +1,15 @@
 /**
- * E-mail through a real SMTP server started here (`smtp-server`, with
+ * E-mail through a real SMTP server (stand-ins/smtp.ts: `smtp-server`, with
  * authentication), parsed with `mailparser` as a mail client would: the test
  * message in the chosen language with the branded HTML; an invitation whose
  * .ics survives as text/calendar; a server that refuses (451) makes the
  * message fail, retry and go dead, and an admin's retry sends it once the
  * server is fixed. Runs on PGlite, and on PostgreSQL when DATABASE_URL is set.
  */
-import type { AddressInfo } from 'node:net';
-import { type ParsedMail, simpleParser } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { notify } from '../src/modules/notifications/outbox.js';
 import { createOrgWithUser, type Login, startApp, type TestApp, testConfig, until } from './helpers.js';
+import { type SmtpStandIn, startSmtpServer } from './stand-ins/smtp.js';
 
 interface Item {
   id: string;
@@ -20,45 +18,16 @@ interface Item {
   error?: string;
 }
 
-let server: SMTPServer;
-let port: number;
-/** 451 to every recipient while set: a server that is up but cannot take mail now. */
-let refuse = false;
-const received: ParsedMail[] = [];
+let smtp: SmtpStandIn;
 let t: TestApp;
 let admin: Login;
 
 beforeAll(async () => {
-  server = new SMTPServer({
-    authMethods: ['PLAIN', 'LOGIN'],
-    // Plain text on loopback: no STARTTLS to negotiate, authentication still required.
-    disabledCommands: ['STARTTLS'],
-    allowInsecureAuth: true,
-    logger: false,
-    onAuth(auth, _session, cb) {
-      if (auth.username === 'gatehouse' && auth.password === 's3cret') cb(null, { user: 'gatehouse' });
-      else cb(new Error('Invalid username or password'));
-    },
-    onRcptTo(_address, _session, cb) {
-      if (!refuse) return cb();
-      const err = new Error('Mailbox temporarily unavailable') as Error & { responseCode: number };
-      err.responseCode = 451;
-      cb(err);
-    },
-    onData(stream, _session, cb) {
-      simpleParser(stream)
-        .then((m) => {
-          received.push(m);
-          cb();
-        })
-        .catch(cb);
-    },
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  port = (server.server.address() as AddressInfo).port;
+  // Authentication required: the cloud must log in with SMTP_URL's credentials.
+  smtp = await startSmtpServer({ auth: { user: 'gatehouse', pass: 's3cret' } });
   const base = testConfig();
   t = await startApp({
-    notify: { ...base.notify, smtpUrl: `smtp://gatehouse:s3cret@127.0.0.1:${port}`, mailFrom: 'Acme Visits <visits@acme.test>' },
+    notify: { ...base.notify, smtpUrl: smtp.url, mailFrom: 'Acme Visits <visits@acme.test>' },
     jobs: { ...base.jobs, retryLimit: 2, retryDelayS: 1 },
   });
   admin = await createOrgWithUser(t.app, 'Acme', ['OrgAdmin']);
@@ -66,7 +35,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await t?.close();
-  await new Promise<void>((r) => server?.close(() => r()));
+  await smtp?.close();
 });
 
 const api = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object) =>
@@ -77,7 +46,7 @@ async function item(id: string): Promise<Item | undefined> {
   return (r.json() as { items: Item[] }).items.find((i) => i.id === id);
 }
 
-const mailTo = (to: string) => until(() => received.find((m) => JSON.stringify(m.to).includes(to)), `mail to ${to}`, 20_000);
+const mailTo = (to: string) => until(() => smtp.mailTo(to), `mail to ${to}`, 20_000);
 
 describe('SMTP delivery', () => {
   it('delivers the test message in the chosen language with the branded HTML', async () => {
@@ -147,7 +116,7 @@ describe('SMTP delivery', () => {
   });
 
   it('a refusing server: failed, retried, dead; an admin’s retry sends it once the server is fixed', async () => {
-    refuse = true;
+    smtp.refuse = true;
     const r = await api('POST', '/notifications/test', { channel: 'email', to: 'later@example.org', language: 'en' });
     const id = (r.json() as Item).id;
     const failed = await until(async () => {
@@ -167,9 +136,9 @@ describe('SMTP delivery', () => {
     );
     // The first attempt and both retries.
     expect(dead.attempts).toBe(3);
-    expect(received.some((m) => JSON.stringify(m.to).includes('later@example.org'))).toBe(false);
+    expect(smtp.mailTo('later@example.org')).toBeUndefined();
 
-    refuse = false;
+    smtp.refuse = false;
     const retry = await api('POST', `/notifications/${id}/retry`);
     expect(retry.statusCode, retry.body).toBe(200);
     const mail = await mailTo('later@example.org');

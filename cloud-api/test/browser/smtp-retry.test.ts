@@ -9,14 +9,12 @@
  * server has received exactly one copy, parsed with `mailparser`.
  */
 import { rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { type ParsedMail, simpleParser } from 'mailparser';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type App, buildApp } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
 import { createOrgWithUser, freshDatabase, type Login, type TestDb, testConfig } from '../helpers.js';
+import { type SmtpStandIn, startSmtpServer } from '../stand-ins/smtp.js';
 import { buildConsole, ErrorLog, hasChromium, launchBrowser, newContext, shot } from './harness.js';
 
 const TO = 'retry.me@example.org';
@@ -29,12 +27,8 @@ interface RowState {
 }
 
 describe.skipIf(!hasChromium && !process.env.CI)('a failing SMTP server, retried from the console in Chromium', () => {
-  let smtp: SMTPServer;
-  /** 451 to every recipient while set: a server that is up but cannot take mail now. */
-  let refuse = true;
-  /** Every RCPT TO the server was offered (refused or not), to count attempts on the wire. */
-  const offered: string[] = [];
-  const received: ParsedMail[] = [];
+  /** Refuses (451) every recipient until the last test fixes it; counts what it was offered. */
+  let smtp: SmtpStandIn;
 
   let app: App;
   let db: TestDb;
@@ -49,28 +43,8 @@ describe.skipIf(!hasChromium && !process.env.CI)('a failing SMTP server, retried
   const notFound: string[] = [];
 
   beforeAll(async () => {
-    smtp = new SMTPServer({
-      // Plain text on loopback, no authentication: what is under test is the refusal, not the login.
-      disabledCommands: ['STARTTLS', 'AUTH'],
-      logger: false,
-      onRcptTo(address, _session, cb) {
-        offered.push(address.address);
-        if (!refuse) return cb();
-        const err = new Error('Mailbox temporarily unavailable') as Error & { responseCode: number };
-        err.responseCode = 451;
-        cb(err);
-      },
-      onData(stream, _session, cb) {
-        simpleParser(stream)
-          .then((m) => {
-            received.push(m);
-            cb();
-          })
-          .catch(cb);
-      },
-    });
-    await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
-    const smtpPort = (smtp.server.address() as AddressInfo).port;
+    // Plain text on loopback, no authentication: what is under test is the refusal, not the login.
+    smtp = await startSmtpServer({ refuse: true });
 
     // The harness's startStack with this test's SMTP server and quick retries (1 s, then 2 s).
     const [built, fresh, b] = await Promise.all([buildConsole(), freshDatabase(), launchBrowser()]);
@@ -80,7 +54,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('a failing SMTP server, retried
     const base = testConfig();
     const overrides: Partial<Config> = {
       consoleDir: dist,
-      notify: { ...base.notify, smtpUrl: `smtp://127.0.0.1:${smtpPort}`, mailFrom: 'Failing Mail <visits@failing.test>' },
+      notify: { ...base.notify, smtpUrl: smtp.url, mailFrom: 'Failing Mail <visits@failing.test>' },
       jobs: { retryLimit: 2, retryDelayS: 1, pollIntervalS: 0.5, work: true },
     };
     app = await buildApp(testConfig(overrides), { database: db.database, migrate: false, logger: false });
@@ -102,7 +76,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('a failing SMTP server, retried
     await app?.close();
     await db?.drop();
     if (dist) rmSync(dist, { recursive: true, force: true });
-    await new Promise<void>((r) => (smtp ? smtp.close(() => r()) : r()));
+    await smtp?.close();
   });
 
   let broken = false;
@@ -116,7 +90,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('a failing SMTP server, retried
   const main = () => page.locator('main');
   const row = () => main().locator('tbody tr', { hasText: 'Test message' });
   const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
-  const toUs = () => received.filter((m) => JSON.stringify(m.to).includes(TO));
+  const toUs = () => smtp.received.filter((m) => m.to.includes(TO)).map((m) => m.mail);
 
   /** The row as the console shows it after a reload (the log does not refresh itself). */
   async function reloadRow(): Promise<RowState> {
@@ -187,7 +161,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('a failing SMTP server, retried
     await expect.poll(() => row().getByText('dead', { exact: true }).isVisible()).toBe(true);
     expect(await row().getByRole('button', { name: 'Retry' }).isVisible()).toBe(true);
     // Three attempts reached the server and all were refused.
-    expect(offered.filter((a) => a === TO)).toHaveLength(3);
+    expect(smtp.offered.filter((a) => a === TO)).toHaveLength(3);
     expect(toUs()).toHaveLength(0);
     await shot(page, 'smtp-retry-dead');
   });
@@ -209,7 +183,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('a failing SMTP server, retried
   });
 
   it('once the server is fixed, Retry on the row sends it, and the server gets exactly one copy', async () => {
-    refuse = false;
+    smtp.refuse = false;
     await nav('Messages').click();
     await expect.poll(() => row().getAttribute('data-status'), { timeout: 10_000 }).toBe('dead');
     await row().getByRole('button', { name: 'Retry' }).click();
@@ -225,7 +199,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('a failing SMTP server, retried
     // A moment more for a duplicate (a second job, a late retry) to show up if there were one.
     await new Promise((r) => setTimeout(r, 2_500));
     expect(toUs()).toHaveLength(1);
-    expect(received).toHaveLength(1);
+    expect(smtp.received).toHaveLength(1);
     const mail = toUs()[0]!;
     expect(mail.subject).toBe(`Test message from ${ORG}`);
     expect(mail.from?.text).toContain('visits@failing.test');
