@@ -3,7 +3,9 @@
  * route schemas (`modules/<name>/schema.ts`): what the server really sends,
  * said once. Type-only and so browser-safe: the console imports it as
  * `@gatehouse/cloud-api/api` and nothing of the server reaches its bundle.
- * Each type is named as its schema (`Rule` is exported as `AccessRule`).
+ * Each type is named as its schema (`Rule` is exported as `AccessRule`, the
+ * host portal's `Preferences` as `HostPreferences`, `LinkAnswer` as
+ * `TelegramLink`, `SubscriptionCreated` as `PushSubscriptionCreated`).
  */
 import type { Static } from 'typebox';
 import type { Rule as AccessRuleSchema, RuleBody as RuleBodySchema, RulePatch as RulePatchSchema } from './modules/access-rules/schema.js';
@@ -31,11 +33,34 @@ import type {
 } from './modules/gates/schema.js';
 import type { GuestPass as GuestPassSchema } from './modules/guest/routes.js';
 import type { GuestCodeSent as GuestCodeSentSchema, GuestSessionAnswer as GuestSessionSchema } from './modules/guest-auth/routes.js';
+import type { PreferencesBody as HostPreferencesBodySchema, Preferences as HostPreferencesSchema } from './modules/host/preferences.js';
+import type { PushKey as PushKeySchema, SubscriptionCreated as SubscriptionCreatedSchema } from './modules/host/push-routes.js';
 import type {
   HostGuest as HostGuestSchema,
   HostVisit as HostVisitSchema,
   InvitationBody as InvitationBodySchema,
 } from './modules/host/schema.js';
+import type { LinkAnswer as TelegramLinkSchema } from './modules/host/telegram-routes.js';
+import type {
+  DeadJobItem as DeadJobItemSchema,
+  JobStats as JobStatsSchema,
+  QueueStat as QueueStatSchema,
+  RetriedJob as RetriedJobSchema,
+} from './modules/jobs/schema.js';
+import type {
+  MailMessageSchema,
+  MailSummarySchema,
+  NotificationItem as NotificationItemSchema,
+  PreviewBody as PreviewBodySchema,
+  Preview as PreviewSchema,
+  TemplateBody as TemplateBodySchema,
+  TemplateItem as TemplateItemSchema,
+  TestBody as TestBodySchema,
+} from './modules/notifications/schema.js';
+import type {
+  OrgSettingsPatch as OrgSettingsPatchSchema,
+  OrgSettingsView as OrgSettingsViewSchema,
+} from './modules/orgs/settings-routes.js';
 import type {
   CheckBody as CheckBodySchema,
   CheckResult as CheckResultSchema,
@@ -104,6 +129,25 @@ export type Host = Static<typeof HostSchema>;
 export type HostVisit = Static<typeof HostVisitSchema>;
 export type HostGuest = Static<typeof HostGuestSchema>;
 export type InvitationBody = Static<typeof InvitationBodySchema>;
+export type HostPreferences = Static<typeof HostPreferencesSchema>;
+export type HostPreferencesBody = Static<typeof HostPreferencesBodySchema>;
+export type TelegramLink = Static<typeof TelegramLinkSchema>;
+export type PushKey = Static<typeof PushKeySchema>;
+export type PushSubscriptionCreated = Static<typeof SubscriptionCreatedSchema>;
+export type DeadJobItem = Static<typeof DeadJobItemSchema>;
+export type JobStats = Static<typeof JobStatsSchema>;
+export type QueueStat = Static<typeof QueueStatSchema>;
+export type RetriedJob = Static<typeof RetriedJobSchema>;
+export type NotificationItem = Static<typeof NotificationItemSchema>;
+export type TestBody = Static<typeof TestBodySchema>;
+export type MailSummary = Static<typeof MailSummarySchema>;
+export type MailMessage = Static<typeof MailMessageSchema>;
+export type TemplateItem = Static<typeof TemplateItemSchema>;
+export type TemplateBody = Static<typeof TemplateBodySchema>;
+export type PreviewBody = Static<typeof PreviewBodySchema>;
+export type Preview = Static<typeof PreviewSchema>;
+export type OrgSettingsView = Static<typeof OrgSettingsViewSchema>;
+export type OrgSettingsPatch = Static<typeof OrgSettingsPatchSchema>;
 export type User = Static<typeof UserSchema>;
 export type UserBody = Static<typeof UserBodySchema>;
 export type UserPatch = Static<typeof UserPatchSchema>;

@@ -34,7 +34,8 @@ const SubscriptionBody = Type.Object(
   { additionalProperties: false },
 );
 
-const Created = Type.Object({ id: Type.String({ format: 'uuid' }) });
+export const SubscriptionCreated = Type.Object({ id: Type.String({ format: 'uuid' }) });
+export const PushKey = Type.Object({ publicKey: Type.String({ description: 'uncompressed P-256 point, base64url' }) });
 
 /** The endpoint must be an https URL that parses, and the keys a P-256 point and a 16-byte secret. */
 function validate(s: StoredSubscription): void {
@@ -62,7 +63,7 @@ export const pushRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: "The cloud's VAPID public key (PushManager.subscribe's applicationServerKey)",
-        response: { 200: Type.Object({ publicKey: Type.String({ description: 'uncompressed P-256 point, base64url' }) }) },
+        response: { 200: PushKey },
       },
     },
     async () => ({ publicKey: vapidKeys(ctx.config.masterKey).publicKey }),
@@ -76,7 +77,7 @@ export const pushRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: "Register this browser's push subscription (the same endpoint again replaces it)",
         body: SubscriptionBody,
-        response: { 201: Created },
+        response: { 201: SubscriptionCreated },
       },
     },
     async (req, reply) => {

@@ -24,7 +24,7 @@ const TelegramState = Type.Object({
   linked: Type.Boolean(),
   botUsername: Type.Union([Type.String(), Type.Null()], { description: "the organisation's bot; null: Telegram is not set up" }),
 });
-const LinkAnswer = Type.Object({
+export const LinkAnswer = Type.Object({
   url: Type.String({ description: 'https://t.me/<bot>?start=<one-time code>: open it in Telegram and press Start' }),
   expiresAt: Type.String({ format: 'date-time' }),
 });

@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { Qr } from '../../components/Qr.tsx';
 import { ErrorBox, Loading } from '../../components/ui.tsx';
 import { api, request } from '../../lib/api.ts';
+import type { HostPreferences as Preferences, PushKey, PushSubscriptionCreated, TelegramLink } from '../../lib/types.ts';
 
 /**
  * A host's notification preferences: which channels tell them their guest has
@@ -13,15 +14,9 @@ import { api, request } from '../../lib/api.ts';
  * here only (the guest page has its own worker under /guest).
  */
 
-type HostChannel = 'email' | 'telegram' | 'webpush';
-const CHANNELS: readonly HostChannel[] = ['email', 'telegram', 'webpush'];
-
-interface Preferences {
-  channels: HostChannel[];
-  telegram: { linked: boolean; botUsername: string | null };
-  push: { subscriptions: number };
-  language: 'en' | 'ru';
-}
+type HostChannel = Preferences['channels'][number];
+/** Each channel a host may choose, in the order shown (a Record<HostChannel, …> must name them all). */
+const CHANNELS = Object.keys({ email: true, telegram: true, webpush: true } satisfies Record<HostChannel, true>) as HostChannel[];
 
 const PREFS = '/api/host/preferences';
 const SUB_KEY = 'gatehouse.pushSubscriptionId';
@@ -88,7 +83,7 @@ export function NotificationPrefs() {
     },
   });
   const linkTelegram = useMutation({
-    mutationFn: () => api.post<{ url: string; expiresAt: string }>('/api/host/telegram/link'),
+    mutationFn: () => api.post<TelegramLink>('/api/host/telegram/link'),
     onSuccess: setLink,
   });
   const unlinkTelegram = useMutation({
@@ -103,13 +98,13 @@ export function NotificationPrefs() {
       setPushProblem(null);
       if (!pushSupported()) throw new Error(t('prefs.push.unsupported'));
       if ((await Notification.requestPermission()) !== 'granted') throw new Error(t('prefs.push.denied'));
-      const { publicKey } = await api.get<{ publicKey: string }>('/api/host/push/key');
+      const { publicKey } = await api.get<PushKey>('/api/host/push/key');
       const reg = await pushRegistration();
       // A subscription made with another key (the cloud's master key changed) cannot be reused.
       const old = await reg.pushManager.getSubscription();
       if (old) await old.unsubscribe();
       const sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(publicKey) });
-      const { id } = await api.post<{ id: string }>('/api/host/push/subscriptions', sub.toJSON());
+      const { id } = await api.post<PushSubscriptionCreated>('/api/host/push/subscriptions', sub.toJSON());
       localStorage.setItem(SUB_KEY, id);
       return id;
     },

@@ -10,31 +10,13 @@ import { Badge, Empty, ErrorBox, Loading, PageHead } from '../../components/ui.t
 import { api } from '../../lib/api.ts';
 import { fmtDateTime } from '../../lib/format.ts';
 import { can } from '../../lib/permissions.ts';
+import type { DeadJobItem as DeadJob, JobStats, RetriedJob } from '../../lib/types.ts';
 
 const JOBS = {
   dead: '/api/admin/jobs/dead',
   stats: '/api/admin/jobs/stats',
   retry: (id: string) => `/api/admin/jobs/dead/${id}/retry`,
 } as const;
-
-interface DeadJob {
-  id: string;
-  queue: string;
-  attempts: number;
-  error: string | null;
-  createdAt: string;
-  failedAt: string | null;
-  refs: Record<string, string>;
-}
-
-interface QueueStat {
-  queue: string;
-  depth: number;
-  scheduled: number;
-  active: number;
-  dead: number;
-  oldestAgeS: number;
-}
 
 /** Queues change state on their own (a retried job runs, a new one dies): the page looks again now and then. */
 const REFRESH_MS = 10_000;
@@ -45,7 +27,7 @@ export function JobsPage() {
   const [notice, setNotice] = useState<string | null>(null);
   const stats = useQuery({
     queryKey: [JOBS.stats],
-    queryFn: () => api.get<{ queues: QueueStat[] }>(JOBS.stats),
+    queryFn: () => api.get<JobStats>(JOBS.stats),
     refetchInterval: REFRESH_MS,
   });
   const dead = useQuery({
@@ -54,7 +36,7 @@ export function JobsPage() {
     refetchInterval: REFRESH_MS,
   });
   const retry = useMutation({
-    mutationFn: (job: DeadJob) => api.post<{ id: string; queue: string }>(JOBS.retry(job.id)),
+    mutationFn: (job: DeadJob) => api.post<RetriedJob>(JOBS.retry(job.id)),
     onSuccess: (_r, job) => {
       setNotice(t('retried', { queue: job.queue }));
       void qc.invalidateQueries({ queryKey: [JOBS.dead] });

@@ -1,4 +1,20 @@
-/** What the notifications API answers (cloud-api/src/modules/notifications/schema.ts). */
+/**
+ * The notifications API as the console calls it. The shapes are the server's
+ * (cloud-api/src/modules/notifications/schema.ts through lib/types.ts); only
+ * the lists the forms offer live here, as records keyed by the server's unions
+ * so that a value added to or dropped from the server fails the type check.
+ */
+import type { MailMessage, MailSummary, NotificationItem, Preview, TemplateItem } from '../../lib/types.ts';
+
+export type { MailMessage, MailSummary };
+export type Message = NotificationItem;
+export type Template = TemplateItem;
+export type Rendered = Preview;
+export type Channel = Message['channel'];
+export type Status = Message['status'];
+export type Language = Message['language'];
+export type TemplateKey = Template['key'];
+
 export const MESSAGES = {
   log: '/api/admin/notifications',
   retry: (id: string) => `/api/admin/notifications/${id}/retry`,
@@ -10,64 +26,19 @@ export const MESSAGES = {
   preview: '/api/admin/notification-templates/preview',
 } as const;
 
-export const CHANNELS = ['email', 'telegram', 'webpush', 'sms'] as const;
-export type Channel = (typeof CHANNELS)[number];
-export const STATUSES = ['queued', 'sent', 'failed', 'dead'] as const;
-export type Status = (typeof STATUSES)[number];
-export const LANGUAGES = ['en', 'ru'] as const;
-export type Language = (typeof LANGUAGES)[number];
-export const TEMPLATE_KEYS = [
-  'invitation',
-  'invitation_update',
-  'invitation_cancelled',
-  'pass_revoked',
-  'reminder',
-  'guest_code',
-  'arrival',
-  'test',
-] as const;
-export type TemplateKey = (typeof TEMPLATE_KEYS)[number];
+/** Each member of the union `T` once, in the record's order (a Record<T, …> literal must name them all and no other). */
+const members = <T extends string>(all: Record<T, true>) => Object.keys(all) as T[];
 
-export interface Message {
-  id: string;
-  channel: Channel;
-  template: string;
-  language: Language;
-  /** Masked. */
-  to: string;
-  status: Status;
-  attempts: number;
-  error?: string;
-  passId: string | null;
-  appointmentId: string | null;
-  createdAt: string;
-  sentAt?: string;
-}
-
-export interface MailSummary {
-  id: string;
-  to: string;
-  subject: string;
-  date: string;
-}
-
-export interface MailMessage extends MailSummary {
-  text: string;
-  html: string;
-  attachments: string[];
-}
-
-export interface Template {
-  key: TemplateKey;
-  language: Language;
-  subject: string;
-  body: string;
-  customised: boolean;
-  variables: string[];
-}
-
-export interface Rendered {
-  subject: string;
-  text: string;
-  html: string;
-}
+export const CHANNELS = members<Channel>({ email: true, telegram: true, webpush: true, sms: true });
+export const STATUSES = members<Status>({ queued: true, sent: true, failed: true, dead: true });
+export const LANGUAGES = members<Language>({ en: true, ru: true });
+export const TEMPLATE_KEYS = members<TemplateKey>({
+  invitation: true,
+  invitation_update: true,
+  invitation_cancelled: true,
+  pass_revoked: true,
+  reminder: true,
+  guest_code: true,
+  arrival: true,
+  test: true,
+});

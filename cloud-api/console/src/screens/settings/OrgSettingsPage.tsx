@@ -12,19 +12,9 @@ import { ErrorBox, Field, Loading, PageHead } from '../../components/ui.tsx';
 import { api } from '../../lib/api.ts';
 import { useLookups } from '../../lib/lookups.ts';
 import { queryClient } from '../../lib/query.ts';
+import type { OrgSettingsView as OrgSettings } from '../../lib/types.ts';
 
 const PATH = '/api/admin/org-settings';
-
-interface OrgSettings {
-  orgName: string;
-  logoUrl: string | null;
-  brandColor: string | null;
-  defaultLanguage: 'en' | 'ru';
-  reminderLeadMinutes: number;
-  guestStaticQr: boolean;
-  hostInviteRuleId: string | null;
-  telegramBot: { username: string } | null;
-}
 
 export function OrgSettingsPage() {
   const { t } = useTranslation('settings');
