@@ -6,7 +6,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Badge, Empty, ErrorBox, Loading, PageHead } from '../../components/ui.tsx';
+import { ListTable } from '../../components/ListTable.tsx';
+import { Badge, ErrorBox, PageHead } from '../../components/ui.tsx';
 import { api } from '../../lib/api.ts';
 import { fmtDateTime } from '../../lib/format.ts';
 import { can } from '../../lib/permissions.ts';
@@ -69,94 +70,72 @@ export function JobsPage() {
 
       <h2>{t('queues.title')}</h2>
       <ErrorBox error={stats.error} />
-      {stats.isLoading ? (
-        <Loading />
-      ) : queues.length === 0 ? (
-        <div className="table-wrap">
-          <Empty>{t('queues.empty')}</Empty>
-        </div>
-      ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('queues.col.queue')}</th>
-                <th scope="col">{t('queues.col.waiting')}</th>
-                <th scope="col">{t('queues.col.scheduled')}</th>
-                <th scope="col">{t('queues.col.running')}</th>
-                <th scope="col">{t('queues.col.dead')}</th>
-                <th scope="col">{t('queues.col.oldest')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {queues.map((q) => (
-                <tr key={q.queue} data-queue={q.queue}>
-                  <td className="mono">{q.queue}</td>
-                  <td>{q.depth}</td>
-                  <td>{q.scheduled}</td>
-                  <td>{q.active}</td>
-                  <td>{q.dead > 0 ? <Badge tone="deny">{q.dead}</Badge> : 0}</td>
-                  <td>{q.depth > 0 ? t('queues.seconds', { count: Math.round(q.oldestAgeS) }) : '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <ListTable
+        items={queues}
+        loading={stats.isLoading}
+        empty={t('queues.empty')}
+        columns={[
+          t('queues.col.queue'),
+          t('queues.col.waiting'),
+          t('queues.col.scheduled'),
+          t('queues.col.running'),
+          t('queues.col.dead'),
+          t('queues.col.oldest'),
+        ]}
+        row={(q) => (
+          <tr key={q.queue} data-queue={q.queue}>
+            <td className="mono">{q.queue}</td>
+            <td>{q.depth}</td>
+            <td>{q.scheduled}</td>
+            <td>{q.active}</td>
+            <td>{q.dead > 0 ? <Badge tone="deny">{q.dead}</Badge> : 0}</td>
+            <td>{q.depth > 0 ? t('queues.seconds', { count: Math.round(q.oldestAgeS) }) : '—'}</td>
+          </tr>
+        )}
+      />
 
       <h2>{t('dead.title')}</h2>
       <ErrorBox error={dead.error ?? retry.error} />
-      {dead.isLoading ? (
-        <Loading />
-      ) : items.length === 0 ? (
-        <div className="table-wrap">
-          <Empty>{t('dead.empty')}</Empty>
-        </div>
-      ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('dead.col.failedAt')}</th>
-                <th scope="col">{t('dead.col.queue')}</th>
-                <th scope="col">{t('dead.col.attempts')}</th>
-                <th scope="col">{t('dead.col.error')}</th>
-                <th scope="col">{t('dead.col.refers')}</th>
-                {mayRetry ? <th scope="col">{t('common:actions')}</th> : null}
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((j) => (
-                <tr key={j.id} data-job={j.id}>
-                  <td className="nowrap">{fmtDateTime(j.failedAt ?? j.createdAt)}</td>
-                  <td className="mono">{j.queue}</td>
-                  <td>{j.attempts}</td>
-                  <td className="details">{j.error ?? '—'}</td>
-                  <td className="mono muted">
-                    {Object.entries(j.refs)
-                      .map(([k, v]) => `${k} …${v.slice(-8)}`)
-                      .join(', ') || '—'}
-                  </td>
-                  {mayRetry ? (
-                    <td>
-                      <button
-                        type="button"
-                        disabled={retry.isPending && retry.variables?.id === j.id}
-                        onClick={() => {
-                          setNotice(null);
-                          retry.mutate(j);
-                        }}
-                      >
-                        {t('dead.retry')}
-                      </button>
-                    </td>
-                  ) : null}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <ListTable
+        items={items}
+        loading={dead.isLoading}
+        empty={t('dead.empty')}
+        columns={[
+          t('dead.col.failedAt'),
+          t('dead.col.queue'),
+          t('dead.col.attempts'),
+          t('dead.col.error'),
+          t('dead.col.refers'),
+          mayRetry && t('common:actions'),
+        ]}
+        row={(j) => (
+          <tr key={j.id} data-job={j.id}>
+            <td className="nowrap">{fmtDateTime(j.failedAt ?? j.createdAt)}</td>
+            <td className="mono">{j.queue}</td>
+            <td>{j.attempts}</td>
+            <td className="details">{j.error ?? '—'}</td>
+            <td className="mono muted">
+              {Object.entries(j.refs)
+                .map(([k, v]) => `${k} …${v.slice(-8)}`)
+                .join(', ') || '—'}
+            </td>
+            {mayRetry ? (
+              <td>
+                <button
+                  type="button"
+                  disabled={retry.isPending && retry.variables?.id === j.id}
+                  onClick={() => {
+                    setNotice(null);
+                    retry.mutate(j);
+                  }}
+                >
+                  {t('dead.retry')}
+                </button>
+              </td>
+            ) : null}
+          </tr>
+        )}
+      />
     </>
   );
 }

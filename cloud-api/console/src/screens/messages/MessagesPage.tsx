@@ -7,6 +7,7 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { type FormEvent, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { ListTable } from '../../components/ListTable.tsx';
 import { Badge, Empty, ErrorBox, Field, Loading, PageHead } from '../../components/ui.tsx';
 import { currentLanguage } from '../../i18n/index.ts';
 import { ApiError, api } from '../../lib/api.ts';
@@ -125,63 +126,50 @@ function MessageLog() {
         </Field>
       </div>
       <ErrorBox error={list.error ?? retry.error} />
-      {list.items.length === 0 ? (
-        list.loading ? (
-          <Loading />
-        ) : (
-          <div className="table-wrap">
-            <Empty>{t('log.empty')}</Empty>
-          </div>
-        )
-      ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('log.col.created')}</th>
-                <th scope="col">{t('log.col.channel')}</th>
-                <th scope="col">{t('log.col.template')}</th>
-                <th scope="col">{t('log.col.to')}</th>
-                <th scope="col">{t('log.col.status')}</th>
-                <th scope="col">{t('log.col.attempts')}</th>
-                <th scope="col">{t('log.col.error')}</th>
-                {mayWrite ? <th scope="col">{t('common:actions')}</th> : null}
-              </tr>
-            </thead>
-            <tbody>
-              {list.items.map((m) => (
-                <tr key={m.id} data-message={m.id} data-status={m.status}>
-                  <td className="nowrap">{fmtDateTime(m.createdAt)}</td>
-                  <td>{t(`channel.${m.channel}`)}</td>
-                  <td>{t(`template.${m.template}`, { defaultValue: m.template })}</td>
-                  <td className="mono">{m.to}</td>
-                  <td>
-                    <Badge tone={tone(m.status)}>{t(`status.${m.status}`)}</Badge>
-                  </td>
-                  <td>{m.attempts}</td>
-                  <td className="details">{m.error ?? '—'}</td>
-                  {mayWrite ? (
-                    <td>
-                      {m.status === 'dead' || m.status === 'failed' ? (
-                        <button
-                          type="button"
-                          disabled={retry.isPending && retry.variables?.id === m.id}
-                          onClick={() => {
-                            setNotice(null);
-                            retry.mutate(m);
-                          }}
-                        >
-                          {t('log.retry')}
-                        </button>
-                      ) : null}
-                    </td>
-                  ) : null}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <ListTable
+        items={list.items}
+        loading={list.loading}
+        empty={t('log.empty')}
+        columns={[
+          t('log.col.created'),
+          t('log.col.channel'),
+          t('log.col.template'),
+          t('log.col.to'),
+          t('log.col.status'),
+          t('log.col.attempts'),
+          t('log.col.error'),
+          mayWrite && t('common:actions'),
+        ]}
+        row={(m) => (
+          <tr key={m.id} data-message={m.id} data-status={m.status}>
+            <td className="nowrap">{fmtDateTime(m.createdAt)}</td>
+            <td>{t(`channel.${m.channel}`)}</td>
+            <td>{t(`template.${m.template}`, { defaultValue: m.template })}</td>
+            <td className="mono">{m.to}</td>
+            <td>
+              <Badge tone={tone(m.status)}>{t(`status.${m.status}`)}</Badge>
+            </td>
+            <td>{m.attempts}</td>
+            <td className="details">{m.error ?? '—'}</td>
+            {mayWrite ? (
+              <td>
+                {m.status === 'dead' || m.status === 'failed' ? (
+                  <button
+                    type="button"
+                    disabled={retry.isPending && retry.variables?.id === m.id}
+                    onClick={() => {
+                      setNotice(null);
+                      retry.mutate(m);
+                    }}
+                  >
+                    {t('log.retry')}
+                  </button>
+                ) : null}
+              </td>
+            ) : null}
+          </tr>
+        )}
+      />
       {list.hasMore ? (
         <div className="actions">
           <button type="button" onClick={list.loadMore} disabled={list.loading}>
@@ -269,36 +257,21 @@ function MailboxView({ id, available, error }: { id: string | undefined; availab
     <>
       <p className="muted">{t('mailbox.intro')}</p>
       <ErrorBox error={mailbox.error} />
-      {mailbox.isLoading ? (
-        <Loading />
-      ) : items.length === 0 ? (
-        <div className="table-wrap">
-          <Empty>{t('mailbox.empty')}</Empty>
-        </div>
-      ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('mailbox.col.date')}</th>
-                <th scope="col">{t('mailbox.col.to')}</th>
-                <th scope="col">{t('mailbox.col.subject')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((m) => (
-                <tr key={m.id} data-mail={m.id}>
-                  <td className="nowrap">{fmtDateTime(m.date)}</td>
-                  <td className="mono">{m.to}</td>
-                  <td>
-                    <a href={href(`/messages/mailbox/${m.id}`)}>{m.subject}</a>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <ListTable
+        items={items}
+        loading={mailbox.isLoading}
+        empty={t('mailbox.empty')}
+        columns={[t('mailbox.col.date'), t('mailbox.col.to'), t('mailbox.col.subject')]}
+        row={(m) => (
+          <tr key={m.id} data-mail={m.id}>
+            <td className="nowrap">{fmtDateTime(m.date)}</td>
+            <td className="mono">{m.to}</td>
+            <td>
+              <a href={href(`/messages/mailbox/${m.id}`)}>{m.subject}</a>
+            </td>
+          </tr>
+        )}
+      />
     </>
   );
 }
