@@ -15,6 +15,7 @@ import { fmtDateTime } from '../../lib/format.ts';
 import { can } from '../../lib/permissions.ts';
 import { invalidate, usePaged } from '../../lib/query.ts';
 import { href } from '../../lib/router.ts';
+import { ChoiceField } from './ChoiceField.tsx';
 import { TemplatesEditor } from './TemplatesEditor.tsx';
 import './messages.css';
 import {
@@ -104,26 +105,24 @@ function MessageLog() {
         </div>
       ) : null}
       <div className="messages-filters form-grid">
-        <Field id={`${base}-status`} label={t('log.filterStatus')}>
-          <select id={`${base}-status`} value={status} onChange={(e) => setStatus(e.target.value as Status | '')}>
-            <option value="">{t('log.all')}</option>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {t(`status.${s}`)}
-              </option>
-            ))}
-          </select>
-        </Field>
-        <Field id={`${base}-channel`} label={t('log.filterChannel')}>
-          <select id={`${base}-channel`} value={channel} onChange={(e) => setChannel(e.target.value as Channel | '')}>
-            <option value="">{t('log.all')}</option>
-            {CHANNELS.map((c) => (
-              <option key={c} value={c}>
-                {t(`channel.${c}`)}
-              </option>
-            ))}
-          </select>
-        </Field>
+        <ChoiceField
+          id={`${base}-status`}
+          label={t('log.filterStatus')}
+          all={t('log.all')}
+          options={STATUSES}
+          optionLabel={(s) => t(`status.${s}`)}
+          value={status}
+          onChange={setStatus}
+        />
+        <ChoiceField
+          id={`${base}-channel`}
+          label={t('log.filterChannel')}
+          all={t('log.all')}
+          options={CHANNELS}
+          optionLabel={(c) => t(`channel.${c}`)}
+          value={channel}
+          onChange={setChannel}
+        />
       </div>
       <ErrorBox error={list.error ?? retry.error} />
       <ListTable
@@ -204,27 +203,25 @@ function TestMessage({ onSent }: { onSent: (notice: string) => void }) {
       <form onSubmit={submit} noValidate>
         <ErrorBox error={send.error} />
         <div className="form-grid">
-          <Field id={`${base}-channel`} label={t('test.channel')}>
-            <select id={`${base}-channel`} value={channel} onChange={(e) => setChannel(e.target.value as Channel)}>
-              {CHANNELS.map((c) => (
-                <option key={c} value={c}>
-                  {t(`channel.${c}`)}
-                </option>
-              ))}
-            </select>
-          </Field>
+          <ChoiceField
+            id={`${base}-channel`}
+            label={t('test.channel')}
+            options={CHANNELS}
+            optionLabel={(c) => t(`channel.${c}`)}
+            value={channel}
+            onChange={setChannel}
+          />
           <Field id={`${base}-to`} label={t('test.to')} hint={t('test.toHint')}>
             <input id={`${base}-to`} value={to} onChange={(e) => setTo(e.target.value)} required />
           </Field>
-          <Field id={`${base}-lang`} label={t('test.language')}>
-            <select id={`${base}-lang`} value={language} onChange={(e) => setLanguage(e.target.value as Language)}>
-              {LANGUAGES.map((l) => (
-                <option key={l} value={l}>
-                  {t(`language.${l}`)}
-                </option>
-              ))}
-            </select>
-          </Field>
+          <ChoiceField
+            id={`${base}-lang`}
+            label={t('test.language')}
+            options={LANGUAGES}
+            optionLabel={(l) => t(`language.${l}`)}
+            value={language}
+            onChange={setLanguage}
+          />
         </div>
         <div className="actions">
           <button type="submit" className="primary" disabled={send.isPending || !to.trim()}>

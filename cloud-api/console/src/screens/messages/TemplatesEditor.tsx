@@ -13,6 +13,7 @@ import { currentLanguage } from '../../i18n/index.ts';
 import { api, request } from '../../lib/api.ts';
 import { can } from '../../lib/permissions.ts';
 import { invalidate } from '../../lib/query.ts';
+import { ChoiceField } from './ChoiceField.tsx';
 import { LANGUAGES, type Language, MESSAGES, type Rendered, TEMPLATE_KEYS, type Template, type TemplateKey } from './types.ts';
 
 /** The preview follows typing, but not every keystroke. */
@@ -70,38 +71,28 @@ export function TemplatesEditor() {
       <p className="muted">{t('templates.intro')}</p>
       <ErrorBox error={list.error} />
       <div className="form-grid">
-        <Field id={`${base}-key`} label={t('templates.key')}>
-          <select
-            id={`${base}-key`}
-            value={key}
-            onChange={(e) => {
-              setNotice(null);
-              setKey(e.target.value as TemplateKey);
-            }}
-          >
-            {TEMPLATE_KEYS.map((k) => (
-              <option key={k} value={k}>
-                {t(`template.${k}`)}
-              </option>
-            ))}
-          </select>
-        </Field>
-        <Field id={`${base}-lang`} label={t('templates.language')}>
-          <select
-            id={`${base}-lang`}
-            value={language}
-            onChange={(e) => {
-              setNotice(null);
-              setLanguage(e.target.value as Language);
-            }}
-          >
-            {LANGUAGES.map((l) => (
-              <option key={l} value={l}>
-                {t(`language.${l}`)}
-              </option>
-            ))}
-          </select>
-        </Field>
+        <ChoiceField
+          id={`${base}-key`}
+          label={t('templates.key')}
+          options={TEMPLATE_KEYS}
+          optionLabel={(k) => t(`template.${k}`)}
+          value={key}
+          onChange={(k) => {
+            setNotice(null);
+            setKey(k);
+          }}
+        />
+        <ChoiceField
+          id={`${base}-lang`}
+          label={t('templates.language')}
+          options={LANGUAGES}
+          optionLabel={(l) => t(`language.${l}`)}
+          value={language}
+          onChange={(l) => {
+            setNotice(null);
+            setLanguage(l);
+          }}
+        />
       </div>
       {current && draft ? (
         <div className="template-editor">
