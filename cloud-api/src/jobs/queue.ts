@@ -52,8 +52,6 @@ export interface QueueOptions {
 export interface SendOptions {
   /** Run no earlier than this. */
   startAfter?: Date;
-  /** At most one queued job per key in a queue (pg-boss's singletonKey). */
-  singletonKey?: string;
   /** Enqueue inside this transaction. */
   tx?: Executor;
 }
@@ -243,10 +241,9 @@ export class JobQueue {
 
   async send<T extends JobData>(name: string, data: T, opts: SendOptions = {}): Promise<string | null> {
     if (!this.#defined.has(name)) throw new Error(`job queue ${name} is not defined`);
-    const { tx, startAfter, singletonKey } = opts;
+    const { tx, startAfter } = opts;
     return this.#boss.send(name, data as object, {
       ...(startAfter ? { startAfter } : {}),
-      ...(singletonKey ? { singletonKey } : {}),
       ...(tx ? { db: executorAdapter(tx) as PgBoss.Db } : {}),
     });
   }
