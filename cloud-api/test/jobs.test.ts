@@ -95,7 +95,8 @@ describe(`job queue (${onPostgres ? 'PostgreSQL' : 'PGlite'})`, () => {
       t.app.ctx.jobs.send('test.tx', { orgId: a.orgId, tag: 'committed' }, { tx }),
     );
     await until(() => seen.includes('committed'), 'the committed job', JOB_WAIT);
-    expect(await jobState(committedId!)).toBe('completed');
+    // pg-boss marks the job completed just after its handler returns: wait for that, do not race it.
+    await until(async () => (await jobState(committedId!)) === 'completed', 'the committed job to complete', JOB_WAIT);
     // The rolled-back job does not exist at all, so no worker can ever take it.
     expect(await jobState(rolledId!)).toBeNull();
     await sleep(1_200);
