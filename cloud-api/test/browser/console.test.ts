@@ -14,12 +14,23 @@ import { enrolledEdge } from '@gatehouse/edge-agent/testing';
 import { type CheckinEvent, KeyRing, parseCredential, type Reason, uuidv7, verifyStatic } from '@gatehouse/protocol';
 import { eq } from 'drizzle-orm';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gates as gatesTable, organizations } from '../../src/db/schema.js';
 import { storeCheckins } from '../../src/modules/checkins/service.js';
 import { createOrgWithUser, type Login } from '../helpers.js';
 import { edgeDecides } from './edge-view.js';
-import { decodeQrPng, ErrorLog, hasChromium, launchBrowser, newContext, type Stack, shot, startStack } from './harness.js';
+import {
+  decodeQrPng,
+  ErrorLog,
+  hasChromium,
+  launchBrowser,
+  newContext,
+  type Stack,
+  shot,
+  signIn,
+  startStack,
+  stepsInOrder,
+} from './harness.js';
 
 /** Elements sticking out past the viewport's right edge (those inside a scrolling box excepted): a phone would scroll sideways. */
 async function overflowing(p: Page): Promise<string[]> {
@@ -59,15 +70,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('console in Chromium', () => {
     await browser?.close();
     await stack?.close();
   });
-
-  // The steps build on each other: after the first failure the rest would only time out, so they are skipped.
-  let broken = false;
-  beforeEach((c) => {
-    if (broken) c.skip();
-  });
-  afterEach((c) => {
-    if (c.task.result?.state === 'fail') broken = true;
-  });
+  stepsInOrder();
 
   const go = async (hashPath: string) => {
     await page.goto(`${stack.url}/#${hashPath}`);
@@ -103,9 +106,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('console in Chromium', () => {
     expect(ring).toEqual({ tag: 'INPUT', style: 'solid', width: '3px' });
     await shot(page, '01-login');
 
-    await page.getByLabel('E-mail').fill(admin.email);
-    await page.getByLabel('Password').fill(admin.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page, admin);
     await expect.poll(() => page.getByRole('heading', { name: 'Dashboard' }).isVisible(), { timeout: 10_000 }).toBe(true);
     await expect.poll(() => page.getByText('Nothing here yet').isVisible()).toBe(true);
     await shot(page, '02-dashboard-empty');
@@ -464,9 +465,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('console in Chromium', () => {
     try {
       const p = errors.attach(await phone.newPage());
       await p.goto(stack.url);
-      await p.getByLabel('E-mail').fill(admin.email);
-      await p.getByLabel('Password').fill(admin.password);
-      await p.getByRole('button', { name: 'Sign in' }).click();
+      await signIn(p, admin);
       await expect.poll(() => p.getByRole('heading', { name: 'Dashboard' }).isVisible(), { timeout: 10_000 }).toBe(true);
       await p.getByTestId('on-site').waitFor();
       await shot(p, '23-dashboard-360');

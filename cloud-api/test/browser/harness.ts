@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterEach, beforeEach } from 'vitest';
 import { type App, buildApp } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
 import { freshDatabase, type TestDb, testConfig } from '../helpers.js';
@@ -174,4 +175,25 @@ export async function decodeQrPng(browser: Browser, png: Buffer): Promise<string
   const jsQR = await loadJsQr();
   const rgba = new Uint8ClampedArray(Buffer.from(pixels.rgba, 'base64'));
   return jsQR(rgba, pixels.width, pixels.height)?.data ?? null;
+}
+
+/**
+ * The steps of a browser flow build on each other: after the first failure the
+ * rest would only time out, so they are skipped. Call once inside the describe.
+ */
+export function stepsInOrder(): void {
+  let broken = false;
+  beforeEach((c) => {
+    if (broken) c.skip();
+  });
+  afterEach((c) => {
+    if (c.task.result?.state === 'fail') broken = true;
+  });
+}
+
+/** Fills the sign-in form of the page already open at the console and submits it. */
+export async function signIn(page: Page, who: { email: string; password: string }): Promise<void> {
+  await page.getByLabel('E-mail').fill(who.email);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
 }

@@ -9,10 +9,10 @@
  */
 import { eq } from 'drizzle-orm';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orgSettings, visitPasses } from '../../src/db/schema.js';
 import { addUser, createOrgWithUser, type Login, seedTopology } from '../helpers.js';
-import { ErrorLog, hasChromium, launchBrowser, newContext, type Stack, shot, startStack } from './harness.js';
+import { ErrorLog, hasChromium, launchBrowser, newContext, type Stack, shot, signIn, startStack, stepsInOrder } from './harness.js';
 
 describe.skipIf(!hasChromium && !process.env.CI)('host portal in Chromium', () => {
   let stack: Stack;
@@ -37,13 +37,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('host portal in Chromium', () =
     await stack?.close();
   });
 
-  let broken = false;
-  beforeEach((c) => {
-    if (broken) c.skip();
-  });
-  afterEach((c) => {
-    if (c.task.result?.state === 'fail') broken = true;
-  });
+  stepsInOrder();
 
   const dialog = () => page.getByRole('dialog');
   const row = (text: string) => page.locator('tbody tr', { hasText: text });
@@ -53,9 +47,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('host portal in Chromium', () =
 
   it('a Host signs in and lands on My visits', async () => {
     await page.goto(stack.url);
-    await page.getByLabel('E-mail').fill(host.email);
-    await page.getByLabel('Password').fill(host.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page, host);
     await expect.poll(() => page.getByRole('heading', { name: 'My visits', level: 1 }).isVisible(), { timeout: 10_000 }).toBe(true);
     await expect.poll(() => page.getByText('No visits yet.').isVisible()).toBe(true);
     const navLink = page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'My visits', exact: true });

@@ -6,9 +6,9 @@
  * resets it, and changes the organisation's brand colour.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrgWithUser, type Login } from '../helpers.js';
-import { ErrorLog, hasChromium, launchBrowser, newContext, type Stack, shot, startStack } from './harness.js';
+import { ErrorLog, hasChromium, launchBrowser, newContext, type Stack, shot, signIn, startStack, stepsInOrder } from './harness.js';
 
 describe.skipIf(!hasChromium && !process.env.CI)('messages and settings in Chromium', () => {
   let stack: Stack;
@@ -30,21 +30,13 @@ describe.skipIf(!hasChromium && !process.env.CI)('messages and settings in Chrom
     await stack?.close();
   });
 
-  let broken = false;
-  beforeEach((c) => {
-    if (broken) c.skip();
-  });
-  afterEach((c) => {
-    if (c.task.result?.state === 'fail') broken = true;
-  });
+  stepsInOrder();
 
   const main = () => page.locator('main');
 
   it('an admin signs in and opens Messages', async () => {
     await page.goto(stack.url);
-    await page.getByLabel('E-mail').fill(admin.email);
-    await page.getByLabel('Password').fill(admin.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page, admin);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Messages', exact: true }).click();
     await expect.poll(() => page.getByRole('heading', { name: 'Messages', level: 1 }).isVisible(), { timeout: 10_000 }).toBe(true);
     await expect.poll(() => main().getByText('No messages yet.').isVisible()).toBe(true);

@@ -10,12 +10,12 @@
  */
 import { rmSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, buildApp } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
 import { createOrgWithUser, freshDatabase, type Login, type TestDb, testConfig } from '../helpers.js';
 import { type SmtpStandIn, startSmtpServer } from '../stand-ins/smtp.js';
-import { buildConsole, ErrorLog, hasChromium, launchBrowser, newContext, shot } from './harness.js';
+import { buildConsole, ErrorLog, hasChromium, launchBrowser, newContext, shot, signIn, stepsInOrder } from './harness.js';
 
 const TO = 'retry.me@example.org';
 const ORG = 'Failing Mail Org';
@@ -79,13 +79,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('a failing SMTP server, retried
     await smtp?.close();
   });
 
-  let broken = false;
-  beforeEach((c) => {
-    if (broken) c.skip();
-  });
-  afterEach((c) => {
-    if (c.task.result?.state === 'fail') broken = true;
-  });
+  stepsInOrder();
 
   const main = () => page.locator('main');
   const row = () => main().locator('tbody tr', { hasText: 'Test message' });
@@ -119,9 +113,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('a failing SMTP server, retried
 
   it('an admin signs in and opens Messages', async () => {
     await page.goto(url);
-    await page.getByLabel('E-mail').fill(admin.email);
-    await page.getByLabel('Password').fill(admin.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page, admin);
     await nav('Messages').click();
     await expect.poll(() => page.getByRole('heading', { name: 'Messages', level: 1 }).isVisible(), { timeout: 10_000 }).toBe(true);
     await expect.poll(() => main().getByText('No messages yet.').isVisible()).toBe(true);
