@@ -124,6 +124,17 @@ describe('invitations', () => {
     return r.json() as { id: string; startsAt: string; endsAt: string; invite: boolean; siteId: string | null; language: string | null };
   }
 
+  /** An hour-long visit with the visitors invited, their passes of the topology's rule. */
+  async function bookInvited(visitorIds: string[], startsAt: Date) {
+    return book({
+      visitorIds,
+      startsAt: startsAt.toISOString(),
+      endsAt: new Date(startsAt.getTime() + HOUR).toISOString(),
+      invite: true,
+      accessRuleId: topo.rule.id,
+    });
+  }
+
   async function passesOf(appointmentId: string) {
     return ctx.db.select().from(visitPasses).where(sql`${visitPasses.appointmentId} = ${appointmentId}`).orderBy(visitPasses.id);
   }
@@ -287,13 +298,7 @@ describe('invitations', () => {
 
   it('a reschedule sends an update (SEQUENCE grows), moves the passes (an audited pass change for the edges) and replaces the reminder', async () => {
     const startsAt = new Date(Math.ceil((Date.now() + 6 * HOUR) / 60_000) * 60_000);
-    const a = await book({
-      visitorIds: [ann, boris],
-      startsAt: startsAt.toISOString(),
-      endsAt: new Date(startsAt.getTime() + HOUR).toISOString(),
-      invite: true,
-      accessRuleId: topo.rule.id,
-    });
+    const a = await bookInvited([ann, boris], startsAt);
     const firstJob = (await reminderJobId(a.id))!;
     const moved = new Date(startsAt.getTime() + 2 * HOUR);
     const r = await inject(admin, 'PATCH', `/api/admin/appointments/${a.id}`, {
@@ -348,13 +353,7 @@ describe('invitations', () => {
 
   it('removed visitors get a cancellation and lose their pass, added ones an invitation', async () => {
     const startsAt = new Date(Date.now() + 8 * HOUR);
-    const a = await book({
-      visitorIds: [ann, boris],
-      startsAt: startsAt.toISOString(),
-      endsAt: new Date(startsAt.getTime() + HOUR).toISOString(),
-      invite: true,
-      accessRuleId: topo.rule.id,
-    });
+    const a = await bookInvited([ann, boris], startsAt);
     const carl = await visitor({ fullName: 'Carl Jung', email: 'carl@example.test' });
     const r = await inject(admin, 'PATCH', `/api/admin/appointments/${a.id}`, { visitorIds: [ann, carl] });
     expect(r.statusCode, r.body).toBe(200);
@@ -374,13 +373,7 @@ describe('invitations', () => {
 
   it('a cancellation sends CANCEL, revokes the passes through the revocation (edges learn it) and drops the reminder', async () => {
     const startsAt = new Date(Date.now() + 7 * HOUR);
-    const a = await book({
-      visitorIds: [ann, boris],
-      startsAt: startsAt.toISOString(),
-      endsAt: new Date(startsAt.getTime() + HOUR).toISOString(),
-      invite: true,
-      accessRuleId: topo.rule.id,
-    });
+    const a = await bookInvited([ann, boris], startsAt);
     const job = (await reminderJobId(a.id))!;
     const r = await inject(admin, 'PATCH', `/api/admin/appointments/${a.id}`, { status: 'cancelled' });
     expect(r.statusCode, r.body).toBe(200);
@@ -406,13 +399,7 @@ describe('invitations', () => {
 
   it('revoking an invited pass tells the visitor; revoking one never invited sends nothing', async () => {
     const startsAt = new Date(Date.now() + 9 * HOUR);
-    const a = await book({
-      visitorIds: [ann],
-      startsAt: startsAt.toISOString(),
-      endsAt: new Date(startsAt.getTime() + HOUR).toISOString(),
-      invite: true,
-      accessRuleId: topo.rule.id,
-    });
+    const a = await bookInvited([ann], startsAt);
     const [p] = await passesOf(a.id);
     const r = await inject(admin, 'POST', `/api/admin/passes/${p!.id}/revoke`, { reason: 'lost badge' });
     expect(r.statusCode, r.body).toBe(200);
