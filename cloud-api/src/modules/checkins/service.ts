@@ -41,6 +41,19 @@ export interface SealedNames {
   hostName: string | null;
 }
 
+/**
+ * The `SealedNames` columns, read through left joins from a pass to its
+ * visitor and to its appointment's host user (the list and ingestion both).
+ */
+const sealedNameColumns = {
+  visitorId: visitors.id,
+  visitorNameEnc: visitors.fullNameEnc,
+  visitorName: visitors.fullName,
+  hostUserId: users.id,
+  hostNameEnc: users.fullNameEnc,
+  hostName: users.fullName,
+};
+
 /** Which names a caller may read: a visitor's with visitors:read, a host's with hosts:read. */
 export interface NameAccess {
   visitors: boolean;
@@ -127,15 +140,7 @@ export async function listCheckins(ctx: AppContext, orgId: string, q: CheckinQue
   const limit = q.limit ?? 50;
   const cursor = decodeCursor(q.cursor);
   const rows = await ctx.db
-    .select({
-      ...listed,
-      visitorId: visitPasses.visitorId,
-      visitorNameEnc: visitors.fullNameEnc,
-      visitorName: visitors.fullName,
-      hostUserId: users.id,
-      hostNameEnc: users.fullNameEnc,
-      hostName: users.fullName,
-    })
+    .select({ ...listed, ...sealedNameColumns })
     .from(checkins)
     // Every join is org-scoped: a row names only its own organisation's pass, visitor and host.
     .leftJoin(visitPasses, and(eq(visitPasses.id, checkins.passId), eq(visitPasses.orgId, orgId)))
@@ -249,12 +254,7 @@ async function passSides(db: Executor, orgId: string, passIds: string[]): Promis
       appointmentId: visitPasses.appointmentId,
       arrivedAt: visitPasses.arrivedAt,
       leftAt: visitPasses.leftAt,
-      visitorId: visitors.id,
-      visitorNameEnc: visitors.fullNameEnc,
-      visitorName: visitors.fullName,
-      hostUserId: users.id,
-      hostNameEnc: users.fullNameEnc,
-      hostName: users.fullName,
+      names: sealedNameColumns,
     })
     .from(visitPasses)
     .leftJoin(visitors, and(eq(visitors.id, visitPasses.visitorId), eq(visitors.orgId, orgId)))
@@ -267,14 +267,7 @@ async function passSides(db: Executor, orgId: string, passIds: string[]): Promis
     rows.map((r) => [
       r.id,
       {
-        names: {
-          visitorId: r.visitorId,
-          visitorNameEnc: r.visitorNameEnc,
-          visitorName: r.visitorName,
-          hostUserId: r.hostUserId,
-          hostNameEnc: r.hostNameEnc,
-          hostName: r.hostName,
-        },
+        names: r.names ?? NO_SEALED_NAMES,
         journey: { appointmentId: r.appointmentId, arrivedAt: r.arrivedAt, leftAt: r.leftAt },
       },
     ]),
