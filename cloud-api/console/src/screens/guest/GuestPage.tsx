@@ -8,8 +8,9 @@
  */
 import { type CSSProperties, type FormEvent, useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { LanguageSwitcher } from '../../components/LanguageSwitcher.tsx';
 import { Qr } from '../../components/Qr.tsx';
-import i18n, { currentLanguage, LANGUAGES, type Language } from '../../i18n/index.ts';
+import i18n, { currentLanguage, type Language } from '../../i18n/index.ts';
 import { fmtDateTime } from '../../lib/format.ts';
 import { dynamicPayload, importSecret, msUntilNextStep, STEP_S } from '../../lib/totp.ts';
 import type { GuestCodeSent, GuestPass, GuestSession } from '../../lib/types.ts';
@@ -332,22 +333,12 @@ export function GuestPage() {
   };
 
   const switcher = (
-    <fieldset className="lang-switch" aria-label={t('language')}>
-      {LANGUAGES.map((l) => (
-        <button
-          key={l}
-          type="button"
-          lang={l}
-          aria-pressed={l === currentLanguage()}
-          onClick={() => {
-            update((x) => ({ ...x, language: l }));
-            void i18n.changeLanguage(l);
-          }}
-        >
-          {l.toUpperCase()}
-        </button>
-      ))}
-    </fieldset>
+    <LanguageSwitcher
+      onChoose={(l) => {
+        update((x) => ({ ...x, language: l }));
+        return i18n.changeLanguage(l);
+      }}
+    />
   );
 
   const brandStyle = data?.org.brandColor ? ({ '--guest-brand': data.org.brandColor } as CSSProperties) : undefined;
