@@ -8,7 +8,8 @@
  * current master key (and re-computes the hashes); both work in batches by id,
  * so they are idempotent and a run that stops resumes where it left off.
  */
-import { type AnyColumn, and, asc, eq, gt, inArray, isNotNull, notLike, or } from 'drizzle-orm';
+import { type AnyColumn, and, asc, eq, getTableColumns, gt, inArray, isNotNull, notLike, or, type SQL } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../db/client.js';
 import {
   hostPreferences,
@@ -97,6 +98,42 @@ async function walk<R extends { id: string }>(
     changed += await step(rows);
     after = rows[rows.length - 1]!.id;
   }
+}
+
+/**
+ * Re-seals under the current key the `sealed` columns of `table` (rows
+ * keyed by `id`, walked in batches in id order), each with its AAD of the row
+ * id; answers how many rows changed. For tables whose sealed values need
+ * nothing but a re-seal (users and visitors also re-hash, see below).
+ */
+async function resealColumns<T extends PgTable>(
+  db: Executor,
+  sealer: Sealer,
+  stale: (col: AnyColumn) => SQL | undefined,
+  batch: number,
+  table: T,
+  id: PgColumn,
+  sealed: Array<{ key: keyof T['$inferSelect'] & string; aad: (id: string) => string }>,
+): Promise<number> {
+  const columns = getTableColumns(table) as Record<string, PgColumn>;
+  const pick = Object.fromEntries(sealed.map((c) => [c.key, columns[c.key]!]));
+  return walk(
+    (after) =>
+      db
+        .select({ id, ...pick })
+        .from(table as PgTable)
+        .where(and(or(...sealed.map((c) => stale(columns[c.key]!))), after ? gt(id, after) : undefined))
+        .orderBy(asc(id))
+        .limit(batch) as unknown as Promise<Array<Record<string, string | null> & { id: string }>>,
+    async (rows) => {
+      for (const r of rows)
+        await db
+          .update(table)
+          .set(Object.fromEntries(sealed.map((c) => [c.key, sealer.resealNullable(r[c.key] ?? null, c.aad(r.id))])) as never)
+          .where(eq(id, r.id));
+      return rows.length;
+    },
+  );
 }
 
 /**
@@ -221,40 +258,12 @@ export async function rotateKeys(db: Executor, sealer: Sealer, batch = BATCH): P
     pushSubscriptionsRemoved: 0,
   };
 
-  report.organizations = await walk(
-    (after) =>
-      db
-        .select({ id: organizations.id, enc: organizations.signingKeyEnc })
-        .from(organizations)
-        .where(and(stale(organizations.signingKeyEnc), after ? gt(organizations.id, after) : undefined))
-        .orderBy(asc(organizations.id))
-        .limit(batch),
-    async (rows) => {
-      for (const r of rows)
-        await db
-          .update(organizations)
-          .set({ signingKeyEnc: sealer.reseal(r.enc, `organizations.signing_key:${r.id}`) })
-          .where(eq(organizations.id, r.id));
-      return rows.length;
-    },
-  );
-  report.passes = await walk(
-    (after) =>
-      db
-        .select({ id: visitPasses.id, enc: visitPasses.totpSecretEnc })
-        .from(visitPasses)
-        .where(and(stale(visitPasses.totpSecretEnc), after ? gt(visitPasses.id, after) : undefined))
-        .orderBy(asc(visitPasses.id))
-        .limit(batch),
-    async (rows) => {
-      for (const r of rows)
-        await db
-          .update(visitPasses)
-          .set({ totpSecretEnc: sealer.reseal(r.enc, `visit_passes.totp_secret:${r.id}`) })
-          .where(eq(visitPasses.id, r.id));
-      return rows.length;
-    },
-  );
+  report.organizations = await resealColumns(db, sealer, stale, batch, organizations, organizations.id, [
+    { key: 'signingKeyEnc', aad: (id) => `organizations.signing_key:${id}` },
+  ]);
+  report.passes = await resealColumns(db, sealer, stale, batch, visitPasses, visitPasses.id, [
+    { key: 'totpSecretEnc', aad: (id) => `visit_passes.totp_secret:${id}` },
+  ]);
   report.users = await walk(
     (after) =>
       db
@@ -306,60 +315,16 @@ export async function rotateKeys(db: Executor, sealer: Sealer, batch = BATCH): P
       return rows.length;
     },
   );
-  report.notifications = await walk(
-    (after) =>
-      db
-        .select({ id: notifications.id, recipientEnc: notifications.recipientEnc, payloadEnc: notifications.payloadEnc })
-        .from(notifications)
-        .where(and(or(stale(notifications.recipientEnc), stale(notifications.payloadEnc)), after ? gt(notifications.id, after) : undefined))
-        .orderBy(asc(notifications.id))
-        .limit(batch),
-    async (rows) => {
-      for (const r of rows)
-        await db
-          .update(notifications)
-          .set({
-            recipientEnc: sealer.reseal(r.recipientEnc, recipientAad(r.id)),
-            payloadEnc: sealer.reseal(r.payloadEnc, payloadAad(r.id)),
-          })
-          .where(eq(notifications.id, r.id));
-      return rows.length;
-    },
-  );
-  report.orgSettings = await walk(
-    (after) =>
-      db
-        .select({ id: orgSettings.orgId, enc: orgSettings.telegramBotTokenEnc })
-        .from(orgSettings)
-        .where(and(stale(orgSettings.telegramBotTokenEnc), after ? gt(orgSettings.orgId, after) : undefined))
-        .orderBy(asc(orgSettings.orgId))
-        .limit(batch),
-    async (rows) => {
-      for (const r of rows)
-        await db
-          .update(orgSettings)
-          .set({ telegramBotTokenEnc: sealer.resealNullable(r.enc, telegramTokenAad(r.id)) })
-          .where(eq(orgSettings.orgId, r.id));
-      return rows.length;
-    },
-  );
-  report.hostPreferences = await walk(
-    (after) =>
-      db
-        .select({ id: hostPreferences.userId, enc: hostPreferences.telegramChatIdEnc })
-        .from(hostPreferences)
-        .where(and(stale(hostPreferences.telegramChatIdEnc), after ? gt(hostPreferences.userId, after) : undefined))
-        .orderBy(asc(hostPreferences.userId))
-        .limit(batch),
-    async (rows) => {
-      for (const r of rows)
-        await db
-          .update(hostPreferences)
-          .set({ telegramChatIdEnc: sealer.resealNullable(r.enc, chatIdAad(r.id)) })
-          .where(eq(hostPreferences.userId, r.id));
-      return rows.length;
-    },
-  );
+  report.notifications = await resealColumns(db, sealer, stale, batch, notifications, notifications.id, [
+    { key: 'recipientEnc', aad: recipientAad },
+    { key: 'payloadEnc', aad: payloadAad },
+  ]);
+  report.orgSettings = await resealColumns(db, sealer, stale, batch, orgSettings, orgSettings.orgId, [
+    { key: 'telegramBotTokenEnc', aad: telegramTokenAad },
+  ]);
+  report.hostPreferences = await resealColumns(db, sealer, stale, batch, hostPreferences, hostPreferences.userId, [
+    { key: 'telegramChatIdEnc', aad: chatIdAad },
+  ]);
   // Deleted, not re-sealed: made for the previous key's VAPID pair (see above). Always stale: `after` is not
   // needed, as every batch deletes what it read.
   for (;;) {
