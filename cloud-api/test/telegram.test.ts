@@ -261,7 +261,7 @@ describe.skipIf(!onPostgres)('Telegram: one poller per bot across instances', ()
       return new URL((r.json() as { url: string }).url).searchParams.get('start') as string;
     };
     await link(t.app);
-    // Both instances see the live code (a kick here, the 3 s tick there): give each a few chances to poll.
+    // Both instances hear of the live code (NOTIFY telegram_link): give each a few chances to poll.
     await link(second);
     await new Promise((r) => setTimeout(r, 7_000));
     const polls = bot.calls.filter((c) => c.method === 'getUpdates').length;

@@ -7,7 +7,10 @@
  *
  * Polling runs only for an organisation that has a bot AND live link codes,
  * and for each such bot exactly one poller runs across all cloud instances —
- * Telegram answers a second concurrent `getUpdates` with 409 Conflict.
+ * Telegram answers a second concurrent `getUpdates` with 409 Conflict. A new
+ * code is announced with NOTIFY (channel `telegram_link`, sent in the code's
+ * own transaction), so no instance queries for work on a short timer; a slow
+ * tick only lets another instance take over the bot of one that died.
  *
  * Why an advisory lock and not a self-rescheduling pg-boss job: the queue's
  * queues use pg-boss's `standard` policy, under which a singletonKey does not
@@ -27,6 +30,7 @@ import { and, eq, gt, isNotNull, isNull, sql } from 'drizzle-orm';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { AppContext } from '../../context.js';
+import type { Executor } from '../../db/client.js';
 import { hostPreferences, orgSettings, telegramLinkCodes, users } from '../../db/schema.js';
 import { writeAudit } from '../../lib/audit.js';
 import { sha256 } from '../../lib/crypto.js';
@@ -36,7 +40,7 @@ import { getOrgSettings, telegramBotToken } from '../orgs/settings.js';
 import { chatIdAad, toggleChannel } from './preferences.js';
 
 export interface LinkerOptions {
-  /** How often each instance looks for organisations with live codes (ms). */
+  /** How often each instance looks for organisations with live codes besides the NOTIFY of a new one (ms). */
   tickMs?: number;
   /** `getUpdates`'s long-poll `timeout` (s). */
   pollTimeoutS?: number;
@@ -58,6 +62,14 @@ const START = /^\/start(?:@\w+)?\s+([A-Za-z0-9_-]{16,64})\s*$/;
 
 const LOCK_CLASS = 0x7e1e; // the advisory-lock key space of these pollers (first int); the org's hash is the second
 
+/** The NOTIFY channel of new link codes. */
+export const LINK_CHANNEL = 'telegram_link';
+
+/** Tells every instance's linker, once `tx` commits, that `orgId` has a new link code. */
+export async function announceLinkCode(tx: Executor, orgId: string): Promise<void> {
+  await tx.execute(sql`select pg_notify(${LINK_CHANNEL}, ${orgId})`);
+}
+
 export const linkCodeHash = (code: string) => sha256(`telegram-link:${code}`);
 
 export class TelegramLinker {
@@ -71,31 +83,46 @@ export class TelegramLinker {
   #timer: NodeJS.Timeout | null = null;
   #lockClient: pg.Client | null = null;
   #ticking: Promise<void> | null = null;
+  #unlisten: (() => Promise<void>) | null = null;
+  #again = false;
   #stopped = true;
 
   constructor(ctx: AppContext, log: Logger | null, opts: LinkerOptions = {}) {
     this.#ctx = ctx;
     this.#log = log;
-    this.#tickMs = opts.tickMs ?? 3_000;
+    this.#tickMs = opts.tickMs ?? 30_000;
     this.#pollTimeoutS = opts.pollTimeoutS ?? 25;
     this.#errorBackoffMs = opts.errorBackoffMs ?? 5_000;
   }
 
-  start(): void {
+  async start(): Promise<void> {
     if (!this.#stopped) return;
     this.#stopped = false;
+    // A lost LISTEN connection may have missed a NOTIFY: look again once it is back.
+    this.#unlisten = await this.#ctx.database.listen(
+      LINK_CHANNEL,
+      () => this.kick(),
+      () => this.kick(),
+    );
     this.#timer = setInterval(() => this.kick(), this.#tickMs);
     this.#timer.unref();
     this.kick();
   }
 
-  /** Looks for work now (a link code was just created) instead of at the next tick. */
+  /** Looks for work now (a link code was just announced) instead of at the next tick. */
   kick(): void {
-    if (this.#stopped || this.#ticking) return;
+    if (this.#stopped) return;
+    // A look already under way may have read the codes before this one: look once more after it.
+    if (this.#ticking) {
+      this.#again = true;
+      return;
+    }
+    this.#again = false;
     this.#ticking = this.#tick()
       .catch((err) => this.#log?.warn({ err }, 'telegram linker tick failed'))
       .finally(() => {
         this.#ticking = null;
+        if (this.#again) this.kick();
       });
   }
 
@@ -103,6 +130,8 @@ export class TelegramLinker {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
+    await this.#unlisten?.();
+    this.#unlisten = null;
     for (const c of this.#running.values()) c.abort();
     await this.#ticking;
     // Pollers end on abort; wait for them so nothing touches the database after it closes.
@@ -144,6 +173,8 @@ export class TelegramLinker {
         .finally(async () => {
           this.#running.delete(orgId);
           await this.#unlock(orgId).catch(() => {});
+          // A code announced while this poller was ending found the lock still held elsewhere: look again.
+          this.kick();
         });
     }
   }

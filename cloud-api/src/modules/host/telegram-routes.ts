@@ -16,7 +16,7 @@ import { HttpError, unprocessable } from '../../lib/errors.js';
 import { callBotApi } from '../notifications/channels/telegram.js';
 import { getOrgSettings, telegramBotToken } from '../orgs/settings.js';
 import { toggleChannel } from './preferences.js';
-import { linkCodeHash, TelegramLinker } from './telegram-linker.js';
+import { announceLinkCode, linkCodeHash, TelegramLinker } from './telegram-linker.js';
 
 export const LINK_TTL_MS = 15 * 60_000;
 
@@ -92,8 +92,8 @@ export const telegramRoutes: FastifyPluginAsyncTypebox = async (app) => {
           .where(and(eq(telegramLinkCodes.orgId, p.orgId), eq(telegramLinkCodes.userId, p.userId), isNull(telegramLinkCodes.usedAt)));
         await tx.insert(telegramLinkCodes).values({ codeHash: linkCodeHash(code), orgId: p.orgId, userId: p.userId, expiresAt });
         await writeAudit(tx, actorOf(req), { action: 'host.telegram_link', entityType: 'user', entityId: p.userId });
+        await announceLinkCode(tx, p.orgId);
       });
-      linker.kick();
       return reply.code(201).send({ url: `https://t.me/${bot.username}?start=${code}`, expiresAt: expiresAt.toISOString() });
     },
   );
