@@ -29,6 +29,8 @@ export const organizations = pgTable(
     signingKid: text('signing_kid').notNull(),
     signingPublicKey: text('signing_public_key').notNull(),
     signingKeyEnc: text('signing_key_enc').notNull(),
+    /** Set on a developer sandbox: the organisation it belongs to (issue 13). */
+    sandboxOf: uuid('sandbox_of'),
     ...audit(),
     deletedAt: ts('deleted_at'),
   },
@@ -403,6 +405,8 @@ export const auditLogs = pgTable(
     id: uuid('id').primaryKey(),
     orgId: uuid('org_id').notNull(),
     actorId: uuid('actor_id'),
+    /** Set when an application's API key acted: then actor_id is null and this names the application. */
+    actorAppId: uuid('actor_app_id'),
     action: text('action').notNull(),
     entityType: text('entity_type').notNull(),
     entityId: text('entity_id'),
@@ -568,6 +572,140 @@ export const pushSubscriptions = pgTable(
     lastError: text('last_error'),
   },
   (t) => [uniqueIndex('push_subscriptions_endpoint_uq').on(t.endpointHash), index('push_subscriptions_user_idx').on(t.orgId, t.userId)],
+);
+
+/**
+ * Developer platform (issue 13). An application belongs to an organisation; a
+ * sandbox application acts in its own sandbox organisation (`sandboxOrgId`,
+ * an organisation whose `sandbox_of` is the owner), never on real doors.
+ */
+export const apiApplications = pgTable(
+  'api_applications',
+  {
+    id: uuid('id').primaryKey(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id),
+    name: text('name').notNull(),
+    description: text('description'),
+    sandbox: boolean('sandbox').notNull().default(false),
+    /** The organisation the application's keys act in: the owner's own, or its sandbox. */
+    sandboxOrgId: uuid('sandbox_org_id').references(() => organizations.id),
+    ...audit(),
+    deletedAt: ts('deleted_at'),
+  },
+  (t) => [index('api_applications_org_idx').on(t.orgId, t.id)],
+);
+
+/**
+ * API keys: only a SHA-256 of the key is stored (keys are 190-bit random, so a
+ * slow hash adds nothing); `prefix` is the key's recognisable head shown in
+ * lists. A rotated key keeps working until `expiresAt` (the grace period).
+ */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: uuid('id').primaryKey(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id),
+    appId: uuid('app_id')
+      .notNull()
+      .references(() => apiApplications.id),
+    keyHash: text('key_hash').notNull(),
+    prefix: text('prefix').notNull(),
+    scopes: jsonb('scopes').$type<string[]>().notNull(),
+    rateLimitPerMinute: integer('rate_limit_per_minute'),
+    expiresAt: ts('expires_at'),
+    revokedAt: ts('revoked_at'),
+    lastUsedAt: ts('last_used_at'),
+    /** The key this one replaced by rotation. */
+    rotatedFrom: uuid('rotated_from'),
+    ...audit(),
+  },
+  (t) => [uniqueIndex('api_keys_hash_uq').on(t.keyHash), index('api_keys_app_idx').on(t.orgId, t.appId, t.id)],
+);
+
+export const WEBHOOK_ENDPOINT_STATUSES = ['active', 'disabled'] as const;
+export type WebhookEndpointStatus = (typeof WEBHOOK_ENDPOINT_STATUSES)[number];
+
+/** Where an application wants events sent; the signing secret (`whsec_…`) is sealed. */
+export const webhookEndpoints = pgTable(
+  'webhook_endpoints',
+  {
+    id: uuid('id').primaryKey(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id),
+    appId: uuid('app_id')
+      .notNull()
+      .references(() => apiApplications.id),
+    /** The organisation whose events it receives (the application's own or its sandbox). */
+    eventOrgId: uuid('event_org_id')
+      .notNull()
+      .references(() => organizations.id),
+    url: text('url').notNull(),
+    events: jsonb('events').$type<string[]>().notNull(),
+    description: text('description'),
+    secretEnc: text('secret_enc').notNull(),
+    status: text('status').$type<WebhookEndpointStatus>().notNull().default('active'),
+    disabledAt: ts('disabled_at'),
+    disabledReason: text('disabled_reason'),
+    /** Since when every delivery has failed (null while the endpoint answers). */
+    failingSince: ts('failing_since'),
+    ...audit(),
+    deletedAt: ts('deleted_at'),
+  },
+  (t) => [index('webhook_endpoints_app_idx').on(t.orgId, t.appId, t.id), index('webhook_endpoints_event_org_idx').on(t.eventOrgId)],
+);
+
+export const WEBHOOK_DELIVERY_STATUSES = ['pending', 'delivered', 'failed', 'dead'] as const;
+export type WebhookDeliveryStatus = (typeof WEBHOOK_DELIVERY_STATUSES)[number];
+
+/** One event to one endpoint (the Standard Webhooks `webhook-id` is `msg_` + id, the same on every redelivery). */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: uuid('id').primaryKey(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id),
+    endpointId: uuid('endpoint_id')
+      .notNull()
+      .references(() => webhookEndpoints.id),
+    appId: uuid('app_id').notNull(),
+    eventType: text('event_type').notNull(),
+    /** The body sent: `{type, timestamp, data}`; data carries ids and states, no personal data. */
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    status: text('status').$type<WebhookDeliveryStatus>().notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    responseCode: integer('response_code'),
+    durationMs: integer('duration_ms'),
+    lastError: text('last_error'),
+    jobId: text('job_id'),
+    deliveredAt: ts('delivered_at'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('webhook_deliveries_endpoint_idx').on(t.orgId, t.endpointId, t.id),
+    index('webhook_deliveries_app_idx').on(t.appId, t.createdAt),
+  ],
+);
+
+/** Calls and errors per application per UTC day (flushed from memory every few seconds). */
+export const apiUsage = pgTable(
+  'api_usage',
+  {
+    appId: uuid('app_id')
+      .notNull()
+      .references(() => apiApplications.id),
+    orgId: uuid('org_id').notNull(),
+    day: text('day').notNull(),
+    calls: bigint('calls', { mode: 'number' }).notNull().default(0),
+    errors: bigint('errors', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.appId, t.day] })],
 );
 
 export * from '../sync/schema.js';
