@@ -79,8 +79,14 @@ export interface Principal {
   email: string;
   roles: string[];
   permissions: Set<Permission>;
-  via: 'password' | 'oidc';
+  via: 'password' | 'oidc' | 'apikey';
   sessionId: string | null;
+  /**
+   * Set when an application's API key made the call (`via: 'apikey'`): then `userId` is the
+   * application's id (never a user's), `permissions` are the key's scopes and `orgId` the
+   * organisation the application acts in (its sandbox for a sandbox application).
+   */
+  app: { id: string; keyId: string; rateLimitPerMinute: number | null } | null;
 }
 
 declare module 'fastify' {

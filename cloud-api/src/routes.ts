@@ -14,6 +14,8 @@ import { auditRoutes } from './modules/audit/routes.js';
 import { authRoutes } from './modules/auth/routes.js';
 import { checkinRoutes } from './modules/checkins/routes.js';
 import { serveConsole } from './modules/console/routes.js';
+import { applicationRoutes } from './modules/devconsole/routes.js';
+import { usageRoutes } from './modules/devconsole/usage-routes.js';
 import { edgeRoutes } from './modules/edge/routes.js';
 import { gateRoutes } from './modules/gates/routes.js';
 import { guestRoutes } from './modules/guest/routes.js';
@@ -27,9 +29,11 @@ import { liveFeed } from './modules/live/socket.js';
 import { notificationRoutes } from './modules/notifications/routes.js';
 import { orgSettingsRoutes } from './modules/orgs/settings-routes.js';
 import { passRoutes } from './modules/passes/routes.js';
+import { sandboxRoutes } from './modules/sandbox/routes.js';
 import { siteRoutes } from './modules/sites/routes.js';
 import { userRoutes } from './modules/users/routes.js';
 import { visitorRoutes } from './modules/visitors/routes.js';
+import { webhookRoutes } from './modules/webhooks/routes.js';
 import { zoneRoutes } from './modules/zones/routes.js';
 
 export interface RoutesOptions {
@@ -44,6 +48,7 @@ export async function routes(app: FastifyInstance, opts: RoutesOptions): Promise
   await app.register(edgeRoutes, { prefix: '/api/edge' });
   await app.register(adminRoutes, { prefix: '/api/admin' });
   await app.register(hostRoutes, { prefix: '/api/host' });
+  await app.register(devconsoleRoutes, { prefix: '/api/devconsole' });
   await app.register(liveFeed, { authTimeoutMs: opts.liveAuthTimeoutMs });
   // The console is served when it has been built (npm install builds it); the API works without it.
   const { config } = app.ctx;
@@ -58,6 +63,13 @@ async function hostRoutes(host: FastifyInstance): Promise<void> {
   await host.register(preferenceRoutes);
   await host.register(telegramRoutes);
   await host.register(pushRoutes);
+}
+
+/** The developer console's API, under /api/devconsole: every route needs `devconsole:manage`; API keys are refused here. */
+async function devconsoleRoutes(dev: FastifyInstance): Promise<void> {
+  await dev.register(applicationRoutes);
+  await dev.register(webhookRoutes);
+  await dev.register(usageRoutes);
 }
 
 /** The organisation's administration API, under /api/admin. */
@@ -75,4 +87,5 @@ async function adminRoutes(admin: FastifyInstance): Promise<void> {
   await admin.register(jobRoutes);
   await admin.register(notificationRoutes);
   await admin.register(orgSettingsRoutes);
+  await admin.register(sandboxRoutes);
 }

@@ -48,6 +48,7 @@ export async function authenticate(ctx: AppContext, token: string): Promise<Prin
       permissions: permissionsOf(row.roles),
       via: 'password',
       sessionId: claims.sid,
+      app: null,
     };
     ctx.principals.set(claims.sid, principal);
     return principal;
@@ -70,5 +71,6 @@ export async function authenticate(ctx: AppContext, token: string): Promise<Prin
     permissions: permissionsOf(row.roles),
     via: 'oidc',
     sessionId: null,
+    app: null,
   };
 }

@@ -50,6 +50,8 @@ export const PERMISSIONS = [
   'jobs:retry',
   /** The host portal (/api/host): one's own visits, inviting one's own guests, one's notification preferences. */
   'host:portal',
+  /** The developer console (/api/devconsole): applications, their API keys and webhooks, usage, the sandbox. */
+  'devconsole:manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -118,8 +120,8 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   ],
   // Guests see their own pass through /api/guest only.
   Guest: [],
-  // Developer console (apps, keys, webhooks) lives outside /api/admin.
-  Developer: [],
+  // Builds integrations: the developer console, and the organisation's layout to point them at (no people, no passes).
+  Developer: ['devconsole:manage', 'sites:read', 'zones:read', 'gates:read', 'rules:read'],
 };
 
 export function permissionsOf(roles: readonly string[]): Set<Permission> {

@@ -32,8 +32,8 @@ export default fp(
       const cfg = route.config as { permission?: Permission; authenticated?: boolean } | undefined;
       for (const method of [route.method].flat())
         if (method !== 'HEAD') routeTable.push({ method, url: route.url, permission: cfg?.permission ?? null });
-      if ((route.url.startsWith('/api/admin') || route.url.startsWith('/api/host')) && !cfg?.permission) {
-        throw new Error(`admin or host route ${route.method} ${route.url} declares no permission`);
+      if (/^\/api\/(admin|host|devconsole)(\/|$)/.test(route.url) && !cfg?.permission) {
+        throw new Error(`admin, host or devconsole route ${route.method} ${route.url} declares no permission`);
       }
       if (!cfg?.permission && !cfg?.authenticated) return;
       const permission = cfg.permission;
