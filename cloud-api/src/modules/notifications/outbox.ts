@@ -30,6 +30,8 @@ export const TEMPLATE_KEYS = [
   'arrival',
   /** To anyone: a test message from the console. */
   'test',
+  /** To a developer: their application's webhook endpoint kept failing and was disabled. */
+  'webhook_disabled',
 ] as const;
 export type TemplateKey = (typeof TEMPLATE_KEYS)[number];
 

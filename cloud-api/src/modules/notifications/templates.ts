@@ -40,6 +40,8 @@ export const TEMPLATE_VARIABLES: Record<TemplateKey, readonly string[]> = {
   /** To the host: gateName the gate passed, when the time of the passage. */
   arrival: ['visitorName', 'gateName', 'siteName', 'when', 'orgName'],
   test: ['orgName'],
+  /** appName: the application; url: the endpoint's URL; since: when its failures began; days: how long they lasted. */
+  webhook_disabled: ['appName', 'url', 'since', 'days', 'orgName'],
 };
 
 export interface TemplateText {

@@ -41,4 +41,5 @@ export const TEMPLATE_KEYS = members<TemplateKey>({
   guest_code: true,
   arrival: true,
   test: true,
+  webhook_disabled: true,
 });
