@@ -1,8 +1,8 @@
-import { uuidv7 } from '@gatehouse/protocol';
 import { and, eq, isNull } from 'drizzle-orm';
 import type { AppContext } from './context.js';
-import { accessRules, gates, orgSettings, sites, users, zones } from './db/schema.js';
+import { accessRules, gates, sites, users, zones } from './db/schema.js';
 import { openUser, userPersonalColumns } from './modules/orgs/personal-data.js';
+import { seedPremises } from './modules/orgs/premises.js';
 import { createOrganization, createUser, findOrganizationByName } from './modules/orgs/service.js';
 
 export const DEMO = {
@@ -55,10 +55,6 @@ export async function seedDemo(ctx: AppContext): Promise<DemoInfo> {
     }
     const org = await createOrganization(ctx, tx, DEMO.org);
     await createUser(ctx, tx, { orgId: org.id, email: DEMO.email, fullName: 'Demo Admin', roles: ['OrgAdmin'], password: DEMO.password });
-    const siteId = uuidv7();
-    const zoneId = uuidv7();
-    const gateId = uuidv7();
-    const ruleId = uuidv7();
     await createUser(ctx, tx, {
       orgId: org.id,
       email: DEMO.hostEmail,
@@ -66,22 +62,14 @@ export async function seedDemo(ctx: AppContext): Promise<DemoInfo> {
       roles: ['Host'],
       password: DEMO.password,
     });
-    await tx
-      .insert(sites)
-      .values({ id: siteId, orgId: org.id, name: 'Head office', timezone: 'Europe/Moscow', address: '1 Tverskaya St, Moscow' });
-    await tx.insert(zones).values({ id: zoneId, orgId: org.id, siteId, name: 'Lobby' });
-    await tx.insert(gates).values({ id: gateId, orgId: org.id, siteId, zoneId, name: 'Main turnstile', direction: 'both' });
-    await tx.insert(accessRules).values({
-      id: ruleId,
-      orgId: org.id,
-      // Any day, any hour, so the README's walk-through admits whenever it is tried; the console's rule editor shows schedules.
-      name: 'Visitors, lobby, any time',
-      zoneIds: [zoneId],
-      weekdays: [],
-      timeWindows: [],
+    const { siteId, zoneId, gateId, ruleId } = await seedPremises(tx, org.id, {
+      site: 'Head office',
+      timezone: 'Europe/Moscow',
+      address: '1 Tverskaya St, Moscow',
+      zone: 'Lobby',
+      gate: 'Main turnstile',
+      rule: 'Visitors, lobby, any time',
     });
-    // Guests a host invites from the host portal get passes of this rule.
-    await tx.insert(orgSettings).values({ orgId: org.id, hostInviteRuleId: ruleId });
     return { orgId: org.id, email: DEMO.email, password: DEMO.password, siteId, zoneId, gateId, ruleId, created: true };
   });
 }

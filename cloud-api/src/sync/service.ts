@@ -17,6 +17,7 @@ import { and, eq, isNull } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { AppContext } from '../context.js';
 import { gates } from '../db/schema.js';
+import { publishCheckins } from '../modules/checkins/ingest.js';
 import { getGate } from '../modules/gates/service.js';
 import { newBrokerPassword, verifyBrokerPassword } from '../mqtt/broker-credentials.js';
 import { DynsecAdmin } from '../mqtt/dynsec.js';
@@ -137,23 +138,7 @@ export async function startSync(ctx: AppContext, log: Logger): Promise<SyncServi
     ca,
     log: log.child({ component: 'sync' }),
   });
-  link.on('checkin', (orgId, data) => {
-    ctx.events.publish(orgId, { type: 'checkin.created', data });
-    // A passage the gate did not unlock is somebody forcing or tailgating: the guard must see it as an alarm.
-    if (data.type === 'forced') {
-      ctx.events.publish(orgId, {
-        type: 'alarm.raised',
-        data: {
-          id: data.id,
-          gateId: data.gateId,
-          siteId: data.siteId,
-          kind: 'forced',
-          message: 'Passage without an unlock (forced or tailgating)',
-          occurredAt: data.occurredAt,
-        },
-      });
-    }
-  });
+  link.on('checkin', (orgId, data) => publishCheckins(ctx.events, orgId, [data]));
   // A gate going online or offline shows in the guard view at once.
   const lastOnline = new Map<string, boolean>();
   link.on('status', (orgId, gateId, online) => {

@@ -7,6 +7,7 @@
  */
 import type { CheckinEvent } from '@gatehouse/protocol';
 import type { AppContext } from '../../context.js';
+import type { EventBus } from '../../lib/events.js';
 import { type JourneyResult, journeyMoves, recordJourney, storedMoves } from '../arrivals/service.js';
 import { type CheckinView, checkinView, insertCheckins, openNames } from './service.js';
 
@@ -25,6 +26,30 @@ export interface Ingested {
 export interface IngestOptions {
   /** Called with the new rows as soon as they are committed, before the journey step: the live feed does not wait for it. */
   onStored?: (fresh: CheckinView[]) => void;
+}
+
+/**
+ * What the live feed shows of new check-ins: each one, and an alarm for a
+ * passage the gate did not unlock (somebody forcing or tailgating: the guard
+ * must see it as an alarm). Only after they are committed.
+ */
+export function publishCheckins(bus: EventBus, orgId: string, fresh: readonly CheckinView[]): void {
+  for (const data of fresh) {
+    bus.publish(orgId, { type: 'checkin.created', data });
+    if (data.type === 'forced') {
+      bus.publish(orgId, {
+        type: 'alarm.raised',
+        data: {
+          id: data.id,
+          gateId: data.gateId,
+          siteId: data.siteId,
+          kind: 'forced',
+          message: 'Passage without an unlock (forced or tailgating)',
+          occurredAt: data.occurredAt,
+        },
+      });
+    }
+  }
 }
 
 export async function ingestCheckins(
