@@ -9,6 +9,7 @@ import { roleName } from './lib/roles.ts';
 import { href, useRoute } from './lib/router.ts';
 import { getSession, onSessionChange } from './lib/session.ts';
 import { DashboardPage } from './screens/dashboard/DashboardPage.tsx';
+import { DevConsolePage } from './screens/devconsole/DevConsolePage.tsx';
 import { GuardPage } from './screens/guard/GuardPage.tsx';
 import { AuditPage } from './screens/history/AuditPage.tsx';
 import { CheckinsPage } from './screens/history/CheckinsPage.tsx';
@@ -43,8 +44,9 @@ type NavKey =
   | 'audit'
   | 'jobs'
   | 'messages'
-  | 'settings';
-type SectionKey = 'visits' | 'premises' | 'administration';
+  | 'settings'
+  | 'devconsole';
+type SectionKey = 'visits' | 'premises' | 'administration' | 'developers';
 
 interface NavItem {
   path: string;
@@ -70,6 +72,7 @@ const NAV: NavItem[] = [
   { path: '/jobs', label: 'jobs', perm: 'jobs:read' },
   { path: '/messages', label: 'messages', perm: 'notifications:read' },
   { path: '/settings', label: 'settings', perm: 'org:settings' },
+  { path: '/devconsole', label: 'devconsole', perm: 'devconsole:manage', section: 'developers' },
 ];
 
 function NotFound() {
@@ -119,6 +122,8 @@ function screen(parts: string[]): ReactNode {
       return <MessagesPage key={b ?? ''} tab={b} id={c} />;
     case 'settings':
       return <OrgSettingsPage />;
+    case 'devconsole':
+      return can('devconsole:manage') ? <DevConsolePage parts={parts.slice(1)} /> : <NotFound />;
     default:
       return <NotFound />;
   }

@@ -23,6 +23,7 @@ export interface Resources {
   jobs: En<typeof import('./locales/en/jobs.json')>;
   messages: En<typeof import('./locales/en/messages.json')>;
   settings: En<typeof import('./locales/en/settings.json')>;
+  devconsole: En<typeof import('./locales/en/devconsole.json')>;
 }
 
 declare module 'i18next' {
