@@ -19,6 +19,7 @@ import inputGuard from './plugins/app/input-guard.js';
 import metrics from './plugins/app/metrics.js';
 import requestId from './plugins/app/request-id.js';
 import routeGuard from './plugins/app/route-guard.js';
+import usage from './plugins/app/usage.js';
 import helmet from './plugins/external/helmet.js';
 import rateLimit from './plugins/external/rate-limit.js';
 import swagger from './plugins/external/swagger.js';
@@ -106,6 +107,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(errors);
   await app.register(inputGuard);
   await app.register(metrics);
+  await app.register(usage);
   await app.register(routeGuard);
   // Routes.
   await app.register(routes, { liveAuthTimeoutMs: opts.liveAuthTimeoutMs });

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import { registerJobMetrics } from '../../jobs/metrics.js';
+import { registerUsageMetrics } from '../../modules/devconsole/usage.js';
 import { registerNotificationMetrics } from '../../modules/notifications/sender.js';
 
 /** Prometheus at /metrics: process metrics, the job queue, messages by channel and outcome, and a request histogram labelled by route pattern (not raw URL, to bound cardinality). */
@@ -10,6 +11,7 @@ export default fp(
     collectDefaultMetrics({ register: registry, prefix: 'gatehouse_cloud_' });
     registerJobMetrics(registry, app.ctx.jobs);
     registerNotificationMetrics(registry, app.ctx);
+    registerUsageMetrics(registry, app.ctx);
     const duration = new Histogram({
       name: 'gatehouse_http_request_duration_seconds',
       help: 'HTTP request duration by route and status',
