@@ -63,7 +63,7 @@ export function UsagePanel({ app }: { app: App }) {
         <p className="muted">{t('usage.noCalls')}</p>
       ) : (
         <details>
-          <summary>{t('usage.col.day')}</summary>
+          <summary>{t('usage.table')}</summary>
           <div className="table-wrap">
             <table>
               <thead>
@@ -124,7 +124,7 @@ function DayChart({ days, calls, errors }: { days: Usage['days']; calls: number;
               <title>{t('usage.bar', { day: d.day, calls: d.calls, errors: d.errors })}</title>
               <rect className="bar" x={x} width={w} y={H - padB - y(ok)} height={y(ok)} />
               <rect className="bar-deny" x={x} width={w} y={H - padB - y(d.calls)} height={y(d.errors)} />
-              {i % 5 === 4 ? (
+              {i % 5 === 0 ? (
                 <text className="axis" x={x + w / 2} y={H - 6} textAnchor="middle">
                   {d.day.slice(5)}
                 </text>

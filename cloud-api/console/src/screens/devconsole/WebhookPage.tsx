@@ -110,7 +110,7 @@ export function WebhookPage({ appId, id }: { appId: string; id: string }) {
             <td>{d.responseCode ?? '—'}</td>
             <td>{d.attempts}</td>
             <td className="nowrap">{d.durationMs === null ? '—' : t('deliveries.ms', { ms: d.durationMs })}</td>
-            <td className="details">{d.error ?? '—'}</td>
+            <td className="dev-error">{d.error ?? '—'}</td>
             <td className="nowrap">
               <button type="button" onClick={() => setOpen(d.id)}>
                 {t('deliveries.view')}
