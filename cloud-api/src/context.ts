@@ -1,3 +1,4 @@
+import { ApiKeyCache } from './auth/api-keys.js';
 import { OidcVerifier } from './auth/oidc.js';
 import { type PasswordHasher, passwordHasher } from './auth/passwords.js';
 import { PrincipalCache } from './auth/principal-cache.js';
@@ -21,6 +22,8 @@ export interface AppContext {
   passwords: PasswordHasher;
   oidc: OidcVerifier | null;
   principals: PrincipalCache;
+  /** Applications' API keys looked up recently (auth/api-keys.ts: dropped on every instance at revocation). */
+  apiKeys: ApiKeyCache;
   events: EventBus;
   /** Background jobs (notifications, reminders, webhooks): modules define their queues when registered; the app starts them when ready. */
   jobs: JobQueue;
@@ -66,6 +69,7 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
     passwords: passwordHasher(config.argon2),
     oidc: config.oidc ? new OidcVerifier(config.oidc.issuer, config.oidc.audience) : null,
     principals: new PrincipalCache(config.authCacheMs),
+    apiKeys: new ApiKeyCache(config.authCacheMs),
     events: new EventBus(),
     jobs: new JobQueue(database, config.jobs),
     sync: null,

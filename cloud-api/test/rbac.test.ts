@@ -338,9 +338,10 @@ describe('RBAC and tenancy over every admin route', () => {
 
   const adminRoutes = () => t.app.routeTable.filter((r) => r.url.startsWith('/api/admin'));
   const hostRoutes = () => t.app.routeTable.filter((r) => r.url.startsWith('/api/host'));
+  const devconsoleRoutes = () => t.app.routeTable.filter((r) => r.url.startsWith('/api/devconsole'));
 
   it('every permission is walked: each one a route declares, or one of the field and scope permissions tested below', () => {
-    const declared = new Set([...adminRoutes(), ...hostRoutes()].map((r) => r.permission));
+    const declared = new Set([...adminRoutes(), ...hostRoutes(), ...devconsoleRoutes()].map((r) => r.permission));
     // visitors:pii and appointments:any guard fields and rows, not routes: the tests below walk them.
     expect(PERMISSIONS.filter((p) => !declared.has(p)).sort()).toEqual(['appointments:any', 'visitors:pii']);
   });
@@ -401,6 +402,57 @@ describe('RBAC and tenancy over every admin route', () => {
       }
     }
     expect(mismatches).toEqual([]);
+  });
+
+  it('every developer-console route needs devconsole:manage: 401 without a token, 403 for each role without it, never for a role with it', async () => {
+    const routes = devconsoleRoutes();
+    expect(routes.length).toBeGreaterThanOrEqual(9);
+    const mismatches: string[] = [];
+    for (const route of routes) {
+      expect(route.permission, `${route.method} ${route.url}`).toBe('devconsole:manage');
+      // Ids nobody has: a caller who may use the route gets past the guard (to a 404 or a 4xx of the body), one who may not gets 403 first.
+      const url = route.url.replace(/:[A-Za-z]+/g, '00000000-0000-7000-8000-000000000000');
+      const payload = route.method === 'POST' || route.method === 'PUT' || route.method === 'PATCH' ? {} : undefined;
+      const anon = await t.app.inject({ method: route.method as 'GET', url, ...(payload ? { payload } : {}) });
+      if (anon.statusCode !== 401) mismatches.push(`anonymous ${route.method} ${route.url}: ${anon.statusCode}`);
+      for (const role of ROLES) {
+        const res = await t.app.inject({
+          method: route.method as 'GET',
+          url,
+          headers: users.get(role)!.auth,
+          ...(payload ? { payload } : {}),
+        });
+        const allowed = ROLE_PERMISSIONS[role].includes('devconsole:manage');
+        const ok = allowed ? res.statusCode !== 401 && res.statusCode !== 403 : res.statusCode === 403;
+        if (!ok)
+          mismatches.push(`${role} ${route.method} ${route.url}: expected ${allowed ? 'past the guard' : '403'}, got ${res.statusCode}`);
+      }
+    }
+    expect(mismatches).toEqual([]);
+    // The roles that hold it, as the issue says: the organisation's admins and its developers.
+    expect(ROLES.filter((r) => ROLE_PERMISSIONS[r].includes('devconsole:manage')).sort()).toEqual([
+      'Developer',
+      'OrgAdmin',
+      'PlatformAdmin',
+    ]);
+  });
+
+  it('a Developer uses the developer console for real (an application, a key); Host and Operator are refused', async () => {
+    const dev = users.get('Developer')!;
+    const made = await t.app.inject({ method: 'POST', url: '/api/devconsole/apps', headers: dev.auth, payload: { name: 'RBAC app' } });
+    expect(made.statusCode, made.body).toBe(201);
+    const id = made.json().id as string;
+    const key = await t.app.inject({
+      method: 'POST',
+      url: `/api/devconsole/apps/${id}/keys`,
+      headers: dev.auth,
+      payload: { scopes: ['sites:read'] },
+    });
+    expect(key.statusCode, key.body).toBe(201);
+    for (const role of ['Host', 'Operator'] as const) {
+      const r = await t.app.inject({ method: 'GET', url: `/api/devconsole/apps/${id}/keys`, headers: users.get(role)!.auth });
+      expect(r.statusCode, role).toBe(403);
+    }
   });
 
   it('without a token every admin route is 401', async () => {

@@ -2,8 +2,10 @@ import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import type { AppContext, Principal } from '../context.js';
 import { sessions, userRoles, users } from '../db/schema.js';
-import { unauthorized } from '../lib/errors.js';
+import { HttpError, unauthorized } from '../lib/errors.js';
 import { emailHashes, openUser, userPersonalColumns } from '../modules/orgs/personal-data.js';
+import { looksLikeApiKey } from './api-key-format.js';
+import { authenticateApiKey } from './api-keys.js';
 import { permissionsOf } from './rbac.js';
 import { TokenService } from './tokens.js';
 
@@ -18,8 +20,24 @@ const rolesOf = sql<
   string[]
 >`coalesce((select array_agg(${userRoles.role}) from ${userRoles} where ${userRoles.userId} = ${users.id}), '{}')`;
 
-/** Resolves a bearer token to a principal: our access JWT with a live session, or a verified OIDC token naming a user. */
-export async function authenticate(ctx: AppContext, token: string): Promise<Principal> {
+/** A key where keys are not accepted: everything but /api/admin (the console, the portal, /api/auth/me, the live feed). */
+export const apiKeyNotAllowed = () =>
+  new HttpError(401, 'api_key_not_allowed_here', 'API keys are accepted on /api/admin routes only; sign in as a user here');
+
+export interface AuthenticateOptions {
+  /** Accept an application's API key (`ghk_…`): only the routes under /api/admin do. */
+  apiKeys?: boolean;
+}
+
+/**
+ * Resolves a bearer token to a principal: our access JWT with a live session, a verified OIDC token naming a
+ * user, or (where `apiKeys` allows it) an application's API key.
+ */
+export async function authenticate(ctx: AppContext, token: string, opts: AuthenticateOptions = {}): Promise<Principal> {
+  if (looksLikeApiKey(token)) {
+    if (!opts.apiKeys) throw apiKeyNotAllowed();
+    return authenticateApiKey(ctx, token);
+  }
   if (TokenService.isOwn(token) || !ctx.oidc) {
     const claims = await ctx.tokens.verifyAccess(token);
     if (!claims) throw unauthorized('invalid or expired token');

@@ -15,7 +15,10 @@ export interface AuditEntry {
 /** Who asked, from where: taken from the request so every write records it the same way. */
 export interface Actor {
   orgId: string;
+  /** The user; null for the system and for an application's API key (then `appId` says which). */
   userId: string | null;
+  /** The application whose API key acted (its rows get created_by null, its audit rows actor_app_id). */
+  appId?: string | null;
   ip: string | null;
   userAgent: string | null;
 }
@@ -23,7 +26,11 @@ export interface Actor {
 export function actorOf(req: FastifyRequest): Actor {
   const p = req.principal;
   if (!p) throw new Error('actorOf needs an authenticated request');
-  return { orgId: p.orgId, userId: p.userId, ip: req.ip ?? null, userAgent: req.headers['user-agent']?.slice(0, 500) ?? null };
+  const ip = req.ip ?? null;
+  const userAgent = req.headers['user-agent']?.slice(0, 500) ?? null;
+  // A key's principal carries the application's id as userId: it never lands where a user's id belongs.
+  if (p.app) return { orgId: p.orgId, userId: null, appId: p.app.id, ip, userAgent };
+  return { orgId: p.orgId, userId: p.userId, appId: null, ip, userAgent };
 }
 
 /** Appends one audit row; call inside the transaction of the write it records. */
@@ -32,6 +39,7 @@ export async function writeAudit(db: Executor, actor: Actor, e: AuditEntry): Pro
     id: uuidv7(),
     orgId: actor.orgId,
     actorId: actor.userId,
+    actorAppId: actor.appId ?? null,
     action: e.action,
     entityType: e.entityType,
     entityId: e.entityId ?? null,

@@ -161,8 +161,13 @@ export async function createAppointment(
 /** Whose appointments a caller may touch: all of the org's, or only those of their own host record (null: none). */
 export type HostScope = { any: true } | { any: false; hostId: string | null };
 
-export async function hostScope(db: Executor, principal: Pick<Principal, 'userId' | 'permissions'>): Promise<HostScope> {
+export async function hostScope(
+  db: Executor,
+  principal: Pick<Principal, 'userId' | 'permissions'> & Partial<Pick<Principal, 'app'>>,
+): Promise<HostScope> {
   if (principal.permissions.has('appointments:any')) return { any: true };
+  // An application's key is nobody's host: without appointments:any it reaches what a host with no meetings does.
+  if (principal.app) return { any: false, hostId: null };
   const [h] = await db
     .select({ id: hosts.id })
     .from(hosts)

@@ -7,13 +7,23 @@ export const AuditList = Type.Object({
   entityType: Type.Optional(Type.String({ maxLength: 64 })),
   entityId: Type.Optional(Type.String({ maxLength: 64 })),
   actorId: Type.Optional(Uuid()),
+  actorAppId: Type.Optional(Uuid({ description: 'an application: the rows its API keys wrote' })),
   since: Type.Optional(Timestamp()),
   until: Type.Optional(Timestamp()),
 });
 export const AuditEntry = Type.Object({
   id: Uuid(),
   orgId: Uuid(),
-  actorId: Nullable(Uuid()),
+  actorId: Nullable(Uuid({ description: 'the user who acted (null for the system and for an application)' })),
+  actorAppId: Nullable(Uuid({ description: 'the application whose API key acted' })),
+  actor: Type.Object(
+    {
+      type: Type.Union([Type.Literal('user'), Type.Literal('application'), Type.Literal('system')]),
+      id: Nullable(Uuid()),
+      name: Nullable(Type.String({ description: "an application's name (users are named by the users list)" })),
+    },
+    { description: 'who acted, whatever it was' },
+  ),
   action: Type.String(),
   entityType: Type.String(),
   entityId: Nullable(Type.String()),

@@ -1,6 +1,6 @@
 import { and, desc, eq, gte, lt } from 'drizzle-orm';
 import type { AppContext } from '../../context.js';
-import { auditLogs } from '../../db/schema.js';
+import { apiApplications, auditLogs } from '../../db/schema.js';
 import { decodeCursor, page } from '../../lib/pagination.js';
 
 /** The smallest UUIDv7 of millisecond `ms`. */
@@ -13,19 +13,31 @@ function uuidFloor(ms: number): string {
 export async function listAudit(
   ctx: AppContext,
   orgId: string,
-  q: { limit?: number; cursor?: string; entityType?: string; entityId?: string; actorId?: string; since?: string; until?: string },
+  q: {
+    limit?: number;
+    cursor?: string;
+    entityType?: string;
+    entityId?: string;
+    actorId?: string;
+    actorAppId?: string;
+    since?: string;
+    until?: string;
+  },
 ) {
   const limit = q.limit ?? 50;
   const cursor = decodeCursor(q.cursor);
   const rows = await ctx.db
-    .select()
+    .select({ log: auditLogs, appName: apiApplications.name })
     .from(auditLogs)
+    // The application that acted in this organisation (its owner's, or the sandbox's owner's), named even once deleted.
+    .leftJoin(apiApplications, eq(apiApplications.id, auditLogs.actorAppId))
     .where(
       and(
         eq(auditLogs.orgId, orgId),
         q.entityType ? eq(auditLogs.entityType, q.entityType) : undefined,
         q.entityId ? eq(auditLogs.entityId, q.entityId) : undefined,
         q.actorId ? eq(auditLogs.actorId, q.actorId) : undefined,
+        q.actorAppId ? eq(auditLogs.actorAppId, q.actorAppId) : undefined,
         // Audit ids are UUIDv7 stamped at insert, so a time range is an id range on the (org_id, id) index.
         q.since ? gte(auditLogs.id, uuidFloor(new Date(q.since).getTime())) : undefined,
         q.until ? lt(auditLogs.id, uuidFloor(new Date(q.until).getTime())) : undefined,
@@ -35,10 +47,16 @@ export async function listAudit(
     .orderBy(desc(auditLogs.id))
     .limit(limit + 1);
   return page(
-    rows.map((r) => ({
+    rows.map(({ log: r, appName }) => ({
       id: r.id,
       orgId: r.orgId,
       actorId: r.actorId,
+      actorAppId: r.actorAppId,
+      actor: r.actorAppId
+        ? { type: 'application' as const, id: r.actorAppId, name: appName }
+        : r.actorId
+          ? { type: 'user' as const, id: r.actorId, name: null }
+          : { type: 'system' as const, id: null, name: null },
       action: r.action,
       entityType: r.entityType,
       entityId: r.entityId,

@@ -1,7 +1,7 @@
 /**
  * Console live feed: WebSocket at /api/admin/live (CONTRACT.md). The token
  * travels in the first message, never in the URL (URLs end up in logs).
- * 4401: bad token or none within the timeout, and later whenever the session
+ * 4401: bad token (an application's API key: reason `api_key_not_allowed_here`) or none within the timeout, and later whenever the session
  * that opened the socket ends (logout, user disabled or deleted, the feed's
  * permission taken away, the access token expired); 4403: signed in but not
  * allowed to watch.
@@ -21,6 +21,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { authenticate } from '../../auth/authenticate.js';
 import { type Permission, permissionsOf } from '../../auth/rbac.js';
 import { users } from '../../db/schema.js';
+import { HttpError } from '../../lib/errors.js';
 import { eventForViewer, nameAccess } from '../checkins/service.js';
 
 export const LIVE_PATH = '/api/admin/live';
@@ -103,8 +104,9 @@ export function installLiveFeed(app: FastifyInstance, authTimeoutMs = 5000, rech
           if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(eventForViewer(e, access)));
         });
         ws.send(JSON.stringify({ type: 'ready' }));
-      } catch {
-        ws.close(4401, 'bad token');
+      } catch (err) {
+        // An application's key is never a viewer of the feed (keys act on /api/admin's routes only): said as such.
+        ws.close(4401, err instanceof HttpError && err.code === 'api_key_not_allowed_here' ? err.code : 'bad token');
       }
     });
     ws.on('close', () => {

@@ -127,8 +127,8 @@ export async function issuePassIn(ctx: AppContext, db: Executor, actor: Actor, b
       returning *
     ),
     a as (
-      insert into audit_logs (id, org_id, actor_id, action, entity_type, entity_id, ip, user_agent, data, created_by, updated_by)
-      select ${uuidv7()}, ${org}, ${actor.userId}, 'pass.issue', 'pass', p.id::text, ${actor.ip}, ${actor.userAgent}, ${JSON.stringify(audit)}::jsonb, ${actor.userId}, ${actor.userId}
+      insert into audit_logs (id, org_id, actor_id, actor_app_id, action, entity_type, entity_id, ip, user_agent, data, created_by, updated_by)
+      select ${uuidv7()}, ${org}, ${actor.userId}, ${actor.appId ?? null}::uuid, 'pass.issue', 'pass', p.id::text, ${actor.ip}, ${actor.userAgent}, ${JSON.stringify(audit)}::jsonb, ${actor.userId}, ${actor.userId}
       from p
     )
     select * from p`);

@@ -20,12 +20,20 @@ const aad = (id: string, col: string) => `visitors.${col}:${id}`;
  */
 export interface VisitorAccess {
   scope: HostScope;
-  userId: string;
+  /** Whose registrations count as their own (null: nobody's, as for an application's key, whose rows have created_by null). */
+  userId: string | null;
   pii: boolean;
 }
 
-export async function visitorAccess(db: Executor, principal: Pick<Principal, 'userId' | 'permissions'>): Promise<VisitorAccess> {
-  return { scope: await hostScope(db, principal), userId: principal.userId, pii: principal.permissions.has('visitors:pii') };
+export async function visitorAccess(
+  db: Executor,
+  principal: Pick<Principal, 'userId' | 'permissions'> & Partial<Pick<Principal, 'app'>>,
+): Promise<VisitorAccess> {
+  return {
+    scope: await hostScope(db, principal),
+    userId: principal.app ? null : principal.userId,
+    pii: principal.permissions.has('visitors:pii'),
+  };
 }
 
 // Without visitors:pii the phone and document number are left out (not null: null means "none on record").

@@ -1,12 +1,15 @@
 /**
  * Who may call what, decided where each route is registered: a route's
  * `config.permission` (or `config.authenticated`) puts a guard in front of it,
- * an /api/admin or /api/host route without a permission refuses to start, and every route
- * lands in `app.routeTable` (the RBAC test walks it).
+ * an /api/admin, /api/host or /api/devconsole route without a permission refuses to start, and every route
+ * lands in `app.routeTable` (the RBAC test walks it). Applications' API keys are accepted on /api/admin
+ * only: anywhere else under /api a request bearing one is refused (401 `api_key_not_allowed_here`).
  */
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { authenticate, bearer } from '../../auth/authenticate.js';
+import { looksLikeApiKey } from '../../auth/api-key-format.js';
+import { listenForRevocations } from '../../auth/api-keys.js';
+import { apiKeyNotAllowed, authenticate, bearer } from '../../auth/authenticate.js';
 import type { Permission } from '../../auth/rbac.js';
 import { forbidden, unauthorized } from '../../lib/errors.js';
 
@@ -28,6 +31,22 @@ export default fp(
     const { ctx } = app;
     const routeTable: RouteEntry[] = [];
     app.decorate('routeTable', routeTable);
+    const keysAllowed = (url: string) => /^\/api\/admin(\/|$)/.test(url);
+    // Public routes too: a key sent to a route without a guard (sign-in, the guest and edge APIs) is refused, not ignored.
+    app.addHook('onRequest', async (req) => {
+      const url = req.routeOptions.url;
+      if (!url?.startsWith('/api/') || keysAllowed(url)) return;
+      const token = bearer(req);
+      if (token && looksLikeApiKey(token)) throw apiKeyNotAllowed();
+    });
+    // Every instance drops a revoked key from its cache the moment it is revoked anywhere (auth/api-keys.ts).
+    let unlisten: (() => Promise<void>) | null = null;
+    app.addHook('onReady', async () => {
+      unlisten = await listenForRevocations(ctx.database, ctx.apiKeys);
+    });
+    app.addHook('onClose', async () => {
+      await unlisten?.();
+    });
     app.addHook('onRoute', (route) => {
       const cfg = route.config as { permission?: Permission; authenticated?: boolean } | undefined;
       for (const method of [route.method].flat())
@@ -37,10 +56,11 @@ export default fp(
       }
       if (!cfg?.permission && !cfg?.authenticated) return;
       const permission = cfg.permission;
+      const apiKeys = keysAllowed(route.url);
       const guard = async (req: FastifyRequest) => {
         const token = bearer(req);
         if (!token) throw unauthorized();
-        req.principal = await authenticate(ctx, token);
+        req.principal = await authenticate(ctx, token, { apiKeys });
         if (permission && !req.principal.permissions.has(permission)) throw forbidden(`needs permission ${permission}`);
       };
       // Checked on request, before the body is validated: a caller without the right learns nothing about the route.

@@ -11,7 +11,8 @@ const byAddress = (req: FastifyRequest) => `ip:${normalizeIP(req.ip)}`;
 /**
  * Request limits (@fastify/rate-limit, counted in this process): every route
  * gets `api` requests a minute per signed-in user (the route guard runs first
- * and sets the principal), else per address; refresh, enrollment and the guest
+ * and sets the principal), per application API key (its own
+ * `rateLimitPerMinute` when it has one), else per address; refresh, enrollment and the guest
  * routes get their own, lower, per-address limits, set here by URL so the
  * policy is in one place. Sign-in has its own throttle, shared through the
  * database (auth/rate-limit.ts). Over the limit: 429 with the contract's error
@@ -31,10 +32,12 @@ export default fp<{ limits: RateLimits }>(
     });
     await app.register(rateLimit, {
       global: true,
-      max: limits.api,
       timeWindow: MINUTE,
       hook: 'onRequest',
-      keyGenerator: (req) => (req.principal ? `user:${req.principal.userId}` : byAddress(req)),
+      // An application's key is counted on its own, against its own limit (rateLimitPerMinute, else the default).
+      keyGenerator: (req) =>
+        req.principal?.app ? `key:${req.principal.app.keyId}` : req.principal ? `user:${req.principal.userId}` : byAddress(req),
+      max: (req) => req.principal?.app?.rateLimitPerMinute ?? limits.api,
       enableDraftSpec: true,
       errorResponseBuilder: (_req, c) => new HttpError(c.statusCode, 'rate_limited', `too many requests; try again in ${c.after}`),
     });
