@@ -14,6 +14,7 @@ import { createContext } from './context.js';
 import type { Database } from './db/client.js';
 import { defineSystemJobs } from './jobs/system.js';
 import { errSerializer } from './lib/log.js';
+import apiDocs from './plugins/app/api-docs.js';
 import errors, { frameworkErrors } from './plugins/app/errors.js';
 import inputGuard from './plugins/app/input-guard.js';
 import metrics from './plugins/app/metrics.js';
@@ -109,6 +110,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(metrics);
   await app.register(usage);
   await app.register(routeGuard);
+  await app.register(apiDocs);
   // Routes.
   await app.register(routes, { liveAuthTimeoutMs: opts.liveAuthTimeoutMs });
 

@@ -3,6 +3,7 @@ import type { FastifyRequest, FastifySchema, FastifyTypeProviderDefault } from '
 import type { Static, TSchema } from 'typebox';
 import type { Permission } from '../auth/rbac.js';
 import type { AppContext } from '../context.js';
+import type { ErrorDocs } from '../plugins/app/api-docs.js';
 import { type Actor, actorOf } from './audit.js';
 import { IdParams, Page } from './pagination.js';
 
@@ -36,6 +37,8 @@ export interface CrudRoutes<
     summary: string;
     body: Body;
     response?: Created;
+    /** Statuses the service answers beyond the derived ones (api-docs.ts), each with when. */
+    errors?: ErrorDocs;
     run: (ctx: AppContext, actor: Actor, body: Static<Body>, req: FastifyRequest) => Promise<Static<Created>>;
   };
   /** `GET path` → 200 a page */
@@ -45,15 +48,24 @@ export interface CrudRoutes<
     run: (ctx: AppContext, orgId: string, query: Static<List>, req: FastifyRequest) => Promise<PageOf<Item>>;
   };
   /** `GET path/:id` → 200 */
-  get?: { summary: string; run: (ctx: AppContext, orgId: string, id: string, req: FastifyRequest) => Promise<Static<Item>> };
+  get?: {
+    summary: string;
+    errors?: ErrorDocs;
+    run: (ctx: AppContext, orgId: string, id: string, req: FastifyRequest) => Promise<Static<Item>>;
+  };
   /** `PATCH path/:id` → 200 */
   update?: {
     summary: string;
     body: Patch;
+    errors?: ErrorDocs;
     run: (ctx: AppContext, actor: Actor, id: string, patch: Static<Patch>, req: FastifyRequest) => Promise<Static<Item>>;
   };
   /** `DELETE path/:id` → 204 */
-  remove?: { summary: string; run: (ctx: AppContext, actor: Actor, id: string, req: FastifyRequest) => Promise<unknown> };
+  remove?: {
+    summary: string;
+    errors?: ErrorDocs;
+    run: (ctx: AppContext, actor: Actor, id: string, req: FastifyRequest) => Promise<unknown>;
+  };
 }
 
 /** Declares the collection's routes in the order create, list, get, update, remove; a module's other routes follow it. */
@@ -76,7 +88,7 @@ export function crudRoutes<
   if (create) {
     // Widened, so the reply's type does not hang on a generic 201 schema.
     const schema: FastifySchema = { tags, summary: create.summary, body: create.body, response: { 201: create.response ?? item } };
-    routes.post(path, { config: { permission: write }, schema }, async (req, reply) =>
+    routes.post(path, { config: { permission: write, errors: create.errors }, schema }, async (req, reply) =>
       reply.code(201).send(await create.run(ctx, actorOf(req), req.body as Static<Body>, req)),
     );
   }
@@ -93,7 +105,10 @@ export function crudRoutes<
   if (get) {
     routes.get<Id>(
       one,
-      { config: { permission: read }, schema: { tags, summary: get.summary, params: IdParams, response: { 200: item } } },
+      {
+        config: { permission: read, errors: get.errors },
+        schema: { tags, summary: get.summary, params: IdParams, response: { 200: item } },
+      },
       async (req) => get.run(ctx, orgOf(req), req.params.id, req),
     );
   }
@@ -101,7 +116,7 @@ export function crudRoutes<
     routes.patch<Id>(
       one,
       {
-        config: { permission: write },
+        config: { permission: write, errors: update.errors },
         schema: { tags, summary: update.summary, params: IdParams, body: update.body, response: { 200: item } },
       },
       async (req) => update.run(ctx, actorOf(req), req.params.id, req.body as Static<Patch>, req),
@@ -110,7 +125,7 @@ export function crudRoutes<
   if (remove) {
     routes.delete<Id>(
       one,
-      { config: { permission: write }, schema: { tags, summary: remove.summary, params: IdParams } },
+      { config: { permission: write, errors: remove.errors }, schema: { tags, summary: remove.summary, params: IdParams } },
       async (req, reply) => {
         await remove.run(ctx, actorOf(req), req.params.id, req);
         return reply.code(204).send();

@@ -10,10 +10,20 @@ export const accessRuleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     read: 'rules:read',
     write: 'rules:write',
     item: Rule,
-    create: { summary: 'Create an access rule', body: RuleBody, run: createRule },
+    create: {
+      summary: 'Create an access rule',
+      body: RuleBody,
+      errors: { 422: 'zoneIds names a zone that does not exist' },
+      run: createRule,
+    },
     list: { summary: 'List access rules', querystring: RuleList, run: listRules },
     get: { summary: 'One access rule', run: getRule },
-    update: { summary: 'Change an access rule', body: RulePatch, run: updateRule },
+    update: {
+      summary: 'Change an access rule',
+      body: RulePatch,
+      errors: { 422: 'zoneIds names a zone that does not exist' },
+      run: updateRule,
+    },
     remove: { summary: 'Remove an access rule (soft)', run: deleteRule },
   });
 };

@@ -17,6 +17,7 @@ export const appointmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     create: {
       summary: 'Schedule a visit',
       body: AppointmentBody,
+      errors: { 422: 'hostId, siteId or visitorIds names nothing in this organisation, or endsAt is not after startsAt' },
       run: async (ctx, actor, body, req) => createAppointment(ctx, actor, await scopeOf(req), body),
     },
     list: {
@@ -28,6 +29,7 @@ export const appointmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     update: {
       summary: 'Change an appointment',
       body: AppointmentPatch,
+      errors: { 422: 'hostId, siteId or visitorIds names nothing in this organisation, or endsAt is not after startsAt' },
       run: async (ctx, actor, id, patch, req) => updateAppointment(ctx, actor, await scopeOf(req), id, patch),
     },
   });

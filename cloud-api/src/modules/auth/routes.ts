@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { LoginThrottle } from '../../auth/rate-limit.js';
 import { actorOf } from '../../lib/audit.js';
 import { HttpError } from '../../lib/errors.js';
+import { NoContent } from '../../plugins/app/api-docs.js';
 import { LoginBody, ProfilePatch, RefreshBody, TokenPair, UserSummary } from './schema.js';
 import { login, logout, me, refresh, setOwnLanguage } from './service.js';
 
@@ -15,7 +16,16 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/login',
-    { schema: { tags: ['auth'], summary: 'Sign in with e-mail and password', body: LoginBody, response: { 200: TokenPair } } },
+    {
+      config: {
+        errors: {
+          401: 'wrong e-mail or password (`unauthorized`)',
+          409: 'the e-mail and password open accounts in several organisations: sign in again with organizationId (`organization_required`)',
+          429: 'too many attempts for this account or address (`rate_limited`); retry after `Retry-After` seconds',
+        },
+      },
+      schema: { tags: ['auth'], summary: 'Sign in with e-mail and password', body: LoginBody, response: { 200: TokenPair } },
+    },
     async (req) => {
       // Every attempt is counted in the database before the password is checked, per account+address,
       // per address and per account (auth/rate-limit.ts): past the free attempts each further one waits
@@ -35,6 +45,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/refresh',
     {
+      config: { errors: { 401: 'unknown, used, revoked or expired refresh token (`unauthorized`)' } },
       schema: {
         tags: ['auth'],
         summary: 'Trade a refresh token for a new pair (the old one stops working)',
@@ -48,11 +59,11 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/logout',
     // No body schema: `curl -X POST` with just the bearer header must work; a refresh token in the body is optional.
-    { config: { authenticated: true }, schema: { tags: ['auth'], summary: 'Revoke the current session' } },
+    { config: { authenticated: true }, schema: { tags: ['auth'], summary: 'Revoke the current session', response: { 204: NoContent } } },
     async (req, reply) => {
       const body = req.body as { refreshToken?: unknown } | undefined;
       await logout(ctx, req.principal?.sessionId ?? null, typeof body?.refreshToken === 'string' ? body.refreshToken : undefined);
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 

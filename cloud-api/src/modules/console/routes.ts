@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
 
 export interface ConsoleOptions {
   /** The directory `vite build` wrote. */
@@ -62,7 +63,13 @@ export async function serveConsole(app: FastifyInstance, opts: ConsoleOptions): 
   app.get('/guest', { schema: { hide: true } }, (_req, reply) => html(reply));
   app.get(
     '/api/console/config',
-    { schema: { tags: ['console'], summary: 'Console settings the browser needs (embedding allow-list)' } },
+    {
+      schema: {
+        tags: ['console'],
+        summary: 'Console settings the browser needs (embedding allow-list)',
+        response: { 200: Type.Object({ frameAncestors: Type.Array(Type.String()) }) },
+      },
+    },
     async (_req, reply) => {
       reply.header('cache-control', 'no-store');
       return { frameAncestors: [...opts.frameAncestors()] };

@@ -8,6 +8,13 @@ export const edgeRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/enroll',
     {
+      config: {
+        errors: {
+          401: 'unknown, used or expired enrollment code, or its gate is gone (`invalid_code`)',
+          409: 'the gate of this code is disabled (`gate_disabled`)',
+          503: "the broker did not take the new controller's login (`broker_unavailable`)",
+        },
+      },
       schema: {
         tags: ['edge'],
         summary: 'A controller trades a one-time enrollment code for its identity and broker credentials',

@@ -14,7 +14,12 @@ export const gateRoutes: FastifyPluginAsyncTypebox = async (app) => {
     read: 'gates:read',
     write: 'gates:write',
     item: Gate,
-    create: { summary: 'Create a gate', body: GateBody, run: createGate },
+    create: {
+      summary: 'Create a gate',
+      body: GateBody,
+      errors: { 404: 'siteId or zoneId names nothing in this organisation', 422: 'the zone is not in that site' },
+      run: createGate,
+    },
     list: { summary: 'List gates with their link status', querystring: GateList, run: listGates },
     get: { summary: 'One gate', run: getGate },
     update: { summary: 'Change a gate', body: GatePatch, run: updateGate },

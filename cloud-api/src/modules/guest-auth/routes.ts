@@ -37,6 +37,14 @@ export const guestAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/auth',
     {
+      config: {
+        errors: {
+          401: 'invalid or expired guest link (`unauthorized`)',
+          409: 'the pass is revoked or over (`pass_inactive`)',
+          422: 'the visitor has no e-mail or phone (`no_address`)',
+          429: 'too many codes for this pass, 5 an hour (`too_many_codes`); retry after `Retry-After` seconds',
+        },
+      },
       schema: {
         tags: ['guest'],
         summary: 'Send a one-time code to the address the invitation went to (the visitor’s e-mail, else phone)',
@@ -54,6 +62,15 @@ export const guestAuthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/auth/verify',
     {
+      config: {
+        errors: {
+          401: 'invalid or expired guest link (`unauthorized`)',
+          409: 'the pass is revoked or over (`pass_inactive`)',
+          410: 'the code has expired, or none is waiting (`code_expired`, `no_code`)',
+          422: 'wrong code; the message says how many attempts are left (`code_invalid`)',
+          429: 'the 5th wrong code burned it (`too_many_attempts`), or too many requests',
+        },
+      },
       schema: {
         tags: ['guest'],
         summary: 'Exchange the one-time code for a guest session (the pass’s credential until it ends, 30 days at most)',

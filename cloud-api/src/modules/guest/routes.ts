@@ -114,6 +114,7 @@ export const guestRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/pass',
     {
+      config: { errors: { 401: 'no token, or an invalid or expired guest link or session (`unauthorized`)' } },
       schema: {
         tags: ['guest'],
         summary: 'The guest’s visit; with a guest session (Bearer) also its rotating QR while the pass is active',

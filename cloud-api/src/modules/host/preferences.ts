@@ -185,7 +185,7 @@ export const preferenceRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     '/preferences',
     {
-      config,
+      config: { ...config, errors: { 422: 'Telegram is chosen without a linked chat, or webpush without a subscription' } },
       schema: {
         tags,
         summary: 'Choose the channels of my arrival notices (Telegram needs a linked chat, webpush a subscription: 422 otherwise)',

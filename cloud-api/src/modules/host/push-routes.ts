@@ -72,7 +72,7 @@ export const pushRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/push/subscriptions',
     {
-      config,
+      config: { ...config, errors: { 422: 'the endpoint is not an https URL, or the keys are not a P-256 point and a 16-byte secret' } },
       schema: {
         tags,
         summary: "Register this browser's push subscription (the same endpoint again replaces it)",

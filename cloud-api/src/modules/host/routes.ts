@@ -28,7 +28,12 @@ export const hostVisitRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/invitations',
     {
-      config,
+      config: {
+        ...config,
+        errors: {
+          422: 'a guest has neither e-mail nor phone, endsAt is not after startsAt, siteId names no site, or the caller is no host / no invitation rule is chosen',
+        },
+      },
       schema: {
         tags,
         summary: 'Invite guests to a new visit (each guest needs an email or a phone)',
@@ -45,7 +50,7 @@ export const hostVisitRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/visits/:id/cancel',
     {
-      config,
+      config: { ...config, errors: { 409: 'the visit is cancelled already' } },
       schema: { tags, summary: 'Cancel my visit (the invited guests are told)', params: IdParams, response: { 200: HostVisit } },
     },
     async (req) => cancelHostVisit(ctx, actorOf(req), req.principal!, req.params.id),
@@ -53,7 +58,7 @@ export const hostVisitRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/visits/:id/guests/:visitorId/resend',
     {
-      config,
+      config: { ...config, errors: { 409: 'the visit is cancelled, or the guest has no pass or a revoked one' } },
       schema: { tags, summary: 'Send a guest’s invitation again', params: GuestParams, response: { 200: HostVisit } },
     },
     async (req) => resendInvitation(ctx, actorOf(req), req.principal!, req.params.id, req.params.visitorId),

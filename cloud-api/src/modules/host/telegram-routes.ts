@@ -71,7 +71,10 @@ export const telegramRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/telegram/link',
     {
-      config,
+      config: {
+        ...config,
+        errors: { 422: 'Telegram is not set up for this organisation', 503: "the organisation's Telegram bot does not answer" },
+      },
       schema: {
         tags,
         summary: 'A one-time deep link (15 min) that links my Telegram chat when I press Start',

@@ -41,7 +41,14 @@ export const invitationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/passes/:id/invite',
     {
       // Whoever issues passes invites their visitors; a Host's own guests are invited through their appointments.
-      config: { permission: 'passes:issue' },
+      config: {
+        permission: 'passes:issue',
+        errors: {
+          404: 'no such pass, or another host’s',
+          409: 'the pass is revoked, expired or a draft',
+          422: 'the visitor has no address for an asked channel',
+        },
+      },
       schema: {
         tags: ['passes'],
         summary: "Send the pass's visitor an invitation (.ics and guest link)",

@@ -46,7 +46,7 @@ export const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/notifications/:id/retry',
     {
-      config: { permission: 'notifications:write' },
+      config: { permission: 'notifications:write', errors: { 409: 'the message is sent or queued already' } },
       schema: { tags, summary: 'Queue a failed or dead message again', params: IdParams, response: { 200: NotificationItem } },
     },
     async (req) => retryNotification(ctx, actorOf(req), req.params.id),
@@ -69,7 +69,7 @@ export const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/mailbox',
     {
-      config: { permission: 'notifications:read' },
+      config: { permission: 'notifications:read', errors: { 404: 'no development mailbox: SMTP_URL is set' } },
       schema: { tags, summary: 'The development mailbox (only without SMTP_URL)', response: { 200: MailboxList } },
     },
     async (req) => ({ items: await mailbox().list(req.principal!.orgId) }),
@@ -102,7 +102,10 @@ export const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     '/notification-templates/:key/:language',
     {
-      config: { permission: 'notifications:write' },
+      config: {
+        permission: 'notifications:write',
+        errors: { 422: 'the template does not parse, or uses a placeholder its key does not know' },
+      },
       schema: {
         tags,
         summary: 'The organisation’s own wording of a template',
@@ -124,7 +127,10 @@ export const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/notification-templates/preview',
     {
-      config: { permission: 'notifications:read' },
+      config: {
+        permission: 'notifications:read',
+        errors: { 422: 'the template does not parse, or uses a placeholder its key does not know' },
+      },
       schema: {
         tags,
         summary: 'Render a template with example values and the organisation’s branding',

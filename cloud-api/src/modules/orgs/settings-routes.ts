@@ -45,7 +45,10 @@ export const OrgSettingsPatch = Type.Object(
       ),
     ),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ brandColor: '#1f6feb', reminderLeadMinutes: 60, telegramBotToken: '123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw' }],
+  },
 );
 type Patch = Type.Static<typeof OrgSettingsPatch>;
 
@@ -120,7 +123,13 @@ export const orgSettingsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.patch(
     '/org-settings',
     {
-      config: { permission: 'org:settings' },
+      config: {
+        permission: 'org:settings',
+        errors: {
+          422: 'Telegram refused the bot token, or hostInviteRuleId names no access rule of this organisation',
+          502: 'the Telegram Bot API could not be reached to check the token',
+        },
+      },
       schema: { tags, summary: 'Change the organisation’s journey settings', body: OrgSettingsPatch, response: { 200: OrgSettingsView } },
     },
     async (req) => updateSettings(ctx, actorOf(req), req.body),

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
+import Type from 'typebox';
 import { actorOf, writeAudit } from '../../lib/audit.js';
 import { crudRoutes } from '../../lib/crud-routes.js';
 import { IdParams } from '../../lib/pagination.js';
@@ -35,6 +36,10 @@ export const passRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Issue a visit pass (the answer carries the guest link)',
       body: PassBody,
       response: IssuedPass,
+      errors: {
+        404: 'visitorId, accessRuleId or appointmentId names nothing in this organisation',
+        422: 'validTo is not after validFrom, or the validity leaves 1970–2106',
+      },
       run: issuePass,
     },
     // A Host sees only the passes of their own meetings (appointments:any: everyone's).
@@ -48,7 +53,7 @@ export const passRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/passes/:id/revoke',
     {
-      config: { permission: 'passes:revoke' },
+      config: { permission: 'passes:revoke', errors: { 409: 'the pass is revoked already' } },
       schema: { tags, summary: 'Revoke a pass', params: IdParams, body: RevokeBody, response: { 200: Pass } },
     },
     async (req) => revokePass(ctx, actorOf(req), req.params.id, req.body.reason),
@@ -57,7 +62,7 @@ export const passRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/passes/:id/credential',
     {
-      config: { permission: 'passes:credential' },
+      config: { permission: 'passes:credential', errors: { 409: 'the pass is revoked' } },
       schema: {
         tags,
         summary: 'The text its QR encodes now',
@@ -77,8 +82,14 @@ export const passRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/passes/:id/qr.svg',
     {
-      config: { permission: 'passes:credential' },
-      schema: { tags, summary: 'The QR image (SVG)', params: IdParams, querystring: CredentialQuery },
+      config: { permission: 'passes:credential', errors: { 409: 'the pass is revoked' } },
+      schema: {
+        tags,
+        summary: 'The QR image (SVG)',
+        params: IdParams,
+        querystring: CredentialQuery,
+        response: { 200: { description: 'The QR code', content: { 'image/svg+xml': { schema: Type.String() } } } },
+      },
     },
     async (req, reply) => {
       const kind = req.query.kind ?? 'dynamic';
@@ -91,7 +102,7 @@ export const passRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/passes/:id/check',
     {
-      config: { permission: 'passes:check' },
+      config: { permission: 'passes:check', errors: { 404: 'gateId names no gate of this organisation', 422: 'at is before 1970' } },
       schema: {
         tags,
         summary: 'Would this pass open that gate at that time? (the edge’s decide())',

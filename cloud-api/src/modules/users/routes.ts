@@ -16,6 +16,7 @@ export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
     create: {
       summary: 'Create a user of this organisation',
       body: UserBody,
+      errors: { 409: 'a user with this e-mail exists in this organisation' },
       run: (ctx, actor, body, req) => addUser(ctx, actor, req.principal!.roles, body),
     },
     list: { summary: 'List users', querystring: UserList, run: listUsers },
@@ -27,6 +28,7 @@ export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     remove: {
       summary: 'Remove a user (soft; sessions end)',
+      errors: { 409: 'you cannot delete your own account' },
       run: (ctx, actor, id, req) => deleteUser(ctx, actor, req.principal!.roles, id),
     },
   });

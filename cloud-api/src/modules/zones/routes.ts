@@ -10,10 +10,15 @@ export const zoneRoutes: FastifyPluginAsyncTypebox = async (app) => {
     read: 'zones:read',
     write: 'zones:write',
     item: Zone,
-    create: { summary: 'Create a zone in a site', body: ZoneBody, run: createZone },
+    create: {
+      summary: 'Create a zone in a site',
+      body: ZoneBody,
+      errors: { 404: 'siteId names no site of this organisation' },
+      run: createZone,
+    },
     list: { summary: 'List zones', querystring: ZoneList, run: listZones },
     get: { summary: 'One zone', run: getZone },
     update: { summary: 'Rename a zone', body: ZonePatch, run: updateZone },
-    remove: { summary: 'Remove a zone (soft; refused while it has gates)', run: deleteZone },
+    remove: { summary: 'Remove a zone (soft; refused while it has gates)', errors: { 409: 'the zone still has gates' }, run: deleteZone },
   });
 };

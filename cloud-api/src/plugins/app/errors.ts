@@ -48,7 +48,8 @@ export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: 
 
 /**
  * Every error leaves as `{error: {code, message}}` (`ErrorResponse`, shared
- * here so every route can reference it); 5xx never say more than "internal error".
+ * here so every route can reference it; api-docs.ts documents, per route, the
+ * statuses it answers with it); 5xx never say more than "internal error".
  */
 export default fp(
   async (app) => {
@@ -68,14 +69,6 @@ export default fp(
         return reply.code(500).send(errorBody('internal', 'internal error'));
       }
       return reply.code(status).send(errorBody(CODES[status] ?? 'bad_request', err.message));
-    });
-    // Every documented route answers its 4xx and 5xx with this body: said once here, not in each route.
-    app.addHook('onRoute', (route) => {
-      if (route.schema?.hide) return;
-      const response: Record<string, unknown> = { ...(route.schema?.response as Record<string, unknown> | undefined) };
-      response['4xx'] ??= ERROR_REF;
-      response['5xx'] ??= ERROR_REF;
-      route.schema = { ...route.schema, response };
     });
     app.setNotFoundHandler((req, reply) => {
       reply.code(404).send(errorBody('not_found', `no route ${req.method} ${req.url.split('?')[0]}`));
