@@ -23,6 +23,7 @@ import type {
   UserSummary as UserSummarySchema,
 } from './modules/auth/schema.js';
 import type { Checkin as CheckinSchema, Occupancy as OccupancySchema } from './modules/checkins/schema.js';
+import type { ConsoleConfig as ConsoleConfigSchema } from './modules/console/routes.js';
 import type {
   CommandBody as CommandBodySchema,
   CommandResult as CommandResultSchema,
@@ -106,6 +107,7 @@ export type UserSummary = Static<typeof UserSummarySchema>;
 export type ProfilePatch = Static<typeof ProfilePatchSchema>;
 export type Checkin = Static<typeof CheckinSchema>;
 export type Occupancy = Static<typeof OccupancySchema>;
+export type ConsoleConfig = Static<typeof ConsoleConfigSchema>;
 export type CommandBody = Static<typeof CommandBodySchema>;
 export type CommandResult = Static<typeof CommandResultSchema>;
 export type Enrollment = Static<typeof EnrollmentSchema>;

@@ -1,3 +1,4 @@
+import type { ConsoleConfig } from '@gatehouse/cloud-api/api';
 import { api } from './api.ts';
 import { type SessionUser, setSession } from './session.ts';
 
@@ -11,15 +12,12 @@ import { type SessionUser, setSession } from './session.ts';
  */
 export const isEmbedded = () => new URLSearchParams(window.location.search).get('embed') === '1';
 
-interface ConsoleConfig {
-  frameAncestors?: string[];
-}
-
 export async function allowedOrigins(): Promise<string[]> {
   try {
     const r = await fetch('/api/console/config', { headers: { accept: 'application/json' } });
     if (!r.ok) return [];
-    const c = (await r.json()) as ConsoleConfig;
+    // Checked all the same: an older server or a proxy's error page may answer something else.
+    const c = (await r.json()) as Partial<ConsoleConfig>;
     return Array.isArray(c.frameAncestors) ? c.frameAncestors.filter((o) => typeof o === 'string' && /^https?:\/\/[^/]+$/.test(o)) : [];
   } catch {
     return [];

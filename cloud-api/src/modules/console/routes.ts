@@ -33,6 +33,11 @@ export function consoleCsp(frameAncestors: readonly string[]): string {
   ].join('; ');
 }
 
+/** What the console's browser code is told before sign-in (embed.ts). */
+export const ConsoleConfig = Type.Object({
+  frameAncestors: Type.Array(Type.String(), { description: 'origins that may embed the console (CSP frame-ancestors)' }),
+});
+
 export async function serveConsole(app: FastifyInstance, opts: ConsoleOptions): Promise<void> {
   const indexHtml = readFileSync(join(opts.root, 'index.html'), 'utf8');
   const html = (reply: import('fastify').FastifyReply) => {
@@ -67,7 +72,7 @@ export async function serveConsole(app: FastifyInstance, opts: ConsoleOptions): 
       schema: {
         tags: ['console'],
         summary: 'Console settings the browser needs (embedding allow-list)',
-        response: { 200: Type.Object({ frameAncestors: Type.Array(Type.String()) }) },
+        response: { 200: ConsoleConfig },
       },
     },
     async (_req, reply) => {
