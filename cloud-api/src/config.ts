@@ -75,6 +75,24 @@ export interface NotifyConfig {
   vapidSubject: string;
 }
 
+/** Webhook delivery (modules/webhooks). */
+export interface WebhooksConfig {
+  /**
+   * WEBHOOK_ALLOW_PRIVATE_URLS=1: endpoints may be plain http and resolve to loopback, private,
+   * link-local or other non-public addresses (tests, a cloud on a closed network). Off by default:
+   * the cloud would otherwise POST into its own network on anyone's behalf (SSRF).
+   */
+  allowPrivateUrls: boolean;
+  /** A delivery not answered with a 2xx within this fails (WEBHOOK_TIMEOUT_S, default 15). */
+  timeoutMs: number;
+  /** Retries after the first attempt before a delivery is dead (WEBHOOK_RETRY_LIMIT, default 12: with the delay below, over a day). */
+  retryLimit: number;
+  /** First retry delay; each next one doubles, with jitter (WEBHOOK_RETRY_DELAY_S, default 30). */
+  retryDelayS: number;
+  /** An endpoint whose deliveries have all failed for this long is disabled (WEBHOOK_DISABLE_AFTER_DAYS, default 5). */
+  disableAfterDays: number;
+}
+
 export interface Config {
   /** null = embedded PGlite under dataDir (or in memory when dataDir is null). */
   databaseUrl: string | null;
@@ -110,6 +128,7 @@ export interface Config {
   frameAncestors: string[];
   jobs: JobsConfig;
   notify: NotifyConfig;
+  webhooks: WebhooksConfig;
 }
 
 export class ConfigError extends Error {
@@ -272,6 +291,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
       work: true,
     },
     notify: notifyConfig(env),
+    webhooks: {
+      allowPrivateUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS === '1' || env.WEBHOOK_ALLOW_PRIVATE_URLS === 'true',
+      timeoutMs: positiveInt('WEBHOOK_TIMEOUT_S', env.WEBHOOK_TIMEOUT_S, 15) * 1000,
+      retryLimit: positiveInt('WEBHOOK_RETRY_LIMIT', env.WEBHOOK_RETRY_LIMIT, 12),
+      retryDelayS: positiveInt('WEBHOOK_RETRY_DELAY_S', env.WEBHOOK_RETRY_DELAY_S, 30),
+      disableAfterDays: positiveInt('WEBHOOK_DISABLE_AFTER_DAYS', env.WEBHOOK_DISABLE_AFTER_DAYS, 5),
+    },
   };
   return { ...config, ...opts.overrides };
 }

@@ -75,6 +75,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
         argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
         logLevel: 'silent',
         rateLimits: UNTHROTTLED,
+        // Receivers are test servers on 127.0.0.1; retries come within seconds, not over a day.
+        webhooks: { allowPrivateUrls: true, timeoutMs: 5_000, retryLimit: 2, retryDelayS: 1, disableAfterDays: 5 },
         ...overrides,
       },
     },

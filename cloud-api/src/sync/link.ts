@@ -30,6 +30,8 @@ import { gates } from '../db/schema.js';
 import { ingestCheckins } from '../modules/checkins/ingest.js';
 import type { CheckinView } from '../modules/checkins/service.js';
 import { orgSigningKey } from '../modules/orgs/service.js';
+import { emitEvent, subscribed } from '../modules/webhooks/emit.js';
+import { gateStatusData } from '../modules/webhooks/events.js';
 import { materialize, siteSnapshot } from './records.js';
 import { changesSince, maxSeq, sitesWithUnstamped, stampSite } from './sequencer.js';
 
@@ -285,10 +287,19 @@ export class CloudLink extends EventEmitter<LinkEvents> {
     if (!online) this.#cursors.delete(device.deviceId);
     // A new edge (cacheSeq 0) gets its cursor from its snapshot, never from a status.
     else if (s.cacheSeq > 0) this.#cursors.set(device.deviceId, Math.max(this.#cursors.get(device.deviceId) ?? 0, s.cacheSeq));
-    await this.#ctx.db
-      .update(gates)
-      .set({ online, lastSeenAt: new Date(), cacheSeq: s.cacheSeq, outboxDepth: s.outboxDepth, version: s.version })
-      .where(eq(gates.id, device.gateId));
+    const values = { online, lastSeenAt: new Date(), cacheSeq: s.cacheSeq, outboxDepth: s.outboxDepth, version: s.version };
+    const ctx = this.#ctx;
+    // The webhook event is raised here, where the gate row is written, in the same transaction and only
+    // when the stored state really flips: the live feed's 'status' below is in-memory, per instance, after
+    // the fact (it may be lost with the process, and a status a device repeats reaches every instance).
+    if (await subscribed(ctx, device.orgId, 'gate.status_changed'))
+      await ctx.db.transaction(async (tx) => {
+        const [before] = await tx.select({ online: gates.online }).from(gates).where(eq(gates.id, device.gateId)).for('update');
+        const [after] = await tx.update(gates).set(values).where(eq(gates.id, device.gateId)).returning();
+        if (before && after && before.online !== online)
+          await emitEvent(ctx, tx, device.orgId, 'gate.status_changed', gateStatusData(after));
+      });
+    else await ctx.db.update(gates).set(values).where(eq(gates.id, device.gateId));
     this.emit('status', device.orgId, device.gateId, online);
   }
 

@@ -7,6 +7,7 @@ import { type Actor, writeAudit } from '../../lib/audit.js';
 import { forbidden, notFound, unprocessable } from '../../lib/errors.js';
 import { decodeCursor, page } from '../../lib/pagination.js';
 import { appointmentChanged, inviteAppointment, inviteRule } from '../invitations/service.js';
+import { emitEvent } from '../webhooks/emit.js';
 
 const visitorIdsOf = sql<
   string[]
@@ -42,6 +43,19 @@ type Row = {
   updatedAt: Date;
 };
 const d = (v: Date | string) => (v instanceof Date ? v : new Date(v)).toISOString();
+/** What a webhook receiver learns of an appointment: ids, times and state; the room (free text) and names stay here. */
+const appointmentEvent = (
+  r: Pick<Row, 'id' | 'hostId' | 'siteId' | 'visitorIds' | 'status' | 'invite'> & { startsAt: Date | string; endsAt: Date | string },
+) => ({
+  id: r.id,
+  hostId: r.hostId,
+  siteId: r.siteId,
+  visitorIds: [...r.visitorIds].sort(),
+  startsAt: d(r.startsAt),
+  endsAt: d(r.endsAt),
+  status: r.status,
+  invite: r.invite,
+});
 const view = (r: Row) => ({
   ...r,
   language: r.language === 'en' || r.language === 'ru' ? (r.language as Language) : null,
@@ -152,6 +166,23 @@ export async function createAppointment(
       })),
     );
     await writeAudit(tx, actor, { action: 'appointment.create', entityType: 'appointment', entityId: id, data: { ...b } });
+    // Before the invitation's passes, so a receiver hears of the appointment before its visitpass.issued.
+    await emitEvent(
+      ctx,
+      tx,
+      actor.orgId,
+      'appointment.created',
+      appointmentEvent({
+        id,
+        hostId: b.hostId,
+        siteId: b.siteId ?? null,
+        visitorIds: b.visitorIds,
+        startsAt,
+        endsAt,
+        status: 'scheduled',
+        invite: !!b.invite,
+      }),
+    );
     // Passes and messages in this same transaction: a rolled-back appointment invites nobody.
     if (b.invite) await inviteAppointment(ctx, actor, id, { accessRuleId, scope, tx });
     return view(await fetchOne(tx, actor.orgId, id));
@@ -283,7 +314,9 @@ export async function updateAppointment(
     await writeAudit(tx, actor, { action: 'appointment.update', entityType: 'appointment', entityId: id, data: { ...b } });
     // Invited visitors hear of the change in this transaction (after the audit row: it numbers the calendar's SEQUENCE).
     const revoked = await appointmentChanged(ctx, tx, actor, before!, cur.visitorIds, visitorIds ?? cur.visitorIds);
-    return { result: view(await fetchOne(tx, actor.orgId, id)), revoked };
+    const after = await fetchOne(tx, actor.orgId, id);
+    await emitEvent(ctx, tx, actor.orgId, 'appointment.updated', appointmentEvent(after));
+    return { result: view(after), revoked };
   });
   for (const p of revoked) ctx.events.publish(actor.orgId, { type: 'pass.revoked', data: p });
   return result;

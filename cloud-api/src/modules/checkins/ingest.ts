@@ -9,7 +9,8 @@ import type { CheckinEvent } from '@gatehouse/protocol';
 import type { AppContext } from '../../context.js';
 import type { EventBus } from '../../lib/events.js';
 import { type JourneyResult, journeyMoves, recordJourney, storedMoves } from '../arrivals/service.js';
-import { type CheckinView, checkinView, insertCheckins, openNames } from './service.js';
+import { emitEvents, subscribed, type WebhookEvent } from '../webhooks/emit.js';
+import { type CheckinView, checkinView, insertCheckins, openNames, type StoredCheckin } from './service.js';
 
 export interface Ingested {
   /** The rows that were new, shaped as GET /api/admin/checkins lists them (every name opened). */
@@ -58,7 +59,14 @@ export async function ingestCheckins(
   events: readonly CheckinEvent[],
   opts: IngestOptions = {},
 ): Promise<Ingested> {
-  const stored = await insertCheckins(ctx.db, gate, events);
+  // Webhook events share the insert's transaction; an organisation nobody subscribes to keeps the one statement.
+  const stored = (await subscribed(ctx, gate.orgId, 'visitpass.checked_in', 'alarm.raised'))
+    ? await ctx.db.transaction(async (tx) => {
+        const rows = await insertCheckins(tx, gate, events);
+        await emitEvents(ctx, tx, gate.orgId, webhookEvents(rows));
+        return rows;
+      })
+    : await insertCheckins(ctx.db, gate, events);
   const fresh = stored.map((s) => checkinView(s.row, openNames(ctx.sealer, s.names)));
   opts.onStored?.(fresh);
   const none: JourneyResult = { arrivals: [], moved: [] };
@@ -78,4 +86,39 @@ export async function ingestCheckins(
   } catch (err) {
     return { fresh, journey: none, journeyError: err };
   }
+}
+
+/**
+ * The webhook events of newly stored check-ins (a batch delivered again raises none twice): an
+ * admitted attempt with a pass is `visitpass.checked_in`, a passage without an unlock is
+ * `alarm.raised` — the alarm the live feed shows, made durable here where its check-in row is
+ * written (the feed's own publication is in-memory and after the commit, so a receiver could miss it).
+ */
+function webhookEvents(stored: readonly StoredCheckin[]): WebhookEvent[] {
+  const out: WebhookEvent[] = [];
+  for (const { row } of stored) {
+    const occurredAt = row.occurredAt.toISOString();
+    if (row.allow && row.passId && row.type === 'attempt')
+      out.push({
+        type: 'visitpass.checked_in',
+        at: row.occurredAt,
+        data: {
+          checkinId: row.id,
+          passId: row.passId,
+          gateId: row.gateId,
+          siteId: row.siteId,
+          type: row.type,
+          direction: row.direction,
+          credentialKind: row.credentialKind,
+          occurredAt,
+        },
+      });
+    else if (row.type === 'forced')
+      out.push({
+        type: 'alarm.raised',
+        at: row.occurredAt,
+        data: { id: row.id, gateId: row.gateId, siteId: row.siteId, kind: 'forced', occurredAt },
+      });
+  }
+  return out;
 }

@@ -13,6 +13,8 @@ import { sha256 } from '../../lib/crypto.js';
 import { notFound, unprocessable } from '../../lib/errors.js';
 import { decodeCursor, iso, page } from '../../lib/pagination.js';
 import { requireSite } from '../sites/service.js';
+import { emitEvent } from '../webhooks/emit.js';
+import { gateStatusData } from '../webhooks/events.js';
 import { requireZone } from '../zones/service.js';
 
 type Row = typeof gates.$inferSelect;
@@ -213,6 +215,7 @@ export async function createCommand(
         .where(and(eq(gates.id, gateId), eq(gates.orgId, actor.orgId)))
         .returning();
       changed = gateView(row!);
+      await emitEvent(ctx, tx, actor.orgId, 'gate.status_changed', gateStatusData(row!));
     }
     await writeAudit(tx, actor, {
       action: `gate.command.${body.type}`,

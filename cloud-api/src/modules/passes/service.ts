@@ -27,6 +27,7 @@ import { requireGate } from '../gates/service.js';
 import { noticeRevoked } from '../invitations/service.js';
 import { orgSigningKey } from '../orgs/service.js';
 import { requireVisitor } from '../visitors/service.js';
+import { emitEvent, subscribed } from '../webhooks/emit.js';
 
 type Row = typeof visitPasses.$inferSelect;
 const MAX_STATIC_MS = 0xffffffff * 1000;
@@ -87,8 +88,23 @@ export interface IssueInput {
 }
 
 export async function issuePass(ctx: AppContext, actor: Actor, b: IssueInput) {
+  // The single-statement issuance needs no transaction of its own; its webhook event must share one with it.
+  if (await subscribed(ctx, actor.orgId, 'visitpass.issued')) return ctx.db.transaction((tx) => issuePassIn(ctx, tx, actor, b));
   return issuePassIn(ctx, ctx.db, actor, b);
 }
+
+/** What a webhook receiver learns of a pass: ids, kind, state and validity; no name, card number or reason text. */
+const passEvent = (r: Row) => ({
+  id: r.id,
+  visitorId: r.visitorId,
+  appointmentId: r.appointmentId,
+  accessRuleId: r.accessRuleId,
+  type: r.type,
+  status: effectiveStatus(r),
+  validFrom: r.validFrom.toISOString(),
+  validTo: r.validTo.toISOString(),
+  revokedAt: iso(r.revokedAt),
+});
 
 /**
  * `issuePass` on a given executor: an invitation issues its passes inside the transaction that
@@ -140,6 +156,8 @@ export async function issuePassIn(ctx: AppContext, db: Executor, actor: Actor, b
     if (appointmentId) await requireAppointment(db, org, appointmentId);
     throw unprocessable('pass could not be issued');
   }
+  // `db` is the caller's transaction whenever anyone is subscribed (issuePass, invitations).
+  await emitEvent(ctx, db, org, 'visitpass.issued', passEvent(row));
   const guestToken = await ctx.tokens.signGuest({ sub: id, org: actor.orgId }, validTo);
   return { ...passView(row), guestToken, guestUrl: `${ctx.config.publicUrl}/guest#token=${guestToken}` };
 }
@@ -219,6 +237,7 @@ export async function revokePassIn(
     throw conflict('pass already revoked');
   }
   await writeAudit(tx, actor, { action: 'pass.revoke', entityType: 'pass', entityId: id, data: { reason } });
+  await emitEvent(ctx, tx, actor.orgId, 'visitpass.revoked', passEvent(row));
   if (row.invitedAt && opts.notice !== false) await noticeRevoked(ctx, tx, actor, row, reason);
   return passView(row);
 }

@@ -3,6 +3,7 @@ import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import { registerJobMetrics } from '../../jobs/metrics.js';
 import { registerUsageMetrics } from '../../modules/devconsole/usage.js';
 import { registerNotificationMetrics } from '../../modules/notifications/sender.js';
+import { registerWebhookMetrics } from '../../modules/webhooks/deliver.js';
 
 /** Prometheus at /metrics: process metrics, the job queue, messages by channel and outcome, and a request histogram labelled by route pattern (not raw URL, to bound cardinality). */
 export default fp(
@@ -11,6 +12,7 @@ export default fp(
     collectDefaultMetrics({ register: registry, prefix: 'gatehouse_cloud_' });
     registerJobMetrics(registry, app.ctx.jobs);
     registerNotificationMetrics(registry, app.ctx);
+    registerWebhookMetrics(registry, app.ctx);
     registerUsageMetrics(registry, app.ctx);
     const duration = new Histogram({
       name: 'gatehouse_http_request_duration_seconds',

@@ -1,0 +1,176 @@
+/**
+ * How a write raises a webhook event: `emitEvent(ctx, tx, orgId, type, data)`
+ * inside the transaction of the write that causes it inserts one delivery per
+ * active endpoint of that organisation subscribed to the type, and enqueues
+ * one `webhook.deliver` job per delivery in the same transaction — the event
+ * exists exactly when its cause was committed, and the request that caused it
+ * waits for no receiver (deliver.ts sends it).
+ *
+ * Most organisations have no endpoint, and events come from hot paths
+ * (issuance, check-in ingestion at thousands a second): so each instance keeps
+ * which event types each organisation has subscribers for, loaded once per
+ * organisation and dropped on every instance by a NOTIFY (`webhook_endpoints`,
+ * sent in the transaction of any endpoint change). With no subscriber an
+ * event costs a map lookup; callers that would open a transaction only for the
+ * event ask `subscribed()` first.
+ */
+import { uuidv7 } from '@gatehouse/protocol';
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { AppContext } from '../../context.js';
+import type { Executor } from '../../db/client.js';
+import { webhookDeliveries, webhookEndpoints } from '../../db/schema.js';
+import type { EventType } from './events.js';
+
+export const DELIVER_QUEUE = 'webhook.deliver';
+
+/** The NOTIFY channel of endpoint changes; the payload is the organisation whose events they receive. */
+export const ENDPOINTS_CHANNEL = 'webhook_endpoints';
+
+export interface DeliverJob {
+  orgId: string;
+  /** The webhook_deliveries row. */
+  id: string;
+}
+
+/** The event types each organisation has active endpoints for, per instance. */
+export class Subscriptions {
+  readonly #ctx: AppContext;
+  readonly #byOrg = new Map<string, Promise<Set<string>>>();
+  #unlisten: (() => Promise<void>) | null = null;
+
+  constructor(ctx: AppContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Listens for endpoint changes; until then (and after stop) nothing is cached and every question reads the table. */
+  async start(): Promise<void> {
+    if (this.#unlisten) return;
+    this.#unlisten = await this.#ctx.database.listen(
+      ENDPOINTS_CHANNEL,
+      (orgId) => this.#byOrg.delete(orgId),
+      // The connection was lost: a change may have gone unheard.
+      () => this.#byOrg.clear(),
+    );
+  }
+
+  async stop(): Promise<void> {
+    await this.#unlisten?.();
+    this.#unlisten = null;
+    this.#byOrg.clear();
+  }
+
+  /** Drops what this instance knows of `orgId` (its own changes, at once; the NOTIFY tells the others). */
+  forget(orgId: string): void {
+    this.#byOrg.delete(orgId);
+  }
+
+  /**
+   * Whether `orgId` has an active endpoint subscribed to any of `types`. Inside a transaction, pass
+   * it as `db`: on PGlite (one connection) a read beside an open transaction would wait for it forever.
+   */
+  async subscribed(orgId: string, types: readonly EventType[], db?: Executor): Promise<boolean> {
+    const set = await this.#types(orgId, db ?? this.#ctx.db);
+    return types.some((t) => set.has(t));
+  }
+
+  #types(orgId: string, db: Executor): Promise<Set<string>> {
+    const cached = this.#byOrg.get(orgId);
+    if (cached) return cached;
+    const loading = this.#load(orgId, db);
+    if (!this.#unlisten) return loading;
+    this.#byOrg.set(orgId, loading);
+    // A failed read is not kept: the next event asks again.
+    loading.catch(() => {
+      if (this.#byOrg.get(orgId) === loading) this.#byOrg.delete(orgId);
+    });
+    return loading;
+  }
+
+  async #load(orgId: string, db: Executor): Promise<Set<string>> {
+    const rows = await db
+      .select({ events: webhookEndpoints.events })
+      .from(webhookEndpoints)
+      .where(and(eq(webhookEndpoints.eventOrgId, orgId), eq(webhookEndpoints.status, 'active'), isNull(webhookEndpoints.deletedAt)));
+    return new Set(rows.flatMap((r) => r.events));
+  }
+}
+
+const subscriptions = new WeakMap<AppContext, Subscriptions>();
+
+export function subscriptionsOf(ctx: AppContext): Subscriptions {
+  let s = subscriptions.get(ctx);
+  if (!s) {
+    s = new Subscriptions(ctx);
+    subscriptions.set(ctx, s);
+  }
+  return s;
+}
+
+/** Whether an event of one of `types` in `orgId` would be delivered anywhere (cheap: the per-instance cache). */
+export const subscribed = (ctx: AppContext, orgId: string, ...types: EventType[]) => subscriptionsOf(ctx).subscribed(orgId, types);
+
+/** Tells every instance, once `tx` commits, that the endpoints receiving `eventOrgId`'s events changed. */
+export async function announceEndpointChange(tx: Executor, eventOrgId: string): Promise<void> {
+  await tx.execute(sql`select pg_notify(${ENDPOINTS_CHANNEL}, ${eventOrgId})`);
+}
+
+export interface WebhookEvent {
+  type: EventType;
+  data: Record<string, unknown>;
+  /** When it happened (default now). */
+  at?: Date;
+}
+
+/**
+ * Records the events for every subscribed endpoint of `orgId` and enqueues their deliveries, in
+ * `tx` (which must be the transaction of the write that caused them). Answers the delivery ids.
+ */
+export async function emitEvents(ctx: AppContext, tx: Executor, orgId: string, events: readonly WebhookEvent[]): Promise<string[]> {
+  if (events.length === 0) return [];
+  const types = [...new Set(events.map((e) => e.type))];
+  if (!(await subscriptionsOf(ctx).subscribed(orgId, types, tx))) return [];
+  // The table decides, inside the transaction: the cache only spares organisations without endpoints the query.
+  const endpoints = await tx
+    .select({ id: webhookEndpoints.id, orgId: webhookEndpoints.orgId, appId: webhookEndpoints.appId, events: webhookEndpoints.events })
+    .from(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.eventOrgId, orgId), eq(webhookEndpoints.status, 'active'), isNull(webhookEndpoints.deletedAt)));
+  const rows = events.flatMap((e) =>
+    endpoints
+      .filter((ep) => ep.events.includes(e.type))
+      .map((ep) => ({
+        id: uuidv7(),
+        orgId: ep.orgId,
+        endpointId: ep.id,
+        appId: ep.appId,
+        eventType: e.type,
+        payload: { type: e.type, timestamp: (e.at ?? new Date()).toISOString(), data: e.data },
+      })),
+  );
+  return enqueueDeliveries(ctx, tx, rows);
+}
+
+/** One event: `emitEvents` of one. */
+export async function emitEvent(
+  ctx: AppContext,
+  tx: Executor,
+  orgId: string,
+  type: EventType,
+  data: Record<string, unknown>,
+): Promise<string[]> {
+  return emitEvents(ctx, tx, orgId, [{ type, data }]);
+}
+
+/** Inserts the deliveries and one job each, in `tx`. */
+export async function enqueueDeliveries(
+  ctx: AppContext,
+  tx: Executor,
+  rows: Array<typeof webhookDeliveries.$inferInsert & { id: string; orgId: string }>,
+): Promise<string[]> {
+  if (rows.length === 0) return [];
+  await tx.insert(webhookDeliveries).values(rows);
+  for (const r of rows) {
+    const jobId = await ctx.jobs.send<DeliverJob>(DELIVER_QUEUE, { orgId: r.orgId, id: r.id }, { tx });
+    if (jobId) await tx.update(webhookDeliveries).set({ jobId }).where(eq(webhookDeliveries.id, r.id));
+  }
+  return rows.map((r) => r.id);
+}

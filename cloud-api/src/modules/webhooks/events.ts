@@ -1,0 +1,118 @@
+/**
+ * The webhook event catalogue (CONTRACT: webhook events). `data` carries ids,
+ * states and times, never personal data (no names, e-mails, phones, free
+ * text an admin typed): a receiver that needs more fetches it with an API
+ * key, so what it may read stays governed by the key's scopes.
+ */
+
+export const EVENT_TYPES = [
+  'appointment.created',
+  'appointment.updated',
+  'visitpass.issued',
+  'visitpass.revoked',
+  'visitpass.checked_in',
+  'alarm.raised',
+  'gate.status_changed',
+  'update.completed',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** Sent by POST /webhooks/:id/test only; no endpoint subscribes to it. */
+export const TEST_EVENT = 'webhook.test';
+
+export const isEventType = (t: string): t is EventType => (EVENT_TYPES as readonly string[]).includes(t);
+
+const EXAMPLE_TIME = '2026-12-07T10:00:00.000Z';
+
+export interface CatalogueEntry {
+  type: EventType;
+  description: string;
+  example: { type: EventType; timestamp: string; data: Record<string, unknown> };
+}
+
+const entry = (type: EventType, description: string, data: Record<string, unknown>): CatalogueEntry => ({
+  type,
+  description,
+  example: { type, timestamp: EXAMPLE_TIME, data },
+});
+
+export const CATALOGUE: CatalogueEntry[] = [
+  entry('appointment.created', 'An appointment was booked (console, host portal or API).', {
+    id: '01938a2e-7c1a-7b8e-9f00-000000000001',
+    hostId: '01938a2e-7c1a-7b8e-9f00-000000000002',
+    siteId: '01938a2e-7c1a-7b8e-9f00-000000000003',
+    visitorIds: ['01938a2e-7c1a-7b8e-9f00-000000000004'],
+    startsAt: EXAMPLE_TIME,
+    endsAt: '2026-12-07T11:30:00.000Z',
+    status: 'scheduled',
+    invite: false,
+  }),
+  entry('appointment.updated', 'An appointment changed: its time, place, host, visitors or status (a cancellation is status cancelled).', {
+    id: '01938a2e-7c1a-7b8e-9f00-000000000001',
+    hostId: '01938a2e-7c1a-7b8e-9f00-000000000002',
+    siteId: '01938a2e-7c1a-7b8e-9f00-000000000003',
+    visitorIds: ['01938a2e-7c1a-7b8e-9f00-000000000004'],
+    startsAt: EXAMPLE_TIME,
+    endsAt: '2026-12-07T11:30:00.000Z',
+    status: 'cancelled',
+    invite: true,
+  }),
+  entry('visitpass.issued', 'A visit pass was issued (directly, or by an invitation).', {
+    id: '01938a2e-7c1a-7b8e-9f00-000000000005',
+    visitorId: '01938a2e-7c1a-7b8e-9f00-000000000004',
+    appointmentId: '01938a2e-7c1a-7b8e-9f00-000000000001',
+    accessRuleId: '01938a2e-7c1a-7b8e-9f00-000000000006',
+    type: 'single',
+    status: 'active',
+    validFrom: EXAMPLE_TIME,
+    validTo: '2026-12-07T11:30:00.000Z',
+  }),
+  entry('visitpass.revoked', 'A visit pass was revoked (by an admin, or because its appointment was cancelled or changed).', {
+    id: '01938a2e-7c1a-7b8e-9f00-000000000005',
+    visitorId: '01938a2e-7c1a-7b8e-9f00-000000000004',
+    appointmentId: '01938a2e-7c1a-7b8e-9f00-000000000001',
+    status: 'revoked',
+    revokedAt: EXAMPLE_TIME,
+  }),
+  entry('visitpass.checked_in', 'A gate let a pass through (an allowed check-in with a pass), as the gate reported it.', {
+    checkinId: '01938a2e-7c1a-7b8e-9f00-000000000007',
+    passId: '01938a2e-7c1a-7b8e-9f00-000000000005',
+    gateId: '01938a2e-7c1a-7b8e-9f00-000000000008',
+    siteId: '01938a2e-7c1a-7b8e-9f00-000000000003',
+    type: 'attempt',
+    direction: 'in',
+    credentialKind: 'dynamic',
+    occurredAt: EXAMPLE_TIME,
+  }),
+  entry('alarm.raised', 'A gate reported a passage it did not unlock (forced door or tailgating).', {
+    id: '01938a2e-7c1a-7b8e-9f00-000000000009',
+    gateId: '01938a2e-7c1a-7b8e-9f00-000000000008',
+    siteId: '01938a2e-7c1a-7b8e-9f00-000000000003',
+    kind: 'forced',
+    occurredAt: EXAMPLE_TIME,
+  }),
+  entry('gate.status_changed', 'A gate went online or offline, or was locked down or released.', {
+    gateId: '01938a2e-7c1a-7b8e-9f00-000000000008',
+    siteId: '01938a2e-7c1a-7b8e-9f00-000000000003',
+    zoneId: '01938a2e-7c1a-7b8e-9f00-00000000000a',
+    online: true,
+    lockdown: false,
+    changedAt: EXAMPLE_TIME,
+  }),
+  entry('update.completed', 'A gate controller finished installing a software update.', {
+    gateId: '01938a2e-7c1a-7b8e-9f00-000000000008',
+    version: '1.4.0',
+    previousVersion: '1.3.2',
+    completedAt: EXAMPLE_TIME,
+  }),
+];
+
+/** The `gate.status_changed` data of a gate row as it is after the change. */
+export const gateStatusData = (g: { id: string; siteId: string; zoneId: string; online: boolean; lockdown: boolean }, at = new Date()) => ({
+  gateId: g.id,
+  siteId: g.siteId,
+  zoneId: g.zoneId,
+  online: g.online,
+  lockdown: g.lockdown,
+  changedAt: at.toISOString(),
+});

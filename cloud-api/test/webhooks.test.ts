@@ -1,0 +1,499 @@
+/**
+ * Webhooks end to end: endpoints under /api/devconsole, every event raised by
+ * its real cause, deliveries signed per the Standard Webhooks specification
+ * (a receiver started here verifies EVERY request with the `standardwebhooks`
+ * package), retries, dead deliveries and redelivery, the test event, the SSRF
+ * guard at creation and at send time, disabling a failing endpoint (its
+ * owner told by e-mail, audited), another organisation seeing none of it, and
+ * no secret in the log.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
+import { type CheckinEvent, uuidv7 } from '@gatehouse/protocol';
+import { and, eq } from 'drizzle-orm';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type App, buildApp } from '../src/app.js';
+import { apiApplications, auditLogs, webhookDeliveries, webhookEndpoints } from '../src/db/schema.js';
+import { ingestCheckins } from '../src/modules/checkins/ingest.js';
+import { EVENT_TYPES } from '../src/modules/webhooks/events.js';
+import { webhookStats } from '../src/modules/webhooks/service.js';
+import { useResolver } from '../src/modules/webhooks/url-guard.js';
+import {
+  addUser,
+  createOrgWithUser,
+  freshDatabase,
+  issuePass,
+  type Login,
+  seedTopology,
+  startApp,
+  type TestApp,
+  type TestDb,
+  testConfig,
+  until,
+} from './helpers.js';
+
+interface Received {
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+  /** The verified payload, or the verification error. */
+  verified: { ok: true; payload: { type: string; timestamp: string; data: Record<string, unknown> } } | { ok: false; error: string };
+  answered: number;
+}
+
+interface Delivery {
+  id: string;
+  webhookId: string;
+  event: string;
+  status: string;
+  attempts: number;
+  responseCode: number | null;
+  durationMs: number | null;
+  error: string | null;
+  deliveredAt: string | null;
+}
+
+/** The receiver: each path answers as its mode says; every request is verified with the secret of its path. */
+const received: Received[] = [];
+const secrets = new Map<string, string>();
+const modes = new Map<string, 'ok' | 'fail' | 'flaky'>();
+let receiver: Server;
+let base: string;
+
+let app: App;
+let db: TestDb;
+const logLines: string[] = [];
+let admin: Login;
+let stranger: Login;
+let topo: Awaited<ReturnType<typeof seedTopology>>;
+let appId: string;
+
+const api = (who: Login, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object) =>
+  app.inject({ method, url: `/api/devconsole${url}`, headers: who.auth, ...(payload ? { payload } : {}) });
+
+/** An application row as the keys work makes them (its routes are another helper's). */
+async function newApp(a: App, orgId: string, createdBy: string | null): Promise<string> {
+  const id = uuidv7();
+  await a.ctx.db.insert(apiApplications).values({ id, orgId, name: `Front desk CRM ${id.slice(-4)}`, createdBy, updatedBy: createdBy });
+  return id;
+}
+
+/** Creates an endpoint on the receiver at `path` (mode `mode`) and remembers its secret for verification. */
+async function endpoint(path: string, mode: 'ok' | 'fail' | 'flaky', events: string[] = [...EVENT_TYPES], who = admin, forApp = appId) {
+  modes.set(path, mode);
+  const r = await api(who, 'POST', `/apps/${forApp}/webhooks`, { url: `${base}${path}`, events, description: `receiver ${path}` });
+  expect(r.statusCode, r.body).toBe(201);
+  const body = r.json() as { id: string; secret: string; status: string; events: string[] };
+  expect(body.secret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
+  secrets.set(path, body.secret);
+  return body;
+}
+
+const deliveries = async (webhook: string, who = admin) => {
+  const r = await api(who, 'GET', `/webhooks/${webhook}/deliveries?limit=100`);
+  expect(r.statusCode, r.body).toBe(200);
+  return (r.json() as { items: Delivery[] }).items;
+};
+const delivery = async (webhook: string, id: string) => (await deliveries(webhook)).find((d) => d.id === id);
+const waitStatus = (webhook: string, id: string, status: string, ms = 30_000) =>
+  until(
+    async () => {
+      const d = await delivery(webhook, id);
+      return d?.status === status ? d : null;
+    },
+    `delivery ${id} ${status}`,
+    ms,
+  );
+
+const forPath = (path: string) => received.filter((r) => r.path === path);
+
+beforeAll(async () => {
+  receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const path = req.url ?? '/';
+      const body = Buffer.concat(chunks).toString('utf8');
+      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
+      let verified: Received['verified'];
+      try {
+        verified = { ok: true, payload: new Webhook(secrets.get(path) ?? 'whsec_AAAA').verify(body, headers) as never };
+      } catch (err) {
+        verified = { ok: false, error: String(err) };
+      }
+      const mode = modes.get(path) ?? 'fail';
+      const earlier = received.filter((r) => r.headers['webhook-id'] === headers['webhook-id']).length;
+      const answered = mode === 'ok' || (mode === 'flaky' && earlier >= 2) ? 200 : 500;
+      received.push({ path, headers, body, verified, answered });
+      res.writeHead(answered, { 'content-type': 'text/plain' });
+      res.end(answered === 200 ? 'ok' : 'not now');
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+
+  db = await freshDatabase();
+  const logStream = new PassThrough();
+  logStream.on('data', (chunk: Buffer) => logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
+  app = await buildApp(testConfig({ logLevel: 'info' }), { database: db.database, migrate: false, logStream });
+  await app.ready();
+  admin = await createOrgWithUser(app, 'Webhook Org', ['OrgAdmin']);
+  stranger = await createOrgWithUser(app, 'Other Org', ['OrgAdmin']);
+  topo = await seedTopology(app, admin);
+  appId = await newApp(app, admin.orgId, admin.userId);
+}, 180_000);
+
+afterAll(async () => {
+  await app?.close();
+  await db?.drop();
+  await new Promise((r) => receiver?.close(r));
+});
+
+describe('webhook delivery', () => {
+  it('retries a failing receiver and delivers on the third attempt, signed every time; the log lists it with its response code', async () => {
+    const ep = await endpoint('/flaky', 'flaky', ['visitpass.issued']);
+    const pass = await issuePass(app, admin, { visitorId: topo.visitor.id, accessRuleId: topo.rule.id });
+    const [row] = await app.ctx.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.endpointId, ep.id));
+    expect(row).toBeDefined();
+    const done = await waitStatus(ep.id, row!.id, 'delivered');
+    expect(done).toMatchObject({ event: 'visitpass.issued', attempts: 3, responseCode: 200, error: null });
+    expect(done.durationMs).toBeGreaterThanOrEqual(0);
+    expect(done.webhookId).toBe(`msg_${row!.id.replaceAll('-', '')}`);
+    const got = forPath('/flaky').filter((r) => r.headers['webhook-id'] === done.webhookId);
+    expect(got.map((r) => r.answered)).toEqual([500, 500, 200]);
+    for (const r of got) {
+      expect(r.verified.ok, JSON.stringify(r.verified)).toBe(true);
+      expect(r.headers['content-type']).toBe('application/json');
+    }
+    const last = got[2]!.verified;
+    if (!last.ok) throw new Error(last.error);
+    const payload = last.payload;
+    expect(payload).toMatchObject({ type: 'visitpass.issued', data: { id: pass.id, visitorId: topo.visitor.id, status: 'active' } });
+    // The detail adds the body sent.
+    const detail = await api(admin, 'GET', `/webhooks/${ep.id}/deliveries/${row!.id}`);
+    expect(detail.json()).toMatchObject({ id: row!.id, status: 'delivered', payload: { type: 'visitpass.issued', data: { id: pass.id } } });
+    // A status filter.
+    const failed = await api(admin, 'GET', `/webhooks/${ep.id}/deliveries?status=dead`);
+    expect((failed.json() as { items: unknown[] }).items).toEqual([]);
+  }, 60_000);
+
+  it('a delivery the receiver always refuses goes dead; redelivered from the API, it arrives with the same webhook-id', async () => {
+    const stats = await webhookStats(app.ctx.db, appId, 1);
+    const ep = await endpoint('/dead', 'fail', ['appointment.created']);
+    const sent = await api(admin, 'POST', `/webhooks/${ep.id}/test`);
+    expect(sent.statusCode, sent.body).toBe(202);
+    const { deliveryId } = sent.json() as { deliveryId: string };
+    const dead = await waitStatus(ep.id, deliveryId, 'dead');
+    expect(dead).toMatchObject({ event: 'webhook.test', attempts: 3, responseCode: 500, error: 'HTTP 500', deliveredAt: null });
+    const tests = forPath('/dead');
+    expect(tests).toHaveLength(3);
+    for (const r of tests) expect(r.verified).toMatchObject({ ok: true, payload: { type: 'webhook.test', data: { webhookId: ep.id } } });
+
+    modes.set('/dead', 'ok');
+    const again = await api(admin, 'POST', `/webhooks/${ep.id}/deliveries/${deliveryId}/redeliver`);
+    expect(again.statusCode, again.body).toBe(202);
+    expect(again.json()).toMatchObject({ id: deliveryId, status: 'pending', attempts: 3 });
+    const delivered = await waitStatus(ep.id, deliveryId, 'delivered');
+    expect(delivered).toMatchObject({ attempts: 4, responseCode: 200, error: null });
+    const last = forPath('/dead').at(-1)!;
+    expect(last.headers['webhook-id']).toBe(dead.webhookId);
+    expect(last.verified.ok).toBe(true);
+    expect(forPath('/dead')).toHaveLength(4);
+    // Usage reads the success rate from here.
+    expect(await webhookStats(app.ctx.db, appId, 1)).toMatchObject({ ...stats, delivered: stats.delivered + 1 });
+  }, 60_000);
+
+  it('raises every event from its real cause, with ids and states but no personal data', async () => {
+    const ep = await endpoint('/all', 'ok');
+    const host = await addUser(app, admin.orgId, ['Host']);
+    const hostId = host.hostId!;
+    const startsAt = new Date(Date.now() + 3600_000);
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/admin/appointments',
+      headers: admin.auth,
+      payload: {
+        hostId,
+        visitorIds: [topo.visitor.id],
+        startsAt: startsAt.toISOString(),
+        endsAt: new Date(startsAt.getTime() + 3600_000).toISOString(),
+        room: 'Room of Ivan Petrov',
+        siteId: topo.site.id,
+      },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const appt = created.json() as { id: string };
+    const patched = await app.inject({
+      method: 'PATCH',
+      url: `/api/admin/appointments/${appt.id}`,
+      headers: admin.auth,
+      payload: { status: 'cancelled' },
+    });
+    expect(patched.statusCode, patched.body).toBe(200);
+    const pass = await issuePass(app, admin, { visitorId: topo.visitor.id, accessRuleId: topo.rule.id });
+    const gate = { orgId: admin.orgId, siteId: topo.site.id, gateId: topo.gate.id, deviceId: null };
+    const checkin = (over: Partial<CheckinEvent>): CheckinEvent => ({
+      id: uuidv7(),
+      type: 'attempt',
+      gateId: topo.gate.id,
+      passId: pass.id,
+      credentialKind: 'dynamic',
+      direction: 'in',
+      allow: true,
+      reason: 'ok',
+      occurredAt: Date.now(),
+      ...over,
+    });
+    const allowed = checkin({});
+    const forced = checkin({ type: 'forced', passId: null, credentialKind: 'none', allow: false, reason: 'unknown' });
+    const denied = checkin({ allow: false, reason: 'outside_schedule' });
+    await ingestCheckins(app.ctx, gate, [allowed, forced, denied]);
+    // The same batch again (an edge's redelivery) raises nothing twice.
+    await ingestCheckins(app.ctx, gate, [allowed, forced, denied]);
+    const revoked = await app.inject({
+      method: 'POST',
+      url: `/api/admin/passes/${pass.id}/revoke`,
+      headers: admin.auth,
+      payload: { reason: 'Ivan Petrov left early' },
+    });
+    expect(revoked.statusCode, revoked.body).toBe(200);
+    const lockdown = await app.inject({
+      method: 'POST',
+      url: `/api/admin/gates/${topo.gate.id}/commands`,
+      headers: admin.auth,
+      payload: { type: 'lockdown', reason: 'drill' },
+    });
+    expect(lockdown.statusCode, lockdown.body).toBeLessThan(300);
+
+    const wanted = EVENT_TYPES.filter((e) => e !== 'update.completed');
+    const got = await until(
+      () => {
+        const payloads = forPath('/all').flatMap((r) => (r.verified.ok ? [r.verified.payload] : []));
+        return wanted.every((w) => payloads.some((p) => p.type === w)) ? payloads : null;
+      },
+      'every event at the receiver',
+      30_000,
+    );
+    expect(forPath('/all').every((r) => r.verified.ok)).toBe(true);
+    const of = (type: string) => got.filter((p) => p.type === type);
+    expect(of('appointment.created')[0]!.data).toMatchObject({ id: appt.id, hostId, siteId: topo.site.id, visitorIds: [topo.visitor.id] });
+    expect(of('appointment.updated')[0]!.data).toMatchObject({ id: appt.id, status: 'cancelled' });
+    expect(of('visitpass.issued')[0]!.data).toMatchObject({ id: pass.id, status: 'active' });
+    expect(of('visitpass.revoked')[0]!.data).toMatchObject({ id: pass.id, status: 'revoked' });
+    expect(of('visitpass.checked_in')).toHaveLength(1);
+    expect(of('visitpass.checked_in')[0]!.data).toMatchObject({ checkinId: allowed.id, passId: pass.id, gateId: topo.gate.id });
+    expect(of('alarm.raised')).toHaveLength(1);
+    expect(of('alarm.raised')[0]!.data).toMatchObject({ id: forced.id, gateId: topo.gate.id, kind: 'forced' });
+    expect(of('gate.status_changed')[0]!.data).toMatchObject({ gateId: topo.gate.id, lockdown: true });
+    for (const p of got) expect(Number.isNaN(Date.parse(p.timestamp))).toBe(false);
+    // No name, phone, document, company, e-mail or free text anywhere in what left.
+    const all = forPath('/all')
+      .map((r) => r.body)
+      .join('\n');
+    for (const personal of [
+      'Ivan',
+      'Petrov',
+      '900 123',
+      '4510',
+      'ACME',
+      admin.email,
+      host.email,
+      'Test Host',
+      'left early',
+      'drill',
+      'Room of',
+    ])
+      expect(all).not.toContain(personal);
+    // The endpoint's own log lists them all as delivered.
+    const log = await deliveries(ep.id);
+    expect(log.length).toBe(got.length);
+    expect(log.every((d) => d.status === 'delivered' && d.responseCode === 200)).toBe(true);
+  }, 60_000);
+
+  it('the catalogue lists every event type with an example', async () => {
+    const r = await api(admin, 'GET', '/events');
+    expect(r.statusCode).toBe(200);
+    const items = (r.json() as { items: Array<{ type: string; example: { type: string } }> }).items;
+    expect(items.map((i) => i.type)).toEqual([...EVENT_TYPES]);
+    for (const i of items) expect(i.example.type).toBe(i.type);
+  });
+
+  it('PATCH changes events, disables and enables; rotate-secret answers a new secret that signs from then on', async () => {
+    const ep = await endpoint('/patch', 'ok', ['visitpass.issued']);
+    const off = await api(admin, 'PATCH', `/webhooks/${ep.id}`, { enabled: false, events: ['visitpass.revoked'] });
+    expect(off.json()).toMatchObject({ status: 'disabled', events: ['visitpass.revoked'] });
+    expect((await api(admin, 'POST', `/webhooks/${ep.id}/test`)).statusCode).toBe(409);
+    const on = await api(admin, 'PATCH', `/webhooks/${ep.id}`, { enabled: true });
+    expect(on.json()).toMatchObject({ status: 'active', failingSince: null, disabledAt: null });
+    const rotated = await api(admin, 'POST', `/webhooks/${ep.id}/rotate-secret`);
+    expect(rotated.statusCode).toBe(200);
+    const { secret } = rotated.json() as { secret: string };
+    expect(secret).not.toBe(ep.secret);
+    secrets.set('/patch', secret);
+    const sent = (await api(admin, 'POST', `/webhooks/${ep.id}/test`)).json() as { deliveryId: string };
+    await waitStatus(ep.id, sent.deliveryId, 'delivered');
+    expect(forPath('/patch').at(-1)!.verified.ok).toBe(true);
+    // The secret is never shown again.
+    expect(JSON.stringify((await api(admin, 'GET', `/webhooks/${ep.id}`)).json())).not.toContain('whsec_');
+    expect((await api(admin, 'DELETE', `/webhooks/${ep.id}`)).statusCode).toBe(204);
+    expect((await api(admin, 'GET', `/webhooks/${ep.id}`)).statusCode).toBe(404);
+  }, 30_000);
+
+  it('an endpoint failing for more than disableAfterDays is disabled, audited, and its owner told by e-mail', async () => {
+    const ep = await endpoint('/gone', 'fail', ['visitpass.issued']);
+    await app.ctx.db
+      .update(webhookEndpoints)
+      .set({ failingSince: new Date(Date.now() - 6 * 86_400_000) })
+      .where(eq(webhookEndpoints.id, ep.id));
+    const sent = (await api(admin, 'POST', `/webhooks/${ep.id}/test`)).json() as { deliveryId: string };
+    await until(
+      async () => ((await api(admin, 'GET', `/webhooks/${ep.id}`)).json() as { status: string }).status === 'disabled',
+      'the endpoint disabled',
+      20_000,
+    );
+    const after = (await api(admin, 'GET', `/webhooks/${ep.id}`)).json() as { disabledReason: string };
+    expect(after.disabledReason).toMatch(/5 days/);
+    // Its retry finds it disabled: dead, and nothing more reaches the receiver.
+    await waitStatus(ep.id, sent.deliveryId, 'dead');
+    const audit = await app.ctx.db
+      .select()
+      .from(auditLogs)
+      .where(and(eq(auditLogs.action, 'webhook.disable'), eq(auditLogs.entityId, ep.id)));
+    expect(audit).toHaveLength(1);
+    expect(audit[0]!.orgId).toBe(admin.orgId);
+    const mail = await until(
+      async () => {
+        const box = (await app.inject({ method: 'GET', url: '/api/admin/mailbox', headers: admin.auth })).json() as {
+          items: Array<{ to: string; subject: string }>;
+        };
+        return box.items.find((m) => m.subject.includes('Webhook endpoint disabled'));
+      },
+      'the owner’s mail',
+      20_000,
+    );
+    expect(mail.to).toContain(admin.email);
+    // Events no longer go to it.
+    const before = (await deliveries(ep.id)).length;
+    await issuePass(app, admin, { visitorId: topo.visitor.id, accessRuleId: topo.rule.id });
+    expect((await deliveries(ep.id)).length).toBe(before);
+  }, 60_000);
+
+  it('another organisation sees none of it, and its events reach none of these endpoints', async () => {
+    const ep = await endpoint('/mine', 'ok', ['visitpass.issued']);
+    const sent = (await api(admin, 'POST', `/webhooks/${ep.id}/test`)).json() as { deliveryId: string };
+    const checks: Array<[Parameters<typeof api>[1], string, object?]> = [
+      ['GET', `/apps/${appId}/webhooks`],
+      ['POST', `/apps/${appId}/webhooks`, { url: `${base}/x`, events: ['visitpass.issued'] }],
+      ['GET', `/webhooks/${ep.id}`],
+      ['PATCH', `/webhooks/${ep.id}`, { enabled: false }],
+      ['POST', `/webhooks/${ep.id}/rotate-secret`],
+      ['POST', `/webhooks/${ep.id}/test`],
+      ['GET', `/webhooks/${ep.id}/deliveries`],
+      ['GET', `/webhooks/${ep.id}/deliveries/${sent.deliveryId}`],
+      ['POST', `/webhooks/${ep.id}/deliveries/${sent.deliveryId}/redeliver`],
+      ['DELETE', `/webhooks/${ep.id}`],
+    ];
+    for (const [method, url, body] of checks) expect((await api(stranger, method, url, body)).statusCode, `${method} ${url}`).toBe(404);
+    // Their own events do not reach this organisation's endpoints.
+    const theirTopo = await seedTopology(app, stranger);
+    const before = (await deliveries(ep.id)).length;
+    await issuePass(app, stranger, { visitorId: theirTopo.visitor.id, accessRuleId: theirTopo.rule.id });
+    expect((await deliveries(ep.id)).length).toBe(before);
+    // A user without devconsole:manage is refused; a Developer is let in.
+    const guard = await addUser(app, admin.orgId, ['Operator']);
+    expect((await api(guard, 'GET', '/events')).statusCode).toBe(403);
+    const dev = await addUser(app, admin.orgId, ['Developer']);
+    expect((await api(dev, 'GET', `/apps/${appId}/webhooks`)).statusCode).toBe(200);
+  }, 30_000);
+
+  it('no secret reaches the log or the audit trail', async () => {
+    expect(logLines.length).toBeGreaterThan(0);
+    expect(logLines.some((l) => l.includes('webhook delivery failed'))).toBe(true);
+    const secretsSeen = [...secrets.values()];
+    for (const line of logLines) {
+      expect(line).not.toContain('whsec_');
+      for (const s of secretsSeen) expect(line).not.toContain(s.slice(6));
+    }
+    const audit = JSON.stringify(await app.ctx.db.select().from(auditLogs).where(eq(auditLogs.orgId, admin.orgId)));
+    expect(audit).not.toContain('whsec_');
+    const stored = await app.ctx.db.select({ s: webhookEndpoints.secretEnc }).from(webhookEndpoints);
+    for (const r of stored) expect(r.s).not.toContain('whsec_');
+  });
+});
+
+describe('SSRF: endpoints must be public https unless private URLs are allowed', () => {
+  let strict: TestApp;
+  let owner: Login;
+  let strictApp: string;
+  /** What the injected resolver answers for each name. */
+  const dns = new Map<string, string>([['hooks.example.com', '93.184.216.34']]);
+
+  beforeAll(async () => {
+    strict = await startApp({
+      webhooks: { allowPrivateUrls: false, timeoutMs: 2_000, retryLimit: 0, retryDelayS: 1, disableAfterDays: 5 },
+    });
+    useResolver(strict.app.ctx, async (name) => {
+      if (name === 'localhost') return [{ address: '127.0.0.1', family: 4 }];
+      const a = dns.get(name);
+      if (!a) throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
+      return [{ address: a, family: a.includes(':') ? 6 : 4 }];
+    });
+    owner = await createOrgWithUser(strict.app, 'Strict Org', ['OrgAdmin']);
+    strictApp = await newApp(strict.app, owner.orgId, owner.userId);
+  }, 180_000);
+  afterAll(async () => strict?.close());
+
+  const create = (url: string) =>
+    strict.app.inject({
+      method: 'POST',
+      url: `/api/devconsole/apps/${strictApp}/webhooks`,
+      headers: owner.auth,
+      payload: { url, events: ['visitpass.issued'] },
+    });
+
+  it('refuses loopback, private, link-local and names resolving to them with 422 at creation', async () => {
+    for (const host of ['127.0.0.1', '10.0.0.1', '169.254.169.254', '[::1]', 'localhost', '100.64.0.1', '[::ffff:127.0.0.1]', '0.0.0.0']) {
+      // https: the address alone is what refuses it.
+      const r = await create(`https://${host}/hook`);
+      expect(r.statusCode, `https://${host}`).toBe(422);
+      expect((r.json() as { error: { message: string } }).error.message).toMatch(/not a public address/);
+      // http is refused too (https only without the setting).
+      expect((await create(`http://${host}/hook`)).statusCode, `http://${host}`).toBe(422);
+    }
+    expect((await create('https://user:pw@hooks.example.com/hook')).statusCode).toBe(422);
+    expect((await create('https://nowhere.invalid/hook')).statusCode).toBe(422);
+    expect((await create('https://hooks.example.com/hook')).statusCode).toBe(201);
+  });
+
+  it('refuses at send time a name that has since turned private (DNS rebinding), without connecting', async () => {
+    // A receiver on loopback: it must never be reached.
+    let hits = 0;
+    const trap = createServer((_req, res) => {
+      hits++;
+      res.end('ok');
+    });
+    await new Promise<void>((r) => trap.listen(0, '127.0.0.1', r));
+    const port = (trap.address() as AddressInfo).port;
+    dns.set('rebind.example.com', '93.184.216.35');
+    const r = await create(`https://rebind.example.com:${port}/hook`);
+    expect(r.statusCode, r.body).toBe(201);
+    const ep = r.json() as { id: string };
+    dns.set('rebind.example.com', '127.0.0.1');
+    const sent = await strict.app.inject({ method: 'POST', url: `/api/devconsole/webhooks/${ep.id}/test`, headers: owner.auth });
+    const { deliveryId } = sent.json() as { deliveryId: string };
+    const d = await until(
+      async () => {
+        const [row] = await strict.app.ctx.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, deliveryId));
+        return row?.status === 'dead' ? row : null;
+      },
+      'the refused delivery',
+      20_000,
+    );
+    expect(d.lastError).toMatch(/^refused: .*127\.0\.0\.1.*not a public address/);
+    expect(d.responseCode).toBeNull();
+    expect(hits).toBe(0);
+    await new Promise((res) => trap.close(res));
+  }, 30_000);
+});
