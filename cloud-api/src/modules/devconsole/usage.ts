@@ -5,12 +5,12 @@
  * seconds and when the app closes — never a write per request. The same
  * requests feed `gatehouse_api_requests_total{app, status_class}`.
  */
-import { and, eq, gte, isNull, sql } from 'drizzle-orm';
+import { and, eq, gte, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import type { AppContext } from '../../context.js';
-import { apiApplications, apiUsage, WEBHOOK_DELIVERY_STATUSES, type WebhookDeliveryStatus, webhookDeliveries } from '../../db/schema.js';
-import { notFound } from '../../lib/errors.js';
+import { apiUsage, WEBHOOK_DELIVERY_STATUSES, type WebhookDeliveryStatus, webhookDeliveries } from '../../db/schema.js';
+import { requireApplication } from './service.js';
 
 const counters = new WeakMap<AppContext, Counter<'app' | 'status_class'>>();
 
@@ -140,15 +140,6 @@ export interface WebhookStats {
   successRate: number | null;
 }
 
-/** The application of this organisation (a deleted one, another organisation's: 404). */
-async function requireOwnApp(ctx: AppContext, orgId: string, appId: string): Promise<void> {
-  const [app] = await ctx.db
-    .select({ id: apiApplications.id })
-    .from(apiApplications)
-    .where(and(eq(apiApplications.id, appId), eq(apiApplications.orgId, orgId), isNull(apiApplications.deletedAt)));
-  if (!app) throw notFound('application');
-}
-
 /** Its deliveries created since `since`, by status. */
 async function deliveryStats(ctx: AppContext, orgId: string, appId: string, since: Date): Promise<WebhookStats> {
   const rows = await ctx.db
@@ -174,7 +165,7 @@ export async function applicationUsage(
   days: number,
   now = Date.now(),
 ): Promise<{ days: UsageDay[]; webhooks: WebhookStats }> {
-  await requireOwnApp(ctx, orgId, appId);
+  await requireApplication(ctx.db, orgId, appId);
   const wanted = Array.from({ length: days }, (_, i) => utcDay(now - (days - 1 - i) * 86_400_000));
   const first = wanted[0]!;
   const rows = await ctx.db
