@@ -25,6 +25,16 @@ import type {
 import type { Checkin as CheckinSchema, Occupancy as OccupancySchema } from './modules/checkins/schema.js';
 import type { ConsoleConfig as ConsoleConfigSchema } from './modules/console/routes.js';
 import type {
+  ApiKey as ApiKeySchema,
+  AppBody as AppBodySchema,
+  AppPatch as AppPatchSchema,
+  App as AppSchema,
+  KeyBody as KeyBodySchema,
+  NewKey as NewKeySchema,
+  RotateBody as RotateBodySchema,
+} from './modules/devconsole/schema.js';
+import type { Usage as UsageSchema } from './modules/devconsole/usage-routes.js';
+import type {
   CommandBody as CommandBodySchema,
   CommandResult as CommandResultSchema,
   Enrollment as EnrollmentSchema,
@@ -83,6 +93,17 @@ import type {
   VisitorPatch as VisitorPatchSchema,
   Visitor as VisitorSchema,
 } from './modules/visitors/schema.js';
+import type {
+  DeliveryDetail as DeliveryDetailSchema,
+  DeliveryItem as DeliveryItemSchema,
+  EventCatalogue as EventCatalogueSchema,
+  TestSent as TestSentSchema,
+  WebhookCreated as WebhookCreatedSchema,
+  WebhookCreate as WebhookCreateSchema,
+  WebhookItem as WebhookItemSchema,
+  WebhookPatch as WebhookPatchSchema,
+  WebhookSecret as WebhookSecretSchema,
+} from './modules/webhooks/schema.js';
 import type { ZoneBody as ZoneBodySchema, ZonePatch as ZonePatchSchema, Zone as ZoneSchema } from './modules/zones/schema.js';
 
 export type { Permission, Role } from './auth/rbac.js';
@@ -159,3 +180,20 @@ export type VisitorPatch = Static<typeof VisitorPatchSchema>;
 export type Zone = Static<typeof ZoneSchema>;
 export type ZoneBody = Static<typeof ZoneBodySchema>;
 export type ZonePatch = Static<typeof ZonePatchSchema>;
+export type App = Static<typeof AppSchema>;
+export type AppBody = Static<typeof AppBodySchema>;
+export type AppPatch = Static<typeof AppPatchSchema>;
+export type ApiKey = Static<typeof ApiKeySchema>;
+export type KeyBody = Static<typeof KeyBodySchema>;
+export type NewKey = Static<typeof NewKeySchema>;
+export type RotateBody = Static<typeof RotateBodySchema>;
+export type Usage = Static<typeof UsageSchema>;
+export type WebhookCreate = Static<typeof WebhookCreateSchema>;
+export type WebhookCreated = Static<typeof WebhookCreatedSchema>;
+export type WebhookItem = Static<typeof WebhookItemSchema>;
+export type WebhookPatch = Static<typeof WebhookPatchSchema>;
+export type WebhookSecret = Static<typeof WebhookSecretSchema>;
+export type DeliveryItem = Static<typeof DeliveryItemSchema>;
+export type DeliveryDetail = Static<typeof DeliveryDetailSchema>;
+export type TestSent = Static<typeof TestSentSchema>;
+export type EventCatalogue = Static<typeof EventCatalogueSchema>;

@@ -17,7 +17,7 @@ import { fmtDateTime } from '../../lib/format.ts';
 import { invalidate } from '../../lib/query.ts';
 import { href, navigate } from '../../lib/router.ts';
 import { AppPage } from './AppPage.tsx';
-import { type App, DEV } from './types.ts';
+import { type App, type AppBody, DEV } from './types.ts';
 import { WebhookPage } from './WebhookPage.tsx';
 import './devconsole.css';
 import '../messages/messages.css';
@@ -36,7 +36,7 @@ function AppList() {
   const [creating, setCreating] = useState(false);
   const apps = useQuery({ queryKey: [DEV.apps, 'list'], queryFn: () => api.get<{ items: App[] }>(DEV.apps, { limit: 200 }) });
   const create = useMutation({
-    mutationFn: (body: { name: string; description?: string; sandbox: boolean }) => api.post<App>(DEV.apps, body),
+    mutationFn: (body: AppBody) => api.post<App>(DEV.apps, body),
     onSuccess: (app) => {
       void invalidate(DEV.apps);
       setCreating(false);

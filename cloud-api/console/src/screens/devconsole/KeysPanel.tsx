@@ -11,11 +11,20 @@ import { ListTable } from '../../components/ListTable.tsx';
 import { Badge, Dialog, ErrorBox, Field } from '../../components/ui.tsx';
 import { api } from '../../lib/api.ts';
 import { ago, fmtDateTime } from '../../lib/format.ts';
-import type { Permission } from '../../lib/permissions.ts';
 import { invalidate } from '../../lib/query.ts';
 import { getSession } from '../../lib/session.ts';
 import { Confirm, ShownOnce } from './shared.tsx';
-import { type ApiKey, type App, type CreatedKey, DEV, type KeyStatus, scopeAreas } from './types.ts';
+import {
+  type ApiKey,
+  type App,
+  type CreatedKey,
+  DEV,
+  type KeyBody,
+  type KeyStatus,
+  type RotateBody,
+  type Scope,
+  scopeAreas,
+} from './types.ts';
 
 const tone = (s: KeyStatus) => (s === 'active' ? 'ok' : s === 'expiring' ? 'warn' : s === 'revoked' ? 'deny' : 'neutral');
 
@@ -46,7 +55,7 @@ export function KeysPanel({ app }: { app: App }) {
     },
   });
   const rotate = useMutation({
-    mutationFn: (k: ApiKey) => api.post<CreatedKey>(DEV.rotateKey(app.id, k.id), { graceSeconds: grace }),
+    mutationFn: (k: ApiKey) => api.post<CreatedKey>(DEV.rotateKey(app.id, k.id), { graceSeconds: grace } satisfies RotateBody),
     onSuccess: (created) => {
       setRotating(null);
       setShown(created.key);
@@ -203,19 +212,19 @@ function NewKeyForm({ app, onCreated, onCancel }: { app: App; onCreated: (k: Cre
   const { t } = useTranslation(['devconsole', 'common']);
   const base = useId();
   const [name, setName] = useState('');
-  const [scopes, setScopes] = useState<Permission[]>([]);
+  const [scopes, setScopes] = useState<Scope[]>([]);
   const [limit, setLimit] = useState('');
   const [problem, setProblem] = useState<{ field: 'scopes' | 'limit'; message: string } | null>(null);
   // A live app's key can do no more than its creator (the server says 403 scope_not_held); a sandbox one anything.
   const held = permissionsOf(getSession()?.user.roles ?? []);
-  const allowed = (p: Permission) => app.sandbox || held.has(p);
+  const allowed = (p: Scope) => app.sandbox || held.has(p);
   const create = useMutation({
     mutationFn: () =>
       api.post<CreatedKey>(DEV.keys(app.id), {
         scopes,
         ...(limit.trim() ? { rateLimitPerMinute: Number(limit.trim()) } : {}),
         ...(name.trim() ? { name: name.trim() } : {}),
-      }),
+      } satisfies KeyBody),
     onSuccess: onCreated,
   });
   const submit = (e: FormEvent) => {
@@ -227,7 +236,7 @@ function NewKeyForm({ app, onCreated, onCancel }: { app: App; onCreated: (k: Cre
     setProblem(null);
     create.mutate();
   };
-  const toggle = (p: Permission, on: boolean) => setScopes((s) => (on ? [...s, p] : s.filter((x) => x !== p)));
+  const toggle = (p: Scope, on: boolean) => setScopes((s) => (on ? [...s, p] : s.filter((x) => x !== p)));
   return (
     <form onSubmit={submit} noValidate>
       <ErrorBox error={create.error} />

@@ -14,7 +14,18 @@ import { fmtDateTime } from '../../lib/format.ts';
 import { invalidate } from '../../lib/query.ts';
 import { href } from '../../lib/router.ts';
 import { Confirm, ShownOnce } from './shared.tsx';
-import { type App, type CreatedWebhook, DEV, type EventInfo, type Webhook } from './types.ts';
+import {
+  type App,
+  DEV,
+  type EventInfo,
+  type EventType,
+  type TestSent,
+  type Webhook,
+  type WebhookCreate,
+  type WebhookCreated,
+  type WebhookPatch,
+  type WebhookSecret,
+} from './types.ts';
 
 type EventKeys = typeof import('../../i18n/locales/en/devconsole.json')['event'];
 
@@ -30,21 +41,21 @@ export function useWebhookActions(appId: string, onNotice: (s: string) => void) 
   const [secret, setSecret] = useState<string | null>(null);
   const [rotating, setRotating] = useState<Webhook | null>(null);
   const test = useMutation({
-    mutationFn: (w: Webhook) => api.post<{ deliveryId: string }>(DEV.test(w.id)),
+    mutationFn: (w: Webhook) => api.post<TestSent>(DEV.test(w.id)),
     onSuccess: (_r, w) => {
       onNotice(t('hooks.testSent'));
       void invalidate(DEV.deliveries(w.id));
     },
   });
   const toggle = useMutation({
-    mutationFn: (w: Webhook) => api.patch<Webhook>(DEV.webhook(w.id), { enabled: w.status !== 'active' }),
+    mutationFn: (w: Webhook) => api.patch<Webhook>(DEV.webhook(w.id), { enabled: w.status !== 'active' } satisfies WebhookPatch),
     onSuccess: (w) => {
       onNotice(w.status === 'active' ? t('hooks.enabled') : t('hooks.disabled'));
       void invalidate(DEV.webhooks(appId), DEV.webhook(w.id));
     },
   });
   const rotate = useMutation({
-    mutationFn: (w: Webhook) => api.post<{ secret: string }>(DEV.rotateSecret(w.id)),
+    mutationFn: (w: Webhook) => api.post<WebhookSecret>(DEV.rotateSecret(w.id)),
     onSuccess: (r) => {
       setRotating(null);
       setSecret(r.secret);
@@ -151,22 +162,22 @@ export function WebhooksPanel({ app }: { app: App }) {
   );
 }
 
-function NewWebhookForm({ app, onCreated, onCancel }: { app: App; onCreated: (w: CreatedWebhook) => void; onCancel: () => void }) {
+function NewWebhookForm({ app, onCreated, onCancel }: { app: App; onCreated: (w: WebhookCreated) => void; onCancel: () => void }) {
   const { t } = useTranslation(['devconsole', 'common']);
   const base = useId();
   const label = useEventLabel();
   const catalogue = useQuery({ queryKey: [DEV.events], queryFn: () => api.get<{ items: EventInfo[] }>(DEV.events), staleTime: Infinity });
   const [url, setUrl] = useState('');
-  const [events, setEvents] = useState<string[]>([]);
+  const [events, setEvents] = useState<EventType[]>([]);
   const [description, setDescription] = useState('');
   const [problem, setProblem] = useState<{ field: 'url' | 'events'; message: string } | null>(null);
   const create = useMutation({
     mutationFn: () =>
-      api.post<CreatedWebhook>(DEV.webhooks(app.id), {
+      api.post<WebhookCreated>(DEV.webhooks(app.id), {
         url: url.trim(),
         events,
         ...(description.trim() ? { description: description.trim() } : {}),
-      }),
+      } satisfies WebhookCreate),
     onSuccess: onCreated,
   });
   const submit = (e: FormEvent) => {

@@ -3,72 +3,49 @@
  * shapes are the server's route schemas (through lib/types.ts); only the lists
  * the forms offer live here.
  */
-import { PERMISSIONS, type Permission } from '@gatehouse/cloud-api/rbac';
+import { PERMISSIONS } from '@gatehouse/cloud-api/rbac';
+import type {
+  ApiKey,
+  App,
+  AppBody,
+  DeliveryDetail,
+  DeliveryItem,
+  EventCatalogue,
+  KeyBody,
+  NewKey,
+  RotateBody,
+  TestSent,
+  Usage,
+  WebhookCreate,
+  WebhookCreated,
+  WebhookItem,
+  WebhookPatch,
+  WebhookSecret,
+} from '../../lib/types.ts';
 
-export interface App {
-  id: string;
-  name: string;
-  description: string | null;
-  sandbox: boolean;
-  actsInOrgId: string;
-  createdAt: string;
-}
-export type KeyStatus = 'active' | 'expiring' | 'expired' | 'revoked';
-export interface ApiKey {
-  id: string;
-  prefix: string;
-  scopes: Permission[];
-  rateLimitPerMinute: number | null;
-  createdAt: string;
-  lastUsedAt: string | null;
-  expiresAt: string | null;
-  revokedAt: string | null;
-  status: KeyStatus;
-}
-export interface CreatedKey {
-  id: string;
-  key: string;
-  prefix: string;
-  scopes: Permission[];
-  rateLimitPerMinute: number | null;
-  createdAt: string;
-}
-export type WebhookStatus = 'active' | 'disabled';
-export interface Webhook {
-  id: string;
-  url: string;
-  events: string[];
-  description: string | null;
-  status: WebhookStatus;
-  createdAt: string;
-}
-export interface CreatedWebhook extends Webhook {
-  secret: string;
-}
-export interface EventInfo {
-  type: string;
-  description: string;
-  example: unknown;
-}
-export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'dead';
-export interface Delivery {
-  id: string;
-  event: string;
-  status: DeliveryStatus;
-  attempts: number;
-  responseCode: number | null;
-  durationMs: number | null;
-  error: string | null;
-  createdAt: string;
-  deliveredAt: string | null;
-}
-export interface DeliveryDetail extends Delivery {
-  payload: unknown;
-}
-export interface Usage {
-  days: Array<{ day: string; calls: number; errors: number }>;
-  webhooks: { delivered: number; failed: number; dead: number; pending: number; successRate: number | null };
-}
+export type {
+  ApiKey,
+  App,
+  AppBody,
+  DeliveryDetail,
+  KeyBody,
+  RotateBody,
+  TestSent,
+  Usage,
+  WebhookCreate,
+  WebhookCreated,
+  WebhookPatch,
+  WebhookSecret,
+};
+export type CreatedKey = NewKey;
+export type Webhook = WebhookItem;
+export type Delivery = DeliveryItem;
+export type EventInfo = EventCatalogue['items'][number];
+export type EventType = EventInfo['type'];
+export type KeyStatus = ApiKey['status'];
+export type WebhookStatus = Webhook['status'];
+export type DeliveryStatus = Delivery['status'];
+export type Scope = KeyBody['scopes'][number];
 
 const BASE = '/api/devconsole';
 export const DEV = {
@@ -93,11 +70,11 @@ const members = <T extends string>(all: Record<T, true>) => Object.keys(all) as 
 export const DELIVERY_STATUSES = members<DeliveryStatus>({ pending: true, delivered: true, failed: true, dead: true });
 
 /** What a key may be given: every permission but the console itself and the host portal (both are a person's). */
-export const SCOPES: readonly Permission[] = PERMISSIONS.filter((p) => p !== 'devconsole:manage' && p !== 'host:portal');
+export const SCOPES = PERMISSIONS.filter((p): p is Scope => p !== 'devconsole:manage' && p !== 'host:portal');
 
 /** Scopes by area ('passes:issue' → 'passes'), in the permission table's order. */
-export function scopeAreas(): Array<{ area: string; scopes: Permission[] }> {
-  const out: Array<{ area: string; scopes: Permission[] }> = [];
+export function scopeAreas(): Array<{ area: string; scopes: Scope[] }> {
+  const out: Array<{ area: string; scopes: Scope[] }> = [];
   for (const s of SCOPES) {
     const area = s.split(':')[0] ?? s;
     const last = out[out.length - 1];
