@@ -21,7 +21,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -100,7 +100,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -197,7 +197,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -283,9 +283,8 @@ export interface paths {
                 content: {
                     /**
                      * @example {
-                     *       "email": "example",
-                     *       "password": "example",
-                     *       "organizationId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60"
+                     *       "email": "admin@example.com",
+                     *       "password": "correct horse battery staple"
                      *     }
                      */
                     "application/json": {
@@ -300,7 +299,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -447,7 +446,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -641,7 +640,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -732,7 +731,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -859,7 +858,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -1006,7 +1005,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -1144,7 +1143,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -1312,7 +1311,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -1457,7 +1456,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -1467,13 +1466,13 @@ export interface paths {
                          * @example {
                          *       "items": [
                          *         {
-                         *           "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *           "orgId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *           "name": "example",
-                         *           "timezone": "example",
-                         *           "address": "example",
-                         *           "createdAt": "2026-03-02T09:00:00.000Z",
-                         *           "updatedAt": "2026-03-02T09:00:00.000Z"
+                         *           "id": "01936b2e-0a00-7000-8000-000000000002",
+                         *           "orgId": "01936b2e-0a00-7000-8000-000000000001",
+                         *           "name": "Head office",
+                         *           "timezone": "Europe/London",
+                         *           "address": "1 Example Street, London",
+                         *           "createdAt": "2026-03-01T12:00:00.000Z",
+                         *           "updatedAt": "2026-03-01T12:00:00.000Z"
                          *         }
                          *       ],
                          *       "nextCursor": "example"
@@ -1568,9 +1567,9 @@ export interface paths {
                 content: {
                     /**
                      * @example {
-                     *       "name": "example",
-                     *       "timezone": "example",
-                     *       "address": "example"
+                     *       "name": "Head office",
+                     *       "timezone": "Europe/London",
+                     *       "address": "1 Example Street, London"
                      *     }
                      */
                     "application/json": {
@@ -1583,7 +1582,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -1591,13 +1590,13 @@ export interface paths {
                     content: {
                         /**
                          * @example {
-                         *       "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "orgId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "name": "example",
-                         *       "timezone": "example",
-                         *       "address": "example",
-                         *       "createdAt": "2026-03-02T09:00:00.000Z",
-                         *       "updatedAt": "2026-03-02T09:00:00.000Z"
+                         *       "id": "01936b2e-0a00-7000-8000-000000000002",
+                         *       "orgId": "01936b2e-0a00-7000-8000-000000000001",
+                         *       "name": "Head office",
+                         *       "timezone": "Europe/London",
+                         *       "address": "1 Example Street, London",
+                         *       "createdAt": "2026-03-01T12:00:00.000Z",
+                         *       "updatedAt": "2026-03-01T12:00:00.000Z"
                          *     }
                          */
                         "application/json": {
@@ -1725,7 +1724,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -1733,13 +1732,13 @@ export interface paths {
                     content: {
                         /**
                          * @example {
-                         *       "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "orgId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "name": "example",
-                         *       "timezone": "example",
-                         *       "address": "example",
-                         *       "createdAt": "2026-03-02T09:00:00.000Z",
-                         *       "updatedAt": "2026-03-02T09:00:00.000Z"
+                         *       "id": "01936b2e-0a00-7000-8000-000000000002",
+                         *       "orgId": "01936b2e-0a00-7000-8000-000000000001",
+                         *       "name": "Head office",
+                         *       "timezone": "Europe/London",
+                         *       "address": "1 Example Street, London",
+                         *       "createdAt": "2026-03-01T12:00:00.000Z",
+                         *       "updatedAt": "2026-03-01T12:00:00.000Z"
                          *     }
                          */
                         "application/json": {
@@ -1950,7 +1949,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -1958,13 +1957,13 @@ export interface paths {
                     content: {
                         /**
                          * @example {
-                         *       "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "orgId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "name": "example",
-                         *       "timezone": "example",
-                         *       "address": "example",
-                         *       "createdAt": "2026-03-02T09:00:00.000Z",
-                         *       "updatedAt": "2026-03-02T09:00:00.000Z"
+                         *       "id": "01936b2e-0a00-7000-8000-000000000002",
+                         *       "orgId": "01936b2e-0a00-7000-8000-000000000001",
+                         *       "name": "Head office",
+                         *       "timezone": "Europe/London",
+                         *       "address": "1 Example Street, London",
+                         *       "createdAt": "2026-03-01T12:00:00.000Z",
+                         *       "updatedAt": "2026-03-01T12:00:00.000Z"
                          *     }
                          */
                         "application/json": {
@@ -2099,7 +2098,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -2109,12 +2108,12 @@ export interface paths {
                          * @example {
                          *       "items": [
                          *         {
-                         *           "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *           "orgId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *           "siteId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *           "name": "example",
-                         *           "createdAt": "2026-03-02T09:00:00.000Z",
-                         *           "updatedAt": "2026-03-02T09:00:00.000Z"
+                         *           "id": "01936b2e-0a00-7000-8000-000000000003",
+                         *           "orgId": "01936b2e-0a00-7000-8000-000000000001",
+                         *           "siteId": "01936b2e-0a00-7000-8000-000000000002",
+                         *           "name": "Lobby",
+                         *           "createdAt": "2026-03-01T12:00:00.000Z",
+                         *           "updatedAt": "2026-03-01T12:00:00.000Z"
                          *         }
                          *       ],
                          *       "nextCursor": "example"
@@ -2209,8 +2208,8 @@ export interface paths {
                 content: {
                     /**
                      * @example {
-                     *       "siteId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                     *       "name": "example"
+                     *       "siteId": "01936b2e-0a00-7000-8000-000000000002",
+                     *       "name": "Lobby"
                      *     }
                      */
                     "application/json": {
@@ -2221,7 +2220,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -2229,12 +2228,12 @@ export interface paths {
                     content: {
                         /**
                          * @example {
-                         *       "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "orgId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "siteId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "name": "example",
-                         *       "createdAt": "2026-03-02T09:00:00.000Z",
-                         *       "updatedAt": "2026-03-02T09:00:00.000Z"
+                         *       "id": "01936b2e-0a00-7000-8000-000000000003",
+                         *       "orgId": "01936b2e-0a00-7000-8000-000000000001",
+                         *       "siteId": "01936b2e-0a00-7000-8000-000000000002",
+                         *       "name": "Lobby",
+                         *       "createdAt": "2026-03-01T12:00:00.000Z",
+                         *       "updatedAt": "2026-03-01T12:00:00.000Z"
                          *     }
                          */
                         "application/json": {
@@ -2362,7 +2361,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -2370,12 +2369,12 @@ export interface paths {
                     content: {
                         /**
                          * @example {
-                         *       "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "orgId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "siteId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "name": "example",
-                         *       "createdAt": "2026-03-02T09:00:00.000Z",
-                         *       "updatedAt": "2026-03-02T09:00:00.000Z"
+                         *       "id": "01936b2e-0a00-7000-8000-000000000003",
+                         *       "orgId": "01936b2e-0a00-7000-8000-000000000001",
+                         *       "siteId": "01936b2e-0a00-7000-8000-000000000002",
+                         *       "name": "Lobby",
+                         *       "createdAt": "2026-03-01T12:00:00.000Z",
+                         *       "updatedAt": "2026-03-01T12:00:00.000Z"
                          *     }
                          */
                         "application/json": {
@@ -2582,7 +2581,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -2590,12 +2589,12 @@ export interface paths {
                     content: {
                         /**
                          * @example {
-                         *       "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "orgId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "siteId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "name": "example",
-                         *       "createdAt": "2026-03-02T09:00:00.000Z",
-                         *       "updatedAt": "2026-03-02T09:00:00.000Z"
+                         *       "id": "01936b2e-0a00-7000-8000-000000000003",
+                         *       "orgId": "01936b2e-0a00-7000-8000-000000000001",
+                         *       "siteId": "01936b2e-0a00-7000-8000-000000000002",
+                         *       "name": "Lobby",
+                         *       "createdAt": "2026-03-01T12:00:00.000Z",
+                         *       "updatedAt": "2026-03-01T12:00:00.000Z"
                          *     }
                          */
                         "application/json": {
@@ -2722,7 +2721,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -2854,9 +2853,9 @@ export interface paths {
                 content: {
                     /**
                      * @example {
-                     *       "siteId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                     *       "zoneId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                     *       "name": "example",
+                     *       "siteId": "01936b2e-0a00-7000-8000-000000000002",
+                     *       "zoneId": "01936b2e-0a00-7000-8000-000000000003",
+                     *       "name": "Turnstile 1",
                      *       "direction": "in"
                      *     }
                      */
@@ -2871,7 +2870,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -3043,7 +3042,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -3283,7 +3282,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -3444,7 +3443,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -3572,7 +3571,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description Accepted: it happens in the background */
                 202: {
                     headers: {
                         [name: string]: unknown;
@@ -3702,7 +3701,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -3870,7 +3869,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -4034,7 +4033,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -4294,7 +4293,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -4464,7 +4463,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -4597,7 +4596,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -4743,7 +4742,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -4977,7 +4976,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -5120,7 +5119,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -5240,7 +5239,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -5250,15 +5249,15 @@ export interface paths {
                          * @example {
                          *       "items": [
                          *         {
-                         *           "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *           "orgId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *           "fullName": "example",
+                         *           "id": "01936b2e-0a00-7000-8000-000000000006",
+                         *           "orgId": "01936b2e-0a00-7000-8000-000000000001",
+                         *           "fullName": "Ada Lovelace",
                          *           "email": "ada@example.com",
+                         *           "company": "Analytical Engines Ltd",
                          *           "phone": "+44 20 7946 0000",
-                         *           "company": "example",
-                         *           "documentNumber": "example",
-                         *           "createdAt": "2026-03-02T09:00:00.000Z",
-                         *           "updatedAt": "2026-03-02T09:00:00.000Z"
+                         *           "documentNumber": null,
+                         *           "createdAt": "2026-03-01T12:00:00.000Z",
+                         *           "updatedAt": "2026-03-01T12:00:00.000Z"
                          *         }
                          *       ],
                          *       "nextCursor": "example"
@@ -5356,11 +5355,9 @@ export interface paths {
                 content: {
                     /**
                      * @example {
-                     *       "fullName": "example",
+                     *       "fullName": "Ada Lovelace",
                      *       "email": "ada@example.com",
-                     *       "phone": "+44 20 7946 0000",
-                     *       "company": "example",
-                     *       "documentNumber": "example"
+                     *       "company": "Analytical Engines Ltd"
                      *     }
                      */
                     "application/json": {
@@ -5374,7 +5371,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -5382,15 +5379,15 @@ export interface paths {
                     content: {
                         /**
                          * @example {
-                         *       "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "orgId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "fullName": "example",
+                         *       "id": "01936b2e-0a00-7000-8000-000000000006",
+                         *       "orgId": "01936b2e-0a00-7000-8000-000000000001",
+                         *       "fullName": "Ada Lovelace",
                          *       "email": "ada@example.com",
+                         *       "company": "Analytical Engines Ltd",
                          *       "phone": "+44 20 7946 0000",
-                         *       "company": "example",
-                         *       "documentNumber": "example",
-                         *       "createdAt": "2026-03-02T09:00:00.000Z",
-                         *       "updatedAt": "2026-03-02T09:00:00.000Z"
+                         *       "documentNumber": null,
+                         *       "createdAt": "2026-03-01T12:00:00.000Z",
+                         *       "updatedAt": "2026-03-01T12:00:00.000Z"
                          *     }
                          */
                         "application/json": {
@@ -5512,7 +5509,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -5520,15 +5517,15 @@ export interface paths {
                     content: {
                         /**
                          * @example {
-                         *       "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "orgId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "fullName": "example",
+                         *       "id": "01936b2e-0a00-7000-8000-000000000006",
+                         *       "orgId": "01936b2e-0a00-7000-8000-000000000001",
+                         *       "fullName": "Ada Lovelace",
                          *       "email": "ada@example.com",
+                         *       "company": "Analytical Engines Ltd",
                          *       "phone": "+44 20 7946 0000",
-                         *       "company": "example",
-                         *       "documentNumber": "example",
-                         *       "createdAt": "2026-03-02T09:00:00.000Z",
-                         *       "updatedAt": "2026-03-02T09:00:00.000Z"
+                         *       "documentNumber": null,
+                         *       "createdAt": "2026-03-01T12:00:00.000Z",
+                         *       "updatedAt": "2026-03-01T12:00:00.000Z"
                          *     }
                          */
                         "application/json": {
@@ -5738,7 +5735,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -5746,15 +5743,15 @@ export interface paths {
                     content: {
                         /**
                          * @example {
-                         *       "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "orgId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "fullName": "example",
+                         *       "id": "01936b2e-0a00-7000-8000-000000000006",
+                         *       "orgId": "01936b2e-0a00-7000-8000-000000000001",
+                         *       "fullName": "Ada Lovelace",
                          *       "email": "ada@example.com",
+                         *       "company": "Analytical Engines Ltd",
                          *       "phone": "+44 20 7946 0000",
-                         *       "company": "example",
-                         *       "documentNumber": "example",
-                         *       "createdAt": "2026-03-02T09:00:00.000Z",
-                         *       "updatedAt": "2026-03-02T09:00:00.000Z"
+                         *       "documentNumber": null,
+                         *       "createdAt": "2026-03-01T12:00:00.000Z",
+                         *       "updatedAt": "2026-03-01T12:00:00.000Z"
                          *     }
                          */
                         "application/json": {
@@ -5883,7 +5880,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -6051,7 +6048,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -6211,7 +6208,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -6376,7 +6373,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -6557,7 +6554,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -6716,7 +6713,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -6726,24 +6723,21 @@ export interface paths {
                          * @example {
                          *       "items": [
                          *         {
-                         *           "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *           "orgId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *           "visitorId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *           "appointmentId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *           "accessRuleId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "id": "01936b2e-0a00-7000-8000-000000000007",
+                         *           "orgId": "01936b2e-0a00-7000-8000-000000000001",
+                         *           "visitorId": "01936b2e-0a00-7000-8000-000000000006",
+                         *           "appointmentId": null,
+                         *           "accessRuleId": "01936b2e-0a00-7000-8000-000000000005",
                          *           "type": "single",
-                         *           "status": "draft",
+                         *           "status": "active",
                          *           "validFrom": "2026-03-02T09:00:00.000Z",
-                         *           "validTo": "2026-03-02T09:00:00.000Z",
+                         *           "validTo": "2026-03-02T18:00:00.000Z",
                          *           "maxUses": 1,
-                         *           "card": {
-                         *             "format": "w26",
-                         *             "number": "4100123456"
-                         *           },
-                         *           "revokedAt": "2026-03-02T09:00:00.000Z",
-                         *           "revokedReason": "example",
-                         *           "createdAt": "2026-03-02T09:00:00.000Z",
-                         *           "updatedAt": "2026-03-02T09:00:00.000Z"
+                         *           "card": null,
+                         *           "revokedAt": null,
+                         *           "revokedReason": null,
+                         *           "createdAt": "2026-03-01T12:00:00.000Z",
+                         *           "updatedAt": "2026-03-01T12:00:00.000Z"
                          *         }
                          *       ],
                          *       "nextCursor": "example"
@@ -6855,18 +6849,11 @@ export interface paths {
                 content: {
                     /**
                      * @example {
-                     *       "visitorId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                     *       "accessRuleId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                     *       "visitorId": "01936b2e-0a00-7000-8000-000000000006",
+                     *       "accessRuleId": "01936b2e-0a00-7000-8000-000000000005",
                      *       "type": "single",
                      *       "validFrom": "2026-03-02T09:00:00.000Z",
-                     *       "validTo": "2026-03-02T09:00:00.000Z",
-                     *       "appointmentId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                     *       "card": {
-                     *         "format": "w26",
-                     *         "number": "4100123456"
-                     *       },
-                     *       "maxUses": 1,
-                     *       "status": "active"
+                     *       "validTo": "2026-03-02T18:00:00.000Z"
                      *     }
                      */
                     "application/json": {
@@ -6893,7 +6880,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -6901,26 +6888,23 @@ export interface paths {
                     content: {
                         /**
                          * @example {
-                         *       "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "orgId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "visitorId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "appointmentId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "accessRuleId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *       "id": "01936b2e-0a00-7000-8000-000000000007",
+                         *       "orgId": "01936b2e-0a00-7000-8000-000000000001",
+                         *       "visitorId": "01936b2e-0a00-7000-8000-000000000006",
+                         *       "appointmentId": null,
+                         *       "accessRuleId": "01936b2e-0a00-7000-8000-000000000005",
                          *       "type": "single",
-                         *       "status": "draft",
+                         *       "status": "active",
                          *       "validFrom": "2026-03-02T09:00:00.000Z",
-                         *       "validTo": "2026-03-02T09:00:00.000Z",
+                         *       "validTo": "2026-03-02T18:00:00.000Z",
                          *       "maxUses": 1,
-                         *       "card": {
-                         *         "format": "w26",
-                         *         "number": "4100123456"
-                         *       },
-                         *       "revokedAt": "2026-03-02T09:00:00.000Z",
-                         *       "revokedReason": "example",
-                         *       "createdAt": "2026-03-02T09:00:00.000Z",
-                         *       "updatedAt": "2026-03-02T09:00:00.000Z",
-                         *       "guestToken": "example",
-                         *       "guestUrl": "example"
+                         *       "card": null,
+                         *       "revokedAt": null,
+                         *       "revokedReason": null,
+                         *       "createdAt": "2026-03-01T12:00:00.000Z",
+                         *       "updatedAt": "2026-03-01T12:00:00.000Z",
+                         *       "guestToken": "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiIuLi4ifQ.c2ln",
+                         *       "guestUrl": "https://gatehouse.example.com/guest#token=eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiIuLi4ifQ.c2ln"
                          *     }
                          */
                         "application/json": {
@@ -7077,7 +7061,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -7085,24 +7069,21 @@ export interface paths {
                     content: {
                         /**
                          * @example {
-                         *       "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "orgId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "visitorId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "appointmentId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "accessRuleId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *       "id": "01936b2e-0a00-7000-8000-000000000007",
+                         *       "orgId": "01936b2e-0a00-7000-8000-000000000001",
+                         *       "visitorId": "01936b2e-0a00-7000-8000-000000000006",
+                         *       "appointmentId": null,
+                         *       "accessRuleId": "01936b2e-0a00-7000-8000-000000000005",
                          *       "type": "single",
-                         *       "status": "draft",
+                         *       "status": "active",
                          *       "validFrom": "2026-03-02T09:00:00.000Z",
-                         *       "validTo": "2026-03-02T09:00:00.000Z",
+                         *       "validTo": "2026-03-02T18:00:00.000Z",
                          *       "maxUses": 1,
-                         *       "card": {
-                         *         "format": "w26",
-                         *         "number": "4100123456"
-                         *       },
-                         *       "revokedAt": "2026-03-02T09:00:00.000Z",
-                         *       "revokedReason": "example",
-                         *       "createdAt": "2026-03-02T09:00:00.000Z",
-                         *       "updatedAt": "2026-03-02T09:00:00.000Z"
+                         *       "card": null,
+                         *       "revokedAt": null,
+                         *       "revokedReason": null,
+                         *       "createdAt": "2026-03-01T12:00:00.000Z",
+                         *       "updatedAt": "2026-03-01T12:00:00.000Z"
                          *     }
                          */
                         "application/json": {
@@ -7244,7 +7225,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -7252,24 +7233,21 @@ export interface paths {
                     content: {
                         /**
                          * @example {
-                         *       "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "orgId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "visitorId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "appointmentId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "accessRuleId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *       "id": "01936b2e-0a00-7000-8000-000000000007",
+                         *       "orgId": "01936b2e-0a00-7000-8000-000000000001",
+                         *       "visitorId": "01936b2e-0a00-7000-8000-000000000006",
+                         *       "appointmentId": null,
+                         *       "accessRuleId": "01936b2e-0a00-7000-8000-000000000005",
                          *       "type": "single",
-                         *       "status": "draft",
+                         *       "status": "active",
                          *       "validFrom": "2026-03-02T09:00:00.000Z",
-                         *       "validTo": "2026-03-02T09:00:00.000Z",
+                         *       "validTo": "2026-03-02T18:00:00.000Z",
                          *       "maxUses": 1,
-                         *       "card": {
-                         *         "format": "w26",
-                         *         "number": "4100123456"
-                         *       },
-                         *       "revokedAt": "2026-03-02T09:00:00.000Z",
-                         *       "revokedReason": "example",
-                         *       "createdAt": "2026-03-02T09:00:00.000Z",
-                         *       "updatedAt": "2026-03-02T09:00:00.000Z"
+                         *       "card": null,
+                         *       "revokedAt": null,
+                         *       "revokedReason": null,
+                         *       "createdAt": "2026-03-01T12:00:00.000Z",
+                         *       "updatedAt": "2026-03-01T12:00:00.000Z"
                          *     }
                          */
                         "application/json": {
@@ -7425,7 +7403,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -7682,7 +7660,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -7828,7 +7806,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -7970,7 +7948,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -8111,7 +8089,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -8266,7 +8244,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -8395,7 +8373,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -8507,7 +8485,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -8623,7 +8601,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -8765,7 +8743,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -8931,7 +8909,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description Accepted: it happens in the background */
                 202: {
                     headers: {
                         [name: string]: unknown;
@@ -9077,7 +9055,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -9191,7 +9169,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -9314,7 +9292,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -9441,7 +9419,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -9570,7 +9548,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -9701,7 +9679,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -9829,7 +9807,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -9954,7 +9932,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -10125,7 +10103,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -10256,7 +10234,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -10450,7 +10428,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -10626,7 +10604,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -10794,7 +10772,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -10957,7 +10935,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -11067,7 +11045,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -11214,7 +11192,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -11374,7 +11352,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -11484,7 +11462,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -11601,7 +11579,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -11830,7 +11808,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -11955,7 +11933,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -12088,7 +12066,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -12302,7 +12280,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -12440,7 +12418,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -12601,7 +12579,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -12863,7 +12841,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -13003,7 +12981,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -13125,7 +13103,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -13278,7 +13256,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description Created */
                 201: {
                     headers: {
                         [name: string]: unknown;
@@ -13440,7 +13418,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -13680,7 +13658,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -13837,7 +13815,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -13949,7 +13927,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description Accepted: it happens in the background */
                 202: {
                     headers: {
                         [name: string]: unknown;
@@ -14063,7 +14041,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -14207,7 +14185,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -14359,7 +14337,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description Accepted: it happens in the background */
                 202: {
                     headers: {
                         [name: string]: unknown;
@@ -14494,7 +14472,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;

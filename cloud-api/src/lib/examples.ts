@@ -9,6 +9,21 @@
 
 type Schema = Record<string, unknown>;
 
+/** The ids and times the hand-written examples share, so one example's references match another's. */
+export const EX = {
+  org: '01936b2e-0a00-7000-8000-000000000001',
+  site: '01936b2e-0a00-7000-8000-000000000002',
+  zone: '01936b2e-0a00-7000-8000-000000000003',
+  gate: '01936b2e-0a00-7000-8000-000000000004',
+  rule: '01936b2e-0a00-7000-8000-000000000005',
+  visitor: '01936b2e-0a00-7000-8000-000000000006',
+  pass: '01936b2e-0a00-7000-8000-000000000007',
+  user: '01936b2e-0a00-7000-8000-000000000008',
+  created: '2026-03-01T12:00:00.000Z',
+  from: '2026-03-02T09:00:00.000Z',
+  to: '2026-03-02T18:00:00.000Z',
+} as const;
+
 /** Strings some shared schemas constrain by pattern, with a value that matches. */
 const BY_PATTERN: Record<string, string> = {
   '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$': '0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60',

@@ -11,7 +11,7 @@ export const LoginBody = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ email: 'admin@example.com', password: 'correct horse battery staple' }] },
 );
 export const RefreshBody = Type.Object({ refreshToken: Type.String({ minLength: 10, maxLength: 512 }) }, { additionalProperties: false });
 

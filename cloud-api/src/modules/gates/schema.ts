@@ -1,10 +1,11 @@
 import { GateDirectionSchema, Nullable } from '@gatehouse/protocol';
 import Type from 'typebox';
+import { EX } from '../../lib/examples.js';
 import { PageQuery, Timestamp, Uuid } from '../../lib/pagination.js';
 
 export const GateBody = Type.Object(
   { siteId: Uuid(), zoneId: Uuid(), name: Type.String({ minLength: 1, maxLength: 200 }), direction: GateDirectionSchema },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ siteId: EX.site, zoneId: EX.zone, name: 'Turnstile 1', direction: 'in' }] },
 );
 export const GatePatch = Type.Object(
   {

@@ -1,5 +1,6 @@
 import { CardSchema, DirectionSchema, Nullable, PassStatusSchema, PassTypeSchema, QrKindSchema, ReasonSchema } from '@gatehouse/protocol';
 import Type from 'typebox';
+import { EX } from '../../lib/examples.js';
 import { PageQuery, Timestamp, Uuid } from '../../lib/pagination.js';
 
 export const PassType = PassTypeSchema;
@@ -19,30 +20,64 @@ export const PassBody = Type.Object(
     ),
     status: Type.Optional(Type.Union([Type.Literal('draft'), Type.Literal('active')], { default: 'active' })),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ visitorId: EX.visitor, accessRuleId: EX.rule, type: 'single', validFrom: EX.from, validTo: EX.to }],
+  },
 );
-export const Pass = Type.Object({
-  id: Uuid(),
-  orgId: Uuid(),
-  visitorId: Uuid(),
-  appointmentId: Nullable(Uuid()),
-  accessRuleId: Uuid(),
-  type: PassType,
-  status: PassStatus,
-  validFrom: Timestamp(),
-  validTo: Timestamp(),
-  maxUses: Nullable(Type.Integer()),
-  card: Nullable(CardBody),
-  revokedAt: Nullable(Timestamp()),
-  revokedReason: Nullable(Type.String()),
-  createdAt: Timestamp(),
-  updatedAt: Timestamp(),
-});
-export const IssuedPass = Type.Object({
-  ...Pass.properties,
-  guestToken: Type.String({ description: 'bearer token of the guest page; valid until the pass ends' }),
-  guestUrl: Type.String(),
-});
+const passExample = {
+  id: EX.pass,
+  orgId: EX.org,
+  visitorId: EX.visitor,
+  appointmentId: null,
+  accessRuleId: EX.rule,
+  type: 'single',
+  status: 'active',
+  validFrom: EX.from,
+  validTo: EX.to,
+  maxUses: 1,
+  card: null,
+  revokedAt: null,
+  revokedReason: null,
+  createdAt: EX.created,
+  updatedAt: EX.created,
+} as const;
+export const Pass = Type.Object(
+  {
+    id: Uuid(),
+    orgId: Uuid(),
+    visitorId: Uuid(),
+    appointmentId: Nullable(Uuid()),
+    accessRuleId: Uuid(),
+    type: PassType,
+    status: PassStatus,
+    validFrom: Timestamp(),
+    validTo: Timestamp(),
+    maxUses: Nullable(Type.Integer()),
+    card: Nullable(CardBody),
+    revokedAt: Nullable(Timestamp()),
+    revokedReason: Nullable(Type.String()),
+    createdAt: Timestamp(),
+    updatedAt: Timestamp(),
+  },
+  { examples: [passExample] },
+);
+export const IssuedPass = Type.Object(
+  {
+    ...Pass.properties,
+    guestToken: Type.String({ description: 'bearer token of the guest page; valid until the pass ends' }),
+    guestUrl: Type.String(),
+  },
+  {
+    examples: [
+      {
+        ...passExample,
+        guestToken: 'eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiIuLi4ifQ.c2ln',
+        guestUrl: 'https://gatehouse.example.com/guest#token=eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiIuLi4ifQ.c2ln',
+      },
+    ],
+  },
+);
 export const PassList = Type.Object({ ...PageQuery, visitorId: Type.Optional(Uuid()), status: Type.Optional(PassStatus) });
 export const RevokeBody = Type.Object({ reason: Type.String({ minLength: 1, maxLength: 500 }) }, { additionalProperties: false });
 export const CredentialQuery = Type.Object({

@@ -1,5 +1,6 @@
 import { Nullable } from '@gatehouse/protocol';
 import Type from 'typebox';
+import { EX } from '../../lib/examples.js';
 import { PageQuery, Timestamp, Uuid } from '../../lib/pagination.js';
 
 const fields = {
@@ -17,7 +18,7 @@ export const VisitorBody = Type.Object(
     company: Type.Optional(fields.company),
     documentNumber: Type.Optional(fields.documentNumber),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ fullName: 'Ada Lovelace', email: 'ada@example.com', company: 'Analytical Engines Ltd' }] },
 );
 export const VisitorPatch = Type.Object(
   {
@@ -30,13 +31,30 @@ export const VisitorPatch = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 /** `phone` and `documentNumber` are left out of the answer unless the caller holds `visitors:pii`. */
-export const Visitor = Type.Object({
-  id: Uuid(),
-  orgId: Uuid(),
-  ...fields,
-  phone: Type.Optional(fields.phone),
-  documentNumber: Type.Optional(fields.documentNumber),
-  createdAt: Timestamp(),
-  updatedAt: Timestamp(),
-});
+export const Visitor = Type.Object(
+  {
+    id: Uuid(),
+    orgId: Uuid(),
+    ...fields,
+    phone: Type.Optional(fields.phone),
+    documentNumber: Type.Optional(fields.documentNumber),
+    createdAt: Timestamp(),
+    updatedAt: Timestamp(),
+  },
+  {
+    examples: [
+      {
+        id: EX.visitor,
+        orgId: EX.org,
+        fullName: 'Ada Lovelace',
+        email: 'ada@example.com',
+        company: 'Analytical Engines Ltd',
+        phone: '+44 20 7946 0000',
+        documentNumber: null,
+        createdAt: EX.created,
+        updatedAt: EX.created,
+      },
+    ],
+  },
+);
 export const VisitorList = Type.Object({ ...PageQuery });

@@ -87,7 +87,7 @@ export function documentedResponses(route: Pick<RouteOptions, 'url' | 'method' |
   for (const [status, when] of Object.entries(cfg.errors ?? {}))
     out[status] = error(when, status === '429' ? { headers: RATE_HEADERS } : {});
   out['5xx'] = error('The server failed (`internal`); the body never says more than "internal error".');
-  for (const status of Object.keys(declared)) if (/^2/.test(status)) declared[status] = withExample(declared[status]);
+  for (const status of Object.keys(declared)) if (/^2/.test(status)) declared[status] = described(status, withExample(declared[status]));
   // What the route declares itself wins (a health check's own 503 body, a 2xx).
   return { ...out, ...declared };
 }
@@ -98,6 +98,15 @@ function withExample<T>(schema: T): T {
   if ((schema as { type?: unknown }).type === 'null') return schema;
   const example = exampleOf(schema);
   return example === undefined ? schema : { ...schema, examples: [example] };
+}
+
+const SUCCESS: Record<string, string> = { '200': 'OK', '201': 'Created', '202': 'Accepted: it happens in the background' };
+
+/** A success answer with a description (@fastify/swagger's `x-response-description`), unless it has one. */
+function described<T>(status: string, schema: T): T {
+  if (!schema || typeof schema !== 'object' || 'description' in schema || 'x-response-description' in schema || !SUCCESS[status])
+    return schema;
+  return { ...schema, 'x-response-description': SUCCESS[status] };
 }
 
 /** The security requirement of one route: none when public, the JWT, and on /api/admin an API key too. */
