@@ -41,7 +41,12 @@ export const applicationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/apps/:id/keys',
     {
-      config: { permission },
+      config: {
+        permission,
+        errors: {
+          403: 'without `devconsole:manage` (`forbidden`), or a scope the caller does not hold, outside a sandbox (`scope_not_held`)',
+        },
+      },
       schema: {
         tags,
         summary: 'Create an API key: the answer is the only time the key is shown',
@@ -85,7 +90,13 @@ export const applicationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/apps/:id/keys/:keyId/rotate',
     {
-      config: { permission },
+      config: {
+        permission,
+        errors: {
+          403: 'without `devconsole:manage` (`forbidden`), or the key has a scope the caller does not hold, outside a sandbox (`scope_not_held`)',
+          409: 'the key is revoked, or was rotated already (rotate the key that replaced it)',
+        },
+      },
       schema: {
         tags,
         summary: 'Rotate a key: a new key (shown once) with the same scopes; the old one works until the grace period ends',
