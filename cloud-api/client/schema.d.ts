@@ -12629,7 +12629,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description The caller (a user's roles or a key's scopes) lacks `devconsole:manage` (`forbidden`). */
+                /** @description without `devconsole:manage` (`forbidden`), or a scope the caller does not hold, outside a sandbox (`scope_not_held`) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -12891,7 +12891,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description The caller (a user's roles or a key's scopes) lacks `devconsole:manage` (`forbidden`). */
+                /** @description without `devconsole:manage` (`forbidden`), or the key has a scope the caller does not hold, outside a sandbox (`scope_not_held`) */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -12902,6 +12902,15 @@ export interface paths {
                 };
                 /** @description Nothing with that id in the caller's organisation (`not_found`); another organisation's is not found either. */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description the key is revoked, or was rotated already (rotate the key that replaced it) */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -13361,6 +13370,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description the URL is not https, carries credentials, does not resolve, or resolves to a non-public address */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
                 429: {
                     headers: {
@@ -13760,6 +13778,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description the URL is not https, carries credentials, does not resolve, or resolves to a non-public address */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
                 /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
                 429: {
                     headers: {
@@ -13973,6 +14000,15 @@ export interface paths {
                 };
                 /** @description Nothing with that id in the caller's organisation (`not_found`); another organisation's is not found either. */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description the endpoint is disabled: enable it first */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -14406,6 +14442,15 @@ export interface paths {
                 };
                 /** @description Nothing with that id in the caller's organisation (`not_found`); another organisation's is not found either. */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description the endpoint is disabled: enable it first */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
