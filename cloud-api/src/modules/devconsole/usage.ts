@@ -9,7 +9,8 @@ import { and, eq, gte, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import type { AppContext } from '../../context.js';
-import { apiUsage, WEBHOOK_DELIVERY_STATUSES, type WebhookDeliveryStatus, webhookDeliveries } from '../../db/schema.js';
+import { apiUsage } from '../../db/schema.js';
+import { type WebhookStats, webhookStats } from '../webhooks/service.js';
 import { requireApplication } from './service.js';
 
 const counters = new WeakMap<AppContext, Counter<'app' | 'status_class'>>();
@@ -131,26 +132,9 @@ export interface UsageDay {
   errors: number;
 }
 
-export interface WebhookStats {
-  delivered: number;
-  failed: number;
-  dead: number;
-  pending: number;
+export interface WebhookUsage extends WebhookStats {
   /** delivered / (delivered + failed + dead); null before any delivery was tried. */
   successRate: number | null;
-}
-
-/** Its deliveries created since `since`, by status. */
-async function deliveryStats(ctx: AppContext, orgId: string, appId: string, since: Date): Promise<WebhookStats> {
-  const rows = await ctx.db
-    .select({ status: webhookDeliveries.status, n: sql<number>`count(*)`.mapWith(Number) })
-    .from(webhookDeliveries)
-    .where(and(eq(webhookDeliveries.appId, appId), eq(webhookDeliveries.orgId, orgId), gte(webhookDeliveries.createdAt, since)))
-    .groupBy(webhookDeliveries.status);
-  const by = Object.fromEntries(WEBHOOK_DELIVERY_STATUSES.map((s) => [s, 0])) as Record<WebhookDeliveryStatus, number>;
-  for (const r of rows) if (r.status in by) by[r.status] = r.n;
-  const tried = by.delivered + by.failed + by.dead;
-  return { ...by, successRate: tried ? by.delivered / tried : null };
 }
 
 /**
@@ -164,7 +148,7 @@ export async function applicationUsage(
   appId: string,
   days: number,
   now = Date.now(),
-): Promise<{ days: UsageDay[]; webhooks: WebhookStats }> {
+): Promise<{ days: UsageDay[]; webhooks: WebhookUsage }> {
   await requireApplication(ctx.db, orgId, appId);
   const wanted = Array.from({ length: days }, (_, i) => utcDay(now - (days - 1 - i) * 86_400_000));
   const first = wanted[0]!;
@@ -173,8 +157,10 @@ export async function applicationUsage(
     .from(apiUsage)
     .where(and(eq(apiUsage.appId, appId), eq(apiUsage.orgId, orgId), gte(apiUsage.day, first)));
   const byDay = new Map(rows.map((r) => [r.day, r]));
+  const w = await webhookStats(ctx.db, appId, days);
+  const tried = w.delivered + w.failed + w.dead;
   return {
     days: wanted.map((day) => ({ day, calls: byDay.get(day)?.calls ?? 0, errors: byDay.get(day)?.errors ?? 0 })),
-    webhooks: await deliveryStats(ctx, orgId, appId, new Date(`${first}T00:00:00Z`)),
+    webhooks: { ...w, successRate: tried ? w.delivered / tried : null },
   };
 }
