@@ -8,11 +8,14 @@
  * cannot simulate a scan.
  */
 
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { and, eq } from 'drizzle-orm';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkins, notifications, organizations, visitPasses } from '../src/db/schema.js';
+import { checkins, notifications, organizations, visitPasses, webhookDeliveries } from '../src/db/schema.js';
 import type { LiveEvent } from '../src/lib/events.js';
-import { createOrgWithUser, type Login, seedTopology, startApp, type TestApp } from './helpers.js';
+import { createOrgWithUser, type Login, seedTopology, startApp, type TestApp, until } from './helpers.js';
 
 type Auth = { authorization: string };
 type Listed = { items: ({ id: string; name?: string } & Record<string, unknown>)[] };
@@ -34,10 +37,12 @@ const SANDBOX_SCOPES = [
 
 describe('developer sandbox', () => {
   let t: TestApp;
+  let receiver: Server | undefined;
   let owner: Login;
   let ownerGateId: string;
   let ownerVisitorId: string;
   let sandboxOrgId: string;
+  let sandboxAppId: string;
   let key: Auth;
   let passId: string;
 
@@ -56,13 +61,17 @@ describe('developer sandbox', () => {
     expect(a.sandbox).toBe(true);
     expect(a.actsInOrgId).not.toBe(owner.orgId);
     sandboxOrgId = a.actsInOrgId;
+    sandboxAppId = a.id;
     const k = await call(owner.auth, 'POST', `/api/devconsole/apps/${a.id}/keys`, { scopes: SANDBOX_SCOPES });
     expect(k.statusCode, k.body).toBe(201);
     const made = k.json() as { key: string };
     expect(made.key).toMatch(/^ghk_test_/);
     key = { authorization: `Bearer ${made.key}` };
   });
-  afterAll(async () => t?.close());
+  afterAll(async () => {
+    receiver?.close();
+    await t?.close();
+  });
 
   it('creates "<owner> — sandbox 1", marked as the owner’s sandbox', async () => {
     const [org] = await t.app.ctx.db.select().from(organizations).where(eq(organizations.id, sandboxOrgId));
@@ -161,6 +170,55 @@ describe('developer sandbox', () => {
       .from(notifications)
       .where(and(eq(notifications.passId, id), eq(notifications.template, 'arrival')));
     expect(notices).toHaveLength(1);
+  });
+
+  it('a sandbox webhook receives visitpass.checked_in, signed per Standard Webhooks, after a simulated scan', async () => {
+    const got: { type: string; data: Record<string, unknown> }[] = [];
+    let secret = '';
+    receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
+      req.on('end', () => {
+        // Verified with the specification's own library: a forged or unsigned request would throw here.
+        got.push(new Webhook(secret).verify(body, req.headers as Record<string, string>) as (typeof got)[number]);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => receiver!.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    const hook = await call(owner.auth, 'POST', `/api/devconsole/apps/${sandboxAppId}/webhooks`, { url, events: ['visitpass.checked_in'] });
+    expect(hook.statusCode, hook.body).toBe(201);
+    secret = (hook.json() as { secret: string }).secret;
+    // The owner's own application subscribes too: the sandbox's check-ins are not its events.
+    const ownApp = (await call(owner.auth, 'POST', '/api/devconsole/apps', { name: 'Real CRM' })).json() as { id: string };
+    const ownHook = await call(owner.auth, 'POST', `/api/devconsole/apps/${ownApp.id}/webhooks`, {
+      url: `${url}/owner`,
+      events: ['visitpass.checked_in'],
+    });
+    expect(ownHook.statusCode, ownHook.body).toBe(201);
+
+    const rule = ((await call(key, 'GET', '/api/admin/access-rules')).json() as Listed).items[0]!;
+    const visitor = ((await call(key, 'GET', '/api/admin/visitors')).json() as Listed).items[0]!;
+    const issued = await call(key, 'POST', '/api/admin/passes', {
+      visitorId: visitor.id,
+      accessRuleId: rule.id,
+      type: 'multi',
+      validFrom: new Date(Date.now() - 60_000).toISOString(),
+      validTo: new Date(Date.now() + 3600_000).toISOString(),
+    });
+    const id = (issued.json() as { id: string }).id;
+    const scan = (await call(key, 'POST', '/api/admin/sandbox/scan', { passId: id })).json() as { allow: boolean; checkinId: string };
+    expect(scan.allow).toBe(true);
+    const event = await until(() => got.find((e) => e.data.checkinId === scan.checkinId), 'visitpass.checked_in at the receiver');
+    expect(event).toMatchObject({ type: 'visitpass.checked_in', data: { passId: id, direction: 'in' } });
+    // Emitted in the check-in's transaction: by now the owner's endpoint would have its delivery row, and has none.
+    const ownDeliveries = await t.app.ctx.db
+      .select({ id: webhookDeliveries.id })
+      .from(webhookDeliveries)
+      .where(eq(webhookDeliveries.endpointId, (ownHook.json() as { id: string }).id));
+    expect(ownDeliveries).toEqual([]);
   });
 
   it('a revoked pass is denied `revoked`, and that denial is recorded too', async () => {
