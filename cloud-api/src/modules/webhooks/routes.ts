@@ -46,6 +46,8 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onClose', async () => subscriptions.stop());
   const tags = ['webhooks'];
   const config = { permission: 'devconsole:manage' as const };
+  const URL_REFUSED = 'the URL is not https, carries credentials, does not resolve, or resolves to a non-public address';
+  const DISABLED = 'the endpoint is disabled: enable it first';
 
   app.get(
     '/events',
@@ -58,7 +60,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/apps/:id/webhooks',
     {
-      config,
+      config: { ...config, errors: { 422: URL_REFUSED } },
       schema: {
         tags,
         summary: 'Add a webhook endpoint to an application (the signing secret is shown only here)',
@@ -82,7 +84,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.patch(
     '/webhooks/:id',
     {
-      config,
+      config: { ...config, errors: { 422: URL_REFUSED } },
       schema: {
         tags,
         summary: 'Change a webhook endpoint’s URL, events or description, or disable / enable it',
@@ -117,7 +119,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/webhooks/:id/test',
     {
-      config,
+      config: { ...config, errors: { 409: DISABLED } },
       schema: { tags, summary: 'Send a webhook.test event to the endpoint', params: WebhookParams, response: { 202: TestSent } },
     },
     async (req, reply) => reply.code(202).send(await sendTestEvent(ctx, actorOf(req), req.params.id)),
@@ -144,7 +146,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/webhooks/:id/deliveries/:deliveryId/redeliver',
     {
-      config,
+      config: { ...config, errors: { 409: DISABLED } },
       schema: {
         tags,
         summary: 'Send a delivery again (same body and webhook-id, a fresh set of retries)',
