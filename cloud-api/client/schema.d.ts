@@ -10146,8 +10146,17 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description The caller (a user's roles or a key's scopes) lacks `passes:check` (`forbidden`). */
+                /** @description The caller lacks `passes:check` (`forbidden`), or its organisation is a real one, not a sandbox (`not_sandbox`). */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No such pass or gate in the sandbox (`not_found`). */
+                404: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -10166,6 +10175,15 @@ export interface paths {
                 };
                 /** @description The body is not `application/json`. */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No `gateId` given and the sandbox has no gate left (`unprocessable`). */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };

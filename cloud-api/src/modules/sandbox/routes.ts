@@ -25,7 +25,14 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/sandbox/scan',
     {
-      config: { permission: 'passes:check' },
+      config: {
+        permission: 'passes:check',
+        errors: {
+          403: 'The caller lacks `passes:check` (`forbidden`), or its organisation is a real one, not a sandbox (`not_sandbox`).',
+          404: 'No such pass or gate in the sandbox (`not_found`).',
+          422: 'No `gateId` given and the sandbox has no gate left (`unprocessable`).',
+        },
+      },
       schema: {
         tags: ['sandbox'],
         summary: 'Present a pass at a sandbox gate: decided as an edge decides, recorded as its check-in (sandbox organisations only)',
