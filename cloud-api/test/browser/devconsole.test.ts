@@ -179,6 +179,30 @@ describe.skipIf(!hasChromium && !process.env.CI)('developer console in Chromium'
     expect((await withKey(key, '/api/admin/passes')).status).toBe(401);
   });
 
+  it('rotating a key shows the new one once; the old one keeps working through the grace period', async () => {
+    await main().getByRole('button', { name: 'New key' }).click();
+    await dialog().getByRole('checkbox', { name: 'passes:read' }).check();
+    await dialog().getByRole('button', { name: 'Create key' }).click();
+    const shown = page.locator('dialog[open] input[data-secret]');
+    await expect.poll(() => shown.count()).toBe(1);
+    const old = await shown.inputValue();
+    await dialog().getByRole('button', { name: 'I have copied it' }).click();
+    await main().locator('tbody tr[data-status="active"]').getByRole('button', { name: 'Rotate' }).click();
+    await dialog().getByLabel('Grace period').selectOption({ label: '1 hour' });
+    await dialog().getByRole('button', { name: 'Rotate' }).click();
+    await expect.poll(() => shown.count()).toBe(1);
+    const fresh = await shown.inputValue();
+    expect(fresh).toMatch(/^ghk_live_/);
+    expect(fresh).not.toBe(old);
+    await dialog().getByRole('button', { name: 'I have copied it' }).click();
+    const expiring = main().locator('tbody tr[data-status="expiring"]');
+    await expect.poll(() => expiring.count()).toBe(1);
+    expect(await expiring.textContent()).toContain(old.slice(0, 13));
+    expect(await main().locator('tbody tr[data-status="active"]').textContent()).toContain(fresh.slice(0, 13));
+    expect((await withKey(old, '/api/admin/passes')).status).toBe(200);
+    expect((await withKey(fresh, '/api/admin/passes')).status).toBe(200);
+  });
+
   it('shows the key’s calls in the usage tab', async () => {
     await main().getByRole('link', { name: 'Usage' }).click();
     await expect
@@ -263,6 +287,17 @@ describe.skipIf(!hasChromium && !process.env.CI)('developer console in Chromium'
     expect(last.headers['webhook-id']).toBe(receiver.received[before]!.headers['webhook-id']);
     expect((new Webhook(secret).verify(last.body, last.headers as Record<string, string>) as { type: string }).type).toBe('webhook.test');
     await shot(page, 'devconsole-deliveries');
+  });
+
+  it('disables the endpoint and enables it again', async () => {
+    await main().getByRole('button', { name: 'Disable' }).click();
+    await expect.poll(() => main().getByText('Webhook disabled.').isVisible()).toBe(true);
+    await expect.poll(() => main().locator('.page-head').getByText('disabled', { exact: true }).isVisible()).toBe(true);
+    // A disabled endpoint gets no test event.
+    await expect.poll(() => main().getByRole('button', { name: 'Send test event' }).isDisabled()).toBe(true);
+    await main().getByRole('button', { name: 'Enable' }).click();
+    await expect.poll(() => main().getByText('Webhook enabled.').isVisible()).toBe(true);
+    await expect.poll(() => main().getByRole('button', { name: 'Send test event' }).isEnabled()).toBe(true);
   });
 
   it('a sandbox application shows how to simulate a scan with its key', async () => {

@@ -11,7 +11,7 @@ import { ListTable } from '../../components/ListTable.tsx';
 import { Badge, Dialog, ErrorBox, Field } from '../../components/ui.tsx';
 import { api } from '../../lib/api.ts';
 import { fmtDateTime } from '../../lib/format.ts';
-import { invalidate } from '../../lib/query.ts';
+import { invalidate, queryClient } from '../../lib/query.ts';
 import { href } from '../../lib/router.ts';
 import { Confirm, ShownOnce } from './shared.tsx';
 import {
@@ -50,6 +50,8 @@ export function useWebhookActions(appId: string, onNotice: (s: string) => void) 
   const toggle = useMutation({
     mutationFn: (w: Webhook) => api.patch<Webhook>(DEV.webhook(w.id), { enabled: w.status !== 'active' } satisfies WebhookPatch),
     onSuccess: (w) => {
+      // The answer is the endpoint as it is now: shown at once, without waiting for the refetch.
+      queryClient.setQueryData([DEV.webhook(w.id)], w);
       onNotice(w.status === 'active' ? t('hooks.enabled') : t('hooks.disabled'));
       void invalidate(DEV.webhooks(appId), DEV.webhook(w.id));
     },
