@@ -67,11 +67,8 @@ export default fp(
       const existing = route.onRequest ? (Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]) : [];
       route.onRequest = [guard, ...existing];
       if (permission)
-        route.schema = {
-          ...route.schema,
-          security: [{ bearer: [] }],
-          description: `${route.schema?.description ?? ''} Requires \`${permission}\`.`.trim(),
-        };
+        // Its security schemes are the docs' business (api-docs.ts: the JWT, and on /api/admin an API key too).
+        route.schema = { ...route.schema, description: `${route.schema?.description ?? ''} Requires \`${permission}\`.`.trim() };
     });
   },
   { name: 'route-guard', dependencies: ['errors'] },
