@@ -168,14 +168,23 @@ describe('gatehouse-cloud CLI', () => {
     expect(report.resealed.organizations).toBeGreaterThanOrEqual(2);
     expect(report.resealed.users).toBeGreaterThanOrEqual(3);
     expect(Object.keys(report.resealed).sort()).toEqual(
-      ['hostPreferences', 'notifications', 'orgSettings', 'organizations', 'passes', 'users', 'visitors'].sort(),
+      ['hostPreferences', 'notifications', 'orgSettings', 'organizations', 'passes', 'users', 'visitors', 'webhookEndpoints'].sort(),
     );
     expect(report.removed).toEqual({ pushSubscriptions: 0 });
     const second = await run(['rotate-keys'], rotating);
     expect(second.code, second.stderr).toBe(0);
     expect(JSON.parse(second.stdout)).toEqual({
       keyId: report.keyId,
-      resealed: { organizations: 0, passes: 0, users: 0, visitors: 0, notifications: 0, orgSettings: 0, hostPreferences: 0 },
+      resealed: {
+        organizations: 0,
+        passes: 0,
+        users: 0,
+        visitors: 0,
+        notifications: 0,
+        orgSettings: 0,
+        hostPreferences: 0,
+        webhookEndpoints: 0,
+      },
       removed: { pushSubscriptions: 0 },
     });
     // Under the new key alone the e-mail hashes were re-computed: the existing admin is found, not made twice.

@@ -411,6 +411,7 @@ describe('master key rotation (GATEHOUSE_MASTER_KEY_PREVIOUS + rotate-keys)', ()
       notifications: 0,
       orgSettings: 0,
       hostPreferences: 0,
+      webhookEndpoints: 0,
       pushSubscriptionsRemoved: 0,
     });
     const after = await sealedColumns();

@@ -7,6 +7,7 @@
  * owner told by e-mail, audited), another organisation seeing none of it, and
  * no secret in the log.
  */
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
@@ -16,8 +17,11 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, buildApp } from '../src/app.js';
 import { apiApplications, auditLogs, webhookDeliveries, webhookEndpoints } from '../src/db/schema.js';
+import { Sealer } from '../src/lib/crypto.js';
 import { ingestCheckins } from '../src/modules/checkins/ingest.js';
+import { rotateKeys } from '../src/modules/orgs/personal-data.js';
 import { EVENT_TYPES } from '../src/modules/webhooks/events.js';
+import { secretAad } from '../src/modules/webhooks/secret.js';
 import { webhookStats } from '../src/modules/webhooks/service.js';
 import { useResolver } from '../src/modules/webhooks/url-guard.js';
 import {
@@ -420,6 +424,19 @@ describe('webhook delivery', () => {
     expect(audit).not.toContain('whsec_');
     const stored = await app.ctx.db.select({ s: webhookEndpoints.secretEnc }).from(webhookEndpoints);
     for (const r of stored) expect(r.s).not.toContain('whsec_');
+  });
+});
+
+describe('master key rotation', () => {
+  it('rotate-keys re-seals the signing secrets: under the new key alone they still open', async () => {
+    const newKey = randomBytes(32);
+    const rotating = new Sealer(newKey, app.ctx.config.masterKey);
+    const report = await rotateKeys(app.ctx.db, rotating);
+    expect(report.webhookEndpoints).toBeGreaterThanOrEqual(5);
+    const onlyNew = new Sealer(newKey, null);
+    for (const r of await app.ctx.db.select({ id: webhookEndpoints.id, s: webhookEndpoints.secretEnc }).from(webhookEndpoints))
+      expect(onlyNew.open(r.s, secretAad(r.id))).toMatch(/^whsec_/);
+    expect((await rotateKeys(app.ctx.db, rotating)).webhookEndpoints).toBe(0);
   });
 });
 

@@ -248,6 +248,24 @@ export class JobQueue {
     });
   }
 
+  /**
+   * Several jobs of one queue in one statement (pg-boss's `insert`), with ids the caller chose so it can
+   * record them without reading them back; in `tx` as `send` does. For writes that enqueue many jobs at once
+   * (one webhook delivery per endpoint), where a round trip each would be the request's cost.
+   */
+  async sendMany<T extends JobData>(
+    name: string,
+    jobs: ReadonlyArray<{ id: string; data: T }>,
+    opts: { tx?: Executor } = {},
+  ): Promise<void> {
+    if (!this.#defined.has(name)) throw new Error(`job queue ${name} is not defined`);
+    if (jobs.length === 0) return;
+    await this.#boss.insert(
+      jobs.map((j) => ({ name, id: j.id, data: j.data as object })),
+      opts.tx ? { db: executorAdapter(opts.tx) as PgBoss.Db } : {},
+    );
+  }
+
   /** Cancels a job that has not run yet (a reminder of a moved or cancelled visit); a finished job is left alone. */
   async cancel(name: string, id: string, tx?: Executor): Promise<void> {
     await this.#boss.cancel(name, id, tx ? { db: executorAdapter(tx) as PgBoss.Db } : undefined);

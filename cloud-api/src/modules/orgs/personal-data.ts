@@ -20,10 +20,12 @@ import {
   users,
   visitors,
   visitPasses,
+  webhookEndpoints,
 } from '../../db/schema.js';
 import type { Sealer } from '../../lib/crypto.js';
 import { chatIdAad } from '../host/preferences.js';
 import { payloadAad, recipientAad } from '../notifications/outbox.js';
+import { secretAad } from '../webhooks/secret.js';
 import { telegramTokenAad } from './settings.js';
 
 export const userAad = (id: string, col: 'email' | 'full_name') => `users.${col}:${id}`;
@@ -208,6 +210,8 @@ export interface RotationReport {
   orgSettings: number;
   /** Hosts' linked Telegram chats. */
   hostPreferences: number;
+  /** Webhook endpoints' signing secrets. */
+  webhookEndpoints: number;
   /**
    * Web Push subscriptions deleted, not re-sealed: they were made for the
    * previous key's VAPID pair, which push services now refuse (see rotateKeys).
@@ -255,6 +259,7 @@ export async function rotateKeys(db: Executor, sealer: Sealer, batch = BATCH): P
     notifications: 0,
     orgSettings: 0,
     hostPreferences: 0,
+    webhookEndpoints: 0,
     pushSubscriptionsRemoved: 0,
   };
 
@@ -324,6 +329,9 @@ export async function rotateKeys(db: Executor, sealer: Sealer, batch = BATCH): P
   ]);
   report.hostPreferences = await resealColumns(db, sealer, stale, batch, hostPreferences, hostPreferences.userId, [
     { key: 'telegramChatIdEnc', aad: chatIdAad },
+  ]);
+  report.webhookEndpoints = await resealColumns(db, sealer, stale, batch, webhookEndpoints, webhookEndpoints.id, [
+    { key: 'secretEnc', aad: secretAad },
   ]);
   // Deleted, not re-sealed: made for the previous key's VAPID pair (see above). Always stale: `after` is not
   // needed, as every batch deletes what it read.

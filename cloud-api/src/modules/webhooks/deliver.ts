@@ -32,9 +32,8 @@ import { notify } from '../notifications/outbox.js';
 import { openUser, userPersonalColumns } from '../orgs/personal-data.js';
 import { getOrgSettings } from '../orgs/settings.js';
 import { announceEndpointChange, DELIVER_QUEUE, type DeliverJob, subscriptionsOf } from './emit.js';
+import { secretAad } from './secret.js';
 import { type ResolvedAddress, resolveChecked, resolverOf, UrlRefused } from './url-guard.js';
-
-export const secretAad = (id: string) => `webhook_endpoints.secret:${id}`;
 
 /** The Standard Webhooks message id of a delivery: stable across attempts and redeliveries. */
 export const webhookId = (deliveryId: string) => `msg_${deliveryId.replaceAll('-', '')}`;

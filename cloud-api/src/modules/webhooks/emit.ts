@@ -14,6 +14,7 @@
  * event costs a map lookup; callers that would open a transaction only for the
  * event ask `subscribed()` first.
  */
+import { randomUUID } from 'node:crypto';
 import { uuidv7 } from '@gatehouse/protocol';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { AppContext } from '../../context.js';
@@ -160,17 +161,20 @@ export async function emitEvent(
   return emitEvents(ctx, tx, orgId, [{ type, data }]);
 }
 
-/** Inserts the deliveries and one job each, in `tx`. */
+/** Inserts the deliveries and one job each, in `tx`: two statements however many there are. */
 export async function enqueueDeliveries(
   ctx: AppContext,
   tx: Executor,
   rows: Array<typeof webhookDeliveries.$inferInsert & { id: string; orgId: string }>,
 ): Promise<string[]> {
   if (rows.length === 0) return [];
-  await tx.insert(webhookDeliveries).values(rows);
-  for (const r of rows) {
-    const jobId = await ctx.jobs.send<DeliverJob>(DELIVER_QUEUE, { orgId: r.orgId, id: r.id }, { tx });
-    if (jobId) await tx.update(webhookDeliveries).set({ jobId }).where(eq(webhookDeliveries.id, r.id));
-  }
+  // The job ids are chosen here, so each delivery names its job as it is written.
+  const withJobs = rows.map((r) => ({ ...r, jobId: randomUUID() }));
+  await tx.insert(webhookDeliveries).values(withJobs);
+  await ctx.jobs.sendMany<DeliverJob>(
+    DELIVER_QUEUE,
+    withJobs.map((r) => ({ id: r.jobId, data: { orgId: r.orgId, id: r.id } })),
+    { tx },
+  );
   return rows.map((r) => r.id);
 }

@@ -5,7 +5,6 @@
  * audited and announced (emit.ts), so every instance's subscription cache
  * follows it.
  */
-import { randomBytes } from 'node:crypto';
 import { uuidv7 } from '@gatehouse/protocol';
 import { and, desc, eq, gte, isNull, lt, sql } from 'drizzle-orm';
 import type { AppContext } from '../../context.js';
@@ -14,17 +13,15 @@ import { apiApplications, webhookDeliveries, webhookEndpoints } from '../../db/s
 import { type Actor, writeAudit } from '../../lib/audit.js';
 import { conflict, notFound, unprocessable } from '../../lib/errors.js';
 import { decodeCursor, iso, page } from '../../lib/pagination.js';
-import { secretAad, webhookId } from './deliver.js';
+import { webhookId } from './deliver.js';
 import { announceEndpointChange, DELIVER_QUEUE, type DeliverJob, enqueueDeliveries, subscriptionsOf } from './emit.js';
 import { type EventType, isEventType, TEST_EVENT } from './events.js';
 import type { DeliveryItem, WebhookItem } from './schema.js';
+import { newSecret, secretAad } from './secret.js';
 import { checkEndpointUrl, UrlRefused } from './url-guard.js';
 
 type Endpoint = typeof webhookEndpoints.$inferSelect;
 type Delivery = typeof webhookDeliveries.$inferSelect;
-
-/** A Standard Webhooks secret: `whsec_` and base64 of 24 random bytes. */
-export const newSecret = () => `whsec_${randomBytes(24).toString('base64')}`;
 
 const webhookView = (r: Endpoint): WebhookItem => ({
   id: r.id,
