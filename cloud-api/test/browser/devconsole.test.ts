@@ -128,6 +128,10 @@ describe.skipIf(!hasChromium && !process.env.CI)('developer console in Chromium'
     appId = /#\/devconsole\/apps\/([0-9a-f-]{36})/.exec(page.url())?.[1] ?? '';
     expect(appId).not.toBe('');
     expect(await main().getByText('live', { exact: true }).isVisible()).toBe(true);
+    await main().getByRole('button', { name: 'Edit' }).click();
+    await dialog().getByLabel('Description').fill('Books visits from the building CRM');
+    await dialog().getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => main().getByText('Books visits from the building CRM').isVisible()).toBe(true);
   });
 
   it('creates a key: shown once with a warning, then only its prefix', async () => {
@@ -269,6 +273,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('developer console in Chromium'
     const dead = main().locator('tbody tr[data-status="dead"]');
     expect(await dead.textContent()).toContain('500');
     expect(receiver.received.length - before).toBe(3);
+    await expect.poll(() => main().getByText('Every delivery has failed since').isVisible(), { timeout: 15_000 }).toBe(true);
     // The filter shows only the dead one.
     await main().getByLabel('Status').selectOption('dead');
     await expect.poll(() => main().locator('tbody tr').count()).toBe(1);
@@ -391,6 +396,14 @@ describe.skipIf(!hasChromium && !process.env.CI)('developer console in Chromium'
     found.push(...(await leftovers('delivery')));
     await shot(page, 'devconsole-ru');
     expect(found).toEqual([]);
+  });
+
+  it('deletes the webhook: no longer listed', async () => {
+    await page.goto(`${stack.url}/#/devconsole/apps/${appId}/webhooks`);
+    await main().getByRole('link', { name: 'Доставки' }).click();
+    await main().getByRole('button', { name: 'Удалить вебхук' }).click();
+    await dialog().getByRole('button', { name: 'Удалить вебхук' }).click();
+    await expect.poll(() => main().getByText('Вебхуков пока нет.').isVisible()).toBe(true);
   });
 
   it('logged no errors', () => {

@@ -11,6 +11,7 @@ export type {
   App,
   AppBody,
   Appointment,
+  AppPatch,
   AuditEntry,
   CheckBody,
   Checkin,

@@ -2,14 +2,15 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Badge, ErrorBox, Loading, PageHead } from '../../components/ui.tsx';
+import { Form, orNull, str } from '../../components/form.tsx';
+import { Badge, Dialog, ErrorBox, Loading, PageHead } from '../../components/ui.tsx';
 import { api } from '../../lib/api.ts';
 import { invalidate } from '../../lib/query.ts';
 import { href, navigate } from '../../lib/router.ts';
 import { DocsPanel, SandboxPanel } from './GuidePanels.tsx';
 import { KeysPanel } from './KeysPanel.tsx';
 import { Confirm } from './shared.tsx';
-import { type App, DEV } from './types.ts';
+import { type App, type AppPatch, DEV } from './types.ts';
 import { UsagePanel } from './UsagePanel.tsx';
 import { WebhooksPanel } from './WebhooksPanel.tsx';
 
@@ -29,6 +30,14 @@ export function AppPage({ id, tab }: { id: string; tab: string | undefined }) {
       navigate('/devconsole');
     },
   });
+  const [editing, setEditing] = useState(false);
+  const save = useMutation({
+    mutationFn: (body: AppPatch) => api.patch<App>(DEV.app(id), body),
+    onSuccess: () => {
+      setEditing(false);
+      void invalidate(DEV.apps);
+    },
+  });
   const a = app.data;
   const current: Tab = isTab(tab) ? tab : 'keys';
   return (
@@ -45,10 +54,30 @@ export function AppPage({ id, tab }: { id: string; tab: string | undefined }) {
         <>
           <PageHead title={a.name}>
             {a.sandbox ? <Badge tone="warn">{t('apps.sandbox')}</Badge> : <Badge tone="ok">{t('apps.live')}</Badge>}
+            <button type="button" onClick={() => setEditing(true)}>
+              {t('apps.edit')}
+            </button>
             <button type="button" className="danger" onClick={() => setDeleting(true)}>
               {t('apps.delete')}
             </button>
           </PageHead>
+          <Dialog title={t('apps.editTitle')} open={editing} onClose={() => setEditing(false)}>
+            {editing ? (
+              <Form
+                fields={[
+                  { name: 'name', label: t('apps.form.name'), kind: 'text', required: true },
+                  { name: 'description', label: t('apps.form.description'), kind: 'text', wide: true },
+                ]}
+                initial={{ name: a.name, description: a.description ?? '' }}
+                mode="edit"
+                submitLabel={t('apps.save')}
+                onCancel={() => setEditing(false)}
+                onSubmit={async (v) => {
+                  await save.mutateAsync({ name: str(v.name), description: orNull(v.description) });
+                }}
+              />
+            ) : null}
+          </Dialog>
           {a.description ? <p className="muted">{a.description}</p> : null}
           <nav className="tabs" aria-label={a.name}>
             {TABS.map((x) => (

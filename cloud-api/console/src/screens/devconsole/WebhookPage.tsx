@@ -12,8 +12,9 @@ import { Badge, Dialog, ErrorBox, Loading, PageHead } from '../../components/ui.
 import { api } from '../../lib/api.ts';
 import { fmtDateTime } from '../../lib/format.ts';
 import { invalidate, usePaged } from '../../lib/query.ts';
-import { href } from '../../lib/router.ts';
+import { href, navigate } from '../../lib/router.ts';
 import { ChoiceField } from '../messages/ChoiceField.tsx';
+import { Confirm } from './shared.tsx';
 import { DELIVERY_STATUSES, DEV, type Delivery, type DeliveryDetail, type DeliveryStatus, type Webhook } from './types.ts';
 import { useEventLabel, useWebhookActions } from './WebhooksPanel.tsx';
 
@@ -30,7 +31,7 @@ export function WebhookPage({ appId, id }: { appId: string; id: string }) {
   const pending = list.items.some((d) => d.status === 'pending' || d.status === 'failed');
   // New deliveries arrive and pending ones settle on their own: look again now and then while any are in flight.
   useEffect(() => {
-    const timer = setInterval(() => void invalidate(DEV.deliveries(id)), pending ? 2_000 : 10_000);
+    const timer = setInterval(() => void invalidate(DEV.deliveries(id), DEV.webhook(id)), pending ? 2_000 : 10_000);
     return () => clearInterval(timer);
   }, [id, pending]);
   const actions = useWebhookActions(appId, (s) => {
@@ -41,6 +42,15 @@ export function WebhookPage({ appId, id }: { appId: string; id: string }) {
     onSuccess: () => {
       setNotice(t('deliveries.redelivered'));
       void invalidate(DEV.deliveries(id));
+    },
+  });
+  const [deleting, setDeleting] = useState(false);
+  const remove = useMutation({
+    mutationFn: () => api.del(DEV.webhook(id)),
+    onSuccess: () => {
+      setDeleting(false);
+      void invalidate(DEV.webhooks(appId));
+      navigate(`/devconsole/apps/${appId}/webhooks`);
     },
   });
   const label = useEventLabel();
@@ -62,7 +72,32 @@ export function WebhookPage({ appId, id }: { appId: string; id: string }) {
           </PageHead>
           {w.description ? <p className="muted">{w.description}</p> : null}
           <p className="mono">{w.events.join(', ')}</p>
-          <div className="dev-toolbar">{actions.buttons(w)}</div>
+          {w.status === 'disabled' && w.disabledAt ? (
+            <div className="alert warn" role="note">
+              {t('hooks.disabledAt', { time: fmtDateTime(w.disabledAt) })}
+            </div>
+          ) : w.failingSince ? (
+            <div className="alert warn" role="note">
+              {t('hooks.failingSince', { time: fmtDateTime(w.failingSince) })}
+            </div>
+          ) : null}
+          <div className="dev-toolbar">
+            {actions.buttons(w)}{' '}
+            <button type="button" className="danger" onClick={() => setDeleting(true)}>
+              {t('hooks.delete')}
+            </button>
+          </div>
+          <Confirm
+            title={t('hooks.delete')}
+            action={t('hooks.delete')}
+            open={deleting}
+            busy={remove.isPending}
+            onConfirm={() => remove.mutate()}
+            onClose={() => setDeleting(false)}
+          >
+            <ErrorBox error={remove.error} />
+            <p>{t('hooks.deleteConfirm')}</p>
+          </Confirm>
         </>
       )}
       {notice ? (
