@@ -89,6 +89,17 @@ describe('API usage per application', () => {
     expect(rows[0]?.orgId).toBe(owner.orgId);
   });
 
+  it('counts a request its key’s rate limit refused (429) as an error', async () => {
+    const a = await call(owner.auth, '/api/devconsole/apps', 'POST', { name: 'Limited' });
+    const id = (a.json() as { id: string }).id;
+    const k = await call(owner.auth, `/api/devconsole/apps/${id}/keys`, 'POST', { scopes: ['sites:read'], rateLimitPerMinute: 1 });
+    const limited = { authorization: `Bearer ${(k.json() as { key: string }).key}` };
+    expect((await call(limited, '/api/admin/sites')).statusCode).toBe(200);
+    expect((await call(limited, '/api/admin/sites')).statusCode).toBe(429);
+    await t.app.usage.flush();
+    expect(total(await usage(id))).toEqual({ calls: 2, errors: 1 });
+  });
+
   it('shows them on /metrics by application and status class', async () => {
     const m = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
     expect(m).toContain(`gatehouse_api_requests_total{app="${appId}",status_class="2xx"} 4`);
