@@ -7,12 +7,17 @@
  *
  * With DATABASE_URL it makes (and drops) its own database on that server;
  * without it, it runs on in-memory PGlite and says so.
+ * Then issuance again with ten active webhook endpoints subscribed to
+ * visitpass.issued (a local receiver answering 200): each issuance enqueues
+ * ten deliveries in its transaction and the queue sends them, so the ratio of
+ * the two rates is what webhooks cost the issuing request.
  * Targets: both p99 < 50 ms; issuance >= 0.1x the hello rate.
  * Knobs: BENCH_DURATION_S (10), BENCH_POOL (pg pool size, 20).
  */
 
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { buildApp, loadConfig, openDatabase, seedDemo } from '@gatehouse/cloud-api';
@@ -103,6 +108,8 @@ async function main() {
         databaseUrl: made?.url ?? null,
         // 50 clients as one user from one address: the request limits (RATE_LIMIT_*) would turn the figures into 429s.
         rateLimits: { api: 1e9, refresh: 1e9, enroll: 1e9, guest: 1e9 },
+        // The webhook receiver is on this machine.
+        webhooks: { allowPrivateUrls: true, timeoutMs: 15_000, retryLimit: 12, retryDelayS: 30, disableAfterDays: 5 },
       },
     },
   );
@@ -160,6 +167,40 @@ async function main() {
   const issueF = await load({ url: `${url}/api/admin/passes`, method: 'POST', headers: auth, body: passBody });
   const listF = await load({ url: `${url}/api/admin/checkins?limit=50&siteId=${demo.siteId}`, headers: auth });
 
+  // Ten active webhook endpoints on a receiver that answers 200 at once, then issuance again.
+  let received = 0;
+  const receiver = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      received++;
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  const devApp = (
+    await app.inject({ method: 'POST', url: '/api/devconsole/apps', headers: auth, payload: { name: 'Bench receiver' } })
+  ).json() as { id: string };
+  for (let i = 0; i < 10; i++) {
+    const r = await app.inject({
+      method: 'POST',
+      url: `/api/devconsole/apps/${devApp.id}/webhooks`,
+      headers: auth,
+      payload: { url: `${receiverUrl}/hook/${i}`, events: ['visitpass.issued'] },
+    });
+    if (r.statusCode !== 201) throw new Error(`webhook endpoint: ${r.statusCode} ${r.body}`);
+  }
+  await load({ url: `${url}/api/admin/passes`, method: 'POST', headers: auth, body: passBody, duration: 2 });
+  const before = await deliveryCounts();
+  const hookF = await load({ url: `${url}/api/admin/passes`, method: 'POST', headers: auth, body: passBody });
+  const after = await deliveryCounts();
+  async function deliveryCounts() {
+    const { rows } = (await database.db.execute(
+      sql`select count(*)::int as total, count(*) filter (where status = 'delivered')::int as delivered from webhook_deliveries`,
+    )) as unknown as { rows: Array<{ total: number; delivered: number }> };
+    return rows[0]!;
+  }
+
   const ms = (n: number) => `${n.toFixed(1)} ms`;
   console.log(`cloud bench on ${dbKind}, ${CONNECTIONS} connections, ${DURATION_S} s each, Node ${process.version}`);
   console.log(`  hello (bare Fastify)  ${helloF.rps.toFixed(0)} req/s  p50 ${ms(helloF.p50)}  p99 ${ms(helloF.p99)}`);
@@ -169,11 +210,15 @@ async function main() {
   console.log(
     `  list check-ins        ${listF.rps.toFixed(0)} req/s  p50 ${ms(listF.p50)}  p99 ${ms(listF.p99)}  ratio to hello ${(listF.rps / helloF.rps).toFixed(3)}x  (p99 target < 50 ms)`,
   );
-  const bad = issueF.errors + issueF.non2xx + listF.errors + listF.non2xx;
+  console.log(
+    `  issue pass, 10 hooks  ${hookF.rps.toFixed(0)} req/s  p50 ${ms(hookF.p50)}  p99 ${ms(hookF.p99)}  ratio to no hooks ${(hookF.rps / issueF.rps).toFixed(3)}x  (${after.total - before.total} deliveries enqueued, ${after.delivered - before.delivered} delivered during the run, ${received} received in all)`,
+  );
+  const bad = issueF.errors + issueF.non2xx + listF.errors + listF.non2xx + hookF.errors + hookF.non2xx;
   if (bad > 0) console.log(`  WARNING: ${bad} failed or non-2xx responses`);
 
   await hello.close();
   await app.close();
+  await new Promise((r) => receiver.close(r));
   await database.close();
   await made?.drop();
   console.log(
@@ -186,6 +231,9 @@ async function main() {
       list_p99_ms: listF.p99,
       hello_rps: Math.round(helloF.rps),
       issue_ratio: Number((issueF.rps / helloF.rps).toFixed(3)),
+      issue_10_webhooks_rps: Math.round(hookF.rps),
+      issue_10_webhooks_p99_ms: hookF.p99,
+      webhooks_ratio: Number((hookF.rps / issueF.rps).toFixed(3)),
       errors: bad,
     }),
   );

@@ -11,8 +11,9 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
-import { type CheckinEvent, uuidv7 } from '@gatehouse/protocol';
+import { type CheckinEvent, topics, uuidv7 } from '@gatehouse/protocol';
 import { and, eq } from 'drizzle-orm';
+import mqtt, { type MqttClient } from 'mqtt';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, buildApp } from '../src/app.js';
@@ -425,6 +426,82 @@ describe('webhook delivery', () => {
     const stored = await app.ctx.db.select({ s: webhookEndpoints.secretEnc }).from(webhookEndpoints);
     for (const r of stored) expect(r.s).not.toContain('whsec_');
   });
+});
+
+describe('gate online and offline, as an enrolled edge reports it over MQTT', () => {
+  let edge: TestApp;
+  let owner: Login;
+  let device: MqttClient;
+  let deviceId: string;
+  let hook: string;
+
+  beforeAll(async () => {
+    edge = await startApp({ mqttPort: 0, ...(process.env.MQTT_URL ? { mqttUrl: process.env.MQTT_URL } : {}) }, { sync: true });
+    owner = await createOrgWithUser(edge.app, `edge-${Date.now()}`, ['OrgAdmin']);
+    const gates = await seedTopology(edge.app, owner);
+    const code = (
+      await edge.app.inject({ method: 'POST', url: `/api/admin/gates/${gates.gate.id}/enrollment`, headers: owner.auth })
+    ).json() as { code: string };
+    const enrolled = (await edge.app.inject({ method: 'POST', url: '/api/edge/enroll', payload: code })).json() as {
+      deviceId: string;
+      mqtt: { url: string; username: string; password: string };
+    };
+    deviceId = enrolled.deviceId;
+    const url = process.env.MQTT_URL ? `mqtt://${new URL(process.env.MQTT_URL).host}` : enrolled.mqtt.url;
+    device = await mqtt.connectAsync(url, {
+      username: enrolled.mqtt.username,
+      password: enrolled.mqtt.password,
+      clientId: deviceId,
+      reconnectPeriod: 0,
+    });
+    const edgeApp = await newApp(edge.app, owner.orgId, owner.userId);
+    modes.set('/edge', 'ok');
+    const r = await edge.app.inject({
+      method: 'POST',
+      url: `/api/devconsole/apps/${edgeApp}/webhooks`,
+      headers: owner.auth,
+      payload: { url: `${base}/edge`, events: ['gate.status_changed'] },
+    });
+    expect(r.statusCode, r.body).toBe(201);
+    const created = r.json() as { id: string; secret: string };
+    secrets.set('/edge', created.secret);
+    hook = created.id;
+  }, 180_000);
+  afterAll(async () => {
+    await device?.endAsync();
+    await edge?.close();
+  });
+
+  const status = (state: 'online' | 'offline') =>
+    device.publishAsync(
+      topics.status(deviceId),
+      JSON.stringify({
+        v: 1,
+        deviceId,
+        state,
+        version: '1.0.0',
+        cacheSeq: 0,
+        outboxDepth: 0,
+        lockdown: false,
+        hardware: [],
+        ts: Date.now(),
+      }),
+      { qos: 1 },
+    );
+  const seen = () => forPath('/edge').flatMap((r) => (r.verified.ok ? [r.verified.payload.data.online] : ['unverified']));
+
+  it('raises gate.status_changed where the gate row flips, once per change', async () => {
+    await status('online');
+    await until(() => seen().length === 1, 'the online event', 15_000);
+    // The same state again changes nothing.
+    await status('online');
+    await status('offline');
+    await until(() => seen().length === 2, 'the offline event', 15_000);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(seen()).toEqual([true, false]);
+    const [row] = await edge.app.ctx.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.endpointId, hook)).limit(1);
+    expect(row?.eventType).toBe('gate.status_changed');
+  }, 40_000);
 });
 
 describe('master key rotation', () => {
