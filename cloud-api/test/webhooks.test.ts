@@ -425,6 +425,13 @@ describe('webhook delivery', () => {
     expect(audit).not.toContain('whsec_');
     const stored = await app.ctx.db.select({ s: webhookEndpoints.secretEnc }).from(webhookEndpoints);
     for (const r of stored) expect(r.s).not.toContain('whsec_');
+
+    // And the deliveries are counted for Prometheus.
+    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/gatehouse_webhook_deliveries_total\{result="delivered"\} [1-9]/);
+    expect(metrics).toMatch(/gatehouse_webhook_deliveries_total\{result="failed"\} [1-9]/);
+    expect(metrics).toMatch(/gatehouse_webhook_deliveries_total\{result="dead"\} [1-9]/);
+    expect(metrics).toContain('gatehouse_webhook_delivery_duration_seconds_bucket');
   });
 });
 
