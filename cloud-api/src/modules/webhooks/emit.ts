@@ -17,6 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import { uuidv7 } from '@gatehouse/protocol';
 import { and, eq, isNull, sql } from 'drizzle-orm';
+import { PgTransaction } from 'drizzle-orm/pg-core';
 import type { AppContext } from '../../context.js';
 import type { Executor } from '../../db/client.js';
 import { webhookDeliveries, webhookEndpoints } from '../../db/schema.js';
@@ -168,6 +169,9 @@ export async function enqueueDeliveries(
   rows: Array<typeof webhookDeliveries.$inferInsert & { id: string; orgId: string }>,
 ): Promise<string[]> {
   if (rows.length === 0) return [];
+  // Called outside a transaction (an endpoint subscribed between a caller's check and its write): the
+  // deliveries and their jobs still go in together.
+  if (!(tx instanceof PgTransaction)) return ctx.db.transaction((t) => enqueueDeliveries(ctx, t, rows));
   // The job ids are chosen here, so each delivery names its job as it is written.
   const withJobs = rows.map((r) => ({ ...r, jobId: randomUUID() }));
   await tx.insert(webhookDeliveries).values(withJobs);
