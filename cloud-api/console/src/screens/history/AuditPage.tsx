@@ -24,10 +24,11 @@ export function AuditPage() {
     : list.items;
   // Actions stay as recorded (pass.revoke: what one searches for); the kinds of object are named.
   const objectName = (type: string) => (isObject(type) ? t(`audit.objects.${type}`) : type);
-  const actor = (id: string | null) => {
-    if (!id) return t('audit.system');
-    const u = lookups.users?.get(id);
-    return u ? u.email : `…${id.slice(-6)}`;
+  const actor = (a: AuditEntry) => {
+    if (a.actor.type === 'application') return t('audit.application', { name: a.actor.name ?? `…${a.actorAppId?.slice(-6)}` });
+    if (!a.actorId) return t('audit.system');
+    const u = lookups.users?.get(a.actorId);
+    return u ? u.email : `…${a.actorId.slice(-6)}`;
   };
   return (
     <>
@@ -90,7 +91,7 @@ export function AuditPage() {
               {shown.map((a) => (
                 <tr key={a.id}>
                   <td className="nowrap">{fmtDateTime(a.createdAt)}</td>
-                  <td>{actor(a.actorId)}</td>
+                  <td>{actor(a)}</td>
                   <td className="mono">{a.action}</td>
                   <td>
                     {objectName(a.entityType)} <span className="mono muted">{a.entityId ? `…${a.entityId.slice(-8)}` : ''}</span>
