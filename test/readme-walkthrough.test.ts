@@ -139,4 +139,13 @@ describe('README walk-through', () => {
     expect(scans()).toHaveLength(5);
     expect(printed().find((o) => 'arrival' in o)).toEqual({ arrival: 'Oleg Sokolov has arrived' });
   });
+
+  it("an integrator's sandbox application: its key sees only the sandbox, lacks what its scopes do not name, issues a pass the simulated gate admits, and its calls are counted", () => {
+    expect(printed().find((o) => 'gates' in o)).toEqual({ gates: ['Simulated gate'] });
+    expect(printed().find((o) => 'users' in o)).toEqual({ users: 403 });
+    expect(printed().find((o) => 'allow' in o && 'reason' in o && !('debounced' in o))).toEqual({ allow: true, reason: 'ok' });
+    const usage = printed().find((o) => 'usage' in o)?.usage as { calls: number; errors: number }[] | undefined;
+    // gates, users (403), rules, visitor, pass, scan: six calls, one refused.
+    expect(usage?.at(-1)).toMatchObject({ calls: 6, errors: 1 });
+  });
 });
