@@ -10,7 +10,11 @@
  * Then issuance again with ten active webhook endpoints subscribed to
  * visitpass.issued (a local receiver answering 200): each issuance enqueues
  * ten deliveries in its transaction and the queue sends them, so the ratio of
- * the two rates is what webhooks cost the issuing request.
+ * the two rates is what webhooks cost the issuing request when the box is
+ * saturated (the same two cores also run the workers that send them). And
+ * at a steady PACED_RATE issuances a second, which the queue keeps up with,
+ * the latency of the issuing request with ten endpoints beside none: the
+ * request waits for no receiver, only for its own transaction.
  * Targets: both p99 < 50 ms; issuance >= 0.1x the hello rate.
  * Knobs: BENCH_DURATION_S (10), BENCH_POOL (pg pool size, 20).
  */
@@ -28,6 +32,8 @@ import pg from 'pg';
 const CONNECTIONS = 50;
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const CHECKINS = 100_000;
+/** Issuances a second of the paced runs: with ten endpoints, ten times as many deliveries a second. */
+const PACED_RATE = Number(process.env.BENCH_PACED_RATE ?? 20);
 const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
 
 async function createDatabase(base: string): Promise<{ url: string; drop: () => Promise<void> }> {
@@ -63,6 +69,9 @@ interface LoadOptions {
   headers?: Record<string, string>;
   body?: string;
   duration?: number;
+  /** Requests per second over all connections (open-loop pacing); default: as fast as answered. */
+  rate?: number;
+  connections?: number;
 }
 
 /**
@@ -70,7 +79,17 @@ interface LoadOptions {
  * share the servers' event loop and measure itself as much as them.
  */
 function load(opts: LoadOptions): Promise<Figures> {
-  const args = [AUTOCANNON, '-j', '-c', String(CONNECTIONS), '-d', String(opts.duration ?? DURATION_S), '-m', opts.method ?? 'GET'];
+  const args = [
+    AUTOCANNON,
+    '-j',
+    '-c',
+    String(opts.connections ?? CONNECTIONS),
+    '-d',
+    String(opts.duration ?? DURATION_S),
+    '-m',
+    opts.method ?? 'GET',
+  ];
+  if (opts.rate) args.push('-R', String(opts.rate));
   for (const [k, v] of Object.entries(opts.headers ?? {})) args.push('-H', `${k}=${v}`);
   if (opts.body) args.push('-b', opts.body);
   args.push(opts.url);
@@ -166,6 +185,15 @@ async function main() {
   const helloF = await load({ url: helloUrl });
   const issueF = await load({ url: `${url}/api/admin/passes`, method: 'POST', headers: auth, body: passBody });
   const listF = await load({ url: `${url}/api/admin/checkins?limit=50&siteId=${demo.siteId}`, headers: auth });
+  const paced = {
+    url: `${url}/api/admin/passes`,
+    method: 'POST' as const,
+    headers: auth,
+    body: passBody,
+    rate: PACED_RATE,
+    connections: 4,
+  };
+  const pacedF = await load(paced);
 
   // Ten active webhook endpoints on a receiver that answers 200 at once, then issuance again.
   let received = 0;
@@ -191,6 +219,14 @@ async function main() {
     if (r.statusCode !== 201) throw new Error(`webhook endpoint: ${r.statusCode} ${r.body}`);
   }
   await load({ url: `${url}/api/admin/passes`, method: 'POST', headers: auth, body: passBody, duration: 2 });
+  // Paced first, with an empty queue: the steady state; then as fast as answered.
+  await drained();
+  const pacedStart = await deliveryCounts();
+  const pacedHookF = await load(paced);
+  const drainT0 = performance.now();
+  await drained();
+  const drainS = (performance.now() - drainT0) / 1000;
+  const pacedEnd = await deliveryCounts();
   const before = await deliveryCounts();
   const hookF = await load({ url: `${url}/api/admin/passes`, method: 'POST', headers: auth, body: passBody });
   const after = await deliveryCounts();
@@ -199,6 +235,14 @@ async function main() {
       sql`select count(*)::int as total, count(*) filter (where status = 'delivered')::int as delivered from webhook_deliveries`,
     )) as unknown as { rows: Array<{ total: number; delivered: number }> };
     return rows[0]!;
+  }
+  /** Until every delivery so far has been sent (the queue has caught up). */
+  async function drained() {
+    for (;;) {
+      const c = await deliveryCounts();
+      if (c.delivered === c.total) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   const ms = (n: number) => `${n.toFixed(1)} ms`;
@@ -213,7 +257,10 @@ async function main() {
   console.log(
     `  issue pass, 10 hooks  ${hookF.rps.toFixed(0)} req/s  p50 ${ms(hookF.p50)}  p99 ${ms(hookF.p99)}  ratio to no hooks ${(hookF.rps / issueF.rps).toFixed(3)}x  (${after.total - before.total} deliveries enqueued, ${after.delivered - before.delivered} delivered during the run, ${received} received in all)`,
   );
-  const bad = issueF.errors + issueF.non2xx + listF.errors + listF.non2xx + hookF.errors + hookF.non2xx;
+  console.log(
+    `  issue pass at ${PACED_RATE}/s     none: p50 ${ms(pacedF.p50)}  p99 ${ms(pacedF.p99)};  10 hooks: p50 ${ms(pacedHookF.p50)}  p99 ${ms(pacedHookF.p99)}  (${pacedEnd.total - pacedStart.total} deliveries, all delivered ${drainS.toFixed(1)} s after the last issuance)`,
+  );
+  const bad = [issueF, listF, hookF, pacedF, pacedHookF].reduce((n, f) => n + f.errors + f.non2xx, 0);
   if (bad > 0) console.log(`  WARNING: ${bad} failed or non-2xx responses`);
 
   await hello.close();
@@ -234,6 +281,12 @@ async function main() {
       issue_10_webhooks_rps: Math.round(hookF.rps),
       issue_10_webhooks_p99_ms: hookF.p99,
       webhooks_ratio: Number((hookF.rps / issueF.rps).toFixed(3)),
+      paced_rate: PACED_RATE,
+      paced_p50_ms: pacedF.p50,
+      paced_p99_ms: pacedF.p99,
+      paced_10_webhooks_p50_ms: pacedHookF.p50,
+      paced_10_webhooks_p99_ms: pacedHookF.p99,
+      paced_drain_s: Number(drainS.toFixed(1)),
       errors: bad,
     }),
   );
