@@ -4,7 +4,8 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PERMISSIONS, ROLE_PERMISSIONS, ROLES, type Role } from '../src/auth/rbac.js';
+import type { RouteEntry } from '../src/app.js';
+import { PERMISSIONS, type Permission, ROLE_PERMISSIONS, ROLES, type Role } from '../src/auth/rbac.js';
 import { notifications } from '../src/db/schema.js';
 import { notify } from '../src/modules/notifications/outbox.js';
 import { addUser, createOrgWithUser, type Login, seedTopology, startApp, type TestApp, uniqueEmail } from './helpers.js';
@@ -390,13 +391,15 @@ describe('RBAC and tenancy over every admin route', () => {
     expect(mismatches).toEqual([]);
   });
 
-  it('every host-portal route needs host:portal: 401 without a token, 403 for each role without it, never for a role with it', async () => {
-    const routes = hostRoutes();
-    expect(routes.length).toBeGreaterThanOrEqual(10);
+  /**
+   * Walks routes that all need `permission`: 401 without a token, 403 for each role without it, never
+   * 401/403 for a role with it. Ids nobody has: a caller who may use the route gets past the guard (to a
+   * 404 or a 4xx of the body), one who may not gets 403 first. Answers the mismatches.
+   */
+  async function walkGuard(routes: RouteEntry[], permission: Permission): Promise<string[]> {
     const mismatches: string[] = [];
     for (const route of routes) {
-      expect(route.permission, `${route.method} ${route.url}`).toBe('host:portal');
-      // Ids nobody has: a caller who may use the route gets past the guard (to a 404 or a 4xx of the body), one who may not gets 403 first.
+      expect(route.permission, `${route.method} ${route.url}`).toBe(permission);
       const url = route.url.replace(/:[A-Za-z]+/g, '00000000-0000-7000-8000-000000000000');
       const payload = route.method === 'POST' || route.method === 'PUT' || route.method === 'PATCH' ? {} : undefined;
       const anon = await t.app.inject({ method: route.method as 'GET', url, ...(payload ? { payload } : {}) });
@@ -408,40 +411,25 @@ describe('RBAC and tenancy over every admin route', () => {
           headers: users.get(role)!.auth,
           ...(payload ? { payload } : {}),
         });
-        const allowed = ROLE_PERMISSIONS[role].includes('host:portal');
+        const allowed = ROLE_PERMISSIONS[role].includes(permission);
         const ok = allowed ? res.statusCode !== 401 && res.statusCode !== 403 : res.statusCode === 403;
         if (!ok)
           mismatches.push(`${role} ${route.method} ${route.url}: expected ${allowed ? 'past the guard' : '403'}, got ${res.statusCode}`);
       }
     }
-    expect(mismatches).toEqual([]);
+    return mismatches;
+  }
+
+  it('every host-portal route needs host:portal: 401 without a token, 403 for each role without it, never for a role with it', async () => {
+    const routes = hostRoutes();
+    expect(routes.length).toBeGreaterThanOrEqual(10);
+    expect(await walkGuard(routes, 'host:portal')).toEqual([]);
   });
 
   it('every developer-console route needs devconsole:manage: 401 without a token, 403 for each role without it, never for a role with it', async () => {
     const routes = devconsoleRoutes();
     expect(routes.length).toBeGreaterThanOrEqual(9);
-    const mismatches: string[] = [];
-    for (const route of routes) {
-      expect(route.permission, `${route.method} ${route.url}`).toBe('devconsole:manage');
-      // Ids nobody has: a caller who may use the route gets past the guard (to a 404 or a 4xx of the body), one who may not gets 403 first.
-      const url = route.url.replace(/:[A-Za-z]+/g, '00000000-0000-7000-8000-000000000000');
-      const payload = route.method === 'POST' || route.method === 'PUT' || route.method === 'PATCH' ? {} : undefined;
-      const anon = await t.app.inject({ method: route.method as 'GET', url, ...(payload ? { payload } : {}) });
-      if (anon.statusCode !== 401) mismatches.push(`anonymous ${route.method} ${route.url}: ${anon.statusCode}`);
-      for (const role of ROLES) {
-        const res = await t.app.inject({
-          method: route.method as 'GET',
-          url,
-          headers: users.get(role)!.auth,
-          ...(payload ? { payload } : {}),
-        });
-        const allowed = ROLE_PERMISSIONS[role].includes('devconsole:manage');
-        const ok = allowed ? res.statusCode !== 401 && res.statusCode !== 403 : res.statusCode === 403;
-        if (!ok)
-          mismatches.push(`${role} ${route.method} ${route.url}: expected ${allowed ? 'past the guard' : '403'}, got ${res.statusCode}`);
-      }
-    }
-    expect(mismatches).toEqual([]);
+    expect(await walkGuard(routes, 'devconsole:manage')).toEqual([]);
     // The roles that hold it, as the issue says: the organisation's admins and its developers.
     expect(ROLES.filter((r) => ROLE_PERMISSIONS[r].includes('devconsole:manage')).sort()).toEqual([
       'Developer',
