@@ -80,6 +80,12 @@ export class CloudLink extends EventEmitter<LinkEvents> {
   #forgetAlls = 0;
   /** deviceId → the seq it has been sent up to, for devices that are online. */
   #cursors = new Map<string, number>();
+  /**
+   * deviceId → how many statuses of it this instance has taken. Handlers run concurrently, so an older status
+   * can reach the database after a newer one; a handler overtaken by a later status writes nothing (the later
+   * one carries the device's current state), or a repeated "online" could flip a gate back after its "offline".
+   */
+  readonly #statusSeen = new Map<string, number>();
   /** Devices whose snapshot is being built and sent: no delta may overtake it (its seq would make every chunk stale). */
   #snapshotting = new Set<string>();
   #timer: NodeJS.Timeout | null = null;
@@ -189,6 +195,7 @@ export class CloudLink extends EventEmitter<LinkEvents> {
     this.#forgets.set(deviceId, (this.#forgets.get(deviceId) ?? 0) + 1);
     this.#devices.delete(deviceId);
     this.#cursors.delete(deviceId);
+    this.#statusSeen.delete(deviceId);
   }
 
   /** Forget every device (revocations may have been missed). */
@@ -196,6 +203,7 @@ export class CloudLink extends EventEmitter<LinkEvents> {
     this.#forgetAlls++;
     this.#devices.clear();
     this.#cursors.clear();
+    this.#statusSeen.clear();
   }
 
   async #send(device: DeviceIdentity, topic: string, message: DownMessage, key?: SigningKey): Promise<void> {
@@ -283,6 +291,9 @@ export class CloudLink extends EventEmitter<LinkEvents> {
       return;
     }
     const s = parsed.value;
+    const seen = (this.#statusSeen.get(device.deviceId) ?? 0) + 1;
+    this.#statusSeen.set(device.deviceId, seen);
+    const latest = () => this.#statusSeen.get(device.deviceId) === seen;
     const online = s.state === 'online';
     if (!online) this.#cursors.delete(device.deviceId);
     // A new edge (cacheSeq 0) gets its cursor from its snapshot, never from a status.
@@ -295,12 +306,13 @@ export class CloudLink extends EventEmitter<LinkEvents> {
     if (await subscribed(ctx, device.orgId, 'gate.status_changed'))
       await ctx.db.transaction(async (tx) => {
         const [before] = await tx.select({ online: gates.online }).from(gates).where(eq(gates.id, device.gateId)).for('update');
+        if (!latest()) return;
         const [after] = await tx.update(gates).set(values).where(eq(gates.id, device.gateId)).returning();
         if (before && after && before.online !== online)
           await emitEvent(ctx, tx, device.orgId, 'gate.status_changed', gateStatusData(after));
       });
-    else await ctx.db.update(gates).set(values).where(eq(gates.id, device.gateId));
-    this.emit('status', device.orgId, device.gateId, online);
+    else if (latest()) await ctx.db.update(gates).set(values).where(eq(gates.id, device.gateId));
+    if (latest()) this.emit('status', device.orgId, device.gateId, online);
   }
 
   async #onSyncRequest(device: DeviceIdentity, payload: Buffer): Promise<void> {
