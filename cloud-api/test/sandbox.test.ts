@@ -8,14 +8,12 @@
  * cannot simulate a scan.
  */
 
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { and, eq } from 'drizzle-orm';
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkins, notifications, organizations, visitPasses, webhookDeliveries } from '../src/db/schema.js';
 import type { LiveEvent } from '../src/lib/events.js';
 import { createOrgWithUser, type Login, seedTopology, startApp, type TestApp, until } from './helpers.js';
+import { startWebhookReceiver, type WebhookReceiver } from './stand-ins/webhook-receiver.js';
 
 type Auth = { authorization: string };
 type Listed = { items: ({ id: string; name?: string } & Record<string, unknown>)[] };
@@ -37,7 +35,7 @@ const SANDBOX_SCOPES = [
 
 describe('developer sandbox', () => {
   let t: TestApp;
-  let receiver: Server | undefined;
+  let receiver: WebhookReceiver | undefined;
   let owner: Login;
   let ownerGateId: string;
   let ownerVisitorId: string;
@@ -69,7 +67,7 @@ describe('developer sandbox', () => {
     key = { authorization: `Bearer ${made.key}` };
   });
   afterAll(async () => {
-    receiver?.close();
+    await receiver?.close();
     await t?.close();
   });
 
@@ -173,24 +171,11 @@ describe('developer sandbox', () => {
   });
 
   it('a sandbox webhook receives visitpass.checked_in, signed per Standard Webhooks, after a simulated scan', async () => {
-    const got: { type: string; data: Record<string, unknown> }[] = [];
-    let secret = '';
-    receiver = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => {
-        body += c.toString();
-      });
-      req.on('end', () => {
-        // Verified with the specification's own library: a forged or unsigned request would throw here.
-        got.push(new Webhook(secret).verify(body, req.headers as Record<string, string>) as (typeof got)[number]);
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((r) => receiver!.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    receiver = await startWebhookReceiver();
+    const url = receiver.url('/hook');
     const hook = await call(owner.auth, 'POST', `/api/devconsole/apps/${sandboxAppId}/webhooks`, { url, events: ['visitpass.checked_in'] });
     expect(hook.statusCode, hook.body).toBe(201);
-    secret = (hook.json() as { secret: string }).secret;
+    receiver.secrets.set('/hook', (hook.json() as { secret: string }).secret);
     // The owner's own application subscribes too: the sandbox's check-ins are not its events.
     const ownApp = (await call(owner.auth, 'POST', '/api/devconsole/apps', { name: 'Real CRM' })).json() as { id: string };
     const ownHook = await call(owner.auth, 'POST', `/api/devconsole/apps/${ownApp.id}/webhooks`, {
@@ -211,8 +196,12 @@ describe('developer sandbox', () => {
     const id = (issued.json() as { id: string }).id;
     const scan = (await call(key, 'POST', '/api/admin/sandbox/scan', { passId: id })).json() as { allow: boolean; checkinId: string };
     expect(scan.allow).toBe(true);
-    const event = await until(() => got.find((e) => e.data.checkinId === scan.checkinId), 'visitpass.checked_in at the receiver');
-    expect(event).toMatchObject({ type: 'visitpass.checked_in', data: { passId: id, direction: 'in' } });
+    const event = await until(
+      () => receiver?.received.find((r) => r.verified.ok && r.verified.payload.data.checkinId === scan.checkinId),
+      'visitpass.checked_in at the receiver',
+    );
+    // Verified with the specification's own library: a forged or unsigned request would not be `ok`.
+    expect(event.verified).toMatchObject({ ok: true, payload: { type: 'visitpass.checked_in', data: { passId: id, direction: 'in' } } });
     // Emitted in the check-in's transaction: by now the owner's endpoint would have its delivery row, and has none.
     const ownDeliveries = await t.app.ctx.db
       .select({ id: webhookDeliveries.id })

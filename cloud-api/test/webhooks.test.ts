@@ -8,13 +8,10 @@
  * no secret in the log.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { type CheckinEvent, topics, uuidv7 } from '@gatehouse/protocol';
 import { and, eq } from 'drizzle-orm';
 import mqtt, { type MqttClient } from 'mqtt';
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, buildApp } from '../src/app.js';
 import { apiApplications, auditLogs, webhookDeliveries, webhookEndpoints } from '../src/db/schema.js';
@@ -38,15 +35,7 @@ import {
   testConfig,
   until,
 } from './helpers.js';
-
-interface Received {
-  path: string;
-  headers: Record<string, string>;
-  body: string;
-  /** The verified payload, or the verification error. */
-  verified: { ok: true; payload: { type: string; timestamp: string; data: Record<string, unknown> } } | { ok: false; error: string };
-  answered: number;
-}
+import { type ReceivedHook, startWebhookReceiver, type WebhookReceiver } from './stand-ins/webhook-receiver.js';
 
 interface Delivery {
   id: string;
@@ -61,11 +50,11 @@ interface Delivery {
 }
 
 /** The receiver: each path answers as its mode says; every request is verified with the secret of its path. */
-const received: Received[] = [];
-const secrets = new Map<string, string>();
-const modes = new Map<string, 'ok' | 'fail' | 'flaky'>();
-let receiver: Server;
+let receiver: WebhookReceiver;
+let received: ReceivedHook[];
+let secrets: Map<string, string>;
 let base: string;
+const modes = new Map<string, 'ok' | 'fail' | 'flaky'>();
 
 let app: App;
 let db: TestDb;
@@ -115,29 +104,13 @@ const waitStatus = (webhook: string, id: string, status: string, ms = 30_000) =>
 const forPath = (path: string) => received.filter((r) => r.path === path);
 
 beforeAll(async () => {
-  receiver = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const path = req.url ?? '/';
-      const body = Buffer.concat(chunks).toString('utf8');
-      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
-      let verified: Received['verified'];
-      try {
-        verified = { ok: true, payload: new Webhook(secrets.get(path) ?? 'whsec_AAAA').verify(body, headers) as never };
-      } catch (err) {
-        verified = { ok: false, error: String(err) };
-      }
-      const mode = modes.get(path) ?? 'fail';
-      const earlier = received.filter((r) => r.headers['webhook-id'] === headers['webhook-id']).length;
-      const answered = mode === 'ok' || (mode === 'flaky' && earlier >= 2) ? 200 : 500;
-      received.push({ path, headers, body, verified, answered });
-      res.writeHead(answered, { 'content-type': 'text/plain' });
-      res.end(answered === 200 ? 'ok' : 'not now');
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  receiver = await startWebhookReceiver();
+  ({ received, secrets } = receiver);
+  base = receiver.url('');
+  receiver.answer = (path, earlier) => {
+    const mode = modes.get(path) ?? 'fail';
+    return mode === 'ok' || (mode === 'flaky' && earlier >= 2) ? 200 : 500;
+  };
 
   db = await freshDatabase();
   const logStream = new PassThrough();
@@ -153,7 +126,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
   await db?.drop();
-  await new Promise((r) => receiver?.close(r));
+  await receiver?.close();
 });
 
 describe('webhook delivery', () => {
@@ -582,13 +555,8 @@ describe('SSRF: endpoints must be public https unless private URLs are allowed',
 
   it('refuses at send time a name that has since turned private (DNS rebinding), without connecting', async () => {
     // A receiver on loopback: it must never be reached.
-    let hits = 0;
-    const trap = createServer((_req, res) => {
-      hits++;
-      res.end('ok');
-    });
-    await new Promise<void>((r) => trap.listen(0, '127.0.0.1', r));
-    const port = (trap.address() as AddressInfo).port;
+    const trap = await startWebhookReceiver();
+    const { port } = new URL(trap.url());
     dns.set('rebind.example.com', '93.184.216.35');
     const r = await create(`https://rebind.example.com:${port}/hook`);
     expect(r.statusCode, r.body).toBe(201);
@@ -606,7 +574,7 @@ describe('SSRF: endpoints must be public https unless private URLs are allowed',
     );
     expect(d.lastError).toMatch(/^refused: .*127\.0\.0\.1.*not a public address/);
     expect(d.responseCode).toBeNull();
-    expect(hits).toBe(0);
-    await new Promise((res) => trap.close(res));
+    expect(trap.received).toHaveLength(0);
+    await trap.close();
   }, 30_000);
 });
