@@ -103,7 +103,16 @@ describe('sealing at rest', () => {
 });
 
 describe('principal cache', () => {
-  const p = { userId: 'u', orgId: 'o', email: 'e', roles: [], permissions: new Set<never>(), via: 'password' as const, sessionId: 's', app: null };
+  const p = {
+    userId: 'u',
+    orgId: 'o',
+    email: 'e',
+    roles: [],
+    permissions: new Set<never>(),
+    via: 'password' as const,
+    sessionId: 's',
+    app: null,
+  };
   it('serves a session for ttl, then forgets it; clear() drops everything', () => {
     const c = new PrincipalCache(5000);
     c.set('s', p, 1000);
