@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { JobsConfig } from '../src/config.js';
+import type { Executor } from '../src/db/client.js';
 import { auditLogs, guestCodes, loginThrottle, telegramLinkCodes } from '../src/db/schema.js';
 import { CLEANUP_CRON, CLEANUP_QUEUE } from '../src/jobs/cleanup.js';
 import { type Attempt, JobQueue } from '../src/jobs/queue.js';
@@ -25,8 +26,8 @@ let t: TestApp;
 let a: Login;
 let b: Login;
 
-async function jobState(id: string): Promise<string | null> {
-  const r = (await t.app.ctx.db.execute(sql`select state from pgboss.job where id = ${id}`)) as unknown as {
+async function jobState(id: string, db: Executor = t.app.ctx.db): Promise<string | null> {
+  const r = (await db.execute(sql`select state from pgboss.job where id = ${id}`)) as unknown as {
     rows: Array<{ state: string }>;
   };
   return r.rows[0]?.state ?? null;
@@ -101,6 +102,28 @@ describe(`job queue (${onPostgres ? 'PostgreSQL' : 'PGlite'})`, () => {
     expect(await jobState(rolledId!)).toBeNull();
     await sleep(1_200);
     expect(seen).toEqual(['committed']);
+  });
+
+  it('complete(…, tx) finishes a running job with the handler’s own transaction: rolled back, the job is still running', async () => {
+    const states: Array<string | null> = [];
+    let round = 0;
+    await t.app.ctx.jobs.define<{ orgId: string }>('test.complete', async (_data, attempt) => {
+      round++;
+      // The first attempt completes in a transaction it then rolls back: the job must still be active.
+      await t.app.ctx.db
+        .transaction(async (tx) => {
+          await t.app.ctx.jobs.complete('test.complete', attempt.id, tx);
+          states.push(await jobState(attempt.id, tx));
+          if (round === 1) throw new Error('rolled back');
+        })
+        .catch(() => undefined);
+      states.push(await jobState(attempt.id));
+    });
+    const id = await t.app.ctx.jobs.send('test.complete', { orgId: a.orgId });
+    await until(() => states.length >= 2, 'the handler', JOB_WAIT);
+    // Inside the transaction it is completed; after the rollback, still the worker's.
+    expect(states).toEqual(['completed', 'active']);
+    await until(async () => (await jobState(id!)) === 'completed', 'pg-boss to complete it', JOB_WAIT);
   });
 
   it('startAfter far ahead waits, a near one runs no earlier, and cancel stops a waiting job', async () => {

@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { type CheckinEvent, topics, uuidv7 } from '@gatehouse/protocol';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, buildApp } from '../src/app.js';
@@ -18,6 +18,7 @@ import { apiApplications, auditLogs, webhookDeliveries, webhookEndpoints } from 
 import { Sealer } from '../src/lib/crypto.js';
 import { ingestCheckins } from '../src/modules/checkins/ingest.js';
 import { rotateKeys } from '../src/modules/orgs/personal-data.js';
+import { emitEvent, FANOUT_QUEUE } from '../src/modules/webhooks/emit.js';
 import { EVENT_TYPES } from '../src/modules/webhooks/events.js';
 import { secretAad } from '../src/modules/webhooks/secret.js';
 import { webhookStats } from '../src/modules/webhooks/service.js';
@@ -133,12 +134,15 @@ describe('webhook delivery', () => {
   it('retries a failing receiver and delivers on the third attempt, signed every time; the log lists it with its response code', async () => {
     const ep = await endpoint('/flaky', 'flaky', ['visitpass.issued']);
     const pass = await issuePass(app, admin, { visitorId: topo.visitor.id, accessRuleId: topo.rule.id });
-    const [row] = await app.ctx.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.endpointId, ep.id));
-    expect(row).toBeDefined();
-    const done = await waitStatus(ep.id, row!.id, 'delivered');
+    // The issuing request enqueued the event; its fan-out writes the endpoint's delivery a moment later.
+    const row = await until(
+      async () => (await app.ctx.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.endpointId, ep.id)))[0],
+      'the delivery',
+    );
+    const done = await waitStatus(ep.id, row.id, 'delivered');
     expect(done).toMatchObject({ event: 'visitpass.issued', attempts: 3, responseCode: 200, error: null });
     expect(done.durationMs).toBeGreaterThanOrEqual(0);
-    expect(done.webhookId).toBe(`msg_${row!.id.replaceAll('-', '')}`);
+    expect(done.webhookId).toBe(`msg_${row.id.replaceAll('-', '')}`);
     const got = forPath('/flaky').filter((r) => r.headers['webhook-id'] === done.webhookId);
     expect(got.map((r) => r.answered)).toEqual([500, 500, 200]);
     for (const r of got) {
@@ -150,8 +154,8 @@ describe('webhook delivery', () => {
     const payload = last.payload;
     expect(payload).toMatchObject({ type: 'visitpass.issued', data: { id: pass.id, visitorId: topo.visitor.id, status: 'active' } });
     // The detail adds the body sent.
-    const detail = await api(admin, 'GET', `/webhooks/${ep.id}/deliveries/${row!.id}`);
-    expect(detail.json()).toMatchObject({ id: row!.id, status: 'delivered', payload: { type: 'visitpass.issued', data: { id: pass.id } } });
+    const detail = await api(admin, 'GET', `/webhooks/${ep.id}/deliveries/${row.id}`);
+    expect(detail.json()).toMatchObject({ id: row.id, status: 'delivered', payload: { type: 'visitpass.issued', data: { id: pass.id } } });
     // A status filter.
     const failed = await api(admin, 'GET', `/webhooks/${ep.id}/deliveries?status=dead`);
     expect((failed.json() as { items: unknown[] }).items).toEqual([]);
@@ -291,6 +295,43 @@ describe('webhook delivery', () => {
     }, 'every delivery logged as delivered');
     expect(log.length).toBe(got.length);
     expect(log.every((d) => d.responseCode === 200)).toBe(true);
+  }, 60_000);
+
+  it('a write raises one fan-out job however many endpoints listen; it writes one delivery per endpoint, once; a rolled-back write raises nothing', async () => {
+    const otherOrg = await createOrgWithUser(app, `fanout-${Date.now()}`, ['OrgAdmin']);
+    const other = await seedTopology(app, otherOrg);
+    const fanApp = await newApp(app, otherOrg.orgId, otherOrg.userId);
+    const eps = [];
+    for (let i = 0; i < 10; i++) eps.push(await endpoint(`/fan/${i}`, 'ok', ['visitpass.issued'], otherOrg, fanApp));
+    const fanouts = async () => {
+      const r = (await app.ctx.db.execute(
+        sql`select state from pgboss.job where name = ${FANOUT_QUEUE} and data->>'orgId' = ${otherOrg.orgId}`,
+      )) as unknown as { rows: Array<{ state: string }> };
+      return r.rows.map((x) => x.state);
+    };
+    // Rolled back: no job, so no delivery.
+    await expect(
+      app.ctx.db.transaction(async (tx) => {
+        await emitEvent(app.ctx, tx, otherOrg.orgId, 'visitpass.issued', { id: uuidv7() });
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    expect(await fanouts()).toEqual([]);
+    const pass = await issuePass(app, otherOrg, { visitorId: other.visitor.id, accessRuleId: other.rule.id });
+    const rows = await until(async () => {
+      const r = await app.ctx.db
+        .select({ endpointId: webhookDeliveries.endpointId, status: webhookDeliveries.status })
+        .from(webhookDeliveries)
+        .where(eq(webhookDeliveries.orgId, otherOrg.orgId));
+      return r.length >= 10 && r.every((d) => d.status === 'delivered') ? r : null;
+    }, 'ten deliveries');
+    expect(rows.map((r) => r.endpointId).sort()).toEqual(eps.map((e) => e.id).sort());
+    expect(await fanouts()).toEqual(['completed']);
+    for (let i = 0; i < 10; i++) {
+      const got = forPath(`/fan/${i}`);
+      expect(got).toHaveLength(1);
+      expect(got[0]!.verified).toMatchObject({ ok: true, payload: { type: 'visitpass.issued', data: { id: pass.id } } });
+    }
   }, 60_000);
 
   it('the catalogue lists every event type with an example', async () => {

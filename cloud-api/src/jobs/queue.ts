@@ -251,7 +251,7 @@ export class JobQueue {
   /**
    * Several jobs of one queue in one statement (pg-boss's `insert`), with ids the caller chose so it can
    * record them without reading them back; in `tx` as `send` does. For writes that enqueue many jobs at once
-   * (one webhook delivery per endpoint), where a round trip each would be the request's cost.
+   * (the webhook fan-out: one delivery per endpoint), where a round trip each would add up.
    */
   async sendMany<T extends JobData>(
     name: string,
@@ -264,6 +264,16 @@ export class JobQueue {
       jobs.map((j) => ({ name, id: j.id, data: j.data as object })),
       opts.tx ? { db: executorAdapter(opts.tx) as PgBoss.Db } : {},
     );
+  }
+
+  /**
+   * Marks a running job done inside the caller's transaction, so what the handler wrote and the job's
+   * completion commit together: a crash between the two cannot run it again and write it twice.
+   * (pg-boss's own completion after the handler then finds the job done and changes nothing.)
+   */
+  async complete(name: string, id: string, tx: Executor): Promise<void> {
+    // The four-argument form: pg-boss 10 reads a third argument as the job's output, whatever its types say.
+    await this.#boss.complete(name, id, {}, { db: executorAdapter(tx) as PgBoss.Db });
   }
 
   /** Cancels a job that has not run yet (a reminder of a moved or cancelled visit); a finished job is left alone. */

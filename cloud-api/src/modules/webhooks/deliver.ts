@@ -1,5 +1,5 @@
 /**
- * Delivery of webhook events (emit.ts records them): the `webhook.deliver` job
+ * Delivery of webhook events (emit.ts fans them out): the `webhook.deliver` job
  * opens one delivery, signs its body with the endpoint's secret per the
  * Standard Webhooks specification (the `standardwebhooks` package: headers
  * webhook-id, webhook-timestamp, webhook-signature) and POSTs it to the
@@ -31,7 +31,7 @@ import { formatDateTime } from '../../lib/i18n.js';
 import { notify } from '../notifications/outbox.js';
 import { openUser, userPersonalColumns } from '../orgs/personal-data.js';
 import { getOrgSettings } from '../orgs/settings.js';
-import { announceEndpointChange, DELIVER_QUEUE, type DeliverJob, subscriptionsOf } from './emit.js';
+import { announceEndpointChange, DELIVER_QUEUE, type DeliverJob, FANOUT_QUEUE, type FanoutJob, fanOut, subscriptionsOf } from './emit.js';
 import { secretAad } from './secret.js';
 import { type ResolvedAddress, resolveChecked, resolverOf, UrlRefused } from './url-guard.js';
 
@@ -300,9 +300,10 @@ async function tellOwner(ctx: AppContext, tx: Executor, ep: typeof webhookEndpoi
   }
 }
 
-/** Declares the queue; call while the app's plugins register (workers start when it is ready). */
-export async function defineDeliverQueue(ctx: AppContext): Promise<void> {
+/** Declares the fan-out and delivery queues; call while the app's plugins register (workers start when it is ready). */
+export async function defineWebhookQueues(ctx: AppContext): Promise<void> {
   const cfg = ctx.config.webhooks;
+  await ctx.jobs.define<FanoutJob>(FANOUT_QUEUE, (job, attempt) => fanOut(ctx, job, attempt.id), { concurrency: 2 });
   await ctx.jobs.define<DeliverJob>(DELIVER_QUEUE, webhookDeliverer(ctx), {
     retryLimit: cfg.retryLimit,
     retryDelayS: cfg.retryDelayS,

@@ -1,10 +1,13 @@
 /**
  * How a write raises a webhook event: `emitEvent(ctx, tx, orgId, type, data)`
- * inside the transaction of the write that causes it inserts one delivery per
- * active endpoint of that organisation subscribed to the type, and enqueues
- * one `webhook.deliver` job per delivery in the same transaction — the event
- * exists exactly when its cause was committed, and the request that caused it
- * waits for no receiver (deliver.ts sends it).
+ * inside the transaction of the write that causes it enqueues ONE
+ * `webhook.fanout` job carrying the event, in that transaction — the event
+ * exists exactly when its cause was committed, and the request writes one row
+ * however many endpoints listen. The fan-out job then writes one delivery per
+ * subscribed endpoint with one `webhook.deliver` job each (deliver.ts sends
+ * them, each retried on its own), and completes in that same transaction, so
+ * an event is fanned out once. The request waits for no receiver, and its
+ * cost does not grow with the number of endpoints.
  *
  * Most organisations have no endpoint, and events come from hot paths
  * (issuance, check-in ingestion at thousands a second): so each instance keeps
@@ -24,9 +27,16 @@ import { webhookDeliveries, webhookEndpoints } from '../../db/schema.js';
 import type { EventType } from './events.js';
 
 export const DELIVER_QUEUE = 'webhook.deliver';
+export const FANOUT_QUEUE = 'webhook.fanout';
 
 /** The NOTIFY channel of endpoint changes; the payload is the organisation whose events they receive. */
 export const ENDPOINTS_CHANNEL = 'webhook_endpoints';
+
+/** The events of one write, to be fanned out to the endpoints of `orgId` (the organisation they happened in). */
+export interface FanoutJob {
+  orgId: string;
+  events: Array<{ type: EventType; timestamp: string; data: Record<string, unknown> }>;
+}
 
 export interface DeliverJob {
   orgId: string;
@@ -124,31 +134,47 @@ export interface WebhookEvent {
 }
 
 /**
- * Records the events for every subscribed endpoint of `orgId` and enqueues their deliveries, in
- * `tx` (which must be the transaction of the write that caused them). Answers the delivery ids.
+ * Raises `events` of `orgId` in `tx` (which must be the transaction of the write that caused them):
+ * one fan-out job when anyone listens, nothing at all otherwise.
  */
-export async function emitEvents(ctx: AppContext, tx: Executor, orgId: string, events: readonly WebhookEvent[]): Promise<string[]> {
-  if (events.length === 0) return [];
+export async function emitEvents(ctx: AppContext, tx: Executor, orgId: string, events: readonly WebhookEvent[]): Promise<void> {
+  if (events.length === 0) return;
   const types = [...new Set(events.map((e) => e.type))];
-  if (!(await subscriptionsOf(ctx).subscribed(orgId, types, tx))) return [];
-  // The table decides, inside the transaction: the cache only spares organisations without endpoints the query.
-  const endpoints = await tx
-    .select({ id: webhookEndpoints.id, orgId: webhookEndpoints.orgId, appId: webhookEndpoints.appId, events: webhookEndpoints.events })
-    .from(webhookEndpoints)
-    .where(and(eq(webhookEndpoints.eventOrgId, orgId), eq(webhookEndpoints.status, 'active'), isNull(webhookEndpoints.deletedAt)));
-  const rows = events.flatMap((e) =>
-    endpoints
-      .filter((ep) => ep.events.includes(e.type))
-      .map((ep) => ({
-        id: uuidv7(),
-        orgId: ep.orgId,
-        endpointId: ep.id,
-        appId: ep.appId,
-        eventType: e.type,
-        payload: { type: e.type, timestamp: (e.at ?? new Date()).toISOString(), data: e.data },
-      })),
+  if (!(await subscriptionsOf(ctx).subscribed(orgId, types, tx))) return;
+  const at = new Date();
+  await ctx.jobs.send<FanoutJob>(
+    FANOUT_QUEUE,
+    { orgId, events: events.map((e) => ({ type: e.type, timestamp: (e.at ?? at).toISOString(), data: e.data })) },
+    { tx },
   );
-  return enqueueDeliveries(ctx, tx, rows);
+}
+
+/**
+ * The fan-out job: a delivery (and its job) for every active endpoint of the organisation subscribed to
+ * each event, written with the job's completion in one transaction. Endpoints are those of this moment,
+ * a few milliseconds after the event: one disabled in between receives nothing.
+ */
+export async function fanOut(ctx: AppContext, job: FanoutJob, jobId: string): Promise<void> {
+  await ctx.db.transaction(async (tx) => {
+    const endpoints = await tx
+      .select({ id: webhookEndpoints.id, orgId: webhookEndpoints.orgId, appId: webhookEndpoints.appId, events: webhookEndpoints.events })
+      .from(webhookEndpoints)
+      .where(and(eq(webhookEndpoints.eventOrgId, job.orgId), eq(webhookEndpoints.status, 'active'), isNull(webhookEndpoints.deletedAt)));
+    const rows = job.events.flatMap((e) =>
+      endpoints
+        .filter((ep) => ep.events.includes(e.type))
+        .map((ep) => ({
+          id: uuidv7(),
+          orgId: ep.orgId,
+          endpointId: ep.id,
+          appId: ep.appId,
+          eventType: e.type,
+          payload: { type: e.type, timestamp: e.timestamp, data: e.data },
+        })),
+    );
+    await enqueueDeliveries(ctx, tx, rows);
+    await ctx.jobs.complete(FANOUT_QUEUE, jobId, tx);
+  });
 }
 
 /** One event: `emitEvents` of one. */
@@ -158,8 +184,8 @@ export async function emitEvent(
   orgId: string,
   type: EventType,
   data: Record<string, unknown>,
-): Promise<string[]> {
-  return emitEvents(ctx, tx, orgId, [{ type, data }]);
+): Promise<void> {
+  await emitEvents(ctx, tx, orgId, [{ type, data }]);
 }
 
 /** Inserts the deliveries and one job each, in `tx`: two statements however many there are. */

@@ -1,11 +1,11 @@
 /**
  * Webhook endpoints and their delivery log (issue 13), under /api/devconsole.
- * Registering this plugin also declares the `webhook.deliver` queue
- * (deliver.ts) and starts this instance's subscription cache (emit.ts).
+ * Registering this plugin also declares the `webhook.fanout` and
+ * `webhook.deliver` queues (emit.ts, deliver.ts) and starts this instance's subscription cache (emit.ts).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { actorOf } from '../../lib/audit.js';
-import { defineDeliverQueue } from './deliver.js';
+import { defineWebhookQueues } from './deliver.js';
 import { subscriptionsOf } from './emit.js';
 import { CATALOGUE } from './events.js';
 import {
@@ -40,7 +40,7 @@ import {
 
 export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { ctx } = app;
-  await defineDeliverQueue(ctx);
+  await defineWebhookQueues(ctx);
   const subscriptions = subscriptionsOf(ctx);
   app.addHook('onReady', async () => subscriptions.start());
   app.addHook('onClose', async () => subscriptions.stop());
