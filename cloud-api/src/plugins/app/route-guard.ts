@@ -33,12 +33,10 @@ export default fp(
     app.decorate('routeTable', routeTable);
     const keysAllowed = (url: string) => /^\/api\/admin(\/|$)/.test(url);
     // Public routes too: a key sent to a route without a guard (sign-in, the guest and edge APIs) is refused, not ignored.
-    app.addHook('onRequest', async (req) => {
-      const url = req.routeOptions.url;
-      if (!url?.startsWith('/api/') || keysAllowed(url)) return;
+    const refuseKeys = async (req: FastifyRequest) => {
       const token = bearer(req);
       if (token && looksLikeApiKey(token)) throw apiKeyNotAllowed();
-    });
+    };
     // Every instance drops a revoked key from its cache the moment it is revoked anywhere (auth/api-keys.ts).
     let unlisten: (() => Promise<void>) | null = null;
     app.addHook('onReady', async () => {
@@ -54,7 +52,12 @@ export default fp(
       if (/^\/api\/(admin|host|devconsole)(\/|$)/.test(route.url) && !cfg?.permission) {
         throw new Error(`admin, host or devconsole route ${route.method} ${route.url} declares no permission`);
       }
-      if (!cfg?.permission && !cfg?.authenticated) return;
+      const existing = route.onRequest ? (Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]) : [];
+      if (!cfg?.permission && !cfg?.authenticated) {
+        // Decided here, once per route: guarded routes refuse a key in authenticate(), these before their handler.
+        if (route.url.startsWith('/api/') && !keysAllowed(route.url)) route.onRequest = [refuseKeys, ...existing];
+        return;
+      }
       const permission = cfg.permission;
       const apiKeys = keysAllowed(route.url);
       const guard = async (req: FastifyRequest) => {
@@ -64,7 +67,6 @@ export default fp(
         if (permission && !req.principal.permissions.has(permission)) throw forbidden(`needs permission ${permission}`);
       };
       // Checked on request, before the body is validated: a caller without the right learns nothing about the route.
-      const existing = route.onRequest ? (Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]) : [];
       route.onRequest = [guard, ...existing];
       if (permission)
         // Its security schemes are the docs' business (api-docs.ts: the JWT, and on /api/admin an API key too).
