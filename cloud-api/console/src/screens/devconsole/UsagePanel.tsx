@@ -1,6 +1,7 @@
 /** An application's calls and errors per UTC day over the last 30 days (a bar chart and the table), and its webhooks' success rate. */
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
+import { StackedBars } from '../../components/StackedBars.tsx';
 import { ErrorBox, Loading } from '../../components/ui.tsx';
 import { formatLocale } from '../../i18n/index.ts';
 import { api } from '../../lib/api.ts';
@@ -93,46 +94,22 @@ export function UsagePanel({ app }: { app: App }) {
   );
 }
 
-/** Calls per day as plain SVG, errors stacked in red inside each bar (as the dashboard's hourly chart). */
+/** Calls per day, errors stacked in red inside each bar (as the dashboard's hourly chart). */
 function DayChart({ days, calls, errors }: { days: Usage['days']; calls: number; errors: number }) {
   const { t } = useTranslation('devconsole');
-  const W = 720;
-  const H = 160;
-  const padL = 36;
-  const padB = 20;
-  const padT = 10;
-  const max = Math.max(4, ...days.map((d) => d.calls));
-  const step = (W - padL) / days.length;
-  const y = (v: number) => ((H - padB - padT) * v) / max;
   return (
-    <figure className="chart" style={{ margin: 0 }}>
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={t('usage.chart', { calls, errors })}>
-        {[0, Math.round(max / 2), max].map((v) => (
-          <g key={v}>
-            <line className="gridline" x1={padL} x2={W} y1={H - padB - y(v)} y2={H - padB - y(v)} />
-            <text className="axis" x={padL - 4} y={H - padB - y(v) + 3} textAnchor="end">
-              {v}
-            </text>
-          </g>
-        ))}
-        {days.map((d, i) => {
-          const x = padL + i * step + 2;
-          const w = Math.max(2, step - 4);
-          const ok = d.calls - d.errors;
-          return (
-            <g key={d.day}>
-              <title>{t('usage.bar', { day: d.day, calls: d.calls, errors: d.errors })}</title>
-              <rect className="bar" x={x} width={w} y={H - padB - y(ok)} height={y(ok)} />
-              <rect className="bar-deny" x={x} width={w} y={H - padB - y(d.calls)} height={y(d.errors)} />
-              {i % 5 === 0 ? (
-                <text className="axis" x={x + w / 2} y={H - 6} textAnchor="middle">
-                  {d.day.slice(5)}
-                </text>
-              ) : null}
-            </g>
-          );
-        })}
-      </svg>
-    </figure>
+    <StackedBars
+      bars={days.map((d) => ({
+        key: d.day,
+        ok: d.calls - d.errors,
+        bad: d.errors,
+        title: t('usage.bar', { day: d.day, calls: d.calls, errors: d.errors }),
+        label: d.day.slice(5),
+      }))}
+      ariaLabel={t('usage.chart', { calls, errors })}
+      height={160}
+      padLeft={36}
+      labelEvery={5}
+    />
   );
 }
