@@ -121,10 +121,19 @@ export class Daemon {
         reader = createReader(rc, hwDeps, gpio);
         reader.onInput((input) => {
           try {
-            this.gate.handle(input);
+            const out = this.gate.handle(input);
+            // After the relay command: the reader's LED/beep never delays the door.
+            if (out.decision) reader.feedback?.({ allow: out.decision.allow, reason: out.decision.reason });
           } catch (e) {
             // A store failure must not kill the reader loop; the watchdog notices a dead store.
             log.error({ err: e, reader: input.reader }, 'scan failed');
+          }
+        });
+        reader.onCondition?.((c) => {
+          try {
+            this.gate.readerCondition(rc.name, c);
+          } catch (e) {
+            log.error({ err: e, reader: rc.name }, 'reader condition not recorded');
           }
         });
         await reader.start();

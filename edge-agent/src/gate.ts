@@ -29,7 +29,7 @@ import {
   uuidv7,
 } from '@gatehouse/protocol';
 import type { EdgeEvent as CheckinEvent } from './event.js';
-import type { PassageSensor, ReaderInput, Relay } from './hardware/types.js';
+import type { PassageSensor, ReaderCondition, ReaderInput, Relay } from './hardware/types.js';
 import type { PassLookup } from './store/cache.js';
 
 export interface GateStore {
@@ -166,9 +166,10 @@ export class Gate {
             useCount: s?.useCount ?? 0,
             lastDirection: s?.lastDirection ?? null,
             lastTotpStep: d.totpStep ?? s?.lastTotpStep ?? null,
+            lastAt: s?.lastAt ?? null,
           };
         } else {
-          state = nextPassState(found?.state, d, input.direction);
+          state = nextPassState(found?.state, d, input.direction, now);
         }
       }
       this.#store.record(event, passId, state);
@@ -239,7 +240,7 @@ export class Gate {
     clearTimeout(p.timer);
     let state: PassState | null = null;
     if (p.passId !== null && p.decision) {
-      state = nextPassState(this.#store.findByPassId(p.passId).state, p.decision, p.direction);
+      state = nextPassState(this.#store.findByPassId(p.passId).state, p.decision, p.direction, this.#now());
     }
     const e = this.#event('passage', {
       passId: p.passId,
@@ -261,6 +262,19 @@ export class Gate {
       this.#relay.pulse(undefined, e.id);
       if (this.#sensor) this.#expectPassage(null, null, direction, undefined);
     }
+    return e;
+  }
+
+  /** A reader reported a condition (tamper, power, offline): an `alarm` event (SPEC ALARM-1). */
+  readerCondition(reader: string, c: ReaderCondition): CheckinEvent {
+    const e = this.#event('alarm', {
+      allow: false,
+      reason: 'unknown',
+      reader,
+      alarm: { kind: c.kind, state: c.state, ...(c.detail ? { detail: c.detail } : {}) },
+    });
+    this.#store.record(e);
+    this.#log?.warn({ reader, alarm: c.kind, state: c.state }, 'reader condition');
     return e;
   }
 

@@ -60,8 +60,11 @@ const rule: RuleRecord = {
   weekdays: [1, 2, 3, 4, 5],
   timeWindows: [{ from: '08:00', to: '20:00' }],
   maxUses: null,
-  antiPassback: true,
+  antiPassback: 'hard',
+  passbackMinutes: null,
   escortRequired: false,
+  escortSeconds: 30,
+  holidays: 'observe',
 };
 const nightRule: RuleRecord = { ...rule, id: 'rule-night-shift', weekdays: [5], timeWindows: [{ from: '22:00', to: '06:00' }] };
 const anyDayRule: RuleRecord = { ...rule, id: 'rule-any-day', weekdays: [] };
@@ -78,6 +81,7 @@ function pass(n: number, over: Partial<PassRecord> = {}): PassRecord {
     maxUses: null,
     totpSecret: SECRET,
     card: null,
+    escort: false,
     ...over,
   };
 }
@@ -92,7 +96,7 @@ const gate = (over: Record<string, unknown> = {}) => ({
   ...over,
 });
 
-const fresh: PassState = { useCount: 0, lastDirection: null, lastTotpStep: null };
+const fresh: PassState = { useCount: 0, lastDirection: null, lastTotpStep: null, lastAt: null };
 
 interface Case {
   name: string;
@@ -104,7 +108,7 @@ interface Case {
   pass: PassRecord | null;
   rule: RuleRecord | null;
   state: PassState | null;
-  expect: { allow: boolean; reason: string };
+  expect: { allow: boolean; reason: string; alert?: string | null };
 }
 
 const cases: Case[] = [];
@@ -165,7 +169,7 @@ add({
   input: dyn(p1),
   pass: p1,
   gate: gate({ direction: 'out', gateId: 'gate-main-out' }),
-  state: { useCount: 1, lastDirection: 'in', lastTotpStep: totpStep(NOW) - 2 },
+  state: { useCount: 1, lastDirection: 'in', lastTotpStep: totpStep(NOW) - 2, lastAt: null },
   expect: ok,
 });
 add({
@@ -175,7 +179,7 @@ add({
   input: stat(p1),
   pass: p1,
   gate: gate({ direction: 'out' }),
-  state: { useCount: 1, lastDirection: 'in', lastTotpStep: null },
+  state: { useCount: 1, lastDirection: 'in', lastTotpStep: null, lastAt: null },
   expect: ok,
 });
 add({
@@ -183,17 +187,17 @@ add({
   spec: ['DEC-9', 'DEC-11'],
   input: dyn(p1),
   pass: p1,
-  state: { useCount: 4, lastDirection: 'out', lastTotpStep: totpStep(NOW) - 5 },
+  state: { useCount: 4, lastDirection: 'out', lastTotpStep: totpStep(NOW) - 5, lastAt: null },
   expect: ok,
 });
-const noPassback = { ...rule, id: 'rule-no-apb', antiPassback: false };
+const noPassback: RuleRecord = { ...rule, id: 'rule-no-apb', antiPassback: 'off' };
 add({
   name: 'in after in is fine when the rule turns anti-passback off',
   spec: ['DEC-11'],
   input: stat(pass(8, { ruleId: noPassback.id })),
   pass: pass(8, { ruleId: noPassback.id }),
   rule: noPassback,
-  state: { useCount: 1, lastDirection: 'in', lastTotpStep: null },
+  state: { useCount: 1, lastDirection: 'in', lastTotpStep: null, lastAt: null },
   expect: ok,
 });
 
@@ -256,7 +260,7 @@ add({ name: 'revoked pass', spec: ['DEC-2'], input: dyn(revoked), pass: revoked,
     input: stat({ ...everythingWrong, validTo: NOW + D }),
     pass: everythingWrong,
     gate: gate({ lockdown: true, zoneId: OTHER_ZONE }),
-    state: { useCount: 1, lastDirection: 'in', lastTotpStep: null },
+    state: { useCount: 1, lastDirection: 'in', lastTotpStep: null, lastAt: null },
     expect: deny('revoked'),
   });
   add({
@@ -356,7 +360,7 @@ add({
   spec: ['DEC-6'],
   input: dyn(p1),
   pass: p1,
-  state: { useCount: 1, lastDirection: 'out', lastTotpStep: totpStep(NOW) },
+  state: { useCount: 1, lastDirection: 'out', lastTotpStep: totpStep(NOW), lastAt: null },
   expect: deny('replay'),
 });
 add({
@@ -364,7 +368,7 @@ add({
   spec: ['DEC-6'],
   input: dyn(p1, NOW - 30_000),
   pass: p1,
-  state: { useCount: 1, lastDirection: 'out', lastTotpStep: totpStep(NOW) },
+  state: { useCount: 1, lastDirection: 'out', lastTotpStep: totpStep(NOW), lastAt: null },
   expect: deny('replay'),
 });
 
@@ -544,7 +548,7 @@ add({
   spec: ['DEC-9'],
   input: dyn(single),
   pass: single,
-  state: { useCount: 1, lastDirection: 'out', lastTotpStep: totpStep(NOW) - 10 },
+  state: { useCount: 1, lastDirection: 'out', lastTotpStep: totpStep(NOW) - 10, lastAt: null },
   expect: deny('used_up'),
 });
 const multi3 = pass(20, { maxUses: 3 });
@@ -553,7 +557,7 @@ add({
   spec: ['DEC-9'],
   input: stat(multi3),
   pass: multi3,
-  state: { useCount: 3, lastDirection: 'out', lastTotpStep: null },
+  state: { useCount: 3, lastDirection: 'out', lastTotpStep: null, lastAt: null },
   expect: deny('used_up'),
 });
 add({
@@ -561,7 +565,7 @@ add({
   spec: ['DEC-9'],
   input: stat(multi3),
   pass: multi3,
-  state: { useCount: 2, lastDirection: 'out', lastTotpStep: null },
+  state: { useCount: 2, lastDirection: 'out', lastTotpStep: null, lastAt: null },
   expect: ok,
 });
 const ruleMax2 = { ...rule, id: 'rule-two-visits', maxUses: 2 };
@@ -571,7 +575,7 @@ add({
   input: stat(pass(21, { ruleId: ruleMax2.id })),
   pass: pass(21, { ruleId: ruleMax2.id }),
   rule: ruleMax2,
-  state: { useCount: 2, lastDirection: 'out', lastTotpStep: null },
+  state: { useCount: 2, lastDirection: 'out', lastTotpStep: null, lastAt: null },
   expect: deny('used_up'),
 });
 add({
@@ -579,7 +583,7 @@ add({
   spec: ['DEC-11'],
   input: dyn(p1),
   pass: p1,
-  state: { useCount: 1, lastDirection: 'in', lastTotpStep: totpStep(NOW) - 4 },
+  state: { useCount: 1, lastDirection: 'in', lastTotpStep: totpStep(NOW) - 4, lastAt: null },
   expect: deny('passback'),
 });
 add({
@@ -587,8 +591,227 @@ add({
   spec: ['DEC-2'],
   input: dyn(single),
   pass: single,
-  state: { useCount: 1, lastDirection: 'in', lastTotpStep: totpStep(NOW) - 4 },
+  state: { useCount: 1, lastDirection: 'in', lastTotpStep: totpStep(NOW) - 4, lastAt: null },
   expect: deny('used_up'),
+});
+
+// ---- anti-passback modes (DEC-11) ----
+const softRule: RuleRecord = { ...rule, id: 'rule-soft-apb', antiPassback: 'soft' };
+const softPass = pass(40, { ruleId: softRule.id });
+const inside = (at: number | null = NOW - H): PassState => ({ useCount: 1, lastDirection: 'in', lastTotpStep: null, lastAt: at });
+add({
+  name: 'soft anti-passback admits an entry after an entry and reports it',
+  spec: ['DEC-11'],
+  input: stat(softPass),
+  pass: softPass,
+  rule: softRule,
+  state: inside(),
+  expect: { allow: true, reason: 'ok', alert: 'passback' },
+});
+add({
+  name: 'soft anti-passback, an ordinary entry carries no alert',
+  spec: ['DEC-11'],
+  input: stat(softPass),
+  pass: softPass,
+  rule: softRule,
+  state: { ...inside(), lastDirection: 'out' },
+  expect: { allow: true, reason: 'ok', alert: null },
+});
+const timedRule: RuleRecord = { ...rule, id: 'rule-timed-apb', passbackMinutes: 30 };
+const timedPass = pass(41, { ruleId: timedRule.id });
+add({
+  name: 'timed anti-passback: an entry 30 minutes after the last is forgiven',
+  spec: ['DEC-11'],
+  input: stat(timedPass),
+  pass: timedPass,
+  rule: timedRule,
+  state: inside(NOW - 30 * 60_000),
+  expect: ok,
+});
+add({
+  name: 'timed anti-passback: an entry 29 minutes after the last is still passback',
+  spec: ['DEC-11'],
+  input: stat(timedPass),
+  pass: timedPass,
+  rule: timedRule,
+  state: inside(NOW - 29 * 60_000),
+  expect: deny('passback'),
+});
+add({
+  name: 'timed anti-passback with no time for the last entry is not forgiven',
+  spec: ['DEC-11'],
+  input: stat(timedPass),
+  pass: timedPass,
+  rule: timedRule,
+  state: inside(null),
+  expect: deny('passback'),
+});
+add({
+  name: 'a guard forgave the pass (the cloud set it to neither in nor out)',
+  spec: ['DEC-11', 'SYNC-3'],
+  input: stat(p1),
+  pass: p1,
+  state: { useCount: 1, lastDirection: null, lastTotpStep: null, lastAt: NOW - 60_000 },
+  expect: ok,
+});
+
+// ---- group passes (DEC-16) ----
+const group = pass(42, { type: 'group', maxUses: 3 });
+add({
+  name: 'group pass: the second member enters right after the first',
+  spec: ['DEC-16'],
+  input: stat(group),
+  pass: group,
+  state: { useCount: 1, lastDirection: 'in', lastTotpStep: null, lastAt: NOW - 5_000 },
+  expect: ok,
+});
+add({
+  name: 'group pass of 3 after 3 members went in',
+  spec: ['DEC-16', 'DEC-9'],
+  input: stat(group),
+  pass: group,
+  state: { useCount: 3, lastDirection: 'in', lastTotpStep: null, lastAt: NOW - 5_000 },
+  expect: deny('used_up'),
+});
+add({
+  name: 'a multi pass with the same count is stopped by anti-passback (unlike a group)',
+  spec: ['DEC-16', 'DEC-11'],
+  input: stat(pass(43, { maxUses: 3 })),
+  pass: pass(43, { maxUses: 3 }),
+  state: { useCount: 1, lastDirection: 'in', lastTotpStep: null, lastAt: NOW - 5_000 },
+  expect: deny('passback'),
+});
+
+// ---- holidays (DEC-14) ---- NOW is Wednesday 2026-01-07, 10:00 in Berlin
+const closedToday = [{ id: 'hol-1', siteId: SITE, date: '2026-01-07', kind: 'closed', name: 'Closed', windows: [] }];
+const shortDay = (from: string, to: string) => [
+  { id: 'hol-2', siteId: SITE, date: '2026-01-07', kind: 'special', name: 'Short day', windows: [{ from, to }] },
+];
+add({
+  name: 'a closed day denies a rule that observes holidays',
+  spec: ['DEC-14'],
+  input: dyn(p1),
+  pass: p1,
+  gate: gate({ holidays: closedToday }),
+  expect: deny('holiday'),
+});
+const ignoreRule: RuleRecord = { ...rule, id: 'rule-ignores-holidays', holidays: 'ignore' };
+const ignorePass = pass(44, { ruleId: ignoreRule.id });
+add({
+  name: 'a rule that ignores holidays opens on a closed day',
+  spec: ['DEC-14'],
+  input: stat(ignorePass),
+  pass: ignorePass,
+  rule: ignoreRule,
+  gate: gate({ holidays: closedToday }),
+  expect: ok,
+});
+add({
+  name: 'special hours 09:00-14:00, at 10:00 local',
+  spec: ['DEC-14'],
+  input: dyn(p1),
+  pass: p1,
+  gate: gate({ holidays: shortDay('09:00', '14:00') }),
+  expect: ok,
+});
+add({
+  name: 'special hours 11:00-14:00, at 10:00 local',
+  spec: ['DEC-14'],
+  input: dyn(p1),
+  pass: p1,
+  gate: gate({ holidays: shortDay('11:00', '14:00') }),
+  expect: deny('holiday'),
+});
+add({
+  name: 'a holiday on another date changes nothing (the date is local: 2026-01-06 ended an hour before in Berlin)',
+  spec: ['DEC-14'],
+  input: dyn(p1),
+  pass: p1,
+  gate: gate({ holidays: [{ ...closedToday[0], date: '2026-01-06' }] }),
+  expect: ok,
+});
+add({
+  name: 'outside_schedule wins over holiday',
+  spec: ['DEC-2', 'DEC-14'],
+  now: NOW + 11 * H,
+  input: dyn(p1, NOW + 11 * H),
+  pass: p1,
+  gate: gate({ holidays: closedToday }),
+  expect: deny('outside_schedule'),
+});
+add({
+  name: 'leaving on a closed day is never blocked',
+  spec: ['DEC-10', 'DEC-14'],
+  input: dyn(p1),
+  pass: p1,
+  gate: gate({ holidays: closedToday, direction: 'out' }),
+  expect: ok,
+});
+
+// ---- escort (DEC-15) ----
+const escortRule: RuleRecord = { ...rule, id: 'rule-escorted', escortRequired: true, escortSeconds: 30 };
+const escorted = pass(45, { ruleId: escortRule.id });
+add({
+  name: 'an escorted visitor with no escort shown',
+  spec: ['DEC-15'],
+  input: stat(escorted),
+  pass: escorted,
+  rule: escortRule,
+  expect: deny('escort_required'),
+});
+add({
+  name: 'an escorted visitor 20 s after the escort badged',
+  spec: ['DEC-15'],
+  input: stat(escorted),
+  pass: escorted,
+  rule: escortRule,
+  gate: gate({ escortAt: NOW - 20_000 }),
+  expect: ok,
+});
+add({
+  name: 'an escorted visitor 31 s after the escort badged',
+  spec: ['DEC-15'],
+  input: stat(escorted),
+  pass: escorted,
+  rule: escortRule,
+  gate: gate({ escortAt: NOW - 31_000 }),
+  expect: deny('escort_required'),
+});
+add({
+  name: 'the escort badges 10 s after the visitor (the gate decides again at the escort)',
+  spec: ['DEC-15'],
+  input: stat(escorted),
+  pass: escorted,
+  rule: escortRule,
+  gate: gate({ escortAt: NOW + 10_000 }),
+  expect: ok,
+});
+const selfEscort = pass(46, { ruleId: escortRule.id, escort: true });
+add({
+  name: 'a pass that may escort needs no escort of its own',
+  spec: ['DEC-15'],
+  input: stat(selfEscort),
+  pass: selfEscort,
+  rule: escortRule,
+  expect: ok,
+});
+add({
+  name: 'passback wins over escort_required',
+  spec: ['DEC-2', 'DEC-15'],
+  input: stat(escorted),
+  pass: escorted,
+  rule: escortRule,
+  state: inside(),
+  expect: deny('passback'),
+});
+add({
+  name: 'an escorted visitor leaves without an escort',
+  spec: ['DEC-10', 'DEC-15'],
+  input: stat(escorted),
+  pass: escorted,
+  rule: escortRule,
+  gate: gate({ direction: 'out' }),
+  expect: ok,
 });
 
 /** The bytes of a static QR text (for the altered-QR vector). */

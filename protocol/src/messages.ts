@@ -36,14 +36,34 @@ export const PassStatusSchema = Type.Union([
   Type.Literal('revoked'),
   Type.Literal('expired'),
 ]);
-/** attempt = a decision; passage/no_passage follow an unlock; forced = passage without unlock; manual = opened by command. */
+/**
+ * attempt = a decision; passage/no_passage follow an unlock; forced = passage without unlock; manual = opened by
+ * command; alarm = a door or reader condition raised or gone (ALARM-1), carried in `alarm`.
+ */
 export const CheckinTypeSchema = Type.Union([
   Type.Literal('attempt'),
   Type.Literal('passage'),
   Type.Literal('no_passage'),
   Type.Literal('forced'),
   Type.Literal('manual'),
+  Type.Literal('alarm'),
 ]);
+
+/** DEC-11: anti-passback per rule — off, soft (admit and alert), hard (deny). */
+export const AntiPassbackSchema = Type.Union([Type.Literal('off'), Type.Literal('soft'), Type.Literal('hard')]);
+/** DEC-14: whether a rule observes the site's holiday calendar or applies on every day alike. */
+export const HolidayPolicySchema = Type.Union([Type.Literal('observe'), Type.Literal('ignore')]);
+/** ALARM-1: what an edge (or the cloud, for `controller_offline`) raises. */
+export const AlarmKindSchema = Type.Union([
+  Type.Literal('forced'),
+  Type.Literal('held_open'),
+  Type.Literal('tamper'),
+  Type.Literal('reader_offline'),
+  Type.Literal('power'),
+  Type.Literal('controller_offline'),
+]);
+/** What a soft rule lets through but reports (DEC-11 soft mode). */
+export const AlertSchema = Type.Literal('passback');
 
 // ---- cached records: what a sync carries and an edge stores ----
 
@@ -70,6 +90,8 @@ export const PassRecordSchema = Type.Object(
     /** Base32 TOTP secret of the dynamic QR; null when the pass has no dynamic QR. */
     totpSecret: Nullable(Type.String({ pattern: '^[A-Z2-7]{16,128}$' })),
     card: Nullable(CardSchema),
+    /** DEC-15: this credential may escort visitors whose rule requires an escort (a staff card, a host's pass). */
+    escort: Type.Boolean(),
   },
   { additionalProperties: false },
 );
@@ -97,8 +119,13 @@ export const RuleRecordSchema = Type.Object(
     weekdays: Type.Array(Type.Integer({ minimum: 1, maximum: 7 }), { maxItems: 7 }),
     timeWindows: Type.Array(TimeWindowSchema, { maxItems: 16 }),
     maxUses: Nullable(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
-    antiPassback: Type.Boolean(),
+    antiPassback: AntiPassbackSchema,
+    /** DEC-11 timed: an entry after an entry is forgiven this many minutes after the last one; null = never. */
+    passbackMinutes: Nullable(Type.Integer({ minimum: 1, maximum: 10_080 })),
     escortRequired: Type.Boolean(),
+    /** DEC-15: how close in time, before or after, the escort's credential must be shown at the same gate. */
+    escortSeconds: Type.Integer({ minimum: 1, maximum: 600 }),
+    holidays: HolidayPolicySchema,
   },
   { additionalProperties: false },
 );
@@ -113,6 +140,41 @@ export const GateRecordSchema = Type.Object(
     name: Type.String({ maxLength: 200 }),
     direction: GateDirectionSchema,
     lockdown: Type.Boolean(),
+    /** CMD-4: emergency release — the gate is held open (evacuation) until released. */
+    emergency: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+
+const LocalDate = Type.String({ pattern: '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$' });
+
+/**
+ * DEC-14: one day of a site's calendar — closed all day, or open only in `windows` (special hours). `date` is the
+ * local date in the site's time zone.
+ */
+export const HolidayRecordSchema = Type.Object(
+  {
+    id: Id,
+    siteId: Id,
+    date: LocalDate,
+    kind: Type.Union([Type.Literal('closed'), Type.Literal('special')]),
+    name: Type.String({ maxLength: 200 }),
+    windows: Type.Array(TimeWindowSchema, { maxItems: 16 }),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * SYNC-3: a pass's in/out state as the cloud knows it from every gate of a site, for site-wide anti-passback and
+ * use counts. `lastAt` orders it against the edge's own state; a guard's forgiveness is `lastDirection: null`
+ * at the time it was given.
+ */
+export const PresenceRecordSchema = Type.Object(
+  {
+    passId: Uuid,
+    useCount: Type.Integer({ minimum: 0 }),
+    lastDirection: Nullable(DirectionSchema),
+    lastAt: Nullable(EpochMs),
   },
   { additionalProperties: false },
 );
@@ -142,6 +204,8 @@ export const ChangeSchema = Type.Union([
   entity('zone', ZoneRecordSchema),
   entity('gate', GateRecordSchema),
   entity('site', SiteRecordSchema),
+  entity('holiday', HolidayRecordSchema),
+  entity('presence', PresenceRecordSchema),
 ]);
 
 /** A change as a delta carries it: a pass's secret sealed (SEAL-3). */
@@ -151,6 +215,8 @@ export const SyncChangeSchema = Type.Union([
   entity('zone', ZoneRecordSchema),
   entity('gate', GateRecordSchema),
   entity('site', SiteRecordSchema),
+  entity('holiday', HolidayRecordSchema),
+  entity('presence', PresenceRecordSchema),
 ]);
 
 // ---- edge → cloud ----
@@ -169,6 +235,25 @@ export const CheckinEventSchema = Type.Object(
     occurredAt: EpochMs,
     /** Reader that produced it (config name), for diagnosis. */
     reader: Type.Optional(Type.String({ maxLength: 64 })),
+    /**
+     * DEC-12: the edge counted this event as the pass going through (an admitted attempt without a passage
+     * sensor, or a confirmed passage): it moved the pass's use count and in/out state. The cloud's presence
+     * (SYNC-3, the muster) counts exactly these.
+     */
+    counted: Type.Optional(Type.Boolean()),
+    /** Admitted, but a soft rule reports it (DEC-11). */
+    alert: Type.Optional(AlertSchema),
+    /** For `type: "alarm"` (ALARM-1): which condition, and whether it began or ended. */
+    alarm: Type.Optional(
+      Type.Object(
+        {
+          kind: AlarmKindSchema,
+          state: Type.Union([Type.Literal('raised'), Type.Literal('cleared')]),
+          detail: Type.Optional(Type.String({ maxLength: 500 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -261,6 +346,8 @@ export const SyncSnapshotChunkSchema = Type.Object(
     rules: Type.Array(RuleRecordSchema, { maxItems: 5000 }),
     zones: Type.Array(ZoneRecordSchema, { maxItems: 5000 }),
     gates: Type.Array(GateRecordSchema, { maxItems: 5000 }),
+    holidays: Type.Array(HolidayRecordSchema, { maxItems: 5000 }),
+    presence: Type.Array(PresenceRecordSchema, { maxItems: 5000 }),
   },
   { additionalProperties: false },
 );
@@ -272,7 +359,13 @@ export const CommandSchema = Type.Object(
     ...SignedHeader,
     kind: Type.Literal('cmd'),
     id: Uuid,
-    type: Type.Union([Type.Literal('open'), Type.Literal('lockdown'), Type.Literal('release'), Type.Literal('resync')]),
+    type: Type.Union([
+      Type.Literal('open'),
+      Type.Literal('lockdown'),
+      Type.Literal('release'),
+      Type.Literal('resync'),
+      Type.Literal('emergency'),
+    ]),
     /** A command that arrives after this is dropped, not executed (CMD-2). */
     expiresAt: EpochMs,
     reason: Type.Optional(Type.String({ maxLength: 500 })),
@@ -309,6 +402,10 @@ export type RuleRecord = Static<typeof RuleRecordSchema>;
 export type ZoneRecord = Static<typeof ZoneRecordSchema>;
 export type GateRecord = Static<typeof GateRecordSchema>;
 export type SiteRecord = Static<typeof SiteRecordSchema>;
+export type HolidayRecord = Static<typeof HolidayRecordSchema>;
+export type PresenceRecord = Static<typeof PresenceRecordSchema>;
+export type AntiPassback = Static<typeof AntiPassbackSchema>;
+export type AlarmKind = Static<typeof AlarmKindSchema>;
 export type SealedPassRecord = Static<typeof SealedPassRecordSchema>;
 export type Change = Static<typeof ChangeSchema>;
 export type SyncChange = Static<typeof SyncChangeSchema>;
@@ -378,6 +475,8 @@ export const validators = {
   zoneRecord: validator<ZoneRecord>(ZoneRecordSchema),
   gateRecord: validator<GateRecord>(GateRecordSchema),
   siteRecord: validator<SiteRecord>(SiteRecordSchema),
+  holidayRecord: validator<HolidayRecord>(HolidayRecordSchema),
+  presenceRecord: validator<PresenceRecord>(PresenceRecordSchema),
 } as const;
 
 /** Message schemas by file name, for the JSON Schema export. */

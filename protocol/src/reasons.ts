@@ -16,6 +16,8 @@ export const REASONS = [
   'passback',
   'lockdown',
   'manual',
+  'holiday',
+  'escort_required',
 ] as const;
 export type Reason = (typeof REASONS)[number];
 
@@ -37,4 +39,6 @@ export const REASON_TEXT: Record<Reason, string> = {
   passback: 'Already inside (anti-passback)',
   lockdown: 'Gate in lockdown',
   manual: 'Opened manually',
+  holiday: 'Site closed today (holiday or special hours)',
+  escort_required: 'Escort required: a staff card or host pass must be shown at this gate',
 };

@@ -69,6 +69,11 @@ export function wallClock(epochMs: number, timeZone: string): WallClock {
   return { weekday: local.getUTCDay() || 7, minute: local.getUTCHours() * 60 + local.getUTCMinutes() };
 }
 
+/** DEC-14: the local date "YYYY-MM-DD" of `epochMs` in `timeZone`: the key of a site's holiday calendar. */
+export function localDate(epochMs: number, timeZone: string): string {
+  return new Date(epochMs + offsetMs(epochMs, timeZone)).toISOString().slice(0, 10);
+}
+
 /** "HH:MM" → minutes; by char codes because it runs on every scan. */
 export function hhmmToMinute(hhmm: string): number {
   const d = (i: number) => hhmm.charCodeAt(i) - 48;

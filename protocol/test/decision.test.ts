@@ -9,6 +9,7 @@ import {
   type GateContext,
   generateKeyPair,
   KeyRing,
+  mergePresence,
   newTotpSecret,
   nextPassState,
   type PassRecord,
@@ -39,8 +40,11 @@ const rule: RuleRecord = {
   weekdays: [],
   timeWindows: [],
   maxUses: null,
-  antiPassback: true,
+  antiPassback: 'hard',
+  passbackMinutes: null,
   escortRequired: false,
+  escortSeconds: 30,
+  holidays: 'observe',
 };
 const pass = (over: Partial<PassRecord> = {}): PassRecord => ({
   id: uuidv7(),
@@ -53,6 +57,7 @@ const pass = (over: Partial<PassRecord> = {}): PassRecord => ({
   maxUses: null,
   totpSecret: secret,
   card: null,
+  escort: false,
   ...over,
 });
 
@@ -61,7 +66,7 @@ describe('decide + nextPassState (SPEC DEC-6, DEC-12)', () => {
     let state: PassState | undefined;
     const scan = (at: number, direction: 'in' | 'out') => {
       const d = decide(parseCredential(dynamicQrAt(p.id, secret, at)), p, rule, { ...gate, direction }, state, at);
-      state = nextPassState(state, d, direction);
+      state = nextPassState(state, d, direction, at);
       return d.reason;
     };
     return { scan, state: () => state };
@@ -88,10 +93,10 @@ describe('decide + nextPassState (SPEC DEC-6, DEC-12)', () => {
   });
 
   it('DEC-6, DEC-12: a denial leaves the state as it was', () => {
-    const s: PassState = { useCount: 2, lastDirection: 'out', lastTotpStep: 5 };
+    const s: PassState = { useCount: 2, lastDirection: 'out', lastTotpStep: 5, lastAt: now - 60_000 };
     const d = decide({ kind: 'malformed', detail: 'x' }, undefined, undefined, gate, s, now);
-    expect(nextPassState(s, d, 'in')).toEqual(s);
-    expect(nextPassState(undefined, d, 'in')).toEqual(EMPTY_PASS_STATE);
+    expect(nextPassState(s, d, 'in', now)).toEqual(s);
+    expect(nextPassState(undefined, d, 'in', now)).toEqual(EMPTY_PASS_STATE);
   });
 
   it('DEC-9, DEC-12: exits do not count as uses', () => {
@@ -104,7 +109,7 @@ describe('decide + nextPassState (SPEC DEC-6, DEC-12)', () => {
       undefined,
       now,
     );
-    expect(nextPassState(undefined, d, 'out')).toEqual({ useCount: 0, lastDirection: 'out', lastTotpStep: null });
+    expect(nextPassState(undefined, d, 'out', now)).toEqual({ useCount: 0, lastDirection: 'out', lastTotpStep: null, lastAt: now });
   });
 
   it('DEC-9: maxUses: single is 1 whatever the record says; multi takes the pass, then the rule', () => {
@@ -125,7 +130,7 @@ describe('decide + nextPassState (SPEC DEC-6, DEC-12)', () => {
   it('DEC-4: a card credential matches the card pass it was looked up by', () => {
     const p = pass({ totpSecret: null, card: { format: 'raw', number: '77' } });
     const d = decide(parseCredential('CARD:77'), p, rule, gate, undefined, now);
-    expect(d).toEqual({ allow: true, reason: 'ok', passId: p.id, credentialKind: 'card', totpStep: null });
+    expect(d).toEqual({ allow: true, reason: 'ok', passId: p.id, credentialKind: 'card', totpStep: null, alert: null });
   });
 
   it('DEC-4: a QR whose pass id differs from the looked-up pass is unknown (a store bug must not admit anyone)', () => {
@@ -183,5 +188,30 @@ describe('decide is total (property)', () => {
       ),
       { numRuns: 1500 },
     );
+  });
+});
+
+describe('mergePresence (SPEC SYNC-3)', () => {
+  const local: PassState = { useCount: 2, lastDirection: 'in', lastTotpStep: 7, lastAt: now };
+  it('takes the larger use count, and the in/out side set later', () => {
+    expect(mergePresence(local, { useCount: 3, lastDirection: 'out', lastAt: now + 1 })).toEqual({
+      useCount: 3,
+      lastDirection: 'out',
+      lastTotpStep: 7,
+      lastAt: now + 1,
+    });
+    expect(mergePresence(local, { useCount: 1, lastDirection: 'out', lastAt: now - 1 })).toEqual(local);
+  });
+  it("a guard's forgiveness clears an earlier entry but not a later one", () => {
+    expect(mergePresence(local, { useCount: 2, lastDirection: null, lastAt: now + 5 }).lastDirection).toBeNull();
+    expect(mergePresence(local, { useCount: 2, lastDirection: null, lastAt: now - 5 }).lastDirection).toBe('in');
+  });
+  it('a pass the edge never saw takes the cloud state as it is', () => {
+    expect(mergePresence(undefined, { useCount: 1, lastDirection: 'in', lastAt: now })).toEqual({
+      useCount: 1,
+      lastDirection: 'in',
+      lastTotpStep: null,
+      lastAt: now,
+    });
   });
 });

@@ -68,7 +68,9 @@ const samples = {
     passes: [],
     rules: [],
     zones: [],
-    gates: [{ id: 'g1', siteId: 'site-1', zoneId: 'z1', name: 'Main', direction: 'both', lockdown: false }],
+    gates: [{ id: 'g1', siteId: 'site-1', zoneId: 'z1', name: 'Main', direction: 'both', lockdown: false, emergency: false }],
+    holidays: [{ id: 'h1', siteId: 'site-1', date: '2026-12-25', kind: 'closed', name: 'Christmas', windows: [] }],
+    presence: [{ passId: uuidv7(), useCount: 1, lastDirection: 'in', lastAt: Date.now() }],
   },
   command: {
     v: 1,

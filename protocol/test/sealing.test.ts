@@ -30,6 +30,7 @@ const pass: PassRecord = {
   maxUses: null,
   totpSecret: SECRET,
   card: null,
+  escort: false,
 };
 
 describe('sealed secrets (SPEC SEAL-*)', () => {
@@ -109,6 +110,8 @@ describe('sealed secrets (SPEC SEAL-*)', () => {
       rules: [],
       zones: [],
       gates: [],
+      holidays: [],
+      presence: [],
     };
     expect(validators.syncSnapshotChunk.check({ ...snapshot, epk: s.epk, passes: [sealPassRecord(pass, s)] })).toBe(true);
     expect(validators.syncSnapshotChunk.check({ ...snapshot, epk: null, passes: [pass] })).toBe(false);

@@ -5,6 +5,7 @@ import {
   cardKey,
   decide,
   type GateContext,
+  type HolidayRecord,
   KeyRing,
   openMessage,
   type PassRecord,
@@ -26,12 +27,12 @@ interface DecisionCase {
   spec: string[];
   now: number;
   input: string;
-  gate: Omit<GateContext, 'keys'>;
+  gate: Omit<GateContext, 'keys' | 'holidays'> & { holidays?: HolidayRecord[] };
   keys: string[];
   pass: PassRecord | null;
   rule: RuleRecord | null;
   state: PassState | null;
-  expect: { allow: boolean; reason: string };
+  expect: { allow: boolean; reason: string; alert?: string | null };
 }
 
 /** Vector inputs starting with `hex:` are raw bytes from a reader, not text. */
@@ -51,8 +52,11 @@ describe('decision vectors (SPEC DEC-*)', () => {
     if (c.pass && credential.kind === 'card') pass = c.pass.card && cardKey(c.pass.card) === cardKey(credential) ? c.pass : undefined;
     else if (c.pass && (credential.kind === 'dynamic' || credential.kind === 'static'))
       pass = c.pass.id === credential.passId ? c.pass : undefined;
-    const d = decide(credential, pass, c.rule ?? undefined, { ...c.gate, keys: ring }, c.state ?? undefined, c.now);
-    expect({ allow: d.allow, reason: d.reason }).toEqual(c.expect);
+    const holidays = new Map((c.gate.holidays ?? []).map((h) => [h.date, h] as const));
+    const d = decide(credential, pass, c.rule ?? undefined, { ...c.gate, holidays, keys: ring }, c.state ?? undefined, c.now);
+    // A case that names an alert checks it too (DEC-11 soft mode).
+    const got = 'alert' in c.expect ? { allow: d.allow, reason: d.reason, alert: d.alert } : { allow: d.allow, reason: d.reason };
+    expect(got).toEqual(c.expect);
   });
 
   it('DEC-1: covers every reason decide() can give (all but `manual`, which only a command produces)', () => {

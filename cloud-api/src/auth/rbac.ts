@@ -52,6 +52,17 @@ export const PERMISSIONS = [
   'host:portal',
   /** The developer console (/api/devconsole): applications, their API keys and webhooks, usage, the sandbox. */
   'devconsole:manage',
+  /** Door, reader and controller alarms: see them; acknowledge and clear them with a note. */
+  'alarms:read',
+  'alarms:manage',
+  /** Lock every gate of a site (and end it). */
+  'sites:lockdown',
+  /** Release every gate of a site for evacuation (and end it): a life-safety action of its own. */
+  'sites:emergency',
+  /** Forgive a pass's anti-passback state (it is treated as outside), site-wide. */
+  'passback:forgive',
+  /** Who is inside each site and zone now: the roll call of an evacuation. */
+  'muster:read',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -84,6 +95,12 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'notifications:read',
     'notifications:write',
     'jobs:read',
+    'alarms:read',
+    'alarms:manage',
+    'sites:lockdown',
+    'sites:emergency',
+    'passback:forgive',
+    'muster:read',
   ],
   // The front desk / guard: meetings, issuing and printing passes, watching the gates.
   Operator: [
@@ -106,6 +123,12 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'checkins:read',
     'notifications:read',
     'notifications:write',
+    // The guard at the turnstile: answers alarms, forgives a passback, releases the doors in an evacuation, calls the roll.
+    'alarms:read',
+    'alarms:manage',
+    'sites:emergency',
+    'passback:forgive',
+    'muster:read',
   ],
   // Invites guests to their own meetings and follows their status: no phone or document number, no entry credential.
   Host: [

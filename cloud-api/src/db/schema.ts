@@ -6,7 +6,7 @@
  * and the acting user; `deleted_at` marks a soft delete where history refers to
  * the row. Encrypted columns end in `_enc` and hold `Sealer` text.
  */
-import type { CheckinEvent, Reason } from '@gatehouse/protocol';
+import type { AlarmKind, CheckinEvent, Reason } from '@gatehouse/protocol';
 import { sql } from 'drizzle-orm';
 import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
@@ -171,6 +171,13 @@ export const sites = pgTable(
     timezone: text('timezone').notNull(),
     /** Street address, told to invited visitors. */
     address: text('address'),
+    /** CMD-4: normal, every gate locked down, or every gate released for evacuation; with why, when and who. */
+    mode: text('mode', { enum: ['normal', 'lockdown', 'emergency'] })
+      .notNull()
+      .default('normal'),
+    modeReason: text('mode_reason'),
+    modeChangedAt: ts('mode_changed_at'),
+    modeChangedBy: uuid('mode_changed_by'),
     ...audit(),
     deletedAt: ts('deleted_at'),
   },
@@ -210,6 +217,8 @@ export const gates = pgTable(
     name: text('name').notNull(),
     direction: text('direction', { enum: ['in', 'out', 'both'] }).notNull(),
     lockdown: boolean('lockdown').notNull().default(false),
+    /** CMD-4: held open for evacuation until released. */
+    emergency: boolean('emergency').notNull().default(false),
     /** Set by enrollment; the MQTT identity of the controller. */
     deviceId: text('device_id'),
     deviceSecretHash: text('device_secret_hash'),
@@ -267,8 +276,15 @@ export const accessRules = pgTable(
     weekdays: jsonb('weekdays').$type<number[]>().notNull(),
     timeWindows: jsonb('time_windows').$type<TimeWindowJson[]>().notNull(),
     maxUses: integer('max_uses'),
-    antiPassback: boolean('anti_passback').notNull().default(true),
+    antiPassback: text('anti_passback', { enum: ['off', 'soft', 'hard'] })
+      .notNull()
+      .default('hard'),
+    passbackMinutes: integer('passback_minutes'),
     escortRequired: boolean('escort_required').notNull().default(false),
+    escortSeconds: integer('escort_seconds').notNull().default(30),
+    holidays: text('holidays', { enum: ['observe', 'ignore'] })
+      .notNull()
+      .default('observe'),
     ...audit(),
     deletedAt: ts('deleted_at'),
   },
@@ -344,6 +360,8 @@ export const visitPasses = pgTable(
     totpSecretEnc: text('totp_secret_enc').notNull(),
     cardFormat: text('card_format', { enum: ['w26', 'w34', 'raw'] }),
     cardNumber: text('card_number'),
+    /** DEC-15: this credential may escort visitors (a staff card, a host's pass). */
+    escort: boolean('escort').notNull().default(false),
     revokedAt: ts('revoked_at'),
     revokedBy: uuid('revoked_by'),
     revokedReason: text('revoked_reason'),
@@ -388,6 +406,13 @@ export const checkins = pgTable(
     reason: text('reason').$type<Reason>().notNull(),
     occurredAt: ts('occurred_at').notNull(),
     receivedAt: ts('received_at').notNull().defaultNow(),
+    /** DEC-12: this event moved the pass (counted in presence and the muster). */
+    counted: boolean('counted').notNull().default(false),
+    alert: text('alert').$type<NonNullable<CheckinEvent['alert']>>(),
+    /** ALARM-1: for `type = 'alarm'`. */
+    alarmKind: text('alarm_kind').$type<AlarmKind>(),
+    alarmState: text('alarm_state', { enum: ['raised', 'cleared'] }),
+    alarmDetail: text('alarm_detail'),
     ...audit(),
   },
   (t) => [
@@ -397,6 +422,116 @@ export const checkins = pgTable(
     index('checkins_site_idx').on(t.orgId, t.siteId, t.id),
     index('checkins_occurred_idx').on(t.orgId, t.occurredAt),
   ],
+);
+
+/** DEC-14: one day of a site's holiday calendar (local date), synced to the site's edges (SYNC-4). */
+export const siteHolidays = pgTable(
+  'site_holidays',
+  {
+    id: uuid('id').primaryKey(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id),
+    siteId: uuid('site_id')
+      .notNull()
+      .references(() => sites.id),
+    /** "YYYY-MM-DD" in the site's time zone. */
+    date: text('date').notNull(),
+    kind: text('kind', { enum: ['closed', 'special'] }).notNull(),
+    name: text('name').notNull(),
+    windows: jsonb('windows').$type<TimeWindowJson[]>().notNull().default([]),
+    ...audit(),
+    deletedAt: ts('deleted_at'),
+  },
+  (t) => [
+    uniqueIndex('site_holidays_day_uq').on(t.siteId, t.date).where(sql`${t.deletedAt} is null`),
+    index('site_holidays_org_idx').on(t.orgId, t.siteId, t.date),
+  ],
+);
+
+/**
+ * SYNC-3: a pass's state across every gate of a site, from the `counted` check-ins: what site-wide
+ * anti-passback sends to the edges and what the muster lists (`lastDirection = 'in'`).
+ */
+export const passPresence = pgTable(
+  'pass_presence',
+  {
+    siteId: uuid('site_id').notNull(),
+    passId: uuid('pass_id').notNull(),
+    orgId: uuid('org_id').notNull(),
+    useCount: integer('use_count').notNull().default(0),
+    /** People inside on this pass: 0/1, or up to the group's size for a group pass (DEC-16). */
+    insideCount: integer('inside_count').notNull().default(0),
+    lastDirection: text('last_direction', { enum: ['in', 'out'] }),
+    lastAt: ts('last_at'),
+    lastGateId: uuid('last_gate_id'),
+    lastZoneId: uuid('last_zone_id'),
+    lastCheckinId: uuid('last_checkin_id'),
+    forgivenAt: ts('forgiven_at'),
+    forgivenBy: uuid('forgiven_by'),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ name: 'pass_presence_pk', columns: [t.siteId, t.passId] }),
+    index('pass_presence_inside_idx').on(t.orgId, t.siteId).where(sql`${t.lastDirection} = 'in'`),
+    index('pass_presence_pass_idx').on(t.orgId, t.passId),
+  ],
+);
+
+/** ALARM-1: a door, reader or controller condition a guard acknowledges and clears, with notes. */
+export const alarms = pgTable(
+  'alarms',
+  {
+    id: uuid('id').primaryKey(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id),
+    siteId: uuid('site_id').notNull(),
+    gateId: uuid('gate_id'),
+    kind: text('kind').$type<AlarmKind | 'passback'>().notNull(),
+    reader: text('reader'),
+    detail: text('detail'),
+    /** The check-in event that raised it: raising is idempotent under redelivery. */
+    sourceEventId: uuid('source_event_id'),
+    status: text('status', { enum: ['raised', 'acknowledged', 'cleared'] })
+      .notNull()
+      .default('raised'),
+    raisedAt: ts('raised_at').notNull(),
+    /** When the edge (or the cloud) said the condition was gone; a guard still clears the alarm. */
+    conditionClearedAt: ts('condition_cleared_at'),
+    acknowledgedAt: ts('acknowledged_at'),
+    acknowledgedBy: uuid('acknowledged_by'),
+    acknowledgeNote: text('acknowledge_note'),
+    clearedAt: ts('cleared_at'),
+    clearedBy: uuid('cleared_by'),
+    clearNote: text('clear_note'),
+    ...audit(),
+  },
+  (t) => [
+    uniqueIndex('alarms_source_event_uq').on(t.sourceEventId),
+    index('alarms_org_status_idx').on(t.orgId, t.status, t.raisedAt),
+    index('alarms_open_condition_idx').on(t.gateId, t.kind, t.reader).where(sql`${t.status} <> 'cleared'`),
+  ],
+);
+
+/** An OSDP reader's Secure Channel base key (SCBK), sealed with the master key; set on the reader by KEYSET. */
+export const osdpReaderKeys = pgTable(
+  'osdp_reader_keys',
+  {
+    gateId: uuid('gate_id')
+      .notNull()
+      .references(() => gates.id),
+    reader: text('reader').notNull(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id),
+    scbkEnc: text('scbk_enc').notNull(),
+    status: text('status', { enum: ['pending', 'active', 'failed'] })
+      .notNull()
+      .default('pending'),
+    ...audit(),
+  },
+  (t) => [primaryKey({ name: 'osdp_reader_keys_pk', columns: [t.gateId, t.reader] })],
 );
 
 export const auditLogs = pgTable(

@@ -47,4 +47,4 @@ export function createSensor(cfg: SensorConfig, gpio: () => GpioBackend): Passag
 }
 
 export type { GpioBackend } from './gpio.js';
-export type { HardwareHealth, PassageSensor, PulseRecord, Reader, ReaderInput, Relay } from './types.js';
+export type { HardwareHealth, PassageSensor, PulseRecord, Reader, ReaderCondition, ReaderFeedback, ReaderInput, Relay } from './types.js';

@@ -4,7 +4,7 @@
  * adds the optional capabilities below; real hardware leaves them out, and the
  * local API answers 404 for them.
  */
-import type { Direction } from '@gatehouse/protocol';
+import type { Direction, Reason } from '@gatehouse/protocol';
 
 export interface HardwareHealth {
   name: string;
@@ -36,6 +36,27 @@ export interface Reader {
    * caller hands it to the gate and answers with the outcome.
    */
   simulate?(data: string | Uint8Array): ReaderInput;
+  /**
+   * Capability: the reader shows the outcome of a decision (LED, buzzer, text — OSDP). Called after the relay
+   * command, so it never delays the door; must not throw.
+   */
+  feedback?(outcome: ReaderFeedback): void;
+  /**
+   * Capability: the reader reports its own conditions (OSDP tamper and power reports, the reader going offline
+   * and coming back). The daemon records each as an `alarm` event (SPEC ALARM-1).
+   */
+  onCondition?(cb: (c: ReaderCondition) => void): void;
+}
+
+export interface ReaderFeedback {
+  allow: boolean;
+  reason: Reason;
+}
+
+export interface ReaderCondition {
+  kind: 'tamper' | 'power' | 'reader_offline';
+  state: 'raised' | 'cleared';
+  detail?: string;
 }
 
 /** One energisation of the relay, as a relay that keeps a log records it. */
