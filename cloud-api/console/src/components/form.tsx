@@ -23,6 +23,7 @@ export type FieldKind =
   | 'password'
   | 'number'
   | 'datetime'
+  | 'date'
   | 'select'
   | 'multicheck'
   | 'checkbox'
@@ -41,6 +42,8 @@ export interface FieldDef {
   validate?: (value: unknown, values: Values) => string | null;
   /** Shown only when creating (e.g. a password) or only when editing (e.g. a status). */
   only?: 'create' | 'edit';
+  /** Shown only while the other values call for it (a group's size, a special day's hours); hidden fields are not checked. */
+  when?: (values: Values) => boolean;
   wide?: boolean;
 }
 
@@ -232,7 +235,7 @@ export function Form({
   const [formError, setFormError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const base = useId();
-  const shown = fields.filter((f) => !f.only || f.only === mode);
+  const shown = fields.filter((f) => (!f.only || f.only === mode) && (!f.when || f.when(values)));
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
