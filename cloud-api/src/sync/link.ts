@@ -351,7 +351,8 @@ export class CloudLink extends EventEmitter<LinkEvents> {
     for (let i = 0; i < chunks; i++) {
       if (!this.#serving(device)) return;
       const first = i === 0;
-      const sealed = this.#sealPasses(device, snap.passes.slice(i * size, (i + 1) * size));
+      const part = snap.passes.slice(i * size, (i + 1) * size);
+      const sealed = this.#sealPasses(device, part);
       await this.#send(
         device,
         topics.sync(device.deviceId),
@@ -372,6 +373,9 @@ export class CloudLink extends EventEmitter<LinkEvents> {
           rules: first ? snap.rules : [],
           zones: first ? snap.zones : [],
           gates: first ? snap.gates : [],
+          holidays: first ? snap.holidays : [],
+          // Each chunk carries the presence of its own passes, so a chunk stays within the message's bounds.
+          presence: part.flatMap((p) => snap.presence.get(p.id) ?? []),
         },
         key,
       );

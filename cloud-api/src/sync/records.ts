@@ -10,12 +10,23 @@
  * of the rule (upserts where the rule now opens the site, deletes where it no
  * longer does), so editing a rule's zones moves its passes in or out.
  */
-import type { Change, GateRecord, PassRecord, RuleRecord, SiteRecord, ZoneRecord } from '@gatehouse/protocol';
-import { and, eq, gt, inArray, isNull } from 'drizzle-orm';
+import {
+  type Change,
+  type GateRecord,
+  type HolidayRecord,
+  localDate,
+  type PassRecord,
+  type PresenceRecord,
+  type RuleRecord,
+  type SiteRecord,
+  type ZoneRecord,
+} from '@gatehouse/protocol';
+import { and, eq, gt, gte, inArray, isNull } from 'drizzle-orm';
 import type { AppContext } from '../context.js';
-import { accessRules, gates, sites, visitPasses, zones } from '../db/schema.js';
+import { accessRules, gates, passPresence, siteHolidays, sites, visitPasses, zones } from '../db/schema.js';
 import { ruleRecord } from '../modules/access-rules/service.js';
-import { passRecord } from '../modules/passes/service.js';
+import { holidayRecord } from '../modules/holidays/record.js';
+import { passRecord, presenceRecord } from '../modules/passes/service.js';
 
 type Entity = Change['entity'];
 
@@ -28,6 +39,7 @@ const gateRecord = (r: typeof gates.$inferSelect): GateRecord => ({
   name: r.name,
   direction: r.direction,
   lockdown: r.lockdown,
+  emergency: r.emergency,
 });
 
 /**
@@ -64,7 +76,7 @@ export async function materialize(
   siteId: string,
   changes: { seq: number; entity: Entity; entityId: string }[],
 ): Promise<Change[]> {
-  const ids: Record<Entity, string[]> = { pass: [], rule: [], zone: [], gate: [], site: [] };
+  const ids: Record<Entity, string[]> = { pass: [], rule: [], zone: [], gate: [], site: [], holiday: [], presence: [] };
   for (const c of changes) ids[c.entity].push(c.entityId);
   const now = Date.now();
   const found = new Map<string, Change['data']>();
@@ -119,6 +131,30 @@ export async function materialize(
       .where(and(eq(sites.orgId, orgId), inArray(sites.id, ids.site), isNull(sites.deletedAt))))
       found.set(`site:${s.id}`, siteRecord(s));
   }
+  if (ids.holiday.length) {
+    for (const h of await db
+      .select()
+      .from(siteHolidays)
+      .where(
+        and(
+          eq(siteHolidays.orgId, orgId),
+          eq(siteHolidays.siteId, siteId),
+          inArray(siteHolidays.id, ids.holiday),
+          isNull(siteHolidays.deletedAt),
+        ),
+      ))
+      found.set(`holiday:${h.id}`, holidayRecord(h));
+  }
+  const noPresence = new Set<string>();
+  if (ids.presence.length) {
+    const rows = await db
+      .select()
+      .from(passPresence)
+      .where(and(eq(passPresence.orgId, orgId), eq(passPresence.siteId, siteId), inArray(passPresence.passId, ids.presence)));
+    for (const r of rows) found.set(`presence:${r.passId}`, presenceRecord(r));
+    // A presence is never withdrawn (counts only grow): with no row there is nothing to say, not a delete.
+    for (const id of ids.presence) if (!found.has(`presence:${id}`)) noPresence.add(id);
+  }
   // One change per entity: the newest seq, carrying the current state.
   // A pass brought by a rule change is placed right after it (same seq, later in the list), so it is read with the new rule.
   const latest = new Map<string, { seq: number; entity: Entity; entityId: string; order: number }>();
@@ -128,6 +164,7 @@ export async function materialize(
     if (!had || had.seq <= c.seq) latest.set(key, { ...c, order });
   }
   return [...latest.values()]
+    .filter((c) => !(c.entity === 'presence' && noPresence.has(c.entityId)))
     .sort((a, b) => a.seq - b.seq || a.order - b.order)
     .map((c) => {
       const data = found.get(`${c.entity}:${c.entityId}`);
@@ -145,6 +182,10 @@ export interface SiteSnapshot {
   rules: RuleRecord[];
   zones: ZoneRecord[];
   gates: GateRecord[];
+  /** SYNC-4: the site's calendar from yesterday (local) on; past days decide nothing. */
+  holidays: HolidayRecord[];
+  /** SYNC-3: the site-wide state of the cached passes, by pass id. */
+  presence: Map<string, PresenceRecord>;
 }
 
 export async function siteSnapshot(ctx: AppContext, orgId: string, siteId: string): Promise<SiteSnapshot> {
@@ -154,6 +195,8 @@ export async function siteSnapshot(ctx: AppContext, orgId: string, siteId: strin
     .select()
     .from(sites)
     .where(and(eq(sites.orgId, orgId), eq(sites.id, siteId), isNull(sites.deletedAt)));
+  // 24 h back is yesterday or earlier in any zone and on any DST day: never a day too few.
+  const fromDate = site ? localDate(now - 86_400_000, site.timezone) : '0000-00-00';
   const ruleIds = [...(await siteRuleIds(db, orgId, siteId))];
   const passRows = ruleIds.length
     ? await db
@@ -161,9 +204,17 @@ export async function siteSnapshot(ctx: AppContext, orgId: string, siteId: strin
         .from(visitPasses)
         .where(and(eq(visitPasses.orgId, orgId), inArray(visitPasses.accessRuleId, ruleIds), gt(visitPasses.validTo, new Date(now))))
     : [];
+  const passes = passRows.filter((p) => cachedPass(p, now)).map((p) => passRecord(ctx, p));
+  const cached = new Set(passes.map((p) => p.id));
+  const presence = new Map<string, PresenceRecord>();
+  for (const r of await db
+    .select()
+    .from(passPresence)
+    .where(and(eq(passPresence.orgId, orgId), eq(passPresence.siteId, siteId))))
+    if (cached.has(r.passId)) presence.set(r.passId, presenceRecord(r));
   return {
     site: site ? siteRecord(site) : null,
-    passes: passRows.filter((p) => cachedPass(p, now)).map((p) => passRecord(ctx, p)),
+    passes,
     rules: (
       await db
         .select()
@@ -182,5 +233,20 @@ export async function siteSnapshot(ctx: AppContext, orgId: string, siteId: strin
         .from(gates)
         .where(and(eq(gates.orgId, orgId), eq(gates.siteId, siteId), isNull(gates.deletedAt)))
     ).map(gateRecord),
+    holidays: (
+      await db
+        .select()
+        .from(siteHolidays)
+        .where(
+          and(
+            eq(siteHolidays.orgId, orgId),
+            eq(siteHolidays.siteId, siteId),
+            isNull(siteHolidays.deletedAt),
+            gte(siteHolidays.date, fromDate),
+          ),
+        )
+        .orderBy(siteHolidays.date)
+    ).map(holidayRecord),
+    presence,
   };
 }

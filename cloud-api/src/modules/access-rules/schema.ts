@@ -1,4 +1,4 @@
-import { Nullable, TimeWindowSchema } from '@gatehouse/protocol';
+import { AntiPassbackSchema, HolidayPolicySchema, Nullable, TimeWindowSchema } from '@gatehouse/protocol';
 import Type from 'typebox';
 import { PageQuery, Timestamp, Uuid } from '../../lib/pagination.js';
 
@@ -15,8 +15,38 @@ const fields = {
     description: 'local times; empty = all day',
   }),
   maxUses: Nullable(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
-  escortRequired: Type.Boolean(),
-  antiPassback: Type.Boolean(),
+  escortRequired: Type.Boolean({ description: 'DEC-15: admitted only with an escort credential shown at the same gate' }),
+  escortSeconds: Type.Integer({
+    minimum: 1,
+    maximum: 600,
+    description: 'DEC-15: how close in time, before or after, the escort must be shown (default 30)',
+  }),
+  antiPassback: AntiPassbackSchema,
+  passbackMinutes: Nullable(
+    Type.Integer({
+      minimum: 1,
+      maximum: 10_080,
+      description: 'DEC-11 timed: an entry this many minutes after the last one is forgiven; null = never',
+    }),
+  ),
+  holidays: HolidayPolicySchema,
+};
+
+/** Written as a mode; the booleans of the first API version still work (true = hard, false = off). */
+const AntiPassbackInput = Type.Union([AntiPassbackSchema, Type.Boolean()], {
+  description: 'DEC-11: off, soft (admit and alert) or hard (deny). Legacy booleans: true = hard, false = off.',
+});
+const HolidaysInput = Type.Union(HolidayPolicySchema.anyOf, {
+  description: 'DEC-14: observe the site’s holiday calendar (default) or open on those days as on any other',
+});
+
+const writable = {
+  maxUses: Type.Optional(fields.maxUses),
+  escortRequired: Type.Optional(fields.escortRequired),
+  escortSeconds: Type.Optional(fields.escortSeconds),
+  antiPassback: Type.Optional(AntiPassbackInput),
+  passbackMinutes: Type.Optional(fields.passbackMinutes),
+  holidays: Type.Optional(HolidaysInput),
 };
 export const RuleBody = Type.Object(
   {
@@ -24,9 +54,7 @@ export const RuleBody = Type.Object(
     zoneIds: fields.zoneIds,
     weekdays: fields.weekdays,
     timeWindows: fields.timeWindows,
-    maxUses: Type.Optional(fields.maxUses),
-    escortRequired: Type.Optional(fields.escortRequired),
-    antiPassback: Type.Optional(fields.antiPassback),
+    ...writable,
   },
   { additionalProperties: false },
 );
@@ -36,9 +64,7 @@ export const RulePatch = Type.Object(
     zoneIds: Type.Optional(fields.zoneIds),
     weekdays: Type.Optional(fields.weekdays),
     timeWindows: Type.Optional(fields.timeWindows),
-    maxUses: Type.Optional(fields.maxUses),
-    escortRequired: Type.Optional(fields.escortRequired),
-    antiPassback: Type.Optional(fields.antiPassback),
+    ...writable,
   },
   { additionalProperties: false, minProperties: 1 },
 );

@@ -17,7 +17,10 @@ export const ruleView = (r: Row) => ({
   timeWindows: r.timeWindows,
   maxUses: r.maxUses,
   escortRequired: r.escortRequired,
+  escortSeconds: r.escortSeconds,
   antiPassback: r.antiPassback,
+  passbackMinutes: r.passbackMinutes,
+  holidays: r.holidays,
   createdAt: r.createdAt.toISOString(),
   updatedAt: r.updatedAt.toISOString(),
 });
@@ -30,7 +33,10 @@ export const ruleRecord = (r: Row): RuleRecord => ({
   timeWindows: r.timeWindows,
   maxUses: r.maxUses,
   antiPassback: r.antiPassback,
+  passbackMinutes: r.passbackMinutes,
   escortRequired: r.escortRequired,
+  escortSeconds: r.escortSeconds,
+  holidays: r.holidays,
 });
 
 export interface RuleInput {
@@ -40,7 +46,24 @@ export interface RuleInput {
   timeWindows?: TimeWindowJson[];
   maxUses?: number | null;
   escortRequired?: boolean;
-  antiPassback?: boolean;
+  escortSeconds?: number;
+  /** A mode, or the legacy boolean of the first API version (true = hard, false = off). */
+  antiPassback?: Row['antiPassback'] | boolean;
+  passbackMinutes?: number | null;
+  holidays?: Row['holidays'];
+}
+
+type Mode = Row['antiPassback'];
+const passbackMode = (v: Mode | boolean): Mode => (v === true ? 'hard' : v === false ? 'off' : v);
+
+/** The input as columns: legacy booleans become modes, weekdays are kept sorted. */
+function columns(b: RuleInput) {
+  const { antiPassback, weekdays, ...rest } = b;
+  return {
+    ...rest,
+    ...(antiPassback !== undefined ? { antiPassback: passbackMode(antiPassback) } : {}),
+    ...(weekdays ? { weekdays: [...weekdays].sort() } : {}),
+  };
 }
 
 async function checkZones(db: Executor, orgId: string, ids: string[]) {
@@ -61,15 +84,16 @@ export async function createRule(
     const [row] = await tx
       .insert(accessRules)
       .values({
+        maxUses: null,
+        escortRequired: false,
+        antiPassback: 'hard',
+        ...columns(b),
         id: uuidv7(),
         orgId: actor.orgId,
         name: b.name,
         zoneIds: b.zoneIds,
         weekdays: [...b.weekdays].sort(),
         timeWindows: b.timeWindows,
-        maxUses: b.maxUses ?? null,
-        escortRequired: b.escortRequired ?? false,
-        antiPassback: b.antiPassback ?? true,
         createdBy: actor.userId,
         updatedBy: actor.userId,
       })
@@ -108,10 +132,9 @@ export async function updateRule(ctx: AppContext, actor: Actor, id: string, patc
   return ctx.db.transaction(async (tx) => {
     await requireRule(tx, actor.orgId, id);
     if (patch.zoneIds) await checkZones(tx, actor.orgId, patch.zoneIds);
-    const set = { ...patch, ...(patch.weekdays ? { weekdays: [...patch.weekdays].sort() } : {}) };
     const [row] = await tx
       .update(accessRules)
-      .set({ ...set, updatedAt: new Date(), updatedBy: actor.userId })
+      .set({ ...columns(patch), updatedAt: new Date(), updatedBy: actor.userId })
       .where(and(eq(accessRules.id, id), eq(accessRules.orgId, actor.orgId)))
       .returning();
     await writeAudit(tx, actor, { action: 'access_rule.update', entityType: 'access_rule', entityId: id, data: { ...patch } });

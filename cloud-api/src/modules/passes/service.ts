@@ -9,6 +9,7 @@ import {
   newTotpSecret,
   type PassRecord,
   type PassState,
+  type PresenceRecord,
   parseCredential,
   totpRemainingMs,
   uuidv7,
@@ -17,7 +18,17 @@ import { and, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { AppContext } from '../../context.js';
 import type { Executor } from '../../db/client.js';
 import { rawRows } from '../../db/raw.js';
-import { accessRules, appointments, checkins, organizations, sites, visitors, visitPasses, zones } from '../../db/schema.js';
+import {
+  accessRules,
+  appointments,
+  checkins,
+  organizations,
+  type passPresence,
+  sites,
+  visitors,
+  visitPasses,
+  zones,
+} from '../../db/schema.js';
 import { type Actor, writeAudit } from '../../lib/audit.js';
 import { conflict, notFound, unprocessable } from '../../lib/errors.js';
 import { decodeCursor, iso, page } from '../../lib/pagination.js';
@@ -53,6 +64,7 @@ export const passView = (r: Row) => ({
   validTo: r.validTo.toISOString(),
   maxUses: r.maxUses,
   card: r.cardFormat && r.cardNumber ? { format: r.cardFormat, number: r.cardNumber } : null,
+  escort: r.escort,
   revokedAt: iso(r.revokedAt),
   revokedReason: r.revokedReason,
   createdAt: r.createdAt.toISOString(),
@@ -72,6 +84,21 @@ export function passRecord(ctx: AppContext, r: Row): PassRecord {
     maxUses: r.maxUses,
     totpSecret: ctx.sealer.open(r.totpSecretEnc, totpAad(r.id)),
     card: r.cardFormat && r.cardNumber ? { format: r.cardFormat, number: BigInt(r.cardNumber).toString() } : null,
+    escort: r.escort,
+  };
+}
+
+/**
+ * A pass's site-wide state as the edges merge it (SYNC-3). A guard's forgiveness later than the last passage
+ * reads as "not inside since then", so it clears that entry at every gate but not a later one.
+ */
+export function presenceRecord(r: typeof passPresence.$inferSelect): PresenceRecord {
+  const forgiven = r.forgivenAt && (!r.lastAt || r.forgivenAt >= r.lastAt);
+  return {
+    passId: r.passId,
+    useCount: r.useCount,
+    lastDirection: forgiven ? null : r.lastDirection,
+    lastAt: (forgiven ? r.forgivenAt : r.lastAt)?.getTime() ?? null,
   };
 }
 
@@ -299,7 +326,7 @@ async function passState(db: Executor, orgId: string, passId: string, before: Da
       ),
     );
   const last = agg?.last;
-  return { useCount: agg?.uses ?? 0, lastDirection: last === 'in' || last === 'out' ? last : null, lastTotpStep: null };
+  return { useCount: agg?.uses ?? 0, lastDirection: last === 'in' || last === 'out' ? last : null, lastTotpStep: null, lastAt: null };
 }
 
 /** "Would this pass open gate X at time T?" — the edge's own decide(), fed from the database. */
