@@ -99,6 +99,8 @@ export class Gate {
   readonly #last = new Map<string, { text: string; at: number }>();
   readonly #lastMalformedEvent = new Map<string, number>();
   readonly #pending: PendingUnlock[] = [];
+  /** DEC-15: when an escort's credential was last admitted at this gate (both its readers share it). */
+  #escortAt: number | null = null;
 
   constructor(o: GateOptions) {
     this.#store = o.store;
@@ -138,7 +140,9 @@ export class Gate {
     if (cred.kind === 'dynamic' || cred.kind === 'static') found = this.#store.findByPassId(cred.passId);
     else if (cred.kind === 'card') found = this.#store.findByCard(cardKey(cred));
     const now = this.#now();
-    const ctx = this.#store.context(input.direction);
+    const base = this.#store.context(input.direction);
+    // The cached context is shared; the escort time is this gate's own and changes between scans.
+    const ctx = this.#escortAt === null ? base : { ...base, escortAt: this.#escortAt };
     const d = decide(cred, found?.pass, found?.rule, ctx, found?.state, now);
     const event: CheckinEvent = {
       id: uuidv7(now),
@@ -151,6 +155,7 @@ export class Gate {
       reason: d.reason,
       occurredAt: now,
       reader: input.reader,
+      ...(d.alert ? { alert: d.alert } : {}),
     };
 
     if (!d.allow) {
@@ -174,6 +179,7 @@ export class Gate {
       }
       this.#store.record(event, passId, state);
       this.#relay.pulse(undefined, event.id);
+      if (found?.pass?.escort && input.direction === 'in') this.escortSeen(now);
       if (this.#sensor) this.#expectPassage(passId, d, input.direction, input.reader);
     }
     this.#metrics?.decision((this.#clock() - t0) / 1000, d.allow, d.reason);
@@ -276,6 +282,11 @@ export class Gate {
     this.#store.record(e);
     this.#log?.warn({ reader, alarm: c.kind, state: c.state }, 'reader condition');
     return e;
+  }
+
+  /** DEC-15: an escort's credential was admitted at this gate at `at`. */
+  escortSeen(at: number): void {
+    this.#escortAt = at;
   }
 
   setLockdown(on: boolean): void {

@@ -139,6 +139,7 @@ describe.skipIf(!hasSocat)('daemon on a real pty (socat)', () => {
       maxUses: null,
       totpSecret: null,
       card: { format: 'raw', number: String(100_000 + i) },
+      escort: false,
     }));
     const config = await setup(cards);
     const fd = openSync(pty.b, 'w');

@@ -45,15 +45,26 @@ export function makeFixture(now = Date.now()): Fixture {
   const signer = signingKey(key.privateKey);
   const site: SiteRecord = { id: 'site-1', name: 'HQ', timezone: 'Europe/Berlin' };
   const zone: ZoneRecord = { id: 'zone-lobby', siteId: site.id, name: 'Lobby' };
-  const gate: GateRecord = { id: 'gate-1', siteId: site.id, zoneId: zone.id, name: 'Main', direction: 'both', lockdown: false };
+  const gate: GateRecord = {
+    id: 'gate-1',
+    siteId: site.id,
+    zoneId: zone.id,
+    name: 'Main',
+    direction: 'both',
+    lockdown: false,
+    emergency: false,
+  };
   const rule: RuleRecord = {
     id: 'rule-all',
     zoneIds: [zone.id],
     weekdays: [],
     timeWindows: [],
     maxUses: null,
-    antiPassback: false,
+    antiPassback: 'off',
+    passbackMinutes: null,
     escortRequired: false,
+    escortSeconds: 60,
+    holidays: 'observe',
   };
   const day = 86_400_000;
   const base = (over: Partial<PassRecord>): PassRecord => ({
@@ -67,6 +78,7 @@ export function makeFixture(now = Date.now()): Fixture {
     maxUses: null,
     totpSecret: null,
     card: null,
+    escort: false,
     ...over,
   });
   const passes = {

@@ -75,17 +75,22 @@ describe('EdgeStore', () => {
     const s = new EdgeStore(file);
     applySeed(s, parseSeed(fx.seed()));
     const id = fx.passes.multi.id;
-    s.record(event({ passId: id, allow: true, reason: 'ok' }), id, { useCount: 1, lastDirection: 'in', lastTotpStep: 99 });
+    s.record(event({ passId: id, allow: true, reason: 'ok' }), id, {
+      useCount: 1,
+      lastDirection: 'in',
+      lastTotpStep: 99,
+      lastAt: 1_700_000_000_000,
+    });
     // A failing transaction leaves neither half behind.
     const dup = event({ passId: id });
     s.record(dup);
-    expect(() => s.record(dup, id, { useCount: 2, lastDirection: 'in', lastTotpStep: 100 })).toThrow(/UNIQUE/);
-    expect(s.findByPassId(id).state).toEqual({ useCount: 1, lastDirection: 'in', lastTotpStep: 99 });
+    expect(() => s.record(dup, id, { useCount: 2, lastDirection: 'in', lastTotpStep: 100, lastAt: null })).toThrow(/UNIQUE/);
+    expect(s.findByPassId(id).state).toEqual({ useCount: 1, lastDirection: 'in', lastTotpStep: 99, lastAt: 1_700_000_000_000 });
     expect(s.outbox.depth).toBe(2);
     s.db.close(); // no checkpoint: reopen must replay the WAL
     const again = new EdgeStore(file);
     expect(again.outbox.depth).toBe(2);
-    expect(again.findByPassId(id).state).toEqual({ useCount: 1, lastDirection: 'in', lastTotpStep: 99 });
+    expect(again.findByPassId(id).state).toEqual({ useCount: 1, lastDirection: 'in', lastTotpStep: 99, lastAt: 1_700_000_000_000 });
     again.close();
   });
 
@@ -100,15 +105,15 @@ describe('EdgeStore', () => {
     expect(s.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     expect(s.outbox.pending(10).map((r) => r.event.id)).toEqual([old.id]);
     const id = uuidv7();
-    s.record(event(), id, { useCount: 1, lastDirection: 'in', lastTotpStep: 3 });
-    expect(s.findByPassId(id).state).toEqual({ useCount: 1, lastDirection: 'in', lastTotpStep: 3 });
+    s.record(event(), id, { useCount: 1, lastDirection: 'in', lastTotpStep: 3, lastAt: null });
+    expect(s.findByPassId(id).state).toEqual({ useCount: 1, lastDirection: 'in', lastTotpStep: 3, lastAt: null });
     s.close();
   });
 
   it('if the state cannot be written, the event is not written either', () => {
     const s = new EdgeStore(file);
     s.db.exec('DROP TABLE pass_state');
-    expect(() => s.record(event(), uuidv7(), { useCount: 1, lastDirection: 'in', lastTotpStep: null })).toThrow(/pass_state/);
+    expect(() => s.record(event(), uuidv7(), { useCount: 1, lastDirection: 'in', lastTotpStep: null, lastAt: null })).toThrow(/pass_state/);
     expect(s.outbox.recent(10)).toHaveLength(0);
     s.db.close();
   });
@@ -117,15 +122,15 @@ describe('EdgeStore', () => {
     const fx = makeFixture();
     const s = new EdgeStore(file);
     const ghost = uuidv7();
-    s.record(event(), ghost, { useCount: 1, lastDirection: 'in', lastTotpStep: null });
+    s.record(event(), ghost, { useCount: 1, lastDirection: 'in', lastTotpStep: null, lastAt: null });
     expect(s.findByPassId(ghost)).toEqual({
       pass: undefined,
       rule: undefined,
-      state: { useCount: 1, lastDirection: 'in', lastTotpStep: null },
+      state: { useCount: 1, lastDirection: 'in', lastTotpStep: null, lastAt: null },
     });
     applySeed(s, parseSeed(fx.seed()));
     const id = fx.passes.multi.id;
-    s.record(event(), id, { useCount: 3, lastDirection: 'out', lastTotpStep: 5 });
+    s.record(event(), id, { useCount: 3, lastDirection: 'out', lastTotpStep: 5, lastAt: null });
     s.applyDelta([{ seq: 2, entity: 'pass', op: 'upsert', id, data: { ...fx.passes.multi, status: 'revoked' } }], 2);
     expect(s.findByPassId(id)).toMatchObject({ pass: { status: 'revoked' }, state: { useCount: 3 } });
     s.close();

@@ -130,8 +130,11 @@ describe('edge MQTT link (SPEC MSG-*, SIGN-*, CMD-*)', () => {
     expect(status).toMatchObject({ state: 'online', deviceId: DEV, cacheSeq: 0, outboxDepth: 0 });
   });
 
-  it('MSG-5, MSG-6: applies a chunked snapshot only when every chunk arrived, then deltas in order', async () => {
+  it('MSG-5, MSG-6, SYNC-3, SYNC-4: applies a chunked snapshot only when every chunk arrived, then deltas in order', async () => {
     const s = fx.seed();
+    const holiday = { id: 'hol-1', siteId: s.site.id, date: '2026-12-25', kind: 'closed' as const, name: 'Christmas', windows: [] };
+    const at = Date.now() - 60_000;
+    const presence = { passId: fx.passes.multi.id, useCount: 2, lastDirection: 'in' as const, lastAt: at };
     const snapshotId = uuidv7();
     const chunk = (i: number) => {
       const sealer = secretSealer(devKeys.publicKey);
@@ -142,7 +145,9 @@ describe('edge MQTT link (SPEC MSG-*, SIGN-*, CMD-*)', () => {
         snapshotId,
         chunk: i,
         chunks: 2,
-        ...(i === 0 ? { site: s.site, rules: s.rules, zones: s.zones, gates: s.gates } : { rules: [], zones: [], gates: [] }),
+        ...(i === 0
+          ? { site: s.site, rules: s.rules, zones: s.zones, gates: s.gates, holidays: [holiday], presence: [] }
+          : { rules: [], zones: [], gates: [], holidays: [], presence: [presence] }),
         epk: sealer.epk,
         passes: (i === 0 ? s.passes.slice(0, 2) : s.passes.slice(2)).map((p) => sealPassRecord(p, sealer)),
       } as DownMessage;
@@ -153,6 +158,8 @@ describe('edge MQTT link (SPEC MSG-*, SIGN-*, CMD-*)', () => {
     await send(topics.sync(DEV), chunk(0));
     await until(() => store.seq === 10);
     expect(store.findByPassId(fx.passes.dynamic.id).pass?.id).toBe(fx.passes.dynamic.id);
+    expect(store.context('in').holidays?.get('2026-12-25')).toMatchObject({ kind: 'closed' });
+    expect(store.findByPassId(fx.passes.multi.id).state).toEqual({ useCount: 2, lastDirection: 'in', lastTotpStep: null, lastAt: at });
 
     const revoked = { ...fx.passes.dynamic, status: 'revoked' as const };
     const sealer = secretSealer(devKeys.publicKey);
@@ -162,10 +169,17 @@ describe('edge MQTT link (SPEC MSG-*, SIGN-*, CMD-*)', () => {
       siteId: s.site.id,
       fromSeq: 10,
       epk: sealer.epk,
-      changes: [{ seq: 11, entity: 'pass', op: 'upsert', id: revoked.id, data: sealPassRecord(revoked, sealer) }],
+      changes: [
+        { seq: 11, entity: 'pass', op: 'upsert', id: revoked.id, data: sealPassRecord(revoked, sealer) },
+        { seq: 11, entity: 'holiday', op: 'delete', id: holiday.id },
+        // A guard's forgiveness, later than the entry: the pass is no longer inside.
+        { seq: 11, entity: 'presence', op: 'upsert', id: presence.passId, data: { ...presence, lastDirection: null, lastAt: at + 1000 } },
+      ],
     });
     await until(() => store.seq === 11);
     expect(store.findByPassId(revoked.id).pass?.status).toBe('revoked');
+    expect(store.context('in').holidays?.size).toBe(0);
+    expect(store.findByPassId(fx.passes.multi.id).state).toMatchObject({ useCount: 2, lastDirection: null, lastAt: at + 1000 });
 
     // A gap (12 missing) is not applied; the edge asks again from what it has.
     const before = on('sync-request').length;
@@ -192,6 +206,8 @@ describe('edge MQTT link (SPEC MSG-*, SIGN-*, CMD-*)', () => {
         rules: s.rules,
         zones: s.zones,
         gates: s.gates,
+        holidays: [],
+        presence: [],
         epk: sealer.epk,
         passes: s.passes.map((p) => sealPassRecord(p, sealer)),
       }) as DownMessage;

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { type PassRecord, type PassState, parseCredential, type RuleRecord } from '@gatehouse/protocol';
+import { type HolidayRecord, type PassRecord, type PassState, parseCredential, type RuleRecord } from '@gatehouse/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Gate } from '../src/gate.js';
 import { EdgeStore } from '../src/store/index.js';
@@ -18,12 +18,21 @@ interface VectorCase {
   name: string;
   now: number;
   input: string;
-  gate: { gateId: string; zoneId: string; siteId: string; timezone: string; direction: 'in' | 'out'; lockdown: boolean };
+  gate: {
+    gateId: string;
+    zoneId: string;
+    siteId: string;
+    timezone: string;
+    direction: 'in' | 'out';
+    lockdown: boolean;
+    holidays?: HolidayRecord[];
+    escortAt?: number | null;
+  };
   keys: string[];
   pass: PassRecord | null;
   rule: RuleRecord | null;
   state: PassState | null;
-  expect: { allow: boolean; reason: string };
+  expect: { allow: boolean; reason: string; alert?: 'passback' | null };
 }
 interface Vectors {
   keys: Record<string, { publicKey: string }>;
@@ -55,9 +64,18 @@ describe('protocol decision vectors against the SQLite store', () => {
       {
         site: { id: c.gate.siteId, name: 'v', timezone: c.gate.timezone },
         gates: [
-          { id: c.gate.gateId, siteId: c.gate.siteId, zoneId: c.gate.zoneId, name: 'v', direction: 'both', lockdown: c.gate.lockdown },
+          {
+            id: c.gate.gateId,
+            siteId: c.gate.siteId,
+            zoneId: c.gate.zoneId,
+            name: 'v',
+            direction: 'both',
+            lockdown: c.gate.lockdown,
+            emergency: false,
+          },
         ],
         zones: [],
+        holidays: c.gate.holidays ?? [],
         passes: c.pass ? [c.pass] : [],
         rules: c.rule ? [c.rule] : [],
       },
@@ -75,10 +93,16 @@ describe('protocol decision vectors against the SQLite store', () => {
     const journal: string[] = [];
     const relay = new FakeRelay(journal);
     const gate = new Gate({ store, relay, now: () => c.now, malformedEventIntervalMs: 0 });
+    // The escort's own scan sets this on a real gate (DEC-15); a vector states it.
+    if (c.gate.escortAt != null) gate.escortSeen(c.gate.escortAt);
     const out = gate.handle({ reader: 'vec', direction: c.gate.direction, data, receivedAt: performance.now() });
-    expect({ allow: out.decision?.allow, reason: out.decision?.reason }).toEqual(c.expect);
+    const { alert = null, ...verdict } = c.expect;
+    expect({ allow: out.decision?.allow, reason: out.decision?.reason }).toEqual(verdict);
+    expect(out.decision?.alert).toBe(alert);
     expect(relay.pulses).toBe(c.expect.allow ? 1 : 0);
     const recorded = store.outbox.recent(1)[0];
     expect(recorded).toMatchObject({ id: out.event?.id, allow: c.expect.allow, reason: c.expect.reason, gateId: c.gate.gateId });
+    // DEC-11 soft: the alert rides on the event the cloud receives.
+    expect(recorded?.alert).toBe(alert ?? undefined);
   });
 });

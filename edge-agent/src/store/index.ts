@@ -117,6 +117,7 @@ export class EdgeStore {
         direction,
         lockdown: (gate?.lockdown ?? false) || this.localLockdown,
         keys: this.#ring,
+        holidays: this.cache.calendar(gate?.siteId ?? site?.id ?? UNASSIGNED),
       };
       this.#contexts[direction] = ctx;
     }

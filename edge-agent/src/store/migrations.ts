@@ -58,6 +58,23 @@ export const MIGRATIONS: readonly string[] = [
       last_totp_step = excluded.last_totp_step;
   END;
   `,
+  // 3: the time of the last passage (timed anti-passback, merging the cloud's presence, SYNC-3), escort
+  // passes (DEC-15), and the site's holiday calendar (DEC-14, SYNC-4). The trigger is recreated to carry
+  // last_at; a state row written by an older build keeps last_at NULL (a timed rule then does not forgive it).
+  `
+  ALTER TABLE pass_state ADD COLUMN last_at INTEGER;
+  ALTER TABLE passes ADD COLUMN escort INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE outbox ADD COLUMN state_last_at INTEGER;
+  DROP TRIGGER outbox_applies_pass_state;
+  CREATE TRIGGER outbox_applies_pass_state AFTER INSERT ON outbox WHEN new.state_pass_id IS NOT NULL
+  BEGIN
+    INSERT INTO pass_state (pass_id, use_count, last_direction, last_totp_step, last_at)
+    VALUES (new.state_pass_id, new.state_use_count, new.state_last_direction, new.state_last_totp_step, new.state_last_at)
+    ON CONFLICT (pass_id) DO UPDATE SET use_count = excluded.use_count, last_direction = excluded.last_direction,
+      last_totp_step = excluded.last_totp_step, last_at = excluded.last_at;
+  END;
+  CREATE TABLE holidays (id TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -14,7 +14,7 @@ export interface OutboxRow {
 }
 
 export class Outbox {
-  readonly #insert: Database.Statement<[string, string, string | null, number | null, string | null, number | null]>;
+  readonly #insert: Database.Statement<[string, string, string | null, number | null, string | null, number | null, number | null]>;
   readonly #ack: Database.Statement<[string]>;
   readonly #recent: Database.Statement<[number], { event: string }>;
   readonly #pending: Database.Statement<[number, number], { seq: number; event: string }>;
@@ -23,8 +23,8 @@ export class Outbox {
 
   constructor(private readonly db: Database.Database) {
     this.#insert = db.prepare(
-      `INSERT INTO outbox (id, event, state_pass_id, state_use_count, state_last_direction, state_last_totp_step)
-       VALUES (?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO outbox (id, event, state_pass_id, state_use_count, state_last_direction, state_last_totp_step, state_last_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#ack = db.prepare('UPDATE outbox SET acked = 1 WHERE id = ? AND acked = 0');
     this.#recent = db.prepare('SELECT event FROM outbox ORDER BY seq DESC LIMIT ?');
@@ -38,7 +38,7 @@ export class Outbox {
 
   /**
    * The event and, when given, the pass's new state, in one statement: the
-   * trigger of migration 2 writes pass_state within the INSERT's own implicit
+   * trigger (migrations 2 and 3) writes pass_state within the INSERT's own implicit
    * transaction, so both land or neither does.
    */
   insert(event: CheckinEvent, passId: string | null = null, state: PassState | null = null): void {
@@ -50,6 +50,7 @@ export class Outbox {
       s ? s.useCount : null,
       s ? s.lastDirection : null,
       s ? s.lastTotpStep : null,
+      s ? s.lastAt : null,
     );
     this.#depth++;
   }

@@ -12,10 +12,12 @@ import {
   type CheckinEvent,
   type Command,
   type GateRecord,
+  type HolidayRecord,
   type KeyRing,
   openMessage,
   openPassRecord,
   type PassRecord,
+  type PresenceRecord,
   type RuleRecord,
   type SealedPassRecord,
   type SecretOpener,
@@ -361,6 +363,8 @@ export class EdgeLink {
     const rules: RuleRecord[] = [];
     const zones: ZoneRecord[] = [];
     const gates: GateRecord[] = [];
+    const holidays: HolidayRecord[] = [];
+    const presence: PresenceRecord[] = [];
     for (const c of s.chunks) {
       if (!c) return;
       site = c.site ?? site;
@@ -368,10 +372,12 @@ export class EdgeLink {
       rules.push(...c.rules);
       zones.push(...c.zones);
       gates.push(...c.gates);
+      holidays.push(...c.holidays);
+      presence.push(...c.presence);
     }
     this.#snapshot = null;
     this.#fullRequested = false;
-    o.store.replaceCache({ site, passes, rules, zones, gates }, s.seq);
+    o.store.replaceCache({ site, passes, rules, zones, gates, holidays, presence }, s.seq);
     o.onApplied?.('snapshot', s.seq);
     o.log.info({ seq: s.seq, passes: passes.length }, 'link: snapshot applied');
     this.publishStatus();
