@@ -24,6 +24,7 @@ export interface Resources {
   messages: En<typeof import('./locales/en/messages.json')>;
   settings: En<typeof import('./locales/en/settings.json')>;
   devconsole: En<typeof import('./locales/en/devconsole.json')>;
+  alarms: En<typeof import('./locales/en/alarms.json')>;
 }
 
 declare module 'i18next' {

@@ -11,7 +11,13 @@ import { invalidate, PATHS, queryClient } from '../../lib/query.ts';
 import { reasonText } from '../../lib/reasons.ts';
 import { navigate, useRoute } from '../../lib/router.ts';
 import type { Checkin, Gate } from '../../lib/types.ts';
+import { AlarmPanel } from './AlarmPanel.tsx';
+import { alarmBus } from './alarmBus.ts';
+import { ALARMS_PATH, type SiteWithMode } from './alarms.ts';
 import { CommandDialog } from './CommandDialog.tsx';
+import { ForgiveDialog } from './ForgiveDialog.tsx';
+import { SiteModeBar } from './SiteMode.tsx';
+import './guard.css';
 import { type FeedItem, MAX_FEED, toItem } from './feed.ts';
 import { whoText } from './words.ts';
 
@@ -21,12 +27,13 @@ const gatesOfSite = (siteId: string) => [PATHS.gates, 'site', siteId] as const;
 export function GuardPage() {
   const { t } = useTranslation(['guard', 'common']);
   const route = useRoute();
-  const { lookups, ready } = useLookups(['sites']);
+  const { lookups, ready } = useLookups(['sites', 'users']);
   const sites = [...(lookups.sites?.values() ?? [])];
   const siteId = route.query.get('site') ?? sites[0]?.id ?? '';
-  const site = lookups.sites?.get(siteId);
+  const site: SiteWithMode | undefined = lookups.sites?.get(siteId);
   const [feed, setFeed] = useState<FeedItem[]>([]);
-  const [alarms, setAlarms] = useState<FeedItem[]>([]);
+  const [forgive, setForgive] = useState<{ passId: string; who: string } | null>(null);
+  const [forgiven, setForgiven] = useState<{ passId: string; who: string } | null>(null);
   const [feedError, setFeedError] = useState<unknown>(null);
   const [command, setCommand] = useState<{ gate: Gate; type: 'open' | 'lockdown' | 'release' } | null>(null);
   const [notice, setNotice] = useState<{ type: 'open' | 'lockdown' | 'release'; gate: string } | null>(null);
@@ -35,6 +42,7 @@ export function GuardPage() {
   siteRef.current = siteId;
   const selectId = useId();
   const canCommand = can('gates:command');
+  const canForgive = can('passback:forgive');
 
   // The site's gates, read again every 30 s and after a command; live status changes patch them in between.
   const gatesQuery = useQuery({
@@ -80,26 +88,10 @@ export function GuardPage() {
       queryClient.setQueriesData<Gate[]>({ queryKey: [PATHS.gates, 'site'] }, (prev) =>
         prev?.map((x) => (x.id === gid ? { ...x, ...g, id: x.id } : x)),
       );
-    } else if (e.type === 'alarm.raised') {
-      const a = data as {
-        id?: string;
-        gateId?: string;
-        siteId?: string;
-        kind?: string;
-        message?: string;
-        at?: string;
-        occurredAt?: string;
-      };
-      if (a.siteId && a.siteId !== siteRef.current) return;
-      const item: FeedItem = {
-        key: a.id ?? `alarm-${Date.now()}-${Math.random()}`,
-        kind: 'alarm',
-        at: a.at ?? a.occurredAt ?? new Date().toISOString(),
-        ...(a.message || a.kind ? { text: a.message ?? a.kind } : {}),
-        ...(a.gateId ? { gateId: a.gateId } : {}),
-        fresh: true,
-      };
-      setAlarms((prev) => [item, ...prev].slice(0, 50));
+    } else if (alarmBus.handle(e.type, data)) {
+      // The open alarms live in the query cache; the panel sounds a new one.
+    } else if (e.type === 'site.mode_changed') {
+      void invalidate(PATHS.sites);
     } else if (e.type === 'pass.revoked') {
       // The server sends the pass as GET /api/admin/passes/:id shows it.
       const p = data as { id?: string; passId?: string; reason?: string; revokedReason?: string | null; visitorId?: string };
@@ -126,6 +118,11 @@ export function GuardPage() {
     }
   }, []);
   const link = useLiveFeed(onEvent);
+  // Events missed while the link was down: the open alarms and the sites' modes are read again on every (re)connect.
+  useEffect(() => {
+    if (link.state === 'online') void invalidate(ALARMS_PATH, PATHS.sites);
+  }, [link.state]);
+  const zoneOf = useCallback((id: string) => lookups.sites?.get(id)?.timezone, [lookups.sites]);
   const gateName = (id?: string) => (id ? (gates?.find((g) => g.id === id)?.name ?? t('gateTail', { id: id.slice(-6) })) : '—');
   // The feed's times are the site's: a guard compares them with the turnstile's clock.
   const tz = site?.timezone;
@@ -183,6 +180,13 @@ export function GuardPage() {
           {t(`command.sent.${notice.type}`, { gate: notice.gate })}
         </div>
       ) : null}
+      {forgiven ? (
+        <div className="alert info" role="status" data-testid="forgiven">
+          {t('forgive.done', { who: forgiven.who })}
+        </div>
+      ) : null}
+      {site ? <SiteModeBar site={site} userName={(id) => lookups.users?.get(id)?.fullName ?? null} /> : null}
+      {can('alarms:read') ? <AlarmPanel now={now} zoneOf={zoneOf} /> : null}
       <ErrorBox error={gatesQuery.error ?? feedError} />
       <div className="guard">
         <section className="card" aria-labelledby="feed-h">
@@ -216,9 +220,20 @@ export function GuardPage() {
                         {gateName(f.gateId)} · {t(f.direction === 'out' ? 'common:direction.out' : 'common:direction.in')}
                       </div>
                     </div>
-                    <time className="muted nowrap" dateTime={f.at}>
-                      {fmtTime(f.at, tz)}
-                    </time>
+                    <div className="feed-end">
+                      <time className="muted nowrap" dateTime={f.at}>
+                        {fmtTime(f.at, tz)}
+                      </time>
+                      {canForgive && !f.allow && f.reason === 'passback' && f.passId ? (
+                        <button
+                          type="button"
+                          className="small"
+                          onClick={() => f.passId && setForgive({ passId: f.passId, who: whoText(f.visitor) })}
+                        >
+                          {t('forgive.button')}
+                        </button>
+                      ) : null}
+                    </div>
                   </li>
                 ) : (
                   <li key={f.key} className="alarm" data-key={f.key}>
@@ -234,27 +249,6 @@ export function GuardPage() {
           )}
         </section>
         <div>
-          <section className="card" aria-labelledby="alarms-h" style={{ marginBottom: 16 }}>
-            <h2 id="alarms-h">{t('alarms')}</h2>
-            {alarms.length === 0 ? (
-              <p className="muted">{t('noAlarms')}</p>
-            ) : (
-              <ul className="feed" data-testid="alarms">
-                {alarms.map((a) => (
-                  <li key={a.key} className="alarm">
-                    <span className="stripe" aria-hidden="true" />
-                    <div>
-                      <strong>{lineText(a)}</strong>
-                      {a.gateId ? <div className="muted">{gateName(a.gateId)}</div> : null}
-                    </div>
-                    <time className="muted nowrap" dateTime={a.at}>
-                      {fmtTime(a.at, tz)}
-                    </time>
-                  </li>
-                ))}
-              </ul>
-            )}
-          </section>
           <section className="card" aria-labelledby="gates-h">
             <h2 id="gates-h">{t('gates')}</h2>
             {gates === null ? (
@@ -302,6 +296,18 @@ export function GuardPage() {
           </section>
         </div>
       </div>
+      {forgive ? (
+        <ForgiveDialog
+          passId={forgive.passId}
+          siteId={siteId}
+          who={forgive.who}
+          onClose={() => setForgive(null)}
+          onDone={() => {
+            setForgiven(forgive);
+            setForgive(null);
+          }}
+        />
+      ) : null}
       {command ? (
         <CommandDialog
           gate={command.gate}

@@ -25,6 +25,8 @@ export interface FeedItem {
   host?: string | null;
   gateId?: string;
   direction?: string;
+  /** The pass of a check-in, for actions on it (forgiving a passback). */
+  passId?: string | null;
   /** An alarm's own message (the server's), when it has one. */
   text?: string;
   /** A revocation: whose pass, and why. */
@@ -57,6 +59,7 @@ export function toItem(c: Checkin, fresh: boolean): FeedItem {
     host: d.host,
     gateId: c.gateId,
     direction: c.direction,
+    passId: c.passId,
     fresh,
   };
 }
