@@ -38,6 +38,29 @@ export const WiegandReaderSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** An OSDP reader (PD) on an RS-485 bus; entries sharing a `path` are one bus, one address each. */
+export const OsdpReaderSchema = Type.Object(
+  {
+    type: Type.Literal('osdp'),
+    name: Type.Optional(Name),
+    path: Type.String({ minLength: 1 }),
+    baudRate: Type.Optional(Type.Union([9600, 19200, 38400, 57600, 115200, 230400].map((b) => Type.Literal(b)))),
+    /** 0x7F is broadcast, so 0..126. */
+    address: Type.Integer({ minimum: 0, maximum: 126 }),
+    /**
+     * `{scbk}`: the reader's Secure Channel base key, 32 hex digits. `{install: true}`: connect once with the
+     * published default key and replace it at once with a random key kept in the data dir. `false`: plain text.
+     */
+    secureChannel: Type.Union([
+      Type.Literal(false),
+      Type.Object({ scbk: Type.String({ pattern: '^[0-9A-Fa-f]{32}$' }) }, { additionalProperties: false }),
+      Type.Object({ install: Type.Literal(true) }, { additionalProperties: false }),
+    ]),
+    direction: Direction,
+  },
+  { additionalProperties: false },
+);
+
 export const SimulatedReaderSchema = Type.Object(
   { type: Type.Literal('simulated'), name: Type.Optional(Name), direction: Direction },
   { additionalProperties: false },
@@ -115,7 +138,8 @@ const BaseSchema = Type.Object(
 export type SerialQrReaderConfig = Static<typeof SerialQrReaderSchema>;
 export type WiegandReaderConfig = Static<typeof WiegandReaderSchema>;
 export type SimulatedReaderConfig = Static<typeof SimulatedReaderSchema>;
-export type ReaderConfig = SerialQrReaderConfig | WiegandReaderConfig | SimulatedReaderConfig;
+export type OsdpReaderConfig = Static<typeof OsdpReaderSchema>;
+export type ReaderConfig = SerialQrReaderConfig | WiegandReaderConfig | SimulatedReaderConfig | OsdpReaderConfig;
 export type RelayConfig = Static<typeof GpioRelaySchema> | Static<typeof SimulatedRelaySchema>;
 export type SensorConfig = Static<typeof GpioSensorSchema> | Static<typeof SimulatedSensorSchema>;
 
@@ -162,6 +186,18 @@ function byType<T>(value: unknown, at: string, schemas: Record<string, TSchema>)
   return check<T>(schema, value, at);
 }
 
+/** One RS-485 bus per path: every entry on it runs at one speed, each PD at its own address. */
+function checkOsdpBus(r: OsdpReaderConfig, i: number, all: unknown[]): void {
+  for (let j = 0; j < i; j++) {
+    const o = all[j] as Partial<OsdpReaderConfig>;
+    if (o?.type !== 'osdp' || o.path !== r.path) continue;
+    if ((o.baudRate ?? 9600) !== (r.baudRate ?? 9600))
+      throw new ConfigError(`readers.${i}.baudRate`, `${r.path} is one bus: readers.${j} runs it at ${o.baudRate ?? 9600} baud`);
+    if (o.address === r.address)
+      throw new ConfigError(`readers.${i}.address`, `address ${r.address} is already used on ${r.path} by readers.${j}`);
+  }
+}
+
 export const DEFAULT_LOCAL_PORT = 8181;
 
 /** Validates a parsed config object; throws ConfigError naming the first bad field. */
@@ -173,7 +209,9 @@ export function parseConfig(value: unknown): EdgeConfig {
       'serial-qr': SerialQrReaderSchema,
       wiegand: WiegandReaderSchema,
       simulated: SimulatedReaderSchema,
+      osdp: OsdpReaderSchema,
     });
+    if (reader.type === 'osdp') checkOsdpBus(reader, i, base.readers);
     const name = reader.name ?? (reader.type === 'simulated' && i === 0 ? 'simulated' : `${reader.type}-${i}`);
     if (names.has(name)) throw new ConfigError(`readers.${i}.name`, `duplicate reader name ${JSON.stringify(name)}`);
     names.add(name);

@@ -114,7 +114,7 @@ export class Daemon {
       log,
       defaultDirection: cfg.readers[0]?.direction ?? 'in',
     });
-    const hwDeps: HardwareDeps = { ...this.deps, log };
+    const hwDeps: HardwareDeps = { dataDir: cfg.dataDir, ...this.deps, log };
     for (const rc of cfg.readers) {
       let reader: Reader;
       try {

@@ -1,6 +1,9 @@
 /** Builds drivers from the config. GPIO is opened only when something in the config needs it. */
 import type { EdgeConfig, ReaderConfig, RelayConfig, SensorConfig } from '../config.js';
 import { type GpioBackend, SysfsGpio } from './gpio.js';
+import { OsdpBus, type OsdpBusOptions } from './osdp/bus.js';
+import { OsdpKeyStore } from './osdp/keys.js';
+import { OsdpReader, type OsdpReaderOptions } from './osdp/reader.js';
 import { GpioRelay } from './relay.js';
 import { GpioPassageSensor } from './sensor.js';
 import { type PortFactory, type SerialQrOptions, SerialQrReader } from './serial-qr.js';
@@ -12,6 +15,39 @@ export interface HardwareDeps {
   gpio?: () => GpioBackend;
   openPort?: PortFactory;
   log?: SerialQrOptions['log'];
+  /** Where OSDP keys set on this controller are kept (`osdp-keys.json`); the daemon passes the config's dataDir. */
+  dataDir?: string;
+  /** Timing overrides for OSDP buses and readers (tests, bench). */
+  osdp?: Omit<OsdpBusOptions, 'openPort' | 'log'> & Omit<OsdpReaderOptions, 'bus' | 'keys' | 'log'>;
+}
+
+/**
+ * OSDP readers on the same path share one bus (one port, one poll loop), and all share one key file. The daemon
+ * hands the same deps object to every createReader call, so it is the natural owner of both.
+ */
+const osdpShared = new WeakMap<HardwareDeps, { buses: Map<string, OsdpBus>; keys: OsdpKeyStore | null }>();
+
+function osdpReader(cfg: Extract<ReaderConfig, { type: 'osdp' }> & { name: string }, deps: HardwareDeps): OsdpReader {
+  let shared = osdpShared.get(deps);
+  if (!shared) {
+    shared = { buses: new Map(), keys: deps.dataDir ? new OsdpKeyStore(deps.dataDir) : null };
+    osdpShared.set(deps, shared);
+  }
+  let bus = shared.buses.get(cfg.path);
+  if (!bus) {
+    const { pollMs, replyTimeoutMs, retryMinMs, retryMaxMs } = deps.osdp ?? {};
+    bus = new OsdpBus(cfg.path, cfg.baudRate ?? 9600, {
+      ...(deps.openPort ? { openPort: deps.openPort } : {}),
+      ...(deps.log ? { log: deps.log } : {}),
+      ...(pollMs !== undefined ? { pollMs } : {}),
+      ...(replyTimeoutMs !== undefined ? { replyTimeoutMs } : {}),
+      ...(retryMinMs !== undefined ? { retryMinMs } : {}),
+      ...(retryMaxMs !== undefined ? { retryMaxMs } : {}),
+    });
+    shared.buses.set(cfg.path, bus);
+  }
+  const { pollMs: _p, replyTimeoutMs: _r, retryMinMs: _a, retryMaxMs: _b, ...readerOpts } = deps.osdp ?? {};
+  return new OsdpReader(cfg, { ...readerOpts, bus, keys: shared.keys, ...(deps.log ? { log: deps.log } : {}) });
 }
 
 export function gpioFactory(cfg: EdgeConfig): () => GpioBackend {
@@ -33,6 +69,8 @@ export function createReader(cfg: ReaderConfig & { name: string }, deps: Hardwar
       return new WiegandReader(cfg, gpio());
     case 'simulated':
       return new SimulatedReader(cfg.name, cfg.direction);
+    case 'osdp':
+      return osdpReader(cfg, deps);
   }
 }
 

@@ -17,6 +17,8 @@ export interface PortLike {
   open(cb: (err: Error | null) => void): void;
   close(cb?: (err: Error | null) => void): void;
   flush(cb?: (err: Error | null) => void): void;
+  /** Only drivers that talk back (OSDP) write. */
+  write(data: Buffer, cb?: (err: Error | null | undefined) => void): boolean;
   on(event: 'data', cb: (chunk: Buffer) => void): this;
   on(event: 'close', cb: (err?: Error | null) => void): this;
   on(event: 'error', cb: (err: Error) => void): this;

@@ -90,7 +90,7 @@ export function computeMac(keys: SessionKeys, iv: Uint8Array, data: Uint8Array):
   return cbc(keys.mac2, chain, p.subarray(p.length - 16));
 }
 
-const complement = (b: Uint8Array) => Buffer.from(b, 0, 16).map((x) => ~x & 0xff);
+const complement = (b: Uint8Array) => Buffer.from(Uint8Array.prototype.slice.call(b, 0, 16).map((x) => ~x & 0xff));
 
 export function encryptData(keys: SessionKeys, lastMac: Uint8Array, data: Uint8Array): Buffer {
   return cbc(keys.enc, complement(lastMac), pad(data, true));
