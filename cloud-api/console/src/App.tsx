@@ -11,12 +11,14 @@ import { getSession, onSessionChange } from './lib/session.ts';
 import { DashboardPage } from './screens/dashboard/DashboardPage.tsx';
 import { DevConsolePage } from './screens/devconsole/DevConsolePage.tsx';
 import { GuardPage } from './screens/guard/GuardPage.tsx';
+import { HolidaysPage } from './screens/holidays/HolidaysPage.tsx';
 import { AuditPage } from './screens/history/AuditPage.tsx';
 import { CheckinsPage } from './screens/history/CheckinsPage.tsx';
 import { HostPage } from './screens/host/HostPage.tsx';
 import { JobsPage } from './screens/jobs/JobsPage.tsx';
 import { LoginPage } from './screens/login/LoginPage.tsx';
 import { MessagesPage } from './screens/messages/MessagesPage.tsx';
+import { MusterPage } from './screens/muster/MusterPage.tsx';
 import { PassDetailPage } from './screens/passes/PassDetailPage.tsx';
 import { PassesPage } from './screens/passes/PassesPage.tsx';
 import { AppointmentsPage } from './screens/resources/AppointmentsPage.tsx';
@@ -31,6 +33,7 @@ import { OrgSettingsPage } from './screens/settings/OrgSettingsPage.tsx';
 type NavKey =
   | 'dashboard'
   | 'guard'
+  | 'muster'
   | 'appointments'
   | 'visitors'
   | 'passes'
@@ -40,6 +43,7 @@ type NavKey =
   | 'zones'
   | 'gates'
   | 'rules'
+  | 'holidays'
   | 'users'
   | 'audit'
   | 'jobs'
@@ -58,6 +62,7 @@ interface NavItem {
 const NAV: NavItem[] = [
   { path: '/', label: 'dashboard' },
   { path: '/guard', label: 'guard', perm: 'checkins:read' },
+  { path: '/muster', label: 'muster', perm: 'muster:read' },
   { path: '/appointments', label: 'appointments', perm: 'appointments:read', section: 'visits' },
   { path: '/visitors', label: 'visitors', perm: 'visitors:read' },
   { path: '/passes', label: 'passes', perm: 'passes:read' },
@@ -67,6 +72,7 @@ const NAV: NavItem[] = [
   { path: '/zones', label: 'zones', perm: 'zones:read' },
   { path: '/gates', label: 'gates', perm: 'gates:read' },
   { path: '/rules', label: 'rules', perm: 'rules:read' },
+  { path: '/holidays', label: 'holidays', perm: 'rules:read' },
   { path: '/users', label: 'users', perm: 'users:read', section: 'administration' },
   { path: '/audit', label: 'audit', perm: 'audit:read' },
   { path: '/jobs', label: 'jobs', perm: 'jobs:read' },
@@ -104,6 +110,10 @@ function screen(parts: string[]): ReactNode {
       return <GatesPage />;
     case 'rules':
       return <RulesPage />;
+    case 'holidays':
+      return can('rules:read') ? <HolidaysPage /> : <NotFound />;
+    case 'muster':
+      return can('muster:read') ? <MusterPage /> : <NotFound />;
     case 'users':
       return <UsersPage />;
     case 'visitors':

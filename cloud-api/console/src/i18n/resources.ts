@@ -24,6 +24,8 @@ export interface Resources {
   messages: En<typeof import('./locales/en/messages.json')>;
   settings: En<typeof import('./locales/en/settings.json')>;
   devconsole: En<typeof import('./locales/en/devconsole.json')>;
+  muster: En<typeof import('./locales/en/muster.json')>;
+  holidays: En<typeof import('./locales/en/holidays.json')>;
   alarms: En<typeof import('./locales/en/alarms.json')>;
 }
 

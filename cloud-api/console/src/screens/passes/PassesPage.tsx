@@ -41,6 +41,8 @@ export function PassesPage() {
       fields: passFields,
       empty: {
         type: 'single',
+        groupSize: '',
+        escort: false,
         validFrom: toLocalInput(new Date().toISOString()),
         validTo: toLocalInput(new Date(Date.now() + 8 * 3600_000).toISOString()),
       },
@@ -51,7 +53,8 @@ export function PassesPage() {
         validFrom: fromLocalInput(str(v.validFrom)),
         validTo: fromLocalInput(str(v.validTo)),
         ...(str(v.appointmentId) ? { appointmentId: str(v.appointmentId) } : {}),
-        ...(str(v.maxUses) ? { maxUses: Number(v.maxUses) } : {}),
+        ...(str(v.type) === 'group' ? { maxUses: Number(str(v.groupSize)) } : str(v.maxUses) ? { maxUses: Number(v.maxUses) } : {}),
+        ...(v.escort === true ? { escort: true } : {}),
         ...(str(v.cardNumber) ? { card: { format: str(v.cardFormat), number: str(v.cardNumber) } } : {}),
       }),
       searchText: (p, l) =>

@@ -3,7 +3,7 @@ import i18n from '../../i18n/index.ts';
 import { fmtDateTime } from '../../lib/format.ts';
 import { type Lookups, nameOf } from '../../lib/lookups.ts';
 
-/** The form of a new pass: visitor, rule, type, validity, and a card when the visitor also gets one. */
+/** The form of a new pass: visitor, rule, type (a group with its size), validity, whether its holder may escort, and a card when the visitor also gets one. */
 export function passFields(l: Lookups): FieldDef[] {
   const t = i18n.getFixedT(null, 'passes');
   return [
@@ -50,7 +50,27 @@ export function passFields(l: Lookups): FieldDef[] {
       required: true,
       validate: (v, all) => (str(v) && str(all.validFrom) && str(v) <= str(all.validFrom) ? t('form.afterFrom') : null),
     },
-    { name: 'maxUses', label: t('field.maxUses'), kind: 'number', hint: t('form.maxUsesHint') },
+    {
+      name: 'maxUses',
+      label: t('field.maxUses'),
+      kind: 'number',
+      hint: t('form.maxUsesHint'),
+      when: (v) => v.type !== 'group',
+    },
+    {
+      // A group pass's size travels as its maxUses (DEC-16): each scan or passage counts one person.
+      name: 'groupSize',
+      label: t('field.groupSize'),
+      kind: 'number',
+      required: true,
+      hint: t('form.groupSizeHint'),
+      when: (v) => v.type === 'group',
+      validate: (v) => {
+        const n = Number(str(String(v ?? '')));
+        return Number.isInteger(n) && n >= 2 && n <= 1000 ? null : t('form.groupSizeRange');
+      },
+    },
+    { name: 'escort', label: t('field.escort'), kind: 'checkbox', hint: t('form.escortHint'), wide: true },
     {
       name: 'cardFormat',
       label: t('field.cardFormat'),
