@@ -8,6 +8,7 @@ import { can, type Permission } from './lib/permissions.ts';
 import { roleName } from './lib/roles.ts';
 import { href, useRoute } from './lib/router.ts';
 import { getSession, onSessionChange } from './lib/session.ts';
+import { AlarmsPage } from './screens/alarms/AlarmsPage.tsx';
 import { DashboardPage } from './screens/dashboard/DashboardPage.tsx';
 import { DevConsolePage } from './screens/devconsole/DevConsolePage.tsx';
 import { GuardPage } from './screens/guard/GuardPage.tsx';
@@ -33,6 +34,7 @@ import { OrgSettingsPage } from './screens/settings/OrgSettingsPage.tsx';
 type NavKey =
   | 'dashboard'
   | 'guard'
+  | 'alarms'
   | 'muster'
   | 'appointments'
   | 'visitors'
@@ -62,6 +64,7 @@ interface NavItem {
 const NAV: NavItem[] = [
   { path: '/', label: 'dashboard' },
   { path: '/guard', label: 'guard', perm: 'checkins:read' },
+  { path: '/alarms', label: 'alarms', perm: 'alarms:read' },
   { path: '/muster', label: 'muster', perm: 'muster:read' },
   { path: '/appointments', label: 'appointments', perm: 'appointments:read', section: 'visits' },
   { path: '/visitors', label: 'visitors', perm: 'visitors:read' },
@@ -102,6 +105,8 @@ function screen(parts: string[]): ReactNode {
       return <HostPage />;
     case 'guard':
       return <GuardPage />;
+    case 'alarms':
+      return can('alarms:read') ? <AlarmsPage /> : <NotFound />;
     case 'sites':
       return <SitesPage />;
     case 'zones':

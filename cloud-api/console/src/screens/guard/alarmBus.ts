@@ -1,5 +1,5 @@
-import { queryClient } from '../../lib/query.ts';
-import { type Alarm, applyAlarm, openAlarmsKey } from './alarms.ts';
+import { invalidate, queryClient } from '../../lib/query.ts';
+import { ALARMS_PATH, type Alarm, applyAlarm, openAlarmsKey } from './alarms.ts';
 
 type Listener = (a: Alarm) => void;
 const raised = new Set<Listener>();
@@ -14,12 +14,17 @@ export const alarmBus = {
     raised.add(fn);
     return () => raised.delete(fn);
   },
-  /** True when the event was an alarm's. */
+  /** True when the event was an alarm's (raised, updated — its condition went or came back —, acknowledged, cleared). */
   handle(type: string, data: Record<string, unknown>): boolean {
-    if (type !== 'alarm.raised' && type !== 'alarm.acknowledged' && type !== 'alarm.cleared') return false;
+    if (!type.startsWith('alarm.')) return false;
     const a = data as unknown as Alarm;
     if (typeof a.id !== 'string') return true;
-    queryClient.setQueryData<Alarm[]>(openAlarmsKey, (prev) => (prev ? applyAlarm(prev, a) : prev));
+    if (typeof a.status === 'string' && typeof a.raisedAt === 'string') {
+      queryClient.setQueryData<Alarm[]>(openAlarmsKey, (prev) => (prev ? applyAlarm(prev, a) : prev));
+    } else {
+      // Not the alarm as the list shows it (an older server's shorter event): read the list again.
+      void invalidate(ALARMS_PATH);
+    }
     if (type === 'alarm.raised') for (const fn of raised) fn(a);
     return true;
   },

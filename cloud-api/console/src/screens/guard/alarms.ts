@@ -15,7 +15,7 @@ export type AlarmStatus = (typeof ALARM_STATUSES)[number];
 
 export interface Actor {
   id: string;
-  name: string;
+  name: string | null;
 }
 
 export interface Alarm {
