@@ -287,6 +287,8 @@ export const StatusSchema = Type.Object(
     cacheSeq: Seq,
     outboxDepth: Type.Integer({ minimum: 0 }),
     lockdown: Type.Boolean(),
+    /** CMD-4: the gate is held open for an evacuation. Absent from edges that predate it. */
+    emergency: Type.Optional(Type.Boolean()),
     hardware: Type.Array(HardwareHealth, { maxItems: 32 }),
     ts: EpochMs,
   },
