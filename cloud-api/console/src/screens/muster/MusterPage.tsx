@@ -97,6 +97,9 @@ export function MusterPage() {
   };
 
   const generatedAt = data?.generatedAt;
+  // One site on screen: its clock, as in its lists; several: the device's own.
+  const onlySite = data?.sites.length === 1 ? data.sites[0] : undefined;
+  const statusTz = onlySite ? lookups.sites?.get(onlySite.siteId)?.timezone : undefined;
   const now = generatedAt ? Date.parse(generatedAt) : Date.now();
 
   return (
@@ -123,7 +126,7 @@ export function MusterPage() {
         </button>
       </PageHead>
       <div className="muster-status no-print">
-        <span role="status">{generatedAt ? t('updated', { time: fmtTime(generatedAt) }) : t('loading')}</span>
+        <span role="status">{generatedAt ? t('updated', { time: fmtTime(generatedAt, statusTz) }) : t('loading')}</span>
         <span className={`dot ${link.state === 'online' ? 'on' : 'off'}`} aria-hidden="true" />
         <span>{link.state === 'online' ? t('live') : t('polling')}</span>
         {ticked.size > 0 ? (
@@ -177,14 +180,12 @@ function SiteMuster({
   const { t } = useTranslation('muster');
   const headId = useId();
   const accounted = items.filter((it) => ticked.has(tickKey(it))).reduce((n, it) => n + it.people, 0);
-  const known = new Set(site.zones.map((z) => z.zoneId));
-  const stray = items.filter((it) => !it.zoneId || !known.has(it.zoneId));
-  const zones = [
-    ...site.zones.map((z) => ({ key: z.zoneId, name: z.zoneName, count: z.count, items: items.filter((it) => it.zoneId === z.zoneId) })),
-    ...(stray.length > 0
-      ? [{ key: 'unknown', name: t('unknownZone'), count: stray.reduce((n, it) => n + it.people, 0), items: stray }]
-      : []),
-  ];
+  const zones = site.zones.map((z) => ({
+    key: z.zoneId ?? 'unknown',
+    name: z.zoneName ?? t('unknownZone'),
+    count: z.count,
+    items: items.filter((it) => it.zoneId === z.zoneId),
+  }));
   const printedAt = fmtDateTime(generatedAt, tz);
 
   return (
@@ -246,7 +247,7 @@ function ZoneMuster({
 }) {
   const { t } = useTranslation('muster');
   const headId = useId();
-  const sorted = [...items].sort((a, b) => a.visitorName.localeCompare(b.visitorName));
+  const sorted = [...items].sort((a, b) => (a.visitorName ?? '').localeCompare(b.visitorName ?? ''));
   return (
     <section className="muster-zone" aria-labelledby={headId}>
       <h3 id={headId}>
@@ -269,7 +270,7 @@ function ZoneMuster({
               <li key={key} className={`muster-person${on ? ' ticked' : ''}`}>
                 <label className="muster-name">
                   <input type="checkbox" checked={on} onChange={(e) => toggle(key, e.target.checked)} />
-                  <span>{it.visitorName}</span>
+                  <span>{it.visitorName ?? t('hiddenName')}</span>
                   {it.passType === 'group' ? <Badge tone="warn">{t('group', { count: it.people })}</Badge> : null}
                 </label>
                 <dl className="muster-facts">

@@ -6,8 +6,9 @@
 export type SiteMode = 'normal' | 'lockdown' | 'emergency';
 
 export interface MusterZone {
-  zoneId: string;
-  zoneName: string;
+  /** null: people whose entry gate is gone. */
+  zoneId: string | null;
+  zoneName: string | null;
   count: number;
 }
 
@@ -21,7 +22,8 @@ export interface MusterSite {
 
 export interface MusterItem {
   passId: string;
-  visitorName: string;
+  /** null for a reader without visitors:read (the muster still counts them). */
+  visitorName: string | null;
   company: string | null;
   hostName: string | null;
   passType: 'single' | 'multi' | 'group';

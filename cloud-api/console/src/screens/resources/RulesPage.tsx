@@ -106,7 +106,8 @@ const rules = (t: TFunction<'resources'>): ResourceDef<AccessRule> => ({
     maxUses: '',
     escortRequired: false,
     escortSeconds: '30',
-    antiPassback: 'off',
+    // The server's default: a pass is refused a second entry until it has gone out.
+    antiPassback: 'hard',
     passbackMinutes: '',
     holidays: 'observe',
   },
