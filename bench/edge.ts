@@ -16,7 +16,9 @@
  * Also: synchronous=FULL vs NORMAL on the same path, start-up quick_check
  * time, the daemon's RSS (the real daemon, started on this store, after
  * scans through its HTTP API) and the wire time of one QR line at 9600 baud.
- * Env: BENCH_PASSES, BENCH_SCANS to shrink it.
+ * Then the OSDP path (bench/osdp.ts): card at the reader → relay command, and decision → LED at the reader,
+ * over a pty at 9600 and 115200 baud with Secure Channel on.
+ * Env: BENCH_PASSES, BENCH_SCANS to shrink it; BENCH_OSDP_CARDS, BENCH_OSDP=0 for the OSDP part.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createPublicKey, verify } from 'node:crypto';
@@ -75,7 +77,7 @@ applySeed(
   parseSeed({
     gateId: 'gate-1',
     site: { id: 'site-1', name: 'HQ', timezone: 'Europe/Berlin' },
-    gates: [{ id: 'gate-1', siteId: 'site-1', zoneId: 'zone-1', name: 'Main', direction: 'both', lockdown: false }],
+    gates: [{ id: 'gate-1', siteId: 'site-1', zoneId: 'zone-1', name: 'Main', direction: 'both', lockdown: false, emergency: false }],
     zones: [{ id: 'zone-1', siteId: 'site-1', name: 'Lobby' }],
     rules: [
       {
@@ -84,8 +86,11 @@ applySeed(
         weekdays: [1, 2, 3, 4, 5],
         timeWindows: [{ from: '07:00', to: '21:00' }],
         maxUses: null,
-        antiPassback: false,
+        antiPassback: 'off',
+        passbackMinutes: null,
         escortRequired: false,
+        escortSeconds: 60,
+        holidays: 'observe',
       },
     ],
     passes: [],
@@ -107,6 +112,7 @@ store.db.transaction(() => {
       maxUses: null,
       totpSecret: secretOf(i),
       card: i % CARD_EVERY === 0 ? { format: 'raw', number: String(cardNumberOf(i)) } : null,
+      escort: false,
     };
     store.cache.upsertPass(p);
   }
@@ -410,6 +416,28 @@ log(
   `for scale: one 60-character QR line on a 9600-baud wire takes ${lineMs.toFixed(1)} ms (${Math.round((lineMs * 1000) / pct(rs, 0.99))}× the real path's p99)`,
 );
 
+// ---------- the OSDP path: card at the reader → relay, and the reader's feedback (bench/osdp.ts) ----------
+async function osdpPath(): Promise<
+  { baud: number; relayP50Ms: number; relayP99Ms: number; feedbackP50Ms: number; feedbackP99Ms: number }[]
+> {
+  if (process.env.BENCH_OSDP === '0') return [];
+  const script = new URL('./osdp.ts', import.meta.url).pathname;
+  const run = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', script], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = (run.stdout ?? '').trim().split('\n');
+  const json = lines.pop() ?? '[]';
+  for (const l of lines) log(l);
+  try {
+    return JSON.parse(json) as Awaited<ReturnType<typeof osdpPath>>;
+  } catch {
+    log(`osdp: failed (${json})`);
+    return [];
+  }
+}
+const osdp = await osdpPath();
+
 rmSync(dir, { recursive: true, force: true });
 log(
   JSON.stringify({
@@ -422,5 +450,12 @@ log(
     floor_p99_us: us(pct(fs, 0.99)),
     raw_lookup_p99_us: us(pct(ls, 0.99)),
     rss_mb: Math.round(rssMb),
+    osdp: osdp.map((o) => ({
+      baud: o.baud,
+      relay_p50_ms: o.relayP50Ms,
+      relay_p99_ms: o.relayP99Ms,
+      feedback_p50_ms: o.feedbackP50Ms,
+      feedback_p99_ms: o.feedbackP99Ms,
+    })),
   }),
 );

@@ -271,6 +271,11 @@ export class SimBus {
   readonly pds = new Map<number, SimPd>();
   readonly #decoder = new FrameDecoder();
   #port: PortLike | null = null;
+  /**
+   * Model an RS-485 line at `baudRate`: a pty passes bytes on at once, so without this a 9600-baud bus would look
+   * as fast as a 115200 one. Each command is handled after its bytes' wire time, each reply sent after its own.
+   */
+  paceWire = false;
 
   constructor(
     readonly path: string,
@@ -291,15 +296,23 @@ export class SimBus {
     const port = this.openPort(this.path, this.baudRate);
     await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
     port.on('error', () => {});
+    const wireMs = (bytes: number) => (bytes * 10 * 1000) / this.baudRate;
+    const answer = (f: DecodedFrame) => {
+      const pd = this.pds.get(f.address);
+      if (!pd) return;
+      const reply = pd.handle(f);
+      if (!reply) return;
+      // Paced: the reply's own bytes take their wire time before the CP has all of them.
+      const delay = pd.delayMs + (this.paceWire ? wireMs(reply.length) : 0);
+      if (delay > 0) setTimeout(() => this.#port?.write(reply), delay);
+      else port.write(reply);
+    };
     port.on('data', (chunk: Buffer) => {
       for (const f of this.#decoder.push(chunk)) {
         if (f.reply) continue;
-        const pd = this.pds.get(f.address);
-        if (!pd) continue;
-        const reply = pd.handle(f);
-        if (!reply) continue;
-        if (pd.delayMs > 0) setTimeout(() => this.#port?.write(reply), pd.delayMs);
-        else port.write(reply);
+        // A pty delivers at once whatever the baud rate; paced, the command is "here" only after its wire time.
+        if (this.paceWire) setTimeout(() => answer(f), wireMs(f.raw.length));
+        else answer(f);
       }
     });
     this.#port = port;

@@ -10,6 +10,7 @@ import { loadConfig } from '../src/config.js';
 import { Daemon } from '../src/daemon.js';
 import { enroll } from '../src/sync/enroll.js';
 
+export { memoryWire, SimBus, SimPd, type SimPdOptions } from './osdp-pd.js';
 export { tempDir } from './tmp.js';
 
 /** What enrolledEdge needs of the cloud: its admin API in-process (the Fastify app's `inject`). */

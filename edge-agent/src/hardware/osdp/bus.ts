@@ -12,8 +12,11 @@ import { realPort } from '../serial-qr.js';
 import { type DecodedFrame, FrameDecoder } from './frame.js';
 
 export interface BusIo {
-  /** Sends one packet and resolves with the reply from `address`, or null when none came in time. */
-  exchange(packet: Buffer, address: number): Promise<{ frame: DecodedFrame; at: number } | null>;
+  /**
+   * Sends one packet and resolves with the reply from `address` carrying sequence number `sqn`, or null when
+   * none came in time. A reply with another sequence number is a late answer to an earlier packet: skipped.
+   */
+  exchange(packet: Buffer, address: number, sqn: number): Promise<{ frame: DecodedFrame; at: number } | null>;
 }
 
 /** What the bus needs of a PD session (OsdpReader). */
@@ -57,9 +60,14 @@ export class OsdpBus {
   #retryTimer: NodeJS.Timeout | null = null;
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
-  #pending: { address: number; resolve: (f: { frame: DecodedFrame; at: number } | null) => void; timer: NodeJS.Timeout } | null = null;
+  #pending: {
+    address: number;
+    sqn: number;
+    resolve: (f: { frame: DecodedFrame; at: number } | null) => void;
+    timer: NodeJS.Timeout;
+  } | null = null;
   detail = 'not started';
-  readonly stats = { sent: 0, replies: 0, timeouts: 0, reopens: 0 };
+  readonly stats = { sent: 0, replies: 0, timeouts: 0, stale: 0, reopens: 0 };
 
   constructor(
     path: string,
@@ -128,7 +136,7 @@ export class OsdpBus {
   }
 
   readonly #io: BusIo = {
-    exchange: (packet, address) => this.#exchange(packet, address),
+    exchange: (packet, address, sqn) => this.#exchange(packet, address, sqn),
   };
 
   /** Wire time of n bytes at this baud rate (8N1: 10 bits a byte). */
@@ -136,7 +144,7 @@ export class OsdpBus {
     return (bytes * 10 * 1000) / this.baudRate;
   }
 
-  #exchange(packet: Buffer, address: number): Promise<{ frame: DecodedFrame; at: number } | null> {
+  #exchange(packet: Buffer, address: number, sqn: number): Promise<{ frame: DecodedFrame; at: number } | null> {
     const port = this.#port;
     if (!port || !this.#open || this.#stopped) return Promise.resolve(null);
     this.#settle(null);
@@ -149,7 +157,7 @@ export class OsdpBus {
         // A false SOM in the buffer may be holding back a real packet: resync past it.
         for (const f of this.#decoder.resync()) this.#onFrame(f);
       }, timeout);
-      this.#pending = { address, resolve, timer };
+      this.#pending = { address, sqn, resolve, timer };
       this.stats.sent++;
       port.write(packet, (err) => {
         if (err) {
@@ -171,6 +179,10 @@ export class OsdpBus {
   #onFrame(f: DecodedFrame): void {
     // Our own commands come back on adapters that echo; only replies count, and only from the address asked.
     if (!f.reply || !this.#pending || f.address !== this.#pending.address) return;
+    if (f.sqn !== this.#pending.sqn) {
+      this.stats.stale++;
+      return;
+    }
     this.stats.replies++;
     this.#settle({ frame: f, at: performance.now() });
   }

@@ -378,8 +378,7 @@ export class OsdpReader implements Reader, BusDevice {
     }
     let got: Awaited<ReturnType<BusIo['exchange']>> = null;
     for (let attempt = 0; attempt <= this.#retries && !got && this.#started; attempt++) {
-      got = await io.exchange(packet, this.address);
-      if (got && got.frame.sqn !== sqn) got = null;
+      got = await io.exchange(packet, this.address, sqn);
     }
     if (!got) {
       this.#missed++;
