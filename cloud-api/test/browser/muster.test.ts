@@ -252,6 +252,16 @@ describe.skipIf(!hasChromium && !process.env.CI)('muster, holidays and rules in 
     expect(await page.getByRole('navigation', { name: 'Main' }).isVisible()).toBe(true);
   });
 
+  it('an emergency release shows a red banner at once, and goes with it', async () => {
+    await api('POST', `/api/admin/sites/${ids.siteId}/emergency`, admin, { reason: 'Fire alarm in the lab' });
+    const banner = page.getByRole('region', { name: 'Plant', exact: true }).getByRole('alert');
+    await expect.poll(() => banner.textContent(), { timeout: 5_000 }).toContain('EMERGENCY RELEASE');
+    expect(await banner.evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(164, 38, 27)');
+    await shot(page, 'muster-05-emergency', false);
+    await api('POST', `/api/admin/sites/${ids.siteId}/normal`, admin, { reason: 'Drill over' });
+    await expect.poll(() => banner.count(), { timeout: 5_000 }).toBe(0);
+  });
+
   it('an Operator calls the roll on a phone: one readable column, ticks kept on the device', async () => {
     const phone = await newContext(browser, { width: 390, height: 844 });
     try {
@@ -329,12 +339,26 @@ describe.skipIf(!hasChromium && !process.env.CI)('muster, holidays and rules in 
     await shot(page, 'muster-04-holiday-duplicate', false);
     await dialog.getByRole('button', { name: 'Cancel' }).click();
 
-    const list = await api<{ items: { date: string; kind: string; name: string; windows: unknown[] }[] }>(
-      'GET',
-      `/api/admin/holidays?siteId=${ids.siteId}`,
-      admin,
-    );
-    expect(list.items).toEqual([expect.objectContaining({ date, kind: 'closed', name: 'Plant maintenance', windows: [] })]);
+    const list = () =>
+      api<{ items: { date: string; kind: string; name: string; windows: unknown[] }[] }>(
+        'GET',
+        `/api/admin/holidays?siteId=${ids.siteId}`,
+        admin,
+      );
+    expect((await list()).items).toEqual([expect.objectContaining({ date, kind: 'closed', name: 'Plant maintenance', windows: [] })]);
+
+    // Made a day of special hours instead: the hours appear with the choice.
+    const row = page.locator('tbody tr', { hasText: 'Plant maintenance' });
+    await row.getByRole('button', { name: 'Edit' }).click();
+    await dialog.getByLabel('Kind *', { exact: true }).selectOption('special');
+    await dialog.getByLabel('Window 1 from').fill('09:00');
+    await dialog.getByLabel('Window 1 to').fill('13:00');
+    await dialog.getByRole('button', { name: 'Save changes' }).click();
+    await expect.poll(() => row.textContent()).toContain('09:00–13:00');
+    expect((await list()).items).toEqual([
+      expect.objectContaining({ date, kind: 'special', name: 'Plant maintenance', windows: [{ from: '09:00', to: '13:00' }] }),
+    ]);
+    await shot(page, 'muster-06-holidays');
   });
 
   it('sets a rule to soft anti-passback forgiven after 30 minutes; the list shows the mode', async () => {

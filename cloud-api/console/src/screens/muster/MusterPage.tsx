@@ -25,9 +25,9 @@ const POLL_MS = 10_000;
 /** A burst of entries at a turnstile becomes one refetch. */
 const DEBOUNCE_MS = 400;
 
-/** Does this live event change who is inside? Only counted passages do (an unlock nobody used does not). */
+/** Does this live event change the report? Counted passages do (an unlock nobody used does not), and a site's mode. */
 function changesMuster(e: LiveEvent): boolean {
-  if (e.type === 'presence.changed') return true;
+  if (e.type === 'presence.changed' || e.type === 'site.mode_changed') return true;
   return e.type === 'checkin.created' && e.data.counted === true;
 }
 
