@@ -268,12 +268,21 @@ export const EventsBatchSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** CMD-5: the first 8 hex digits of SHA-256 of an OSDP Secure Channel base key: names a key without telling it. */
+export const OsdpKeyIdSchema = Type.String({ pattern: '^[0-9a-f]{8}$' });
+
 const HardwareHealth = Type.Object(
   {
     name: Type.String({ maxLength: 64 }),
     type: Type.String({ maxLength: 32 }),
     healthy: Type.Boolean(),
     detail: Type.Optional(Type.String({ maxLength: 500 })),
+    /** CMD-5: an OSDP reader's Secure Channel key in use, as `osdpKeyId` names it (never the key). */
+    keyId: Type.Optional(OsdpKeyIdSchema),
+    /** CMD-5: the last key a keyset could not set on this reader, and why; gone once a later key is set. */
+    keyFailed: Type.Optional(
+      Type.Object({ keyId: OsdpKeyIdSchema, detail: Type.String({ maxLength: 200 }) }, { additionalProperties: false }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -367,12 +376,25 @@ export const CommandSchema = Type.Object(
       Type.Literal('release'),
       Type.Literal('resync'),
       Type.Literal('emergency'),
+      Type.Literal('osdp_keyset'),
     ]),
     /** A command that arrives after this is dropped, not executed (CMD-2). */
     expiresAt: EpochMs,
     reason: Type.Optional(Type.String({ maxLength: 500 })),
+    /** CMD-5 (`osdp_keyset` only): the name of the OSDP reader in the controller's config. */
+    reader: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    /** CMD-5: the ephemeral key the new SCBK is sealed with (SEAL-2). */
+    epk: Type.Optional(X25519KeySchema),
+    /** CMD-5: the new 16-byte SCBK as 32 hex digits, sealed to the device (SEAL-3, aad `osdp:<deviceId>:<reader>`). */
+    secret: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9+/]*={0,2}$' })),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    // A keyset without its key is refused outright, and under JSON Schema as well as here (MSG-9).
+    if: { properties: { type: { const: 'osdp_keyset' } }, required: ['type'] },
+    // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword; a schema is never awaited.
+    then: { required: ['reader', 'epk', 'secret'] },
+  },
 );
 
 export const AckSchema = Type.Object(

@@ -15,6 +15,7 @@
 import {
   createCipheriv,
   createDecipheriv,
+  createHash,
   createPrivateKey,
   createPublicKey,
   diffieHellman,
@@ -163,4 +164,25 @@ export function openPassRecord(p: SealedPassRecord, opener: SecretOpener | null)
   const secret = opener?.open(totpSealed, passAad(p.id)) ?? null;
   const valid = secret !== null && /^[A-Z2-7]{16,128}$/.test(secret);
   return { pass: { ...rest, totpSecret: valid ? secret : null }, opened: valid };
+}
+
+/** CMD-5: the associated data of an OSDP reader key: device and reader, so a sealed key cannot be moved to another reader. */
+export const osdpKeyAad = (deviceId: string, reader: string): string => `osdp:${deviceId}:${reader}`;
+
+/** CMD-5: names an OSDP Secure Channel base key in a status or a list: the first 8 hex digits of its SHA-256. */
+export function osdpKeyId(scbk: Uint8Array): string {
+  return createHash('sha256').update(scbk).digest('hex').slice(0, 8);
+}
+
+/** CMD-5: a new 16-byte SCBK sealed to one controller for one of its readers: the command's `epk` and `secret`. */
+export function sealOsdpKey(devicePublicKey: string, deviceId: string, reader: string, scbk: Uint8Array): { epk: string; secret: string } {
+  if (scbk.length !== 16) throw new TypeError('an SCBK is 16 bytes');
+  const sealer = secretSealer(devicePublicKey);
+  return { epk: sealer.epk, secret: sealer.seal(Buffer.from(scbk).toString('hex'), osdpKeyAad(deviceId, reader)) };
+}
+
+/** CMD-5: the SCBK of a keyset command, or null when it does not open for this device and reader or is not 16 bytes. Never throws. */
+export function openOsdpKey(devicePrivateKey: string, deviceId: string, c: { reader: string; epk: string; secret: string }): Buffer | null {
+  const hex = secretOpener(devicePrivateKey, c.epk).open(c.secret, osdpKeyAad(deviceId, c.reader));
+  return hex !== null && /^[0-9a-f]{32}$/.test(hex) ? Buffer.from(hex, 'hex') : null;
 }

@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { schemaFiles } from '../scripts/write-schemas.js';
-import { type CheckinEvent, uuidv7, validators } from '../src/index.js';
+import { type CheckinEvent, generateDeviceKeyPair, openOsdpKey, osdpKeyId, sealOsdpKey, uuidv7, validators } from '../src/index.js';
 
 const event = (over: Partial<CheckinEvent> = {}): CheckinEvent => ({
   id: uuidv7(),
@@ -209,5 +210,63 @@ describe('JSON Schema files (SPEC MSG-9)', () => {
         { numRuns: 200 },
       );
     }
+  });
+});
+
+describe('osdp_keyset commands and reader key ids (SPEC CMD-5, MSG-3, MSG-7)', () => {
+  const device = generateDeviceKeyPair();
+  const scbk = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
+  const keyset = { ...samples.command, type: 'osdp_keyset', reader: 'door', ...sealOsdpKey(device.publicKey, 'dev-1', 'door', scbk) };
+  const commandSchema = () =>
+    new Ajv2020({ strict: false }).compile(JSON.parse(readFileSync(new URL('../schemas/command.json', import.meta.url), 'utf8')));
+
+  it('MSG-7: a keyset with its reader, epk and sealed key is a command and a down message; other commands need none of them', () => {
+    expect(validators.command.validate(keyset)).toEqual({ ok: true, value: keyset });
+    expect(validators.downMessage.check(keyset)).toBe(true);
+    expect(validators.command.check(samples.command)).toBe(true);
+    expect(commandSchema()(keyset)).toBe(true);
+  });
+
+  it.each(['reader', 'epk', 'secret'])('MSG-7: refuses a keyset without its %s, here and under the JSON Schema file', (field) => {
+    const partial: Record<string, unknown> = { ...keyset };
+    delete partial[field];
+    expect(validators.command.check(partial)).toBe(false);
+    expect(validators.downMessage.check(partial)).toBe(false);
+    expect(commandSchema()(partial)).toBe(false);
+  });
+
+  it('MSG-7: refuses a keyset whose fields are malformed', () => {
+    expect(validators.command.check({ ...keyset, reader: '' })).toBe(false);
+    expect(validators.command.check({ ...keyset, epk: 'not a key' })).toBe(false);
+    expect(validators.command.check({ ...keyset, secret: 'not base64!' })).toBe(false);
+  });
+
+  it('CMD-5: the key opens for its device and reader only, as the 16 bytes sent', () => {
+    expect(openOsdpKey(device.privateKey, 'dev-1', keyset)?.equals(scbk)).toBe(true);
+    expect(openOsdpKey(device.privateKey, 'dev-1', { ...keyset, reader: 'exit' })).toBeNull();
+    expect(openOsdpKey(device.privateKey, 'dev-2', keyset)).toBeNull();
+    expect(openOsdpKey(generateDeviceKeyPair().privateKey, 'dev-1', keyset)).toBeNull();
+    expect(keyset.secret).not.toContain(scbk.toString('hex'));
+    expect(Buffer.from(keyset.secret, 'base64').includes(scbk)).toBe(false);
+    expect(() => sealOsdpKey(device.publicKey, 'dev-1', 'door', Buffer.alloc(15))).toThrow(/16 bytes/);
+  });
+
+  it('CMD-5: a key id is the first 8 hex digits of the SHA-256 of the key', () => {
+    expect(osdpKeyId(scbk)).toBe(createHash('sha256').update(scbk).digest('hex').slice(0, 8));
+    expect(osdpKeyId(scbk)).not.toBe(osdpKeyId(Buffer.alloc(16)));
+  });
+
+  it('MSG-3: a reader entry may carry its key id and a failed keyset; a key id is 8 hex digits', () => {
+    const entry = {
+      name: 'door',
+      type: 'osdp',
+      healthy: true,
+      keyId: osdpKeyId(scbk),
+      keyFailed: { keyId: 'deadbeef', detail: 'KEYSET refused' },
+    };
+    const status = { ...samples.status, hardware: [entry] };
+    expect(validators.status.check(status)).toBe(true);
+    expect(validators.status.check({ ...status, hardware: [{ ...entry, keyId: scbk.toString('hex') }] })).toBe(false);
+    expect(validators.status.check({ ...status, hardware: [{ ...entry, keyFailed: { keyId: 'deadbeef' } }] })).toBe(false);
   });
 });
