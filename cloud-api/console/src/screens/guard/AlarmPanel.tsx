@@ -82,7 +82,7 @@ export function AlarmPanel({ now, zoneOf }: { now: number; zoneOf: (siteId: stri
         ) : null}
         <span className="grow" />
         <button type="button" aria-pressed={sound} onClick={() => void toggleSound()} data-testid="alarm-sound">
-          {sound ? t('panel.soundOn') : t('panel.soundOff')}
+          <SpeakerIcon on={sound} /> {sound ? t('panel.soundOn') : t('panel.soundOff')}
         </button>
       </div>
       {sound && !ready ? <p className="muted">{t('panel.soundBlocked')}</p> : null}
@@ -157,5 +157,19 @@ export function AlarmPanel({ now, zoneOf }: { now: number; zoneOf: (siteId: stri
         />
       ) : null}
     </section>
+  );
+}
+
+/** A speaker, with waves when sound is on (no emoji: not every guard's machine has a font for them). */
+function SpeakerIcon({ on }: { on: boolean }) {
+  return (
+    <svg width="14" height="14" viewBox="0 0 16 16" aria-hidden="true" style={{ verticalAlign: '-2px' }}>
+      <path d="M2 6h3l4-3v10l-4-3H2z" fill="currentColor" />
+      {on ? (
+        <path d="M11 5.5a3.5 3.5 0 0 1 0 5M12.5 3.5a6 6 0 0 1 0 9" stroke="currentColor" strokeWidth="1.4" fill="none" />
+      ) : (
+        <path d="M11 6l4 4M15 6l-4 4" stroke="currentColor" strokeWidth="1.4" />
+      )}
+    </svg>
   );
 }

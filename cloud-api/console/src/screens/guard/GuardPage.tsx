@@ -32,8 +32,10 @@ export function GuardPage() {
   const siteId = route.query.get('site') ?? sites[0]?.id ?? '';
   const site: SiteWithMode | undefined = lookups.sites?.get(siteId);
   const [feed, setFeed] = useState<FeedItem[]>([]);
-  const [forgive, setForgive] = useState<{ passId: string; who: string } | null>(null);
-  const [forgiven, setForgiven] = useState<{ passId: string; who: string } | null>(null);
+  const [forgive, setForgive] = useState<{ key: string; passId: string; who: string } | null>(null);
+  const [forgiven, setForgiven] = useState<{ key: string; passId: string; who: string } | null>(null);
+  // The denial rows already answered, so a guard does not forgive the same one twice.
+  const [forgivenKeys, setForgivenKeys] = useState<ReadonlySet<string>>(new Set());
   const [feedError, setFeedError] = useState<unknown>(null);
   const [command, setCommand] = useState<{ gate: Gate; type: 'open' | 'lockdown' | 'release' } | null>(null);
   const [notice, setNotice] = useState<{ type: 'open' | 'lockdown' | 'release'; gate: string } | null>(null);
@@ -224,11 +226,13 @@ export function GuardPage() {
                       <time className="muted nowrap" dateTime={f.at}>
                         {fmtTime(f.at, tz)}
                       </time>
-                      {canForgive && !f.allow && f.reason === 'passback' && f.passId ? (
+                      {canForgive && !f.allow && f.reason === 'passback' && f.passId && forgivenKeys.has(f.key) ? (
+                        <Badge tone="ok">{t('forgive.badge')}</Badge>
+                      ) : canForgive && !f.allow && f.reason === 'passback' && f.passId ? (
                         <button
                           type="button"
                           className="small"
-                          onClick={() => f.passId && setForgive({ passId: f.passId, who: whoText(f.visitor) })}
+                          onClick={() => f.passId && setForgive({ key: f.key, passId: f.passId, who: whoText(f.visitor) })}
                         >
                           {t('forgive.button')}
                         </button>
@@ -269,6 +273,7 @@ export function GuardPage() {
                         <Badge tone="deny">{t('common:gate.offline')}</Badge>
                       )}
                       {g.lockdown ? <Badge tone="warn">{t('common:gate.lockdown')}</Badge> : null}
+                      {(g as Gate & { emergency?: boolean }).emergency ? <Badge tone="warn">{t('gateEmergency')}</Badge> : null}
                       <span className="muted">
                         {g.lastSeenAt ? t('common:seen', { ago: ago(g.lastSeenAt, now) }) : t('common:neverSeen')}
                       </span>
@@ -304,6 +309,7 @@ export function GuardPage() {
           onClose={() => setForgive(null)}
           onDone={() => {
             setForgiven(forgive);
+            setForgivenKeys((prev) => new Set(prev).add(forgive.key));
             setForgive(null);
           }}
         />
