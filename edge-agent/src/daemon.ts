@@ -21,6 +21,9 @@ import {
   type Reader,
   type Relay,
 } from './hardware/index.js';
+import { OsdpReader } from './hardware/osdp/reader.js';
+import { createDoorContact } from './hardware/sensor.js';
+import type { DoorContact } from './hardware/types.js';
 import { type LocalApi, startHttp } from './http.js';
 import { ensureLocalToken, ensurePrivateDir } from './local-token.js';
 import { EdgeMetrics } from './metrics.js';
@@ -60,6 +63,7 @@ export class Daemon {
   gate!: Gate;
   relay!: Relay;
   sensor: PassageSensor | null = null;
+  door: DoorContact | null = null;
   readers: Reader[] = [];
   metrics!: EdgeMetrics;
   port = 0;
@@ -93,9 +97,10 @@ export class Daemon {
     try {
       this.relay = createRelay(cfg.relay, gpio);
       if (cfg.passageSensor) this.sensor = createSensor(cfg.passageSensor, gpio);
+      if (cfg.doorContact) this.door = createDoorContact(cfg.doorContact, gpio);
     } catch (e) {
       if (e instanceof GpioError) {
-        const field = this.relay ? 'passageSensor' : 'relay';
+        const field = !this.relay ? 'relay' : cfg.passageSensor && !this.sensor ? 'passageSensor' : 'doorContact';
         throw new Error(`${field}: ${e.message}`);
       }
       throw e;
@@ -113,6 +118,9 @@ export class Daemon {
       metrics: this.metrics,
       log,
       defaultDirection: cfg.readers[0]?.direction ?? 'in',
+      door: this.door,
+      heldOpenSeconds: cfg.heldOpenSeconds,
+      readerOfflineMs: cfg.readerOfflineSeconds * 1000,
     });
     const hwDeps: HardwareDeps = { dataDir: cfg.dataDir, ...this.deps, log };
     for (const rc of cfg.readers) {
@@ -144,6 +152,8 @@ export class Daemon {
       this.readers.push(reader);
     }
     await this.sensor?.start();
+    await this.door?.start();
+    this.#watchReaderHealth();
 
     if (cfg.mqtt && cfg.deviceId && cfg.orgId && cfg.orgPublicKey) {
       this.#link = startLink({
@@ -162,6 +172,7 @@ export class Daemon {
         hardware: () => this.hardware(),
         version: VERSION,
         log,
+        osdpKeyset: (name, key) => this.#setReaderKey(name, key),
       });
     }
 
@@ -190,8 +201,41 @@ export class Daemon {
     );
   }
 
+  /**
+   * ALARM-1 for readers that do not report their own conditions (serial-qr, wiegand, a reader that could not
+   * start): their health is polled each second and the gate raises `reader_offline` after readerOfflineSeconds.
+   */
+  #watchReaderHealth(): void {
+    const watched = this.readers.filter((r) => !r.onCondition);
+    if (watched.length === 0) return;
+    const t = setInterval(() => {
+      for (const r of watched) {
+        try {
+          const h = r.health();
+          this.gate.readerHealth(r.name, h.healthy, h.detail);
+        } catch (e) {
+          this.log.error({ err: e, reader: r.name }, 'reader health not checked');
+        }
+      }
+    }, 1000);
+    t.unref();
+    this.#timers.push(t);
+  }
+
+  /** CMD-5: a key from the cloud for the OSDP reader of that config name. */
+  #setReaderKey(name: string, key: Buffer): Promise<void> {
+    const reader = this.readers.find((r) => r.name === name);
+    if (!(reader instanceof OsdpReader)) return Promise.reject(new Error(`no OSDP reader named ${name}`));
+    return reader.setKey(key);
+  }
+
   hardware(): HardwareHealth[] {
-    return [...this.readers.map((r) => r.health()), this.relay.health(), ...(this.sensor ? [this.sensor.health()] : [])];
+    return [
+      ...this.readers.map((r) => r.health()),
+      this.relay.health(),
+      ...(this.sensor ? [this.sensor.health()] : []),
+      ...(this.door ? [this.door.health()] : []),
+    ];
   }
 
   health(): object {
@@ -205,9 +249,11 @@ export class Daemon {
       fullSyncNeeded: this.store.fullSyncNeeded,
       outboxDepth: this.store.outbox.depth,
       lockdown: this.gate.lockdown,
+      emergency: this.gate.emergency,
+      ...(this.door ? { door: { open: this.door.open } } : {}),
       link: this.#link ? this.#link.link.state : 'not-enrolled',
       hardware,
-      relay: { active: this.relay.active, pulses: this.relay.recordedPulses?.().length ?? null },
+      relay: { active: this.relay.active, held: this.relay.held, pulses: this.relay.recordedPulses?.().length ?? null },
     };
   }
 
@@ -230,6 +276,13 @@ export class Daemon {
       };
     }
     if (this.sensor?.simulatesPassage) api.passage = () => this.gate.passage();
+    const door = this.door;
+    if (door?.simulate) {
+      api.door = (open) => {
+        door.simulate?.(open);
+        return { open: door.open };
+      };
+    }
     const relay = this.relay;
     if (relay.recordedPulses) api.relayPulses = () => relay.recordedPulses?.() ?? [];
     return api;
@@ -258,6 +311,7 @@ export class Daemon {
       this.log.error({ err: e }, 'relay close failed');
     }
     await this.sensor?.stop();
+    await this.door?.stop();
     await this.store?.stopBackgroundCheckpoints();
     if (this.#http) {
       const server = this.#http.server;

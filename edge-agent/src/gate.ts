@@ -15,21 +15,43 @@
  * (use count, direction for anti-passback) only when someone actually walks
  * through within the pulse; the TOTP step is burned at once, so a screenshot
  * cannot be replayed while the gate is open. An unlock with no passage is a
- * `no_passage` event; a passage with no unlock is a `forced` alarm.
+ * `no_passage` event; a passage with no unlock is a `forced` alarm. The event
+ * that moved the pass's state carries `counted: true` (DEC-12).
+ *
+ * Escort (DEC-15): an admitted escort credential (`pass.escort`) marks the
+ * gate's escort time; a visitor denied `escort_required` waits here for the
+ * rule's `escortSeconds`, and an escort admitted meanwhile decides each waiting
+ * visitor again with the escort time now — the whole decision, so a dynamic QR
+ * whose code went stale meanwhile (past ±1 step) is `bad_code` then, is not
+ * admitted and records nothing more: the visitor scans again, and the escort
+ * time still covers them. An admitted visitor gets their own event and rides
+ * on the escort's pulse.
+ *
+ * Modes (CMD-1, CMD-4): lockdown de-energises the relay and every attempt is
+ * `lockdown`; emergency holds it energised (Relay.hold) until released while
+ * attempts are still decided and logged; each clears the other.
+ *
+ * Alarms (ALARM-1): a door contact still open `heldOpenSeconds` after an
+ * unlock, or opened with no unlock outside an emergency, raises `held_open`;
+ * closing it clears it. A reader unhealthy for `readerOfflineMs` raises
+ * `reader_offline`, cleared when it is healthy again. Timer callbacks never
+ * throw: a failure is logged.
  */
 import {
+  type AlarmKind,
   cardKey,
   type Decision,
   type Direction,
   decide,
   type GateContext,
   nextPassState,
+  type ParsedCredential,
   type PassState,
   parseCredential,
   uuidv7,
 } from '@gatehouse/protocol';
 import type { EdgeEvent as CheckinEvent } from './event.js';
-import type { PassageSensor, ReaderCondition, ReaderInput, Relay } from './hardware/types.js';
+import type { DoorContact, PassageSensor, ReaderCondition, ReaderInput, Relay } from './hardware/types.js';
 import type { PassLookup } from './store/cache.js';
 
 export interface GateStore {
@@ -39,16 +61,23 @@ export interface GateStore {
   /** Event and (optional) new pass state, atomically. */
   record(event: CheckinEvent, passId?: string | null, state?: PassState | null): void;
   localLockdown: boolean;
+  /** CMD-4; setting it does not touch localLockdown (the gate clears one when it sets the other). */
+  emergency: boolean;
 }
 
 export interface GateMetrics {
   decision(seconds: number, allow: boolean, reason: string): void;
   debounced(reader: string): void;
+  /** An admitted entry a soft rule reports (DEC-11). */
+  alert?(kind: string): void;
+  /** An alarm event recorded (ALARM-1), and the `forced` passage. */
+  alarm?(kind: string, state: 'raised' | 'cleared'): void;
 }
 
 export interface GateLog {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
+  error?(obj: object, msg: string): void;
 }
 
 export interface GateOptions {
@@ -66,6 +95,11 @@ export interface GateOptions {
   defaultDirection?: Direction;
   /** Malformed reads are counted always, but written to the outbox at most once per this interval per reader. */
   malformedEventIntervalMs?: number;
+  /** Door position contact for the held-open alarm (ALARM-1). */
+  door?: DoorContact | null;
+  heldOpenSeconds?: number;
+  /** A reader unhealthy this long (readerHealth) raises `reader_offline`. */
+  readerOfflineMs?: number;
 }
 
 export interface ScanOutcome {
@@ -81,6 +115,19 @@ interface PendingUnlock {
   reader: string | undefined;
   timer: NodeJS.Timeout;
 }
+
+/** A visitor denied `escort_required`, waiting for an escort (DEC-15). */
+interface WaitingVisitor {
+  cred: ParsedCredential;
+  passId: string;
+  reader: string;
+  direction: Direction;
+  /** Epoch ms after which an escort no longer covers them. */
+  until: number;
+}
+
+/** Bounds the waiting list: a queue of visitors at one door is a handful, never this many. */
+const MAX_WAITING = 32;
 
 const DEBOUNCED: ScanOutcome = Object.freeze({ debounced: true, decision: null, event: null });
 
@@ -101,6 +148,16 @@ export class Gate {
   readonly #pending: PendingUnlock[] = [];
   /** DEC-15: when an escort's credential was last admitted at this gate (both its readers share it). */
   #escortAt: number | null = null;
+  readonly #waiting: WaitingVisitor[] = [];
+  readonly #door: DoorContact | null;
+  readonly #heldOpenMs: number;
+  readonly #readerOfflineMs: number;
+  /** Monotonic ms of the last unlock (pulse), for the held-open window. */
+  #unlockedAt: number | null = null;
+  #heldTimer: NodeJS.Timeout | null = null;
+  #heldOpenRaised = false;
+  /** Per reader: since when it has been unhealthy (monotonic ms), and whether reader_offline is raised. */
+  readonly #readerDown = new Map<string, { since: number; raised: boolean }>();
 
   constructor(o: GateOptions) {
     this.#store = o.store;
@@ -113,11 +170,30 @@ export class Gate {
     this.#log = o.log;
     this.#defaultDirection = o.defaultDirection ?? 'in';
     this.#malformedEveryMs = o.malformedEventIntervalMs ?? 1000;
-    this.#sensor?.onPassage(() => this.passage());
+    this.#door = o.door ?? null;
+    this.#heldOpenMs = (o.heldOpenSeconds ?? 30) * 1000;
+    this.#readerOfflineMs = o.readerOfflineMs ?? 5000;
+    this.#sensor?.onPassage(() => this.#guard('passage', () => this.passage()));
+    this.#door?.onChange((open) => this.#guard('door', () => this.door(open)));
+    // A restart in emergency holds the door free again; in lockdown it stays de-energised.
+    this.syncMode();
   }
 
   get lockdown(): boolean {
     return this.#store.context(this.#defaultDirection).lockdown;
+  }
+
+  get emergency(): boolean {
+    return this.#store.emergency;
+  }
+
+  /** Runs a callback of a driver or a timer: logged, never thrown into the event loop. */
+  #guard(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      (this.#log?.error ?? this.#log?.warn)?.call(this.#log, { err: e, what }, 'gate callback failed');
+    }
   }
 
   /** One read from a reader. Never throws for anything a reader can send. */
@@ -160,30 +236,110 @@ export class Gate {
 
     if (!d.allow) {
       if (d.reason !== 'malformed' || this.#malformedDue(input.reader, mono)) this.#store.record(event);
+      if (d.reason === 'escort_required' && d.passId !== null) this.#wait(cred, d.passId, input, found?.rule?.escortSeconds, now);
     } else {
-      const passId = d.passId;
-      let state: PassState | null = null;
-      if (passId !== null) {
-        if (this.#sensor) {
-          // Burn the TOTP step now; count the use when the passage is seen.
-          const s = found?.state;
-          state = {
-            useCount: s?.useCount ?? 0,
-            lastDirection: s?.lastDirection ?? null,
-            lastTotpStep: d.totpStep ?? s?.lastTotpStep ?? null,
-            lastAt: s?.lastAt ?? null,
-          };
-        } else {
-          state = nextPassState(found?.state, d, input.direction, now);
-        }
+      this.#admit(event, d, found?.state, input.direction, input.reader, now, true);
+      // DEC-15: an escort going in marks the gate and brings in whoever was waiting for one.
+      if (found?.pass?.escort && input.direction === 'in') {
+        this.escortSeen(now);
+        this.#metrics?.decision((this.#clock() - t0) / 1000, d.allow, d.reason);
+        this.#releaseWaiting(now, t0);
+        return { debounced: false, decision: d, event };
       }
-      this.#store.record(event, passId, state);
-      this.#relay.pulse(undefined, event.id);
-      if (found?.pass?.escort && input.direction === 'in') this.escortSeen(now);
-      if (this.#sensor) this.#expectPassage(passId, d, input.direction, input.reader);
     }
     this.#metrics?.decision((this.#clock() - t0) / 1000, d.allow, d.reason);
     return { debounced: false, decision: d, event };
+  }
+
+  /**
+   * Records an admitted attempt with the state it implies, then unlocks (`pulse`: false when the visitor rides
+   * on an escort's pulse). Without a passage sensor the attempt moved the pass's state, so it is `counted`;
+   * with one only the TOTP step is burned now, and the passage counts.
+   */
+  #admit(
+    event: CheckinEvent,
+    d: Decision,
+    prior: PassState | undefined,
+    direction: Direction,
+    reader: string,
+    now: number,
+    pulse: boolean,
+  ): void {
+    const passId = d.passId;
+    let state: PassState | null = null;
+    if (passId !== null) {
+      if (this.#sensor) {
+        state = {
+          useCount: prior?.useCount ?? 0,
+          lastDirection: prior?.lastDirection ?? null,
+          lastTotpStep: d.totpStep ?? prior?.lastTotpStep ?? null,
+          lastAt: prior?.lastAt ?? null,
+        };
+      } else {
+        state = nextPassState(prior, d, direction, now);
+        event.counted = true;
+      }
+    }
+    this.#store.record(event, passId, state);
+    if (pulse) this.#unlock(event.id);
+    if (d.alert) {
+      this.#metrics?.alert?.(d.alert);
+      this.#log?.warn({ passId, alert: d.alert, eventId: event.id }, 'admitted with an alert');
+    }
+    if (this.#sensor) this.#expectPassage(passId, d, direction, reader);
+  }
+
+  #unlock(eventId: string): void {
+    this.#relay.pulse(undefined, eventId);
+    this.#unlockedAt = this.#clock();
+  }
+
+  /** DEC-15: keeps a visitor denied for want of an escort, for the rule's escortSeconds. */
+  #wait(cred: ParsedCredential, passId: string, input: ReaderInput, escortSeconds: number | undefined, now: number): void {
+    this.#pruneWaiting(now);
+    const i = this.#waiting.findIndex((w) => w.passId === passId);
+    if (i >= 0) this.#waiting.splice(i, 1);
+    if (this.#waiting.length >= MAX_WAITING) this.#waiting.shift();
+    this.#waiting.push({ cred, passId, reader: input.reader, direction: input.direction, until: now + (escortSeconds ?? 60) * 1000 });
+  }
+
+  #pruneWaiting(now: number): void {
+    // Expired visitors go silently: their denial is already recorded.
+    for (let i = this.#waiting.length - 1; i >= 0; i--) if ((this.#waiting[i]?.until ?? 0) < now) this.#waiting.splice(i, 1);
+  }
+
+  /** DEC-15: an escort was admitted at `now`: decide every waiting visitor again with the escort time now. */
+  #releaseWaiting(now: number, t0: number): void {
+    this.#pruneWaiting(now);
+    if (this.#waiting.length === 0) return;
+    const waiting = this.#waiting.splice(0, this.#waiting.length);
+    for (const w of waiting) {
+      const found = this.#store.findByPassId(w.passId);
+      const ctx = { ...this.#store.context(w.direction), escortAt: now };
+      const d = decide(w.cred, found.pass, found.rule, ctx, found.state, now);
+      if (!d.allow) {
+        // A stale dynamic code, a revocation or a lockdown meanwhile: not admitted, and nothing more recorded.
+        this.#log?.info({ passId: w.passId, reason: d.reason }, 'escort arrived, waiting visitor not admitted');
+        continue;
+      }
+      const event: CheckinEvent = {
+        id: uuidv7(now),
+        type: 'attempt',
+        gateId: ctx.gateId,
+        passId: d.passId,
+        credentialKind: d.credentialKind,
+        direction: w.direction,
+        allow: true,
+        reason: d.reason,
+        occurredAt: now,
+        reader: w.reader,
+        ...(d.alert ? { alert: d.alert } : {}),
+      };
+      // One pulse covers the escort and their visitors: the relay is already open for them.
+      this.#admit(event, d, found.state, w.direction, w.reader, now, false);
+      this.#log?.info({ passId: w.passId, eventId: event.id }, 'escorted visitor admitted');
+      this.#metrics?.decision((this.#clock() - t0) / 1000, true, d.reason);
+    }
   }
 
   #malformedDue(reader: string, mono: number): boolean {
@@ -215,20 +371,24 @@ export class Gate {
       decision,
       direction,
       reader,
-      timer: setTimeout(() => {
-        const i = this.#pending.indexOf(pending);
-        if (i < 0) return;
-        this.#pending.splice(i, 1);
-        const e = this.#event('no_passage', {
-          passId,
-          direction,
-          credentialKind: decision?.credentialKind ?? 'none',
-          reason: decision ? 'ok' : 'manual',
-          ...(reader ? { reader } : {}),
-        });
-        this.#store.record(e);
-        this.#log?.info({ passId, direction }, 'unlocked but nobody passed');
-      }, this.#relay.pulseMs),
+      timer: setTimeout(
+        () =>
+          this.#guard('no_passage', () => {
+            const i = this.#pending.indexOf(pending);
+            if (i < 0) return;
+            this.#pending.splice(i, 1);
+            const e = this.#event('no_passage', {
+              passId,
+              direction,
+              credentialKind: decision?.credentialKind ?? 'none',
+              reason: decision ? 'ok' : 'manual',
+              ...(reader ? { reader } : {}),
+            });
+            this.#store.record(e);
+            this.#log?.info({ passId, direction }, 'unlocked but nobody passed');
+          }),
+        this.#relay.pulseMs,
+      ),
     };
     pending.timer.unref?.();
     this.#pending.push(pending);
@@ -238,8 +398,15 @@ export class Gate {
   passage(): CheckinEvent {
     const p = this.#pending.shift();
     if (!p) {
+      if (this.#store.emergency) {
+        // The door is held free for an evacuation: people going through is the point, not a forced entry.
+        const e = this.#event('passage', { reason: 'manual' });
+        this.#store.record(e);
+        return e;
+      }
       const e = this.#event('forced', { allow: false, reason: 'unknown' });
       this.#store.record(e);
+      this.#metrics?.alarm?.('forced', 'raised');
       this.#log?.warn({ eventId: e.id }, 'passage without unlock: forced');
       return e;
     }
@@ -254,6 +421,7 @@ export class Gate {
       credentialKind: p.decision?.credentialKind ?? 'none',
       reason: p.decision ? 'ok' : 'manual',
       ...(p.reader ? { reader: p.reader } : {}),
+      ...(state ? { counted: true } : {}),
     });
     this.#store.record(e, p.passId, state);
     return e;
@@ -265,7 +433,7 @@ export class Gate {
     const e = this.#event('manual', { direction, allow: !locked, reason: locked ? 'lockdown' : 'manual' });
     this.#store.record(e);
     if (!locked) {
-      this.#relay.pulse(undefined, e.id);
+      this.#unlock(e.id);
       if (this.#sensor) this.#expectPassage(null, null, direction, undefined);
     }
     return e;
@@ -273,15 +441,79 @@ export class Gate {
 
   /** A reader reported a condition (tamper, power, offline): an `alarm` event (SPEC ALARM-1). */
   readerCondition(reader: string, c: ReaderCondition): CheckinEvent {
+    return this.#alarm(c.kind, c.state, c.detail, reader);
+  }
+
+  #alarm(kind: AlarmKind, state: 'raised' | 'cleared', detail: string | undefined, reader?: string): CheckinEvent {
     const e = this.#event('alarm', {
       allow: false,
       reason: 'unknown',
-      reader,
-      alarm: { kind: c.kind, state: c.state, ...(c.detail ? { detail: c.detail } : {}) },
+      ...(reader ? { reader } : {}),
+      alarm: { kind, state, ...(detail ? { detail: detail.slice(0, 500) } : {}) },
     });
     this.#store.record(e);
-    this.#log?.warn({ reader, alarm: c.kind, state: c.state }, 'reader condition');
+    this.#metrics?.alarm?.(kind, state);
+    this.#log?.warn({ reader, alarm: kind, state, detail }, state === 'raised' ? 'alarm raised' : 'alarm cleared');
     return e;
+  }
+
+  /**
+   * A reader's health as the daemon polls it, for readers that do not report their own conditions: unhealthy
+   * for readerOfflineMs raises `reader_offline` once; healthy again clears it. Returns the event when one was recorded.
+   */
+  readerHealth(reader: string, healthy: boolean, detail?: string): CheckinEvent | null {
+    const mono = this.#clock();
+    const down = this.#readerDown.get(reader);
+    if (healthy) {
+      if (!down) return null;
+      this.#readerDown.delete(reader);
+      return down.raised ? this.#alarm('reader_offline', 'cleared', undefined, reader) : null;
+    }
+    if (!down) {
+      this.#readerDown.set(reader, { since: mono, raised: false });
+      return null;
+    }
+    if (down.raised || mono - down.since < this.#readerOfflineMs) return null;
+    down.raised = true;
+    return this.#alarm('reader_offline', 'raised', detail, reader);
+  }
+
+  /** The door contact moved (ALARM-1 held-open). */
+  door(open: boolean): CheckinEvent | null {
+    this.#clearHeldTimer();
+    if (!open) {
+      if (!this.#heldOpenRaised) return null;
+      this.#heldOpenRaised = false;
+      return this.#alarm('held_open', 'cleared', undefined);
+    }
+    if (this.#heldOpenRaised || this.#store.emergency) return null;
+    const sinceUnlock = this.#unlockedAt === null ? null : this.#clock() - this.#unlockedAt;
+    if (sinceUnlock === null || (!this.#relay.active && sinceUnlock > this.#relay.pulseMs)) {
+      this.#heldOpenRaised = true;
+      return this.#alarm('held_open', 'raised', 'opened without an unlock');
+    }
+    this.#armHeldTimer(this.#heldOpenMs - sinceUnlock);
+    return null;
+  }
+
+  #armHeldTimer(ms: number): void {
+    this.#clearHeldTimer();
+    this.#heldTimer = setTimeout(
+      () =>
+        this.#guard('held_open', () => {
+          this.#heldTimer = null;
+          if (!this.#door?.open || this.#heldOpenRaised || this.#store.emergency) return;
+          this.#heldOpenRaised = true;
+          this.#alarm('held_open', 'raised', `open more than ${this.#heldOpenMs / 1000} s after an unlock`);
+        }),
+      Math.max(0, ms),
+    );
+    this.#heldTimer.unref?.();
+  }
+
+  #clearHeldTimer(): void {
+    if (this.#heldTimer) clearTimeout(this.#heldTimer);
+    this.#heldTimer = null;
   }
 
   /** DEC-15: an escort's credential was admitted at this gate at `at`. */
@@ -289,15 +521,67 @@ export class Gate {
     this.#escortAt = at;
   }
 
+  /** CMD-1: lockdown on (it ends an emergency: the relay is de-energised), or off (a release: both end). */
   setLockdown(on: boolean): void {
-    this.#store.localLockdown = on;
-    if (on) this.#relay.off();
-    this.#log?.warn({ lockdown: on }, on ? 'lockdown' : 'lockdown released');
+    if (!on) {
+      this.release();
+      return;
+    }
+    this.#store.emergency = false;
+    this.#store.localLockdown = true;
+    // De-energised whatever the relay was doing: a running pulse is cut, a hold ends.
+    this.#relay.off();
+    this.#log?.warn({ lockdown: true }, 'lockdown');
+  }
+
+  /** CMD-4: emergency release on (it ends a lockdown: the relay is held energised), or off (a release). */
+  setEmergency(on: boolean): void {
+    if (!on) {
+      this.release();
+      return;
+    }
+    this.#store.localLockdown = false;
+    this.#store.emergency = true;
+    this.syncMode();
+    this.#log?.warn({ emergency: true }, 'emergency release: door held open');
+  }
+
+  /** CMD-1, CMD-4: release ends a lockdown and an emergency alike. */
+  release(): void {
+    this.#store.localLockdown = false;
+    this.#store.emergency = false;
+    this.syncMode();
+    this.#log?.warn({}, 'released');
+  }
+
+  /**
+   * Puts the relay in the state the store's mode says: held in an emergency, de-energised in a lockdown, a
+   * hold ended otherwise. After a sync (the gate record may have changed it) and at start.
+   */
+  syncMode(): void {
+    const emergency = this.#store.emergency;
+    if (emergency) {
+      if (!this.#relay.held) this.#relay.hold(true);
+      // The door free for an evacuation is not held open: no alarm while it lasts.
+      this.#clearHeldTimer();
+      return;
+    }
+    if (this.#relay.held) {
+      this.#relay.hold(false);
+      // Still open once the emergency ends: the held-open window starts now.
+      if (this.#door?.open && !this.#heldOpenRaised) {
+        this.#unlockedAt = this.#clock();
+        this.#armHeldTimer(this.#heldOpenMs);
+      }
+    }
+    if (this.lockdown && this.#relay.active) this.#relay.off();
   }
 
   /** Drops timers (shutdown). The relay is the daemon's to close. */
   stop(): void {
     for (const p of this.#pending) clearTimeout(p.timer);
     this.#pending.length = 0;
+    this.#clearHeldTimer();
+    this.#waiting.length = 0;
   }
 }

@@ -1,9 +1,10 @@
 /**
  * Loopback HTTP: GET /health, /metrics, /events/recent (CONTRACT.md), and the
  * local control API until commands arrive over MQTT: POST /open, /lockdown,
- * /release; for simulated hardware only, POST /scan {text, reader?},
- * POST /passage and GET /relay/pulses (a route whose driver lacks the
- * capability does not exist: 404).
+ * /release (ends a lockdown and an emergency); for simulated hardware only,
+ * POST /scan {text, reader?}, POST /passage, POST /door {open} and
+ * GET /relay/pulses (a route whose driver lacks the capability does not
+ * exist: 404).
  *
  * Bound to 127.0.0.1, which is not enough on its own: any local process, and
  * any web page in a browser on the controller, can reach it. So every route
@@ -32,6 +33,8 @@ export interface LocalApi {
   scan?(text: string, reader?: string): { debounced: boolean; event: CheckinEvent | null } | null;
   /** Present with a simulated passage sensor. */
   passage?(): CheckinEvent;
+  /** Present with a simulated door contact: opens or closes it. */
+  door?(open: boolean): { open: boolean };
   /** Present with a relay that keeps its pulses (the simulated one). */
   relayPulses?(): readonly PulseRecord[];
 }
@@ -132,7 +135,7 @@ function routes(api: LocalApi): Map<string, Route> {
     ],
   ]);
   // The simulation routes exist only when a driver has the capability.
-  const { scan, passage, relayPulses } = api;
+  const { scan, passage, door, relayPulses } = api;
   if (scan) {
     table.set(
       'POST /scan',
@@ -152,6 +155,16 @@ function routes(api: LocalApi): Map<string, Route> {
       guarded(async (req, res) => {
         await readJson(req);
         send(res, 200, { event: passage() });
+      }),
+    );
+  }
+  if (door) {
+    table.set(
+      'POST /door',
+      guarded(async (req, res) => {
+        const body = await readJson(req);
+        if (typeof body.open !== 'boolean') throw new HttpError(400, 'bad_request', 'open: boolean required');
+        send(res, 200, door(body.open));
       }),
     );
   }

@@ -14,6 +14,8 @@ export class EdgeMetrics implements GateMetrics {
   readonly #decisionSeconds: Histogram<string>;
   readonly #decisions: Counter<'result' | 'reason'>;
   readonly #debounced: Counter<'reader'>;
+  readonly #alerts: Counter<'kind'>;
+  readonly #alarms: Counter<'kind' | 'state'>;
 
   constructor(sources: MetricsSources, opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
@@ -34,6 +36,18 @@ export class EdgeMetrics implements GateMetrics {
       name: 'gatehouse_debounced_reads_total',
       help: 'Repeated reads of the same code within the debounce window',
       labelNames: ['reader'],
+      registers: [this.registry],
+    });
+    this.#alerts = new Counter({
+      name: 'gatehouse_alerts_total',
+      help: 'Entries admitted but reported, by kind (DEC-11 soft anti-passback)',
+      labelNames: ['kind'],
+      registers: [this.registry],
+    });
+    this.#alarms = new Counter({
+      name: 'gatehouse_alarms_total',
+      help: 'Door and reader alarms recorded, by kind and state (ALARM-1; forced passages too)',
+      labelNames: ['kind', 'state'],
       registers: [this.registry],
     });
     new Gauge({
@@ -71,5 +85,13 @@ export class EdgeMetrics implements GateMetrics {
 
   debounced(reader: string): void {
     this.#debounced.inc({ reader });
+  }
+
+  alert(kind: string): void {
+    this.#alerts.inc({ kind });
+  }
+
+  alarm(kind: string, state: 'raised' | 'cleared'): void {
+    this.#alarms.inc({ kind, state });
   }
 }

@@ -22,6 +22,9 @@ export class FakeStore implements GateStore {
   readonly events: EdgeEvent[] = [];
   localLockdown = false;
   gateLockdown = false;
+  emergency = false;
+  /** DEC-14: the site calendar context() hands decide(). */
+  holidays = new Map<string, { kind: 'closed' | 'special'; windows: { from: string; to: string }[] }>();
   failNextRecord = false;
   readonly #ring: KeyRing;
 
@@ -34,7 +37,13 @@ export class FakeStore implements GateStore {
   }
 
   context(direction: Direction): GateContext {
-    return { ...this.gate, direction, lockdown: this.gateLockdown || this.localLockdown, keys: this.#ring };
+    return {
+      ...this.gate,
+      direction,
+      lockdown: !this.emergency && (this.gateLockdown || this.localLockdown),
+      keys: this.#ring,
+      holidays: this.holidays,
+    };
   }
 
   #lookup(pass: PassRecord | undefined, id: string): PassLookup {
@@ -65,6 +74,7 @@ export class FakeStore implements GateStore {
 export class FakeRelay implements Relay {
   readonly type = 'fake';
   active = false;
+  held = false;
   pulses = 0;
   constructor(
     readonly journal: Journal,
@@ -77,9 +87,19 @@ export class FakeRelay implements Relay {
     this.pulses++;
     this.active = true;
   }
+  /** Like the real relays: the pulse's timer ends it; a pulse during a hold leaves the hold alone. */
+  endPulse(): void {
+    if (!this.held) this.active = false;
+  }
+  hold(on: boolean): void {
+    this.journal.push(on ? 'hold' : 'unhold');
+    this.held = on;
+    this.active = on;
+  }
   off(): void {
     this.journal.push('off');
     this.active = false;
+    this.held = false;
   }
   close(): void {
     this.off();

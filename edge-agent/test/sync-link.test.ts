@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import {
   type CheckinEvent,
   type DownMessage,
+  type GateRecord,
   generateDeviceKeyPair,
   generateKeyPair,
   KeyRing,
@@ -18,9 +19,12 @@ import {
 import type { MqttClient } from 'mqtt';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Gate } from '../src/gate.js';
+import { SimulatedRelay } from '../src/hardware/simulated.js';
 import { EdgeStore } from '../src/store/index.js';
 import { type CommandTarget, EdgeLink } from '../src/sync/link.js';
 import { syncStoreOf } from '../src/sync/store-adapter.js';
+import { commandTargetOf } from '../src/sync/wire.js';
 import { startTestBroker, type TestBroker } from './broker.js';
 import { makeFixture } from './fixtures.js';
 import { tempDir } from './tmp.js';
@@ -54,14 +58,33 @@ describe('edge MQTT link (SPEC MSG-*, SIGN-*, CMD-*)', () => {
   const rejects: string[] = [];
   const actions: string[] = [];
   let lockdown = false;
+  let emergency = false;
+  let synced = 0;
   const gate: CommandTarget = {
     open: (reason) => actions.push(`open:${reason ?? ''}`),
     lockdown: (on) => {
       lockdown = on;
-      actions.push(on ? 'lockdown' : 'release');
+      if (on) emergency = false;
+      actions.push(on ? 'lockdown' : 'unlock');
+    },
+    emergency: (on) => {
+      emergency = on;
+      if (on) lockdown = false;
+      actions.push(on ? 'emergency' : 'no-emergency');
+    },
+    release: () => {
+      lockdown = false;
+      emergency = false;
+      actions.push('release');
     },
     get lockdownActive() {
       return lockdown;
+    },
+    get emergencyActive() {
+      return emergency;
+    },
+    synced: () => {
+      synced++;
     },
     hardware: () => [{ name: 'sim', type: 'simulated', healthy: true }],
   };
@@ -84,6 +107,9 @@ describe('edge MQTT link (SPEC MSG-*, SIGN-*, CMD-*)', () => {
     received.length = 0;
     rejects.length = 0;
     actions.length = 0;
+    lockdown = false;
+    emergency = false;
+    synced = 0;
     broker = await startTestBroker({ cloud: 'cloud-pw', [DEV]: 'dev-pw' });
     cloud = await broker.connectAsync({ username: 'cloud', password: 'cloud-pw', clientId: 'cloud' });
     await cloud.subscribeAsync(
@@ -158,6 +184,7 @@ describe('edge MQTT link (SPEC MSG-*, SIGN-*, CMD-*)', () => {
     await send(topics.sync(DEV), chunk(0));
     await until(() => store.seq === 10);
     expect(store.findByPassId(fx.passes.dynamic.id).pass?.id).toBe(fx.passes.dynamic.id);
+    expect(synced).toBe(1);
     expect(store.context('in').holidays?.get('2026-12-25')).toMatchObject({ kind: 'closed' });
     expect(store.findByPassId(fx.passes.multi.id).state).toEqual({ useCount: 2, lastDirection: 'in', lastTotpStep: null, lastAt: at });
 
@@ -289,6 +316,22 @@ describe('edge MQTT link (SPEC MSG-*, SIGN-*, CMD-*)', () => {
     expect(status).toMatchObject({ lockdown: true });
   });
 
+  it('CMD-4: an emergency command holds the gate open (status says so) until a release ends it', async () => {
+    const cmd = (seq: number, type: 'lockdown' | 'emergency' | 'release') =>
+      ({ ...header(seq), kind: 'cmd', id: uuidv7(), type, expiresAt: Date.now() + 30_000 }) as DownMessage;
+    await send(topics.cmd(DEV), cmd(1, 'lockdown'));
+    await send(topics.cmd(DEV), cmd(2, 'emergency'));
+    await until(() => actions.length === 2);
+    const held = await until(() => on('status').find((s) => (s as { emergency?: boolean }).emergency));
+    expect(validators.status.check(held)).toBe(true);
+    expect(held).toMatchObject({ lockdown: false, emergency: true });
+    await send(topics.cmd(DEV), cmd(3, 'release'));
+    await until(() => actions.length === 3);
+    expect(actions).toEqual(['lockdown', 'emergency', 'release']);
+    expect(emergency).toBe(false);
+    expect(link.status()).toMatchObject({ lockdown: false, emergency: false });
+  });
+
   it('CMD-1: a resync command makes the edge ask for a full snapshot', async () => {
     await until(() => on('sync-request')[0]);
     const before = on('sync-request').length;
@@ -306,5 +349,106 @@ describe('edge MQTT link (SPEC MSG-*, SIGN-*, CMD-*)', () => {
       if (c && (c as unknown as { id: string }).id === DEV) c.conn.destroy();
     }
     await until(() => on('status').some((s) => (s as { state: string }).state === 'offline'));
+  });
+});
+
+describe('CMD-4 through the sync: the gate record’s emergency and lockdown reach the relay of a real gate', () => {
+  const fx = makeFixture();
+  const key = signingKey(fx.key.privateKey);
+  let broker: TestBroker;
+  let cloud: MqttClient;
+  let store: EdgeStore;
+  let link: EdgeLink;
+  let gate: Gate;
+  let relay: SimulatedRelay;
+  let dir: { dir: string; cleanup(): void };
+  const header = (seq: number) => ({ v: 1 as const, orgId: ORG, deviceId: DEV, seq, issuedAt: Date.now() });
+  const send = (topic: string, m: DownMessage) => cloud.publishAsync(topic, sealMessage(m, key), { qos: 1 });
+  const gateChange = (seq: number, over: Partial<GateRecord>) =>
+    ({
+      ...header(seq),
+      kind: 'delta',
+      siteId: fx.site.id,
+      fromSeq: seq - 1,
+      epk: null,
+      changes: [{ seq, entity: 'gate', op: 'upsert', id: fx.gate.id, data: { ...fx.gate, ...over } }],
+    }) as DownMessage;
+
+  beforeEach(async () => {
+    dir = tempDir();
+    broker = await startTestBroker({ cloud: 'cloud-pw', [DEV]: 'dev-pw' });
+    cloud = await broker.connectAsync({ username: 'cloud', password: 'cloud-pw', clientId: 'cloud' });
+    store = new EdgeStore(join(dir.dir, 'edge.db'), { trustedKeys: [fx.key.publicKey] });
+    store.setSetting('gateId', fx.gate.id);
+    relay = new SimulatedRelay(50);
+    gate = new Gate({ store, relay });
+    link = new EdgeLink({
+      url: 'mqtt://in-memory',
+      connect: broker.connect,
+      username: DEV,
+      password: 'dev-pw',
+      deviceId: DEV,
+      orgId: ORG,
+      keys: new KeyRing([fx.key.publicKey]),
+      version: 'test',
+      store: syncStoreOf(store),
+      gate: commandTargetOf(gate, () => []),
+      log,
+    });
+    link.start();
+    await until(() => link.state === 'online');
+  });
+
+  afterEach(async () => {
+    await link.stop();
+    gate.stop();
+    relay.close();
+    await cloud.endAsync();
+    await broker.close();
+    store.close();
+    dir.cleanup();
+  });
+
+  it('an edge that missed the command takes up emergency from its snapshot, and release and lockdown from deltas', async () => {
+    const s = fx.seed();
+    await send(topics.sync(DEV), {
+      ...header(1),
+      kind: 'snapshot',
+      siteId: s.site.id,
+      snapshotId: uuidv7(),
+      chunk: 0,
+      chunks: 1,
+      site: s.site,
+      rules: s.rules,
+      zones: s.zones,
+      gates: [{ ...fx.gate, emergency: true }],
+      holidays: [],
+      presence: [],
+      epk: null,
+      passes: [],
+    } as DownMessage);
+    await until(() => store.seq === 1);
+    expect(relay.held).toBe(true);
+    expect(link.status()).toMatchObject({ emergency: true, lockdown: false });
+
+    // A delta that repeats the record (another field changed) does not undo a release the command made.
+    gate.release();
+    await send(topics.sync(DEV), gateChange(2, { emergency: true, name: 'Main door' }));
+    await until(() => store.seq === 2);
+    expect(relay.held).toBe(false);
+
+    await send(topics.sync(DEV), gateChange(3, { emergency: false }));
+    await send(topics.sync(DEV), gateChange(4, { lockdown: true }));
+    await until(() => store.seq === 4);
+    expect(gate.lockdown).toBe(true);
+    expect(relay.active).toBe(false);
+    await send(topics.sync(DEV), gateChange(5, { lockdown: false, emergency: true }));
+    await until(() => store.seq === 5);
+    expect(relay.held).toBe(true);
+    expect(gate.lockdown).toBe(false);
+    await send(topics.sync(DEV), gateChange(6, { emergency: false }));
+    await until(() => store.seq === 6);
+    expect(relay.held).toBe(false);
+    expect(link.status()).toMatchObject({ emergency: false, lockdown: false });
   });
 });

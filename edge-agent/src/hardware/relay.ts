@@ -2,7 +2,8 @@
  * Turnstile/door relay on a GPIO output. Thin on purpose (GPIO cannot be
  * exercised off the board): the line is configured inactive as it is opened,
  * so a restart after a crash leaves the gate closed; a pulse energises it for
- * pulseMs; off()/close() de-energise it (lockdown, SIGTERM, uncaught error).
+ * pulseMs; hold() keeps it energised (emergency release); off()/close() de-energise
+ * it (lockdown, SIGTERM, uncaught error).
  */
 import type { GpioBackend, GpioLine } from './gpio.js';
 import type { HardwareHealth, Relay } from './types.js';
@@ -12,6 +13,7 @@ export class GpioRelay implements Relay {
   readonly #line: GpioLine;
   #timer: NodeJS.Timeout | null = null;
   #active = false;
+  #held = false;
   #error: string | null = null;
 
   constructor(
@@ -38,17 +40,42 @@ export class GpioRelay implements Relay {
     }
   }
 
+  get held(): boolean {
+    return this.#held;
+  }
+
   pulse(ms = this.pulseMs): void {
+    // Held open (emergency): the door is already free, and a pulse's timer must not close it.
+    if (this.#held) return;
     if (this.#timer) clearTimeout(this.#timer);
     this.#write(1);
     this.#active = true;
-    this.#timer = setTimeout(() => this.off(), ms);
+    this.#timer = setTimeout(() => {
+      try {
+        this.off();
+      } catch {
+        // health() reports the write error; a timer must not throw.
+      }
+    }, ms);
+  }
+
+  hold(on: boolean): void {
+    if (!on) {
+      this.off();
+      return;
+    }
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#held = true;
+    this.#active = true;
+    this.#write(1);
   }
 
   off(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     this.#active = false;
+    this.#held = false;
     this.#write(0);
   }
 
@@ -65,7 +92,7 @@ export class GpioRelay implements Relay {
       name: 'relay',
       type: this.type,
       healthy: this.#error === null,
-      detail: this.#error ?? `GPIO ${this.pin} ${this.#active ? 'energised' : 'idle'}`,
+      detail: this.#error ?? `GPIO ${this.pin} ${this.#held ? 'held (emergency)' : this.#active ? 'energised' : 'idle'}`,
     };
   }
 }

@@ -6,7 +6,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Direction } from '@gatehouse/protocol';
-import type { HardwareHealth, PassageSensor, PulseRecord, Reader, ReaderInput, Relay } from './types.js';
+import type { DoorContact, HardwareHealth, PassageSensor, PulseRecord, Reader, ReaderInput, Relay } from './types.js';
 
 export type { PulseRecord } from './types.js';
 
@@ -54,6 +54,7 @@ export class SimulatedRelay implements Relay {
   readonly pulses: PulseRecord[] = [];
   #timer: NodeJS.Timeout | null = null;
   #active = false;
+  #held = false;
   #fd: number | null;
 
   constructor(
@@ -75,15 +76,33 @@ export class SimulatedRelay implements Relay {
     this.pulses.push(rec);
     if (this.pulses.length > this.keep) this.pulses.splice(0, this.pulses.length - this.keep);
     this.#active = true;
+    // Held open (emergency): the pulse is recorded, but its timer must not end the hold.
+    if (this.#held) return;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = setTimeout(() => this.off(), ms);
     this.#timer.unref?.();
+  }
+
+  get held(): boolean {
+    return this.#held;
+  }
+
+  hold(on: boolean): void {
+    if (!on) {
+      this.off();
+      return;
+    }
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#held = true;
+    this.#active = true;
   }
 
   off(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     this.#active = false;
+    this.#held = false;
   }
 
   close(): void {
@@ -97,7 +116,7 @@ export class SimulatedRelay implements Relay {
   }
 
   health(): HardwareHealth {
-    return { name: 'relay', type: this.type, healthy: true, detail: this.#active ? 'energised' : 'idle' };
+    return { name: 'relay', type: this.type, healthy: true, detail: this.#held ? 'held (emergency)' : this.#active ? 'energised' : 'idle' };
   }
 }
 
@@ -120,5 +139,33 @@ export class SimulatedPassageSensor implements PassageSensor {
 
   health(): HardwareHealth {
     return { name: 'passage-sensor', type: this.type, healthy: true };
+  }
+}
+
+/** A door contact moved through the local API (POST /door): the held-open alarm without a door. */
+export class SimulatedDoorContact implements DoorContact {
+  readonly type = 'simulated';
+  readonly #listeners: ((open: boolean) => void)[] = [];
+  #open = false;
+
+  get open(): boolean {
+    return this.#open;
+  }
+
+  onChange(cb: (open: boolean) => void): void {
+    this.#listeners.push(cb);
+  }
+
+  simulate(open: boolean): void {
+    if (open === this.#open) return;
+    this.#open = open;
+    for (const l of this.#listeners) l(open);
+  }
+
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {}
+
+  health(): HardwareHealth {
+    return { name: 'door-contact', type: this.type, healthy: true, detail: this.#open ? 'open' : 'closed' };
   }
 }

@@ -11,6 +11,10 @@ export interface HardwareHealth {
   type: string;
   healthy: boolean;
   detail?: string;
+  /** An OSDP reader's Secure Channel key in use, by its id (SPEC CMD-5); never the key. */
+  keyId?: string;
+  /** The last key a keyset could not set on the reader, and why (CMD-5). */
+  keyFailed?: { keyId: string; detail: string };
 }
 
 export interface ReaderInput {
@@ -76,7 +80,13 @@ export interface Relay {
    * the simulated relay's record).
    */
   pulse(ms?: number, eventId?: string): void;
-  /** De-energise now (lockdown, shutdown). */
+  /**
+   * Emergency release (CMD-4): `hold(true)` energises until `hold(false)` or off(); a pulse meanwhile is
+   * recorded but neither shortens nor ends the hold. `hold(false)` de-energises.
+   */
+  hold(on: boolean): void;
+  readonly held: boolean;
+  /** De-energise now (lockdown, shutdown); ends a hold too. */
   off(): void;
   /** off() and release the line. */
   close(): void;
@@ -97,4 +107,19 @@ export interface PassageSensor {
    * listener would, to answer with the event.
    */
   readonly simulatesPassage?: true;
+}
+
+/**
+ * Door position contact (ALARM-1 held-open): reports the door opening and closing. A closed or unknown door
+ * is `open === false`.
+ */
+export interface DoorContact {
+  readonly type: string;
+  readonly open: boolean;
+  onChange(cb: (open: boolean) => void): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  health(): HardwareHealth;
+  /** Capability: the door can be moved through the local API (POST /door). */
+  simulate?(open: boolean): void;
 }

@@ -3,7 +3,7 @@
  * settings and outbox — and the two write paths that must be atomic:
  * a decision (event + pass state) and a sync (records + seq).
  */
-import { type Change, type Direction, type GateContext, KeyRing, type PassState } from '@gatehouse/protocol';
+import { type Change, type Direction, type GateContext, type GateRecord, KeyRing, type PassState } from '@gatehouse/protocol';
 import type Database from 'better-sqlite3';
 import type { EdgeEvent as CheckinEvent } from '../event.js';
 import { Cache, type CacheRecords, type PassLookup } from './cache.js';
@@ -33,6 +33,7 @@ export class EdgeStore {
 
   readonly #getSetting: Database.Statement<[string], { value: string }>;
   readonly #setSetting: Database.Statement<[string, string]>;
+  readonly #gateRow: Database.Statement<[string], { data: string }>;
   readonly #configKeys: readonly string[];
   readonly #file: string;
   #checkpointer: Checkpointer | null = null;
@@ -48,6 +49,7 @@ export class EdgeStore {
     this.#configKeys = opts.trustedKeys ?? [];
     this.#getSetting = this.db.prepare('SELECT value FROM settings WHERE key = ?');
     this.#setSetting = this.db.prepare('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)');
+    this.#gateRow = this.db.prepare('SELECT data FROM gates WHERE id = ?');
     this.cache = new Cache(this.db);
     this.outbox = new Outbox(this.db);
     if (opened.movedAside) this.setSetting('fullSyncNeeded', '1');
@@ -85,6 +87,18 @@ export class EdgeStore {
     this.setSetting('lockdown', on ? '1' : '0');
   }
 
+  /**
+   * Emergency release (CMD-4), set by the command or taken up from the gate record when the sync changes it.
+   * It outranks a lockdown: a door held free for an evacuation is never also locked.
+   */
+  get emergency(): boolean {
+    return this.getSetting('emergency') === '1';
+  }
+
+  set emergency(on: boolean) {
+    this.setSetting('emergency', on ? '1' : '0');
+  }
+
   get trustedKeys(): string[] {
     const stored = JSON.parse(this.getSetting('orgPublicKeys') ?? '[]') as string[];
     return [...new Set([...this.#configKeys, ...stored])];
@@ -115,7 +129,7 @@ export class EdgeStore {
         siteId: gate?.siteId ?? site?.id ?? UNASSIGNED,
         timezone: site?.timezone ?? 'UTC',
         direction,
-        lockdown: (gate?.lockdown ?? false) || this.localLockdown,
+        lockdown: !this.emergency && ((gate?.lockdown ?? false) || this.localLockdown),
         keys: this.#ring,
         holidays: this.cache.calendar(gate?.siteId ?? site?.id ?? UNASSIGNED),
       };
@@ -145,7 +159,9 @@ export class EdgeStore {
   /** A full snapshot (replace) or one chunk of it; `seq` is set when given (the last chunk). */
   applySnapshot(records: CacheRecords, opts: { replace: boolean; seq?: number }): void {
     this.db.transaction(() => {
+      const before = this.#ownGateRecord();
       this.cache.writeRecords(records, opts.replace);
+      this.#takeUpMode(before);
       if (opts.seq !== undefined) {
         this.#setSetting.run('seq', String(opts.seq));
         this.#setSetting.run('fullSyncNeeded', '0');
@@ -158,11 +174,37 @@ export class EdgeStore {
   /** A delta: every change and the new seq, atomically. */
   applyDelta(changes: readonly Change[], seq: number): void {
     this.db.transaction(() => {
+      const before = this.#ownGateRecord();
       for (const c of changes) this.cache.applyChange(c);
+      this.#takeUpMode(before);
       this.#setSetting.run('seq', String(seq));
     })();
     this.cache.reload();
     this.#invalidate();
+  }
+
+  #ownGateRecord(): GateRecord | undefined {
+    const id = this.#getSetting.get('gateId')?.value;
+    const row = id === undefined ? undefined : this.#gateRow.get(id);
+    return row ? (JSON.parse(row.data) as GateRecord) : undefined;
+  }
+
+  /**
+   * CMD-4 through the sync: a change of this gate's record's `emergency` or `lockdown` is taken up as the
+   * command would be, so an edge that missed the command (offline, expired) follows once it syncs, and a
+   * command that got here first is not undone by a record that merely repeats it. Inside the apply's
+   * transaction, so a crash cannot lose the change. (The record's lockdown is also ORed into the context,
+   * as before; a lockdown set locally stays until released.)
+   */
+  #takeUpMode(before: GateRecord | undefined): void {
+    const after = this.#ownGateRecord();
+    const wasEmergency = before?.emergency ?? false;
+    const isEmergency = after?.emergency ?? false;
+    if (isEmergency !== wasEmergency) {
+      this.#setSetting.run('emergency', isEmergency ? '1' : '0');
+      if (isEmergency) this.#setSetting.run('lockdown', '0');
+    }
+    if ((after?.lockdown ?? false) && !(before?.lockdown ?? false)) this.#setSetting.run('emergency', '0');
   }
 
   // ---- housekeeping ----

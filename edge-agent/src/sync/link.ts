@@ -2,7 +2,8 @@
  * The edge's MQTT link (SPEC MSG-*, SIGN-*, CMD-*): publishes the outbox in
  * batches at QoS 1 and forgets events only when a signed ack names them;
  * asks for sync from its last seq and applies signed deltas and snapshots;
- * executes signed, unexpired commands once; keeps a retained status with a
+ * executes signed, unexpired commands once (open, lockdown, emergency,
+ * release, resync); keeps a retained status with a
  * last will. Everything it is given is checked before it touches the store:
  * a compromised broker can delay the edge, not change what it admits.
  */
@@ -15,7 +16,9 @@ import {
   type HolidayRecord,
   type KeyRing,
   openMessage,
+  openOsdpKey,
   openPassRecord,
+  osdpKeyId,
   type PassRecord,
   type PresenceRecord,
   type RuleRecord,
@@ -55,7 +58,14 @@ export interface SyncStore {
 export interface CommandTarget {
   open(reason: string | undefined): void;
   lockdown(on: boolean): void;
+  /** CMD-4: hold the door free (it ends a lockdown). */
+  emergency(on: boolean): void;
+  /** CMD-1, CMD-4: ends a lockdown and an emergency alike. */
+  release(): void;
   readonly lockdownActive: boolean;
+  readonly emergencyActive: boolean;
+  /** The cache changed: the gate takes up its record's lockdown/emergency (CMD-4 through the sync). */
+  synced(): void;
   hardware(): Status['hardware'];
 }
 
@@ -93,6 +103,8 @@ export interface LinkOptions {
   /** Called for every rejected cloud→edge message (metrics). */
   onReject?: (reason: string) => void;
   onApplied?: (kind: 'delta' | 'snapshot', seq: number) => void;
+  /** CMD-5: sets an unsealed key on the OSDP reader of that config name; rejects when there is none or it fails. */
+  osdpKeyset?: (reader: string, key: Buffer) => Promise<void>;
 }
 
 export type LinkState = 'connecting' | 'online' | 'offline';
@@ -115,8 +127,8 @@ export class EdgeLink {
   #flushing = false;
   /** A full snapshot was asked for (resync): one at the current seq is welcome too, but never an older one. */
   #fullRequested = false;
-  readonly #o: Required<Omit<LinkOptions, 'onReject' | 'onApplied' | 'sealKey' | 'ca'>> &
-    Pick<LinkOptions, 'onReject' | 'onApplied' | 'sealKey' | 'ca'>;
+  readonly #o: Required<Omit<LinkOptions, 'onReject' | 'onApplied' | 'sealKey' | 'ca' | 'osdpKeyset'>> &
+    Pick<LinkOptions, 'onReject' | 'onApplied' | 'sealKey' | 'ca' | 'osdpKeyset'>;
 
   constructor(opts: LinkOptions) {
     this.#o = {
@@ -202,6 +214,7 @@ export class EdgeLink {
       cacheSeq: o.store.seq,
       outboxDepth: o.store.outboxDepth,
       lockdown: o.gate.lockdownActive,
+      emergency: o.gate.emergencyActive,
       hardware: o.gate.hardware(),
       ts: o.now(),
     };
@@ -334,6 +347,7 @@ export class EdgeLink {
       return { ...rest, data: opened.get(c.data.id) ?? openPassRecord(c.data, null).pass };
     });
     o.store.applyDelta(changes, m.seq);
+    this.#synced();
     o.onApplied?.('delta', m.seq);
     o.log.info({ seq: m.seq, changes: m.changes.length }, 'link: delta applied');
     this.publishStatus();
@@ -378,9 +392,19 @@ export class EdgeLink {
     this.#snapshot = null;
     this.#fullRequested = false;
     o.store.replaceCache({ site, passes, rules, zones, gates, holidays, presence }, s.seq);
+    this.#synced();
     o.onApplied?.('snapshot', s.seq);
     o.log.info({ seq: s.seq, passes: passes.length }, 'link: snapshot applied');
     this.publishStatus();
+  }
+
+  /** The apply is committed; the relay following the gate record must not undo it if it fails. */
+  #synced(): void {
+    try {
+      this.#o.gate.synced();
+    } catch (err) {
+      this.#o.log.error({ err }, 'link: the gate could not take up the synced mode');
+    }
   }
 
   #onCommand(m: Command): void {
@@ -399,13 +423,42 @@ export class EdgeLink {
       case 'lockdown':
         o.gate.lockdown(true);
         break;
+      case 'emergency':
+        o.gate.emergency(true);
+        break;
       case 'release':
-        o.gate.lockdown(false);
+        o.gate.release();
         break;
       case 'resync':
         this.requestSync(true);
         break;
+      case 'osdp_keyset':
+        this.#osdpKeyset(m);
+        break;
     }
     this.publishStatus();
+  }
+
+  /**
+   * CMD-5: the reader key is opened here with the device key, as pass secrets are (SEAL-4), and handed to the
+   * reader; the outcome is logged by key id only and the status published again once the reader has answered.
+   * A key that does not open, or for a reader this controller does not have, is dropped.
+   */
+  #osdpKeyset(m: Command): void {
+    const o = this.#o;
+    const { reader, epk, secret } = m;
+    const key = reader && epk && secret && o.sealKey ? openOsdpKey(o.sealKey, o.deviceId, { reader, epk, secret }) : null;
+    if (!reader || !key) {
+      this.#reject('unsealable_key', { id: m.id, reader, sealKey: Boolean(o.sealKey) });
+      return;
+    }
+    const keyId = osdpKeyId(key);
+    const set = o.osdpKeyset ? o.osdpKeyset(reader, key) : Promise.reject(new Error('no OSDP readers'));
+    set
+      .then(
+        () => o.log.info({ id: m.id, reader, keyId }, 'link: osdp reader key set'),
+        (err: unknown) => o.log.warn({ id: m.id, reader, keyId, err: (err as Error).message }, 'link: osdp reader key not set'),
+      )
+      .finally(() => this.publishStatus());
   }
 }

@@ -11,7 +11,7 @@ import { Counter, type Registry } from 'prom-client';
 import type { Gate } from '../gate.js';
 import type { HardwareHealth } from '../hardware/index.js';
 import type { EdgeStore } from '../store/index.js';
-import { EdgeLink } from './link.js';
+import { type CommandTarget, EdgeLink } from './link.js';
 import { syncStoreOf } from './store-adapter.js';
 
 export interface EnrolledConfig {
@@ -26,6 +26,24 @@ export interface EnrolledConfig {
   caFile?: string | undefined;
 }
 
+/** The gate as the link's commands and syncs act on it. */
+export function commandTargetOf(gate: Gate, hardware: () => HardwareHealth[]): CommandTarget {
+  return {
+    open: () => gate.manualOpen(),
+    lockdown: (on) => gate.setLockdown(on),
+    emergency: (on) => gate.setEmergency(on),
+    release: () => gate.release(),
+    get lockdownActive() {
+      return gate.lockdown;
+    },
+    get emergencyActive() {
+      return gate.emergency;
+    },
+    synced: () => gate.syncMode(),
+    hardware,
+  };
+}
+
 export function startLink(o: {
   config: EnrolledConfig;
   store: EdgeStore;
@@ -35,6 +53,8 @@ export function startLink(o: {
   version: string;
   log: Logger;
   flushMs?: number;
+  /** CMD-5: sets a key from the cloud on an OSDP reader by name. */
+  osdpKeyset?: (reader: string, key: Buffer) => Promise<void>;
 }): { link: EdgeLink; stop(): Promise<void> } {
   const { config, store, gate } = o;
   if (config.gateId && store.gateId !== config.gateId) store.setSetting('gateId', config.gateId);
@@ -55,16 +75,10 @@ export function startLink(o: {
     ca: config.caFile ? readFileSync(config.caFile) : undefined,
     version: o.version,
     store: syncStoreOf(store),
-    gate: {
-      open: () => gate.manualOpen(),
-      lockdown: (on) => gate.setLockdown(on),
-      get lockdownActive() {
-        return gate.lockdown;
-      },
-      hardware: o.hardware,
-    },
+    gate: commandTargetOf(gate, o.hardware),
     log: o.log.child({ component: 'link' }),
     onReject: (reason) => rejected.inc({ reason }),
+    ...(o.osdpKeyset ? { osdpKeyset: o.osdpKeyset } : {}),
   });
   link.start();
   const timer = setInterval(() => link.flush(), o.flushMs ?? 100);
