@@ -405,6 +405,10 @@ describe.skipIf(!hasChromium && !process.env.CI)('muster, holidays and rules in 
       admin,
     );
     expect(passes.items.find((p) => p.visitorId === ids.ivanVisitor)).toMatchObject({ type: 'group', maxUses: 12 });
+    await page.getByRole('link', { name: 'Open pass' }).click();
+    const details = page.locator('dl.kv');
+    await expect.poll(() => details.textContent()).toContain('Group size12');
+    expect(await details.textContent()).toContain('May escort visitorsNo');
     expect(errors.entries).toEqual([]);
   });
 });

@@ -67,8 +67,10 @@ export function PassDetailPage({ id, print }: { id: string; print?: boolean }) {
             <dd>{fmtDateTime(p.validFrom)}</dd>
             <dt>{t('field.validTo')}</dt>
             <dd>{fmtDateTime(p.validTo)}</dd>
-            <dt>{t('field.maxUses')}</dt>
+            <dt>{p.type === 'group' ? t('field.groupSize') : t('field.maxUses')}</dt>
             <dd>{p.maxUses ?? t('detail.asRule')}</dd>
+            <dt>{t('field.escort')}</dt>
+            <dd>{p.escort ? t('detail.yes') : t('detail.no')}</dd>
             <dt>{t('field.card')}</dt>
             <dd>{p.card ? `${p.card.format} ${p.card.number}` : '—'}</dd>
             {p.revokedAt ? (
