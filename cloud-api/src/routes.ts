@@ -29,6 +29,7 @@ import { liveFeed } from './modules/live/socket.js';
 import { notificationRoutes } from './modules/notifications/routes.js';
 import { orgSettingsRoutes } from './modules/orgs/settings-routes.js';
 import { passRoutes } from './modules/passes/routes.js';
+import { presenceRoutes } from './modules/presence/routes.js';
 import { sandboxRoutes } from './modules/sandbox/routes.js';
 import { siteRoutes } from './modules/sites/routes.js';
 import { userRoutes } from './modules/users/routes.js';
@@ -83,6 +84,7 @@ async function adminRoutes(admin: FastifyInstance): Promise<void> {
   await admin.register(appointmentRoutes);
   await admin.register(passRoutes);
   await admin.register(checkinRoutes);
+  await admin.register(presenceRoutes);
   await admin.register(auditRoutes);
   await admin.register(jobRoutes);
   await admin.register(notificationRoutes);

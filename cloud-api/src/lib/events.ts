@@ -1,6 +1,19 @@
 import { EventEmitter } from 'node:events';
 
-export type LiveEventType = 'checkin.created' | 'gate.status_changed' | 'pass.revoked' | 'alarm.raised';
+export type LiveEventType =
+  | 'checkin.created'
+  | 'gate.status_changed'
+  | 'pass.revoked'
+  /** The alarm as GET /api/admin/alarms lists it, in each of the four below. */
+  | 'alarm.raised'
+  | 'alarm.acknowledged'
+  | 'alarm.cleared'
+  /** An open alarm's condition went (conditionClearedAt set) or came back (null again). */
+  | 'alarm.updated'
+  /** A pass's site-wide presence changed (a counted check-in, a forgiveness): the muster refreshes. */
+  | 'presence.changed'
+  /** A site entered or left lockdown or emergency release (CMD-4). */
+  | 'site.mode_changed';
 
 export interface LiveEvent {
   type: LiveEventType;

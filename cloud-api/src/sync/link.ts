@@ -444,7 +444,7 @@ export class CloudLink extends EventEmitter<LinkEvents> {
     seq: number;
     orgId: string;
     gateId: string;
-    type: 'open' | 'lockdown' | 'release' | 'resync';
+    type: 'open' | 'lockdown' | 'release' | 'resync' | 'emergency';
     reason?: string | null;
     expiresAt: number;
   }): Promise<boolean> {

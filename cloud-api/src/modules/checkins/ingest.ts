@@ -1,7 +1,7 @@
 /**
  * Ingestion of a gate's check-ins, as the cloud's MQTT link does it for every
- * event batch (and as tests drive it without a broker): store the batch
- * (one statement), hand the new rows — with the visitor's and host's names —
+ * event batch (and as tests drive it without a broker): store the batch and
+ * the site-wide presence it implies (one transaction), hand the new rows — with the visitor's and host's names —
  * to the live feed, then carry admitted passages into the visitors' journeys
  * and tell hosts of arrivals (arrivals/service.ts).
  */
@@ -9,6 +9,7 @@ import type { CheckinEvent } from '@gatehouse/protocol';
 import type { AppContext } from '../../context.js';
 import type { EventBus } from '../../lib/events.js';
 import { type JourneyResult, journeyMoves, recordJourney, storedMoves } from '../arrivals/service.js';
+import { announcePresence, recordPresence } from '../presence/service.js';
 import { emitEvents, subscribed, type WebhookEvent } from '../webhooks/emit.js';
 import { type CheckinView, checkinView, insertCheckins, openNames, type StoredCheckin } from './service.js';
 
@@ -59,14 +60,20 @@ export async function ingestCheckins(
   events: readonly CheckinEvent[],
   opts: IngestOptions = {},
 ): Promise<Ingested> {
-  // Webhook events share the insert's transaction; an organisation nobody subscribes to keeps the one statement.
-  const stored = (await subscribed(ctx, gate.orgId, 'visitpass.checked_in', 'alarm.raised'))
-    ? await ctx.db.transaction(async (tx) => {
-        const rows = await insertCheckins(tx, gate, events);
-        await emitEvents(ctx, tx, gate.orgId, webhookEvents(rows));
-        return rows;
-      })
-    : await insertCheckins(ctx.db, gate, events);
+  const hooks = await subscribed(ctx, gate.orgId, 'visitpass.checked_in', 'alarm.raised');
+  // One transaction: the rows, the presence they imply (SYNC-3) and the webhook events commit together or not at all,
+  // so a redelivered batch (nothing new to insert) can never count a pass twice nor miss it.
+  const { stored, presence } = await ctx.db.transaction(async (tx) => {
+    const rows = await insertCheckins(tx, gate, events);
+    const presence = await recordPresence(
+      tx,
+      gate,
+      rows.map((s) => s.row),
+    );
+    if (hooks) await emitEvents(ctx, tx, gate.orgId, webhookEvents(rows));
+    return { stored: rows, presence };
+  });
+  if (presence) announcePresence(ctx, gate.orgId, presence, 'checkin');
   const fresh = stored.map((s) => checkinView(s.row, openNames(ctx.sealer, s.names)));
   opts.onStored?.(fresh);
   const none: JourneyResult = { arrivals: [], moved: [] };

@@ -1,4 +1,12 @@
-import { CheckinTypeSchema, CredentialKindSchema, DirectionSchema, Nullable, ReasonSchema } from '@gatehouse/protocol';
+import {
+  AlarmKindSchema,
+  AlertSchema,
+  CheckinTypeSchema,
+  CredentialKindSchema,
+  DirectionSchema,
+  Nullable,
+  ReasonSchema,
+} from '@gatehouse/protocol';
 import Type from 'typebox';
 import { PageQuery, Timestamp, Uuid } from '../../lib/pagination.js';
 
@@ -22,6 +30,15 @@ export const Checkin = Type.Object({
   reason: ReasonSchema,
   occurredAt: Timestamp(),
   receivedAt: Timestamp(),
+  counted: Type.Optional(Type.Boolean({ description: 'The event moved the pass in or out (DEC-12): what presence and the muster count' })),
+  alert: Type.Optional(AlertSchema),
+  alarm: Type.Optional(
+    Type.Object({
+      kind: AlarmKindSchema,
+      state: Type.Union([Type.Literal('raised'), Type.Literal('cleared')]),
+      detail: Type.Optional(Type.String()),
+    }),
+  ),
   visitorName: Nullable(Type.String({ description: "The pass's visitor; null without a pass, or for a caller without visitors:read" })),
   hostName: Nullable(
     Type.String({ description: "The host of the pass's appointment; null without one, or for a caller without hosts:read" }),

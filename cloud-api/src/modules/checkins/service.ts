@@ -23,6 +23,11 @@ const listed = {
   reason: checkins.reason,
   occurredAt: checkins.occurredAt,
   receivedAt: checkins.receivedAt,
+  counted: checkins.counted,
+  alert: checkins.alert,
+  alarmKind: checkins.alarmKind,
+  alarmState: checkins.alarmState,
+  alarmDetail: checkins.alarmDetail,
 };
 type Row = Pick<typeof checkins.$inferSelect, keyof typeof listed>;
 /** The same columns from the raw ingest statement's `returning`. */
@@ -45,7 +50,7 @@ export interface SealedNames {
  * The `SealedNames` columns, read through left joins from a pass to its
  * visitor and to its appointment's host user (the list and ingestion both).
  */
-const sealedNameColumns = {
+export const sealedNameColumns = {
   visitorId: visitors.id,
   visitorNameEnc: visitors.fullNameEnc,
   visitorName: visitors.fullName,
@@ -98,6 +103,12 @@ export const checkinView = (r: Row, names: CheckinNames = NO_NAMES) => ({
   reason: r.reason,
   occurredAt: r.occurredAt.toISOString(),
   receivedAt: r.receivedAt.toISOString(),
+  counted: r.counted,
+  // Only when present: the answer stays the one CONTRACT lists for an ordinary check-in.
+  ...(r.alert ? { alert: r.alert } : {}),
+  ...(r.alarmKind && r.alarmState
+    ? { alarm: { kind: r.alarmKind, state: r.alarmState, ...(r.alarmDetail !== null ? { detail: r.alarmDetail } : {}) } }
+    : {}),
   visitorName: names.visitorName,
   hostName: names.hostName,
 });
@@ -209,12 +220,16 @@ export async function insertCheckins(
   const col = <T>(f: (e: CheckinEvent) => T) => sql.param(events.map(f));
   const org = gate.orgId;
   const result = await db.execute(sql`
-    insert into checkins (id, org_id, site_id, gate_id, pass_id, device_id, type, credential_kind, direction, allow, reason, occurred_at)
-    select u.id, ${org}, ${gate.siteId}, u.gate_id, p.id, ${gate.deviceId}, u.type, u.kind, u.direction, u.allow, u.reason, u.occurred_at
+    insert into checkins (id, org_id, site_id, gate_id, pass_id, device_id, type, credential_kind, direction, allow, reason, occurred_at,
+                          counted, alert, alarm_kind, alarm_state, alarm_detail)
+    select u.id, ${org}, ${gate.siteId}, u.gate_id, p.id, ${gate.deviceId}, u.type, u.kind, u.direction, u.allow, u.reason, u.occurred_at,
+           u.counted, u.alert, u.alarm_kind, u.alarm_state, u.alarm_detail
     from unnest(${col((e) => e.id)}::uuid[], ${col((e) => gate.gateId ?? e.gateId)}::uuid[], ${col((e) => e.passId)}::uuid[],
                 ${col((e) => e.type)}::text[], ${col((e) => e.credentialKind)}::text[], ${col((e) => e.direction)}::text[],
-                ${col((e) => e.allow)}::boolean[], ${col((e) => e.reason)}::text[], ${col((e) => new Date(e.occurredAt).toISOString())}::timestamptz[])
-      as u(id, gate_id, pass_id, type, kind, direction, allow, reason, occurred_at)
+                ${col((e) => e.allow)}::boolean[], ${col((e) => e.reason)}::text[], ${col((e) => new Date(e.occurredAt).toISOString())}::timestamptz[],
+                ${col((e) => e.counted === true)}::boolean[], ${col((e) => e.alert ?? null)}::text[], ${col((e) => e.alarm?.kind ?? null)}::text[],
+                ${col((e) => e.alarm?.state ?? null)}::text[], ${col((e) => e.alarm?.detail ?? null)}::text[])
+      as u(id, gate_id, pass_id, type, kind, direction, allow, reason, occurred_at, counted, alert, alarm_kind, alarm_state, alarm_detail)
     left join visit_passes p on p.id = u.pass_id and p.org_id = ${org}
     where true
     on conflict (id) do nothing

@@ -25,6 +25,7 @@ export const Gate = Type.Object({
   name: Type.String(),
   direction: GateDirectionSchema,
   lockdown: Type.Boolean(),
+  emergency: Type.Optional(Type.Boolean({ description: 'released for evacuation: held open until released (CMD-4)' })),
   disabled: Type.Boolean(),
   deviceId: Nullable(Type.String()),
   online: Type.Boolean(),

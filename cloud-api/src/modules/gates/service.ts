@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { keyFingerprint, uuidv7 } from '@gatehouse/protocol';
-import { and, desc, eq, isNull, lt } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, lt } from 'drizzle-orm';
 import type { AppContext } from '../../context.js';
 import type { Executor } from '../../db/client.js';
 import { enrollmentCodes, gateCommands, gates, organizations } from '../../db/schema.js';
@@ -26,6 +26,7 @@ export const gateView = (r: Row) => ({
   name: r.name,
   direction: r.direction,
   lockdown: r.lockdown,
+  emergency: r.emergency,
   disabled: r.disabledAt !== null,
   deviceId: r.deviceId,
   online: r.online,
@@ -193,6 +194,86 @@ export async function createEnrollment(ctx: AppContext, actor: Actor, gateId: st
   });
 }
 
+export type CommandType = 'open' | 'lockdown' | 'release' | 'emergency';
+
+/** A command recorded in a transaction, to be delivered after it commits. */
+export interface QueuedCommand {
+  id: string;
+  seq: number;
+  gateId: string;
+  type: CommandType;
+  reason: string | null;
+  expiresAt: Date;
+}
+
+/**
+ * Records a command to a gate inside the caller's transaction (audit row and
+ * `gate_commands` row); `deliverCommands` sends it once that has committed.
+ * The gate's own flags are the caller's to set.
+ */
+export async function queueCommand(
+  tx: Executor,
+  actor: Actor,
+  gateId: string,
+  c: { type: CommandType; reason?: string | null },
+  audit: { action: string; data?: Record<string, unknown> } = { action: `gate.command.${c.type}` },
+): Promise<QueuedCommand> {
+  const id = uuidv7();
+  const reason = c.reason ?? null;
+  await writeAudit(tx, actor, {
+    action: audit.action,
+    entityType: 'gate',
+    entityId: gateId,
+    data: { commandId: id, reason, ...audit.data },
+  });
+  const expiresAt = new Date(Date.now() + COMMAND_TTL_MS);
+  const [cmd] = await tx
+    .insert(gateCommands)
+    .values({
+      id,
+      orgId: actor.orgId,
+      gateId,
+      type: c.type,
+      reason,
+      status: 'queued',
+      expiresAt,
+      createdBy: actor.userId,
+      updatedBy: actor.userId,
+    })
+    .returning({ seq: gateCommands.seq });
+  return { id, seq: cmd!.seq, gateId, type: c.type, reason, expiresAt };
+}
+
+/**
+ * Sends committed commands, signed, with an expiry: a door must not open
+ * minutes late after a reconnect (CMD-2). Lockdown, emergency and release
+ * also travel as the gate record's flags through sync, so they survive an
+ * offline edge. Answers each command's status, in order.
+ */
+export async function deliverCommands(ctx: AppContext, orgId: string, cmds: readonly QueuedCommand[]): Promise<('sent' | 'queued')[]> {
+  const link = ctx.sync?.link;
+  const sent = await Promise.all(
+    cmds.map(async (c) =>
+      link
+        ? link
+            .sendCommand({
+              id: c.id,
+              seq: c.seq,
+              orgId,
+              gateId: c.gateId,
+              type: c.type,
+              reason: c.reason,
+              expiresAt: c.expiresAt.getTime(),
+            })
+            .catch(() => false)
+        : false,
+    ),
+  );
+  const ids = cmds.filter((_, i) => sent[i]).map((c) => c.id);
+  if (ids.length) await ctx.db.update(gateCommands).set({ status: 'sent', updatedAt: new Date() }).where(inArray(gateCommands.id, ids));
+  return sent.map((s) => (s ? 'sent' : 'queued'));
+}
+
 /**
  * Records a command. lockdown/release take effect on the gate row at once (so
  * `check` answers accordingly and the next sync carries it); delivery to the
@@ -206,7 +287,6 @@ export async function createCommand(
 ) {
   const out = await ctx.db.transaction(async (tx) => {
     const before = await requireGate(tx, actor.orgId, gateId);
-    const id = uuidv7();
     let changed: ReturnType<typeof gateView> | null = null;
     if (body.type !== 'open' && before.lockdown !== (body.type === 'lockdown')) {
       const [row] = await tx
@@ -217,44 +297,9 @@ export async function createCommand(
       changed = gateView(row!);
       await emitEvent(ctx, tx, actor.orgId, 'gate.status_changed', gateStatusData(row!));
     }
-    await writeAudit(tx, actor, {
-      action: `gate.command.${body.type}`,
-      entityType: 'gate',
-      entityId: gateId,
-      data: { commandId: id, reason: body.reason ?? null },
-    });
-    const expiresAt = new Date(Date.now() + COMMAND_TTL_MS);
-    const [cmd] = await tx
-      .insert(gateCommands)
-      .values({
-        id,
-        orgId: actor.orgId,
-        gateId,
-        type: body.type,
-        reason: body.reason ?? null,
-        status: 'queued',
-        expiresAt,
-        createdBy: actor.userId,
-        updatedBy: actor.userId,
-      })
-      .returning({ seq: gateCommands.seq });
-    return { id, seq: cmd!.seq, expiresAt, changed };
+    return { cmd: await queueCommand(tx, actor, gateId, body), changed };
   });
   if (out.changed) ctx.events.publish(actor.orgId, { type: 'gate.status_changed', data: out.changed });
-  // Sent after commit, signed, with an expiry: a door must not open minutes late after a reconnect (CMD-2).
-  // Lockdown and release also travel as the gate record's flag through sync, so they survive an offline edge.
-  const sent =
-    (await ctx.sync?.link
-      .sendCommand({
-        id: out.id,
-        seq: out.seq,
-        orgId: actor.orgId,
-        gateId,
-        type: body.type,
-        reason: body.reason ?? null,
-        expiresAt: out.expiresAt.getTime(),
-      })
-      .catch(() => false)) ?? false;
-  if (sent) await ctx.db.update(gateCommands).set({ status: 'sent', updatedAt: new Date() }).where(eq(gateCommands.id, out.id));
-  return { id: out.id, status: sent ? 'sent' : 'queued' };
+  const [status] = await deliverCommands(ctx, actor.orgId, [out.cmd]);
+  return { id: out.cmd.id, status: status! };
 }

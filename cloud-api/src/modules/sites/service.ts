@@ -8,12 +8,15 @@ import { conflict, notFound, unprocessable } from '../../lib/errors.js';
 import { decodeCursor, page } from '../../lib/pagination.js';
 
 type Row = typeof sites.$inferSelect;
-const view = (r: Row) => ({
+export const siteView = (r: Row) => ({
   id: r.id,
   orgId: r.orgId,
   name: r.name,
   timezone: r.timezone,
   address: r.address,
+  mode: r.mode,
+  modeReason: r.modeReason,
+  modeChangedAt: r.modeChangedAt?.toISOString() ?? null,
   createdAt: r.createdAt.toISOString(),
   updatedAt: r.updatedAt.toISOString(),
 });
@@ -39,7 +42,7 @@ export async function createSite(ctx: AppContext, actor: Actor, body: { name: st
       entityId: row!.id,
       data: { name: body.name, timezone: body.timezone, address: body.address ?? null },
     });
-    return view(row!);
+    return siteView(row!);
   });
 }
 
@@ -52,7 +55,7 @@ export async function listSites(ctx: AppContext, orgId: string, q: { limit?: num
     .where(and(eq(sites.orgId, orgId), isNull(sites.deletedAt), cursor ? lt(sites.id, cursor) : undefined))
     .orderBy(desc(sites.id))
     .limit(limit + 1);
-  return page(rows.map(view), limit);
+  return page(rows.map(siteView), limit);
 }
 
 /** The live site of this org, or 404 — also for another org's id. */
@@ -66,7 +69,7 @@ export async function requireSite(db: Executor, orgId: string, id: string) {
 }
 
 export async function getSite(ctx: AppContext, orgId: string, id: string) {
-  return view(await requireSite(ctx.db, orgId, id));
+  return siteView(await requireSite(ctx.db, orgId, id));
 }
 
 export async function updateSite(
@@ -86,7 +89,7 @@ export async function updateSite(
       .returning();
     // The audit row also tells the site's edges (its time zone drives their schedules).
     await writeAudit(tx, actor, { action: 'site.update', entityType: 'site', entityId: id, data: patch });
-    return view(row!);
+    return siteView(row!);
   });
 }
 
