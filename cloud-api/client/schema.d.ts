@@ -1471,6 +1471,9 @@ export interface paths {
                          *           "name": "Head office",
                          *           "timezone": "Europe/London",
                          *           "address": "1 Example Street, London",
+                         *           "mode": "normal",
+                         *           "modeReason": null,
+                         *           "modeChangedAt": null,
                          *           "createdAt": "2026-03-01T12:00:00.000Z",
                          *           "updatedAt": "2026-03-01T12:00:00.000Z"
                          *         }
@@ -1487,6 +1490,11 @@ export interface paths {
                                 name: string;
                                 timezone: string;
                                 address: string | null;
+                                mode: "normal" | "lockdown" | "emergency";
+                                /** @description why the site entered its mode (or went back to normal) */
+                                modeReason: string | null;
+                                /** Format: date-time */
+                                modeChangedAt: string | null;
                                 /** Format: date-time */
                                 createdAt: string;
                                 /** Format: date-time */
@@ -1595,6 +1603,9 @@ export interface paths {
                          *       "name": "Head office",
                          *       "timezone": "Europe/London",
                          *       "address": "1 Example Street, London",
+                         *       "mode": "normal",
+                         *       "modeReason": null,
+                         *       "modeChangedAt": null,
                          *       "createdAt": "2026-03-01T12:00:00.000Z",
                          *       "updatedAt": "2026-03-01T12:00:00.000Z"
                          *     }
@@ -1607,6 +1618,11 @@ export interface paths {
                             name: string;
                             timezone: string;
                             address: string | null;
+                            mode: "normal" | "lockdown" | "emergency";
+                            /** @description why the site entered its mode (or went back to normal) */
+                            modeReason: string | null;
+                            /** Format: date-time */
+                            modeChangedAt: string | null;
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -1737,6 +1753,9 @@ export interface paths {
                          *       "name": "Head office",
                          *       "timezone": "Europe/London",
                          *       "address": "1 Example Street, London",
+                         *       "mode": "normal",
+                         *       "modeReason": null,
+                         *       "modeChangedAt": null,
                          *       "createdAt": "2026-03-01T12:00:00.000Z",
                          *       "updatedAt": "2026-03-01T12:00:00.000Z"
                          *     }
@@ -1749,6 +1768,11 @@ export interface paths {
                             name: string;
                             timezone: string;
                             address: string | null;
+                            mode: "normal" | "lockdown" | "emergency";
+                            /** @description why the site entered its mode (or went back to normal) */
+                            modeReason: string | null;
+                            /** Format: date-time */
+                            modeChangedAt: string | null;
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -1962,6 +1986,9 @@ export interface paths {
                          *       "name": "Head office",
                          *       "timezone": "Europe/London",
                          *       "address": "1 Example Street, London",
+                         *       "mode": "normal",
+                         *       "modeReason": null,
+                         *       "modeChangedAt": null,
                          *       "createdAt": "2026-03-01T12:00:00.000Z",
                          *       "updatedAt": "2026-03-01T12:00:00.000Z"
                          *     }
@@ -1974,6 +2001,11 @@ export interface paths {
                             name: string;
                             timezone: string;
                             address: string | null;
+                            mode: "normal" | "lockdown" | "emergency";
+                            /** @description why the site entered its mode (or went back to normal) */
+                            modeReason: string | null;
+                            /** Format: date-time */
+                            modeChangedAt: string | null;
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -2072,6 +2104,597 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/api/admin/sites/{id}/lockdown": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Lock down every gate of the site (every attempt denied) until normal
+         * @description Requires `sites:lockdown`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "reason": "Fire alarm in building B"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description why: kept in the audit log and shown on the site */
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "site": {
+                         *         "id": "01936b2e-0a00-7000-8000-000000000002",
+                         *         "orgId": "01936b2e-0a00-7000-8000-000000000001",
+                         *         "name": "Head office",
+                         *         "timezone": "Europe/London",
+                         *         "address": "1 Example Street, London",
+                         *         "mode": "normal",
+                         *         "modeReason": null,
+                         *         "modeChangedAt": null,
+                         *         "createdAt": "2026-03-01T12:00:00.000Z",
+                         *         "updatedAt": "2026-03-01T12:00:00.000Z"
+                         *       },
+                         *       "gates": [
+                         *         {
+                         *           "gateId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "commandId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "status": "sent"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/json": {
+                            /**
+                             * @example {
+                             *       "id": "01936b2e-0a00-7000-8000-000000000002",
+                             *       "orgId": "01936b2e-0a00-7000-8000-000000000001",
+                             *       "name": "Head office",
+                             *       "timezone": "Europe/London",
+                             *       "address": "1 Example Street, London",
+                             *       "mode": "normal",
+                             *       "modeReason": null,
+                             *       "modeChangedAt": null,
+                             *       "createdAt": "2026-03-01T12:00:00.000Z",
+                             *       "updatedAt": "2026-03-01T12:00:00.000Z"
+                             *     }
+                             */
+                            site: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                orgId: string;
+                                name: string;
+                                timezone: string;
+                                address: string | null;
+                                mode: "normal" | "lockdown" | "emergency";
+                                /** @description why the site entered its mode (or went back to normal) */
+                                modeReason: string | null;
+                                /** Format: date-time */
+                                modeChangedAt: string | null;
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                updatedAt: string;
+                            };
+                            gates: {
+                                /** Format: uuid */
+                                gateId: string;
+                                /** Format: uuid */
+                                commandId: string | null;
+                                /** @description sent to the controller now; queued (offline: it takes the state up from the sync when it is back); no controller enrolled */
+                                status: "sent" | "queued" | "not_enrolled";
+                            }[];
+                        };
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `sites:lockdown` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Nothing with that id in the caller's organisation (`not_found`); another organisation's is not found either. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The body is larger than 1 MiB. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The body is not `application/json`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/sites/{id}/emergency": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Release every gate of the site for evacuation (held open) until normal
+         * @description Requires `sites:emergency`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "reason": "Fire alarm in building B"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description why: kept in the audit log and shown on the site */
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "site": {
+                         *         "id": "01936b2e-0a00-7000-8000-000000000002",
+                         *         "orgId": "01936b2e-0a00-7000-8000-000000000001",
+                         *         "name": "Head office",
+                         *         "timezone": "Europe/London",
+                         *         "address": "1 Example Street, London",
+                         *         "mode": "normal",
+                         *         "modeReason": null,
+                         *         "modeChangedAt": null,
+                         *         "createdAt": "2026-03-01T12:00:00.000Z",
+                         *         "updatedAt": "2026-03-01T12:00:00.000Z"
+                         *       },
+                         *       "gates": [
+                         *         {
+                         *           "gateId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "commandId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "status": "sent"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/json": {
+                            /**
+                             * @example {
+                             *       "id": "01936b2e-0a00-7000-8000-000000000002",
+                             *       "orgId": "01936b2e-0a00-7000-8000-000000000001",
+                             *       "name": "Head office",
+                             *       "timezone": "Europe/London",
+                             *       "address": "1 Example Street, London",
+                             *       "mode": "normal",
+                             *       "modeReason": null,
+                             *       "modeChangedAt": null,
+                             *       "createdAt": "2026-03-01T12:00:00.000Z",
+                             *       "updatedAt": "2026-03-01T12:00:00.000Z"
+                             *     }
+                             */
+                            site: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                orgId: string;
+                                name: string;
+                                timezone: string;
+                                address: string | null;
+                                mode: "normal" | "lockdown" | "emergency";
+                                /** @description why the site entered its mode (or went back to normal) */
+                                modeReason: string | null;
+                                /** Format: date-time */
+                                modeChangedAt: string | null;
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                updatedAt: string;
+                            };
+                            gates: {
+                                /** Format: uuid */
+                                gateId: string;
+                                /** Format: uuid */
+                                commandId: string | null;
+                                /** @description sent to the controller now; queued (offline: it takes the state up from the sync when it is back); no controller enrolled */
+                                status: "sent" | "queued" | "not_enrolled";
+                            }[];
+                        };
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `sites:emergency` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Nothing with that id in the caller's organisation (`not_found`); another organisation's is not found either. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The body is larger than 1 MiB. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The body is not `application/json`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/sites/{id}/normal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End a lockdown or an emergency release (needs the permission of the mode it ends)
+         * @description Requires `sites:emergency`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "reason": "Fire alarm in building B"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description why: kept in the audit log and shown on the site */
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "site": {
+                         *         "id": "01936b2e-0a00-7000-8000-000000000002",
+                         *         "orgId": "01936b2e-0a00-7000-8000-000000000001",
+                         *         "name": "Head office",
+                         *         "timezone": "Europe/London",
+                         *         "address": "1 Example Street, London",
+                         *         "mode": "normal",
+                         *         "modeReason": null,
+                         *         "modeChangedAt": null,
+                         *         "createdAt": "2026-03-01T12:00:00.000Z",
+                         *         "updatedAt": "2026-03-01T12:00:00.000Z"
+                         *       },
+                         *       "gates": [
+                         *         {
+                         *           "gateId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "commandId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "status": "sent"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/json": {
+                            /**
+                             * @example {
+                             *       "id": "01936b2e-0a00-7000-8000-000000000002",
+                             *       "orgId": "01936b2e-0a00-7000-8000-000000000001",
+                             *       "name": "Head office",
+                             *       "timezone": "Europe/London",
+                             *       "address": "1 Example Street, London",
+                             *       "mode": "normal",
+                             *       "modeReason": null,
+                             *       "modeChangedAt": null,
+                             *       "createdAt": "2026-03-01T12:00:00.000Z",
+                             *       "updatedAt": "2026-03-01T12:00:00.000Z"
+                             *     }
+                             */
+                            site: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                orgId: string;
+                                name: string;
+                                timezone: string;
+                                address: string | null;
+                                mode: "normal" | "lockdown" | "emergency";
+                                /** @description why the site entered its mode (or went back to normal) */
+                                modeReason: string | null;
+                                /** Format: date-time */
+                                modeChangedAt: string | null;
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                updatedAt: string;
+                            };
+                            gates: {
+                                /** Format: uuid */
+                                gateId: string;
+                                /** Format: uuid */
+                                commandId: string | null;
+                                /** @description sent to the controller now; queued (offline: it takes the state up from the sync when it is back); no controller enrolled */
+                                status: "sent" | "queued" | "not_enrolled";
+                            }[];
+                        };
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `sites:emergency` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Nothing with that id in the caller's organisation (`not_found`); another organisation's is not found either. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The body is larger than 1 MiB. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The body is not `application/json`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/admin/zones": {
@@ -2738,6 +3361,7 @@ export interface paths {
                          *           "name": "example",
                          *           "direction": "in",
                          *           "lockdown": true,
+                         *           "emergency": true,
                          *           "disabled": true,
                          *           "deviceId": "example",
                          *           "online": true,
@@ -2765,6 +3389,8 @@ export interface paths {
                                 name: string;
                                 direction: "in" | "out" | "both";
                                 lockdown: boolean;
+                                /** @description released for evacuation: held open until released (CMD-4) */
+                                emergency?: boolean;
                                 disabled: boolean;
                                 deviceId: string | null;
                                 online: boolean;
@@ -2885,6 +3511,7 @@ export interface paths {
                          *       "name": "example",
                          *       "direction": "in",
                          *       "lockdown": true,
+                         *       "emergency": true,
                          *       "disabled": true,
                          *       "deviceId": "example",
                          *       "online": true,
@@ -2908,6 +3535,8 @@ export interface paths {
                             name: string;
                             direction: "in" | "out" | "both";
                             lockdown: boolean;
+                            /** @description released for evacuation: held open until released (CMD-4) */
+                            emergency?: boolean;
                             disabled: boolean;
                             deviceId: string | null;
                             online: boolean;
@@ -3057,6 +3686,7 @@ export interface paths {
                          *       "name": "example",
                          *       "direction": "in",
                          *       "lockdown": true,
+                         *       "emergency": true,
                          *       "disabled": true,
                          *       "deviceId": "example",
                          *       "online": true,
@@ -3080,6 +3710,8 @@ export interface paths {
                             name: string;
                             direction: "in" | "out" | "both";
                             lockdown: boolean;
+                            /** @description released for evacuation: held open until released (CMD-4) */
+                            emergency?: boolean;
                             disabled: boolean;
                             deviceId: string | null;
                             online: boolean;
@@ -3297,6 +3929,7 @@ export interface paths {
                          *       "name": "example",
                          *       "direction": "in",
                          *       "lockdown": true,
+                         *       "emergency": true,
                          *       "disabled": true,
                          *       "deviceId": "example",
                          *       "online": true,
@@ -3320,6 +3953,8 @@ export interface paths {
                             name: string;
                             direction: "in" | "out" | "both";
                             lockdown: boolean;
+                            /** @description released for evacuation: held open until released (CMD-4) */
+                            emergency?: boolean;
                             disabled: boolean;
                             deviceId: string | null;
                             online: boolean;
@@ -3728,7 +4363,10 @@ export interface paths {
                          *           ],
                          *           "maxUses": 1,
                          *           "escortRequired": true,
-                         *           "antiPassback": true,
+                         *           "escortSeconds": 1,
+                         *           "antiPassback": "off",
+                         *           "passbackMinutes": 1,
+                         *           "holidays": "observe",
                          *           "createdAt": "2026-03-02T09:00:00.000Z",
                          *           "updatedAt": "2026-03-02T09:00:00.000Z"
                          *         }
@@ -3752,8 +4390,14 @@ export interface paths {
                                     to: string;
                                 }[];
                                 maxUses: number | null;
+                                /** @description DEC-15: admitted only with an escort credential shown at the same gate */
                                 escortRequired: boolean;
-                                antiPassback: boolean;
+                                /** @description DEC-15: how close in time, before or after, the escort must be shown (default 30) */
+                                escortSeconds: number;
+                                antiPassback: "off" | "soft" | "hard";
+                                /** @description DEC-11 timed: an entry this many minutes after the last one is forgiven; null = never */
+                                passbackMinutes: number | null;
+                                holidays: "observe" | "ignore";
                                 /** Format: date-time */
                                 createdAt: string;
                                 /** Format: date-time */
@@ -3849,7 +4493,10 @@ export interface paths {
                      *       ],
                      *       "maxUses": 1,
                      *       "escortRequired": true,
-                     *       "antiPassback": true
+                     *       "escortSeconds": 1,
+                     *       "antiPassback": "off",
+                     *       "passbackMinutes": 1,
+                     *       "holidays": "observe"
                      *     }
                      */
                     "application/json": {
@@ -3863,8 +4510,16 @@ export interface paths {
                             to: string;
                         }[];
                         maxUses?: number | null;
+                        /** @description DEC-15: admitted only with an escort credential shown at the same gate */
                         escortRequired?: boolean;
-                        antiPassback?: boolean;
+                        /** @description DEC-15: how close in time, before or after, the escort must be shown (default 30) */
+                        escortSeconds?: number;
+                        /** @description DEC-11: off, soft (admit and alert) or hard (deny). Legacy booleans: true = hard, false = off. */
+                        antiPassback?: ("off" | "soft" | "hard") | boolean;
+                        /** @description DEC-11 timed: an entry this many minutes after the last one is forgiven; null = never */
+                        passbackMinutes?: number | null;
+                        /** @description DEC-14: observe the site’s holiday calendar (default) or open on those days as on any other */
+                        holidays?: "observe" | "ignore";
                     };
                 };
             };
@@ -3894,7 +4549,10 @@ export interface paths {
                          *       ],
                          *       "maxUses": 1,
                          *       "escortRequired": true,
-                         *       "antiPassback": true,
+                         *       "escortSeconds": 1,
+                         *       "antiPassback": "off",
+                         *       "passbackMinutes": 1,
+                         *       "holidays": "observe",
                          *       "createdAt": "2026-03-02T09:00:00.000Z",
                          *       "updatedAt": "2026-03-02T09:00:00.000Z"
                          *     }
@@ -3914,8 +4572,14 @@ export interface paths {
                                 to: string;
                             }[];
                             maxUses: number | null;
+                            /** @description DEC-15: admitted only with an escort credential shown at the same gate */
                             escortRequired: boolean;
-                            antiPassback: boolean;
+                            /** @description DEC-15: how close in time, before or after, the escort must be shown (default 30) */
+                            escortSeconds: number;
+                            antiPassback: "off" | "soft" | "hard";
+                            /** @description DEC-11 timed: an entry this many minutes after the last one is forgiven; null = never */
+                            passbackMinutes: number | null;
+                            holidays: "observe" | "ignore";
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -4058,7 +4722,10 @@ export interface paths {
                          *       ],
                          *       "maxUses": 1,
                          *       "escortRequired": true,
-                         *       "antiPassback": true,
+                         *       "escortSeconds": 1,
+                         *       "antiPassback": "off",
+                         *       "passbackMinutes": 1,
+                         *       "holidays": "observe",
                          *       "createdAt": "2026-03-02T09:00:00.000Z",
                          *       "updatedAt": "2026-03-02T09:00:00.000Z"
                          *     }
@@ -4078,8 +4745,14 @@ export interface paths {
                                 to: string;
                             }[];
                             maxUses: number | null;
+                            /** @description DEC-15: admitted only with an escort credential shown at the same gate */
                             escortRequired: boolean;
-                            antiPassback: boolean;
+                            /** @description DEC-15: how close in time, before or after, the escort must be shown (default 30) */
+                            escortSeconds: number;
+                            antiPassback: "off" | "soft" | "hard";
+                            /** @description DEC-11 timed: an entry this many minutes after the last one is forgiven; null = never */
+                            passbackMinutes: number | null;
+                            holidays: "observe" | "ignore";
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -4273,7 +4946,10 @@ export interface paths {
                      *       ],
                      *       "maxUses": 1,
                      *       "escortRequired": true,
-                     *       "antiPassback": true
+                     *       "escortSeconds": 1,
+                     *       "antiPassback": "off",
+                     *       "passbackMinutes": 1,
+                     *       "holidays": "observe"
                      *     }
                      */
                     "application/json": {
@@ -4287,8 +4963,16 @@ export interface paths {
                             to: string;
                         }[];
                         maxUses?: number | null;
+                        /** @description DEC-15: admitted only with an escort credential shown at the same gate */
                         escortRequired?: boolean;
-                        antiPassback?: boolean;
+                        /** @description DEC-15: how close in time, before or after, the escort must be shown (default 30) */
+                        escortSeconds?: number;
+                        /** @description DEC-11: off, soft (admit and alert) or hard (deny). Legacy booleans: true = hard, false = off. */
+                        antiPassback?: ("off" | "soft" | "hard") | boolean;
+                        /** @description DEC-11 timed: an entry this many minutes after the last one is forgiven; null = never */
+                        passbackMinutes?: number | null;
+                        /** @description DEC-14: observe the site’s holiday calendar (default) or open on those days as on any other */
+                        holidays?: "observe" | "ignore";
                     };
                 };
             };
@@ -4318,7 +5002,10 @@ export interface paths {
                          *       ],
                          *       "maxUses": 1,
                          *       "escortRequired": true,
-                         *       "antiPassback": true,
+                         *       "escortSeconds": 1,
+                         *       "antiPassback": "off",
+                         *       "passbackMinutes": 1,
+                         *       "holidays": "observe",
                          *       "createdAt": "2026-03-02T09:00:00.000Z",
                          *       "updatedAt": "2026-03-02T09:00:00.000Z"
                          *     }
@@ -4338,8 +5025,14 @@ export interface paths {
                                 to: string;
                             }[];
                             maxUses: number | null;
+                            /** @description DEC-15: admitted only with an escort credential shown at the same gate */
                             escortRequired: boolean;
-                            antiPassback: boolean;
+                            /** @description DEC-15: how close in time, before or after, the escort must be shown (default 30) */
+                            escortSeconds: number;
+                            antiPassback: "off" | "soft" | "hard";
+                            /** @description DEC-11 timed: an entry this many minutes after the last one is forgiven; null = never */
+                            passbackMinutes: number | null;
+                            holidays: "observe" | "ignore";
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -7675,7 +8368,7 @@ export interface paths {
                         "application/json": {
                             allow: boolean;
                             /** @enum {unknown} */
-                            reason: "ok" | "unknown" | "malformed" | "bad_signature" | "bad_code" | "replay" | "not_yet_valid" | "expired" | "revoked" | "outside_schedule" | "wrong_zone" | "wrong_site" | "used_up" | "passback" | "lockdown" | "manual";
+                            reason: "ok" | "unknown" | "malformed" | "bad_signature" | "bad_code" | "replay" | "not_yet_valid" | "expired" | "revoked" | "outside_schedule" | "wrong_zone" | "wrong_site" | "used_up" | "passback" | "lockdown" | "manual" | "holiday" | "escort_required";
                         };
                     };
                 };
@@ -7827,6 +8520,13 @@ export interface paths {
                          *           "reason": "ok",
                          *           "occurredAt": "2026-03-02T09:00:00.000Z",
                          *           "receivedAt": "2026-03-02T09:00:00.000Z",
+                         *           "counted": true,
+                         *           "alert": "passback",
+                         *           "alarm": {
+                         *             "kind": "forced",
+                         *             "state": "raised",
+                         *             "detail": "example"
+                         *           },
                          *           "visitorName": "example",
                          *           "hostName": "example"
                          *         }
@@ -7844,16 +8544,25 @@ export interface paths {
                                 gateId: string;
                                 /** Format: uuid */
                                 siteId: string;
-                                type: "attempt" | "passage" | "no_passage" | "forced" | "manual";
+                                type: "attempt" | "passage" | "no_passage" | "forced" | "manual" | "alarm";
                                 credentialKind: "dynamic" | "static" | "card" | "none";
                                 direction: "in" | "out";
                                 allow: boolean;
                                 /** @enum {unknown} */
-                                reason: "ok" | "unknown" | "malformed" | "bad_signature" | "bad_code" | "replay" | "not_yet_valid" | "expired" | "revoked" | "outside_schedule" | "wrong_zone" | "wrong_site" | "used_up" | "passback" | "lockdown" | "manual";
+                                reason: "ok" | "unknown" | "malformed" | "bad_signature" | "bad_code" | "replay" | "not_yet_valid" | "expired" | "revoked" | "outside_schedule" | "wrong_zone" | "wrong_site" | "used_up" | "passback" | "lockdown" | "manual" | "holiday" | "escort_required";
                                 /** Format: date-time */
                                 occurredAt: string;
                                 /** Format: date-time */
                                 receivedAt: string;
+                                /** @description The event moved the pass in or out (DEC-12): what presence and the muster count */
+                                counted?: boolean;
+                                /** @enum {string} */
+                                alert?: "passback";
+                                alarm?: {
+                                    kind: "forced" | "held_open" | "tamper" | "reader_offline" | "power" | "controller_offline";
+                                    state: "raised" | "cleared";
+                                    detail?: string;
+                                };
                                 /** @description The pass's visitor; null without a pass, or for a caller without visitors:read */
                                 visitorName: string | null;
                                 /** @description The host of the pass's appointment; null without one, or for a caller without hosts:read */
@@ -8016,6 +8725,455 @@ export interface paths {
                 };
                 /** @description Nothing with that id in the caller's organisation (`not_found`); another organisation's is not found either. */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/passes/{id}/forgive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Forgive a pass's anti-passback state: it counts as outside, at one site or every site
+         * @description Requires `passback:forgive`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "reason": "Went out through the fire door with the guard"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description only at this site; without it, at every site where the pass has a state
+                         */
+                        siteId?: string;
+                        reason?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "passId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *       "items": [
+                         *         {
+                         *           "siteId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "passId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "useCount": 1,
+                         *           "insideCount": 1,
+                         *           "lastDirection": "in",
+                         *           "lastAt": "2026-03-02T09:00:00.000Z",
+                         *           "lastGateId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "lastZoneId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "forgivenAt": "2026-03-02T09:00:00.000Z",
+                         *           "forgivenBy": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/json": {
+                            /** Format: uuid */
+                            passId: string;
+                            items: {
+                                /** Format: uuid */
+                                siteId: string;
+                                /** Format: uuid */
+                                passId: string;
+                                useCount: number;
+                                /** @description people inside on this pass: 0/1, up to its size for a group pass */
+                                insideCount: number;
+                                lastDirection: ("in" | "out") | (never | null);
+                                /** Format: date-time */
+                                lastAt: string | null;
+                                /** Format: uuid */
+                                lastGateId: string | null;
+                                /** Format: uuid */
+                                lastZoneId: string | null;
+                                /** Format: date-time */
+                                forgivenAt: string | null;
+                                /** Format: uuid */
+                                forgivenBy: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `passback:forgive` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Nothing with that id in the caller's organisation (`not_found`); another organisation's is not found either. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The body is larger than 1 MiB. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The body is not `application/json`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/muster": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who is inside each site and zone now (roll call)
+         * @description Requires `muster:read`.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    siteId?: string;
+                    /** @description only people whose last entry was at a gate of this zone */
+                    zoneId?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "generatedAt": "2026-03-02T09:00:00.000Z",
+                         *       "sites": [
+                         *         {
+                         *           "siteId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "siteName": "example",
+                         *           "mode": "normal",
+                         *           "total": 1,
+                         *           "zones": [
+                         *             {
+                         *               "zoneId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *               "zoneName": "example",
+                         *               "count": 1
+                         *             }
+                         *           ]
+                         *         }
+                         *       ],
+                         *       "items": [
+                         *         {
+                         *           "passId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "visitorName": "example",
+                         *           "company": "example",
+                         *           "hostName": "example",
+                         *           "passType": "single",
+                         *           "people": 1,
+                         *           "siteId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "zoneId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "zoneName": "example",
+                         *           "gateId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "gateName": "example",
+                         *           "since": "2026-03-02T09:00:00.000Z"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/json": {
+                            /** Format: date-time */
+                            generatedAt: string;
+                            sites: {
+                                /** Format: uuid */
+                                siteId: string;
+                                siteName: string;
+                                mode: "normal" | "lockdown" | "emergency";
+                                /** @description people inside */
+                                total: number;
+                                zones: {
+                                    /** Format: uuid */
+                                    zoneId: string | null;
+                                    zoneName: string | null;
+                                    count: number;
+                                }[];
+                            }[];
+                            items: {
+                                /** Format: uuid */
+                                passId: string;
+                                /** @description null for a caller without visitors:read */
+                                visitorName: string | null;
+                                /** @description null without one, or for a caller without visitors:read */
+                                company: string | null;
+                                /** @description null without one, or for a caller without hosts:read */
+                                hostName: string | null;
+                                passType: "single" | "multi" | "group";
+                                people: number;
+                                /** Format: uuid */
+                                siteId: string;
+                                /** Format: uuid */
+                                zoneId: string | null;
+                                zoneName: string | null;
+                                /** Format: uuid */
+                                gateId: string | null;
+                                gateName: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description the counted entry
+                                 */
+                                since: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `muster:read` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/muster.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The muster as CSV (UTF-8 with BOM), for printing and spreadsheets
+         * @description Requires `muster:read`.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    siteId?: string;
+                    /** @description only people whose last entry was at a gate of this zone */
+                    zoneId?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description CSV, one row per pass inside */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/csv": string;
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `muster:read` (`forbidden`). */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -10119,7 +11277,7 @@ export interface paths {
                         "application/json": {
                             allow: boolean;
                             /** @enum {unknown} */
-                            reason: "ok" | "unknown" | "malformed" | "bad_signature" | "bad_code" | "replay" | "not_yet_valid" | "expired" | "revoked" | "outside_schedule" | "wrong_zone" | "wrong_site" | "used_up" | "passback" | "lockdown" | "manual";
+                            reason: "ok" | "unknown" | "malformed" | "bad_signature" | "bad_code" | "replay" | "not_yet_valid" | "expired" | "revoked" | "outside_schedule" | "wrong_zone" | "wrong_site" | "used_up" | "passback" | "lockdown" | "manual" | "holiday" | "escort_required";
                             /**
                              * Format: uuid
                              * @description the check-in stored, as GET /checkins lists it
@@ -12588,7 +13746,7 @@ export interface paths {
                      */
                     "application/json": {
                         /** @description the permissions the key holds; for a real organisation, only ones its creator holds */
-                        scopes: ("sites:read" | "sites:write" | "zones:read" | "zones:write" | "gates:read" | "gates:write" | "gates:enroll" | "gates:command" | "rules:read" | "rules:write" | "users:read" | "users:write" | "hosts:read" | "visitors:read" | "visitors:write" | "visitors:pii" | "appointments:read" | "appointments:write" | "appointments:any" | "passes:read" | "passes:issue" | "passes:revoke" | "passes:credential" | "passes:check" | "checkins:read" | "audit:read" | "notifications:read" | "notifications:write" | "org:settings" | "jobs:read" | "jobs:retry")[];
+                        scopes: ("sites:read" | "sites:write" | "zones:read" | "zones:write" | "gates:read" | "gates:write" | "gates:enroll" | "gates:command" | "rules:read" | "rules:write" | "users:read" | "users:write" | "hosts:read" | "visitors:read" | "visitors:write" | "visitors:pii" | "appointments:read" | "appointments:write" | "appointments:any" | "passes:read" | "passes:issue" | "passes:revoke" | "passes:credential" | "passes:check" | "checkins:read" | "audit:read" | "notifications:read" | "notifications:write" | "org:settings" | "jobs:read" | "jobs:retry" | "alarms:read" | "alarms:manage" | "sites:lockdown" | "sites:emergency" | "passback:forgive" | "muster:read")[];
                         /** @description requests a minute this key may make (default: the API-wide limit) */
                         rateLimitPerMinute?: number;
                         /** @description a label for the audit log */
