@@ -91,7 +91,7 @@ async function onePath(baud: number, cards: number, dir: string): Promise<OsdpFi
       type: 'osdp',
       name: 'bench',
       path: a,
-      baudRate: baud as 9600,
+      baudRate: baud as 9600 | 115200,
       address: 0,
       secureChannel: { scbk: key.toString('hex') },
       direction: 'in',

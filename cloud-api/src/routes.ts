@@ -19,6 +19,7 @@ import { usageRoutes } from './modules/devconsole/usage-routes.js';
 import { edgeRoutes } from './modules/edge/routes.js';
 import { gateRoutes } from './modules/gates/routes.js';
 import { guestRoutes } from './modules/guest/routes.js';
+import { holidayRoutes } from './modules/holidays/routes.js';
 import { preferenceRoutes } from './modules/host/preferences.js';
 import { pushRoutes } from './modules/host/push-routes.js';
 import { hostVisitRoutes } from './modules/host/routes.js';
@@ -79,6 +80,7 @@ async function adminRoutes(admin: FastifyInstance): Promise<void> {
   await admin.register(zoneRoutes);
   await admin.register(gateRoutes);
   await admin.register(accessRuleRoutes);
+  await admin.register(holidayRoutes);
   await admin.register(userRoutes);
   await admin.register(visitorRoutes);
   await admin.register(appointmentRoutes);

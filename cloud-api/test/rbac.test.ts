@@ -100,6 +100,11 @@ async function passFor(i: Ids, who: Login): Promise<string> {
   ).id;
 }
 
+/** A calendar day of its own for each request: one day per site and date. */
+let days = 0;
+const nextDay = () => new Date(Date.UTC(2040, 0, 1 + days++)).toISOString().slice(0, 10);
+const holiday = (i: Ids) => post('/api/admin/holidays', { siteId: i.site, date: nextDay(), kind: 'closed', name: 'H' });
+
 /** A dead job of the seeded organisation, as pg-boss leaves one after the last attempt: each retry gets its own. */
 async function deadJob(): Promise<string> {
   const r = (await t.app.ctx.db.execute(
@@ -190,6 +195,18 @@ const FIXTURES: Record<string, (ids: Ids, who: Login) => Promise<Req> | Req> = {
     const r = await post('/api/admin/access-rules', { name: 'Doomed', zoneIds: [i.zone], weekdays: [], timeWindows: [] });
     return { url: `/api/admin/access-rules/${r.id}` };
   },
+  'POST /api/admin/holidays': (i) => ({
+    url: '/api/admin/holidays',
+    payload: { siteId: i.site, date: nextDay(), kind: 'closed', name: 'H' },
+  }),
+  'GET /api/admin/holidays': (i) => ({ url: `/api/admin/holidays?siteId=${i.site}` }),
+  'GET /api/admin/holidays/:id': async (i) => ({ url: `/api/admin/holidays/${(await holiday(i)).id}` }),
+  'PATCH /api/admin/holidays/:id': async (i) => ({ url: `/api/admin/holidays/${(await holiday(i)).id}`, payload: { name: 'Renamed' } }),
+  'DELETE /api/admin/holidays/:id': async (i) => ({ url: `/api/admin/holidays/${(await holiday(i)).id}` }),
+  'POST /api/admin/holidays/import': (i) => ({
+    url: '/api/admin/holidays/import',
+    payload: { siteId: i.site, days: [{ date: nextDay(), kind: 'closed', name: 'H' }] },
+  }),
   'POST /api/admin/users': () => ({ url: '/api/admin/users', payload: { email: uniqueEmail('new'), fullName: 'N', roles: ['Operator'] } }),
   'GET /api/admin/users': () => ({ url: '/api/admin/users' }),
   'GET /api/admin/users/:id': (i) => ({ url: `/api/admin/users/${i.user}` }),
@@ -318,6 +335,12 @@ const EXPECTED: Record<string, string> = {
   'GET /api/admin/access-rules/:id': 'rules:read',
   'PATCH /api/admin/access-rules/:id': 'rules:write',
   'DELETE /api/admin/access-rules/:id': 'rules:write',
+  'POST /api/admin/holidays': 'rules:write',
+  'GET /api/admin/holidays': 'rules:read',
+  'GET /api/admin/holidays/:id': 'rules:read',
+  'PATCH /api/admin/holidays/:id': 'rules:write',
+  'DELETE /api/admin/holidays/:id': 'rules:write',
+  'POST /api/admin/holidays/import': 'rules:write',
   'POST /api/admin/users': 'users:write',
   'GET /api/admin/users': 'users:read',
   'GET /api/admin/users/:id': 'users:read',

@@ -65,6 +65,8 @@ export class SimPd {
   silent = false;
   /** Milliseconds before each reply. */
   delayMs = 0;
+  /** Replies to lose on the wire (the PD acted on the command; the CP never hears back). */
+  dropReplies = 0;
   tamper = false;
   power = false;
   readonly leds: LedSeen[] = [];
@@ -131,6 +133,10 @@ export class SimPd {
     }
     const reply = this.#handle(f);
     if (reply) this.#last = { sqn: f.sqn, raw: f.raw, reply };
+    if (reply && this.dropReplies > 0) {
+      this.dropReplies--;
+      return null;
+    }
     return reply;
   }
 

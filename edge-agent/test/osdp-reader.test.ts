@@ -75,22 +75,19 @@ describe.skipIf(!hasSocat)('OSDP reader over a pty (socat)', () => {
   };
   const deps = (): HardwareDeps => ({ dataDir: t.dir, osdp: FAST });
   const reader = (cfg: Partial<OsdpReaderConfig> & { name?: string }, d: HardwareDeps = deps()) => {
-    const r = createReader(
-      {
-        type: 'osdp',
-        name: cfg.name ?? 'door',
-        path: pty.a,
-        baudRate: 9600,
-        address: 0,
-        secureChannel: { scbk: KEY.toString('hex') },
-        direction: 'in',
-        ...cfg,
-      },
-      d,
-      () => {
-        throw new Error('no gpio');
-      },
-    ) as OsdpReader;
+    const full: OsdpReaderConfig & { name: string } = {
+      type: 'osdp',
+      path: pty.a,
+      baudRate: 9600,
+      address: 0,
+      secureChannel: { scbk: KEY.toString('hex') },
+      direction: 'in',
+      ...cfg,
+      name: cfg.name ?? 'door',
+    };
+    const r = createReader(full, d, () => {
+      throw new Error('no gpio');
+    }) as OsdpReader;
     readers.push(r);
     const got: ReaderInput[] = [];
     const conditions: ReaderCondition[] = [];
@@ -209,6 +206,53 @@ describe.skipIf(!hasSocat)('OSDP reader over a pty (socat)', () => {
     s.pd(0).presentCard(77);
     await until(() => got.length === 1, 'a read after the replug');
     expect(got[0]!.data).toBe('CARD:77');
+  });
+
+  it('a lost reply is recovered by resending the same packet: the PD repeats its reply, the card is read once', async () => {
+    const s = await startSim([{ address: 0, scbk: KEY }]);
+    const { r, got, conditions } = reader({});
+    await r.start();
+    const pd = s.pd(0);
+    pd.presentCard(4711);
+    pd.dropReplies = 1;
+    await until(() => got.length === 1, 'the card');
+    pd.presentCard(4712);
+    await until(() => got.length === 2, 'the next card');
+    expect(got.map((g) => g.data)).toEqual(['CARD:4711', 'CARD:4712']);
+    expect(r.status()).toMatchObject({ online: true, secureChannel: 'established' });
+    expect(conditions).toHaveLength(0);
+  });
+
+  it('no PD on the line: start() returns after the first attempt, unhealthy, reader_offline raised', async () => {
+    const { r, conditions } = reader({ address: 9 });
+    await startSim([{ address: 0, scbk: KEY }]);
+    const t0 = Date.now();
+    await r.start();
+    expect(Date.now() - t0).toBeLessThan(2500);
+    expect(r.health()).toMatchObject({ healthy: false });
+    expect(conditions).toEqual([{ kind: 'reader_offline', state: 'raised', detail: 'no reply from the PD' }]);
+  });
+
+  it('a port that cannot be opened is reported at start', async () => {
+    const { r, conditions } = reader({ path: join(t.dir, 'no-such-tty') });
+    await r.start();
+    expect(r.health().healthy).toBe(false);
+    expect(r.health().detail).toMatch(/cannot open/);
+    expect(conditions[0]).toMatchObject({ kind: 'reader_offline', state: 'raised' });
+  });
+
+  it('a key left pending by a crash between KEYSET and its commit is tried first and then kept', async () => {
+    const s = await startSim([{ address: 0, scbk: OTHER }]);
+    const store = new OsdpKeyStore(t.dir);
+    store.commit('door', KEY);
+    store.setPending('door', OTHER);
+    const { r } = reader({});
+    await r.start();
+    expect(r.status()).toMatchObject({ online: true, keySource: 'pending' });
+    const after = new OsdpKeyStore(t.dir).get('door');
+    expect(after.scbk?.equals(OTHER)).toBe(true);
+    expect(after.pending).toBeUndefined();
+    expect(s.pd(0).secure).toBe(true);
   });
 
   it('two readers on one bus, different addresses: one port, both read cards', async () => {

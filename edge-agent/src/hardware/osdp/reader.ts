@@ -16,7 +16,7 @@
  * They are counted (`status().keypadEntries`) and otherwise dropped, and never logged: the digits are a secret.
  * (A card+PIN rule would pair them with the next card read; the decision engine has no such rule yet.)
  */
-import { type Direction, osdpKeyId } from '@gatehouse/protocol';
+import type { Direction } from '@gatehouse/protocol';
 import type { OsdpReaderConfig } from '../../config.js';
 import type { HardwareHealth, Reader, ReaderCondition, ReaderFeedback, ReaderInput } from '../types.js';
 import type { BusDevice, BusIo, OsdpBus } from './bus.js';
@@ -134,8 +134,6 @@ export class OsdpReader implements Reader, BusDevice {
   #caps: PdCapability[] = [];
   #detail = 'not started';
   #rekey: { key: Buffer; resolve: () => void; reject: (e: Error) => void } | null = null;
-  /** The last setKey() that failed (CMD-5: reported in health until a later one succeeds). */
-  #keyFailed: { keyId: string; detail: string } | null = null;
   #keypadEntries = 0;
   #cards = 0;
   /** The base key of the current session. */
@@ -143,6 +141,8 @@ export class OsdpReader implements Reader, BusDevice {
   readonly #log: OsdpReaderOptions['log'];
   readonly #startWaitMs: number;
   #firstAttempt: (() => void) | null = null;
+  #onlineSince = Number.NEGATIVE_INFINITY;
+  #lastLostAt = Number.NEGATIVE_INFINITY;
 
   constructor(cfg: OsdpReaderConfig & { name: string }, opts: OsdpReaderOptions) {
     this.#cfg = cfg;
@@ -186,7 +186,11 @@ export class OsdpReader implements Reader, BusDevice {
     });
     this.#bus.attach(this);
     await this.#bus.acquire();
-    if (!this.#bus.isOpen) this.#firstAttempt?.();
+    if (!this.#bus.isOpen) {
+      this.#detail = this.#bus.detail;
+      this.#raiseOffline(this.#bus.detail);
+      this.#firstAttempt?.();
+    }
     await first;
     this.#firstAttempt = null;
   }
@@ -205,20 +209,12 @@ export class OsdpReader implements Reader, BusDevice {
   }
 
   health(): HardwareHealth {
-    return {
-      name: this.name,
-      type: this.type,
-      healthy: this.#started && this.#online,
-      detail: this.#healthDetail(),
-      // CMD-5: the cloud learns which key is in use by its id alone.
-      ...(this.#sc === 'established' && this.#online && this.#sessionKey ? { keyId: osdpKeyId(this.#sessionKey) } : {}),
-      ...(this.#keyFailed ? { keyFailed: this.#keyFailed } : {}),
-    };
+    return { name: this.name, type: this.type, healthy: this.#started && this.#online, detail: this.#healthDetail() };
   }
 
   #healthDetail(): string {
     const parts = [`${this.#online ? 'online' : 'offline'} at ${this.#cfg.path}#${this.address}`];
-    if (!this.#online) parts.push(this.#detail);
+    if (!this.#online) parts.push(this.#started && !this.#bus.isOpen ? this.#bus.detail : this.#detail);
     parts.push(`secure channel ${this.#sc}${this.#keySource && this.#sc === 'established' ? ` (${this.#keySource} key)` : ''}`);
     if (this.#pd) parts.push(`PD ${this.#pd.vendor} model ${this.#pd.model} serial ${this.#pd.serial} firmware ${this.#pd.firmware}`);
     if (this.#status.tamper) parts.push('TAMPER');
@@ -269,22 +265,9 @@ export class OsdpReader implements Reader, BusDevice {
   /**
    * Sends a new base key with KEYSET over the current secure session, stores it (pending first, then committed on
    * the PD's ACK) and reconnects with it. Resolves once a session under the new key is up.
-   * The cloud's `osdp_keyset` command (CMD-5) calls this with the key the link unsealed; a failure stays in
-   * health() as `keyFailed` until a later key is set.
+   * A command handler for a cloud "rotate reader key" command calls this with the key it unsealed.
    */
   setKey(newScbk: Buffer, opts: { timeoutMs?: number } = {}): Promise<void> {
-    return this.#setKey(newScbk, opts).then(
-      () => {
-        this.#keyFailed = null;
-      },
-      (e: Error) => {
-        this.#keyFailed = { keyId: osdpKeyId(newScbk), detail: e.message.slice(0, 200) };
-        throw e;
-      },
-    );
-  }
-
-  #setKey(newScbk: Buffer, opts: { timeoutMs?: number }): Promise<void> {
     if (newScbk.length !== 16) return Promise.reject(new Error('an SCBK is 16 bytes'));
     if (!this.#online || !this.#session) return Promise.reject(new Error('no secure session with the PD to send a key over'));
     if (!this.#keys) return Promise.reject(new Error('no key store (dataDir) to keep the key in'));
@@ -463,8 +446,9 @@ export class OsdpReader implements Reader, BusDevice {
     this.#handleReply(lstat, 'lstat');
 
     this.#online = true;
+    this.#onlineSince = performance.now();
     this.#missed = 0;
-    this.#backoffMs = this.#reconnect.min;
+    if (performance.now() - this.#lastLostAt > 5000) this.#backoffMs = this.#reconnect.min;
     this.#slowBackoffMs = this.#slow.min;
     this.#detail = 'online';
     this.#cfgLog('info', { secureChannel: this.#sc, keySource: this.#keySource, pd: this.#pd }, 'osdp reader online');
@@ -607,11 +591,20 @@ export class OsdpReader implements Reader, BusDevice {
   /** An online PD stopped answering or its session broke. */
   #lost(detail: string, raise: boolean): void {
     const was = this.#online;
+    this.#lastLostAt = performance.now();
     this.#online = false;
     this.#session = null;
     this.#candidate = 0;
     this.#detail = detail;
-    this.#nextAttemptAt = performance.now() + (detail.startsWith('port') ? this.#reconnect.min : 0);
+    // A session that broke soon after it was made (a PD that keeps losing it) backs off like a failed attempt,
+    // so it cannot turn into a reconnect loop; one that ran a while is retried at once.
+    const brief = performance.now() - this.#onlineSince < 5000;
+    let delay = detail.startsWith('port') ? this.#reconnect.min : 0;
+    if (brief) {
+      delay = Math.max(delay, this.#backoffMs);
+      this.#backoffMs = Math.min(this.#backoffMs * 2, this.#reconnect.max);
+    }
+    this.#nextAttemptAt = performance.now() + delay;
     for (const q of this.#queue.splice(0)) q.done?.(null);
     if (was) this.#cfgLog('warn', { detail }, 'osdp reader offline');
     if (was || raise) this.#raiseOffline(detail);
