@@ -101,6 +101,13 @@ const GpioSensorSchema = Type.Object(
 );
 const SimulatedSensorSchema = Type.Object({ type: Type.Literal('simulated') }, { additionalProperties: false });
 
+/** Door position contact (ALARM-1): logical 1 = open; `activeLow` for a switch that pulls the line low when open. */
+const GpioDoorContactSchema = Type.Object(
+  { type: Type.Literal('gpio'), pin: Pin, activeLow: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+const SimulatedDoorContactSchema = Type.Object({ type: Type.Literal('simulated') }, { additionalProperties: false });
+
 const MqttSchema = Type.Object(
   { url: Type.String({ minLength: 1 }), username: Type.String(), password: Type.String() },
   { additionalProperties: false },
@@ -113,6 +120,11 @@ const BaseSchema = Type.Object(
     readers: Type.Array(Type.Unknown(), { minItems: 1, maxItems: 16 }),
     relay: Type.Unknown(),
     passageSensor: Type.Optional(Type.Unknown()),
+    doorContact: Type.Optional(Type.Unknown()),
+    /** ALARM-1: a door still open this long after an unlock raises `held_open`. */
+    heldOpenSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
+    /** ALARM-1: a reader (without its own condition reports) unhealthy this long raises `reader_offline`. */
+    readerOfflineSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
     /** Same text from the same reader within this window is one attempt. */
     debounceMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })),
     /** Power-loss window: WAL is fsynced at each checkpoint (synchronous=NORMAL). */
@@ -151,10 +163,18 @@ export type OsdpReaderConfig = Static<typeof OsdpReaderSchema>;
 export type ReaderConfig = SerialQrReaderConfig | WiegandReaderConfig | SimulatedReaderConfig | OsdpReaderConfig;
 export type RelayConfig = Static<typeof GpioRelaySchema> | Static<typeof SimulatedRelaySchema>;
 export type SensorConfig = Static<typeof GpioSensorSchema> | Static<typeof SimulatedSensorSchema>;
+export type DoorContactConfig = Static<typeof GpioDoorContactSchema> | Static<typeof SimulatedDoorContactSchema>;
 
-export interface EdgeConfig extends Omit<Static<typeof BaseSchema>, 'readers' | 'relay' | 'passageSensor' | 'localPort' | 'debounceMs'> {
+export interface EdgeConfig
+  extends Omit<
+    Static<typeof BaseSchema>,
+    'readers' | 'relay' | 'passageSensor' | 'doorContact' | 'localPort' | 'debounceMs' | 'heldOpenSeconds' | 'readerOfflineSeconds'
+  > {
   localPort: number;
   debounceMs: number;
+  heldOpenSeconds: number;
+  readerOfflineSeconds: number;
+  doorContact?: DoorContactConfig;
   checkpointIntervalMs: number;
   readers: (ReaderConfig & { name: string })[];
   relay: RelayConfig;
@@ -231,11 +251,18 @@ export function parseConfig(value: unknown): EdgeConfig {
     base.passageSensor === undefined
       ? undefined
       : byType<SensorConfig>(base.passageSensor, '/passageSensor', { gpio: GpioSensorSchema, simulated: SimulatedSensorSchema });
-  const { passageSensor: _ignored, ...rest } = base;
+  const doorContact =
+    base.doorContact === undefined
+      ? undefined
+      : byType<DoorContactConfig>(base.doorContact, '/doorContact', { gpio: GpioDoorContactSchema, simulated: SimulatedDoorContactSchema });
+  const { passageSensor: _ignored, doorContact: _door, ...rest } = base;
   return {
     ...rest,
     localPort: base.localPort ?? DEFAULT_LOCAL_PORT,
     debounceMs: base.debounceMs ?? 1500,
+    heldOpenSeconds: base.heldOpenSeconds ?? 30,
+    readerOfflineSeconds: base.readerOfflineSeconds ?? 5,
+    ...(doorContact ? { doorContact } : {}),
     checkpointIntervalMs: base.checkpointIntervalMs ?? 5000,
     readers,
     relay,

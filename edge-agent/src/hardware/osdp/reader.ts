@@ -16,7 +16,7 @@
  * They are counted (`status().keypadEntries`) and otherwise dropped, and never logged: the digits are a secret.
  * (A card+PIN rule would pair them with the next card read; the decision engine has no such rule yet.)
  */
-import type { Direction } from '@gatehouse/protocol';
+import { type Direction, osdpKeyId } from '@gatehouse/protocol';
 import type { OsdpReaderConfig } from '../../config.js';
 import type { HardwareHealth, Reader, ReaderCondition, ReaderFeedback, ReaderInput } from '../types.js';
 import type { BusDevice, BusIo, OsdpBus } from './bus.js';
@@ -134,6 +134,8 @@ export class OsdpReader implements Reader, BusDevice {
   #caps: PdCapability[] = [];
   #detail = 'not started';
   #rekey: { key: Buffer; resolve: () => void; reject: (e: Error) => void } | null = null;
+  /** The last setKey() that failed (CMD-5: reported in health until a later one succeeds). */
+  #keyFailed: { keyId: string; detail: string } | null = null;
   #keypadEntries = 0;
   #cards = 0;
   /** The base key of the current session. */
@@ -209,7 +211,15 @@ export class OsdpReader implements Reader, BusDevice {
   }
 
   health(): HardwareHealth {
-    return { name: this.name, type: this.type, healthy: this.#started && this.#online, detail: this.#healthDetail() };
+    return {
+      name: this.name,
+      type: this.type,
+      healthy: this.#started && this.#online,
+      detail: this.#healthDetail(),
+      // CMD-5: the cloud learns which key is in use by its id alone.
+      ...(this.#sc === 'established' && this.#online && this.#sessionKey ? { keyId: osdpKeyId(this.#sessionKey) } : {}),
+      ...(this.#keyFailed ? { keyFailed: this.#keyFailed } : {}),
+    };
   }
 
   #healthDetail(): string {
@@ -265,9 +275,22 @@ export class OsdpReader implements Reader, BusDevice {
   /**
    * Sends a new base key with KEYSET over the current secure session, stores it (pending first, then committed on
    * the PD's ACK) and reconnects with it. Resolves once a session under the new key is up.
-   * A command handler for a cloud "rotate reader key" command calls this with the key it unsealed.
+   * The cloud's `osdp_keyset` command (CMD-5) calls this with the key the link unsealed; a failure stays in
+   * health() as `keyFailed` until a later key is set.
    */
   setKey(newScbk: Buffer, opts: { timeoutMs?: number } = {}): Promise<void> {
+    return this.#setKey(newScbk, opts).then(
+      () => {
+        this.#keyFailed = null;
+      },
+      (e: Error) => {
+        this.#keyFailed = { keyId: osdpKeyId(newScbk), detail: e.message.slice(0, 200) };
+        throw e;
+      },
+    );
+  }
+
+  #setKey(newScbk: Buffer, opts: { timeoutMs?: number }): Promise<void> {
     if (newScbk.length !== 16) return Promise.reject(new Error('an SCBK is 16 bytes'));
     if (!this.#online || !this.#session) return Promise.reject(new Error('no secure session with the PD to send a key over'));
     if (!this.#keys) return Promise.reject(new Error('no key store (dataDir) to keep the key in'));
