@@ -36,7 +36,7 @@ describe.skipIf(!hasSocat)('daemon on a real pty (socat)', () => {
     t.cleanup();
   });
 
-  const setup = async (extraPasses: PassRecord[] = []) => {
+  const setup = async (extraPasses: PassRecord[] = [], extraConfig: Record<string, unknown> = {}) => {
     const store = new EdgeStore(join(t.dir, 'data', 'edge.db'));
     const seed = fx.seed();
     applySeed(store, parseSeed({ ...seed, passes: [...seed.passes, ...extraPasses] }));
@@ -48,6 +48,7 @@ describe.skipIf(!hasSocat)('daemon on a real pty (socat)', () => {
       logLevel: 'info',
       readers: [{ type: 'serial-qr', name: 'qr', path: pty.a, baudRate: 9600, direction: 'in', lineEnding: 'CR' }],
       relay: { type: 'simulated', pulseMs: 200, logFile: relayLog() },
+      ...extraConfig,
     });
     daemon = await startDaemon(config);
     await until(async () => ((await daemon!.get('/health')) as Health).hardware[0]?.healthy, 'reader open');
@@ -124,6 +125,23 @@ describe.skipIf(!hasSocat)('daemon on a real pty (socat)', () => {
     const evs = await waitEvents(2);
     expect(evs.map((e) => e.credentialKind)).toEqual(['card', 'card']);
     expect(daemon!.proc.exitCode).toBeNull();
+  });
+
+  it('ALARM-1: a serial reader whose pty disappears raises reader_offline after readerOfflineSeconds, cleared when it is back', async () => {
+    await setup([], { readerOfflineSeconds: 1 });
+    const alarms = async () =>
+      (await recent()).filter((e) => e.type === 'alarm').map((e) => `${e.reader}:${e.alarm?.kind}:${e.alarm?.state}`);
+    await pty.stop();
+    await until(async () => ((await alarms()).length >= 1 ? true : null), 'reader_offline raised', 10_000);
+    const raised = (await recent()).find((e) => e.type === 'alarm');
+    expect(raised?.alarm?.detail).toBeTruthy();
+    await sleep(1500);
+    expect(await alarms()).toEqual(['qr:reader_offline:raised']); // once, not every second
+    await pty.start();
+    await until(async () => ((await alarms()).length >= 2 ? true : null), 'reader_offline cleared', 15_000);
+    expect(await alarms()).toEqual(['qr:reader_offline:raised', 'qr:reader_offline:cleared']);
+    const metrics = await (await fetch(`http://127.0.0.1:${daemon!.port}/metrics`)).text();
+    expect(metrics).toMatch(/gatehouse_alarms_total\{kind="reader_offline",state="raised"\} 1/);
   });
 
   it('kill -9 during a burst loses no event whose relay fired; a restart comes up closed and keeps the outbox', async () => {

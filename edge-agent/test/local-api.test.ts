@@ -17,6 +17,7 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.js';
 import { Daemon } from '../src/daemon.js';
+import type { EdgeEvent } from '../src/event.js';
 import { FakeGpio } from '../src/hardware/gpio.js';
 import { tempDir } from './tmp.js';
 
@@ -307,6 +308,70 @@ describe('simulation routes exist only for simulated hardware', () => {
       expect((await call(d.port, 'GET', '/relay/pulses')).status).toBe(401);
     } finally {
       await d.stop();
+    }
+  });
+
+  it('ALARM-1, CMD-4: a simulated door contact moved through POST /door raises and clears held_open; a GPIO one has no such route', async () => {
+    const dataDir = join(t.dir, 'door');
+    const d = new Daemon(
+      parseConfig({
+        dataDir,
+        localPort: 0,
+        readers: [{ type: 'simulated', direction: 'in' }],
+        relay: { type: 'simulated', pulseMs: 20 },
+        doorContact: { type: 'simulated' },
+        heldOpenSeconds: 1,
+      }),
+      silent,
+    );
+    await d.start();
+    try {
+      const token = readFileSync(join(dataDir, LOCAL_TOKEN_FILE), 'utf8').trim();
+      const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+      expect((await call(d.port, 'POST', '/door', { headers: { 'content-type': 'application/json' }, body: '{"open":true}' })).status).toBe(
+        401,
+      );
+      expect((await call(d.port, 'POST', '/door', { headers, body: '{"open":"yes"}' })).status).toBe(400);
+      // Opened with no unlock: raised at once; closed: cleared.
+      expect(await call(d.port, 'POST', '/door', { headers, body: '{"open":true}' })).toMatchObject({ status: 200, json: { open: true } });
+      expect((await call(d.port, 'GET', '/health')).json).toMatchObject({ door: { open: true }, emergency: false });
+      await call(d.port, 'POST', '/door', { headers, body: '{"open":false}' });
+      // After an unlock it may stay open up to heldOpenSeconds.
+      await call(d.port, 'POST', '/open', { headers, body: '{}' });
+      await call(d.port, 'POST', '/door', { headers, body: '{"open":true}' });
+      const alarms = async () =>
+        ((await call(d.port, 'GET', '/events/recent?limit=50', { headers })).json as { items: EdgeEvent[] }).items
+          .filter((e) => e.type === 'alarm')
+          .map((e) => `${e.alarm?.kind}:${e.alarm?.state}`)
+          .reverse();
+      expect(await alarms()).toEqual(['held_open:raised', 'held_open:cleared']);
+      for (let i = 0; i < 100 && (await alarms()).length < 3; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await alarms()).toEqual(['held_open:raised', 'held_open:cleared', 'held_open:raised']);
+      const metrics = ((await call(d.port, 'GET', '/metrics')).json as string).toString();
+      expect(metrics).toMatch(/gatehouse_alarms_total\{kind="held_open",state="raised"\} 2/);
+    } finally {
+      await d.stop();
+    }
+    const gpio = new FakeGpio();
+    const real = new Daemon(
+      parseConfig({
+        dataDir: join(t.dir, 'door-gpio'),
+        localPort: 0,
+        readers: [{ type: 'wiegand', d0: 5, d1: 6, direction: 'in' }],
+        relay: { type: 'gpio', pin: 17 },
+        doorContact: { type: 'gpio', pin: 22 },
+      }),
+      silent,
+      { gpio: () => gpio },
+    );
+    await real.start();
+    try {
+      expect(
+        (await call(real.port, 'POST', '/door', { headers: { 'content-type': 'application/json' }, body: '{"open":true}' })).status,
+      ).toBe(404);
+      expect(real.hardware().map((h) => h.name)).toContain('door-contact');
+    } finally {
+      await real.stop();
     }
   });
 });
