@@ -106,8 +106,8 @@ const rules = (t: TFunction<'resources'>): ResourceDef<AccessRule> => ({
     maxUses: '',
     escortRequired: false,
     escortSeconds: '30',
-    // The server's default: a pass is refused a second entry until it has gone out.
-    antiPassback: 'hard',
+    // Off unless chosen, as the form always made rules: hard at a site without exit readers would refuse every second visit.
+    antiPassback: 'off',
     passbackMinutes: '',
     holidays: 'observe',
   },
