@@ -4313,6 +4313,424 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/gates/{id}/osdp-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The gate's OSDP reader keys: status and key id, never the key
+         * @description Requires `gates:read`.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "items": [
+                         *         {
+                         *           "reader": "example",
+                         *           "status": "pending",
+                         *           "keyId": "example",
+                         *           "updatedAt": "2026-03-02T09:00:00.000Z"
+                         *         }
+                         *       ],
+                         *       "nextCursor": null
+                         *     }
+                         */
+                        "application/json": {
+                            items: {
+                                reader: string;
+                                /** @description pending: sent, not yet reported in use; active: the reader reports it in use; failed: the controller could not set it */
+                                status: "pending" | "active" | "failed";
+                                /** @description the first 8 hex digits of SHA-256 of the key (SPEC CMD-5); never the key */
+                                keyId: string;
+                                /** Format: date-time */
+                                updatedAt: string;
+                            }[];
+                            /** @enum {object|null} */
+                            nextCursor: never | null;
+                        };
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `gates:read` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Nothing with that id in the caller's organisation (`not_found`); another organisation's is not found either. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Make a new Secure Channel key for one of the gate's OSDP readers and send it to the controller, sealed
+         * @description Requires `gates:write`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "reader": "door"
+                     *     }
+                     */
+                    "application/json": {
+                        reader: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "reader": "example",
+                         *       "status": "pending",
+                         *       "keyId": "example",
+                         *       "updatedAt": "2026-03-02T09:00:00.000Z",
+                         *       "command": {
+                         *         "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *         "status": "sent"
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            reader: string;
+                            /** @description pending: sent, not yet reported in use; active: the reader reports it in use; failed: the controller could not set it */
+                            status: "pending" | "active" | "failed";
+                            /** @description the first 8 hex digits of SHA-256 of the key (SPEC CMD-5); never the key */
+                            keyId: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            command: {
+                                /** Format: uuid */
+                                id: string;
+                                /** @description queued: the broker was not reachable; the command expires, and resend sends the same key again */
+                                status: "sent" | "queued";
+                            };
+                        };
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `gates:write` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description no such gate in this organisation */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description no controller is enrolled as this gate, or it enrolled without a seal key */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The body is larger than 1 MiB. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The body is not `application/json`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/gates/{id}/osdp-keys/{reader}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a reader's stored key to the gate's controller again (a replaced controller, a command that expired)
+         * @description Requires `gates:write`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    reader: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "reader": "example",
+                         *       "status": "pending",
+                         *       "keyId": "example",
+                         *       "updatedAt": "2026-03-02T09:00:00.000Z",
+                         *       "command": {
+                         *         "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *         "status": "sent"
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            reader: string;
+                            /** @description pending: sent, not yet reported in use; active: the reader reports it in use; failed: the controller could not set it */
+                            status: "pending" | "active" | "failed";
+                            /** @description the first 8 hex digits of SHA-256 of the key (SPEC CMD-5); never the key */
+                            keyId: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            command: {
+                                /** Format: uuid */
+                                id: string;
+                                /** @description queued: the broker was not reachable; the command expires, and resend sends the same key again */
+                                status: "sent" | "queued";
+                            };
+                        };
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `gates:write` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description no such gate, or no key for that reader */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description no controller is enrolled as this gate, or it enrolled without a seal key */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/access-rules": {
         parameters: {
             query?: never;
@@ -4495,7 +4913,7 @@ export interface paths {
                      *       "escortRequired": true,
                      *       "escortSeconds": 1,
                      *       "antiPassback": "off",
-                     *       "passbackMinutes": 1,
+                     *       "passbackMinutes": null,
                      *       "holidays": "observe"
                      *     }
                      */
@@ -4516,8 +4934,7 @@ export interface paths {
                         escortSeconds?: number;
                         /** @description DEC-11: off, soft (admit and alert) or hard (deny). Legacy booleans: true = hard, false = off. */
                         antiPassback?: ("off" | "soft" | "hard") | boolean;
-                        /** @description DEC-11 timed: an entry this many minutes after the last one is forgiven; null = never */
-                        passbackMinutes?: number | null;
+                        passbackMinutes?: null | number;
                         /** @description DEC-14: observe the site’s holiday calendar (default) or open on those days as on any other */
                         holidays?: "observe" | "ignore";
                     };
@@ -4948,7 +5365,7 @@ export interface paths {
                      *       "escortRequired": true,
                      *       "escortSeconds": 1,
                      *       "antiPassback": "off",
-                     *       "passbackMinutes": 1,
+                     *       "passbackMinutes": null,
                      *       "holidays": "observe"
                      *     }
                      */
@@ -4969,8 +5386,7 @@ export interface paths {
                         escortSeconds?: number;
                         /** @description DEC-11: off, soft (admit and alert) or hard (deny). Legacy booleans: true = hard, false = off. */
                         antiPassback?: ("off" | "soft" | "hard") | boolean;
-                        /** @description DEC-11 timed: an entry this many minutes after the last one is forgiven; null = never */
-                        passbackMinutes?: number | null;
+                        passbackMinutes?: null | number;
                         /** @description DEC-14: observe the site’s holiday calendar (default) or open on those days as on any other */
                         holidays?: "observe" | "ignore";
                     };
@@ -5131,6 +5547,977 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/api/admin/holidays": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A site’s holiday calendar, in date order
+         * @description Requires `rules:read`.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                    siteId?: string;
+                    /** @description first local date, inclusive */
+                    from?: string;
+                    /** @description last local date, inclusive */
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "items": [
+                         *         {
+                         *           "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "orgId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "siteId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "date": "example",
+                         *           "kind": "closed",
+                         *           "name": "example",
+                         *           "windows": [
+                         *             {
+                         *               "from": "09:00",
+                         *               "to": "09:00"
+                         *             }
+                         *           ],
+                         *           "createdAt": "2026-03-02T09:00:00.000Z",
+                         *           "updatedAt": "2026-03-02T09:00:00.000Z"
+                         *         }
+                         *       ],
+                         *       "nextCursor": "example"
+                         *     }
+                         */
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                orgId: string;
+                                /** Format: uuid */
+                                siteId: string;
+                                /** @description local date in the site’s time zone, YYYY-MM-DD */
+                                date: string;
+                                /** @description closed: no entry all day; special: entry only inside `windows` */
+                                kind: "closed" | "special";
+                                name: string;
+                                /** @description the special hours (local; to <= from crosses midnight); at least one for special, none for closed */
+                                windows: {
+                                    from: string;
+                                    to: string;
+                                }[];
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                updatedAt: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `rules:read` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Add a day to a site’s holiday calendar (closed, or special hours)
+         * @description Requires `rules:write`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "siteId": "0190f0a0-0000-7000-8000-000000000001",
+                     *       "date": "2030-12-31",
+                     *       "kind": "special",
+                     *       "name": "New Year’s Eve",
+                     *       "windows": [
+                     *         {
+                     *           "from": "09:00",
+                     *           "to": "14:00"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        siteId: string;
+                        /** @description local date in the site’s time zone, YYYY-MM-DD */
+                        date: string;
+                        /** @description closed: no entry all day; special: entry only inside `windows` */
+                        kind: "closed" | "special";
+                        name: string;
+                        /** @description the special hours (local; to <= from crosses midnight); at least one for special, none for closed */
+                        windows?: {
+                            from: string;
+                            to: string;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *       "orgId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *       "siteId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *       "date": "example",
+                         *       "kind": "closed",
+                         *       "name": "example",
+                         *       "windows": [
+                         *         {
+                         *           "from": "09:00",
+                         *           "to": "09:00"
+                         *         }
+                         *       ],
+                         *       "createdAt": "2026-03-02T09:00:00.000Z",
+                         *       "updatedAt": "2026-03-02T09:00:00.000Z"
+                         *     }
+                         */
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            orgId: string;
+                            /** Format: uuid */
+                            siteId: string;
+                            /** @description local date in the site’s time zone, YYYY-MM-DD */
+                            date: string;
+                            /** @description closed: no entry all day; special: entry only inside `windows` */
+                            kind: "closed" | "special";
+                            name: string;
+                            /** @description the special hours (local; to <= from crosses midnight); at least one for special, none for closed */
+                            windows: {
+                                from: string;
+                                to: string;
+                            }[];
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `rules:write` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description siteId names no site of this organisation */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description the site has a calendar entry for that date already */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The body is larger than 1 MiB. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The body is not `application/json`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description not a date; special without windows; closed with windows */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/holidays/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One calendar day
+         * @description Requires `rules:read`.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *       "orgId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *       "siteId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *       "date": "example",
+                         *       "kind": "closed",
+                         *       "name": "example",
+                         *       "windows": [
+                         *         {
+                         *           "from": "09:00",
+                         *           "to": "09:00"
+                         *         }
+                         *       ],
+                         *       "createdAt": "2026-03-02T09:00:00.000Z",
+                         *       "updatedAt": "2026-03-02T09:00:00.000Z"
+                         *     }
+                         */
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            orgId: string;
+                            /** Format: uuid */
+                            siteId: string;
+                            /** @description local date in the site’s time zone, YYYY-MM-DD */
+                            date: string;
+                            /** @description closed: no entry all day; special: entry only inside `windows` */
+                            kind: "closed" | "special";
+                            name: string;
+                            /** @description the special hours (local; to <= from crosses midnight); at least one for special, none for closed */
+                            windows: {
+                                from: string;
+                                to: string;
+                            }[];
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `rules:read` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Nothing with that id in the caller's organisation (`not_found`); another organisation's is not found either. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /**
+         * Remove a calendar day
+         * @description Requires `rules:write`.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Done; no body */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `rules:write` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Nothing with that id in the caller's organisation (`not_found`); another organisation's is not found either. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /**
+         * Change a calendar day
+         * @description Requires `rules:write`.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "date": "example",
+                     *       "kind": "closed",
+                     *       "name": "example",
+                     *       "windows": [
+                     *         {
+                     *           "from": "09:00",
+                     *           "to": "09:00"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description local date in the site’s time zone, YYYY-MM-DD */
+                        date?: string;
+                        /** @description closed: no entry all day; special: entry only inside `windows` */
+                        kind?: "closed" | "special";
+                        name?: string;
+                        /** @description the special hours (local; to <= from crosses midnight); at least one for special, none for closed */
+                        windows?: {
+                            from: string;
+                            to: string;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *       "orgId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *       "siteId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *       "date": "example",
+                         *       "kind": "closed",
+                         *       "name": "example",
+                         *       "windows": [
+                         *         {
+                         *           "from": "09:00",
+                         *           "to": "09:00"
+                         *         }
+                         *       ],
+                         *       "createdAt": "2026-03-02T09:00:00.000Z",
+                         *       "updatedAt": "2026-03-02T09:00:00.000Z"
+                         *     }
+                         */
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            orgId: string;
+                            /** Format: uuid */
+                            siteId: string;
+                            /** @description local date in the site’s time zone, YYYY-MM-DD */
+                            date: string;
+                            /** @description closed: no entry all day; special: entry only inside `windows` */
+                            kind: "closed" | "special";
+                            name: string;
+                            /** @description the special hours (local; to <= from crosses midnight); at least one for special, none for closed */
+                            windows: {
+                                from: string;
+                                to: string;
+                            }[];
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `rules:write` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Nothing with that id in the caller's organisation (`not_found`); another organisation's is not found either. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description the site has a calendar entry for that date already */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The body is larger than 1 MiB. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The body is not `application/json`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description not a date; special without windows; closed with windows */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/admin/holidays/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import many days at once; days already in the calendar are replaced
+         * @description Requires `rules:write`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "siteId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                     *       "days": [
+                     *         {
+                     *           "date": "example",
+                     *           "kind": "closed",
+                     *           "name": "example",
+                     *           "windows": [
+                     *             {
+                     *               "from": "09:00",
+                     *               "to": "09:00"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        siteId: string;
+                        days: {
+                            /** @description local date in the site’s time zone, YYYY-MM-DD */
+                            date: string;
+                            /** @description closed: no entry all day; special: entry only inside `windows` */
+                            kind: "closed" | "special";
+                            name: string;
+                            /** @description the special hours (local; to <= from crosses midnight); at least one for special, none for closed */
+                            windows?: {
+                                from: string;
+                                to: string;
+                            }[];
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "created": 1,
+                         *       "updated": 1,
+                         *       "items": [
+                         *         {
+                         *           "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "orgId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "siteId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "date": "example",
+                         *           "kind": "closed",
+                         *           "name": "example",
+                         *           "windows": [
+                         *             {
+                         *               "from": "09:00",
+                         *               "to": "09:00"
+                         *             }
+                         *           ],
+                         *           "createdAt": "2026-03-02T09:00:00.000Z",
+                         *           "updatedAt": "2026-03-02T09:00:00.000Z"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/json": {
+                            /** @description days that were not in the calendar */
+                            created: number;
+                            /** @description days already in the calendar, replaced by the imported ones */
+                            updated: number;
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                orgId: string;
+                                /** Format: uuid */
+                                siteId: string;
+                                /** @description local date in the site’s time zone, YYYY-MM-DD */
+                                date: string;
+                                /** @description closed: no entry all day; special: entry only inside `windows` */
+                                kind: "closed" | "special";
+                                name: string;
+                                /** @description the special hours (local; to <= from crosses midnight); at least one for special, none for closed */
+                                windows: {
+                                    from: string;
+                                    to: string;
+                                }[];
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                updatedAt: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `rules:write` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description siteId names no site of this organisation */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The body is larger than 1 MiB. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The body is not `application/json`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description a day is not valid, or a date is listed twice */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/admin/users": {
@@ -7427,6 +8814,7 @@ export interface paths {
                          *           "validTo": "2026-03-02T18:00:00.000Z",
                          *           "maxUses": 1,
                          *           "card": null,
+                         *           "escort": false,
                          *           "revokedAt": null,
                          *           "revokedReason": null,
                          *           "createdAt": "2026-03-01T12:00:00.000Z",
@@ -7459,6 +8847,8 @@ export interface paths {
                                     format: "w26" | "w34" | "raw";
                                     number: string;
                                 } | null;
+                                /** @description DEC-15: may escort visitors */
+                                escort: boolean;
                                 /** Format: date-time */
                                 revokedAt: string | null;
                                 revokedReason: string | null;
@@ -7565,8 +8955,13 @@ export interface paths {
                             format: "w26" | "w34" | "raw";
                             number: string;
                         } | null;
-                        /** @description entries allowed (multi/group); default: the rule’s */
+                        /** @description entries allowed (multi/group); default: the rule’s. A group pass needs a size of 2..1000 here or from its rule (422 group_size_required) */
                         maxUses?: number | null;
+                        /**
+                         * @description DEC-15: this credential may escort visitors (a staff card, a host’s pass)
+                         * @default false
+                         */
+                        escort?: boolean;
                         /** @default active */
                         status?: "draft" | "active";
                     };
@@ -7592,6 +8987,7 @@ export interface paths {
                          *       "validTo": "2026-03-02T18:00:00.000Z",
                          *       "maxUses": 1,
                          *       "card": null,
+                         *       "escort": false,
                          *       "revokedAt": null,
                          *       "revokedReason": null,
                          *       "createdAt": "2026-03-01T12:00:00.000Z",
@@ -7622,6 +9018,8 @@ export interface paths {
                                 format: "w26" | "w34" | "raw";
                                 number: string;
                             } | null;
+                            /** @description DEC-15: may escort visitors */
+                            escort: boolean;
                             /** Format: date-time */
                             revokedAt: string | null;
                             revokedReason: string | null;
@@ -7689,7 +9087,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description validTo is not after validFrom, or the validity leaves 1970–2106 */
+                /** @description validTo is not after validFrom, or the validity leaves 1970–2106; a group pass without a size of 2..1000 (here or from its rule): group_size_required */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7773,6 +9171,7 @@ export interface paths {
                          *       "validTo": "2026-03-02T18:00:00.000Z",
                          *       "maxUses": 1,
                          *       "card": null,
+                         *       "escort": false,
                          *       "revokedAt": null,
                          *       "revokedReason": null,
                          *       "createdAt": "2026-03-01T12:00:00.000Z",
@@ -7801,6 +9200,8 @@ export interface paths {
                                 format: "w26" | "w34" | "raw";
                                 number: string;
                             } | null;
+                            /** @description DEC-15: may escort visitors */
+                            escort: boolean;
                             /** Format: date-time */
                             revokedAt: string | null;
                             revokedReason: string | null;
@@ -7937,6 +9338,7 @@ export interface paths {
                          *       "validTo": "2026-03-02T18:00:00.000Z",
                          *       "maxUses": 1,
                          *       "card": null,
+                         *       "escort": false,
                          *       "revokedAt": null,
                          *       "revokedReason": null,
                          *       "createdAt": "2026-03-01T12:00:00.000Z",
@@ -7965,6 +9367,8 @@ export interface paths {
                                 format: "w26" | "w34" | "raw";
                                 number: string;
                             } | null;
+                            /** @description DEC-15: may escort visitors */
+                            escort: boolean;
                             /** Format: date-time */
                             revokedAt: string | null;
                             revokedReason: string | null;
@@ -8340,7 +9744,8 @@ export interface paths {
                      * @example {
                      *       "gateId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
                      *       "at": "2026-03-02T09:00:00.000Z",
-                     *       "direction": "in"
+                     *       "direction": "in",
+                     *       "escorted": false
                      *     }
                      */
                     "application/json": {
@@ -8349,6 +9754,11 @@ export interface paths {
                         /** Format: date-time */
                         at?: string;
                         direction?: "in" | "out";
+                        /**
+                         * @description DEC-15: an escort’s credential is shown at the gate at the same moment
+                         * @default false
+                         */
+                        escorted?: boolean;
                     };
                 };
             };
@@ -8362,13 +9772,19 @@ export interface paths {
                         /**
                          * @example {
                          *       "allow": true,
-                         *       "reason": "ok"
+                         *       "reason": "ok",
+                         *       "alert": "passback"
                          *     }
                          */
                         "application/json": {
                             allow: boolean;
                             /** @enum {unknown} */
                             reason: "ok" | "unknown" | "malformed" | "bad_signature" | "bad_code" | "replay" | "not_yet_valid" | "expired" | "revoked" | "outside_schedule" | "wrong_zone" | "wrong_site" | "used_up" | "passback" | "lockdown" | "manual" | "holiday" | "escort_required";
+                            /**
+                             * @description admitted, but a soft anti-passback rule reports it (DEC-11)
+                             * @enum {string}
+                             */
+                            alert?: "passback";
                         };
                     };
                 };
@@ -9211,6 +10627,826 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/alarms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Door, reader and controller alarms, newest first
+         * @description Requires `alarms:read`.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                    /** @description open = raised or acknowledged (not cleared yet) */
+                    status?: "open" | "raised" | "acknowledged" | "cleared";
+                    siteId?: string;
+                    gateId?: string;
+                    /** @description forced, held_open, tamper, power, reader_offline, controller_offline, passback */
+                    kind?: "forced" | "held_open" | "tamper" | "power" | "reader_offline" | "controller_offline" | "passback";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "items": [
+                         *         {
+                         *           "id": "01938a2e-7c1a-7b8e-9f00-0000000000a1",
+                         *           "kind": "held_open",
+                         *           "severity": "high",
+                         *           "siteId": "01936b2e-0a00-7000-8000-000000000002",
+                         *           "siteName": "HQ",
+                         *           "gateId": "01936b2e-0a00-7000-8000-000000000004",
+                         *           "gateName": "Turnstile 1",
+                         *           "reader": "door-1",
+                         *           "detail": "open 45 s after the unlock",
+                         *           "status": "acknowledged",
+                         *           "checkinId": "01938a2e-7c1a-7b8e-9f00-0000000000a2",
+                         *           "raisedAt": "2026-03-02T09:00:00.000Z",
+                         *           "conditionClearedAt": null,
+                         *           "acknowledgedAt": "2026-03-02T09:00:00.000Z",
+                         *           "acknowledgedBy": {
+                         *             "id": "01936b2e-0a00-7000-8000-000000000008",
+                         *             "name": "Anna Guard"
+                         *           },
+                         *           "acknowledgeNote": "Going to look",
+                         *           "clearedAt": null,
+                         *           "clearedBy": null,
+                         *           "clearNote": null
+                         *         }
+                         *       ],
+                         *       "nextCursor": "example"
+                         *     }
+                         */
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                /**
+                                 * @description forced, held_open, tamper, power, reader_offline, controller_offline, passback
+                                 * @enum {unknown}
+                                 */
+                                kind: "forced" | "held_open" | "tamper" | "power" | "reader_offline" | "controller_offline" | "passback";
+                                /**
+                                 * @description high: a door breached or a reader tampered with; medium: something stopped working; low: a soft rule let somebody through
+                                 * @enum {unknown}
+                                 */
+                                severity: "high" | "medium" | "low";
+                                /** Format: uuid */
+                                siteId: string;
+                                siteName: string | null;
+                                /** Format: uuid */
+                                gateId: string | null;
+                                gateName: string | null;
+                                /** @description the reader that reported it (its name in the edge config) */
+                                reader: string | null;
+                                /** @description what the controller said of it */
+                                detail: string | null;
+                                /**
+                                 * @description raised → acknowledged (a guard saw it) → cleared (a guard closed it with a note)
+                                 * @enum {unknown}
+                                 */
+                                status: "raised" | "acknowledged" | "cleared";
+                                /** Format: uuid */
+                                checkinId: string | null;
+                                /** Format: date-time */
+                                raisedAt: string;
+                                /**
+                                 * Format: date-time
+                                 * @description when the controller (or the cloud) said the condition was gone; a guard still clears the alarm
+                                 */
+                                conditionClearedAt: string | null;
+                                /** Format: date-time */
+                                acknowledgedAt: string | null;
+                                /** @description the user who did it (null for an application or the system) */
+                                acknowledgedBy: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string | null;
+                                } | null;
+                                acknowledgeNote: string | null;
+                                /** Format: date-time */
+                                clearedAt: string | null;
+                                /** @description the user who did it (null for an application or the system) */
+                                clearedBy: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string | null;
+                                } | null;
+                                clearNote: string | null;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `alarms:read` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/alarms/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One alarm
+         * @description Requires `alarms:read`.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "id": "01938a2e-7c1a-7b8e-9f00-0000000000a1",
+                         *       "kind": "held_open",
+                         *       "severity": "high",
+                         *       "siteId": "01936b2e-0a00-7000-8000-000000000002",
+                         *       "siteName": "HQ",
+                         *       "gateId": "01936b2e-0a00-7000-8000-000000000004",
+                         *       "gateName": "Turnstile 1",
+                         *       "reader": "door-1",
+                         *       "detail": "open 45 s after the unlock",
+                         *       "status": "acknowledged",
+                         *       "checkinId": "01938a2e-7c1a-7b8e-9f00-0000000000a2",
+                         *       "raisedAt": "2026-03-02T09:00:00.000Z",
+                         *       "conditionClearedAt": null,
+                         *       "acknowledgedAt": "2026-03-02T09:00:00.000Z",
+                         *       "acknowledgedBy": {
+                         *         "id": "01936b2e-0a00-7000-8000-000000000008",
+                         *         "name": "Anna Guard"
+                         *       },
+                         *       "acknowledgeNote": "Going to look",
+                         *       "clearedAt": null,
+                         *       "clearedBy": null,
+                         *       "clearNote": null
+                         *     }
+                         */
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /**
+                             * @description forced, held_open, tamper, power, reader_offline, controller_offline, passback
+                             * @enum {unknown}
+                             */
+                            kind: "forced" | "held_open" | "tamper" | "power" | "reader_offline" | "controller_offline" | "passback";
+                            /**
+                             * @description high: a door breached or a reader tampered with; medium: something stopped working; low: a soft rule let somebody through
+                             * @enum {unknown}
+                             */
+                            severity: "high" | "medium" | "low";
+                            /** Format: uuid */
+                            siteId: string;
+                            siteName: string | null;
+                            /** Format: uuid */
+                            gateId: string | null;
+                            gateName: string | null;
+                            /** @description the reader that reported it (its name in the edge config) */
+                            reader: string | null;
+                            /** @description what the controller said of it */
+                            detail: string | null;
+                            /**
+                             * @description raised → acknowledged (a guard saw it) → cleared (a guard closed it with a note)
+                             * @enum {unknown}
+                             */
+                            status: "raised" | "acknowledged" | "cleared";
+                            /** Format: uuid */
+                            checkinId: string | null;
+                            /** Format: date-time */
+                            raisedAt: string;
+                            /**
+                             * Format: date-time
+                             * @description when the controller (or the cloud) said the condition was gone; a guard still clears the alarm
+                             */
+                            conditionClearedAt: string | null;
+                            /** Format: date-time */
+                            acknowledgedAt: string | null;
+                            /** @description the user who did it (null for an application or the system) */
+                            acknowledgedBy: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string | null;
+                            } | null;
+                            acknowledgeNote: string | null;
+                            /** Format: date-time */
+                            clearedAt: string | null;
+                            /** @description the user who did it (null for an application or the system) */
+                            clearedBy: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string | null;
+                            } | null;
+                            clearNote: string | null;
+                        };
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `alarms:read` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Nothing with that id in the caller's organisation (`not_found`); another organisation's is not found either. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/alarms/{id}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acknowledge an alarm (a guard has seen it), with an optional note
+         * @description Requires `alarms:manage`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "note": "Going to look"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description what the guard is doing about it */
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "id": "01938a2e-7c1a-7b8e-9f00-0000000000a1",
+                         *       "kind": "held_open",
+                         *       "severity": "high",
+                         *       "siteId": "01936b2e-0a00-7000-8000-000000000002",
+                         *       "siteName": "HQ",
+                         *       "gateId": "01936b2e-0a00-7000-8000-000000000004",
+                         *       "gateName": "Turnstile 1",
+                         *       "reader": "door-1",
+                         *       "detail": "open 45 s after the unlock",
+                         *       "status": "acknowledged",
+                         *       "checkinId": "01938a2e-7c1a-7b8e-9f00-0000000000a2",
+                         *       "raisedAt": "2026-03-02T09:00:00.000Z",
+                         *       "conditionClearedAt": null,
+                         *       "acknowledgedAt": "2026-03-02T09:00:00.000Z",
+                         *       "acknowledgedBy": {
+                         *         "id": "01936b2e-0a00-7000-8000-000000000008",
+                         *         "name": "Anna Guard"
+                         *       },
+                         *       "acknowledgeNote": "Going to look",
+                         *       "clearedAt": null,
+                         *       "clearedBy": null,
+                         *       "clearNote": null
+                         *     }
+                         */
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /**
+                             * @description forced, held_open, tamper, power, reader_offline, controller_offline, passback
+                             * @enum {unknown}
+                             */
+                            kind: "forced" | "held_open" | "tamper" | "power" | "reader_offline" | "controller_offline" | "passback";
+                            /**
+                             * @description high: a door breached or a reader tampered with; medium: something stopped working; low: a soft rule let somebody through
+                             * @enum {unknown}
+                             */
+                            severity: "high" | "medium" | "low";
+                            /** Format: uuid */
+                            siteId: string;
+                            siteName: string | null;
+                            /** Format: uuid */
+                            gateId: string | null;
+                            gateName: string | null;
+                            /** @description the reader that reported it (its name in the edge config) */
+                            reader: string | null;
+                            /** @description what the controller said of it */
+                            detail: string | null;
+                            /**
+                             * @description raised → acknowledged (a guard saw it) → cleared (a guard closed it with a note)
+                             * @enum {unknown}
+                             */
+                            status: "raised" | "acknowledged" | "cleared";
+                            /** Format: uuid */
+                            checkinId: string | null;
+                            /** Format: date-time */
+                            raisedAt: string;
+                            /**
+                             * Format: date-time
+                             * @description when the controller (or the cloud) said the condition was gone; a guard still clears the alarm
+                             */
+                            conditionClearedAt: string | null;
+                            /** Format: date-time */
+                            acknowledgedAt: string | null;
+                            /** @description the user who did it (null for an application or the system) */
+                            acknowledgedBy: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string | null;
+                            } | null;
+                            acknowledgeNote: string | null;
+                            /** Format: date-time */
+                            clearedAt: string | null;
+                            /** @description the user who did it (null for an application or the system) */
+                            clearedBy: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string | null;
+                            } | null;
+                            clearNote: string | null;
+                        };
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `alarms:manage` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Nothing with that id in the caller's organisation (`not_found`); another organisation's is not found either. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description the alarm is acknowledged or cleared already */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The body is larger than 1 MiB. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The body is not `application/json`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/alarms/{id}/clear": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Clear an alarm with a note (what it was, what was done)
+         * @description Requires `alarms:manage`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "note": "Courier held the door; closed it and spoke to reception"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description what it was and what was done (required) */
+                        note: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "id": "01938a2e-7c1a-7b8e-9f00-0000000000a1",
+                         *       "kind": "held_open",
+                         *       "severity": "high",
+                         *       "siteId": "01936b2e-0a00-7000-8000-000000000002",
+                         *       "siteName": "HQ",
+                         *       "gateId": "01936b2e-0a00-7000-8000-000000000004",
+                         *       "gateName": "Turnstile 1",
+                         *       "reader": "door-1",
+                         *       "detail": "open 45 s after the unlock",
+                         *       "status": "acknowledged",
+                         *       "checkinId": "01938a2e-7c1a-7b8e-9f00-0000000000a2",
+                         *       "raisedAt": "2026-03-02T09:00:00.000Z",
+                         *       "conditionClearedAt": null,
+                         *       "acknowledgedAt": "2026-03-02T09:00:00.000Z",
+                         *       "acknowledgedBy": {
+                         *         "id": "01936b2e-0a00-7000-8000-000000000008",
+                         *         "name": "Anna Guard"
+                         *       },
+                         *       "acknowledgeNote": "Going to look",
+                         *       "clearedAt": null,
+                         *       "clearedBy": null,
+                         *       "clearNote": null
+                         *     }
+                         */
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /**
+                             * @description forced, held_open, tamper, power, reader_offline, controller_offline, passback
+                             * @enum {unknown}
+                             */
+                            kind: "forced" | "held_open" | "tamper" | "power" | "reader_offline" | "controller_offline" | "passback";
+                            /**
+                             * @description high: a door breached or a reader tampered with; medium: something stopped working; low: a soft rule let somebody through
+                             * @enum {unknown}
+                             */
+                            severity: "high" | "medium" | "low";
+                            /** Format: uuid */
+                            siteId: string;
+                            siteName: string | null;
+                            /** Format: uuid */
+                            gateId: string | null;
+                            gateName: string | null;
+                            /** @description the reader that reported it (its name in the edge config) */
+                            reader: string | null;
+                            /** @description what the controller said of it */
+                            detail: string | null;
+                            /**
+                             * @description raised → acknowledged (a guard saw it) → cleared (a guard closed it with a note)
+                             * @enum {unknown}
+                             */
+                            status: "raised" | "acknowledged" | "cleared";
+                            /** Format: uuid */
+                            checkinId: string | null;
+                            /** Format: date-time */
+                            raisedAt: string;
+                            /**
+                             * Format: date-time
+                             * @description when the controller (or the cloud) said the condition was gone; a guard still clears the alarm
+                             */
+                            conditionClearedAt: string | null;
+                            /** Format: date-time */
+                            acknowledgedAt: string | null;
+                            /** @description the user who did it (null for an application or the system) */
+                            acknowledgedBy: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string | null;
+                            } | null;
+                            acknowledgeNote: string | null;
+                            /** Format: date-time */
+                            clearedAt: string | null;
+                            /** @description the user who did it (null for an application or the system) */
+                            clearedBy: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string | null;
+                            } | null;
+                            clearNote: string | null;
+                        };
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `alarms:manage` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Nothing with that id in the caller's organisation (`not_found`); another organisation's is not found either. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description the alarm is cleared already */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The body is larger than 1 MiB. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The body is not `application/json`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -14193,14 +16429,14 @@ export interface paths {
                                  * @description A webhook event type (GET /api/devconsole/events lists them with examples)
                                  * @enum {unknown}
                                  */
-                                type: "appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "gate.status_changed" | "update.completed";
+                                type: "appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "update.completed";
                                 description: string;
                                 example: {
                                     /**
                                      * @description A webhook event type (GET /api/devconsole/events lists them with examples)
                                      * @enum {unknown}
                                      */
-                                    type: "appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "gate.status_changed" | "update.completed";
+                                    type: "appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "update.completed";
                                     /** Format: date-time */
                                     timestamp: string;
                                     data: {
@@ -14322,7 +16558,7 @@ export interface paths {
                                 /** Format: uuid */
                                 appId: string;
                                 url: string;
-                                events: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "gate.status_changed" | "update.completed")[];
+                                events: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "update.completed")[];
                                 description: string | null;
                                 /** @enum {unknown} */
                                 status: "active" | "disabled";
@@ -14435,7 +16671,7 @@ export interface paths {
                     "application/json": {
                         /** @description https URL the events are POSTed to; it must resolve to public addresses only (loopback, private, link-local… are refused unless the operator set WEBHOOK_ALLOW_PRIVATE_URLS=1, which also allows http) */
                         url: string;
-                        events: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "gate.status_changed" | "update.completed")[];
+                        events: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "update.completed")[];
                         description?: string | null;
                     };
                 };
@@ -14471,7 +16707,7 @@ export interface paths {
                             /** Format: uuid */
                             appId: string;
                             url: string;
-                            events: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "gate.status_changed" | "update.completed")[];
+                            events: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "update.completed")[];
                             description: string | null;
                             /** @enum {unknown} */
                             status: "active" | "disabled";
@@ -14641,7 +16877,7 @@ export interface paths {
                             /** Format: uuid */
                             appId: string;
                             url: string;
-                            events: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "gate.status_changed" | "update.completed")[];
+                            events: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "update.completed")[];
                             description: string | null;
                             /** @enum {unknown} */
                             status: "active" | "disabled";
@@ -14844,7 +17080,7 @@ export interface paths {
                     "application/json": {
                         /** @description https URL the events are POSTed to; it must resolve to public addresses only (loopback, private, link-local… are refused unless the operator set WEBHOOK_ALLOW_PRIVATE_URLS=1, which also allows http) */
                         url?: string;
-                        events?: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "gate.status_changed" | "update.completed")[];
+                        events?: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "update.completed")[];
                         description?: string | null;
                         /** @description false disables the endpoint; true enables it again and forgets its failures */
                         enabled?: boolean;
@@ -14881,7 +17117,7 @@ export interface paths {
                             /** Format: uuid */
                             appId: string;
                             url: string;
-                            events: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "gate.status_changed" | "update.completed")[];
+                            events: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "update.completed")[];
                             description: string | null;
                             /** @enum {unknown} */
                             status: "active" | "disabled";

@@ -2,6 +2,12 @@ import { AntiPassbackSchema, HolidayPolicySchema, Nullable, TimeWindowSchema } f
 import Type from 'typebox';
 import { PageQuery, Timestamp, Uuid } from '../../lib/pagination.js';
 
+const PassbackMinutes = Type.Integer({
+  minimum: 1,
+  maximum: 10_080,
+  description: 'DEC-11 timed: an entry this many minutes after the last one is forgiven; null = never',
+});
+
 const fields = {
   name: Type.String({ minLength: 1, maxLength: 200 }),
   zoneIds: Type.Array(Uuid(), { minItems: 1, maxItems: 256, uniqueItems: true }),
@@ -22,15 +28,17 @@ const fields = {
     description: 'DEC-15: how close in time, before or after, the escort must be shown (default 30)',
   }),
   antiPassback: AntiPassbackSchema,
-  passbackMinutes: Nullable(
-    Type.Integer({
-      minimum: 1,
-      maximum: 10_080,
-      description: 'DEC-11 timed: an entry this many minutes after the last one is forgiven; null = never',
-    }),
-  ),
+  passbackMinutes: Nullable(PassbackMinutes),
   holidays: HolidayPolicySchema,
 };
+
+/**
+ * `null` by value, not by type: the request validator coerces types, and would read a `0` as `null` ("never
+ * forgive") instead of refusing it.
+ */
+const NullValue = Type.Unsafe<null>({ const: null });
+// The null first: tried after the integer, a null would already have been coerced to 0 by it.
+const passbackMinutesInput = Type.Union([NullValue, PassbackMinutes]);
 
 /** Written as a mode; the booleans of the first API version still work (true = hard, false = off). */
 const AntiPassbackInput = Type.Union([AntiPassbackSchema, Type.Boolean()], {
@@ -45,7 +53,7 @@ const writable = {
   escortRequired: Type.Optional(fields.escortRequired),
   escortSeconds: Type.Optional(fields.escortSeconds),
   antiPassback: Type.Optional(AntiPassbackInput),
-  passbackMinutes: Type.Optional(fields.passbackMinutes),
+  passbackMinutes: Type.Optional(passbackMinutesInput),
   holidays: Type.Optional(HolidaysInput),
 };
 export const RuleBody = Type.Object(

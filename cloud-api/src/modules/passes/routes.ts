@@ -38,7 +38,7 @@ export const passRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: IssuedPass,
       errors: {
         404: 'visitorId, accessRuleId or appointmentId names nothing in this organisation',
-        422: 'validTo is not after validFrom, or the validity leaves 1970–2106',
+        422: 'validTo is not after validFrom, or the validity leaves 1970–2106; a group pass without a size of 2..1000 (here or from its rule): group_size_required',
       },
       run: issuePass,
     },
@@ -113,7 +113,7 @@ export const passRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) => {
       const d = await checkPass(ctx, req.principal!.orgId, req.params.id, req.body);
-      return { allow: d.allow, reason: d.reason };
+      return { allow: d.allow, reason: d.reason, ...(d.alert ? { alert: d.alert } : {}) };
     },
   );
 };

@@ -16,7 +16,17 @@ export const PassBody = Type.Object(
     appointmentId: Type.Optional(Nullable(Uuid())),
     card: Type.Optional(Nullable(CardBody)),
     maxUses: Type.Optional(
-      Nullable(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'entries allowed (multi/group); default: the rule’s' })),
+      Nullable(
+        Type.Integer({
+          minimum: 1,
+          maximum: 1_000_000,
+          description:
+            'entries allowed (multi/group); default: the rule’s. A group pass needs a size of 2..1000 here or from its rule (422 group_size_required)',
+        }),
+      ),
+    ),
+    escort: Type.Optional(
+      Type.Boolean({ default: false, description: 'DEC-15: this credential may escort visitors (a staff card, a host’s pass)' }),
     ),
     status: Type.Optional(Type.Union([Type.Literal('draft'), Type.Literal('active')], { default: 'active' })),
   },
@@ -37,6 +47,7 @@ const passExample = {
   validTo: EX.to,
   maxUses: 1,
   card: null,
+  escort: false,
   revokedAt: null,
   revokedReason: null,
   createdAt: EX.created,
@@ -55,6 +66,7 @@ export const Pass = Type.Object(
     validTo: Timestamp(),
     maxUses: Nullable(Type.Integer()),
     card: Nullable(CardBody),
+    escort: Type.Boolean({ description: 'DEC-15: may escort visitors' }),
     revokedAt: Nullable(Timestamp()),
     revokedReason: Nullable(Type.String()),
     createdAt: Timestamp(),
@@ -85,7 +97,18 @@ export const CredentialQuery = Type.Object({
 });
 export const Credential = Type.Object({ kind: QrKindSchema, payload: Type.String(), expiresAt: Timestamp() });
 export const CheckBody = Type.Object(
-  { gateId: Uuid(), at: Type.Optional(Timestamp()), direction: Type.Optional(DirectionSchema) },
+  {
+    gateId: Uuid(),
+    at: Type.Optional(Timestamp()),
+    direction: Type.Optional(DirectionSchema),
+    escorted: Type.Optional(
+      Type.Boolean({ description: 'DEC-15: an escort’s credential is shown at the gate at the same moment', default: false }),
+    ),
+  },
   { additionalProperties: false },
 );
-export const CheckResult = Type.Object({ allow: Type.Boolean(), reason: ReasonSchema });
+export const CheckResult = Type.Object({
+  allow: Type.Boolean(),
+  reason: ReasonSchema,
+  alert: Type.Optional(Type.Literal('passback', { description: 'admitted, but a soft anti-passback rule reports it (DEC-11)' })),
+});

@@ -5,7 +5,9 @@ import {
   encodeStaticQr,
   type GateContext,
   KeyRing,
+  localDate,
   MAX_STATIC_SITES,
+  mergePresence,
   newTotpSecret,
   type PassRecord,
   type PassState,
@@ -23,14 +25,15 @@ import {
   appointments,
   checkins,
   organizations,
-  type passPresence,
+  passPresence,
+  siteHolidays,
   sites,
   visitors,
   visitPasses,
   zones,
 } from '../../db/schema.js';
 import { type Actor, writeAudit } from '../../lib/audit.js';
-import { conflict, notFound, unprocessable } from '../../lib/errors.js';
+import { conflict, HttpError, notFound, unprocessable } from '../../lib/errors.js';
 import { decodeCursor, iso, page } from '../../lib/pagination.js';
 import { requireRule, ruleRecord } from '../access-rules/service.js';
 import { type HostScope, passInScope, requireAppointment } from '../appointments/service.js';
@@ -112,6 +115,31 @@ export interface IssueInput {
   card?: { format: 'w26' | 'w34' | 'raw'; number: string } | null;
   maxUses?: number | null;
   status?: 'draft' | 'active';
+  escort?: boolean;
+}
+
+/** DEC-16: how many people a group pass may let in. */
+const GROUP_MIN = 2;
+const GROUP_MAX = 1000;
+
+/**
+ * A group pass is as big as its own maxUses, else its rule's: one of them must say, within bounds. The rule is
+ * read only for a group pass without a size; a rule that is not there is left to the issuance to report (404).
+ */
+async function checkGroupSize(db: Executor, orgId: string, b: IssueInput) {
+  if (b.type !== 'group') return;
+  let size = b.maxUses ?? null;
+  if (size === null) {
+    const [rule] = await db
+      .select({ maxUses: accessRules.maxUses })
+      .from(accessRules)
+      .where(and(eq(accessRules.id, b.accessRuleId), eq(accessRules.orgId, orgId), isNull(accessRules.deletedAt)));
+    if (!rule) return;
+    size = rule.maxUses;
+  }
+  if (size === null) throw new HttpError(422, 'group_size_required', 'a group pass needs maxUses (its size), or a rule that sets one');
+  if (size < GROUP_MIN || size > GROUP_MAX)
+    throw new HttpError(422, 'group_size_required', `a group's size (maxUses) must be ${GROUP_MIN}..${GROUP_MAX}, not ${size}`);
 }
 
 export async function issuePass(ctx: AppContext, actor: Actor, b: IssueInput) {
@@ -143,10 +171,13 @@ export async function issuePassIn(ctx: AppContext, db: Executor, actor: Actor, b
   if (!(validTo > validFrom)) throw unprocessable('validTo must be after validFrom');
   // The static QR carries validity as unsigned 32-bit seconds (CRED-4).
   if (validFrom.getTime() < 0 || validTo.getTime() > MAX_STATIC_MS) throw unprocessable('validity must lie between 1970 and 2106');
+  await checkGroupSize(db, actor.orgId, b);
   const id = uuidv7();
   const org = actor.orgId;
   const appointmentId = b.appointmentId ?? null;
+  const escort = b.escort ?? false;
   const audit = {
+    escort,
     visitorId: b.visitorId,
     accessRuleId: b.accessRuleId,
     type: b.type,
@@ -162,10 +193,10 @@ export async function issuePassIn(ctx: AppContext, db: Executor, actor: Actor, b
     ap as (select 1 from ${appointments} where ${appointments.id} = ${appointmentId} and ${appointments.orgId} = ${org} and ${appointments.deletedAt} is null),
     p as (
       insert into visit_passes (id, org_id, visitor_id, appointment_id, access_rule_id, type, status, valid_from, valid_to, max_uses,
-                                totp_secret_enc, card_format, card_number, created_by, updated_by)
+                                totp_secret_enc, card_format, card_number, escort, created_by, updated_by)
       select ${id}, ${org}, ${b.visitorId}, ${appointmentId}, ${b.accessRuleId}, ${b.type}, ${b.status ?? 'active'}, ${validFrom.toISOString()}::timestamptz,
              ${validTo.toISOString()}::timestamptz, ${b.maxUses ?? null}::integer, ${ctx.sealer.seal(newTotpSecret(), totpAad(id))}, ${b.card?.format ?? null},
-             ${b.card ? BigInt(b.card.number).toString() : null}, ${actor.userId}, ${actor.userId}
+             ${b.card ? BigInt(b.card.number).toString() : null}, ${escort}::boolean, ${actor.userId}, ${actor.userId}
       where exists (select 1 from v) and exists (select 1 from r) and (${appointmentId}::uuid is null or exists (select 1 from ap))
       returning *
     ),
@@ -308,17 +339,28 @@ export async function credentialOf(ctx: AppContext, row: Row, kind: 'dynamic' | 
   return { kind, payload: dynamicQrAt(row.id, secret, now), expiresAt: new Date(now + totpRemainingMs(now)).toISOString() };
 }
 
-/** What an edge would know about the pass: uses and last direction from the stored check-ins. */
-async function passState(db: Executor, orgId: string, passId: string, before: Date): Promise<PassState> {
+/**
+ * What the site's edges know about the pass: its site-wide presence (SYNC-3), merged as an edge merges it. A pass
+ * with no presence row yet (only check-ins from before presence was kept) falls back to the site's stored
+ * check-ins, so history still counts.
+ */
+async function passState(db: Executor, orgId: string, siteId: string, passId: string, before: Date): Promise<PassState> {
+  const [presence] = await db
+    .select()
+    .from(passPresence)
+    .where(and(eq(passPresence.orgId, orgId), eq(passPresence.siteId, siteId), eq(passPresence.passId, passId)));
+  if (presence) return mergePresence(undefined, presenceRecord(presence));
   const [agg] = await db
     .select({
       uses: sql<number>`count(*) filter (where ${checkins.direction} = 'in')`.mapWith(Number),
       last: sql<string | null>`(array_agg(${checkins.direction} order by ${checkins.occurredAt} desc))[1]`,
+      lastAt: sql<string | null>`max(${checkins.occurredAt})`,
     })
     .from(checkins)
     .where(
       and(
         eq(checkins.orgId, orgId),
+        eq(checkins.siteId, siteId),
         eq(checkins.passId, passId),
         eq(checkins.allow, true),
         eq(checkins.type, 'attempt'),
@@ -326,7 +368,23 @@ async function passState(db: Executor, orgId: string, passId: string, before: Da
       ),
     );
   const last = agg?.last;
-  return { useCount: agg?.uses ?? 0, lastDirection: last === 'in' || last === 'out' ? last : null, lastTotpStep: null, lastAt: null };
+  return {
+    useCount: agg?.uses ?? 0,
+    lastDirection: last === 'in' || last === 'out' ? last : null,
+    lastTotpStep: null,
+    lastAt: agg?.lastAt ? new Date(agg.lastAt).getTime() : null,
+  };
+}
+
+/** DEC-14: the site's calendar entry for the local date of `at`, keyed as decide() looks it up. */
+async function siteCalendar(db: Executor, orgId: string, siteId: string, date: string): Promise<GateContext['holidays']> {
+  const rows = await db
+    .select({ date: siteHolidays.date, kind: siteHolidays.kind, windows: siteHolidays.windows })
+    .from(siteHolidays)
+    .where(
+      and(eq(siteHolidays.orgId, orgId), eq(siteHolidays.siteId, siteId), eq(siteHolidays.date, date), isNull(siteHolidays.deletedAt)),
+    );
+  return new Map(rows.map((r) => [r.date, { kind: r.kind, windows: r.windows }]));
 }
 
 /** "Would this pass open gate X at time T?" — the edge's own decide(), fed from the database. */
@@ -334,7 +392,7 @@ export async function checkPass(
   ctx: AppContext,
   orgId: string,
   id: string,
-  b: { gateId: string; at?: string; direction?: 'in' | 'out' },
+  b: { gateId: string; at?: string; direction?: 'in' | 'out'; escorted?: boolean },
 ): Promise<Decision> {
   const row = await requirePass(ctx.db, orgId, id);
   const gate = await requireGate(ctx.db, orgId, b.gateId);
@@ -358,11 +416,14 @@ export async function checkPass(
     direction,
     lockdown: gate.lockdown,
     keys: new KeyRing([org!.publicKey]),
+    holidays: await siteCalendar(ctx.db, orgId, gate.siteId, localDate(at.getTime(), site!.timezone)),
+    // "With an escort beside them": an escort's credential shown at this gate at that very moment (DEC-15).
+    escortAt: b.escorted ? at.getTime() : null,
   };
   // The credential the visitor would present at that moment: their card, or the dynamic code of time `at`.
   const credential = pass.card
     ? { kind: 'card' as const, format: pass.card.format, number: pass.card.number }
     : parseCredential(dynamicQrAt(row.id, pass.totpSecret!, at.getTime()));
-  const state = await passState(ctx.db, orgId, row.id, at);
+  const state = await passState(ctx.db, orgId, gate.siteId, row.id, at);
   return decide(credential, pass, rule ? ruleRecord(rule) : undefined, gateCtx, state, at.getTime());
 }
