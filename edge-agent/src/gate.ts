@@ -128,6 +128,8 @@ interface WaitingVisitor {
 
 /** Bounds the waiting list: a queue of visitors at one door is a handful, never this many. */
 const MAX_WAITING = 32;
+/** RuleRecord.escortSeconds is at most 600. */
+const MAX_ESCORT_MS = 600_000;
 
 const DEBOUNCED: ScanOutcome = Object.freeze({ debounced: true, decision: null, event: null });
 
@@ -217,7 +219,9 @@ export class Gate {
     else if (cred.kind === 'card') found = this.#store.findByCard(cardKey(cred));
     const now = this.#now();
     const base = this.#store.context(input.direction);
-    // The cached context is shared; the escort time is this gate's own and changes between scans.
+    // The cached context is shared; the escort time is this gate's own and changes between scans. Past the
+    // longest escort window (600 s) it covers nobody, and the scan path goes back to the shared context.
+    if (this.#escortAt !== null && now - this.#escortAt > MAX_ESCORT_MS) this.#escortAt = null;
     const ctx = this.#escortAt === null ? base : { ...base, escortAt: this.#escortAt };
     const d = decide(cred, found?.pass, found?.rule, ctx, found?.state, now);
     const event: CheckinEvent = {
@@ -313,33 +317,35 @@ export class Gate {
     this.#pruneWaiting(now);
     if (this.#waiting.length === 0) return;
     const waiting = this.#waiting.splice(0, this.#waiting.length);
-    for (const w of waiting) {
-      const found = this.#store.findByPassId(w.passId);
-      const ctx = { ...this.#store.context(w.direction), escortAt: now };
-      const d = decide(w.cred, found.pass, found.rule, ctx, found.state, now);
-      if (!d.allow) {
-        // A stale dynamic code, a revocation or a lockdown meanwhile: not admitted, and nothing more recorded.
-        this.#log?.info({ passId: w.passId, reason: d.reason }, 'escort arrived, waiting visitor not admitted');
-        continue;
-      }
-      const event: CheckinEvent = {
-        id: uuidv7(now),
-        type: 'attempt',
-        gateId: ctx.gateId,
-        passId: d.passId,
-        credentialKind: d.credentialKind,
-        direction: w.direction,
-        allow: true,
-        reason: d.reason,
-        occurredAt: now,
-        reader: w.reader,
-        ...(d.alert ? { alert: d.alert } : {}),
-      };
-      // One pulse covers the escort and their visitors: the relay is already open for them.
-      this.#admit(event, d, found.state, w.direction, w.reader, now, false);
-      this.#log?.info({ passId: w.passId, eventId: event.id }, 'escorted visitor admitted');
-      this.#metrics?.decision((this.#clock() - t0) / 1000, true, d.reason);
+    for (const w of waiting) this.#guard('escorted visitor', () => this.#admitWaiting(w, now, t0));
+  }
+
+  #admitWaiting(w: WaitingVisitor, now: number, t0: number): void {
+    const found = this.#store.findByPassId(w.passId);
+    const ctx = { ...this.#store.context(w.direction), escortAt: now };
+    const d = decide(w.cred, found.pass, found.rule, ctx, found.state, now);
+    if (!d.allow) {
+      // A stale dynamic code, a revocation or a lockdown meanwhile: not admitted, and nothing more recorded.
+      this.#log?.info({ passId: w.passId, reason: d.reason }, 'escort arrived, waiting visitor not admitted');
+      return;
     }
+    const event: CheckinEvent = {
+      id: uuidv7(now),
+      type: 'attempt',
+      gateId: ctx.gateId,
+      passId: d.passId,
+      credentialKind: d.credentialKind,
+      direction: w.direction,
+      allow: true,
+      reason: d.reason,
+      occurredAt: now,
+      reader: w.reader,
+      ...(d.alert ? { alert: d.alert } : {}),
+    };
+    // One pulse covers the escort and their visitors: the relay is already open for them.
+    this.#admit(event, d, found.state, w.direction, w.reader, now, false);
+    this.#log?.info({ passId: w.passId, eventId: event.id }, 'escorted visitor admitted');
+    this.#metrics?.decision((this.#clock() - t0) / 1000, true, d.reason);
   }
 
   #malformedDue(reader: string, mono: number): boolean {
