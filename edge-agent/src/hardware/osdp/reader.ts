@@ -256,16 +256,22 @@ export class OsdpReader implements Reader, BusDevice {
   feedback(outcome: ReaderFeedback): void {
     if (!this.#online || this.#queue.length > 16) return;
     const color = outcome.allow ? COLOR.green : COLOR.red;
-    this.#enqueue({
-      code: CMD.LED,
-      data: encodeLed({ reader: 0, led: 0, temporary: { onColor: color, offColor: color, onTime: 15, offTime: 0, ms: 1500 } }),
-      what: 'led',
-    });
-    this.#enqueue({
-      code: CMD.BUZ,
-      data: encodeBuz({ reader: 0, onTime: outcome.allow ? 1 : 2, offTime: outcome.allow ? 0 : 1, count: outcome.allow ? 1 : 2 }),
-      what: 'buz',
-    });
+    // What the PD's CAP says it has; a PD that sent no capabilities gets LED and buzzer, which nearly all have.
+    const has = (code: number) => this.#caps.length === 0 || this.#caps.some((c) => c.code === code && c.compliance > 0);
+    if (has(CAP.LED)) {
+      this.#enqueue({
+        code: CMD.LED,
+        data: encodeLed({ reader: 0, led: 0, temporary: { onColor: color, offColor: color, onTime: 15, offTime: 0, ms: 1500 } }),
+        what: 'led',
+      });
+    }
+    if (has(CAP.AUDIBLE)) {
+      this.#enqueue({
+        code: CMD.BUZ,
+        data: encodeBuz({ reader: 0, onTime: outcome.allow ? 1 : 2, offTime: outcome.allow ? 0 : 1, count: outcome.allow ? 1 : 2 }),
+        what: 'buz',
+      });
+    }
     if (this.#caps.some((c) => c.code === CAP.TEXT && c.compliance > 0 && c.count > 0)) {
       const text = outcome.allow ? 'WELCOME' : `DENIED ${outcome.reason.toUpperCase().replaceAll('_', ' ')}`;
       this.#enqueue({ code: CMD.TEXT, data: encodeText({ reader: 0, seconds: 3, row: 1, col: 1, text: text.slice(0, 16) }), what: 'text' });
