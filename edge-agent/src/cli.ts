@@ -109,6 +109,7 @@ async function status(cfg: EdgeConfig): Promise<void> {
           fullSyncNeeded: store.fullSyncNeeded,
           outboxDepth: store.outbox.depth,
           lockdown: store.localLockdown,
+          emergency: store.emergency,
           link: 'down',
           recent: store.outbox.recent(10),
         },
