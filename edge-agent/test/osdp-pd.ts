@@ -67,6 +67,8 @@ export class SimPd {
   delayMs = 0;
   /** Replies to lose on the wire (the PD acted on the command; the CP never hears back). */
   dropReplies = 0;
+  /** Commands to answer with osdp_BUSY (sequence number 0, plain) without acting on them. */
+  busy = 0;
   tamper = false;
   power = false;
   readonly leds: LedSeen[] = [];
@@ -123,6 +125,10 @@ export class SimPd {
   /** Handles one command addressed to this PD; returns the reply packet, or null for none. */
   handle(f: DecodedFrame): Buffer | null {
     if (this.silent) return null;
+    if (this.busy > 0 && f.sqn !== 0) {
+      this.busy--;
+      return encodeFrame({ address: this.address, reply: true, sqn: 0, code: REPLY.BUSY, data: Buffer.alloc(0) });
+    }
     if (f.sqn === 0) {
       // SQN 0: the CP starts over; so does any session.
       this.#session = null;

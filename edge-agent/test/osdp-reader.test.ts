@@ -223,6 +223,24 @@ describe.skipIf(!hasSocat)('OSDP reader over a pty (socat)', () => {
     expect(conditions).toHaveLength(0);
   });
 
+  it('a busy PD is asked again with the same packet: the command takes effect once, the PD stays online', async () => {
+    const s = await startSim([{ address: 0, scbk: KEY }]);
+    const { r, got, conditions } = reader({});
+    await r.start();
+    const pd = s.pd(0);
+    pd.busy = 8; // more than the resends and misses allowed: without BUSY handling the PD would go offline
+    pd.presentCard(815);
+    await until(() => got.length === 1, 'the card after BUSY');
+    r.feedback({ allow: true, reason: 'ok' });
+    await until(() => pd.leds.length === 1, 'the LED');
+    await new Promise((res) => setTimeout(res, 100));
+    expect(got.map((g) => g.data)).toEqual(['CARD:815']);
+    expect(pd.leds).toHaveLength(1);
+    expect(pd.busy).toBe(0);
+    expect(r.status()).toMatchObject({ online: true, secureChannel: 'established' });
+    expect(conditions).toHaveLength(0);
+  });
+
   it('no PD on the line: start() returns after the first attempt, unhealthy, reader_offline raised', async () => {
     const { r, conditions } = reader({ address: 9 });
     await startSim([{ address: 0, scbk: KEY }]);

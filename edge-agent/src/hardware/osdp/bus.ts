@@ -10,6 +10,9 @@
 import type { PortFactory, PortLike } from '../serial-qr.js';
 import { realPort } from '../serial-qr.js';
 import { type DecodedFrame, FrameDecoder } from './frame.js';
+import { REPLY } from './messages.js';
+
+const BUSY = REPLY.BUSY;
 
 export interface BusIo {
   /**
@@ -179,7 +182,8 @@ export class OsdpBus {
   #onFrame(f: DecodedFrame): void {
     // Our own commands come back on adapters that echo; only replies count, and only from the address asked.
     if (!f.reply || !this.#pending || f.address !== this.#pending.address) return;
-    if (f.sqn !== this.#pending.sqn) {
+    // osdp_BUSY may carry sequence number 0 whatever was asked (libosdp's own tests send it so): it answers now.
+    if (f.sqn !== this.#pending.sqn && !(f.code === BUSY && !f.scb)) {
       this.stats.stale++;
       return;
     }

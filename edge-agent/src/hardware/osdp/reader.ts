@@ -57,6 +57,8 @@ import {
 } from './secure-channel.js';
 
 export const KEY_REJECTED = 'secure channel key rejected';
+const BUSY_RETRIES = 10;
+const BUSY_WAIT_MS = 20;
 
 export interface OsdpReaderOptions {
   bus: OsdpBus;
@@ -412,9 +414,19 @@ export class OsdpReader implements Reader, BusDevice {
       packet = encodeFrame({ address: this.address, reply: false, sqn, ...(scb ? { scb } : {}), code, data });
     }
     let got: Awaited<ReturnType<BusIo['exchange']>> = null;
+    let busy = 0;
     for (let attempt = 0; attempt <= this.#retries && !got && this.#started; attempt++) {
       got = await io.exchange(packet, this.address, sqn);
+      // BUSY: the PD did not take the command. The same bytes again shortly (same sequence number and MAC, which
+      // the PD has not consumed), not counted as a miss.
+      if (got?.frame.code === REPLY.BUSY && !got.frame.scb && busy < BUSY_RETRIES) {
+        busy++;
+        got = null;
+        attempt--;
+        await new Promise((r) => setTimeout(r, BUSY_WAIT_MS));
+      }
     }
+    if (got?.frame.code === REPLY.BUSY && !got.frame.scb) got = null;
     if (!got) {
       this.#missed++;
       if (this.#online && this.#missed >= this.#offlineAfter) this.#lost('no reply from the PD', true);
