@@ -5,7 +5,6 @@
  * - libosdp tests/unit-tests/test-cp-phy.c (whole CP packets: POLL, ID, CHLNG to address 0x65);
  * - libosdp tests/unit-tests/test-sc.c (MAC and data encryption on the NIST SP 800-38A F.2.1 AES-CBC key/IV).
  */
-import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { checksum, crc16 } from '../src/hardware/osdp/crc.js';
 import { decodeFrame, encodeFrame, FrameDecoder, SCS } from '../src/hardware/osdp/frame.js';
@@ -100,23 +99,35 @@ describe('streaming decoder', () => {
     expect(got.map((f) => f.code)).toEqual([REPLY.ACK, REPLY.ACK]);
     expect(d.dropped).toBeGreaterThan(0);
   });
-  it('never throws on random noise and truncated packets, and still finds the next good packet', () => {
+  it('never throws on random noise and truncated packets, and nearly always finds the next good packet', () => {
+    // Seeded (mulberry32), so a failure replays. Noise may itself hold a window that passes OSDP's 8-bit checksum
+    // (1 in 256 for a false SOM with the checksum bit clear) and swallow the good packet: the protocol's own
+    // weakness, which the address and sequence checks above the decoder catch. So: (nearly) always, not always.
+    let seed = 0x05d9;
+    const rand = () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+      return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+    };
     let seen = 0;
-    for (let round = 0; round < 2000; round++) {
+    const rounds = 2000;
+    for (let round = 0; round < rounds; round++) {
       const d = new FrameDecoder();
-      const noise = randomBytes(Math.floor(Math.random() * 64));
+      const noise = Buffer.from(Array.from({ length: Math.floor(rand() * 64) }, () => Math.floor(rand() * 256)));
       // Sprinkle SOMs so the length/CRC paths are exercised, not only the "no SOM" path.
       for (let i = 0; i < noise.length; i += 7) noise[i] = 0x53;
-      const cut = poll.subarray(0, Math.floor(Math.random() * poll.length));
+      const cut = poll.subarray(0, Math.floor(rand() * poll.length));
       expect(() => d.push(noise)).not.toThrow();
       expect(() => d.push(cut)).not.toThrow();
       const frames = [...d.push(Buffer.alloc(0))];
-      for (let k = 0; k < 80 && !frames.some((f) => f.raw.equals(poll)); k++)
+      for (let k = 0; k < 200 && !frames.some((f) => f.raw.equals(poll)); k++)
         frames.push(...d.push(k === 0 ? poll : Buffer.alloc(0)), ...d.resync());
       if (frames.some((f) => f.raw.equals(poll))) seen++;
       expect(() => decodeFrame(noise)).not.toThrow();
+      expect(() => d.resync()).not.toThrow();
     }
-    expect(seen).toBe(2000);
+    expect(seen).toBeGreaterThanOrEqual(rounds * 0.995);
   });
 });
 

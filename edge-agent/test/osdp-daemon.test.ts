@@ -66,14 +66,15 @@ describe.skipIf(!hasSocat)('daemon with an OSDP reader on a pty', () => {
     expect(pd.secure).toBe(true);
 
     pd.presentBits(fx.wiegand.slice(4));
-    await until(() => pd.leds.length >= 1, 'the LED command', 5000);
+    await until(() => pd.leds.length >= 1 && pd.buzzes.length >= 1, 'the LED and buzzer commands', 5000);
     expect(pd.lastLed?.color).toBe(COLOR.green);
     expect(pd.buzzes.at(-1)?.count).toBe(1);
     expect(readFileSync(relayLog, 'utf8').trim().split('\n')).toHaveLength(1);
 
     pd.presentCard(31337);
-    await until(() => pd.leds.length >= 2, 'the second LED command', 5000);
+    await until(() => pd.leds.length >= 2 && pd.buzzes.length >= 2, 'the second LED and buzzer commands', 5000);
     expect(pd.lastLed?.color).toBe(COLOR.red);
+    expect(pd.buzzes.at(-1)?.count).toBe(2);
 
     const recent = ((await daemon.get('/events/recent?limit=10')) as { items: EdgeEvent[] }).items.slice().reverse();
     const attempts = recent.filter((e) => e.type !== 'alarm');
