@@ -200,3 +200,6 @@ export async function issuePass(
   if (r.statusCode !== 201) throw new Error(`issuePass: ${r.statusCode} ${r.body}`);
   return r.json() as { id: string; status: string; guestToken: string };
 }
+
+/** A gate's event batch stored as the cloud's MQTT link stores it (insert, presence, webhooks, journey), for benches. */
+export { ingestCheckins } from '../src/modules/checkins/ingest.js';

@@ -333,16 +333,3 @@ export function musterCsv(m: Awaited<ReturnType<typeof muster>>): string {
   );
   return `\ufeff${body}`;
 }
-
-/** A presence row's id pair for the occupancy answer (kept in its old shape). */
-export async function insideAt(db: Executor, orgId: string, siteId: string) {
-  return db
-    .select({
-      passId: passPresence.passId,
-      gateId: passPresence.lastGateId,
-      since: passPresence.lastAt,
-      insideCount: passPresence.insideCount,
-    })
-    .from(passPresence)
-    .where(and(eq(passPresence.orgId, orgId), eq(passPresence.siteId, siteId), eq(passPresence.lastDirection, 'in')));
-}
