@@ -10184,455 +10184,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/admin/passes/{id}/forgive": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Forgive a pass's anti-passback state: it counts as outside, at one site or every site
-         * @description Requires `passback:forgive`.
-         */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    /**
-                     * @example {
-                     *       "reason": "Went out through the fire door with the guard"
-                     *     }
-                     */
-                    "application/json": {
-                        /**
-                         * Format: uuid
-                         * @description only at this site; without it, at every site where the pass has a state
-                         */
-                        siteId?: string;
-                        reason?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "passId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "items": [
-                         *         {
-                         *           "siteId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *           "passId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *           "useCount": 1,
-                         *           "insideCount": 1,
-                         *           "lastDirection": "in",
-                         *           "lastAt": "2026-03-02T09:00:00.000Z",
-                         *           "lastGateId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *           "lastZoneId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *           "forgivenAt": "2026-03-02T09:00:00.000Z",
-                         *           "forgivenBy": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60"
-                         *         }
-                         *       ]
-                         *     }
-                         */
-                        "application/json": {
-                            /** Format: uuid */
-                            passId: string;
-                            items: {
-                                /** Format: uuid */
-                                siteId: string;
-                                /** Format: uuid */
-                                passId: string;
-                                useCount: number;
-                                /** @description people inside on this pass: 0/1, up to its size for a group pass */
-                                insideCount: number;
-                                lastDirection: ("in" | "out") | (never | null);
-                                /** Format: date-time */
-                                lastAt: string | null;
-                                /** Format: uuid */
-                                lastGateId: string | null;
-                                /** Format: uuid */
-                                lastZoneId: string | null;
-                                /** Format: date-time */
-                                forgivenAt: string | null;
-                                /** Format: uuid */
-                                forgivenBy: string | null;
-                            }[];
-                        };
-                    };
-                };
-                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description The caller (a user's roles or a key's scopes) lacks `passback:forgive` (`forbidden`). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Nothing with that id in the caller's organisation (`not_found`); another organisation's is not found either. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description The body is larger than 1 MiB. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description The body is not `application/json`. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
-                429: {
-                    headers: {
-                        /** @description seconds until a request may succeed */
-                        "Retry-After"?: number;
-                        /** @description requests allowed in the window */
-                        "RateLimit-Limit"?: number;
-                        /** @description requests left in the window */
-                        "RateLimit-Remaining"?: number;
-                        /** @description seconds until the window resets */
-                        "RateLimit-Reset"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description The server failed (`internal`); the body never says more than "internal error". */
-                "5XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/admin/muster": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Who is inside each site and zone now (roll call)
-         * @description Requires `muster:read`.
-         */
-        get: {
-            parameters: {
-                query?: {
-                    siteId?: string;
-                    /** @description only people whose last entry was at a gate of this zone */
-                    zoneId?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "generatedAt": "2026-03-02T09:00:00.000Z",
-                         *       "sites": [
-                         *         {
-                         *           "siteId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *           "siteName": "example",
-                         *           "mode": "normal",
-                         *           "total": 1,
-                         *           "zones": [
-                         *             {
-                         *               "zoneId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *               "zoneName": "example",
-                         *               "count": 1
-                         *             }
-                         *           ]
-                         *         }
-                         *       ],
-                         *       "items": [
-                         *         {
-                         *           "passId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *           "visitorName": "example",
-                         *           "company": "example",
-                         *           "hostName": "example",
-                         *           "passType": "single",
-                         *           "people": 1,
-                         *           "siteId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *           "zoneId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *           "zoneName": "example",
-                         *           "gateId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *           "gateName": "example",
-                         *           "since": "2026-03-02T09:00:00.000Z"
-                         *         }
-                         *       ]
-                         *     }
-                         */
-                        "application/json": {
-                            /** Format: date-time */
-                            generatedAt: string;
-                            sites: {
-                                /** Format: uuid */
-                                siteId: string;
-                                siteName: string;
-                                mode: "normal" | "lockdown" | "emergency";
-                                /** @description people inside */
-                                total: number;
-                                zones: {
-                                    /** Format: uuid */
-                                    zoneId: string | null;
-                                    zoneName: string | null;
-                                    count: number;
-                                }[];
-                            }[];
-                            items: {
-                                /** Format: uuid */
-                                passId: string;
-                                /** @description null for a caller without visitors:read */
-                                visitorName: string | null;
-                                /** @description null without one, or for a caller without visitors:read */
-                                company: string | null;
-                                /** @description null without one, or for a caller without hosts:read */
-                                hostName: string | null;
-                                passType: "single" | "multi" | "group";
-                                people: number;
-                                /** Format: uuid */
-                                siteId: string;
-                                /** Format: uuid */
-                                zoneId: string | null;
-                                zoneName: string | null;
-                                /** Format: uuid */
-                                gateId: string | null;
-                                gateName: string | null;
-                                /**
-                                 * Format: date-time
-                                 * @description the counted entry
-                                 */
-                                since: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description The caller (a user's roles or a key's scopes) lacks `muster:read` (`forbidden`). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
-                429: {
-                    headers: {
-                        /** @description seconds until a request may succeed */
-                        "Retry-After"?: number;
-                        /** @description requests allowed in the window */
-                        "RateLimit-Limit"?: number;
-                        /** @description requests left in the window */
-                        "RateLimit-Remaining"?: number;
-                        /** @description seconds until the window resets */
-                        "RateLimit-Reset"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description The server failed (`internal`); the body never says more than "internal error". */
-                "5XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/admin/muster.csv": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The muster as CSV (UTF-8 with BOM), for printing and spreadsheets
-         * @description Requires `muster:read`.
-         */
-        get: {
-            parameters: {
-                query?: {
-                    siteId?: string;
-                    /** @description only people whose last entry was at a gate of this zone */
-                    zoneId?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description CSV, one row per pass inside */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/csv": string;
-                    };
-                };
-                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description The caller (a user's roles or a key's scopes) lacks `muster:read` (`forbidden`). */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
-                429: {
-                    headers: {
-                        /** @description seconds until a request may succeed */
-                        "Retry-After"?: number;
-                        /** @description requests allowed in the window */
-                        "RateLimit-Limit"?: number;
-                        /** @description requests left in the window */
-                        "RateLimit-Remaining"?: number;
-                        /** @description seconds until the window resets */
-                        "RateLimit-Reset"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description The server failed (`internal`); the body never says more than "internal error". */
-                "5XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/admin/alarms": {
         parameters: {
             query?: never;
@@ -11447,6 +10998,455 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/passes/{id}/forgive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Forgive a pass's anti-passback state: it counts as outside, at one site or every site
+         * @description Requires `passback:forgive`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "reason": "Went out through the fire door with the guard"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description only at this site; without it, at every site where the pass has a state
+                         */
+                        siteId?: string;
+                        reason?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "passId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *       "items": [
+                         *         {
+                         *           "siteId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "passId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "useCount": 1,
+                         *           "insideCount": 1,
+                         *           "lastDirection": "in",
+                         *           "lastAt": "2026-03-02T09:00:00.000Z",
+                         *           "lastGateId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "lastZoneId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "forgivenAt": "2026-03-02T09:00:00.000Z",
+                         *           "forgivenBy": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/json": {
+                            /** Format: uuid */
+                            passId: string;
+                            items: {
+                                /** Format: uuid */
+                                siteId: string;
+                                /** Format: uuid */
+                                passId: string;
+                                useCount: number;
+                                /** @description people inside on this pass: 0/1, up to its size for a group pass */
+                                insideCount: number;
+                                lastDirection: ("in" | "out") | (never | null);
+                                /** Format: date-time */
+                                lastAt: string | null;
+                                /** Format: uuid */
+                                lastGateId: string | null;
+                                /** Format: uuid */
+                                lastZoneId: string | null;
+                                /** Format: date-time */
+                                forgivenAt: string | null;
+                                /** Format: uuid */
+                                forgivenBy: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `passback:forgive` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Nothing with that id in the caller's organisation (`not_found`); another organisation's is not found either. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The body is larger than 1 MiB. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The body is not `application/json`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/muster": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who is inside each site and zone now (roll call)
+         * @description Requires `muster:read`.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    siteId?: string;
+                    /** @description only people whose last entry was at a gate of this zone */
+                    zoneId?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "generatedAt": "2026-03-02T09:00:00.000Z",
+                         *       "sites": [
+                         *         {
+                         *           "siteId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "siteName": "example",
+                         *           "mode": "normal",
+                         *           "total": 1,
+                         *           "zones": [
+                         *             {
+                         *               "zoneId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *               "zoneName": "example",
+                         *               "count": 1
+                         *             }
+                         *           ]
+                         *         }
+                         *       ],
+                         *       "items": [
+                         *         {
+                         *           "passId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "visitorName": "example",
+                         *           "company": "example",
+                         *           "hostName": "example",
+                         *           "passType": "single",
+                         *           "people": 1,
+                         *           "siteId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "zoneId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "zoneName": "example",
+                         *           "gateId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "gateName": "example",
+                         *           "since": "2026-03-02T09:00:00.000Z"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/json": {
+                            /** Format: date-time */
+                            generatedAt: string;
+                            sites: {
+                                /** Format: uuid */
+                                siteId: string;
+                                siteName: string;
+                                mode: "normal" | "lockdown" | "emergency";
+                                /** @description people inside */
+                                total: number;
+                                zones: {
+                                    /** Format: uuid */
+                                    zoneId: string | null;
+                                    zoneName: string | null;
+                                    count: number;
+                                }[];
+                            }[];
+                            items: {
+                                /** Format: uuid */
+                                passId: string;
+                                /** @description null for a caller without visitors:read */
+                                visitorName: string | null;
+                                /** @description null without one, or for a caller without visitors:read */
+                                company: string | null;
+                                /** @description null without one, or for a caller without hosts:read */
+                                hostName: string | null;
+                                passType: "single" | "multi" | "group";
+                                people: number;
+                                /** Format: uuid */
+                                siteId: string;
+                                /** Format: uuid */
+                                zoneId: string | null;
+                                zoneName: string | null;
+                                /** Format: uuid */
+                                gateId: string | null;
+                                gateName: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description the counted entry
+                                 */
+                                since: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `muster:read` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/muster.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The muster as CSV (UTF-8 with BOM), for printing and spreadsheets
+         * @description Requires `muster:read`.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    siteId?: string;
+                    /** @description only people whose last entry was at a gate of this zone */
+                    zoneId?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description CSV, one row per pass inside */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/csv": string;
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `muster:read` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;

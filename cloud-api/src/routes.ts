@@ -29,6 +29,7 @@ import { jobRoutes } from './modules/jobs/routes.js';
 import { liveFeed } from './modules/live/socket.js';
 import { notificationRoutes } from './modules/notifications/routes.js';
 import { orgSettingsRoutes } from './modules/orgs/settings-routes.js';
+import { osdpRoutes } from './modules/osdp/routes.js';
 import { passRoutes } from './modules/passes/routes.js';
 import { presenceRoutes } from './modules/presence/routes.js';
 import { sandboxRoutes } from './modules/sandbox/routes.js';
@@ -79,6 +80,7 @@ async function adminRoutes(admin: FastifyInstance): Promise<void> {
   await admin.register(siteRoutes);
   await admin.register(zoneRoutes);
   await admin.register(gateRoutes);
+  await admin.register(osdpRoutes);
   await admin.register(accessRuleRoutes);
   await admin.register(holidayRoutes);
   await admin.register(userRoutes);

@@ -140,6 +140,16 @@ async function mailId(): Promise<string> {
   throw new Error('no mail arrived in the development mailbox');
 }
 
+/** A gate of its own with an enrolled controller (a seal key, no broker): OSDP reader keys can be made for it. */
+async function keyedGate(i: Ids): Promise<string> {
+  const g = await post('/api/admin/gates', { siteId: i.site, zoneId: i.zone, name: 'OSDP', direction: 'in' });
+  const { code } = (await post(`/api/admin/gates/${g.id}/enrollment`, {})) as unknown as { code: string };
+  const sealKey = Buffer.alloc(32, 9).toString('base64');
+  const r = await t.app.inject({ method: 'POST', url: '/api/edge/enroll', payload: { code, sealKey } });
+  if (r.statusCode >= 300) throw new Error(`enroll: ${r.statusCode} ${r.body}`);
+  return g.id;
+}
+
 /** A request for each route; destructive ones get a fresh target so every role meets the same state. */
 const FIXTURES: Record<string, (ids: Ids, who: Login) => Promise<Req> | Req> = {
   'POST /api/admin/sites': () => ({ url: '/api/admin/sites', payload: { name: 'S', timezone: 'Europe/Paris' } }),
@@ -184,6 +194,16 @@ const FIXTURES: Record<string, (ids: Ids, who: Login) => Promise<Req> | Req> = {
   },
   'POST /api/admin/gates/:id/enrollment': (i) => ({ url: `/api/admin/gates/${i.gate}/enrollment` }),
   'POST /api/admin/gates/:id/commands': (i) => ({ url: `/api/admin/gates/${i.gate}/commands`, payload: { type: 'open' } }),
+  'POST /api/admin/gates/:id/osdp-keys': async (i) => ({
+    url: `/api/admin/gates/${await keyedGate(i)}/osdp-keys`,
+    payload: { reader: 'door' },
+  }),
+  'POST /api/admin/gates/:id/osdp-keys/:reader/resend': async (i) => {
+    const gate = await keyedGate(i);
+    await post(`/api/admin/gates/${gate}/osdp-keys`, { reader: 'door' });
+    return { url: `/api/admin/gates/${gate}/osdp-keys/door/resend` };
+  },
+  'GET /api/admin/gates/:id/osdp-keys': (i) => ({ url: `/api/admin/gates/${i.gate}/osdp-keys` }),
   'POST /api/admin/access-rules': (i) => ({
     url: '/api/admin/access-rules',
     payload: { name: 'R', zoneIds: [i.zone], weekdays: [1], timeWindows: [] },
@@ -330,6 +350,9 @@ const EXPECTED: Record<string, string> = {
   'DELETE /api/admin/gates/:id': 'gates:write',
   'POST /api/admin/gates/:id/enrollment': 'gates:enroll',
   'POST /api/admin/gates/:id/commands': 'gates:command',
+  'POST /api/admin/gates/:id/osdp-keys': 'gates:write',
+  'POST /api/admin/gates/:id/osdp-keys/:reader/resend': 'gates:write',
+  'GET /api/admin/gates/:id/osdp-keys': 'gates:read',
   'POST /api/admin/access-rules': 'rules:write',
   'GET /api/admin/access-rules': 'rules:read',
   'GET /api/admin/access-rules/:id': 'rules:read',

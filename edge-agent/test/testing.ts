@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { loadConfig } from '../src/config.js';
 import { Daemon } from '../src/daemon.js';
 import { enroll } from '../src/sync/enroll.js';
@@ -25,7 +25,7 @@ export interface CloudAdminApi {
 /**
  * Enrolls a simulated controller for `gateId` through the cloud at `baseUrl`
  * (one-time code from the admin API, then `gatehouse-edge enroll`), starts its
- * daemon in-process and returns it with its config path.
+ * daemon in-process (silent unless given a logger) and returns it with its config path.
  */
 export async function enrolledEdge(
   app: CloudAdminApi,
@@ -34,6 +34,7 @@ export async function enrolledEdge(
   gateId: string,
   dataDir: string,
   extra: Record<string, unknown> = {},
+  opts: { log?: Logger } = {},
 ): Promise<{ daemon: Daemon; configPath: string; code: string }> {
   const r = await app.inject({ method: 'POST', url: `/api/admin/gates/${gateId}/enrollment`, headers: admin.auth });
   if (r.statusCode !== 201 && r.statusCode !== 200) throw new Error(`enrollment code: ${r.statusCode} ${r.body}`);
@@ -50,7 +51,7 @@ export async function enrolledEdge(
     }),
   );
   await enroll({ cloud: baseUrl, code, configPath });
-  const daemon = new Daemon(loadConfig(configPath), pino({ level: 'silent' }));
+  const daemon = new Daemon(loadConfig(configPath), opts.log ?? pino({ level: 'silent' }));
   await daemon.start();
   return { daemon, configPath, code };
 }

@@ -9,6 +9,7 @@
 import { EventEmitter } from 'node:events';
 import {
   type Change,
+  type Command,
   type DownMessage,
   type PassRecord,
   parseTopic,
@@ -30,6 +31,7 @@ import { gates } from '../db/schema.js';
 import { ingestCheckins } from '../modules/checkins/ingest.js';
 import type { CheckinView } from '../modules/checkins/service.js';
 import { orgSigningKey } from '../modules/orgs/service.js';
+import { osdpKeysReported } from '../modules/osdp/service.js';
 import { emitEvent, subscribed } from '../modules/webhooks/emit.js';
 import { gateStatusData } from '../modules/webhooks/events.js';
 import { materialize, siteSnapshot } from './records.js';
@@ -313,6 +315,10 @@ export class CloudLink extends EventEmitter<LinkEvents> {
       });
     else if (latest()) await ctx.db.update(gates).set(values).where(eq(gates.id, device.gateId));
     if (latest()) this.emit('status', device.orgId, device.gateId, online);
+    // CMD-5: a reader reporting its new key in use (or the keyset failed) settles that key's row.
+    await osdpKeysReported(ctx, device, s.hardware).catch((err: unknown) =>
+      this.#o.log.error({ err, deviceId: device.deviceId }, 'sync: osdp reader keys not updated from a status'),
+    );
   }
 
   async #onSyncRequest(device: DeviceIdentity, payload: Buffer): Promise<void> {
@@ -444,9 +450,11 @@ export class CloudLink extends EventEmitter<LinkEvents> {
     seq: number;
     orgId: string;
     gateId: string;
-    type: 'open' | 'lockdown' | 'release' | 'resync' | 'emergency';
+    type: Command['type'];
     reason?: string | null;
     expiresAt: number;
+    /** CMD-5 (`osdp_keyset`): the reader and its new key, already sealed to the device. */
+    keyset?: { reader: string; epk: string; secret: string };
   }): Promise<boolean> {
     const [g] = await this.#ctx.db
       .select({ deviceId: gates.deviceId, siteId: gates.siteId })
@@ -465,6 +473,7 @@ export class CloudLink extends EventEmitter<LinkEvents> {
       type: c.type,
       expiresAt: c.expiresAt,
       ...(c.reason ? { reason: c.reason } : {}),
+      ...(c.keyset ?? {}),
     });
     return true;
   }
