@@ -67,6 +67,10 @@ export class SimPd {
   delayMs = 0;
   /** Replies to lose on the wire (the PD acted on the command; the CP never hears back). */
   dropReplies = 0;
+  /** Lose the replies to this command (and to its resends): the PD acts, the CP never hears back. */
+  dropRepliesTo: { code: number; count: number } | null = null;
+  /** NAK every KEYSET (a PD whose keys are locked). */
+  refuseKeyset = false;
   /** Commands to answer with osdp_BUSY (sequence number 0, plain) without acting on them. */
   busy = 0;
   tamper = false;
@@ -135,7 +139,7 @@ export class SimPd {
       this.#last = null;
     } else if (this.#last && this.#last.sqn === f.sqn && this.#last.raw.equals(f.raw)) {
       // The CP did not get our reply and sent the same packet again: the same reply, not a second action.
-      return this.#last.reply;
+      return this.#drop(f) ? null : this.#last.reply;
     }
     const reply = this.#handle(f);
     if (reply) this.#last = { sqn: f.sqn, raw: f.raw, reply };
@@ -143,7 +147,14 @@ export class SimPd {
       this.dropReplies--;
       return null;
     }
-    return reply;
+    return this.#drop(f) ? null : reply;
+  }
+
+  #drop(f: DecodedFrame): boolean {
+    const d = this.dropRepliesTo;
+    if (!d || d.code !== f.code || d.count <= 0) return false;
+    d.count--;
+    return true;
   }
 
   #plain(f: DecodedFrame, code: number, data: Uint8Array = Buffer.alloc(0), scb?: { type: number; data: Buffer }): Buffer {
@@ -258,7 +269,7 @@ export class SimPd {
         return ack;
       }
       case CMD.KEYSET: {
-        const key = secure ? parseKeyset(data) : null;
+        const key = secure && !this.refuseKeyset ? parseKeyset(data) : null;
         if (!key) return { code: REPLY.NAK, data: Buffer.from([secure ? NAK.UNABLE : NAK.SC_CONDITIONS]) };
         this.scbk = key;
         this.install = false;

@@ -176,6 +176,32 @@ describe.skipIf(!hasSocat)('OSDP reader over a pty (socat)', () => {
     expect(new OsdpKeyStore(t.dir).get('door').scbk?.equals(OTHER)).toBe(true);
   });
 
+  it('setKey when the ACK to KEYSET is lost: the reconnect tries the pending key first, finds the PD took it, and resolves', async () => {
+    const s = await startSim([{ address: 0, scbk: KEY }]);
+    const { r } = reader({});
+    await r.start();
+    const pd = s.pd(0);
+    pd.dropRepliesTo = { code: CMD.KEYSET, count: 2 };
+    await r.setKey(OTHER);
+    expect(pd.keysets).toHaveLength(1);
+    expect(pd.dropRepliesTo.count).toBe(0);
+    expect(r.status()).toMatchObject({ online: true, keySource: 'stored' });
+    expect(new OsdpKeyStore(t.dir).get('door')).toEqual({ scbk: OTHER });
+  });
+
+  it('setKey refused by the PD (NAK): rejected and reported, the old key stays in use, nothing left pending', async () => {
+    const s = await startSim([{ address: 0, scbk: KEY }]);
+    const { r } = reader({});
+    await r.start();
+    await expect(r.setKey(Buffer.alloc(15))).rejects.toThrow(/16 bytes/);
+    s.pd(0).refuseKeyset = true;
+    await expect(r.setKey(OTHER)).rejects.toThrow(/KEYSET refused: unable to process/);
+    expect(s.pd(0).scbk?.equals(KEY)).toBe(true);
+    expect(r.status()).toMatchObject({ online: true, keySource: 'config' });
+    expect(new OsdpKeyStore(t.dir).get('door').pending).toBeUndefined();
+    expect(r.health()).toMatchObject({ healthy: true });
+  });
+
   it('a PD that goes silent raises reader_offline; when it answers again the condition clears and Secure Channel is back', async () => {
     const s = await startSim([{ address: 0, scbk: KEY }]);
     const { r, conditions, got } = reader({});
@@ -267,7 +293,7 @@ describe.skipIf(!hasSocat)('OSDP reader over a pty (socat)', () => {
     store.setPending('door', OTHER);
     const { r } = reader({});
     await r.start();
-    expect(r.status()).toMatchObject({ online: true, keySource: 'pending' });
+    expect(r.status()).toMatchObject({ online: true, keySource: 'stored' });
     const after = new OsdpKeyStore(t.dir).get('door');
     expect(after.scbk?.equals(OTHER)).toBe(true);
     expect(after.pending).toBeUndefined();

@@ -499,10 +499,12 @@ export class OsdpReader implements Reader, BusDevice {
     }
     // Install mode connected with SCBK-D: replace it with a key of our own before anything else.
     if (this.#keySource === 'default') this.#enqueueKeyset(randomScbk(), 'install');
-    if (this.#rekey && this.#sessionKey?.equals(this.#rekey.key)) {
-      const r = this.#rekey;
+    const rekey = this.#rekey;
+    if (rekey && !this.#queue.some((q) => q.what === 'keyset')) {
+      // The KEYSET is done (ACKed, or unanswered and the pending key tried first): this session says how it went.
       this.#rekey = null;
-      r.resolve();
+      if (this.#sessionKey?.equals(rekey.key)) rekey.resolve();
+      else rekey.reject(new Error('the PD did not take the new key'));
     }
   }
 
@@ -557,9 +559,11 @@ export class OsdpReader implements Reader, BusDevice {
     this.#session = session;
     this.#sessionKey = pick.key;
     this.#sc = 'established';
-    this.#keySource = pick.source;
+    // A pending key that works is the PD's key now: committed, it is the stored one.
+    this.#keySource = pick.source === 'pending' ? 'stored' : pick.source;
     if (pick.source === 'pending') this.#keys?.commit(this.name, pick.key);
-    else if (pick.source === 'stored') this.#keys?.discardPending(this.name);
+    // Another key worked, so the PD never took the pending one.
+    else this.#keys?.discardPending(this.name);
     return true;
   }
 
@@ -584,12 +588,14 @@ export class OsdpReader implements Reader, BusDevice {
           this.#cfgLog('info', { why }, 'osdp key set; reconnecting with it');
           // The PD uses the new key from its next session: start one now to prove it.
           this.#reconnectNow('reconnecting with the new key');
+        } else if (!r) {
+          // No reply: the PD may or may not have the key. It stays pending, and a new connection tries it first:
+          // the session that comes up says which key the PD holds (and settles a waiting setKey()).
+          this.#cfgLog('warn', { why }, 'osdp: no reply to KEYSET; reconnecting to learn which key the PD holds');
+          this.#reconnectNow('no reply to KEYSET');
         } else {
-          // No reply: the PD may have taken the key, so it stays pending and is tried first next time. A NAK is a no.
-          if (r) this.#keys?.discardPending(this.name);
-          const why2 = r
-            ? `KEYSET refused: ${r.code === REPLY.NAK ? nakText(r.data) : `reply 0x${r.code.toString(16)}`}`
-            : 'no reply to KEYSET';
+          this.#keys?.discardPending(this.name);
+          const why2 = `KEYSET refused: ${r.code === REPLY.NAK ? nakText(r.data) : `reply 0x${r.code.toString(16)}`}`;
           this.#cfgLog('warn', { why: why2 }, 'osdp key not set');
           if (this.#rekey?.key === key) {
             this.#rekey.reject(new Error(why2));
@@ -637,6 +643,7 @@ export class OsdpReader implements Reader, BusDevice {
     this.#session = null;
     this.#candidate = 0;
     this.#detail = detail;
+    for (const q of this.#queue.splice(0)) q.done?.(null);
     // A session that broke soon after it was made (a PD that keeps losing it) backs off like a failed attempt,
     // so it cannot turn into a reconnect loop; one that ran a while is retried at once.
     const brief = performance.now() - this.#onlineSince < 5000;
@@ -646,7 +653,6 @@ export class OsdpReader implements Reader, BusDevice {
       this.#backoffMs = Math.min(this.#backoffMs * 2, this.#reconnect.max);
     }
     this.#nextAttemptAt = performance.now() + delay;
-    for (const q of this.#queue.splice(0)) q.done?.(null);
     if (was) this.#cfgLog('warn', { detail }, 'osdp reader offline');
     if (was || raise) this.#raiseOffline(detail);
   }
