@@ -109,6 +109,7 @@ export class Daemon {
       outboxDepth: () => this.store.outbox.depth,
       cacheSeq: () => this.store.seq,
       hardware: () => this.hardware(),
+      mode: () => (this.gate.emergency ? 'emergency' : this.gate.lockdown ? 'lockdown' : 'normal'),
     });
     this.gate = new Gate({
       store: this.store,

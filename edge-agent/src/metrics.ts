@@ -7,7 +7,12 @@ export interface MetricsSources {
   outboxDepth(): number;
   hardware(): HardwareHealth[];
   cacheSeq(): number;
+  /** The gate's mode (CMD-1, CMD-4), for an alert on a gate left in lockdown or emergency. */
+  mode?(): GateMode;
 }
+
+export type GateMode = 'normal' | 'lockdown' | 'emergency';
+const MODES: readonly GateMode[] = ['normal', 'lockdown', 'emergency'];
 
 export class EdgeMetrics implements GateMetrics {
   readonly registry = new Registry();
@@ -66,6 +71,19 @@ export class EdgeMetrics implements GateMetrics {
         this.set(sources.cacheSeq());
       },
     });
+    if (sources.mode) {
+      const mode = sources.mode;
+      new Gauge({
+        name: 'gatehouse_gate_mode',
+        help: 'The gate mode now: 1 for the current one of normal, lockdown, emergency',
+        labelNames: ['mode'],
+        registers: [this.registry],
+        collect() {
+          const now = mode();
+          for (const m of MODES) this.set({ mode: m }, m === now ? 1 : 0);
+        },
+      });
+    }
     new Gauge({
       name: 'gatehouse_hardware_healthy',
       help: 'Reader, relay and sensor health (1 = healthy)',

@@ -349,6 +349,11 @@ describe('simulation routes exist only for simulated hardware', () => {
       expect(await alarms()).toEqual(['held_open:raised', 'held_open:cleared', 'held_open:raised']);
       const metrics = ((await call(d.port, 'GET', '/metrics')).json as string).toString();
       expect(metrics).toMatch(/gatehouse_alarms_total\{kind="held_open",state="raised"\} 2/);
+      expect(metrics).toMatch(/gatehouse_gate_mode\{mode="normal"\} 1/);
+      await call(d.port, 'POST', '/lockdown', { headers, body: '{}' });
+      const locked = ((await call(d.port, 'GET', '/metrics')).json as string).toString();
+      expect(locked).toMatch(/gatehouse_gate_mode\{mode="lockdown"\} 1/);
+      expect(locked).toMatch(/gatehouse_gate_mode\{mode="normal"\} 0/);
     } finally {
       await d.stop();
     }
