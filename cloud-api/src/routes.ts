@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { accessRuleRoutes } from './modules/access-rules/routes.js';
+import { alarmRoutes } from './modules/alarms/routes.js';
 import { appointmentRoutes } from './modules/appointments/routes.js';
 import { auditRoutes } from './modules/audit/routes.js';
 import { authRoutes } from './modules/auth/routes.js';
@@ -88,6 +89,7 @@ async function adminRoutes(admin: FastifyInstance): Promise<void> {
   await admin.register(appointmentRoutes);
   await admin.register(passRoutes);
   await admin.register(checkinRoutes);
+  await admin.register(alarmRoutes);
   await admin.register(presenceRoutes);
   await admin.register(auditRoutes);
   await admin.register(jobRoutes);

@@ -2,11 +2,12 @@
  * Walks every /api/admin route with a user of every role, and with an admin of
  * another organisation, and compares each answer with ROLE_PERMISSIONS.
  */
+import { uuidv7 } from '@gatehouse/protocol';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteEntry } from '../src/app.js';
 import { PERMISSIONS, type Permission, ROLE_PERMISSIONS, ROLES, type Role } from '../src/auth/rbac.js';
-import { notifications } from '../src/db/schema.js';
+import { alarms, notifications } from '../src/db/schema.js';
 import { notify } from '../src/modules/notifications/outbox.js';
 import { addUser, createOrgWithUser, type Login, seedTopology, startApp, type TestApp, uniqueEmail } from './helpers.js';
 
@@ -150,6 +151,15 @@ async function keyedGate(i: Ids): Promise<string> {
   return g.id;
 }
 
+/** A raised alarm of the seeded organisation: each acknowledgement or clearance gets its own. */
+async function newAlarm(i: Ids): Promise<string> {
+  const id = uuidv7();
+  await t.app.ctx.db
+    .insert(alarms)
+    .values({ id, orgId: admin.orgId, siteId: i.site, gateId: i.gate, kind: 'forced', raisedAt: new Date() });
+  return id;
+}
+
 /** A request for each route; destructive ones get a fresh target so every role meets the same state. */
 const FIXTURES: Record<string, (ids: Ids, who: Login) => Promise<Req> | Req> = {
   'POST /api/admin/sites': () => ({ url: '/api/admin/sites', payload: { name: 'S', timezone: 'Europe/Paris' } }),
@@ -291,6 +301,10 @@ const FIXTURES: Record<string, (ids: Ids, who: Login) => Promise<Req> | Req> = {
   // Org A is a real organisation: a caller past the guard meets 403 not_sandbox (ANSWERED_ELSEWHERE below); sandbox.test.ts scans for real.
   'POST /api/admin/sandbox/scan': (i) => ({ url: '/api/admin/sandbox/scan', payload: { passId: i.pass } }),
   'GET /api/admin/checkins': () => ({ url: '/api/admin/checkins' }),
+  'GET /api/admin/alarms': () => ({ url: '/api/admin/alarms' }),
+  'GET /api/admin/alarms/:id': async (i) => ({ url: `/api/admin/alarms/${await newAlarm(i)}` }),
+  'POST /api/admin/alarms/:id/acknowledge': async (i) => ({ url: `/api/admin/alarms/${await newAlarm(i)}/acknowledge`, payload: {} }),
+  'POST /api/admin/alarms/:id/clear': async (i) => ({ url: `/api/admin/alarms/${await newAlarm(i)}/clear`, payload: { note: 'test' } }),
   'GET /api/admin/audit-logs': () => ({ url: '/api/admin/audit-logs' }),
   'GET /api/admin/jobs/dead': () => ({ url: '/api/admin/jobs/dead' }),
   'POST /api/admin/jobs/dead/:id/retry': async () => ({ url: `/api/admin/jobs/dead/${await deadJob()}/retry` }),
@@ -389,6 +403,10 @@ const EXPECTED: Record<string, string> = {
   'POST /api/admin/passes/:id/check': 'passes:check',
   'POST /api/admin/sandbox/scan': 'passes:check',
   'GET /api/admin/checkins': 'checkins:read',
+  'GET /api/admin/alarms': 'alarms:read',
+  'GET /api/admin/alarms/:id': 'alarms:read',
+  'POST /api/admin/alarms/:id/acknowledge': 'alarms:manage',
+  'POST /api/admin/alarms/:id/clear': 'alarms:manage',
   'GET /api/admin/audit-logs': 'audit:read',
   'GET /api/admin/jobs/dead': 'jobs:read',
   'POST /api/admin/jobs/dead/:id/retry': 'jobs:retry',

@@ -14,7 +14,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, buildApp } from '../src/app.js';
-import { apiApplications, auditLogs, webhookDeliveries, webhookEndpoints } from '../src/db/schema.js';
+import { alarms, apiApplications, auditLogs, webhookDeliveries, webhookEndpoints } from '../src/db/schema.js';
 import { Sealer } from '../src/lib/crypto.js';
 import { ingestCheckins } from '../src/modules/checkins/ingest.js';
 import { rotateKeys } from '../src/modules/orgs/personal-data.js';
@@ -234,6 +234,15 @@ describe('webhook delivery', () => {
     await ingestCheckins(app.ctx, gate, [allowed, forced, denied]);
     // The same batch again (an edge's redelivery) raises nothing twice.
     await ingestCheckins(app.ctx, gate, [allowed, forced, denied]);
+    // A guard answers the forced passage's alarm (the notes stay in the console: free text).
+    const [alarm] = await app.ctx.db.select({ id: alarms.id }).from(alarms).where(eq(alarms.sourceEventId, forced.id));
+    for (const [step, note] of [
+      ['acknowledge', 'Ivan Petrov at the door'],
+      ['clear', 'Ivan Petrov let in by the guard'],
+    ] as const) {
+      const r = await app.inject({ method: 'POST', url: `/api/admin/alarms/${alarm!.id}/${step}`, headers: admin.auth, payload: { note } });
+      expect(r.statusCode, r.body).toBe(200);
+    }
     const revoked = await app.inject({
       method: 'POST',
       url: `/api/admin/passes/${pass.id}/revoke`,
@@ -267,7 +276,9 @@ describe('webhook delivery', () => {
     expect(of('visitpass.checked_in')).toHaveLength(1);
     expect(of('visitpass.checked_in')[0]!.data).toMatchObject({ checkinId: allowed.id, passId: pass.id, gateId: topo.gate.id });
     expect(of('alarm.raised')).toHaveLength(1);
-    expect(of('alarm.raised')[0]!.data).toMatchObject({ id: forced.id, gateId: topo.gate.id, kind: 'forced' });
+    expect(of('alarm.raised')[0]!.data).toMatchObject({ id: alarm!.id, checkinId: forced.id, gateId: topo.gate.id, kind: 'forced' });
+    expect(of('alarm.acknowledged')[0]!.data).toMatchObject({ id: alarm!.id, status: 'acknowledged', acknowledgedBy: admin.userId });
+    expect(of('alarm.cleared')[0]!.data).toMatchObject({ id: alarm!.id, status: 'cleared', clearedBy: admin.userId });
     expect(of('gate.status_changed')[0]!.data).toMatchObject({ gateId: topo.gate.id, lockdown: true });
     for (const p of got) expect(Number.isNaN(Date.parse(p.timestamp))).toBe(false);
     // No name, phone, document, company, e-mail or free text anywhere in what left.

@@ -28,11 +28,12 @@ import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { AppContext } from '../context.js';
 import { gates } from '../db/schema.js';
+import { controllerStatusChanged, publishAlarms } from '../modules/alarms/service.js';
 import { ingestCheckins } from '../modules/checkins/ingest.js';
 import type { CheckinView } from '../modules/checkins/service.js';
 import { orgSigningKey } from '../modules/orgs/service.js';
 import { osdpKeysReported } from '../modules/osdp/service.js';
-import { emitEvent, subscribed } from '../modules/webhooks/emit.js';
+import { emitEvent } from '../modules/webhooks/emit.js';
 import { gateStatusData } from '../modules/webhooks/events.js';
 import { materialize, siteSnapshot } from './records.js';
 import { changesSince, maxSeq, sitesWithUnstamped, stampSite } from './sequencer.js';
@@ -302,18 +303,20 @@ export class CloudLink extends EventEmitter<LinkEvents> {
     else if (s.cacheSeq > 0) this.#cursors.set(device.deviceId, Math.max(this.#cursors.get(device.deviceId) ?? 0, s.cacheSeq));
     const values = { online, lastSeenAt: new Date(), cacheSeq: s.cacheSeq, outboxDepth: s.outboxDepth, version: s.version };
     const ctx = this.#ctx;
-    // The webhook event is raised here, where the gate row is written, in the same transaction and only
-    // when the stored state really flips: the live feed's 'status' below is in-memory, per instance, after
-    // the fact (it may be lost with the process, and a status a device repeats reaches every instance).
-    if (await subscribed(ctx, device.orgId, 'gate.status_changed'))
-      await ctx.db.transaction(async (tx) => {
-        const [before] = await tx.select({ online: gates.online }).from(gates).where(eq(gates.id, device.gateId)).for('update');
-        if (!latest()) return;
-        const [after] = await tx.update(gates).set(values).where(eq(gates.id, device.gateId)).returning();
-        if (before && after && before.online !== online)
-          await emitEvent(ctx, tx, device.orgId, 'gate.status_changed', gateStatusData(after));
-      });
-    else if (latest()) await ctx.db.update(gates).set(values).where(eq(gates.id, device.gateId));
+    // The webhook event and the controller_offline alarm (ALARM-1) are raised here, where the gate row is
+    // written, in the same transaction and only when the stored state really flips: the live feed's 'status'
+    // below is in-memory, per instance, after the fact (it may be lost with the process, and a status a
+    // device repeats reaches every instance). No grace period: a restart's few seconds offline raise the
+    // alarm and mark its condition gone when the edge is back, and the guard clears it.
+    const alarmed = await ctx.db.transaction(async (tx) => {
+      const [before] = await tx.select({ online: gates.online }).from(gates).where(eq(gates.id, device.gateId)).for('update');
+      if (!latest()) return [];
+      const [after] = await tx.update(gates).set(values).where(eq(gates.id, device.gateId)).returning();
+      if (!before || !after || before.online === online) return [];
+      await emitEvent(ctx, tx, device.orgId, 'gate.status_changed', gateStatusData(after));
+      return controllerStatusChanged(ctx, tx, device, online);
+    });
+    publishAlarms(ctx, device.orgId, alarmed);
     if (latest()) this.emit('status', device.orgId, device.gateId, online);
     // CMD-5: a reader reporting its new key in use (or the keyset failed) settles that key's row.
     await osdpKeysReported(ctx, device, s.hardware).catch((err: unknown) =>

@@ -8,6 +8,7 @@
 import type { CheckinEvent } from '@gatehouse/protocol';
 import type { AppContext } from '../../context.js';
 import type { EventBus } from '../../lib/events.js';
+import { publishAlarms, raiseAlarms } from '../alarms/service.js';
 import { type JourneyResult, journeyMoves, recordJourney, storedMoves } from '../arrivals/service.js';
 import { announcePresence, recordPresence } from '../presence/service.js';
 import { emitEvents, subscribed, type WebhookEvent } from '../webhooks/emit.js';
@@ -31,27 +32,11 @@ export interface IngestOptions {
 }
 
 /**
- * What the live feed shows of new check-ins: each one, and an alarm for a
- * passage the gate did not unlock (somebody forcing or tailgating: the guard
- * must see it as an alarm). Only after they are committed.
+ * What the live feed shows of new check-ins, once they are committed. (The alarms they raise are
+ * published by ingestion itself: alarms/service.ts `publishAlarms`.)
  */
 export function publishCheckins(bus: EventBus, orgId: string, fresh: readonly CheckinView[]): void {
-  for (const data of fresh) {
-    bus.publish(orgId, { type: 'checkin.created', data });
-    if (data.type === 'forced') {
-      bus.publish(orgId, {
-        type: 'alarm.raised',
-        data: {
-          id: data.id,
-          gateId: data.gateId,
-          siteId: data.siteId,
-          kind: 'forced',
-          message: 'Passage without an unlock (forced or tailgating)',
-          occurredAt: data.occurredAt,
-        },
-      });
-    }
-  }
+  for (const data of fresh) bus.publish(orgId, { type: 'checkin.created', data });
 }
 
 export async function ingestCheckins(
@@ -60,10 +45,10 @@ export async function ingestCheckins(
   events: readonly CheckinEvent[],
   opts: IngestOptions = {},
 ): Promise<Ingested> {
-  const hooks = await subscribed(ctx, gate.orgId, 'visitpass.checked_in', 'alarm.raised');
+  const hooks = await subscribed(ctx, gate.orgId, 'visitpass.checked_in');
   // One transaction: the rows, the presence they imply (SYNC-3) and the webhook events commit together or not at all,
   // so a redelivered batch (nothing new to insert) can never count a pass twice nor miss it.
-  const { stored, presence } = await ctx.db.transaction(async (tx) => {
+  const { stored, presence, alarmed } = await ctx.db.transaction(async (tx) => {
     const rows = await insertCheckins(tx, gate, events);
     const presence = await recordPresence(
       tx,
@@ -71,11 +56,20 @@ export async function ingestCheckins(
       rows.map((s) => s.row),
     );
     if (hooks) await emitEvents(ctx, tx, gate.orgId, webhookEvents(rows));
-    return { stored: rows, presence };
+    // ALARM-1: from the new rows only, so a redelivered batch raises nothing twice.
+    const alarmed = await raiseAlarms(
+      ctx,
+      tx,
+      gate,
+      rows.map((s) => s.row),
+      events,
+    );
+    return { stored: rows, presence, alarmed };
   });
   if (presence) announcePresence(ctx, gate.orgId, presence, 'checkin');
   const fresh = stored.map((s) => checkinView(s.row, openNames(ctx.sealer, s.names)));
   opts.onStored?.(fresh);
+  publishAlarms(ctx, gate.orgId, alarmed);
   const none: JourneyResult = { arrivals: [], moved: [] };
   try {
     let moves = journeyMoves(stored);
@@ -97,9 +91,8 @@ export async function ingestCheckins(
 
 /**
  * The webhook events of newly stored check-ins (a batch delivered again raises none twice): an
- * admitted attempt with a pass is `visitpass.checked_in`, a passage without an unlock is
- * `alarm.raised` — the alarm the live feed shows, made durable here where its check-in row is
- * written (the feed's own publication is in-memory and after the commit, so a receiver could miss it).
+ * admitted attempt with a pass is `visitpass.checked_in`. (`alarm.raised` comes from the alarms
+ * the same rows raise, in the same transaction: alarms/service.ts `raiseAlarms`.)
  */
 function webhookEvents(stored: readonly StoredCheckin[]): WebhookEvent[] {
   const out: WebhookEvent[] = [];
@@ -119,12 +112,6 @@ function webhookEvents(stored: readonly StoredCheckin[]): WebhookEvent[] {
           credentialKind: row.credentialKind,
           occurredAt,
         },
-      });
-    else if (row.type === 'forced')
-      out.push({
-        type: 'alarm.raised',
-        at: row.occurredAt,
-        data: { id: row.id, gateId: row.gateId, siteId: row.siteId, kind: 'forced', occurredAt },
       });
   }
   return out;

@@ -12,6 +12,8 @@ export const EVENT_TYPES = [
   'visitpass.revoked',
   'visitpass.checked_in',
   'alarm.raised',
+  'alarm.acknowledged',
+  'alarm.cleared',
   'gate.status_changed',
   'update.completed',
 ] as const;
@@ -35,6 +37,25 @@ const entry = (type: EventType, description: string, data: Record<string, unknow
   description,
   example: { type, timestamp: EXAMPLE_TIME, data },
 });
+
+/** The data every alarm event carries (alarms/service.ts `alarmEventData`), as the alarm stands after the change. */
+const ALARM_EXAMPLE = {
+  id: '01938a2e-7c1a-7b8e-9f00-000000000009',
+  kind: 'forced',
+  severity: 'high',
+  status: 'raised',
+  siteId: '01938a2e-7c1a-7b8e-9f00-000000000003',
+  gateId: '01938a2e-7c1a-7b8e-9f00-000000000008',
+  reader: 'door-1',
+  checkinId: '01938a2e-7c1a-7b8e-9f00-00000000000b',
+  occurredAt: EXAMPLE_TIME,
+  raisedAt: EXAMPLE_TIME,
+  conditionClearedAt: null,
+  acknowledgedAt: null,
+  acknowledgedBy: null,
+  clearedAt: null,
+  clearedBy: null,
+};
 
 export const CATALOGUE: CatalogueEntry[] = [
   entry('appointment.created', 'An appointment was booked (console, host portal or API).', {
@@ -84,12 +105,25 @@ export const CATALOGUE: CatalogueEntry[] = [
     credentialKind: 'dynamic',
     occurredAt: EXAMPLE_TIME,
   }),
-  entry('alarm.raised', 'A gate reported a passage it did not unlock (forced door or tailgating).', {
-    id: '01938a2e-7c1a-7b8e-9f00-000000000009',
-    gateId: '01938a2e-7c1a-7b8e-9f00-000000000008',
-    siteId: '01938a2e-7c1a-7b8e-9f00-000000000003',
-    kind: 'forced',
-    occurredAt: EXAMPLE_TIME,
+  entry(
+    'alarm.raised',
+    'An alarm was raised: a passage the gate did not unlock (forced), a door held open, a reader tampered with, without power or offline, a controller offline, or an entry a soft anti-passback rule let through (passback). `id` is the alarm (GET /api/admin/alarms/{id}); `checkinId` the event that raised it, null for controller_offline.',
+    ALARM_EXAMPLE,
+  ),
+  entry('alarm.acknowledged', 'A guard acknowledged an alarm (the note stays in the console and the audit log).', {
+    ...ALARM_EXAMPLE,
+    status: 'acknowledged',
+    acknowledgedAt: '2026-12-07T10:01:30.000Z',
+    acknowledgedBy: '01938a2e-7c1a-7b8e-9f00-00000000000c',
+  }),
+  entry('alarm.cleared', 'A guard cleared an alarm with a note (the note stays in the console and the audit log).', {
+    ...ALARM_EXAMPLE,
+    status: 'cleared',
+    conditionClearedAt: '2026-12-07T10:02:00.000Z',
+    acknowledgedAt: '2026-12-07T10:01:30.000Z',
+    acknowledgedBy: '01938a2e-7c1a-7b8e-9f00-00000000000c',
+    clearedAt: '2026-12-07T10:05:00.000Z',
+    clearedBy: '01938a2e-7c1a-7b8e-9f00-00000000000c',
   }),
   entry('gate.status_changed', 'A gate went online or offline, or was locked down or released.', {
     gateId: '01938a2e-7c1a-7b8e-9f00-000000000008',

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import { registerJobMetrics } from '../../jobs/metrics.js';
+import { registerAlarmMetrics } from '../../modules/alarms/service.js';
 import { registerUsageMetrics } from '../../modules/devconsole/usage.js';
 import { registerNotificationMetrics } from '../../modules/notifications/sender.js';
 import { registerWebhookMetrics } from '../../modules/webhooks/deliver.js';
@@ -14,6 +15,7 @@ export default fp(
     registerNotificationMetrics(registry, app.ctx);
     registerWebhookMetrics(registry, app.ctx);
     registerUsageMetrics(registry, app.ctx);
+    registerAlarmMetrics(registry, app.ctx);
     const duration = new Histogram({
       name: 'gatehouse_http_request_duration_seconds',
       help: 'HTTP request duration by route and status',
