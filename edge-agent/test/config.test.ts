@@ -33,6 +33,18 @@ describe('edge config', () => {
     expect(c).toMatchObject({ localPort: 8181, debounceMs: 1500, checkpointIntervalMs: 5000, passageSensor: { pin: 27 } });
   });
 
+  it('ALARM-1: a door contact with heldOpenSeconds (default 30) and readerOfflineSeconds (default 5); a bad one is named', () => {
+    expect(parseConfig(CONTRACT_EXAMPLE)).toMatchObject({ heldOpenSeconds: 30, readerOfflineSeconds: 5 });
+    expect(parseConfig(CONTRACT_EXAMPLE).doorContact).toBeUndefined();
+    const c = parseConfig({ ...CONTRACT_EXAMPLE, doorContact: { type: 'gpio', pin: 22, activeLow: true }, heldOpenSeconds: 10 });
+    expect(c).toMatchObject({ doorContact: { type: 'gpio', pin: 22, activeLow: true }, heldOpenSeconds: 10 });
+    expect(parseConfig({ ...CONTRACT_EXAMPLE, doorContact: { type: 'simulated' } }).doorContact).toEqual({ type: 'simulated' });
+    expect(fieldOf({ ...CONTRACT_EXAMPLE, doorContact: { type: 'reed' } })).toBe('doorContact.type');
+    expect(() => parseConfig({ ...CONTRACT_EXAMPLE, doorContact: { type: 'gpio' } })).toThrow(/doorContact: .*pin/);
+    expect(fieldOf({ ...CONTRACT_EXAMPLE, doorContact: { type: 'gpio', pin: 2000 } })).toBe('doorContact.pin');
+    expect(fieldOf({ ...CONTRACT_EXAMPLE, heldOpenSeconds: 0 })).toBe('heldOpenSeconds');
+  });
+
   it('accepts the enrollment fields', () => {
     const c = parseConfig({
       ...CONTRACT_EXAMPLE,
