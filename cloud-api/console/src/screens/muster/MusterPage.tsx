@@ -65,9 +65,14 @@ export function MusterPage() {
     [refetch],
   );
   const link = useLiveFeed(onEvent);
-  // Whatever happened while the feed was down is read again as soon as it is back.
+  // Whatever happened while the feed was down is read again as soon as it is back (not on the first connect: the page just read it).
+  const dropped = useRef(false);
   useEffect(() => {
-    if (link.state === 'online') void refetch();
+    if (link.state === 'offline') dropped.current = true;
+    if (link.state === 'online' && dropped.current) {
+      dropped.current = false;
+      void refetch();
+    }
   }, [link.state, refetch]);
 
   const data = query.data;
