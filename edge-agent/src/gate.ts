@@ -235,8 +235,9 @@ export class Gate {
       reason: d.reason,
       occurredAt: now,
       reader: input.reader,
-      ...(d.alert ? { alert: d.alert } : {}),
     };
+    // Assigned, not spread into the literal: the object keeps one shape on the hot path.
+    if (d.alert) event.alert = d.alert;
 
     if (!d.allow) {
       if (d.reason !== 'malformed' || this.#malformedDue(input.reader, mono)) this.#store.record(event);
