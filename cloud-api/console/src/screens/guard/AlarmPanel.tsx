@@ -23,7 +23,8 @@ export function AlarmPanel({ now, zoneOf }: { now: number; zoneOf: (siteId: stri
   const [ready, setReady] = useState(soundReady);
   const [sounds, setSounds] = useState(0);
   const [acting, setActing] = useState<{ alarm: Alarm; action: AlarmAction } | null>(null);
-  const [done, setDone] = useState<{ action: AlarmAction; title: string } | null>(null);
+  // The alarm, not its words: the notice follows a language switch.
+  const [done, setDone] = useState<{ action: AlarmAction; alarm: Alarm } | null>(null);
   const soundRef = useRef(sound);
   soundRef.current = sound;
 
@@ -88,7 +89,7 @@ export function AlarmPanel({ now, zoneOf }: { now: number; zoneOf: (siteId: stri
       {sound && !ready ? <p className="muted">{t('panel.soundBlocked')}</p> : null}
       {done ? (
         <div className="alert info" role="status">
-          {t(`panel.done.${done.action}`, { alarm: done.title })}
+          {t(`panel.done.${done.action}`, { alarm: titleOf(done.alarm) })}
         </div>
       ) : null}
       <ErrorBox error={query.error} />
@@ -151,7 +152,7 @@ export function AlarmPanel({ now, zoneOf }: { now: number; zoneOf: (siteId: stri
           title={titleOf(acting.alarm)}
           onClose={() => setActing(null)}
           onDone={() => {
-            setDone({ action: acting.action, title: titleOf(acting.alarm) });
+            setDone({ action: acting.action, alarm: acting.alarm });
             setActing(null);
           }}
         />
