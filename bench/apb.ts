@@ -161,10 +161,10 @@ async function main() {
       // Random gaps, so the entries do not lock step with the cloud's 200 ms sweep.
       await sleep(-Math.log(1 - Math.random()) * 50);
       const e = edgeA.gate.handle({ reader: 'sim', direction: 'in', data: qr, receivedAt: performance.now() }).event;
-      if (!e.allow || !e.counted) throw new Error(`entry at edge A: ${e.reason}`);
+      if (!e?.allow || !e.counted) throw new Error(`entry at edge A: ${e?.reason ?? 'debounced'}`);
       await until(() => edgeB.store.findByPassId(id).state?.lastDirection === 'in', 'presence at edge B', 10_000);
       propagation.push(Date.now() - e.occurredAt);
-      if (edgeB.gate.handle({ reader: 'sim', direction: 'in', data: qr, receivedAt: performance.now() }).event.reason === 'passback')
+      if (edgeB.gate.handle({ reader: 'sim', direction: 'in', data: qr, receivedAt: performance.now() }).event?.reason === 'passback')
         refused++;
     }
     const revocation: number[] = [];

@@ -36,8 +36,12 @@ describe(`site-wide anti-passback and site modes across two edges (${process.env
   };
   const staticQr = async (passId: string) =>
     ((await api(admin, 'GET', `/api/admin/passes/${passId}/credential?kind=static`)) as unknown as { payload: string }).payload;
-  const scan = (d: Daemon, text: string) =>
-    d.gate.handle({ reader: 'sim', direction: 'in', data: text, receivedAt: performance.now() }).event;
+  /** A decision's event (never debounced here: the edges run with debounceMs 0). */
+  const scan = (d: Daemon, text: string) => {
+    const e = d.gate.handle({ reader: 'sim', direction: 'in', data: text, receivedAt: performance.now() }).event;
+    if (!e) throw new Error('the scan was debounced');
+    return e;
+  };
   /** The same QR is shown again at once (after the forgiveness): nothing to debounce in a test. */
   const NO_DEBOUNCE = { debounceMs: 0 };
   const health = (d: Daemon) => d.health() as { lockdown: boolean; emergency: boolean; relay: { held: boolean } };
