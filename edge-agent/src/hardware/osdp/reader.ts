@@ -287,6 +287,8 @@ export class OsdpReader implements Reader, BusDevice {
    * health() as `keyFailed` until a later key is set.
    */
   setKey(newScbk: Buffer, opts: { timeoutMs?: number } = {}): Promise<void> {
+    // A new attempt makes the last failure moot: the status must not report it against the key being sent now.
+    this.#keyFailed = null;
     return this.#setKey(newScbk, opts).then(
       () => {
         this.#keyFailed = null;
