@@ -5566,9 +5566,15 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                     siteId?: string;
-                    /** @description first local date, inclusive */
+                    /**
+                     * @description first local date, inclusive
+                     * @example 2030-12-31
+                     */
                     from?: string;
-                    /** @description last local date, inclusive */
+                    /**
+                     * @description last local date, inclusive
+                     * @example 2030-12-31
+                     */
                     to?: string;
                 };
                 header?: never;
@@ -5590,7 +5596,7 @@ export interface paths {
                          *           "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
                          *           "orgId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
                          *           "siteId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *           "date": "example",
+                         *           "date": "2030-12-31",
                          *           "kind": "closed",
                          *           "name": "example",
                          *           "windows": [
@@ -5614,7 +5620,10 @@ export interface paths {
                                 orgId: string;
                                 /** Format: uuid */
                                 siteId: string;
-                                /** @description local date in the site’s time zone, YYYY-MM-DD */
+                                /**
+                                 * @description local date in the site’s time zone, YYYY-MM-DD
+                                 * @example 2030-12-31
+                                 */
                                 date: string;
                                 /** @description closed: no entry all day; special: entry only inside `windows` */
                                 kind: "closed" | "special";
@@ -5719,7 +5728,10 @@ export interface paths {
                     "application/json": {
                         /** Format: uuid */
                         siteId: string;
-                        /** @description local date in the site’s time zone, YYYY-MM-DD */
+                        /**
+                         * @description local date in the site’s time zone, YYYY-MM-DD
+                         * @example 2030-12-31
+                         */
                         date: string;
                         /** @description closed: no entry all day; special: entry only inside `windows` */
                         kind: "closed" | "special";
@@ -5744,7 +5756,7 @@ export interface paths {
                          *       "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
                          *       "orgId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
                          *       "siteId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "date": "example",
+                         *       "date": "2030-12-31",
                          *       "kind": "closed",
                          *       "name": "example",
                          *       "windows": [
@@ -5764,7 +5776,10 @@ export interface paths {
                             orgId: string;
                             /** Format: uuid */
                             siteId: string;
-                            /** @description local date in the site’s time zone, YYYY-MM-DD */
+                            /**
+                             * @description local date in the site’s time zone, YYYY-MM-DD
+                             * @example 2030-12-31
+                             */
                             date: string;
                             /** @description closed: no entry all day; special: entry only inside `windows` */
                             kind: "closed" | "special";
@@ -5920,7 +5935,7 @@ export interface paths {
                          *       "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
                          *       "orgId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
                          *       "siteId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "date": "example",
+                         *       "date": "2030-12-31",
                          *       "kind": "closed",
                          *       "name": "example",
                          *       "windows": [
@@ -5940,7 +5955,10 @@ export interface paths {
                             orgId: string;
                             /** Format: uuid */
                             siteId: string;
-                            /** @description local date in the site’s time zone, YYYY-MM-DD */
+                            /**
+                             * @description local date in the site’s time zone, YYYY-MM-DD
+                             * @example 2030-12-31
+                             */
                             date: string;
                             /** @description closed: no entry all day; special: entry only inside `windows` */
                             kind: "closed" | "special";
@@ -6128,7 +6146,7 @@ export interface paths {
                 content: {
                     /**
                      * @example {
-                     *       "date": "example",
+                     *       "date": "2030-12-31",
                      *       "kind": "closed",
                      *       "name": "example",
                      *       "windows": [
@@ -6140,7 +6158,10 @@ export interface paths {
                      *     }
                      */
                     "application/json": {
-                        /** @description local date in the site’s time zone, YYYY-MM-DD */
+                        /**
+                         * @description local date in the site’s time zone, YYYY-MM-DD
+                         * @example 2030-12-31
+                         */
                         date?: string;
                         /** @description closed: no entry all day; special: entry only inside `windows` */
                         kind?: "closed" | "special";
@@ -6165,7 +6186,7 @@ export interface paths {
                          *       "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
                          *       "orgId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
                          *       "siteId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *       "date": "example",
+                         *       "date": "2030-12-31",
                          *       "kind": "closed",
                          *       "name": "example",
                          *       "windows": [
@@ -6185,7 +6206,10 @@ export interface paths {
                             orgId: string;
                             /** Format: uuid */
                             siteId: string;
-                            /** @description local date in the site’s time zone, YYYY-MM-DD */
+                            /**
+                             * @description local date in the site’s time zone, YYYY-MM-DD
+                             * @example 2030-12-31
+                             */
                             date: string;
                             /** @description closed: no entry all day; special: entry only inside `windows` */
                             kind: "closed" | "special";
@@ -6331,7 +6355,7 @@ export interface paths {
                      *       "siteId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
                      *       "days": [
                      *         {
-                     *           "date": "example",
+                     *           "date": "2030-12-31",
                      *           "kind": "closed",
                      *           "name": "example",
                      *           "windows": [
@@ -6348,7 +6372,10 @@ export interface paths {
                         /** Format: uuid */
                         siteId: string;
                         days: {
-                            /** @description local date in the site’s time zone, YYYY-MM-DD */
+                            /**
+                             * @description local date in the site’s time zone, YYYY-MM-DD
+                             * @example 2030-12-31
+                             */
                             date: string;
                             /** @description closed: no entry all day; special: entry only inside `windows` */
                             kind: "closed" | "special";
@@ -6378,7 +6405,7 @@ export interface paths {
                          *           "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
                          *           "orgId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
                          *           "siteId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *           "date": "example",
+                         *           "date": "2030-12-31",
                          *           "kind": "closed",
                          *           "name": "example",
                          *           "windows": [
@@ -6405,7 +6432,10 @@ export interface paths {
                                 orgId: string;
                                 /** Format: uuid */
                                 siteId: string;
-                                /** @description local date in the site’s time zone, YYYY-MM-DD */
+                                /**
+                                 * @description local date in the site’s time zone, YYYY-MM-DD
+                                 * @example 2030-12-31
+                                 */
                                 date: string;
                                 /** @description closed: no entry all day; special: entry only inside `windows` */
                                 kind: "closed" | "special";

@@ -7,7 +7,7 @@ const { date: LocalDate, kind: Kind } = HolidayRecordSchema.properties;
 const datePattern = (LocalDate as typeof LocalDate & { pattern: string }).pattern;
 
 const fields = {
-  date: Type.String({ pattern: datePattern, description: 'local date in the site’s time zone, YYYY-MM-DD' }),
+  date: Type.String({ pattern: datePattern, examples: ['2030-12-31'], description: 'local date in the site’s time zone, YYYY-MM-DD' }),
   kind: Type.Union(Kind.anyOf, { description: 'closed: no entry all day; special: entry only inside `windows`' }),
   name: Type.String({ minLength: 1, maxLength: 200 }),
   windows: Type.Array(TimeWindowSchema, {
@@ -48,8 +48,8 @@ export const Holiday = Type.Object({
 export const HolidayList = Type.Object({
   ...PageQuery,
   siteId: Type.Optional(Uuid()),
-  from: Type.Optional(Type.String({ pattern: datePattern, description: 'first local date, inclusive' })),
-  to: Type.Optional(Type.String({ pattern: datePattern, description: 'last local date, inclusive' })),
+  from: Type.Optional(Type.String({ pattern: datePattern, examples: ['2030-12-31'], description: 'first local date, inclusive' })),
+  to: Type.Optional(Type.String({ pattern: datePattern, examples: ['2030-12-31'], description: 'last local date, inclusive' })),
 });
 export const HolidayImport = Type.Object(
   {
