@@ -123,6 +123,7 @@ export class EdgeStore {
       const gateId = this.gateId ?? UNASSIGNED;
       const gate = this.cache.gates.get(gateId);
       const site = gate ? this.cache.sites.get(gate.siteId) : [...this.cache.sites.values()][0];
+      const calendar = this.cache.calendar(gate?.siteId ?? site?.id ?? UNASSIGNED);
       ctx = {
         gateId,
         zoneId: gate?.zoneId ?? UNASSIGNED,
@@ -131,7 +132,8 @@ export class EdgeStore {
         direction,
         lockdown: !this.emergency && ((gate?.lockdown ?? false) || this.localLockdown),
         keys: this.#ring,
-        holidays: this.cache.calendar(gate?.siteId ?? site?.id ?? UNASSIGNED),
+        // Left out when the site has no days: decide() then skips working out the local date on every scan.
+        ...(calendar.size > 0 ? { holidays: calendar } : {}),
       };
       this.#contexts[direction] = ctx;
     }
