@@ -21,6 +21,23 @@ interface Enrolled {
   mqtt: { url: string; username: string; password: string };
 }
 
+/** Elements sticking out past the viewport's right edge (those inside a scrolling box excepted), as console.test.ts checks. */
+async function sideways(p: Page): Promise<string[]> {
+  return p.evaluate(() => {
+    const w = document.documentElement.clientWidth;
+    const out: string[] = [];
+    for (const el of document.querySelectorAll('body *')) {
+      let scroller = el.parentElement;
+      while (scroller && getComputedStyle(scroller).overflowX === 'visible') scroller = scroller.parentElement;
+      if (scroller && scroller !== document.body && scroller !== document.documentElement) continue;
+      const r = el.getBoundingClientRect();
+      if (r.width > 0 && r.right > w + 0.5) out.push(`${el.tagName.toLowerCase()}.${el.className} right=${Math.round(r.right)}`);
+    }
+    if (document.documentElement.scrollWidth > w) out.push(`scrollWidth=${document.documentElement.scrollWidth}`);
+    return out;
+  });
+}
+
 describe.skipIf(!hasChromium && !process.env.CI)(
   `guard view: alarms, site modes, forgiveness (${onPostgres ? 'PostgreSQL' : 'PGlite'})`,
   () => {
@@ -145,10 +162,24 @@ describe.skipIf(!hasChromium && !process.env.CI)(
       expect(text).toContain('condition still present');
       expect(await panel().getByTestId('alarm-badge').textContent()).toBe('1 new alarm');
       expect(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
+      // In the entries the forced passage reads as an alarm, not as somebody denied.
+      const line = page.getByTestId('feed').locator(`li[data-key="${forced.id}"]`);
+      await expect.poll(() => line.getAttribute('data-condition')).toBe('forced');
+      expect(await line.textContent()).toMatch(/ALARM\s*Door forced open/);
       state.alarmId = (await item.getAttribute('data-alarm-id')) ?? undefined;
       const listed = await api<{ items: { id: string; kind: string; status: string }[] }>('GET', '/api/admin/alarms?status=open');
       expect(listed.items).toEqual([expect.objectContaining({ id: state.alarmId, kind: 'forced', status: 'raised' })]);
       await shot(page, 'guard-alarm-raised');
+      // A guard's phone: the alarm, its buttons and the site actions fit 360 px without sideways scrolling.
+      await page.setViewportSize({ width: 360, height: 740 });
+      try {
+        await page.getByRole('button', { name: 'Menu' }).waitFor();
+        expect(await sideways(page)).toEqual([]);
+        expect(await item.getByRole('button', { name: 'Acknowledge' }).isVisible()).toBe(true);
+        await shot(page, 'guard-alarm-phone');
+      } finally {
+        await page.setViewportSize({ width: 1280, height: 860 });
+      }
     });
 
     it('acknowledges with a note; clearing is refused without one, then closes the alarm; both are audited', async () => {

@@ -25,7 +25,7 @@ const gatesOfSite = (siteId: string) => [PATHS.gates, 'site', siteId] as const;
 
 /** The guard's screen for one site: entries as they happen, alarms, and the gates with their manual commands. */
 export function GuardPage() {
-  const { t } = useTranslation(['guard', 'common']);
+  const { t } = useTranslation(['guard', 'common', 'alarms']);
   const route = useRoute();
   const { lookups, ready } = useLookups(['sites', 'users']);
   const sites = [...(lookups.sites?.values() ?? [])];
@@ -198,7 +198,23 @@ export function GuardPage() {
           ) : (
             <ul className="feed" aria-live="polite" data-testid="feed">
               {feed.map((f) =>
-                f.kind === 'checkin' ? (
+                f.kind === 'checkin' && f.condition ? (
+                  <li key={f.key} className={`alarm${f.fresh ? ' fresh' : ''}`} data-key={f.key} data-condition={f.condition.kind}>
+                    <span className="stripe" aria-hidden="true" />
+                    <div>
+                      <div>
+                        <span className="verdict alarm">
+                          {f.condition.state === 'raised' ? t('feed.conditionRaised') : t('feed.conditionCleared')}
+                        </span>{' '}
+                        <span className="who">{t(`alarms:kind.${f.condition.kind}`, { defaultValue: f.condition.kind })}</span>
+                      </div>
+                      <div className="muted">{gateName(f.gateId)}</div>
+                    </div>
+                    <time className="muted nowrap" dateTime={f.at}>
+                      {fmtTime(f.at, tz)}
+                    </time>
+                  </li>
+                ) : f.kind === 'checkin' ? (
                   <li
                     key={f.key}
                     className={`${f.allow ? 'allowed' : 'denied'}${f.fresh ? ' fresh' : ''}`}
@@ -211,6 +227,12 @@ export function GuardPage() {
                         <span className={`verdict ${f.allow ? 'ok' : 'deny'}`}>{f.allow ? t('verdict.allowed') : t('verdict.denied')}</span>{' '}
                         <span className="who">{whoText(f.visitor)}</span>
                         {f.allow && f.reason === 'ok' ? null : <span> — {reasonText(f.reason ?? '')}</span>}
+                        {f.allow && f.alert === 'passback' ? (
+                          <span>
+                            {' '}
+                            <Badge tone="warn">{t('feed.passbackAlert')}</Badge>
+                          </span>
+                        ) : null}
                         {f.host ? (
                           <span className="muted" data-testid="host">
                             {' '}

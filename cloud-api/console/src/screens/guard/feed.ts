@@ -25,6 +25,13 @@ export interface FeedItem {
   host?: string | null;
   gateId?: string;
   direction?: string;
+  /**
+   * A door or reader condition the check-in carried (a forced passage, an ALARM-1 event): drawn as an
+   * alarm line, not as a denial of somebody.
+   */
+  condition?: { kind: string; state: 'raised' | 'cleared' };
+  /** Admitted, but a soft anti-passback rule reports it (DEC-11). */
+  alert?: string;
   /** The pass of a check-in, for actions on it (forgiving a passback). */
   passId?: string | null;
   /** An alarm's own message (the server's), when it has one. */
@@ -47,8 +54,15 @@ function describe(c: Checkin): { visitor: Who; host: string | null } {
   return { visitor: c.visitorName ? { name: c.visitorName } : { pass: c.passId.slice(-6) }, host: c.hostName ?? null };
 }
 
+function conditionOf(c: Checkin): FeedItem['condition'] {
+  if (c.type === 'forced') return { kind: 'forced', state: 'raised' };
+  if (c.type === 'alarm' && c.alarm) return { kind: c.alarm.kind, state: c.alarm.state };
+  return undefined;
+}
+
 export function toItem(c: Checkin, fresh: boolean): FeedItem {
   const d = describe(c);
+  const condition = conditionOf(c);
   return {
     key: c.id,
     kind: 'checkin',
@@ -60,6 +74,8 @@ export function toItem(c: Checkin, fresh: boolean): FeedItem {
     gateId: c.gateId,
     direction: c.direction,
     passId: c.passId,
+    ...(condition ? { condition } : {}),
+    ...(c.alert ? { alert: c.alert } : {}),
     fresh,
   };
 }
