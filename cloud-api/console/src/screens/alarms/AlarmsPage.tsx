@@ -115,9 +115,8 @@ export function AlarmsPage() {
                   <td>
                     {a.acknowledgedAt ? (
                       <>
-                        <div className="nowrap">
-                          {fmtDateTime(a.acknowledgedAt, zoneOf(a.siteId))} · {who(a.acknowledgedBy)}
-                        </div>
+                        <div className="nowrap">{fmtDateTime(a.acknowledgedAt, zoneOf(a.siteId))}</div>
+                        <div className="muted">{who(a.acknowledgedBy)}</div>
                         {a.acknowledgeNote ? <div>{a.acknowledgeNote}</div> : null}
                       </>
                     ) : (
@@ -127,9 +126,8 @@ export function AlarmsPage() {
                   <td>
                     {a.clearedAt ? (
                       <>
-                        <div className="nowrap">
-                          {fmtDateTime(a.clearedAt, zoneOf(a.siteId))} · {who(a.clearedBy)}
-                        </div>
+                        <div className="nowrap">{fmtDateTime(a.clearedAt, zoneOf(a.siteId))}</div>
+                        <div className="muted">{who(a.clearedBy)}</div>
                         {a.clearNote ? <div>{a.clearNote}</div> : null}
                       </>
                     ) : (
