@@ -257,6 +257,20 @@ describe('webhook delivery', () => {
       payload: { type: 'lockdown', reason: 'drill' },
     });
     expect(lockdown.statusCode, lockdown.body).toBeLessThan(300);
+    // A site of its own for the evacuation, so the gate above keeps its state.
+    const spareSite = await app.inject({
+      method: 'POST',
+      url: '/api/admin/sites',
+      headers: admin.auth,
+      payload: { name: 'Spare', timezone: 'UTC' },
+    });
+    const evacuated = await app.inject({
+      method: 'POST',
+      url: `/api/admin/sites/${spareSite.json().id}/emergency`,
+      headers: admin.auth,
+      payload: { reason: 'drill: fire' },
+    });
+    expect(evacuated.statusCode, evacuated.body).toBe(200);
 
     const wanted = EVENT_TYPES.filter((e) => e !== 'update.completed');
     const got = await until(
@@ -280,6 +294,13 @@ describe('webhook delivery', () => {
     expect(of('alarm.acknowledged')[0]!.data).toMatchObject({ id: alarm!.id, status: 'acknowledged', acknowledgedBy: admin.userId });
     expect(of('alarm.cleared')[0]!.data).toMatchObject({ id: alarm!.id, status: 'cleared', clearedBy: admin.userId });
     expect(of('gate.status_changed')[0]!.data).toMatchObject({ gateId: topo.gate.id, lockdown: true });
+    expect(of('site.mode_changed')[0]!.data).toMatchObject({
+      siteId: spareSite.json().id,
+      mode: 'emergency',
+      previousMode: 'normal',
+      gateIds: [],
+      changedBy: admin.userId,
+    });
     for (const p of got) expect(Number.isNaN(Date.parse(p.timestamp))).toBe(false);
     // No name, phone, document, company, e-mail or free text anywhere in what left.
     const all = forPath('/all')

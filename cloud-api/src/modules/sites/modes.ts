@@ -18,6 +18,8 @@ import { type Actor, writeAudit } from '../../lib/audit.js';
 import { badRequest, forbidden } from '../../lib/errors.js';
 import { syncChanges } from '../../sync/schema.js';
 import { type CommandType, deliverCommands, gateView, type QueuedCommand, queueCommand } from '../gates/service.js';
+import { emitEvents } from '../webhooks/emit.js';
+import { gateStatusData } from '../webhooks/events.js';
 import { requireSite, siteView } from './service.js';
 
 export type SiteMode = (typeof sites.$inferSelect)['mode'];
@@ -64,10 +66,14 @@ export async function setSiteMode(
       .set({ mode, modeReason: why, modeChangedAt: now, modeChangedBy: actor.userId, updatedAt: now, updatedBy: actor.userId })
       .where(and(eq(sites.id, siteId), eq(sites.orgId, actor.orgId)))
       .returning();
+    const siteGates = and(eq(gates.orgId, actor.orgId), eq(gates.siteId, siteId), isNull(gates.deletedAt));
+    const wasLocked = new Map(
+      (await tx.select({ id: gates.id, lockdown: gates.lockdown }).from(gates).where(siteGates)).map((g) => [g.id, g.lockdown]),
+    );
     const changed = await tx
       .update(gates)
       .set({ lockdown: mode === 'lockdown', emergency: mode === 'emergency', updatedAt: now, updatedBy: actor.userId })
-      .where(and(eq(gates.orgId, actor.orgId), eq(gates.siteId, siteId), isNull(gates.deletedAt)))
+      .where(siteGates)
       .returning();
     await writeAudit(tx, actor, {
       action: `site.${mode}`,
@@ -75,6 +81,23 @@ export async function setSiteMode(
       entityId: siteId,
       data: { reason: why, from: before!.mode, gates: changed.length },
     });
+    // Webhooks: no reason (free text) leaves; a gate's lockdown flipping is a gate.status_changed as for one gate's command.
+    await emitEvents(ctx, tx, actor.orgId, [
+      {
+        type: 'site.mode_changed',
+        data: {
+          siteId,
+          mode,
+          previousMode: before!.mode,
+          gateIds: changed.map((g) => g.id),
+          changedBy: actor.userId,
+          changedAt: now.toISOString(),
+        },
+      },
+      ...changed
+        .filter((g) => wasLocked.get(g.id) !== g.lockdown)
+        .map((g) => ({ type: 'gate.status_changed' as const, data: gateStatusData(g, now) })),
+    ]);
     // Each enrolled gate's command is audited on the gate (and that row queues its `gate` sync change, drizzle/0003);
     // a gate with no controller yet gets its change directly, for the other edges of the site that cache it.
     const cmds: QueuedCommand[] = [];

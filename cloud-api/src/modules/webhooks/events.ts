@@ -15,6 +15,7 @@ export const EVENT_TYPES = [
   'alarm.acknowledged',
   'alarm.cleared',
   'gate.status_changed',
+  'site.mode_changed',
   'update.completed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -133,6 +134,18 @@ export const CATALOGUE: CatalogueEntry[] = [
     lockdown: false,
     changedAt: EXAMPLE_TIME,
   }),
+  entry(
+    'site.mode_changed',
+    'A site was locked down (every gate denies), released for evacuation (every gate held open) or set back to normal. Each gate whose lockdown flipped also raises gate.status_changed.',
+    {
+      siteId: '01938a2e-7c1a-7b8e-9f00-000000000003',
+      mode: 'emergency',
+      previousMode: 'normal',
+      gateIds: ['01938a2e-7c1a-7b8e-9f00-000000000008'],
+      changedBy: '01938a2e-7c1a-7b8e-9f00-00000000000c',
+      changedAt: EXAMPLE_TIME,
+    },
+  ),
   entry('update.completed', 'A gate controller finished installing a software update.', {
     gateId: '01938a2e-7c1a-7b8e-9f00-000000000008',
     version: '1.4.0',
