@@ -188,6 +188,24 @@ describe('alarms raised from check-ins, answered by a guard', () => {
     );
   });
 
+  it('one batch carrying a condition raised, gone and back (an edge back from days offline) raises one alarm in its final state', async () => {
+    const t0 = Date.now();
+    const at = (s: number) => ({ occurredAt: t0 + s * 1000 });
+    const up = { ...condition('held_open', 'raised', 'gate-door', 'first'), ...at(1) };
+    const down = { ...condition('held_open', 'cleared', 'gate-door'), ...at(2) };
+    const upAgain = { ...condition('held_open', 'raised', 'gate-door', 'second'), ...at(3) };
+    const onlyDown = { ...condition('power', 'cleared', 'gate-door'), ...at(1) };
+    const flapUp = { ...condition('power', 'raised', 'gate-door'), ...at(2) };
+    const flapDown = { ...condition('power', 'cleared', 'gate-door'), ...at(3) };
+    // Delivered out of order: the walk goes by occurrence.
+    await ingest(upAgain, flapDown, down, onlyDown, up, flapUp);
+    const [held] = await alarmsOf(up.id);
+    expect(held).toMatchObject({ kind: 'held_open', detail: 'first', conditionClearedAt: null });
+    expect([...(await alarmsOf(down.id)), ...(await alarmsOf(upAgain.id)), ...(await alarmsOf(onlyDown.id))]).toEqual([]);
+    const [power] = await alarmsOf(flapUp.id);
+    expect(power?.conditionClearedAt?.getTime()).toBe(flapDown.occurredAt);
+  });
+
   it('tamper, power and reader offline raise alarms of their kind and severity', async () => {
     const tamper = condition('tamper', 'raised', 'reader-1', 'cover opened');
     const power = condition('power', 'raised', 'reader-1');

@@ -361,12 +361,27 @@ async function conditionCleared(tx: Executor, c: Condition, at: Date): Promise<s
 const concernsAlarms = (r: AlarmSource) =>
   r.type === 'forced' || (r.type === 'alarm' && !!r.alarmKind && !!r.alarmState) || (r.allow && r.alert === 'passback');
 
+const conditionKey = (gateId: string, kind: string, reader: string | null) => JSON.stringify([gateId, kind, reader]);
+
+/** An alarm of a condition as the batch walk leaves it: one already stored, or one the batch raises. */
+interface Tracked {
+  id: string;
+  conditionClearedAt: Date | null;
+  /** Raised by this batch: inserted at the end with its final state. */
+  fresh: (typeof alarms.$inferInsert & { id: string }) | null;
+  changed: boolean;
+}
+
 /**
  * Raises the alarms of newly stored check-ins, in `tx` (the transaction that stored them, so a batch
  * delivered again — which stores no row twice — raises nothing twice): a `forced` passage, an `alarm`
  * event's condition raised or gone, an entry a soft anti-passback rule admitted. The reader of each is
  * read from its event in `events` (the stored row does not keep it). Emits `alarm.raised` webhooks in
  * `tx`; returns what the live feed shows once `tx` commits (`publishAlarms`).
+ *
+ * A batch costs a fixed number of statements however many events it carries (an edge back from days
+ * offline may send hundreds): the open alarms of the conditions it names are read at once, the events
+ * are walked in order in memory, and the new alarms go in with one insert.
  */
 export async function raiseAlarms(
   ctx: AppContext,
@@ -378,36 +393,113 @@ export async function raiseAlarms(
   const relevant = rows.filter(concernsAlarms).sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
   if (relevant.length === 0) return [];
   const readers = new Map(events.map((e) => [e.id, e.reader ?? null]));
-  await lockGates(
-    tx,
-    relevant.map((r) => r.gateId),
-  );
-  const raised: string[] = [];
-  const updated = new Set<string>();
-  for (const r of relevant) {
-    const base = { orgId: gate.orgId, siteId: r.siteId, gateId: r.gateId, reader: r.reader ?? readers.get(r.id) ?? null };
-    const raise = (kind: AlarmKindName, detail: string | null): Raise => ({
-      condition: { ...base, kind },
-      at: r.occurredAt,
-      detail,
-      sourceEventId: r.id,
-    });
-    if (r.type === 'forced') {
-      // Each forced passage is an incident of its own, never folded into an open one.
-      const id = await insertAlarm(tx, raise('forced', null));
-      if (id) raised.push(id);
-    } else if (r.type === 'alarm' && r.alarmKind && r.alarmState === 'raised') {
-      const out = await conditionRaised(tx, raise(r.alarmKind, r.alarmDetail ?? null));
-      if (out.raised) raised.push(out.raised);
-      if (out.updated) updated.add(out.updated);
-    } else if (r.type === 'alarm' && r.alarmKind && r.alarmState === 'cleared') {
-      for (const id of await conditionCleared(tx, { ...base, kind: r.alarmKind }, r.occurredAt)) updated.add(id);
-    } else if (r.allow && r.alert === 'passback') {
-      const id = await insertAlarm(tx, raise('passback', null));
-      if (id) raised.push(id);
+  const readerOf = (r: AlarmSource) => r.reader ?? readers.get(r.id) ?? null;
+  const gateIds = [...new Set(relevant.map((r) => r.gateId))];
+  await lockGates(tx, gateIds);
+
+  // The open alarms of every condition the batch names, newest first.
+  const conditionRows = relevant.filter((r) => r.type === 'alarm');
+  const open = new Map<string, Tracked[]>();
+  if (conditionRows.length) {
+    const stored = await tx
+      .select({
+        id: alarms.id,
+        gateId: alarms.gateId,
+        kind: alarms.kind,
+        reader: alarms.reader,
+        conditionClearedAt: alarms.conditionClearedAt,
+      })
+      .from(alarms)
+      .where(
+        and(
+          eq(alarms.orgId, gate.orgId),
+          inArray(alarms.gateId, gateIds),
+          inArray(alarms.kind, [...new Set(conditionRows.map((r) => r.alarmKind!))]),
+          ne(alarms.status, 'cleared'),
+        ),
+      )
+      .orderBy(desc(alarms.id));
+    for (const a of stored) {
+      const key = conditionKey(a.gateId ?? '', a.kind, a.reader);
+      open.set(key, [...(open.get(key) ?? []), { id: a.id, conditionClearedAt: a.conditionClearedAt, fresh: null, changed: false }]);
     }
   }
-  return changesOf(ctx, tx, gate.orgId, raised, updated);
+
+  const inserts: Array<typeof alarms.$inferInsert & { id: string }> = [];
+  const newAlarm = (r: AlarmSource, kind: AlarmKindName, detail: string | null) => {
+    const row = {
+      id: uuidv7(),
+      orgId: gate.orgId,
+      siteId: r.siteId,
+      gateId: r.gateId,
+      kind,
+      reader: readerOf(r),
+      detail,
+      sourceEventId: r.id,
+      status: 'raised' as const,
+      raisedAt: r.occurredAt,
+    };
+    inserts.push(row);
+    return row;
+  };
+  for (const r of relevant) {
+    if (r.type === 'forced') {
+      // Each forced passage is an incident of its own, never folded into an open one.
+      newAlarm(r, 'forced', null);
+    } else if (r.type === 'alarm' && r.alarmKind) {
+      const key = conditionKey(r.gateId, r.alarmKind, readerOf(r));
+      const tracked = open.get(key) ?? [];
+      if (r.alarmState === 'raised') {
+        const newest = tracked[0];
+        if (!newest) {
+          const fresh = newAlarm(r, r.alarmKind, r.alarmDetail ?? null);
+          open.set(key, [{ id: fresh.id, conditionClearedAt: null, fresh, changed: false }]);
+        } else if (newest.conditionClearedAt) {
+          // The condition is back while its alarm is still open: that alarm stands, its condition present again.
+          newest.conditionClearedAt = null;
+          newest.changed = true;
+        }
+      } else {
+        // The condition is gone: its open alarms say so (a guard still clears them).
+        for (const a of tracked)
+          if (!a.conditionClearedAt) {
+            a.conditionClearedAt = r.occurredAt;
+            a.changed = true;
+          }
+      }
+    } else if (r.allow && r.alert === 'passback') {
+      newAlarm(r, 'passback', null);
+    }
+  }
+
+  const all = [...open.values()].flat();
+  // A new alarm goes in with the state the batch left it in.
+  for (const a of all) if (a.fresh) a.fresh.conditionClearedAt = a.conditionClearedAt;
+  const raised = inserts.length
+    ? (
+        await tx
+          .insert(alarms)
+          .values(inserts)
+          // The source event raises once, whatever path brings it twice.
+          .onConflictDoNothing({ target: alarms.sourceEventId })
+          .returning({ id: alarms.id })
+      ).map((a) => a.id)
+    : [];
+  const updated = new Set<string>();
+  for (const a of all)
+    if (!a.fresh && a.changed) {
+      await tx.update(alarms).set({ conditionClearedAt: a.conditionClearedAt, updatedAt: new Date() }).where(eq(alarms.id, a.id));
+      updated.add(a.id);
+    }
+  // Newest first in the feed as in the list: in the order they were raised.
+  const order = new Map(inserts.map((a, n) => [a.id, n]));
+  return changesOf(
+    ctx,
+    tx,
+    gate.orgId,
+    raised.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0)),
+    updated,
+  );
 }
 
 /** Views of what was raised and updated in `tx`, and the `alarm.raised` webhooks of the raised ones (in `tx`). */
