@@ -207,10 +207,12 @@ export async function siteSnapshot(ctx: AppContext, orgId: string, siteId: strin
   const passes = passRows.filter((p) => cachedPass(p, now)).map((p) => passRecord(ctx, p));
   const cached = new Set(passes.map((p) => p.id));
   const presence = new Map<string, PresenceRecord>();
-  for (const r of await db
-    .select()
+  // Only rows of passes still valid are read: a site's presence keeps every pass that ever went through it.
+  for (const { r } of await db
+    .select({ r: passPresence })
     .from(passPresence)
-    .where(and(eq(passPresence.orgId, orgId), eq(passPresence.siteId, siteId))))
+    .innerJoin(visitPasses, eq(visitPasses.id, passPresence.passId))
+    .where(and(eq(passPresence.orgId, orgId), eq(passPresence.siteId, siteId), gt(visitPasses.validTo, new Date(now)))))
     if (cached.has(r.passId)) presence.set(r.passId, presenceRecord(r));
   return {
     site: site ? siteRecord(site) : null,
