@@ -16459,14 +16459,14 @@ export interface paths {
                                  * @description A webhook event type (GET /api/devconsole/events lists them with examples)
                                  * @enum {unknown}
                                  */
-                                type: "appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "update.completed";
+                                type: "appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "site.mode_changed" | "update.completed";
                                 description: string;
                                 example: {
                                     /**
                                      * @description A webhook event type (GET /api/devconsole/events lists them with examples)
                                      * @enum {unknown}
                                      */
-                                    type: "appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "update.completed";
+                                    type: "appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "site.mode_changed" | "update.completed";
                                     /** Format: date-time */
                                     timestamp: string;
                                     data: {
@@ -16588,7 +16588,7 @@ export interface paths {
                                 /** Format: uuid */
                                 appId: string;
                                 url: string;
-                                events: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "update.completed")[];
+                                events: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "site.mode_changed" | "update.completed")[];
                                 description: string | null;
                                 /** @enum {unknown} */
                                 status: "active" | "disabled";
@@ -16701,7 +16701,7 @@ export interface paths {
                     "application/json": {
                         /** @description https URL the events are POSTed to; it must resolve to public addresses only (loopback, private, link-local… are refused unless the operator set WEBHOOK_ALLOW_PRIVATE_URLS=1, which also allows http) */
                         url: string;
-                        events: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "update.completed")[];
+                        events: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "site.mode_changed" | "update.completed")[];
                         description?: string | null;
                     };
                 };
@@ -16737,7 +16737,7 @@ export interface paths {
                             /** Format: uuid */
                             appId: string;
                             url: string;
-                            events: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "update.completed")[];
+                            events: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "site.mode_changed" | "update.completed")[];
                             description: string | null;
                             /** @enum {unknown} */
                             status: "active" | "disabled";
@@ -16907,7 +16907,7 @@ export interface paths {
                             /** Format: uuid */
                             appId: string;
                             url: string;
-                            events: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "update.completed")[];
+                            events: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "site.mode_changed" | "update.completed")[];
                             description: string | null;
                             /** @enum {unknown} */
                             status: "active" | "disabled";
@@ -17110,7 +17110,7 @@ export interface paths {
                     "application/json": {
                         /** @description https URL the events are POSTed to; it must resolve to public addresses only (loopback, private, link-local… are refused unless the operator set WEBHOOK_ALLOW_PRIVATE_URLS=1, which also allows http) */
                         url?: string;
-                        events?: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "update.completed")[];
+                        events?: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "site.mode_changed" | "update.completed")[];
                         description?: string | null;
                         /** @description false disables the endpoint; true enables it again and forgets its failures */
                         enabled?: boolean;
@@ -17147,7 +17147,7 @@ export interface paths {
                             /** Format: uuid */
                             appId: string;
                             url: string;
-                            events: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "update.completed")[];
+                            events: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "site.mode_changed" | "update.completed")[];
                             description: string | null;
                             /** @enum {unknown} */
                             status: "active" | "disabled";
