@@ -294,6 +294,14 @@ describe('alarms raised from check-ins, answered by a guard', () => {
     expect((await list('?status=open&limit=500')).items.some((a) => a.id === id)).toBe(false);
     expect((await list('?status=cleared')).items.some((a) => a.id === id)).toBe(true);
 
+    // A POST without a body acknowledges without a note.
+    const bare = event({ type: 'forced' });
+    await ingest(bare);
+    const [bareRow] = await alarmsOf(bare.id);
+    const noBody = await t.app.inject({ method: 'POST', url: `/api/admin/alarms/${bareRow!.id}/acknowledge`, headers: operator.auth });
+    expect(noBody.statusCode, noBody.body).toBe(200);
+    expect(noBody.json()).toMatchObject({ status: 'acknowledged', acknowledgeNote: null });
+
     // A raised alarm may be cleared without an acknowledgement first.
     const other = event({ type: 'forced' });
     await ingest(other);

@@ -36,6 +36,10 @@ export const alarmRoutes: FastifyPluginAsyncTypebox = async (app) => {
         body: AcknowledgeBody,
         response: { 200: Alarm },
       },
+      // A POST with no body at all acknowledges without a note, like `{}`.
+      preValidation: async (req) => {
+        if (req.body === undefined || req.body === null) (req as { body: unknown }).body = {};
+      },
     },
     async (req) => acknowledgeAlarm(ctx, actorOf(req), req.params.id, req.body.note),
   );
