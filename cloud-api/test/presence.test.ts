@@ -216,6 +216,26 @@ describe(`site-wide presence, forgiveness and the muster (${onPostgres ? 'Postgr
       expect(m.items.map((i) => i.passId)).not.toContain(pass.id);
     });
 
+    it('the live feed hears presence.changed for a counted check-in and for a forgiveness, not for an uncounted one', async () => {
+      const pass = await newPass();
+      const seen: { type: string; data: Record<string, unknown> }[] = [];
+      const stop = t.app.ctx.events.subscribe(admin.orgId, (e) => {
+        if (e.type === 'presence.changed') seen.push(e);
+      });
+      try {
+        await ingest([event(pass.id, 'in', at(75), { counted: false })]);
+        expect(seen).toEqual([]);
+        await ingest([event(pass.id, 'in', at(76))]);
+        await ok(operator, 'POST', `/api/admin/passes/${pass.id}/forgive`, {});
+      } finally {
+        stop();
+      }
+      expect(seen.map((e) => e.data)).toEqual([
+        { siteId: topo.site.id, passIds: [pass.id], cause: 'checkin' },
+        { siteId: topo.site.id, passIds: [pass.id], cause: 'forgive' },
+      ]);
+    });
+
     it('an entry made before the forgiveness, delivered late, does not undo it; a later one does', async () => {
       const pass = await newPass();
       await ingest([event(pass.id, 'in', at(80))]);
