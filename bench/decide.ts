@@ -44,8 +44,11 @@ const rule: RuleRecord = {
   weekdays: [1, 2, 3, 4, 5],
   timeWindows: [{ from: '08:00', to: '20:00' }],
   maxUses: null,
-  antiPassback: true,
+  antiPassback: 'hard',
+  passbackMinutes: null,
   escortRequired: false,
+  escortSeconds: 30,
+  holidays: 'observe',
 };
 const secret = newTotpSecret();
 const pass: PassRecord = {
@@ -59,6 +62,7 @@ const pass: PassRecord = {
   maxUses: null,
   totpSecret: secret,
   card: { format: 'w26', number: String(12 * 65536 + 345) },
+  escort: false,
 };
 
 /** ns per call of fn, best of 3 rounds of N after a warm-up. */

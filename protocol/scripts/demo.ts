@@ -30,8 +30,11 @@ const rule: RuleRecord = {
   weekdays: [],
   timeWindows: [],
   maxUses: null,
-  antiPassback: true,
+  antiPassback: 'hard',
+  passbackMinutes: null,
   escortRequired: false,
+  escortSeconds: 30,
+  holidays: 'observe',
 };
 const pass: PassRecord = {
   id: uuidv7(),
@@ -44,6 +47,7 @@ const pass: PassRecord = {
   maxUses: null,
   totpSecret: newTotpSecret(),
   card: null,
+  escort: false,
 };
 const gate: GateContext = {
   gateId: 'main',
@@ -58,7 +62,7 @@ let state: PassState | undefined;
 
 function scan(label: string, text: string, at: number, g: GateContext = gate): void {
   const d = decide(parseCredential(text), pass, rule, g, state, at);
-  state = nextPassState(state, d, g.direction);
+  state = nextPassState(state, d, g.direction, at);
   console.log(`${d.allow ? 'ALLOW' : 'DENY '}  ${d.reason.padEnd(16)} ${label.padEnd(40)} ${REASON_TEXT[d.reason]}`);
 }
 

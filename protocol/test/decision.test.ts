@@ -9,6 +9,7 @@ import {
   type GateContext,
   generateKeyPair,
   KeyRing,
+  localDate,
   mergePresence,
   newTotpSecret,
   nextPassState,
@@ -147,9 +148,22 @@ describe('decide is total (property)', () => {
         useCount: fc.nat(5),
         lastDirection: fc.constantFrom<'in' | 'out' | null>('in', 'out', null),
         lastTotpStep: fc.option(fc.integer({ min: 0, max: 2 ** 31 }), { nil: null }),
+        lastAt: fc.option(fc.integer({ min: now - 1e8, max: now + 1e8 }), { nil: null }),
       }),
       { nil: undefined },
     );
+    // The rule's newer knobs (DEC-11, DEC-14, DEC-15) and the gate's calendar and escort time vary too.
+    const arbRule = fc.record({
+      antiPassback: fc.constantFrom<RuleRecord['antiPassback']>('off', 'soft', 'hard'),
+      passbackMinutes: fc.option(fc.integer({ min: 1, max: 600 }), { nil: null }),
+      escortRequired: fc.boolean(),
+      escortSeconds: fc.integer({ min: 1, max: 600 }),
+      holidays: fc.constantFrom<RuleRecord['holidays']>('observe', 'ignore'),
+    });
+    const arbGate = fc.record({
+      escortAt: fc.option(fc.integer({ min: now - 1e8, max: now + 1e8 }), { nil: null }),
+      closedToday: fc.boolean(),
+    });
     const arbPass = fc.record({
       type: fc.constantFrom<PassRecord['type']>('single', 'multi', 'group'),
       status: fc.constantFrom<PassRecord['status']>('draft', 'active', 'revoked', 'expired'),
@@ -165,7 +179,9 @@ describe('decide is total (property)', () => {
         fc.constantFrom<'in' | 'out'>('in', 'out'),
         fc.constantFrom('dynamic', 'static', 'garbage'),
         fc.integer({ min: now - 1e8, max: now + 1e8 }),
-        (pp, state, lockdown, direction, kind, at) => {
+        arbRule,
+        arbGate,
+        (pp, state, lockdown, direction, kind, at, rr, gg) => {
           const p = pass({
             type: pp.type,
             status: pp.status,
@@ -179,9 +195,13 @@ describe('decide is total (property)', () => {
               : kind === 'static'
                 ? encodeStaticQr({ passId: p.id, validFrom: p.validFrom, validTo: p.validTo }, key)
                 : `GHD1:${p.id}`;
-          const d = decide(parseCredential(text), p, rule, { ...gate, lockdown, direction }, state, at);
+          const r: RuleRecord = { ...rule, ...rr };
+          const holidays = new Map(gg.closedToday ? [[localDate(at, gate.timezone), { kind: 'closed' as const, windows: [] }]] : []);
+          const d = decide(parseCredential(text), p, r, { ...gate, lockdown, direction, escortAt: gg.escortAt, holidays }, state, at);
           expect(reasons.has(d.reason)).toBe(true);
           expect(d.allow).toBe(d.reason === 'ok');
+          if (d.alert !== null) expect(d.allow && r.antiPassback === 'soft').toBe(true);
+          if (direction === 'out') expect(['holiday', 'escort_required', 'passback', 'used_up']).not.toContain(d.reason);
           if (p.status === 'revoked' && kind !== 'garbage') expect(d.reason).toBe('revoked');
           if (lockdown) expect(d.allow).toBe(false);
         },
