@@ -257,26 +257,30 @@ describe('webhook delivery', () => {
       payload: { type: 'lockdown', reason: 'drill' },
     });
     expect(lockdown.statusCode, lockdown.body).toBeLessThan(300);
-    // A site of its own for the evacuation, so the gate above keeps its state.
-    const spareSite = await app.inject({
+    // A site of its own for a site-wide lockdown, so the gate above keeps its state: the site's event, and its gate's.
+    const spare = async (url: string, payload: Record<string, unknown>) => {
+      const r = await app.inject({ method: 'POST', url, headers: admin.auth, payload });
+      expect(r.statusCode, r.body).toBe(201);
+      return (r.json() as { id: string }).id;
+    };
+    const spareSite = await spare('/api/admin/sites', { name: 'Spare', timezone: 'UTC' });
+    const spareZone = await spare('/api/admin/zones', { siteId: spareSite, name: 'Spare lobby' });
+    const spareGate = await spare('/api/admin/gates', { siteId: spareSite, zoneId: spareZone, name: 'Spare door', direction: 'in' });
+    const lockedSite = await app.inject({
       method: 'POST',
-      url: '/api/admin/sites',
+      url: `/api/admin/sites/${spareSite}/lockdown`,
       headers: admin.auth,
-      payload: { name: 'Spare', timezone: 'UTC' },
+      payload: { reason: 'drill: intruder' },
     });
-    const evacuated = await app.inject({
-      method: 'POST',
-      url: `/api/admin/sites/${spareSite.json().id}/emergency`,
-      headers: admin.auth,
-      payload: { reason: 'drill: fire' },
-    });
-    expect(evacuated.statusCode, evacuated.body).toBe(200);
+    expect(lockedSite.statusCode, lockedSite.body).toBe(200);
 
     const wanted = EVENT_TYPES.filter((e) => e !== 'update.completed');
     const got = await until(
       () => {
         const payloads = forPath('/all').flatMap((r) => (r.verified.ok ? [r.verified.payload] : []));
-        return wanted.every((w) => payloads.some((p) => p.type === w)) ? payloads : null;
+        // Two gates flip: each raises its own gate.status_changed.
+        const bothGates = payloads.some((p) => p.type === 'gate.status_changed' && p.data.gateId === spareGate);
+        return bothGates && wanted.every((w) => payloads.some((p) => p.type === w)) ? payloads : null;
       },
       'every event at the receiver',
       30_000,
@@ -293,12 +297,14 @@ describe('webhook delivery', () => {
     expect(of('alarm.raised')[0]!.data).toMatchObject({ id: alarm!.id, checkinId: forced.id, gateId: topo.gate.id, kind: 'forced' });
     expect(of('alarm.acknowledged')[0]!.data).toMatchObject({ id: alarm!.id, status: 'acknowledged', acknowledgedBy: admin.userId });
     expect(of('alarm.cleared')[0]!.data).toMatchObject({ id: alarm!.id, status: 'cleared', clearedBy: admin.userId });
-    expect(of('gate.status_changed')[0]!.data).toMatchObject({ gateId: topo.gate.id, lockdown: true });
+    const gateEvent = (gateId: string) => of('gate.status_changed').find((p) => p.data.gateId === gateId)?.data;
+    expect(gateEvent(topo.gate.id)).toMatchObject({ gateId: topo.gate.id, lockdown: true });
+    expect(gateEvent(spareGate)).toMatchObject({ gateId: spareGate, siteId: spareSite, lockdown: true });
     expect(of('site.mode_changed')[0]!.data).toMatchObject({
-      siteId: spareSite.json().id,
-      mode: 'emergency',
+      siteId: spareSite,
+      mode: 'lockdown',
       previousMode: 'normal',
-      gateIds: [],
+      gateIds: [spareGate],
       changedBy: admin.userId,
     });
     for (const p of got) expect(Number.isNaN(Date.parse(p.timestamp))).toBe(false);
