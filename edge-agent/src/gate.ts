@@ -31,9 +31,10 @@
  * `lockdown`; emergency holds it energised (Relay.hold) until released while
  * attempts are still decided and logged; each clears the other.
  *
- * Alarms (ALARM-1): a door contact still open `heldOpenSeconds` after an
- * unlock, or opened with no unlock outside an emergency, raises `held_open`;
- * closing it clears it. A reader unhealthy for `readerOfflineMs` raises
+ * Alarms (ALARM-1): a door contact opened with no unlock (outside an
+ * emergency) is a `forced` event at once; a door still open `heldOpenSeconds`
+ * after an unlock — or after being forced — raises `held_open`; closing it
+ * clears it. A reader unhealthy for `readerOfflineMs` raises
  * `reader_offline`, cleared when it is healthy again. Timer callbacks never
  * throw: a failure is logged.
  */
@@ -401,6 +402,15 @@ export class Gate {
     this.#pending.push(pending);
   }
 
+  /** A `forced` event: the passage sensor or the door contact moved with no unlock. */
+  #forced(why: string): CheckinEvent {
+    const e = this.#event('forced', { allow: false, reason: 'unknown' });
+    this.#store.record(e);
+    this.#metrics?.alarm?.('forced', 'raised');
+    this.#log?.warn({ eventId: e.id }, `${why}: forced`);
+    return e;
+  }
+
   /** The passage sensor saw someone go through. */
   passage(): CheckinEvent {
     const p = this.#pending.shift();
@@ -411,11 +421,7 @@ export class Gate {
         this.#store.record(e);
         return e;
       }
-      const e = this.#event('forced', { allow: false, reason: 'unknown' });
-      this.#store.record(e);
-      this.#metrics?.alarm?.('forced', 'raised');
-      this.#log?.warn({ eventId: e.id }, 'passage without unlock: forced');
-      return e;
+      return this.#forced('passage without unlock');
     }
     clearTimeout(p.timer);
     let state: PassState | null = null;
@@ -496,8 +502,10 @@ export class Gate {
     if (this.#heldOpenRaised || this.#store.emergency) return null;
     const sinceUnlock = this.#unlockedAt === null ? null : this.#clock() - this.#unlockedAt;
     if (sinceUnlock === null || (!this.#relay.active && sinceUnlock > this.#relay.pulseMs)) {
-      this.#heldOpenRaised = true;
-      return this.#alarm('held_open', 'raised', 'opened without an unlock');
+      // Opened with no unlock: the door was forced (a free-exit handle without request-to-exit wiring looks the
+      // same, which is why such doors want their REX wired). Left open, it is held open as well.
+      this.#armHeldTimer(this.#heldOpenMs);
+      return this.#forced('door opened without an unlock');
     }
     this.#armHeldTimer(this.#heldOpenMs - sinceUnlock);
     return null;

@@ -333,7 +333,7 @@ describe('gate: decision rules, modes and alarms', () => {
       expect(alarms).toEqual(['held_open:raised', 'held_open:cleared']);
     });
 
-    it('a door closed in time raises nothing; a door opened with no unlock raises at once', () => {
+    it('a door closed in time raises nothing; a door opened with no unlock is forced at once, and held open if left open', () => {
       const door = new SimulatedDoorContact();
       const gate = make({ door, heldOpenSeconds: 30 });
       scan(gate, fx.wiegand);
@@ -345,10 +345,13 @@ describe('gate: decision rules, modes and alarms', () => {
       relay.endPulse();
       later(60_000);
       door.simulate(true);
-      expect(store.events.at(-1)).toMatchObject({
-        type: 'alarm',
-        alarm: { kind: 'held_open', state: 'raised', detail: 'opened without an unlock' },
-      });
+      expect(store.events.at(-1)).toMatchObject({ type: 'forced', allow: false });
+      later(29_000);
+      vi.advanceTimersByTime(29_000);
+      expect(store.events.at(-1)).toMatchObject({ type: 'forced' });
+      later(1_000);
+      vi.advanceTimersByTime(1_000);
+      expect(store.events.at(-1)).toMatchObject({ type: 'alarm', alarm: { kind: 'held_open', state: 'raised' } });
       door.simulate(false);
       expect(store.events.at(-1)).toMatchObject({ type: 'alarm', alarm: { kind: 'held_open', state: 'cleared' } });
     });

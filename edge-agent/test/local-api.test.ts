@@ -332,7 +332,7 @@ describe('simulation routes exist only for simulated hardware', () => {
         401,
       );
       expect((await call(d.port, 'POST', '/door', { headers, body: '{"open":"yes"}' })).status).toBe(400);
-      // Opened with no unlock: raised at once; closed: cleared.
+      // Opened with no unlock: forced at once; closed within heldOpenSeconds, nothing more.
       expect(await call(d.port, 'POST', '/door', { headers, body: '{"open":true}' })).toMatchObject({ status: 200, json: { open: true } });
       expect((await call(d.port, 'GET', '/health')).json).toMatchObject({ door: { open: true }, emergency: false });
       await call(d.port, 'POST', '/door', { headers, body: '{"open":false}' });
@@ -341,14 +341,15 @@ describe('simulation routes exist only for simulated hardware', () => {
       await call(d.port, 'POST', '/door', { headers, body: '{"open":true}' });
       const alarms = async () =>
         ((await call(d.port, 'GET', '/events/recent?limit=50', { headers })).json as { items: EdgeEvent[] }).items
-          .filter((e) => e.type === 'alarm')
-          .map((e) => `${e.alarm?.kind}:${e.alarm?.state}`)
+          .filter((e) => e.type === 'alarm' || e.type === 'forced')
+          .map((e) => (e.type === 'forced' ? 'forced' : `${e.alarm?.kind}:${e.alarm?.state}`))
           .reverse();
-      expect(await alarms()).toEqual(['held_open:raised', 'held_open:cleared']);
-      for (let i = 0; i < 100 && (await alarms()).length < 3; i++) await new Promise((r) => setTimeout(r, 50));
-      expect(await alarms()).toEqual(['held_open:raised', 'held_open:cleared', 'held_open:raised']);
+      expect(await alarms()).toEqual(['forced']);
+      for (let i = 0; i < 100 && (await alarms()).length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await alarms()).toEqual(['forced', 'held_open:raised']);
       const metrics = ((await call(d.port, 'GET', '/metrics')).json as string).toString();
-      expect(metrics).toMatch(/gatehouse_alarms_total\{kind="held_open",state="raised"\} 2/);
+      expect(metrics).toMatch(/gatehouse_alarms_total\{kind="held_open",state="raised"\} 1/);
+      expect(metrics).toMatch(/gatehouse_alarms_total\{kind="forced",state="raised"\} 1/);
       expect(metrics).toMatch(/gatehouse_gate_mode\{mode="normal"\} 1/);
       await call(d.port, 'POST', '/lockdown', { headers, body: '{}' });
       const locked = ((await call(d.port, 'GET', '/metrics')).json as string).toString();
