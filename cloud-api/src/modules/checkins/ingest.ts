@@ -8,7 +8,7 @@
 import type { CheckinEvent } from '@gatehouse/protocol';
 import type { AppContext } from '../../context.js';
 import type { EventBus } from '../../lib/events.js';
-import { publishAlarms, raiseAlarms } from '../alarms/service.js';
+import { type AlarmChange, publishAlarms, raiseAlarms } from '../alarms/service.js';
 import { type JourneyResult, journeyMoves, recordJourney, storedMoves } from '../arrivals/service.js';
 import { announcePresence, recordPresence } from '../presence/service.js';
 import { emitEvents, subscribed, type WebhookEvent } from '../webhooks/emit.js';
@@ -46,8 +46,13 @@ export async function ingestCheckins(
   opts: IngestOptions = {},
 ): Promise<Ingested> {
   const hooks = await subscribed(ctx, gate.orgId, 'visitpass.checked_in');
-  // One transaction: the rows, the presence they imply (SYNC-3) and the webhook events commit together or not at all,
-  // so a redelivered batch (nothing new to insert) can never count a pass twice nor miss it.
+  // One transaction: the rows, the presence they imply (SYNC-3), the alarms they raise and the webhook events commit
+  // together or not at all, so a redelivered batch (nothing new to insert) can never count a pass twice nor miss it.
+  // A batch that can do none of that (no counted entry, no alert or alarm, nobody subscribed) stays one INSERT.
+  if (!hooks && !events.some(movesOrAlarms)) {
+    const stored = await insertCheckins(ctx.db, gate, events);
+    return finish(ctx, gate, events, stored, opts);
+  }
   const { stored, presence, alarmed } = await ctx.db.transaction(async (tx) => {
     const rows = await insertCheckins(tx, gate, events);
     const presence = await recordPresence(
@@ -67,6 +72,21 @@ export async function ingestCheckins(
     return { stored: rows, presence, alarmed };
   });
   if (presence) announcePresence(ctx, gate.orgId, presence, 'checkin');
+  return finish(ctx, gate, events, stored, opts, alarmed);
+}
+
+/** An event that moves a pass's presence (DEC-12 `counted`) or raises an alarm (ALARM-1, DEC-11 soft alert). */
+const movesOrAlarms = (e: CheckinEvent) => e.counted === true || e.alert !== undefined || e.type === 'forced' || e.type === 'alarm';
+
+/** After the commit: the live feed, then the visitors' journeys (never failing the ingestion). */
+async function finish(
+  ctx: AppContext,
+  gate: { orgId: string },
+  events: readonly CheckinEvent[],
+  stored: StoredCheckin[],
+  opts: IngestOptions,
+  alarmed: AlarmChange[] = [],
+): Promise<Ingested> {
   const fresh = stored.map((s) => checkinView(s.row, openNames(ctx.sealer, s.names)));
   opts.onStored?.(fresh);
   publishAlarms(ctx, gate.orgId, alarmed);
