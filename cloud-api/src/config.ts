@@ -75,6 +75,15 @@ export interface NotifyConfig {
   vapidSubject: string;
 }
 
+/** Alarms (modules/alarms). */
+export interface AlarmsConfig {
+  /**
+   * CONTROLLER_OFFLINE_ALARM_S (default 60): a controller must stay offline this long before its
+   * `controller_offline` alarm is raised, so a restart (an update, a power blip) does not call a guard; 0 = at once.
+   */
+  controllerOfflineSeconds: number;
+}
+
 /** Webhook delivery (modules/webhooks). */
 export interface WebhooksConfig {
   /**
@@ -129,6 +138,7 @@ export interface Config {
   jobs: JobsConfig;
   notify: NotifyConfig;
   webhooks: WebhooksConfig;
+  alarms: AlarmsConfig;
 }
 
 export class ConfigError extends Error {
@@ -297,6 +307,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
       retryLimit: positiveInt('WEBHOOK_RETRY_LIMIT', env.WEBHOOK_RETRY_LIMIT, 12),
       retryDelayS: positiveInt('WEBHOOK_RETRY_DELAY_S', env.WEBHOOK_RETRY_DELAY_S, 30),
       disableAfterDays: positiveInt('WEBHOOK_DISABLE_AFTER_DAYS', env.WEBHOOK_DISABLE_AFTER_DAYS, 5),
+    },
+    alarms: {
+      controllerOfflineSeconds:
+        env.CONTROLLER_OFFLINE_ALARM_S === '0' ? 0 : positiveInt('CONTROLLER_OFFLINE_ALARM_S', env.CONTROLLER_OFFLINE_ALARM_S, 60),
     },
   };
   return { ...config, ...opts.overrides };

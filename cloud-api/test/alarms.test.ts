@@ -467,4 +467,37 @@ describe('controller offline, from an enrolled edge over MQTT', () => {
     },
     60_000,
   );
+  it('CONTROLLER_OFFLINE_ALARM_S: a restart within the grace period raises nothing; an edge that stays offline is raised after it, dated when it went offline', async () => {
+    t.app.ctx.config.alarms.controllerOfflineSeconds = 2;
+    try {
+      for (const a of await controllerAlarms())
+        await t.app.inject({ method: 'POST', url: `/api/admin/alarms/${a.id}/clear`, headers: admin.auth, payload: { note: 'test' } });
+      const open = async () => (await controllerAlarms()).filter((a) => a.status !== 'cleared');
+      await daemon.stop();
+      await until(async () => !(await gateOnline()), 'the gate offline');
+      daemon = new Daemon(loadConfig(configPath), pino({ level: 'silent' }));
+      await daemon.start();
+      await until(gateOnline, 'the gate back online');
+      // Past the grace period of that short stop: its check ran and found the gate online.
+      await new Promise((r) => setTimeout(r, 3_500));
+      expect(await open()).toHaveLength(0);
+
+      const stoppedAt = Date.now();
+      await daemon.stop();
+      await until(async () => !(await gateOnline()), 'the gate offline');
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(await open()).toHaveLength(0);
+      const [raised] = await until(async () => {
+        const a = await open();
+        return a.length ? a : null;
+      }, 'controller_offline raised after the grace period');
+      expect(raised).toMatchObject({ kind: 'controller_offline', status: 'raised' });
+      expect(Date.parse(String(raised!.raisedAt))).toBeLessThan(stoppedAt + 1_500);
+      daemon = new Daemon(loadConfig(configPath), pino({ level: 'silent' }));
+      await daemon.start();
+      await until(gateOnline, 'the gate back online');
+    } finally {
+      t.app.ctx.config.alarms.controllerOfflineSeconds = 0;
+    }
+  }, 60_000);
 });

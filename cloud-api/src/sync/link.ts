@@ -28,7 +28,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { AppContext } from '../context.js';
 import { gates } from '../db/schema.js';
-import { controllerStatusChanged, publishAlarms } from '../modules/alarms/service.js';
+import { controllerStatusChanged, controllerWentOffline, publishAlarms } from '../modules/alarms/service.js';
 import { ingestCheckins } from '../modules/checkins/ingest.js';
 import type { CheckinView } from '../modules/checkins/service.js';
 import { orgSigningKey } from '../modules/orgs/service.js';
@@ -306,15 +306,15 @@ export class CloudLink extends EventEmitter<LinkEvents> {
     // The webhook event and the controller_offline alarm (ALARM-1) are raised here, where the gate row is
     // written, in the same transaction and only when the stored state really flips: the live feed's 'status'
     // below is in-memory, per instance, after the fact (it may be lost with the process, and a status a
-    // device repeats reaches every instance). No grace period: a restart's few seconds offline raise the
-    // alarm and mark its condition gone when the edge is back, and the guard clears it.
+    // device repeats reaches every instance). Offline raises the alarm only after CONTROLLER_OFFLINE_ALARM_S
+    // (a job checks then), so a restart does not call a guard.
     const alarmed = await ctx.db.transaction(async (tx) => {
       const [before] = await tx.select({ online: gates.online }).from(gates).where(eq(gates.id, device.gateId)).for('update');
       if (!latest()) return [];
       const [after] = await tx.update(gates).set(values).where(eq(gates.id, device.gateId)).returning();
       if (!before || !after || before.online === online) return [];
       await emitEvent(ctx, tx, device.orgId, 'gate.status_changed', gateStatusData(after));
-      return controllerStatusChanged(ctx, tx, device, online);
+      return online ? controllerStatusChanged(ctx, tx, device, true) : controllerWentOffline(ctx, tx, device, values.lastSeenAt);
     });
     publishAlarms(ctx, device.orgId, alarmed);
     if (latest()) this.emit('status', device.orgId, device.gateId, online);

@@ -2,10 +2,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { actorOf } from '../../lib/audit.js';
 import { IdParams, Page } from '../../lib/pagination.js';
 import { AcknowledgeBody, Alarm, AlarmList, ClearBody } from './schema.js';
-import { acknowledgeAlarm, clearAlarm, getAlarm, listAlarms } from './service.js';
+import { acknowledgeAlarm, clearAlarm, defineAlarmQueues, getAlarm, listAlarms } from './service.js';
 
 export const alarmRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { ctx } = app;
+  await defineAlarmQueues(ctx);
   const tags = ['alarms'];
   app.get(
     '/alarms',

@@ -546,6 +546,46 @@ export async function controllerStatusChanged(
   return changesOf(ctx, tx, gate.orgId, out.raised ? [out.raised] : [], new Set(out.updated ? [out.updated] : []));
 }
 
+const CONTROLLER_OFFLINE_QUEUE = 'alarm.controller_offline';
+interface ControllerOfflineJob {
+  orgId: string;
+  siteId: string;
+  gateId: string;
+  /** When its status went offline (ISO): the alarm's raisedAt. */
+  since: string;
+}
+
+/**
+ * A controller's status flipped to offline in `tx`: its alarm is raised once it has stayed offline
+ * `CONTROLLER_OFFLINE_ALARM_S` — a job enqueued in the same transaction checks then — or at once when that is 0.
+ */
+export async function controllerWentOffline(
+  ctx: AppContext,
+  tx: Executor,
+  gate: { orgId: string; siteId: string; gateId: string },
+  at: Date,
+): Promise<AlarmChange[]> {
+  const grace = ctx.config.alarms.controllerOfflineSeconds;
+  if (grace === 0) return controllerStatusChanged(ctx, tx, gate, false, at);
+  const job: ControllerOfflineJob = { orgId: gate.orgId, siteId: gate.siteId, gateId: gate.gateId, since: at.toISOString() };
+  await ctx.jobs.send(CONTROLLER_OFFLINE_QUEUE, job, { tx, startAfter: new Date(at.getTime() + grace * 1000) });
+  return [];
+}
+
+/** Declares the queue of delayed offline checks; call while the routes register (workers start when the app is ready). */
+export async function defineAlarmQueues(ctx: AppContext): Promise<void> {
+  await ctx.jobs.define<ControllerOfflineJob>(CONTROLLER_OFFLINE_QUEUE, async (job) => {
+    const changes = await ctx.db.transaction(async (tx) => {
+      const [gate] = await tx.select({ online: gates.online }).from(gates).where(eq(gates.id, job.gateId)).for('update');
+      // Back online within the grace period: a restart, not an alarm. (Flapping keeps a job per offline; the
+      // alarm is raised once while open.)
+      if (!gate || gate.online) return [];
+      return controllerStatusChanged(ctx, tx, job, false, new Date(job.since));
+    });
+    publishAlarms(ctx, job.orgId, changes);
+  });
+}
+
 // ---- a guard's answer ----
 
 /** The alarm as it stands, or 404 in another organisation. */
