@@ -16,7 +16,7 @@ import { and, eq } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, buildApp } from '../src/app.js';
-import { auditLogs, gates, osdpReaderKeys } from '../src/db/schema.js';
+import { auditLogs, gateCommands, gates, osdpReaderKeys } from '../src/db/schema.js';
 import { addUser, createOrgWithUser, freshDatabase, type Login, seedTopology, type TestDb, testConfig, until } from './helpers.js';
 
 const hasSocat = spawnSync('socat', ['-V']).status === 0;
@@ -162,6 +162,12 @@ describe.skipIf(!hasSocat)('OSDP reader keys made in the cloud, set on the reade
     expect(audit[0]).toMatchObject({ actorId: admin.userId, entityId: topo.gate.id });
     expect(audit[0]?.data).toMatchObject({ reader: 'door', keyId: sent.keyId, commandId: sent.command.id });
     expect(JSON.stringify(audit[0])).not.toContain(key.toString('hex'));
+    // Queued like any gate command: its row orders and expires it, and holds neither the key nor its sealed form.
+    const [cmd] = await app.ctx.db.select().from(gateCommands).where(eq(gateCommands.id, sent.command.id));
+    expect(cmd).toMatchObject({ type: 'osdp_keyset', status: 'sent', reason: null, gateId: topo.gate.id });
+    expect(cmd!.expiresAt.getTime() - cmd!.createdAt.getTime()).toBeGreaterThan(60_000);
+    expect(JSON.stringify(cmd)).not.toMatch(/secret|epk/);
+    expect(JSON.stringify(cmd)).not.toContain(key.toString('hex'));
   }, 60_000);
 
   it('a keyset the reader cannot take turns the row failed; the same key resent once the reader is back turns it active', async () => {

@@ -194,7 +194,7 @@ export async function createEnrollment(ctx: AppContext, actor: Actor, gateId: st
   });
 }
 
-export type CommandType = 'open' | 'lockdown' | 'release' | 'emergency';
+export type CommandType = 'open' | 'lockdown' | 'release' | 'emergency' | 'osdp_keyset';
 
 /** A command recorded in a transaction, to be delivered after it commits. */
 export interface QueuedCommand {
@@ -204,6 +204,11 @@ export interface QueuedCommand {
   type: CommandType;
   reason: string | null;
   expiresAt: Date;
+  /**
+   * CMD-5 (`osdp_keyset`): the reader and its key sealed to the controller. Held in memory between the
+   * commit and delivery only — never in the `gate_commands` row or the audit row.
+   */
+  keyset?: { reader: string; epk: string; secret: string };
 }
 
 /**
@@ -215,7 +220,7 @@ export async function queueCommand(
   tx: Executor,
   actor: Actor,
   gateId: string,
-  c: { type: CommandType; reason?: string | null },
+  c: { type: CommandType; reason?: string | null; ttlMs?: number },
   audit: { action: string; data?: Record<string, unknown> } = { action: `gate.command.${c.type}` },
 ): Promise<QueuedCommand> {
   const id = uuidv7();
@@ -226,7 +231,7 @@ export async function queueCommand(
     entityId: gateId,
     data: { commandId: id, reason, ...audit.data },
   });
-  const expiresAt = new Date(Date.now() + COMMAND_TTL_MS);
+  const expiresAt = new Date(Date.now() + (c.ttlMs ?? COMMAND_TTL_MS));
   const [cmd] = await tx
     .insert(gateCommands)
     .values({
@@ -264,6 +269,7 @@ export async function deliverCommands(ctx: AppContext, orgId: string, cmds: read
               type: c.type,
               reason: c.reason,
               expiresAt: c.expiresAt.getTime(),
+              ...(c.keyset ? { keyset: c.keyset } : {}),
             })
             .catch(() => false)
         : false,

@@ -9,14 +9,14 @@
  * says the keyset did not take. The key is in no answer, audit row or log.
  */
 import { randomBytes } from 'node:crypto';
-import { osdpKeyId, type Status, sealOsdpKey, uuidv7 } from '@gatehouse/protocol';
+import { osdpKeyId, type Status, sealOsdpKey } from '@gatehouse/protocol';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { AppContext } from '../../context.js';
 import type { Executor } from '../../db/client.js';
-import { gateCommands, osdpReaderKeys } from '../../db/schema.js';
-import { type Actor, writeAudit } from '../../lib/audit.js';
+import { osdpReaderKeys } from '../../db/schema.js';
+import type { Actor } from '../../lib/audit.js';
 import { conflict, notFound } from '../../lib/errors.js';
-import { requireGate } from '../gates/service.js';
+import { deliverCommands, type QueuedCommand, queueCommand, requireGate } from '../gates/service.js';
 
 /** A keyset may take a while to reach a controller that reconnects; after this it is dropped (CMD-2) and resend is the way. */
 const KEYSET_TTL_MS = 5 * 60_000;
@@ -45,65 +45,28 @@ function controllerOf(gate: { deviceId: string | null; deviceSealKey: string | n
   return { deviceId: gate.deviceId, sealKey: gate.deviceSealKey };
 }
 
-interface Keyset {
-  commandId: string;
-  seq: number;
-  expiresAt: Date;
-  gateId: string;
-  deviceId: string;
-  sealKey: string;
-  reader: string;
-}
-
 /**
- * Records the command (its row gives the seq the edge checks, CMD-3) in the caller's transaction, with the
- * key's row; sent by `deliver` after the commit.
+ * Queues the keyset in the caller's transaction like any gate command (its row gives the seq the edge
+ * checks, CMD-3, and the audit row names the key by id alone); the key travels sealed to the controller
+ * in the queued command's memory, never in its row. `deliverCommands` sends it after the commit.
  */
-async function recordKeyset(
+async function queueKeyset(
   tx: Executor,
   actor: Actor,
   gate: { id: string; deviceId: string | null; deviceSealKey: string | null },
   reader: string,
-): Promise<Keyset> {
+  scbk: Buffer,
+  action: 'gate.osdp_key.set' | 'gate.osdp_key.resend',
+): Promise<QueuedCommand> {
   const { deviceId, sealKey } = controllerOf(gate);
-  const commandId = uuidv7();
-  const expiresAt = new Date(Date.now() + KEYSET_TTL_MS);
-  const [cmd] = await tx
-    .insert(gateCommands)
-    .values({
-      id: commandId,
-      orgId: actor.orgId,
-      gateId: gate.id,
-      type: 'osdp_keyset',
-      reason: null,
-      status: 'queued',
-      expiresAt,
-      createdBy: actor.userId,
-      updatedBy: actor.userId,
-    })
-    .returning({ seq: gateCommands.seq });
-  return { commandId, seq: cmd!.seq, expiresAt, gateId: gate.id, deviceId, sealKey, reader };
-}
-
-/** Sends a recorded keyset through the broker link, sealed to the controller; 'queued' when the broker is not there. */
-async function deliver(ctx: AppContext, orgId: string, k: Keyset, scbk: Buffer): Promise<'sent' | 'queued'> {
-  const link = ctx.sync?.link;
-  const sent = link
-    ? await link
-        .sendCommand({
-          id: k.commandId,
-          seq: k.seq,
-          orgId,
-          gateId: k.gateId,
-          type: 'osdp_keyset',
-          expiresAt: k.expiresAt.getTime(),
-          keyset: { reader: k.reader, ...sealOsdpKey(k.sealKey, k.deviceId, k.reader, scbk) },
-        })
-        .catch(() => false)
-    : false;
-  if (!sent) return 'queued';
-  await ctx.db.update(gateCommands).set({ status: 'sent', updatedAt: new Date() }).where(eq(gateCommands.id, k.commandId));
-  return 'sent';
+  const cmd = await queueCommand(
+    tx,
+    actor,
+    gate.id,
+    { type: 'osdp_keyset', ttlMs: KEYSET_TTL_MS },
+    { action, data: { reader, keyId: osdpKeyId(scbk) } },
+  );
+  return { ...cmd, keyset: { reader, ...sealOsdpKey(sealKey, deviceId, reader, scbk) } };
 }
 
 /** POST /gates/:id/osdp-keys: a new key for the reader, sealed at rest, pending until the controller reports it in use. */
@@ -111,7 +74,7 @@ export async function setOsdpKey(ctx: AppContext, actor: Actor, gateId: string, 
   const scbk = randomBytes(16);
   const out = await ctx.db.transaction(async (tx) => {
     const gate = await requireGate(tx, actor.orgId, gateId);
-    const keyset = await recordKeyset(tx, actor, gate, reader);
+    const keyset = await queueKeyset(tx, actor, gate, reader, scbk, 'gate.osdp_key.set');
     const now = new Date();
     const scbkEnc = ctx.sealer.seal(scbk.toString('hex'), atRestAad(gateId, reader));
     const [row] = await tx
@@ -122,16 +85,10 @@ export async function setOsdpKey(ctx: AppContext, actor: Actor, gateId: string, 
         set: { scbkEnc, status: 'pending', updatedAt: now, updatedBy: actor.userId },
       })
       .returning();
-    await writeAudit(tx, actor, {
-      action: 'gate.osdp_key.set',
-      entityType: 'gate',
-      entityId: gateId,
-      data: { reader, keyId: osdpKeyId(scbk), commandId: keyset.commandId },
-    });
     return { row: row!, keyset };
   });
-  const status = await deliver(ctx, actor.orgId, out.keyset, scbk);
-  return { ...view(ctx, out.row), command: { id: out.keyset.commandId, status } };
+  const [status] = await deliverCommands(ctx, actor.orgId, [out.keyset]);
+  return { ...view(ctx, out.row), command: { id: out.keyset.id, status: status! } };
 }
 
 /** POST /gates/:id/osdp-keys/:reader/resend: the stored key again, sealed to the gate's controller as it is now. */
@@ -144,23 +101,16 @@ export async function resendOsdpKey(ctx: AppContext, actor: Actor, gateId: strin
       .where(and(eq(osdpReaderKeys.gateId, gateId), eq(osdpReaderKeys.orgId, actor.orgId), eq(osdpReaderKeys.reader, reader)))
       .for('update');
     if (!found) throw notFound('osdp reader key');
-    const keyset = await recordKeyset(tx, actor, gate, reader);
+    const keyset = await queueKeyset(tx, actor, gate, reader, openKey(ctx, found), 'gate.osdp_key.resend');
     const [row] = await tx
       .update(osdpReaderKeys)
       .set({ status: 'pending', updatedAt: new Date(), updatedBy: actor.userId })
       .where(and(eq(osdpReaderKeys.gateId, gateId), eq(osdpReaderKeys.reader, reader)))
       .returning();
-    const scbk = openKey(ctx, row!);
-    await writeAudit(tx, actor, {
-      action: 'gate.osdp_key.resend',
-      entityType: 'gate',
-      entityId: gateId,
-      data: { reader, keyId: osdpKeyId(scbk), commandId: keyset.commandId },
-    });
-    return { row: row!, keyset, scbk };
+    return { row: row!, keyset };
   });
-  const status = await deliver(ctx, actor.orgId, out.keyset, out.scbk);
-  return { ...view(ctx, out.row), command: { id: out.keyset.commandId, status } };
+  const [status] = await deliverCommands(ctx, actor.orgId, [out.keyset]);
+  return { ...view(ctx, out.row), command: { id: out.keyset.id, status: status! } };
 }
 
 /** GET /gates/:id/osdp-keys. */
