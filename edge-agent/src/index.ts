@@ -7,6 +7,7 @@ export { LineFramer } from './hardware/line-framer.js';
 export { OsdpBus, type OsdpBusOptions } from './hardware/osdp/bus.js';
 export { OsdpKeyStore } from './hardware/osdp/keys.js';
 export { KEY_REJECTED, OsdpReader, type OsdpReaderOptions, type OsdpStatus } from './hardware/osdp/reader.js';
+export * from './hardware/serial-port.js';
 export * from './hardware/serial-qr.js';
 export * from './hardware/simulated.js';
 export type * from './hardware/types.js';

@@ -37,7 +37,7 @@ import {
   type SessionKeys,
   serverCryptogram,
 } from '../src/hardware/osdp/secure-channel.js';
-import type { PortLike } from '../src/hardware/serial-qr.js';
+import type { PortLike } from '../src/hardware/serial-port.js';
 
 export interface SimPdOptions {
   address: number;

@@ -3,7 +3,8 @@ import { SerialPortMock } from 'serialport';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SerialQrReaderConfig } from '../src/config.js';
 import { LineFramer } from '../src/hardware/line-framer.js';
-import { type PortFactory, SerialQrReader } from '../src/hardware/serial-qr.js';
+import type { PortFactory } from '../src/hardware/serial-port.js';
+import { SerialQrReader } from '../src/hardware/serial-qr.js';
 import type { Reader, ReaderInput } from '../src/hardware/types.js';
 import { readerContract } from './reader-contract.js';
 

@@ -8,12 +8,75 @@
 import type { GpioBackend, GpioLine } from './gpio.js';
 import type { HardwareHealth, Relay } from './types.js';
 
-export class GpioRelay implements Relay {
-  readonly type = 'gpio';
-  readonly #line: GpioLine;
+/**
+ * What every relay does with time, whatever it drives: a pulse energises it for ms (the next pulse restarts the
+ * window), a hold keeps it energised and no pulse's timer may end it, off ends both. `write` drives the output
+ * (it may throw: the state is set only after it succeeds for a pulse, and a timer swallows it).
+ */
+export class RelayDrive {
   #timer: NodeJS.Timeout | null = null;
   #active = false;
   #held = false;
+
+  constructor(
+    private readonly write: (v: 0 | 1) => void,
+    /** Simulated relays do not keep a process (a test) alive for a pulse. */
+    private readonly unrefTimer = false,
+  ) {}
+
+  get active(): boolean {
+    return this.#active;
+  }
+
+  get held(): boolean {
+    return this.#held;
+  }
+
+  get detail(): string {
+    return this.#held ? 'held (emergency)' : this.#active ? 'energised' : 'idle';
+  }
+
+  pulse(ms: number): void {
+    // Held open (emergency): the door is already free, and a pulse's timer must not close it.
+    if (this.#held) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.write(1);
+    this.#active = true;
+    this.#timer = setTimeout(() => {
+      try {
+        this.off();
+      } catch {
+        // The owner's health() reports the write error; a timer must not throw.
+      }
+    }, ms);
+    if (this.unrefTimer) this.#timer.unref?.();
+  }
+
+  hold(on: boolean): void {
+    if (!on) {
+      this.off();
+      return;
+    }
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#held = true;
+    this.#active = true;
+    this.write(1);
+  }
+
+  off(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#active = false;
+    this.#held = false;
+    this.write(0);
+  }
+}
+
+export class GpioRelay implements Relay {
+  readonly type = 'gpio';
+  readonly #line: GpioLine;
+  readonly #drive = new RelayDrive((v) => this.#write(v));
   #error: string | null = null;
 
   constructor(
@@ -27,7 +90,11 @@ export class GpioRelay implements Relay {
   }
 
   get active(): boolean {
-    return this.#active;
+    return this.#drive.active;
+  }
+
+  get held(): boolean {
+    return this.#drive.held;
   }
 
   #write(v: 0 | 1): void {
@@ -40,43 +107,16 @@ export class GpioRelay implements Relay {
     }
   }
 
-  get held(): boolean {
-    return this.#held;
-  }
-
   pulse(ms = this.pulseMs): void {
-    // Held open (emergency): the door is already free, and a pulse's timer must not close it.
-    if (this.#held) return;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#write(1);
-    this.#active = true;
-    this.#timer = setTimeout(() => {
-      try {
-        this.off();
-      } catch {
-        // health() reports the write error; a timer must not throw.
-      }
-    }, ms);
+    this.#drive.pulse(ms);
   }
 
   hold(on: boolean): void {
-    if (!on) {
-      this.off();
-      return;
-    }
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    this.#held = true;
-    this.#active = true;
-    this.#write(1);
+    this.#drive.hold(on);
   }
 
   off(): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    this.#active = false;
-    this.#held = false;
-    this.#write(0);
+    this.#drive.off();
   }
 
   close(): void {
@@ -92,7 +132,7 @@ export class GpioRelay implements Relay {
       name: 'relay',
       type: this.type,
       healthy: this.#error === null,
-      detail: this.#error ?? `GPIO ${this.pin} ${this.#held ? 'held (emergency)' : this.#active ? 'energised' : 'idle'}`,
+      detail: this.#error ?? `GPIO ${this.pin} ${this.#drive.detail}`,
     };
   }
 }

@@ -6,6 +6,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Direction } from '@gatehouse/protocol';
+import { RelayDrive } from './relay.js';
 import type { DoorContact, HardwareHealth, PassageSensor, PulseRecord, Reader, ReaderInput, Relay } from './types.js';
 
 export type { PulseRecord } from './types.js';
@@ -52,9 +53,7 @@ export class SimulatedReader implements Reader {
 export class SimulatedRelay implements Relay {
   readonly type = 'simulated';
   readonly pulses: PulseRecord[] = [];
-  #timer: NodeJS.Timeout | null = null;
-  #active = false;
-  #held = false;
+  readonly #drive = new RelayDrive(() => {}, true);
   #fd: number | null;
 
   constructor(
@@ -66,43 +65,29 @@ export class SimulatedRelay implements Relay {
   }
 
   get active(): boolean {
-    return this.#active;
+    return this.#drive.active;
   }
 
+  get held(): boolean {
+    return this.#drive.held;
+  }
+
+  /** Every pulse is recorded, one during a hold too (the hold itself is not ended by it). */
   pulse(ms = this.pulseMs, eventId?: string): void {
     const rec: PulseRecord = eventId ? { at: Date.now(), ms, eventId } : { at: Date.now(), ms };
     // Synchronous on purpose: once pulse() returns, the record is in the kernel, whatever happens to us next.
     if (this.#fd !== null) writeSync(this.#fd, `${JSON.stringify(rec)}\n`);
     this.pulses.push(rec);
     if (this.pulses.length > this.keep) this.pulses.splice(0, this.pulses.length - this.keep);
-    this.#active = true;
-    // Held open (emergency): the pulse is recorded, but its timer must not end the hold.
-    if (this.#held) return;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.off(), ms);
-    this.#timer.unref?.();
-  }
-
-  get held(): boolean {
-    return this.#held;
+    this.#drive.pulse(ms);
   }
 
   hold(on: boolean): void {
-    if (!on) {
-      this.off();
-      return;
-    }
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    this.#held = true;
-    this.#active = true;
+    this.#drive.hold(on);
   }
 
   off(): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    this.#active = false;
-    this.#held = false;
+    this.#drive.off();
   }
 
   close(): void {
@@ -116,7 +101,7 @@ export class SimulatedRelay implements Relay {
   }
 
   health(): HardwareHealth {
-    return { name: 'relay', type: this.type, healthy: true, detail: this.#held ? 'held (emergency)' : this.#active ? 'energised' : 'idle' };
+    return { name: 'relay', type: this.type, healthy: true, detail: this.#drive.detail };
   }
 }
 

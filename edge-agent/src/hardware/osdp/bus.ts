@@ -7,8 +7,7 @@
  * or the reply timeout (200 ms per the spec, plus the time the bytes take on the wire), then the next.
  * Hand-written: no Node OSDP implementation exists.
  */
-import type { PortFactory, PortLike } from '../serial-qr.js';
-import { realPort } from '../serial-qr.js';
+import { type PortFactory, ReopeningPort } from '../serial-port.js';
 import { type DecodedFrame, FrameDecoder } from './frame.js';
 import { REPLY } from './messages.js';
 
@@ -46,21 +45,16 @@ export interface OsdpBusOptions {
 export class OsdpBus {
   readonly path: string;
   readonly baudRate: number;
-  readonly #openPort: PortFactory;
   readonly #pollMs: number;
   readonly #replyTimeoutMs: number;
-  readonly #retryMin: number;
-  readonly #retryMax: number;
+  readonly #port: ReopeningPort;
   readonly #devices: BusDevice[] = [];
   readonly #decoder = new FrameDecoder();
   #users = 0;
   /** The first open in progress: later readers on the bus wait for it too. */
   #opening: Promise<void> | null = null;
-  #port: PortLike | null = null;
   #open = false;
   #stopped = true;
-  #retryMs: number;
-  #retryTimer: NodeJS.Timeout | null = null;
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
   #pending: {
@@ -79,12 +73,28 @@ export class OsdpBus {
   ) {
     this.path = path;
     this.baudRate = baudRate;
-    this.#openPort = opts.openPort ?? realPort;
     this.#pollMs = opts.pollMs ?? 50;
     this.#replyTimeoutMs = opts.replyTimeoutMs ?? 200;
-    this.#retryMin = opts.retryMinMs ?? 200;
-    this.#retryMax = opts.retryMaxMs ?? 5000;
-    this.#retryMs = this.#retryMin;
+    this.#port = new ReopeningPort({
+      path,
+      baudRate,
+      openPort: opts.openPort,
+      retryMinMs: opts.retryMinMs,
+      retryMaxMs: opts.retryMaxMs,
+      stats: this.stats,
+      onData: (chunk) => {
+        for (const f of this.#decoder.push(chunk)) this.#onFrame(f);
+      },
+      onOpen: () => {
+        this.#decoder.reset();
+        this.#open = true;
+        this.detail = `open ${this.path}`;
+        this.opts.log?.info({ path: this.path, baudRate: this.baudRate }, 'osdp bus open');
+        for (const d of this.#devices) d.portChanged(true, this.detail);
+        this.wake();
+      },
+      onDown: (detail) => this.#down(detail),
+    });
   }
 
   get isOpen(): boolean {
@@ -107,7 +117,7 @@ export class OsdpBus {
     this.#users++;
     if (this.#users > 1) return this.#opening ?? undefined;
     this.#stopped = false;
-    this.#opening = new Promise<void>((resolve) => this.#openNow(resolve));
+    this.#opening = this.#port.start();
     await this.#opening;
     this.#loop = this.#run();
   }
@@ -117,18 +127,13 @@ export class OsdpBus {
     this.#users = Math.max(0, this.#users - 1);
     if (this.#users > 0) return;
     this.#stopped = true;
-    if (this.#retryTimer) clearTimeout(this.#retryTimer);
-    this.#retryTimer = null;
     this.wake();
     this.#settle(null);
     await this.#loop;
     this.#loop = null;
-    const port = this.#port;
-    this.#port = null;
     this.#open = false;
     this.detail = 'stopped';
-    if (port?.isOpen) await new Promise<void>((r) => port.close(() => r()));
-    port?.removeAllListeners();
+    await this.#port.stop();
   }
 
   /** A device queued a command: run the loop now instead of at the next poll. */
@@ -148,7 +153,7 @@ export class OsdpBus {
   }
 
   #exchange(packet: Buffer, address: number, sqn: number): Promise<{ frame: DecodedFrame; at: number } | null> {
-    const port = this.#port;
+    const port = this.#port.port;
     if (!port || !this.#open || this.#stopped) return Promise.resolve(null);
     this.#settle(null);
     return new Promise((resolve) => {
@@ -230,45 +235,6 @@ export class OsdpBus {
     });
   }
 
-  #openNow(done?: () => void): void {
-    if (this.#stopped) {
-      done?.();
-      return;
-    }
-    const port = this.#openPort(this.path, this.baudRate);
-    this.#port = port;
-    port.on('error', (err) => this.#down(`error: ${err.message}`));
-    port.on('close', (err) => {
-      if (this.#port !== port) return;
-      this.#down(err ? `closed: ${err.message}` : 'closed');
-      this.#scheduleReopen();
-    });
-    port.open((err) => {
-      if (err) {
-        this.#down(`cannot open ${this.path}: ${err.message}`);
-        port.removeAllListeners();
-        if (this.#port === port) this.#port = null;
-        this.#scheduleReopen();
-        done?.();
-        return;
-      }
-      // Drop what arrived before we listened: half a packet would only be noise for the decoder.
-      port.flush(() => {
-        this.#decoder.reset();
-        port.on('data', (chunk: Buffer) => {
-          for (const f of this.#decoder.push(chunk)) this.#onFrame(f);
-        });
-        this.#retryMs = this.#retryMin;
-        this.#open = true;
-        this.detail = `open ${this.path}`;
-        this.opts.log?.info({ path: this.path, baudRate: this.baudRate }, 'osdp bus open');
-        for (const d of this.#devices) d.portChanged(true, this.detail);
-        this.wake();
-        done?.();
-      });
-    });
-  }
-
   #down(detail: string): void {
     const was = this.#open;
     this.#open = false;
@@ -278,23 +244,5 @@ export class OsdpBus {
       this.opts.log?.warn({ path: this.path, detail }, 'osdp bus down');
       for (const d of this.#devices) d.portChanged(false, detail);
     }
-  }
-
-  #scheduleReopen(): void {
-    if (this.#stopped || this.#retryTimer) return;
-    const delay = this.#retryMs;
-    this.#retryMs = Math.min(this.#retryMs * 2, this.#retryMax);
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = null;
-      this.stats.reopens++;
-      const old = this.#port;
-      this.#port = null;
-      if (old) {
-        old.removeAllListeners();
-        old.on('error', () => {});
-        if (old.isOpen) old.close(() => {});
-      }
-      this.#openNow();
-    }, delay);
   }
 }
