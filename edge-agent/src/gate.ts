@@ -31,15 +31,11 @@
  * `lockdown`; emergency holds it energised (Relay.hold) until released while
  * attempts are still decided and logged; each clears the other.
  *
- * Alarms (ALARM-1): a door contact opened with no unlock (outside an
- * emergency) is a `forced` event at once; a door still open `heldOpenSeconds`
- * after an unlock — or after being forced — raises `held_open`; closing it
- * clears it. A reader unhealthy for `readerOfflineMs` raises
- * `reader_offline`, cleared when it is healthy again. Timer callbacks never
- * throw: a failure is logged.
+ * Alarms (ALARM-1): forced doors, held open, reader conditions and
+ * reader_offline are GateAlarms' (alarms.ts); the gate tells it of unlocks and
+ * of emergencies. Timer callbacks never throw: a failure is logged.
  */
 import {
-  type AlarmKind,
   cardKey,
   type Decision,
   type Direction,
@@ -51,6 +47,7 @@ import {
   parseCredential,
   uuidv7,
 } from '@gatehouse/protocol';
+import { GateAlarms } from './alarms.js';
 import type { EdgeEvent as CheckinEvent } from './event.js';
 import type { DoorContact, PassageSensor, ReaderCondition, ReaderInput, Relay } from './hardware/types.js';
 import type { PassLookup } from './store/cache.js';
@@ -152,15 +149,7 @@ export class Gate {
   /** DEC-15: when an escort's credential was last admitted at this gate (both its readers share it). */
   #escortAt: number | null = null;
   readonly #waiting: WaitingVisitor[] = [];
-  readonly #door: DoorContact | null;
-  readonly #heldOpenMs: number;
-  readonly #readerOfflineMs: number;
-  /** Monotonic ms of the last unlock (pulse), for the held-open window. */
-  #unlockedAt: number | null = null;
-  #heldTimer: NodeJS.Timeout | null = null;
-  #heldOpenRaised = false;
-  /** Per reader: since when it has been unhealthy (monotonic ms), and whether reader_offline is raised. */
-  readonly #readerDown = new Map<string, { since: number; raised: boolean }>();
+  readonly #alarms: GateAlarms;
 
   constructor(o: GateOptions) {
     this.#store = o.store;
@@ -173,11 +162,22 @@ export class Gate {
     this.#log = o.log;
     this.#defaultDirection = o.defaultDirection ?? 'in';
     this.#malformedEveryMs = o.malformedEventIntervalMs ?? 1000;
-    this.#door = o.door ?? null;
-    this.#heldOpenMs = (o.heldOpenSeconds ?? 30) * 1000;
-    this.#readerOfflineMs = o.readerOfflineMs ?? 5000;
+    const door = o.door ?? null;
+    this.#alarms = new GateAlarms({
+      record: (e) => this.#store.record(e),
+      emergency: () => this.#store.emergency,
+      event: (type, fields) => this.#event(type, fields),
+      guard: (what, fn) => this.#guard(what, fn),
+      relay: this.#relay,
+      door,
+      heldOpenMs: (o.heldOpenSeconds ?? 30) * 1000,
+      readerOfflineMs: o.readerOfflineMs ?? 5000,
+      clock: this.#clock,
+      metrics: this.#metrics,
+      log: this.#log,
+    });
     this.#sensor?.onPassage(() => this.#guard('passage', () => this.passage()));
-    this.#door?.onChange((open) => this.#guard('door', () => this.door(open)));
+    door?.onChange((open) => this.#guard('door', () => this.door(open)));
     // A restart in emergency holds the door free again; in lockdown it stays de-energised.
     this.syncMode();
   }
@@ -225,20 +225,7 @@ export class Gate {
     if (this.#escortAt !== null && now - this.#escortAt > MAX_ESCORT_MS) this.#escortAt = null;
     const ctx = this.#escortAt === null ? base : { ...base, escortAt: this.#escortAt };
     const d = decide(cred, found?.pass, found?.rule, ctx, found?.state, now);
-    const event: CheckinEvent = {
-      id: uuidv7(now),
-      type: 'attempt',
-      gateId: ctx.gateId,
-      passId: d.passId,
-      credentialKind: d.credentialKind,
-      direction: input.direction,
-      allow: d.allow,
-      reason: d.reason,
-      occurredAt: now,
-      reader: input.reader,
-    };
-    // Assigned, not spread into the literal: the object keeps one shape on the hot path.
-    if (d.alert) event.alert = d.alert;
+    const event = attempt(d, ctx.gateId, input.direction, input.reader, now);
 
     if (!d.allow) {
       if (d.reason !== 'malformed' || this.#malformedDue(input.reader, mono)) this.#store.record(event);
@@ -297,7 +284,7 @@ export class Gate {
 
   #unlock(eventId: string): void {
     this.#relay.pulse(undefined, eventId);
-    this.#unlockedAt = this.#clock();
+    this.#alarms.unlocked();
   }
 
   /** DEC-15: keeps a visitor denied for want of an escort, for the rule's escortSeconds. */
@@ -331,19 +318,7 @@ export class Gate {
       this.#log?.info({ passId: w.passId, reason: d.reason }, 'escort arrived, waiting visitor not admitted');
       return;
     }
-    const event: CheckinEvent = {
-      id: uuidv7(now),
-      type: 'attempt',
-      gateId: ctx.gateId,
-      passId: d.passId,
-      credentialKind: d.credentialKind,
-      direction: w.direction,
-      allow: true,
-      reason: d.reason,
-      occurredAt: now,
-      reader: w.reader,
-      ...(d.alert ? { alert: d.alert } : {}),
-    };
+    const event = attempt(d, ctx.gateId, w.direction, w.reader, now);
     // One pulse covers the escort and their visitors: the relay is already open for them.
     this.#admit(event, d, found.state, w.direction, w.reader, now, false);
     this.#log?.info({ passId: w.passId, eventId: event.id }, 'escorted visitor admitted');
@@ -402,15 +377,6 @@ export class Gate {
     this.#pending.push(pending);
   }
 
-  /** A `forced` event: the passage sensor or the door contact moved with no unlock. */
-  #forced(why: string): CheckinEvent {
-    const e = this.#event('forced', { allow: false, reason: 'unknown' });
-    this.#store.record(e);
-    this.#metrics?.alarm?.('forced', 'raised');
-    this.#log?.warn({ eventId: e.id }, `${why}: forced`);
-    return e;
-  }
-
   /** The passage sensor saw someone go through. */
   passage(): CheckinEvent {
     const p = this.#pending.shift();
@@ -421,7 +387,7 @@ export class Gate {
         this.#store.record(e);
         return e;
       }
-      return this.#forced('passage without unlock');
+      return this.#alarms.forced('passage without unlock');
     }
     clearTimeout(p.timer);
     let state: PassState | null = null;
@@ -454,20 +420,7 @@ export class Gate {
 
   /** A reader reported a condition (tamper, power, offline): an `alarm` event (SPEC ALARM-1). */
   readerCondition(reader: string, c: ReaderCondition): CheckinEvent {
-    return this.#alarm(c.kind, c.state, c.detail, reader);
-  }
-
-  #alarm(kind: AlarmKind, state: 'raised' | 'cleared', detail: string | undefined, reader?: string): CheckinEvent {
-    const e = this.#event('alarm', {
-      allow: false,
-      reason: 'unknown',
-      ...(reader ? { reader } : {}),
-      alarm: { kind, state, ...(detail ? { detail: detail.slice(0, 500) } : {}) },
-    });
-    this.#store.record(e);
-    this.#metrics?.alarm?.(kind, state);
-    this.#log?.warn({ reader, alarm: kind, state, detail }, state === 'raised' ? 'alarm raised' : 'alarm cleared');
-    return e;
+    return this.#alarms.condition(reader, c);
   }
 
   /**
@@ -475,60 +428,12 @@ export class Gate {
    * for readerOfflineMs raises `reader_offline` once; healthy again clears it. Returns the event when one was recorded.
    */
   readerHealth(reader: string, healthy: boolean, detail?: string): CheckinEvent | null {
-    const mono = this.#clock();
-    const down = this.#readerDown.get(reader);
-    if (healthy) {
-      if (!down) return null;
-      this.#readerDown.delete(reader);
-      return down.raised ? this.#alarm('reader_offline', 'cleared', undefined, reader) : null;
-    }
-    if (!down) {
-      this.#readerDown.set(reader, { since: mono, raised: false });
-      return null;
-    }
-    if (down.raised || mono - down.since < this.#readerOfflineMs) return null;
-    down.raised = true;
-    return this.#alarm('reader_offline', 'raised', detail, reader);
+    return this.#alarms.readerHealth(reader, healthy, detail);
   }
 
-  /** The door contact moved (ALARM-1 held-open). */
+  /** The door contact moved (ALARM-1 forced door, held open). */
   door(open: boolean): CheckinEvent | null {
-    this.#clearHeldTimer();
-    if (!open) {
-      if (!this.#heldOpenRaised) return null;
-      this.#heldOpenRaised = false;
-      return this.#alarm('held_open', 'cleared', undefined);
-    }
-    if (this.#heldOpenRaised || this.#store.emergency) return null;
-    const sinceUnlock = this.#unlockedAt === null ? null : this.#clock() - this.#unlockedAt;
-    if (sinceUnlock === null || (!this.#relay.active && sinceUnlock > this.#relay.pulseMs)) {
-      // Opened with no unlock: the door was forced (a free-exit handle without request-to-exit wiring looks the
-      // same, which is why such doors want their REX wired). Left open, it is held open as well.
-      this.#armHeldTimer(this.#heldOpenMs);
-      return this.#forced('door opened without an unlock');
-    }
-    this.#armHeldTimer(this.#heldOpenMs - sinceUnlock);
-    return null;
-  }
-
-  #armHeldTimer(ms: number): void {
-    this.#clearHeldTimer();
-    this.#heldTimer = setTimeout(
-      () =>
-        this.#guard('held_open', () => {
-          this.#heldTimer = null;
-          if (!this.#door?.open || this.#heldOpenRaised || this.#store.emergency) return;
-          this.#heldOpenRaised = true;
-          this.#alarm('held_open', 'raised', `open more than ${this.#heldOpenMs / 1000} s after an unlock`);
-        }),
-      Math.max(0, ms),
-    );
-    this.#heldTimer.unref?.();
-  }
-
-  #clearHeldTimer(): void {
-    if (this.#heldTimer) clearTimeout(this.#heldTimer);
-    this.#heldTimer = null;
+    return this.#alarms.door(open);
   }
 
   /** DEC-15: an escort's credential was admitted at this gate at `at`. */
@@ -577,17 +482,12 @@ export class Gate {
     const emergency = this.#store.emergency;
     if (emergency) {
       if (!this.#relay.held) this.#relay.hold(true);
-      // The door free for an evacuation is not held open: no alarm while it lasts.
-      this.#clearHeldTimer();
+      this.#alarms.emergencyStarted();
       return;
     }
     if (this.#relay.held) {
       this.#relay.hold(false);
-      // Still open once the emergency ends: the held-open window starts now.
-      if (this.#door?.open && !this.#heldOpenRaised) {
-        this.#unlockedAt = this.#clock();
-        this.#armHeldTimer(this.#heldOpenMs);
-      }
+      this.#alarms.emergencyEnded();
     }
     if (this.lockdown && this.#relay.active) this.#relay.off();
   }
@@ -596,7 +496,26 @@ export class Gate {
   stop(): void {
     for (const p of this.#pending) clearTimeout(p.timer);
     this.#pending.length = 0;
-    this.#clearHeldTimer();
+    this.#alarms.stop();
     this.#waiting.length = 0;
   }
+}
+
+/** The `attempt` event of a decision. */
+function attempt(d: Decision, gateId: string, direction: Direction, reader: string, now: number): CheckinEvent {
+  const event: CheckinEvent = {
+    id: uuidv7(now),
+    type: 'attempt',
+    gateId,
+    passId: d.passId,
+    credentialKind: d.credentialKind,
+    direction,
+    allow: d.allow,
+    reason: d.reason,
+    occurredAt: now,
+    reader,
+  };
+  // Assigned, not spread into the literal: the object keeps one shape on the hot path.
+  if (d.alert) event.alert = d.alert;
+  return event;
 }
