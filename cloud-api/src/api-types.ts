@@ -9,6 +9,7 @@
  */
 import type { Static } from 'typebox';
 import type { Rule as AccessRuleSchema, RuleBody as RuleBodySchema, RulePatch as RulePatchSchema } from './modules/access-rules/schema.js';
+import type { Alarm as AlarmSchema } from './modules/alarms/schema.js';
 import type {
   AppointmentBody as AppointmentBodySchema,
   AppointmentPatch as AppointmentPatchSchema,
@@ -44,6 +45,7 @@ import type {
 } from './modules/gates/schema.js';
 import type { GuestPass as GuestPassSchema } from './modules/guest/routes.js';
 import type { GuestCodeSent as GuestCodeSentSchema, GuestSessionAnswer as GuestSessionSchema } from './modules/guest-auth/routes.js';
+import type { Holiday as HolidaySchema } from './modules/holidays/schema.js';
 import type { PreferencesBody as HostPreferencesBodySchema, Preferences as HostPreferencesSchema } from './modules/host/preferences.js';
 import type { PushKey as PushKeySchema, SubscriptionCreated as SubscriptionCreatedSchema } from './modules/host/push-routes.js';
 import type {
@@ -81,6 +83,7 @@ import type {
   Pass as PassSchema,
   RevokeBody as RevokeBodySchema,
 } from './modules/passes/schema.js';
+import type { MusterItem as MusterItemSchema, Muster as MusterSchema } from './modules/presence/schema.js';
 import type { SiteBody as SiteBodySchema, SitePatch as SitePatchSchema, Site as SiteSchema } from './modules/sites/schema.js';
 import type {
   Host as HostSchema,
@@ -120,6 +123,7 @@ export type RulePatch = Static<typeof RulePatchSchema>;
 export type Appointment = Static<typeof AppointmentSchema>;
 export type AppointmentBody = Static<typeof AppointmentBodySchema>;
 export type AppointmentPatch = Static<typeof AppointmentPatchSchema>;
+export type Alarm = Static<typeof AlarmSchema>;
 export type AuditEntry = Static<typeof AuditEntrySchema>;
 export type LoginBody = Static<typeof LoginBodySchema>;
 export type RefreshBody = Static<typeof RefreshBodySchema>;
@@ -136,6 +140,7 @@ export type Gate = Static<typeof GateSchema>;
 export type GateBody = Static<typeof GateBodySchema>;
 export type GatePatch = Static<typeof GatePatchSchema>;
 export type GuestPass = Static<typeof GuestPassSchema>;
+export type Holiday = Static<typeof HolidaySchema>;
 export type GuestCodeSent = Static<typeof GuestCodeSentSchema>;
 export type GuestSession = Static<typeof GuestSessionSchema>;
 export type CheckBody = Static<typeof CheckBodySchema>;
@@ -145,6 +150,8 @@ export type IssuedPass = Static<typeof IssuedPassSchema>;
 export type Pass = Static<typeof PassSchema>;
 export type PassBody = Static<typeof PassBodySchema>;
 export type RevokeBody = Static<typeof RevokeBodySchema>;
+export type Muster = Static<typeof MusterSchema>;
+export type MusterItem = Static<typeof MusterItemSchema>;
 export type Site = Static<typeof SiteSchema>;
 export type SiteBody = Static<typeof SiteBodySchema>;
 export type SitePatch = Static<typeof SitePatchSchema>;

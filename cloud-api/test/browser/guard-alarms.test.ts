@@ -1,7 +1,8 @@
 /**
  * The guard view in a real Chromium against a real cloud, fed by a gate
  * controller's MQTT batches (the ingest path every edge uses): a forced door
- * shows up as an alarm without a reload and beeps once sound is on; it is
+ * shows up as an alarm without a reload and beeps once sound is on (a low
+ * alarm, from a soft anti-passback rule, is listed without a beep); it is
  * acknowledged with a note and cleared only with one, both audited; an
  * Operator may release a site for evacuation but not lock it down, and every
  * guard sees the banner come and go; a passback denial is forgiven from the
@@ -221,6 +222,27 @@ describe.skipIf(!hasChromium && !process.env.CI)(
       expect(audit.items.every((a) => a.actorId === officer.userId)).toBe(true);
     });
 
+    it('a low alarm (an entry a soft anti-passback rule admitted) is listed without a beep; a tamper alarm after it beeps', async () => {
+      const sounds = await panel().getAttribute('data-alarm-sounds');
+      expect(sounds).toBe('1');
+      const pass = await issuePass(stack.app, admin, { visitorId: String(topo.visitor.id), accessRuleId: String(topo.rule.id) });
+      await publish([event({ passId: pass.id, counted: true, alert: 'passback' })]);
+      const low = panel().locator('li.sev-low[data-status="raised"]');
+      await expect.poll(() => low.count(), { timeout: 5_000 }).toBe(1);
+      expect(await low.textContent()).toMatch(/low/i);
+      // Events arrive in order: had the low alarm beeped, the tamper alarm's beep would make the count 3.
+      await publish([
+        event({ type: 'alarm', allow: false, reason: 'unknown', credentialKind: 'none', alarm: { kind: 'tamper', state: 'raised' } }),
+      ]);
+      await expect.poll(() => panel().locator('li.sev-high[data-status="raised"]').count(), { timeout: 5_000 }).toBe(1);
+      await expect.poll(() => panel().getAttribute('data-alarm-sounds')).toBe('2');
+      const open = await api<{ items: { id: string; kind: string; severity: string }[] }>('GET', '/api/admin/alarms?status=open');
+      expect(open.items.map((a) => `${a.kind}:${a.severity}`).sort()).toEqual(['passback:low', 'tamper:high']);
+      for (const a of open.items) await api('POST', `/api/admin/alarms/${a.id}/clear`, admin, { note: 'Seen on the camera' });
+      await expect.poll(() => panel().getByText('No alarms.').isVisible()).toBe(true);
+      expect(await panel().getAttribute('data-alarm-sounds')).toBe('2');
+    });
+
     it('an Operator sees emergency release but not lockdown; the release shows a banner to every guard until back to normal', async () => {
       const opCtx = await newContext(browser);
       try {
@@ -311,8 +333,9 @@ describe.skipIf(!hasChromium && !process.env.CI)(
       expect((await texts()).replaceAll('Turnstile 1', '')).not.toMatch(/[A-Za-z]{3,}/);
       await page.getByRole('navigation', { name: 'Главное меню' }).getByRole('link', { name: 'Тревоги', exact: true }).click();
       const history = page.getByTestId('alarm-history');
-      await expect.poll(() => history.locator('tbody tr').count()).toBe(1);
-      const row = (await history.locator('tbody tr').first().textContent()) ?? '';
+      // The forced door of the first steps, and the two cleared in the low-alarm step.
+      await expect.poll(() => history.locator('tbody tr').count()).toBe(3);
+      const row = (await history.locator(`tbody tr[data-alarm-id="${state.alarmId}"]`).textContent()) ?? '';
       expect(row).toContain('Дверь взломана');
       expect(row).toContain('закрыта');
       expect(row).toContain('Courier held the door; closed it');

@@ -28,6 +28,9 @@ export const PATHS = {
   passes: '/api/admin/passes',
   checkins: '/api/admin/checkins',
   audit: '/api/admin/audit-logs',
+  alarms: '/api/admin/alarms',
+  holidays: '/api/admin/holidays',
+  muster: '/api/admin/muster',
 } as const;
 
 export const keys = {

@@ -3,10 +3,11 @@
  * (cloud-api/src/modules/<name>/schema.ts through `@gatehouse/cloud-api/api`):
  * what the server really sends, never restated here.
  */
-import type { AccessRule, Gate, Pass } from '@gatehouse/cloud-api/api';
+import type { AccessRule, Alarm, Gate, Muster, Pass, Site } from '@gatehouse/cloud-api/api';
 
 export type {
   AccessRule,
+  Alarm,
   ApiKey,
   App,
   AppBody,
@@ -28,6 +29,7 @@ export type {
   GuestCodeSent,
   GuestPass,
   GuestSession,
+  Holiday,
   Host,
   HostPreferences,
   IssuedPass,
@@ -36,6 +38,8 @@ export type {
   LoginBody,
   MailMessage,
   MailSummary,
+  Muster,
+  MusterItem,
   NewKey,
   NotificationItem,
   Occupancy,
@@ -72,3 +76,7 @@ export type {
 export type Direction = Gate['direction'];
 export type TimeWindow = AccessRule['timeWindows'][number];
 export type PassStatus = Pass['status'];
+export type SiteMode = Site['mode'];
+export type MusterSite = Muster['sites'][number];
+export type AlarmKind = Alarm['kind'];
+export type AlarmStatus = Alarm['status'];

@@ -6,9 +6,10 @@ import { fmtDateTime } from '../../lib/format.ts';
 import { type LiveEvent, useLiveFeed } from '../../lib/live.ts';
 import { useLookups } from '../../lib/lookups.ts';
 import { can } from '../../lib/permissions.ts';
-import { invalidate, usePaged } from '../../lib/query.ts';
+import { invalidate, PATHS, usePaged } from '../../lib/query.ts';
+import type { Alarm } from '../../lib/types.ts';
 import { type AlarmAction, AlarmDialog } from '../guard/AlarmDialog.tsx';
-import { ALARM_KINDS, ALARM_STATUSES, ALARMS_PATH, type Alarm } from '../guard/alarms.ts';
+import { ALARM_KINDS, ALARM_STATUSES } from '../guard/alarms.ts';
 
 const TONE = { raised: 'deny', acknowledged: 'warn', cleared: 'neutral' } as const;
 
@@ -20,14 +21,14 @@ export function AlarmsPage() {
   const [acting, setActing] = useState<{ alarm: Alarm; action: AlarmAction } | null>(null);
   const ids = { status: useId(), site: useId(), kind: useId() };
   const query: Query = useMemo(() => ({ ...filters }), [filters]);
-  const list = usePaged<Alarm>(ALARMS_PATH, query, 50);
+  const list = usePaged<Alarm>(PATHS.alarms, query, 50);
   const canManage = can('alarms:manage');
   const set = (k: keyof typeof filters) => (e: { target: { value: string } }) => setFilters((f) => ({ ...f, [k]: e.target.value }));
   const zoneOf = (siteId: string) => lookups.sites?.get(siteId)?.timezone;
   // Any alarm change elsewhere (another guard, a controller) shows here without a reload.
   useLiveFeed(
     useCallback((e: LiveEvent) => {
-      if (e.type.startsWith('alarm.')) void invalidate(ALARMS_PATH);
+      if (e.type.startsWith('alarm.')) void invalidate(PATHS.alarms);
     }, []),
   );
   const kindText = (a: Alarm) => t(`kind.${a.kind}`, { defaultValue: a.kind });

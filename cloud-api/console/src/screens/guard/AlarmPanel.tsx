@@ -5,16 +5,19 @@ import { Badge, ErrorBox, Loading } from '../../components/ui.tsx';
 import { getAll } from '../../lib/api.ts';
 import { ago, fmtTime } from '../../lib/format.ts';
 import { can } from '../../lib/permissions.ts';
+import { PATHS } from '../../lib/query.ts';
+import type { Alarm } from '../../lib/types.ts';
 import { type AlarmAction, AlarmDialog } from './AlarmDialog.tsx';
 import { alarmBus } from './alarmBus.ts';
-import { ALARMS_PATH, type Alarm, byNewest, openAlarmsKey } from './alarms.ts';
+import { beeps, byNewest, openAlarmsKey } from './alarms.ts';
 import { beep, rememberSound, soundReady, soundWanted, unlockSound } from './sound.ts';
 
 /**
  * The open alarms of every site, newest first, at the top of the guard view.
  * The list is the server's (refetched on every reconnect of the live feed);
  * live events patch it in between (GuardPage → alarmBus). A new alarm flashes
- * the badge always and beeps when the guard has turned sound on.
+ * the badge always and, unless it is a low one, beeps when the guard has
+ * turned sound on.
  */
 export function AlarmPanel({ now, zoneOf }: { now: number; zoneOf: (siteId: string) => string | undefined }) {
   const { t } = useTranslation(['guard', 'alarms']);
@@ -30,7 +33,7 @@ export function AlarmPanel({ now, zoneOf }: { now: number; zoneOf: (siteId: stri
 
   const query = useQuery({
     queryKey: openAlarmsKey,
-    queryFn: async () => (await getAll<Alarm>(ALARMS_PATH, { status: 'open' }, 500)).sort(byNewest),
+    queryFn: async () => (await getAll<Alarm>(PATHS.alarms, { status: 'open' }, 500)).sort(byNewest),
     enabled: can('alarms:read'),
   });
   const alarms = query.data ?? null;
@@ -43,7 +46,7 @@ export function AlarmPanel({ now, zoneOf }: { now: number; zoneOf: (siteId: stri
       alarmBus.onRaised((a) => {
         if (beeped.current.has(a.id)) return;
         beeped.current.add(a.id);
-        if (soundRef.current && beep()) setSounds((n) => n + 1);
+        if (soundRef.current && beeps(a) && beep()) setSounds((n) => n + 1);
       }),
     [],
   );
@@ -74,7 +77,7 @@ export function AlarmPanel({ now, zoneOf }: { now: number; zoneOf: (siteId: stri
 
   return (
     <section className="card alarm-panel" aria-labelledby="alarms-h" data-testid="alarm-panel" data-alarm-sounds={sounds}>
-      <div className="alarm-head">
+      <div className="card-head">
         <h2 id="alarms-h">{t('alarms')}</h2>
         {unanswered > 0 ? (
           <span className="alarm-flash" role="status" data-testid="alarm-badge">

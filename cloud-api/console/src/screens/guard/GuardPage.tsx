@@ -13,7 +13,7 @@ import { navigate, useRoute } from '../../lib/router.ts';
 import type { Checkin, Gate } from '../../lib/types.ts';
 import { AlarmPanel } from './AlarmPanel.tsx';
 import { alarmBus } from './alarmBus.ts';
-import { ALARMS_PATH, type SiteWithMode } from './alarms.ts';
+import type { SiteWithMode } from './alarms.ts';
 import { CommandDialog } from './CommandDialog.tsx';
 import { ForgiveDialog } from './ForgiveDialog.tsx';
 import { SiteModeBar } from './SiteMode.tsx';
@@ -27,7 +27,7 @@ const gatesOfSite = (siteId: string) => [PATHS.gates, 'site', siteId] as const;
 export function GuardPage() {
   const { t } = useTranslation(['guard', 'common', 'alarms']);
   const route = useRoute();
-  const { lookups, ready } = useLookups(['sites', 'users']);
+  const { lookups, ready } = useLookups(['sites']);
   const sites = [...(lookups.sites?.values() ?? [])];
   const siteId = route.query.get('site') ?? sites[0]?.id ?? '';
   const site: SiteWithMode | undefined = lookups.sites?.get(siteId);
@@ -122,7 +122,7 @@ export function GuardPage() {
   const link = useLiveFeed(onEvent);
   // Events missed while the link was down: the open alarms and the sites' modes are read again on every (re)connect.
   useEffect(() => {
-    if (link.state === 'online') void invalidate(ALARMS_PATH, PATHS.sites);
+    if (link.state === 'online') void invalidate(PATHS.alarms, PATHS.sites);
   }, [link.state]);
   const zoneOf = useCallback((id: string) => lookups.sites?.get(id)?.timezone, [lookups.sites]);
   const gateName = (id?: string) => (id ? (gates?.find((g) => g.id === id)?.name ?? t('gateTail', { id: id.slice(-6) })) : '—');
@@ -187,7 +187,7 @@ export function GuardPage() {
           {t('forgive.done', { who: forgiven.who })}
         </div>
       ) : null}
-      {site ? <SiteModeBar site={site} userName={(id) => lookups.users?.get(id)?.fullName ?? null} /> : null}
+      {site ? <SiteModeBar site={site} /> : null}
       {can('alarms:read') ? <AlarmPanel now={now} zoneOf={zoneOf} /> : null}
       <ErrorBox error={gatesQuery.error ?? feedError} />
       <div className="guard">
@@ -295,7 +295,7 @@ export function GuardPage() {
                         <Badge tone="deny">{t('common:gate.offline')}</Badge>
                       )}
                       {g.lockdown ? <Badge tone="warn">{t('common:gate.lockdown')}</Badge> : null}
-                      {(g as Gate & { emergency?: boolean }).emergency ? <Badge tone="warn">{t('gateEmergency')}</Badge> : null}
+                      {g.emergency ? <Badge tone="warn">{t('gateEmergency')}</Badge> : null}
                       <span className="muted">
                         {g.lastSeenAt ? t('common:seen', { ago: ago(g.lastSeenAt, now) }) : t('common:neverSeen')}
                       </span>

@@ -1,13 +1,14 @@
 import { useMutation } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { Modal } from '../../components/Modal.tsx';
 import { Field } from '../../components/ui.tsx';
 import { api } from '../../lib/api.ts';
 import { fmtDateTime } from '../../lib/format.ts';
 import { can } from '../../lib/permissions.ts';
 import { invalidate, PATHS } from '../../lib/query.ts';
-import { modeOf, type SiteMode, type SiteWithMode } from './alarms.ts';
-import { GuardDialog } from './GuardDialog.tsx';
+import type { SiteMode } from '../../lib/types.ts';
+import { modeOf, type SiteWithMode } from './alarms.ts';
 
 type Action = 'lockdown' | 'emergency' | 'normal';
 
@@ -19,12 +20,12 @@ const PERM = { lockdown: 'sites:lockdown', emergency: 'sites:emergency' } as con
  * released, and the buttons that start and end it (each only with its
  * permission; the server refuses the rest anyway).
  */
-export function SiteModeBar({ site, userName }: { site: SiteWithMode; userName: (id: string) => string | null }) {
+export function SiteModeBar({ site }: { site: SiteWithMode }) {
   const { t } = useTranslation('guard');
   const [action, setAction] = useState<Action | null>(null);
   const [notice, setNotice] = useState<Action | null>(null);
   const mode = modeOf(site);
-  const by = typeof site.modeChangedBy === 'string' ? userName(site.modeChangedBy) : site.modeChangedBy ? site.modeChangedBy.name : null;
+  const by = site.modeChangedBy?.name ?? null;
   const tz = site.timezone;
   const buttons: Action[] = [];
   if (mode !== 'lockdown' && mode !== 'emergency' && can(PERM.lockdown)) buttons.push('lockdown');
@@ -125,10 +126,10 @@ function SiteModeDialog({
   };
   const effect = action === 'normal' ? t(`mode.endEffect.${from === 'emergency' ? 'emergency' : 'lockdown'}`) : t(`mode.effect.${action}`);
   return (
-    <GuardDialog
+    <Modal
       title={t(`mode.title.${action}`, { site: site.name })}
       onClose={onClose}
-      tone={action === 'normal' ? undefined : 'danger'}
+      tone={action === 'normal' ? 'primary' : 'danger'}
       footer={
         step === 'reason' ? (
           <>
@@ -181,6 +182,6 @@ function SiteModeDialog({
           <p>{t('mode.reason', { reason: reason.trim() })}</p>
         </div>
       )}
-    </GuardDialog>
+    </Modal>
   );
 }

@@ -1,5 +1,6 @@
-import { invalidate, queryClient } from '../../lib/query.ts';
-import { ALARMS_PATH, type Alarm, applyAlarm, openAlarmsKey } from './alarms.ts';
+import { invalidate, PATHS, queryClient } from '../../lib/query.ts';
+import type { Alarm } from '../../lib/types.ts';
+import { applyAlarm, openAlarmsKey } from './alarms.ts';
 
 type Listener = (a: Alarm) => void;
 const raised = new Set<Listener>();
@@ -23,7 +24,7 @@ export const alarmBus = {
       queryClient.setQueryData<Alarm[]>(openAlarmsKey, (prev) => (prev ? applyAlarm(prev, a) : prev));
     } else {
       // Not the alarm as the list shows it (an older server's shorter event): read the list again.
-      void invalidate(ALARMS_PATH);
+      void invalidate(PATHS.alarms);
     }
     if (type === 'alarm.raised') for (const fn of raised) fn(a);
     return true;

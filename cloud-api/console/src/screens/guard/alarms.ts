@@ -1,51 +1,33 @@
-import type { Site } from '../../lib/types.ts';
+import { PATHS } from '../../lib/query.ts';
+import type { Alarm, AlarmKind, AlarmStatus, Site, SiteMode } from '../../lib/types.ts';
 
 /**
- * Alarms and site modes as the cloud sends them (modules/alarms, modules/sites).
- * Written out here rather than derived from `@gatehouse/cloud-api/api` because
- * the console must build while those routes are still being added; the shapes
- * are the ones the issue fixes, and unknown extra fields pass through.
+ * The choices of the alarm filters, in the order written (a guard's order,
+ * the worst first). Records over the server's unions, so a kind or status
+ * added there fails typecheck:console until it is offered here (the schema's
+ * own constants are server code, not in the console's bundle).
  */
-export const ALARM_KINDS = ['forced', 'held_open', 'tamper', 'reader_offline', 'power', 'controller_offline', 'passback'] as const;
-export type AlarmKind = (typeof ALARM_KINDS)[number];
-export const SEVERITIES = ['high', 'medium', 'low'] as const;
-export type Severity = (typeof SEVERITIES)[number];
-export const ALARM_STATUSES = ['raised', 'acknowledged', 'cleared'] as const;
-export type AlarmStatus = (typeof ALARM_STATUSES)[number];
-
-export interface Actor {
-  id: string;
-  name: string | null;
-}
-
-export interface Alarm {
-  id: string;
-  kind: AlarmKind;
-  severity: Severity;
-  siteId: string;
-  siteName: string | null;
-  gateId: string | null;
-  gateName: string | null;
-  reader: string | null;
-  detail: string | null;
-  status: AlarmStatus;
-  raisedAt: string;
-  conditionClearedAt: string | null;
-  acknowledgedAt: string | null;
-  acknowledgedBy: Actor | null;
-  acknowledgeNote: string | null;
-  clearedAt: string | null;
-  clearedBy: Actor | null;
-  clearNote: string | null;
-}
-
-export const ALARMS_PATH = '/api/admin/alarms';
+const KINDS: Record<AlarmKind, true> = {
+  forced: true,
+  held_open: true,
+  tamper: true,
+  reader_offline: true,
+  power: true,
+  controller_offline: true,
+  passback: true,
+};
+export const ALARM_KINDS = Object.keys(KINDS) as AlarmKind[];
+const STATUSES: Record<AlarmStatus, true> = { raised: true, acknowledged: true, cleared: true };
+export const ALARM_STATUSES = Object.keys(STATUSES) as AlarmStatus[];
 
 /** The open alarms the guard view shows: every site's, so nothing waits unseen behind the site picker. */
-export const openAlarmsKey = [ALARMS_PATH, 'open'] as const;
+export const openAlarmsKey = [PATHS.alarms, 'open'] as const;
 
 /** Newest first: what just happened is what the guard must see first. */
 export const byNewest = (a: Alarm, b: Alarm) => Date.parse(b.raisedAt) - Date.parse(a.raisedAt);
+
+/** A low alarm (an entry a soft anti-passback rule let through) is listed but does not call the guard with a beep. */
+export const beeps = (a: Pick<Alarm, 'severity'>) => a.severity !== 'low';
 
 /**
  * A live alarm event applied to the open list: raised or acknowledged ones are
@@ -56,15 +38,7 @@ export function applyAlarm(list: readonly Alarm[] | undefined, a: Alarm): Alarm[
   return a.status === 'cleared' ? rest : [a, ...rest].sort(byNewest);
 }
 
-export type SiteMode = 'normal' | 'lockdown' | 'emergency';
-
-/** A site as GET /api/admin/sites lists it, with the mode fields helper C2 adds (absent on an older server: normal). */
-export type SiteWithMode = Site & {
-  mode?: SiteMode;
-  modeReason?: string | null;
-  modeChangedAt?: string | null;
-  /** Who changed it, when the server names them (an object with a name, or only an id). */
-  modeChangedBy?: Actor | string | null;
-};
+/** A site as GET /api/admin/sites lists it, and who changed its mode once the server names them (absent from an older one). */
+export type SiteWithMode = Site & { modeChangedBy?: { id: string; name: string | null } | null };
 
 export const modeOf = (s: SiteWithMode | undefined): SiteMode => s?.mode ?? 'normal';

@@ -12,9 +12,9 @@ import { type ResourceDef, ResourcePage } from '../../components/ResourcePage.ts
 import { Badge, Empty, PageHead } from '../../components/ui.tsx';
 import { weekdayName } from '../../lib/format.ts';
 import { useLookups } from '../../lib/lookups.ts';
+import { PATHS } from '../../lib/query.ts';
 import { navigate, useRoute } from '../../lib/router.ts';
-import type { TimeWindow } from '../../lib/types.ts';
-import { HOLIDAYS_PATH, type Holiday } from './types.ts';
+import type { Holiday, TimeWindow } from '../../lib/types.ts';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -49,7 +49,7 @@ export function HolidaysPage() {
     () => ({
       title: site ? t('titleSite', { site: site.name }) : t('title'),
       phrases: { new: t('new'), create: t('create'), edit: t('edit'), deleteTitle: t('deleteTitle') },
-      path: HOLIDAYS_PATH,
+      path: PATHS.holidays,
       read: 'rules:read',
       write: 'rules:write',
       columns: [

@@ -9,6 +9,7 @@ import { fmtDateTime } from '../../lib/format.ts';
 import { InviteDialog } from './InviteDialog.tsx';
 import { HostPrefsPanel } from './PrefsPanel.tsx';
 import { HOST_VISITS, useHostVisits } from './queries.ts';
+import './host.css';
 
 type State = HostGuest['state'];
 

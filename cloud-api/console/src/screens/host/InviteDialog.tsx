@@ -2,12 +2,12 @@ import type { HostVisit, InvitationBody } from '@gatehouse/cloud-api/api';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { type FormEvent, useId, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { Modal } from '../../components/Modal.tsx';
 import { ErrorBox, Field } from '../../components/ui.tsx';
 import { currentLanguage, type Language } from '../../i18n/index.ts';
 import { api, getAll } from '../../lib/api.ts';
 import { PATHS } from '../../lib/query.ts';
 import type { Site } from '../../lib/types.ts';
-import { HostDialog } from './HostDialog.tsx';
 import { HOST_VISITS } from './queries.ts';
 import { wallClock, zonedToIso } from './zoned.ts';
 
@@ -32,7 +32,7 @@ const zoneOf = (site: Site | undefined) => site?.timezone ?? Intl.DateTimeFormat
 /**
  * "Invite guests": the visit (site, date and hours on the site's clock, room,
  * language of the invitation) and its guests, one row each (name, e-mail,
- * phone, company), in one modal dialog (HostDialog: focus kept inside, Escape
+ * phone, company), in one modal dialog (components/Modal: focus kept inside, Escape
  * closes). Every input has its label; errors sit under their field and are announced.
  */
 export function InviteDialog({ open, onClose, onSent }: { open: boolean; onClose: () => void; onSent: (n: number) => void }) {
@@ -139,7 +139,7 @@ export function InviteDialog({ open, onClose, onSent }: { open: boolean; onClose
   const described = (name: string, err?: string, hint?: boolean) => (err ? `${id(name)}-error` : hint ? `${id(name)}-hint` : undefined);
 
   return (
-    <HostDialog title={t('form.title')} open={open} onClose={close}>
+    <Modal title={t('form.title')} open={open} onClose={close} wide>
       <form ref={formRef} onSubmit={submit} noValidate>
         <ErrorBox error={formError} />
         <fieldset className="invite-when">
@@ -268,6 +268,6 @@ export function InviteDialog({ open, onClose, onSent }: { open: boolean; onClose
           </button>
         </div>
       </form>
-    </HostDialog>
+    </Modal>
   );
 }

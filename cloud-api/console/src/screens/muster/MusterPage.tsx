@@ -14,10 +14,12 @@ import { api, request, withQuery } from '../../lib/api.ts';
 import { fmtDateTime, fmtTime } from '../../lib/format.ts';
 import { type LiveEvent, useLiveFeed } from '../../lib/live.ts';
 import { useLookups } from '../../lib/lookups.ts';
+import { PATHS } from '../../lib/query.ts';
 import { navigate, useRoute } from '../../lib/router.ts';
+import type { Muster, MusterItem, MusterSite } from '../../lib/types.ts';
 import { download } from '../history/csv.ts';
 import { tickKey, useRollCall } from './rollcall.ts';
-import { MUSTER_PATH, type Muster, type MusterItem, type MusterSite } from './types.ts';
+
 import './muster.css';
 
 /** The fallback when the live feed is down; the feed itself makes changes show within a second. */
@@ -47,8 +49,8 @@ export function MusterPage() {
   const [csvError, setCsvError] = useState<unknown>(null);
 
   const query = useQuery({
-    queryKey: [MUSTER_PATH, siteId],
-    queryFn: () => api.get<Muster>(MUSTER_PATH, { siteId }),
+    queryKey: [PATHS.muster, siteId],
+    queryFn: () => api.get<Muster>(PATHS.muster, { siteId }),
     refetchInterval: POLL_MS,
     refetchIntervalInBackground: true,
   });
@@ -93,7 +95,7 @@ export function MusterPage() {
     setCsvError(null);
     try {
       // The file needs the session's token, so it is fetched and handed over rather than linked.
-      const text = await request<string>('GET', withQuery(`${MUSTER_PATH}.csv`, { siteId }), undefined, { raw: true });
+      const text = await request<string>('GET', withQuery(`${PATHS.muster}.csv`, { siteId }), undefined, { raw: true });
       const stamp = new Date().toISOString().slice(0, 19).replaceAll(':', '');
       download(`muster-${stamp}.csv`, text);
     } catch (e) {

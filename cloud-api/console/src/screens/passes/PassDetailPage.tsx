@@ -103,7 +103,7 @@ export function PassDetailPage({ id, print }: { id: string; print?: boolean }) {
         ) : null}
         <CheckAtGate pass={p} />
       </div>
-      <RevokeDialog pass={p} open={revoking} onClose={() => setRevoking(false)} onDone={() => setRevoking(false)} />
+      {revoking ? <RevokeDialog pass={p} onClose={() => setRevoking(false)} onDone={() => setRevoking(false)} /> : null}
     </>
   );
 }

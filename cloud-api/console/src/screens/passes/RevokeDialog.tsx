@@ -1,52 +1,27 @@
-import { useMutation } from '@tanstack/react-query';
-import { useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Dialog, Field } from '../../components/ui.tsx';
+import { ReasonDialog } from '../../components/ReasonDialog.tsx';
 import { api } from '../../lib/api.ts';
 import { invalidate, PATHS } from '../../lib/query.ts';
 import type { Pass, RevokeBody } from '../../lib/types.ts';
 
 /** Revoking asks why: the reason goes to the audit log and to the guard. The pass and its lists refetch after. */
-export function RevokeDialog({ pass, open, onClose, onDone }: { pass: Pass; open: boolean; onClose: () => void; onDone: () => void }) {
-  const { t } = useTranslation(['passes', 'common']);
-  const [reason, setReason] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const id = useId();
-  const revoke = useMutation({
-    mutationFn: (body: RevokeBody) => api.post<Pass>(`${PATHS.passes}/${pass.id}/revoke`, body),
-    onSuccess: () => {
-      void invalidate(PATHS.passes);
-      onDone();
-    },
-    onError: (e) => setError(e.message),
-  });
-  const submit = () => {
-    if (!reason.trim()) {
-      setError(t('revoke.sayWhy'));
-      return;
-    }
-    revoke.mutate({ reason: reason.trim() });
-  };
+export function RevokeDialog({ pass, onClose, onDone }: { pass: Pass; onClose: () => void; onDone: () => void }) {
+  const { t } = useTranslation('passes');
   return (
-    <Dialog
+    <ReasonDialog
       title={t('revoke.title')}
-      open={open}
+      intro={t('revoke.note')}
+      label={t('revoke.reason')}
+      required
+      requiredMessage={t('revoke.sayWhy')}
+      verb={t('revoke.submit')}
+      danger
+      onSubmit={(reason) => api.post<Pass>(`${PATHS.passes}/${pass.id}/revoke`, { reason } satisfies RevokeBody)}
       onClose={onClose}
-      footer={
-        <>
-          <button type="button" onClick={onClose}>
-            {t('common:cancel')}
-          </button>
-          <button type="button" className="danger" onClick={submit} disabled={revoke.isPending}>
-            {t('revoke.submit')}
-          </button>
-        </>
-      }
-    >
-      <p>{t('revoke.note')}</p>
-      <Field id={id} label={`${t('revoke.reason')} *`} error={error}>
-        <input id={id} value={reason} onChange={(e) => setReason(e.target.value)} aria-invalid={!!error} maxLength={500} />
-      </Field>
-    </Dialog>
+      onDone={() => {
+        void invalidate(PATHS.passes);
+        onDone();
+      }}
+    />
   );
 }
