@@ -136,7 +136,7 @@ describe('README walk-through', () => {
     expect(printed().find((o) => 'sentTo' in o)?.sentTo).toMatch(/^o\*\*\*@/);
     const [, , , , guest] = scans();
     expect(guest).toMatchObject({ debounced: false, event: { allow: true, reason: 'ok' } });
-    expect(scans()).toHaveLength(5);
+    expect(scans()).toHaveLength(9);
     expect(printed().find((o) => 'arrival' in o)).toEqual({ arrival: 'Oleg Sokolov has arrived' });
   });
 
@@ -147,5 +147,16 @@ describe('README walk-through', () => {
     const usage = printed().find((o) => 'usage' in o)?.usage as { calls: number; errors: number }[] | undefined;
     // gates, users (403), rules, visitor, pass, scan: six calls, one refused.
     expect(usage?.at(-1)).toMatchObject({ calls: 6, errors: 1 });
+  });
+
+  it("the guard's side: the entered pass is in the muster; in again is passback until a guard forgives it; a site lockdown locks the gate", () => {
+    const inside = printed().find((o) => 'inside' in o)?.inside as string[] | undefined;
+    expect(inside).toContain('Anna Smirnova');
+    const [, , , , , entered, again, forgiven, locked] = scans();
+    expect(entered).toMatchObject({ debounced: false, event: { allow: true, reason: 'ok', counted: true } });
+    expect(again).toMatchObject({ debounced: false, event: { allow: false, reason: 'passback' } });
+    expect(forgiven).toMatchObject({ debounced: false, event: { allow: true, reason: 'ok' } });
+    expect(printed().find((o) => 'mode' in o)).toEqual({ mode: 'lockdown', gates: ['sent'] });
+    expect(locked).toMatchObject({ debounced: false, event: { allow: false, reason: 'lockdown' } });
   });
 });
