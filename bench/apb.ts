@@ -26,32 +26,12 @@ import { createOrgWithUser, ingestCheckins, type Login, seedTopology, startApp, 
 import type { Daemon } from '@gatehouse/edge-agent';
 import { enrolledEdge, tempDir } from '@gatehouse/edge-agent/testing';
 import { type CheckinEvent, uuidv7 } from '@gatehouse/protocol';
+import { sleep, summary, until } from './util.js';
 
 const EVENTS = Number(process.env.BENCH_APB_EVENTS ?? 20_000);
 const PASSES = Number(process.env.BENCH_APB_PASSES ?? 50);
 const BATCH = 500;
 const INGEST_PASSES = 500;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(fn: () => T | Promise<T>, what: string, ms: number, everyMs = 1): Promise<NonNullable<T>> {
-  const end = performance.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (performance.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
-const stats = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return { p50: percentile(s, 50), p99: percentile(s, 99), max: s.at(-1) ?? Number.NaN };
-};
 
 async function main() {
   const dbKind = process.env.DATABASE_URL ? 'postgres' : 'pglite';
@@ -162,7 +142,7 @@ async function main() {
       await sleep(-Math.log(1 - Math.random()) * 50);
       const e = edgeA.gate.handle({ reader: 'sim', direction: 'in', data: qr, receivedAt: performance.now() }).event;
       if (!e?.allow || !e.counted) throw new Error(`entry at edge A: ${e?.reason ?? 'debounced'}`);
-      await until(() => edgeB.store.findByPassId(id).state?.lastDirection === 'in', 'presence at edge B', 10_000);
+      await until(() => edgeB.store.findByPassId(id).state?.lastDirection === 'in', 'presence at edge B', 10_000, 1);
       propagation.push(Date.now() - e.occurredAt);
       if (edgeB.gate.handle({ reader: 'sim', direction: 'in', data: qr, receivedAt: performance.now() }).event?.reason === 'passback')
         refused++;
@@ -172,11 +152,11 @@ async function main() {
       await sleep(-Math.log(1 - Math.random()) * 50);
       const t0 = Date.now();
       await api('POST', `/api/admin/passes/${id}/revoke`, { reason: 'bench' });
-      await until(() => edgeB.store.findByPassId(id).pass?.status === 'revoked', 'revocation at edge B', 10_000);
+      await until(() => edgeB.store.findByPassId(id).pass?.status === 'revoked', 'revocation at edge B', 10_000, 1);
       revocation.push(Date.now() - t0);
     }
-    const p = stats(propagation);
-    const r = stats(revocation);
+    const p = summary(propagation);
+    const r = summary(revocation);
     console.log(
       `  (b) passback propagation edge A entry → edge B state: p50 ${p.p50} ms p99 ${p.p99} ms max ${p.max} ms over ${propagation.length}; ` +
         `edge B refused ${refused}/${propagation.length} with passback`,

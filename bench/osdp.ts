@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { applySeed, EdgeStore, Gate, OsdpBus, OsdpReader, parseSeed, SimulatedRelay } from '@gatehouse/edge-agent';
 import { SimBus } from '@gatehouse/edge-agent/testing';
 import type { PassRecord } from '@gatehouse/protocol';
+import { oneGateSeed, sleep, summary } from './util.js';
 
 export interface OsdpFigures {
   baud: number;
@@ -24,11 +25,6 @@ export interface OsdpFigures {
   feedbackP99Ms: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const pct = (a: number[], p: number) => {
-  const s = a.slice().sort((x, y) => x - y);
-  return s[Math.min(s.length - 1, Math.floor(s.length * p))] ?? 0;
-};
 const ms = (x: number) => Math.round(x * 10) / 10;
 
 export const hasSocat = spawnSync('socat', ['-V']).status === 0;
@@ -54,30 +50,7 @@ async function onePath(baud: number, cards: number, dir: string): Promise<OsdpFi
     escort: false,
   }));
   const store = new EdgeStore(join(dir, `osdp-${baud}.db`));
-  applySeed(
-    store,
-    parseSeed({
-      gateId: 'gate-1',
-      site: { id: 'site-1', name: 'HQ', timezone: 'UTC' },
-      gates: [{ id: 'gate-1', siteId: 'site-1', zoneId: 'zone-1', name: 'Main', direction: 'both', lockdown: false, emergency: false }],
-      zones: [{ id: 'zone-1', siteId: 'site-1', name: 'Lobby' }],
-      rules: [
-        {
-          id: 'rule-1',
-          zoneIds: ['zone-1'],
-          weekdays: [],
-          timeWindows: [],
-          maxUses: null,
-          antiPassback: 'off',
-          passbackMinutes: null,
-          escortRequired: false,
-          escortSeconds: 60,
-          holidays: 'observe',
-        },
-      ],
-      passes,
-    }),
-  );
+  applySeed(store, parseSeed(oneGateSeed({ timezone: 'UTC', passes })));
   const relay = new SimulatedRelay(200);
   const gate = new Gate({ store, relay, debounceMs: 0 });
   const key = Buffer.from('000102030405060708090a0b0c0d0e0f', 'hex');
@@ -134,13 +107,15 @@ async function onePath(baud: number, cards: number, dir: string): Promise<OsdpFi
   socat.kill('SIGTERM');
   store.close();
   const n = Math.min(toRelay.length, toLed.length);
+  const relayMs = summary(toRelay);
+  const ledMs = summary(toLed);
   return {
     baud,
     cards: n,
-    relayP50Ms: ms(pct(toRelay, 0.5)),
-    relayP99Ms: ms(pct(toRelay, 0.99)),
-    feedbackP50Ms: ms(pct(toLed, 0.5)),
-    feedbackP99Ms: ms(pct(toLed, 0.99)),
+    relayP50Ms: ms(relayMs.p50),
+    relayP99Ms: ms(relayMs.p99),
+    feedbackP50Ms: ms(ledMs.p50),
+    feedbackP99Ms: ms(ledMs.p99),
   };
 }
 

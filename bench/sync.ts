@@ -36,6 +36,7 @@ import { Daemon, dbPath, type EdgeEvent, EdgeStore, enroll, loadConfig } from '@
 import { tempDir } from '@gatehouse/edge-agent/testing';
 import { newTotpSecret, uuidv7 } from '@gatehouse/protocol';
 import pino from 'pino';
+import { percentile, sleep, until } from './util.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const REVOKES = Number(process.env.BENCH_REVOKES ?? 200);
@@ -48,23 +49,6 @@ const REVOKE_GAP_MS = 50;
 /** What both pg.Pool and PGlite answer: the driver under drizzle, for statements drizzle does not build. */
 interface Queryable {
   query(text: string, params?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(fn: () => T | Promise<T>, what: string, ms: number, everyMs = 5): Promise<NonNullable<T>> {
-  const end = performance.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (performance.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 }
 
 /** Log lines of one edge with the time they were written, for the phase breakdown. */
@@ -292,6 +276,7 @@ async function main() {
       },
       'ingest',
       600_000,
+      5,
     );
     const ingestMs = performance.now() - t0;
     const stored = (await cloud.count('checkins')) - before;

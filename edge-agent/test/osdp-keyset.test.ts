@@ -85,6 +85,18 @@ describe('osdp_keyset on the edge link (SPEC CMD-5)', () => {
       ...sealOsdpKey(sealedTo, DEV, reader, SCBK),
       ...over,
     }) as DownMessage;
+  /** A plain command after a refused key: the link must still execute it. */
+  const openCommand = (): DownMessage => ({
+    v: 1,
+    kind: 'cmd',
+    orgId: ORG,
+    deviceId: DEV,
+    seq: seq++,
+    issuedAt: Date.now(),
+    id: uuidv7(),
+    type: 'open',
+    expiresAt: Date.now() + 30_000,
+  });
   const send = (m: DownMessage) => cloud.publishAsync(topics.cmd(DEV), sealMessage(m, key), { qos: 1 });
   const startLink = async (sealKey: string | undefined) => {
     link = new EdgeLink({
@@ -175,17 +187,7 @@ describe('osdp_keyset on the edge link (SPEC CMD-5)', () => {
     await send(keyset({ epk: sealedForDoor.epk, secret: sealedForDoor.secret }, devKeys.publicKey, 'exit'));
     await until(() => rejects.length === 2, 'both refused');
     expect(rejects).toEqual(['unsealable_key', 'unsealable_key']);
-    await send({
-      v: 1,
-      kind: 'cmd',
-      orgId: ORG,
-      deviceId: DEV,
-      seq: seq++,
-      issuedAt: Date.now(),
-      id: uuidv7(),
-      type: 'open',
-      expiresAt: Date.now() + 30_000,
-    });
+    await send(openCommand());
     await until(() => opened.length === 1, 'the next command executed');
     expect(set).toEqual([]);
     noKeyInLogs();
@@ -207,17 +209,7 @@ describe('osdp_keyset on the edge link (SPEC CMD-5)', () => {
     await send(keyset({}, devKeys.publicKey, 'ghost'));
     const line = await until(() => lines.find((l) => l.includes('osdp reader key not set')), 'the failure logged');
     expect(JSON.parse(line)).toMatchObject({ reader: 'ghost', keyId: osdpKeyId(SCBK), err: 'no OSDP reader named ghost' });
-    await send({
-      v: 1,
-      kind: 'cmd',
-      orgId: ORG,
-      deviceId: DEV,
-      seq: seq++,
-      issuedAt: Date.now(),
-      id: uuidv7(),
-      type: 'open',
-      expiresAt: Date.now() + 30_000,
-    });
+    await send(openCommand());
     await until(() => opened.length === 1, 'the next command executed');
     noKeyInLogs();
   });
