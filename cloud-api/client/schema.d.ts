@@ -1474,6 +1474,7 @@ export interface paths {
                          *           "mode": "normal",
                          *           "modeReason": null,
                          *           "modeChangedAt": null,
+                         *           "modeChangedBy": null,
                          *           "createdAt": "2026-03-01T12:00:00.000Z",
                          *           "updatedAt": "2026-03-01T12:00:00.000Z"
                          *         }
@@ -1495,6 +1496,12 @@ export interface paths {
                                 modeReason: string | null;
                                 /** Format: date-time */
                                 modeChangedAt: string | null;
+                                /** @description the user who last changed the mode (name null if that user is gone) */
+                                modeChangedBy: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string | null;
+                                } | null;
                                 /** Format: date-time */
                                 createdAt: string;
                                 /** Format: date-time */
@@ -1606,6 +1613,7 @@ export interface paths {
                          *       "mode": "normal",
                          *       "modeReason": null,
                          *       "modeChangedAt": null,
+                         *       "modeChangedBy": null,
                          *       "createdAt": "2026-03-01T12:00:00.000Z",
                          *       "updatedAt": "2026-03-01T12:00:00.000Z"
                          *     }
@@ -1623,6 +1631,12 @@ export interface paths {
                             modeReason: string | null;
                             /** Format: date-time */
                             modeChangedAt: string | null;
+                            /** @description the user who last changed the mode (name null if that user is gone) */
+                            modeChangedBy: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string | null;
+                            } | null;
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -1756,6 +1770,7 @@ export interface paths {
                          *       "mode": "normal",
                          *       "modeReason": null,
                          *       "modeChangedAt": null,
+                         *       "modeChangedBy": null,
                          *       "createdAt": "2026-03-01T12:00:00.000Z",
                          *       "updatedAt": "2026-03-01T12:00:00.000Z"
                          *     }
@@ -1773,6 +1788,12 @@ export interface paths {
                             modeReason: string | null;
                             /** Format: date-time */
                             modeChangedAt: string | null;
+                            /** @description the user who last changed the mode (name null if that user is gone) */
+                            modeChangedBy: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string | null;
+                            } | null;
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -1989,6 +2010,7 @@ export interface paths {
                          *       "mode": "normal",
                          *       "modeReason": null,
                          *       "modeChangedAt": null,
+                         *       "modeChangedBy": null,
                          *       "createdAt": "2026-03-01T12:00:00.000Z",
                          *       "updatedAt": "2026-03-01T12:00:00.000Z"
                          *     }
@@ -2006,6 +2028,12 @@ export interface paths {
                             modeReason: string | null;
                             /** Format: date-time */
                             modeChangedAt: string | null;
+                            /** @description the user who last changed the mode (name null if that user is gone) */
+                            modeChangedBy: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string | null;
+                            } | null;
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -2159,6 +2187,7 @@ export interface paths {
                          *         "mode": "normal",
                          *         "modeReason": null,
                          *         "modeChangedAt": null,
+                         *         "modeChangedBy": null,
                          *         "createdAt": "2026-03-01T12:00:00.000Z",
                          *         "updatedAt": "2026-03-01T12:00:00.000Z"
                          *       },
@@ -2182,6 +2211,7 @@ export interface paths {
                              *       "mode": "normal",
                              *       "modeReason": null,
                              *       "modeChangedAt": null,
+                             *       "modeChangedBy": null,
                              *       "createdAt": "2026-03-01T12:00:00.000Z",
                              *       "updatedAt": "2026-03-01T12:00:00.000Z"
                              *     }
@@ -2199,6 +2229,12 @@ export interface paths {
                                 modeReason: string | null;
                                 /** Format: date-time */
                                 modeChangedAt: string | null;
+                                /** @description the user who last changed the mode (name null if that user is gone) */
+                                modeChangedBy: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string | null;
+                                } | null;
                                 /** Format: date-time */
                                 createdAt: string;
                                 /** Format: date-time */
@@ -2356,6 +2392,7 @@ export interface paths {
                          *         "mode": "normal",
                          *         "modeReason": null,
                          *         "modeChangedAt": null,
+                         *         "modeChangedBy": null,
                          *         "createdAt": "2026-03-01T12:00:00.000Z",
                          *         "updatedAt": "2026-03-01T12:00:00.000Z"
                          *       },
@@ -2379,6 +2416,7 @@ export interface paths {
                              *       "mode": "normal",
                              *       "modeReason": null,
                              *       "modeChangedAt": null,
+                             *       "modeChangedBy": null,
                              *       "createdAt": "2026-03-01T12:00:00.000Z",
                              *       "updatedAt": "2026-03-01T12:00:00.000Z"
                              *     }
@@ -2396,6 +2434,12 @@ export interface paths {
                                 modeReason: string | null;
                                 /** Format: date-time */
                                 modeChangedAt: string | null;
+                                /** @description the user who last changed the mode (name null if that user is gone) */
+                                modeChangedBy: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string | null;
+                                } | null;
                                 /** Format: date-time */
                                 createdAt: string;
                                 /** Format: date-time */
@@ -2553,6 +2597,7 @@ export interface paths {
                          *         "mode": "normal",
                          *         "modeReason": null,
                          *         "modeChangedAt": null,
+                         *         "modeChangedBy": null,
                          *         "createdAt": "2026-03-01T12:00:00.000Z",
                          *         "updatedAt": "2026-03-01T12:00:00.000Z"
                          *       },
@@ -2576,6 +2621,7 @@ export interface paths {
                              *       "mode": "normal",
                              *       "modeReason": null,
                              *       "modeChangedAt": null,
+                             *       "modeChangedBy": null,
                              *       "createdAt": "2026-03-01T12:00:00.000Z",
                              *       "updatedAt": "2026-03-01T12:00:00.000Z"
                              *     }
@@ -2593,6 +2639,12 @@ export interface paths {
                                 modeReason: string | null;
                                 /** Format: date-time */
                                 modeChangedAt: string | null;
+                                /** @description the user who last changed the mode (name null if that user is gone) */
+                                modeChangedBy: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string | null;
+                                } | null;
                                 /** Format: date-time */
                                 createdAt: string;
                                 /** Format: date-time */
@@ -10127,12 +10179,14 @@ export interface paths {
                         "application/json": {
                             /** Format: uuid */
                             siteId: string;
+                            /** @description people inside: a group pass counts the people it let in, as the muster does */
                             count: number;
                             items: {
                                 /** Format: uuid */
                                 passId: string;
                                 /** Format: uuid */
                                 visitorId: string | null;
+                                /** @description null for a caller without visitors:read */
                                 visitorName: string | null;
                                 /** Format: uuid */
                                 gateId: string;

@@ -1,6 +1,7 @@
 import { type CheckinEvent, KeyRing, parseCredential, uuidv7, verifyStatic } from '@gatehouse/protocol';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ingestCheckins } from '../src/modules/checkins/ingest.js';
 import { storeCheckins } from '../src/modules/checkins/service.js';
 import { createOrgWithUser, type Login, seedTopology, startApp, type TestApp } from './helpers.js';
 
@@ -179,9 +180,10 @@ describe('domain: passes, credentials, check, guest page, check-ins, audit, encr
     expect(after.payload).toBeNull();
   });
 
-  it('MSG-2: check-ins: stored idempotently, filtered, keyset-paginated; occupancy follows the last passage', async () => {
+  it('MSG-2: check-ins: stored idempotently, filtered, keyset-paginated; occupancy follows the last counted passage', async () => {
     const p1 = await issue();
     const p2 = await issue();
+    const p3 = await issue();
     const base = Date.now() - 10 * 60_000;
     const events = [
       event(p1.id, 'in', base),
@@ -189,9 +191,14 @@ describe('domain: passes, credentials, check, guest page, check-ins, audit, encr
       event(p2.id, 'out', base + 2000),
       ...Array.from({ length: 7 }, (_, i) => event(null, 'in', base + 3000 + i, false)),
     ];
+    // SYNC-3: an unlock nobody walked through (a passage sensor saw none) is not counted, so p3 is not inside.
+    const unwalked: CheckinEvent[] = [
+      { ...event(p3.id, 'in', base + 4000), counted: false },
+      { ...event(p3.id, 'in', base + 4500), type: 'no_passage', counted: false },
+    ];
     const ctxGate = { orgId: admin.orgId, siteId: topo.site.id, deviceId: 'dev-1' };
-    await storeCheckins(t.app.ctx.db, ctxGate, events);
-    await storeCheckins(t.app.ctx.db, ctxGate, events.slice(0, 3)); // a re-sent batch changes nothing
+    await ingestCheckins(t.app.ctx, ctxGate, [...events, ...unwalked]);
+    await ingestCheckins(t.app.ctx, ctxGate, events.slice(0, 3)); // a re-sent batch changes nothing
     const mine = (await get(`/api/admin/checkins?passId=${p2.id}`)).json();
     expect(mine.items.map((i: { direction: string }) => i.direction)).toEqual(['out', 'in']);
     expect(mine.items[0]).toMatchObject({ passId: p2.id, gateId: topo.gate.id, allow: true, reason: 'ok' });
@@ -224,7 +231,16 @@ describe('domain: passes, credentials, check, guest page, check-ins, audit, encr
     const onSite = occ.items.map((i: { passId: string }) => i.passId);
     expect(onSite).toContain(p1.id);
     expect(onSite).not.toContain(p2.id);
+    expect(onSite).not.toContain(p3.id);
+    expect(occ.items.find((i: { passId: string }) => i.passId === p1.id)).toMatchObject({
+      gateId: topo.gate.id,
+      since: new Date(base).toISOString(),
+    });
     expect(occ.count).toBe(occ.items.length);
+    // One source of truth: the muster of the site names the same passes and the same total.
+    const roll = (await get(`/api/admin/muster?siteId=${topo.site.id}`)).json();
+    expect(roll.items.map((i: { passId: string }) => i.passId).sort()).toEqual([...onSite].sort());
+    expect(roll.sites[0].total).toBe(occ.count);
   });
 
   it('visitor phone and document number are encrypted at rest and come back in clear through the API', async () => {
@@ -374,6 +390,8 @@ describe('domain: passes, credentials, check, guest page, check-ins, audit, encr
       allow,
       reason: allow ? 'ok' : 'unknown',
       occurredAt: at,
+      // As an edge reports an admission at a gate without a passage sensor: it counts (DEC-12).
+      ...(allow && passId ? { counted: true } : {}),
     };
   }
 });

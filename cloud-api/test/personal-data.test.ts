@@ -103,6 +103,10 @@ describe('personal data and keys', () => {
     await t.app.ctx.db.execute(sql`
       insert into checkins (id, org_id, site_id, gate_id, pass_id, device_id, type, credential_kind, direction, allow, reason, occurred_at)
       values (${uuidv7()}, ${a.orgId}, ${topoA.site.id}, ${topoA.gate.id}, ${foreign.id}, 'dev-a', 'attempt', 'dynamic', 'in', true, 'ok', now())`);
+    // And the presence such a row would have implied: occupancy reads pass_presence (SYNC-3), as the muster does.
+    await t.app.ctx.db.execute(sql`
+      insert into pass_presence (site_id, pass_id, org_id, use_count, inside_count, last_direction, last_at, last_gate_id)
+      values (${topoA.site.id}, ${foreign.id}, ${a.orgId}, 1, 1, 'in', now(), ${topoA.gate.id})`);
     const occ = await get(`/api/admin/sites/${topoA.site.id}/occupancy`, a);
     expect(occ.statusCode).toBe(200);
     const body = occ.json() as { count: number; items: { passId: string; visitorName: string | null }[] };

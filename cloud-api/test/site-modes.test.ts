@@ -78,7 +78,9 @@ describe(`site lockdown and emergency release (${onPostgres ? 'PostgreSQL' : 'PG
       `/api/admin/sites/${s.site}/lockdown`,
       { reason: 'Intruder reported in the hall' },
     );
-    expect(r.site).toMatchObject({ id: s.site, mode: 'lockdown', modeReason: 'Intruder reported in the hall' });
+    // Who changed it, named the way an alarm names who answered it (the name opened from its sealed column).
+    const by = { id: officer.userId, name: 'Test SecurityOfficer' };
+    expect(r.site).toMatchObject({ id: s.site, mode: 'lockdown', modeReason: 'Intruder reported in the hall', modeChangedBy: by });
     expect(Date.parse(String(r.site.modeChangedAt))).toBeGreaterThan(Date.now() - 60_000);
     expect(r.gates).toEqual(
       expect.arrayContaining([
@@ -110,9 +112,11 @@ describe(`site lockdown and emergency release (${onPostgres ? 'PostgreSQL' : 'PG
     expect(await ok(admin, 'GET', `/api/admin/sites/${s.site}`)).toMatchObject({
       mode: 'lockdown',
       modeReason: 'Intruder reported in the hall',
+      modeChangedBy: by,
     });
-    const listed = await ok<{ items: { id: string; mode: string }[] }>(admin, 'GET', '/api/admin/sites?limit=200');
-    expect(listed.items.find((x) => x.id === s.site)?.mode).toBe('lockdown');
+    const listed = await ok<{ items: { id: string; mode: string; modeChangedBy: unknown }[] }>(admin, 'GET', '/api/admin/sites?limit=200');
+    expect(listed.items.find((x) => x.id === s.site)).toMatchObject({ mode: 'lockdown', modeChangedBy: by });
+    expect(listed.items.find((x) => x.id === other.site)?.modeChangedBy).toBeNull();
     expect(await ok(admin, 'GET', `/api/admin/gates/${s.bare}`)).toMatchObject({ lockdown: true, emergency: false });
   });
 

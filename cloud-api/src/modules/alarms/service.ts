@@ -23,7 +23,7 @@ import type { Sealer } from '../../lib/crypto.js';
 import { conflict, notFound } from '../../lib/errors.js';
 import type { LiveEventType } from '../../lib/events.js';
 import { decodeCursor, iso, page } from '../../lib/pagination.js';
-import { userAad } from '../orgs/personal-data.js';
+import { staffMember } from '../orgs/personal-data.js';
 import { emitEvent, emitEvents, type WebhookEvent } from '../webhooks/emit.js';
 import { ALARM_KINDS, type AlarmKindName, type AlarmStatus, type Severity } from './schema.js';
 
@@ -69,12 +69,6 @@ interface ViewRow {
   clearNameEnc: string | null;
 }
 
-/** A staff member named on an alarm: alarms:read shows who answered it (the guard view needs it; users:read is not asked). */
-function person(sealer: Sealer, id: string | null, name: string | null, enc: string | null) {
-  if (!id) return null;
-  return { id, name: enc ? sealer.open(enc, userAad(id, 'full_name')) : name };
-}
-
 function alarmView(sealer: Sealer, r: ViewRow) {
   const a = r.alarm;
   return {
@@ -92,10 +86,11 @@ function alarmView(sealer: Sealer, r: ViewRow) {
     raisedAt: a.raisedAt.toISOString(),
     conditionClearedAt: iso(a.conditionClearedAt),
     acknowledgedAt: iso(a.acknowledgedAt),
-    acknowledgedBy: person(sealer, a.acknowledgedBy, r.ackName, r.ackNameEnc),
+    // alarms:read shows who answered it (the guard view needs it; users:read is not asked).
+    acknowledgedBy: staffMember(sealer, a.acknowledgedBy, r.ackName, r.ackNameEnc),
     acknowledgeNote: a.acknowledgeNote,
     clearedAt: iso(a.clearedAt),
-    clearedBy: person(sealer, a.clearedBy, r.clearName, r.clearNameEnc),
+    clearedBy: staffMember(sealer, a.clearedBy, r.clearName, r.clearNameEnc),
     clearNote: a.clearNote,
   };
 }

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { IdParams, Page } from '../../lib/pagination.js';
+import { occupancy } from '../presence/service.js';
 import { Checkin, CheckinList, Occupancy } from './schema.js';
-import { listCheckins, nameAccess, occupancy } from './service.js';
+import { listCheckins, nameAccess } from './service.js';
 
 export const checkinRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { ctx } = app;
@@ -19,6 +20,6 @@ export const checkinRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { permission: 'checkins:read' },
       schema: { tags: ['checkins'], summary: 'Who is on site now', params: IdParams, response: { 200: Occupancy } },
     },
-    async (req) => occupancy(ctx, req.principal!.orgId, req.params.id),
+    async (req) => occupancy(ctx, req.principal!.orgId, req.params.id, nameAccess(req.principal!)),
   );
 };

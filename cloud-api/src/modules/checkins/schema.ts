@@ -47,8 +47,12 @@ export const Checkin = Type.Object({
 export const Occupant = Type.Object({
   passId: Uuid(),
   visitorId: Nullable(Uuid()),
-  visitorName: Nullable(Type.String()),
+  visitorName: Nullable(Type.String({ description: 'null for a caller without visitors:read' })),
   gateId: Uuid(),
   since: Timestamp(),
 });
-export const Occupancy = Type.Object({ siteId: Uuid(), count: Type.Integer(), items: Type.Array(Occupant) });
+export const Occupancy = Type.Object({
+  siteId: Uuid(),
+  count: Type.Integer({ description: 'people inside: a group pass counts the people it let in, as the muster does' }),
+  items: Type.Array(Occupant),
+});

@@ -1,5 +1,6 @@
 import type { CheckinEvent } from '@gatehouse/protocol';
 import { and, desc, eq, gte, lt, sql } from 'drizzle-orm';
+import type { PgSelect } from 'drizzle-orm/pg-core';
 import type { AppContext, Principal } from '../../context.js';
 import type { Executor } from '../../db/client.js';
 import { rawRows } from '../../db/raw.js';
@@ -7,8 +8,7 @@ import { appointments, checkins, hosts, users, visitors, visitPasses } from '../
 import type { Sealer } from '../../lib/crypto.js';
 import type { EventBus, LiveEvent } from '../../lib/events.js';
 import { decodeCursor, page } from '../../lib/pagination.js';
-import { openVisitorName, userAad, visitorNameColumns } from '../orgs/personal-data.js';
-import { requireSite } from '../sites/service.js';
+import { openUserName, openVisitorName } from '../orgs/personal-data.js';
 
 /** Only what the API shows: fewer columns to map per row on the hottest list. */
 const listed = {
@@ -59,6 +59,19 @@ export const sealedNameColumns = {
   hostName: users.fullName,
 };
 
+/**
+ * Adds to a query that has `visitPasses` the joins `sealedNameColumns` reads: the pass's visitor and its
+ * appointment's host user, every one org-scoped, so a row names only its own organisation's people.
+ * (Primary-key lookups: no query per row.) The list, ingestion, the muster and the occupancy share it.
+ */
+export function joinPassNames<T extends PgSelect>(q: T, orgId: string) {
+  return q
+    .leftJoin(visitors, and(eq(visitors.id, visitPasses.visitorId), eq(visitors.orgId, orgId)))
+    .leftJoin(appointments, and(eq(appointments.id, visitPasses.appointmentId), eq(appointments.orgId, orgId)))
+    .leftJoin(hosts, and(eq(hosts.id, appointments.hostId), eq(hosts.orgId, orgId)))
+    .leftJoin(users, and(eq(users.id, hosts.userId), eq(users.orgId, orgId)));
+}
+
 /** Which names a caller may read: a visitor's with visitors:read, a host's with hosts:read. */
 export interface NameAccess {
   visitors: boolean;
@@ -82,12 +95,7 @@ export function openNames(sealer: Sealer, n: SealedNames, access: NameAccess = A
       access.visitors && n.visitorId && (n.visitorNameEnc ?? n.visitorName) !== null
         ? openVisitorName(sealer, n.visitorId, { fullName: n.visitorName, fullNameEnc: n.visitorNameEnc })
         : null,
-    hostName:
-      access.hosts && n.hostUserId && (n.hostNameEnc ?? n.hostName) !== null
-        ? n.hostNameEnc
-          ? sealer.open(n.hostNameEnc, userAad(n.hostUserId, 'full_name'))
-          : n.hostName
-        : null,
+    hostName: access.hosts && n.hostUserId ? openUserName(sealer, n.hostUserId, n.hostName, n.hostNameEnc) : null,
   };
 }
 
@@ -150,15 +158,13 @@ export interface CheckinQuery {
 export async function listCheckins(ctx: AppContext, orgId: string, q: CheckinQuery, access: NameAccess = ALL_NAMES) {
   const limit = q.limit ?? 50;
   const cursor = decodeCursor(q.cursor);
-  const rows = await ctx.db
+  const base = ctx.db
     .select({ ...listed, ...sealedNameColumns })
     .from(checkins)
-    // Every join is org-scoped: a row names only its own organisation's pass, visitor and host.
+    // Org-scoped like the name joins: a row names only its own organisation's pass.
     .leftJoin(visitPasses, and(eq(visitPasses.id, checkins.passId), eq(visitPasses.orgId, orgId)))
-    .leftJoin(visitors, and(eq(visitors.id, visitPasses.visitorId), eq(visitors.orgId, orgId)))
-    .leftJoin(appointments, and(eq(appointments.id, visitPasses.appointmentId), eq(appointments.orgId, orgId)))
-    .leftJoin(hosts, and(eq(hosts.id, appointments.hostId), eq(hosts.orgId, orgId)))
-    .leftJoin(users, and(eq(users.id, hosts.userId), eq(users.orgId, orgId)))
+    .$dynamic();
+  const rows = await joinPassNames(base, orgId)
     .where(
       and(
         eq(checkins.orgId, orgId),
@@ -263,7 +269,7 @@ const NO_SEALED_NAMES: SealedNames = {
 
 /** For each pass: its visitor's and host's sealed names and its journey, in one statement of primary-key joins. */
 async function passSides(db: Executor, orgId: string, passIds: string[]): Promise<Map<string, PassSide>> {
-  const rows = await db
+  const base = db
     .select({
       id: visitPasses.id,
       appointmentId: visitPasses.appointmentId,
@@ -272,10 +278,8 @@ async function passSides(db: Executor, orgId: string, passIds: string[]): Promis
       names: sealedNameColumns,
     })
     .from(visitPasses)
-    .leftJoin(visitors, and(eq(visitors.id, visitPasses.visitorId), eq(visitors.orgId, orgId)))
-    .leftJoin(appointments, and(eq(appointments.id, visitPasses.appointmentId), eq(appointments.orgId, orgId)))
-    .leftJoin(hosts, and(eq(hosts.id, appointments.hostId), eq(hosts.orgId, orgId)))
-    .leftJoin(users, and(eq(users.id, hosts.userId), eq(users.orgId, orgId)))
+    .$dynamic();
+  const rows = await joinPassNames(base, orgId)
     // One array parameter, not one placeholder per pass: a 500-row batch names up to 500 passes.
     .where(and(eq(visitPasses.orgId, orgId), sql`${visitPasses.id} = any(${sql.param(passIds)}::uuid[])`));
   return new Map(
@@ -306,50 +310,4 @@ export async function storeCheckins(
   const fresh = (await insertCheckins(db, gate, events)).map((s) => checkinView(s.row, sealer ? openNames(sealer, s.names) : NO_NAMES));
   if (bus) for (const c of fresh) bus.publish(gate.orgId, { type: 'checkin.created', data: c });
   return fresh;
-}
-
-/** Who is on site now: passes whose latest allowed passage at this site's gates was inward. */
-export async function occupancy(ctx: AppContext, orgId: string, siteId: string) {
-  await requireSite(ctx.db, orgId, siteId);
-  const latest = ctx.db
-    .selectDistinctOn([checkins.passId], {
-      passId: checkins.passId,
-      gateId: checkins.gateId,
-      direction: checkins.direction,
-      occurredAt: checkins.occurredAt,
-    })
-    .from(checkins)
-    .where(
-      and(
-        eq(checkins.orgId, orgId),
-        eq(checkins.siteId, siteId),
-        eq(checkins.allow, true),
-        sql`${checkins.passId} is not null`,
-        sql`${checkins.type} in ('attempt', 'passage', 'manual')`,
-      ),
-    )
-    .orderBy(checkins.passId, desc(checkins.occurredAt))
-    .as('latest');
-  const rows = await ctx.db
-    .select({
-      passId: latest.passId,
-      gateId: latest.gateId,
-      since: latest.occurredAt,
-      visitorId: visitPasses.visitorId,
-      ...visitorNameColumns,
-    })
-    .from(latest)
-    // Only this org's passes count (and only its visitors' names show), whatever a check-in row names.
-    .innerJoin(visitPasses, and(eq(visitPasses.id, latest.passId), eq(visitPasses.orgId, orgId)))
-    .leftJoin(visitors, and(eq(visitors.id, visitPasses.visitorId), eq(visitors.orgId, orgId)))
-    .where(eq(latest.direction, 'in'))
-    .orderBy(desc(latest.occurredAt));
-  const items = rows.map((r) => ({
-    passId: r.passId!,
-    gateId: r.gateId,
-    since: new Date(r.since).toISOString(),
-    visitorId: r.visitorId,
-    visitorName: r.visitorId && (r.fullNameEnc ?? r.fullName) !== null ? openVisitorName(ctx.sealer, r.visitorId, r) : null,
-  }));
-  return { siteId, count: items.length, items };
 }

@@ -68,6 +68,25 @@ export function openUser(sealer: Sealer, id: string, r: UserPersonal): { email: 
   };
 }
 
+/** A user's name in clear: the sealed column, or the plaintext of a row not yet sealed (null when neither is there). */
+export function openUserName(sealer: Sealer, id: string, fullName: string | null, fullNameEnc: string | null): string | null {
+  return fullNameEnc ? sealer.open(fullNameEnc, userAad(id, 'full_name')) : fullName;
+}
+
+/**
+ * A staff member a record names (who acknowledged an alarm, who changed a site's mode): the id and the
+ * name from a left join of `users`, or null when the record names nobody. A user the join no longer
+ * finds keeps the id with a null name.
+ */
+export function staffMember(
+  sealer: Sealer,
+  id: string | null,
+  fullName: string | null,
+  fullNameEnc: string | null,
+): { id: string; name: string | null } | null {
+  return id ? { id, name: openUserName(sealer, id, fullName, fullNameEnc) } : null;
+}
+
 export const visitorNameColumns = { fullName: visitors.fullName, fullNameEnc: visitors.fullNameEnc };
 
 export function openVisitorName(sealer: Sealer, id: string, r: { fullName: string | null; fullNameEnc: string | null }): string {

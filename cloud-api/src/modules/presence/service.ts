@@ -10,10 +10,10 @@ import { stringify } from 'csv-stringify/sync';
 import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { AppContext } from '../../context.js';
 import type { Executor } from '../../db/client.js';
-import { appointments, gates, hosts, passPresence, sites, users, visitors, visitPasses, zones } from '../../db/schema.js';
+import { gates, passPresence, sites, visitors, visitPasses, zones } from '../../db/schema.js';
 import { type Actor, writeAudit } from '../../lib/audit.js';
 import { syncChanges } from '../../sync/schema.js';
-import { type NameAccess, openNames, sealedNameColumns } from '../checkins/service.js';
+import { joinPassNames, type NameAccess, openNames, sealedNameColumns } from '../checkins/service.js';
 import { openVisitorField } from '../orgs/personal-data.js';
 import { requirePass } from '../passes/service.js';
 import { requireSite } from '../sites/service.js';
@@ -199,20 +199,13 @@ export interface MusterItem {
 }
 
 /**
- * Who is inside now (issue item 8): every pass whose latest counted event at
- * a site was an entry — someone whose unlock ended in `no_passage` never
- * counted, so is not here — with how many people it stands for, where they
- * went in, and their names as far as the caller may read them. Per site, the
- * totals by zone. Sorted by site, zone, then name, for a roll call.
+ * Who is inside now, from `pass_presence` alone — the one source the muster and the occupancy both read, so
+ * they never disagree: every pass whose latest counted event at one of `siteIds` was an entry (someone whose
+ * unlock ended in `no_passage` never counted, so is not here), with its names still sealed.
  */
-export async function muster(ctx: AppContext, orgId: string, q: MusterQuery, access: NameAccess) {
-  if (q.siteId) await requireSite(ctx.db, orgId, q.siteId);
-  const siteRows = await ctx.db
-    .select({ id: sites.id, name: sites.name, mode: sites.mode })
-    .from(sites)
-    .where(and(eq(sites.orgId, orgId), isNull(sites.deletedAt), q.siteId ? eq(sites.id, q.siteId) : undefined))
-    .orderBy(asc(sites.name), asc(sites.id));
-  const rows = await ctx.db
+async function insideNow(db: Executor, orgId: string, siteIds: readonly string[], zoneId?: string) {
+  if (siteIds.length === 0) return [];
+  const base = db
     .select({
       passId: passPresence.passId,
       siteId: passPresence.siteId,
@@ -230,25 +223,41 @@ export async function muster(ctx: AppContext, orgId: string, q: MusterQuery, acc
     .from(passPresence)
     // Every join is org-scoped: a presence row names only its own organisation's pass, people and places.
     .innerJoin(visitPasses, and(eq(visitPasses.id, passPresence.passId), eq(visitPasses.orgId, orgId)))
-    .leftJoin(visitors, and(eq(visitors.id, visitPasses.visitorId), eq(visitors.orgId, orgId)))
-    .leftJoin(appointments, and(eq(appointments.id, visitPasses.appointmentId), eq(appointments.orgId, orgId)))
-    .leftJoin(hosts, and(eq(hosts.id, appointments.hostId), eq(hosts.orgId, orgId)))
-    .leftJoin(users, and(eq(users.id, hosts.userId), eq(users.orgId, orgId)))
+    .$dynamic();
+  return joinPassNames(base, orgId)
     .leftJoin(zones, and(eq(zones.id, passPresence.lastZoneId), eq(zones.orgId, orgId)))
     .leftJoin(gates, and(eq(gates.id, passPresence.lastGateId), eq(gates.orgId, orgId)))
     .where(
       and(
         eq(passPresence.orgId, orgId),
         eq(passPresence.lastDirection, 'in'),
-        siteRows.length
-          ? inArray(
-              passPresence.siteId,
-              siteRows.map((s) => s.id),
-            )
-          : sql`false`,
-        q.zoneId ? eq(passPresence.lastZoneId, q.zoneId) : undefined,
+        inArray(passPresence.siteId, [...siteIds]),
+        zoneId ? eq(passPresence.lastZoneId, zoneId) : undefined,
       ),
     );
+}
+
+/** A group pass stands for the people it let in (DEC-16); any other pass inside, for one. */
+const peopleOf = (r: { insideCount: number }) => Math.max(1, r.insideCount);
+
+/**
+ * The muster (issue item 8): who is inside now (`insideNow`), with how many people each pass stands for,
+ * where they went in, and their names as far as the caller may read them. Per site, the totals by zone.
+ * Sorted by site, zone, then name, for a roll call.
+ */
+export async function muster(ctx: AppContext, orgId: string, q: MusterQuery, access: NameAccess) {
+  if (q.siteId) await requireSite(ctx.db, orgId, q.siteId);
+  const siteRows = await ctx.db
+    .select({ id: sites.id, name: sites.name, mode: sites.mode })
+    .from(sites)
+    .where(and(eq(sites.orgId, orgId), isNull(sites.deletedAt), q.siteId ? eq(sites.id, q.siteId) : undefined))
+    .orderBy(asc(sites.name), asc(sites.id));
+  const rows = await insideNow(
+    ctx.db,
+    orgId,
+    siteRows.map((s) => s.id),
+    q.zoneId,
+  );
   const items: MusterItem[] = rows.map((r) => {
     const names = openNames(ctx.sealer, r.names ?? NO_NAMES, access);
     return {
@@ -258,7 +267,7 @@ export async function muster(ctx: AppContext, orgId: string, q: MusterQuery, acc
         access.visitors && r.names?.visitorId ? openVisitorField(ctx.sealer, r.names.visitorId, 'company', r.companyEnc, r.company) : null,
       hostName: names.hostName,
       passType: r.passType,
-      people: Math.max(1, r.insideCount),
+      people: peopleOf(r),
       siteId: r.siteId,
       zoneId: r.zoneId,
       zoneName: r.zoneName,
@@ -293,6 +302,25 @@ export async function muster(ctx: AppContext, orgId: string, q: MusterQuery, acc
     };
   });
   return { generatedAt: new Date().toISOString(), sites: summary, items };
+}
+
+/**
+ * GET /sites/:id/occupancy: who is on the site now, newest entry first — the muster's answer for one
+ * site (`insideNow`), in the occupancy's shape; `count` is the people inside, the muster's total.
+ */
+export async function occupancy(ctx: AppContext, orgId: string, siteId: string, access: NameAccess) {
+  await requireSite(ctx.db, orgId, siteId);
+  const rows = await insideNow(ctx.db, orgId, [siteId]);
+  rows.sort((a, b) => (b.lastAt?.getTime() ?? 0) - (a.lastAt?.getTime() ?? 0) || b.passId.localeCompare(a.passId));
+  const items = rows.map((r) => ({
+    passId: r.passId,
+    visitorId: r.names?.visitorId ?? null,
+    visitorName: openNames(ctx.sealer, r.names ?? NO_NAMES, access).visitorName,
+    // An entry always names its gate (recordPresence sets the side and the gate together).
+    gateId: r.gateId!,
+    since: (r.lastAt ?? new Date(0)).toISOString(),
+  }));
+  return { siteId, count: rows.reduce((n, r) => n + peopleOf(r), 0), items };
 }
 
 const NO_NAMES = {

@@ -20,7 +20,7 @@ import { syncChanges } from '../../sync/schema.js';
 import { type CommandType, deliverCommands, gateView, type QueuedCommand, queueCommand } from '../gates/service.js';
 import { emitEvents } from '../webhooks/emit.js';
 import { gateStatusData } from '../webhooks/events.js';
-import { requireSite, siteView } from './service.js';
+import { requireSite, type siteView, siteViews } from './service.js';
 
 export type SiteMode = (typeof sites.$inferSelect)['mode'];
 
@@ -120,7 +120,7 @@ export async function setSiteMode(
   const statuses = await deliverCommands(ctx, actor.orgId, out.cmds);
   // The commands are on their way; the flags follow by the next sweep, now rather than in up to 200 ms.
   void ctx.sync?.link.sweep();
-  const view = siteView(out.site);
+  const view = (await siteViews(ctx.db, ctx.sealer, actor.orgId, [out.site]))[0]!;
   ctx.events.publish(actor.orgId, { type: 'site.mode_changed', data: view });
   for (const g of out.changed) ctx.events.publish(actor.orgId, { type: 'gate.status_changed', data: gateView(g) });
   return {

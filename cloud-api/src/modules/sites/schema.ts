@@ -24,6 +24,12 @@ export const Site = Type.Object(
     mode: SiteModeSchema,
     modeReason: Nullable(Type.String({ description: 'why the site entered its mode (or went back to normal)' })),
     modeChangedAt: Nullable(Timestamp()),
+    modeChangedBy: Nullable(
+      Type.Object(
+        { id: Uuid(), name: Nullable(Type.String()) },
+        { description: 'the user who last changed the mode (name null if that user is gone)' },
+      ),
+    ),
     createdAt: Timestamp(),
     updatedAt: Timestamp(),
   },
@@ -38,6 +44,7 @@ export const Site = Type.Object(
         mode: 'normal',
         modeReason: null,
         modeChangedAt: null,
+        modeChangedBy: null,
         createdAt: EX.created,
         updatedAt: EX.created,
       },

@@ -1,14 +1,17 @@
 import { isTimeZone, uuidv7 } from '@gatehouse/protocol';
-import { and, desc, eq, isNull, lt } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, lt } from 'drizzle-orm';
 import type { AppContext } from '../../context.js';
 import type { Executor } from '../../db/client.js';
-import { gates, sites } from '../../db/schema.js';
+import { gates, sites, users } from '../../db/schema.js';
 import { type Actor, writeAudit } from '../../lib/audit.js';
+import type { Sealer } from '../../lib/crypto.js';
 import { conflict, notFound, unprocessable } from '../../lib/errors.js';
 import { decodeCursor, page } from '../../lib/pagination.js';
+import { staffMember } from '../orgs/personal-data.js';
 
 type Row = typeof sites.$inferSelect;
-export const siteView = (r: Row) => ({
+type StaffMember = ReturnType<typeof staffMember>;
+export const siteView = (r: Row, modeChangedBy: StaffMember = null) => ({
   id: r.id,
   orgId: r.orgId,
   name: r.name,
@@ -17,9 +20,31 @@ export const siteView = (r: Row) => ({
   mode: r.mode,
   modeReason: r.modeReason,
   modeChangedAt: r.modeChangedAt?.toISOString() ?? null,
+  modeChangedBy,
   createdAt: r.createdAt.toISOString(),
   updatedAt: r.updatedAt.toISOString(),
 });
+
+/**
+ * The sites as the API shows them, each with the user who last changed its mode, named the way an
+ * alarm names who answered it (`staffMember`): one query for all of them, org-scoped.
+ */
+export async function siteViews(db: Executor, sealer: Sealer, orgId: string, rows: readonly Row[]) {
+  const ids = [...new Set(rows.flatMap((r) => (r.modeChangedBy ? [r.modeChangedBy] : [])))];
+  const names = new Map(
+    (ids.length
+      ? await db
+          .select({ id: users.id, fullName: users.fullName, fullNameEnc: users.fullNameEnc })
+          .from(users)
+          .where(and(eq(users.orgId, orgId), inArray(users.id, ids)))
+      : []
+    ).map((u) => [u.id, u]),
+  );
+  return rows.map((r) => {
+    const u = r.modeChangedBy ? names.get(r.modeChangedBy) : undefined;
+    return siteView(r, staffMember(sealer, r.modeChangedBy, u?.fullName ?? null, u?.fullNameEnc ?? null));
+  });
+}
 
 export async function createSite(ctx: AppContext, actor: Actor, body: { name: string; timezone: string; address?: string | null }) {
   if (!isTimeZone(body.timezone)) throw unprocessable(`unknown time zone ${JSON.stringify(body.timezone)}`);
@@ -55,7 +80,7 @@ export async function listSites(ctx: AppContext, orgId: string, q: { limit?: num
     .where(and(eq(sites.orgId, orgId), isNull(sites.deletedAt), cursor ? lt(sites.id, cursor) : undefined))
     .orderBy(desc(sites.id))
     .limit(limit + 1);
-  return page(rows.map(siteView), limit);
+  return page(await siteViews(ctx.db, ctx.sealer, orgId, rows), limit);
 }
 
 /** The live site of this org, or 404 — also for another org's id. */
@@ -69,7 +94,8 @@ export async function requireSite(db: Executor, orgId: string, id: string) {
 }
 
 export async function getSite(ctx: AppContext, orgId: string, id: string) {
-  return siteView(await requireSite(ctx.db, orgId, id));
+  const [view] = await siteViews(ctx.db, ctx.sealer, orgId, [await requireSite(ctx.db, orgId, id)]);
+  return view!;
 }
 
 export async function updateSite(
@@ -89,7 +115,8 @@ export async function updateSite(
       .returning();
     // The audit row also tells the site's edges (its time zone drives their schedules).
     await writeAudit(tx, actor, { action: 'site.update', entityType: 'site', entityId: id, data: patch });
-    return siteView(row!);
+    const [view] = await siteViews(tx, ctx.sealer, actor.orgId, [row!]);
+    return view!;
   });
 }
 
