@@ -276,6 +276,8 @@ describe.skipIf(!hasChromium && !process.env.CI)(
         await expect.poll(() => banner.getAttribute('data-mode')).toBe('emergency');
         expect(await banner.textContent()).toContain('Emergency release: HQ');
         expect(await banner.textContent()).toContain('Reason: Fire alarm in block B');
+        // Who did it, named by the server (modeChangedBy).
+        expect(await banner.textContent()).toMatch(/, by Test Operator\./);
         const sites = await api<{ items: { mode: string; modeReason: string }[] }>('GET', '/api/admin/sites');
         expect(sites.items[0]).toMatchObject({ mode: 'emergency', modeReason: 'Fire alarm in block B' });
         // The other guard's screen follows without a reload (site.mode_changed).

@@ -1,4 +1,6 @@
 import type { ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { Paged } from '../lib/query.ts';
 import { Empty, Loading } from './ui.tsx';
 
 /**
@@ -13,6 +15,7 @@ export function ListTable<T>({
   empty,
   columns,
   row,
+  testId,
 }: {
   items: readonly T[];
   /** No answer yet: with no items, Loading rather than the empty text. */
@@ -21,6 +24,8 @@ export function ListTable<T>({
   /** Column headers in order; a `false` one (a column this viewer has no use for, such as actions) is left out. */
   columns: readonly (string | false)[];
   row: (item: T) => ReactNode;
+  /** The table's data-testid, for the tests that read its rows. */
+  testId?: string;
 }) {
   if (items.length === 0)
     return loading ? (
@@ -32,7 +37,7 @@ export function ListTable<T>({
     );
   return (
     <div className="table-wrap">
-      <table>
+      <table data-testid={testId}>
         <thead>
           <tr>
             {columns.map((c) =>
@@ -46,6 +51,27 @@ export function ListTable<T>({
         </thead>
         <tbody>{items.map(row)}</tbody>
       </table>
+    </div>
+  );
+}
+
+/**
+ * Under a paged list: how many rows are shown and, while the server has
+ * more, a note saying so and the button that loads the next page.
+ */
+export function ListFoot({ count, list }: { count: number; list: Pick<Paged<unknown>, 'hasMore' | 'loading' | 'loadMore'> }) {
+  const { t } = useTranslation('common');
+  return (
+    <div className="list-foot">
+      <span>
+        {t('shown', { count })}
+        {list.hasMore ? ` · ${t('moreOnServer')}` : ''}
+      </span>
+      {list.hasMore ? (
+        <button type="button" onClick={list.loadMore} disabled={list.loading}>
+          {list.loading ? t('loading') : t('loadMore')}
+        </button>
+      ) : null}
     </div>
   );
 }

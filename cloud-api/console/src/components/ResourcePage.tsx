@@ -6,6 +6,7 @@ import { type LookupKind, type Lookups, useLookups } from '../lib/lookups.ts';
 import { can, type Permission } from '../lib/permissions.ts';
 import { invalidate, usePaged } from '../lib/query.ts';
 import { type FieldDef, Form, type Values } from './form.tsx';
+import { ListFoot } from './ListTable.tsx';
 import { Dialog, Empty, ErrorBox, Loading, PageHead } from './ui.tsx';
 
 export interface Column<T> {
@@ -169,17 +170,7 @@ export function ResourcePage<T extends { id: string }>({ def }: { def: ResourceD
           </table>
         </div>
       )}
-      <div className="list-foot">
-        <span>
-          {t('shown', { count: shown.length })}
-          {list.hasMore ? ` · ${t('moreOnServer')}` : ''}
-        </span>
-        {list.hasMore ? (
-          <button type="button" onClick={list.loadMore} disabled={list.loading}>
-            {list.loading ? t('loading') : t('loadMore')}
-          </button>
-        ) : null}
-      </div>
+      <ListFoot count={shown.length} list={list} />
 
       <Dialog title={editing?.mode === 'edit' ? def.phrases.edit : def.phrases.new} open={!!editing} onClose={() => setEditing(null)}>
         {editing ? (

@@ -1,7 +1,8 @@
-import { useCallback, useId, useMemo, useState } from 'react';
+import { useCallback, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Badge, Empty, ErrorBox, Loading, PageHead } from '../../components/ui.tsx';
-import type { Query } from '../../lib/api.ts';
+import { ListFoot, ListTable } from '../../components/ListTable.tsx';
+import { optionsOf, SelectField } from '../../components/SelectField.tsx';
+import { Badge, ErrorBox, PageHead } from '../../components/ui.tsx';
 import { fmtDateTime } from '../../lib/format.ts';
 import { type LiveEvent, useLiveFeed } from '../../lib/live.ts';
 import { useLookups } from '../../lib/lookups.ts';
@@ -19,11 +20,9 @@ export function AlarmsPage() {
   const { lookups } = useLookups(['sites']);
   const [filters, setFilters] = useState({ status: '', siteId: '', kind: '' });
   const [acting, setActing] = useState<{ alarm: Alarm; action: AlarmAction } | null>(null);
-  const ids = { status: useId(), site: useId(), kind: useId() };
-  const query: Query = useMemo(() => ({ ...filters }), [filters]);
-  const list = usePaged<Alarm>(PATHS.alarms, query, 50);
+  const list = usePaged<Alarm>(PATHS.alarms, filters, 50);
   const canManage = can('alarms:manage');
-  const set = (k: keyof typeof filters) => (e: { target: { value: string } }) => setFilters((f) => ({ ...f, [k]: e.target.value }));
+  const set = (k: keyof typeof filters) => (value: string) => setFilters((f) => ({ ...f, [k]: value }));
   const zoneOf = (siteId: string) => lookups.sites?.get(siteId)?.timezone;
   // Any alarm change elsewhere (another guard, a controller) shows here without a reload.
   useLiveFeed(
@@ -32,139 +31,92 @@ export function AlarmsPage() {
     }, []),
   );
   const kindText = (a: Alarm) => t(`kind.${a.kind}`, { defaultValue: a.kind });
-  const who = (p: Alarm['acknowledgedBy']) => p?.name ?? t('system');
 
   return (
     <>
       <PageHead title={t('title')} />
       <div className="toolbar">
-        <div className="field">
-          <label htmlFor={ids.status}>{t('filter.status')}</label>
-          <select id={ids.status} value={filters.status} onChange={set('status')}>
-            <option value="">{t('common:all')}</option>
-            <option value="open">{t('filter.open')}</option>
-            {ALARM_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {t(`status.${s}`)}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor={ids.site}>{t('filter.site')}</label>
-          <select id={ids.site} value={filters.siteId} onChange={set('siteId')}>
-            <option value="">{t('filter.allSites')}</option>
-            {[...(lookups.sites?.values() ?? [])].map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.name}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor={ids.kind}>{t('filter.kind')}</label>
-          <select id={ids.kind} value={filters.kind} onChange={set('kind')}>
-            <option value="">{t('common:all')}</option>
-            {ALARM_KINDS.map((k) => (
-              <option key={k} value={k}>
-                {t(`kind.${k}`)}
-              </option>
-            ))}
-          </select>
-        </div>
+        <SelectField
+          label={t('filter.status')}
+          all={t('common:all')}
+          options={[{ value: 'open', label: t('filter.open') }, ...ALARM_STATUSES.map((s) => ({ value: s, label: t(`status.${s}`) }))]}
+          value={filters.status}
+          onChange={set('status')}
+        />
+        <SelectField
+          label={t('filter.site')}
+          all={t('filter.allSites')}
+          options={optionsOf(lookups.sites?.values())}
+          value={filters.siteId}
+          onChange={set('siteId')}
+        />
+        <SelectField
+          label={t('filter.kind')}
+          all={t('common:all')}
+          options={ALARM_KINDS.map((k) => ({ value: k, label: t(`kind.${k}`) }))}
+          value={filters.kind}
+          onChange={set('kind')}
+        />
       </div>
       <ErrorBox error={list.error} />
-      {list.loading && list.items.length === 0 ? (
-        <Loading />
-      ) : list.items.length === 0 ? (
-        <div className="table-wrap">
-          <Empty>{t('empty')}</Empty>
-        </div>
-      ) : (
-        <div className="table-wrap">
-          <table data-testid="alarm-history">
-            <thead>
-              <tr>
-                <th scope="col">{t('col.raised')}</th>
-                <th scope="col">{t('col.alarm')}</th>
-                <th scope="col">{t('col.where')}</th>
-                <th scope="col">{t('col.status')}</th>
-                <th scope="col">{t('col.acknowledged')}</th>
-                <th scope="col">{t('col.cleared')}</th>
-                {canManage ? <th scope="col">{t('common:actions')}</th> : null}
-              </tr>
-            </thead>
-            <tbody>
-              {list.items.map((a) => (
-                <tr key={a.id} data-alarm-id={a.id}>
-                  <td className="nowrap">{fmtDateTime(a.raisedAt, zoneOf(a.siteId))}</td>
-                  <td>
-                    <strong>{kindText(a)}</strong> <span className="muted">· {t(`severity.${a.severity}`)}</span>
-                    {a.detail ? <div className="muted">{a.detail}</div> : null}
-                    {a.conditionClearedAt ? (
-                      <div className="muted">{t('conditionGone', { time: fmtDateTime(a.conditionClearedAt, zoneOf(a.siteId)) })}</div>
-                    ) : null}
-                  </td>
-                  <td>
-                    {a.gateName ?? '—'}
-                    {a.reader ? <span className="muted"> ({a.reader})</span> : null}
-                    <div className="muted">{a.siteName ?? '—'}</div>
-                  </td>
-                  <td>
-                    <Badge tone={TONE[a.status]}>{t(`status.${a.status}`)}</Badge>
-                  </td>
-                  <td>
-                    {a.acknowledgedAt ? (
-                      <>
-                        <div className="nowrap">{fmtDateTime(a.acknowledgedAt, zoneOf(a.siteId))}</div>
-                        <div className="muted">{who(a.acknowledgedBy)}</div>
-                        {a.acknowledgeNote ? <div>{a.acknowledgeNote}</div> : null}
-                      </>
-                    ) : (
-                      '—'
-                    )}
-                  </td>
-                  <td>
-                    {a.clearedAt ? (
-                      <>
-                        <div className="nowrap">{fmtDateTime(a.clearedAt, zoneOf(a.siteId))}</div>
-                        <div className="muted">{who(a.clearedBy)}</div>
-                        {a.clearNote ? <div>{a.clearNote}</div> : null}
-                      </>
-                    ) : (
-                      '—'
-                    )}
-                  </td>
-                  {canManage ? (
-                    <td>
-                      <div className="actions">
-                        {a.status === 'raised' ? (
-                          <button type="button" onClick={() => setActing({ alarm: a, action: 'acknowledge' })}>
-                            {t('guard:panel.button.acknowledge')}
-                          </button>
-                        ) : null}
-                        {a.status !== 'cleared' ? (
-                          <button type="button" onClick={() => setActing({ alarm: a, action: 'clear' })}>
-                            {t('guard:panel.button.clear')}
-                          </button>
-                        ) : null}
-                      </div>
-                    </td>
+      <ListTable
+        testId="alarm-history"
+        items={list.items}
+        loading={list.loading}
+        empty={t('empty')}
+        columns={[
+          t('col.raised'),
+          t('col.alarm'),
+          t('col.where'),
+          t('col.status'),
+          t('col.acknowledged'),
+          t('col.cleared'),
+          canManage && t('common:actions'),
+        ]}
+        row={(a) => (
+          <tr key={a.id} data-alarm-id={a.id}>
+            <td className="nowrap">{fmtDateTime(a.raisedAt, zoneOf(a.siteId))}</td>
+            <td>
+              <strong>{kindText(a)}</strong> <span className="muted">· {t(`severity.${a.severity}`)}</span>
+              {a.detail ? <div className="muted">{a.detail}</div> : null}
+              {a.conditionClearedAt ? (
+                <div className="muted">{t('conditionGone', { time: fmtDateTime(a.conditionClearedAt, zoneOf(a.siteId)) })}</div>
+              ) : null}
+            </td>
+            <td>
+              {a.gateName ?? '—'}
+              {a.reader ? <span className="muted"> ({a.reader})</span> : null}
+              <div className="muted">{a.siteName ?? '—'}</div>
+            </td>
+            <td>
+              <Badge tone={TONE[a.status]}>{t(`status.${a.status}`)}</Badge>
+            </td>
+            <td>
+              <Answer at={a.acknowledgedAt} by={a.acknowledgedBy} note={a.acknowledgeNote} tz={zoneOf(a.siteId)} />
+            </td>
+            <td>
+              <Answer at={a.clearedAt} by={a.clearedBy} note={a.clearNote} tz={zoneOf(a.siteId)} />
+            </td>
+            {canManage ? (
+              <td>
+                <div className="actions">
+                  {a.status === 'raised' ? (
+                    <button type="button" onClick={() => setActing({ alarm: a, action: 'acknowledge' })}>
+                      {t('guard:panel.button.acknowledge')}
+                    </button>
                   ) : null}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      <div className="list-foot">
-        <span>{t('common:shown', { count: list.items.length })}</span>
-        {list.hasMore ? (
-          <button type="button" onClick={list.loadMore} disabled={list.loading}>
-            {list.loading ? t('common:loading') : t('common:loadMore')}
-          </button>
-        ) : null}
-      </div>
+                  {a.status !== 'cleared' ? (
+                    <button type="button" onClick={() => setActing({ alarm: a, action: 'clear' })}>
+                      {t('guard:panel.button.clear')}
+                    </button>
+                  ) : null}
+                </div>
+              </td>
+            ) : null}
+          </tr>
+        )}
+      />
+      <ListFoot count={list.items.length} list={list} />
       {acting ? (
         <AlarmDialog
           alarm={acting.alarm}
@@ -174,6 +126,19 @@ export function AlarmsPage() {
           onDone={() => setActing(null)}
         />
       ) : null}
+    </>
+  );
+}
+
+/** Who acknowledged or cleared an alarm, when, and their note; a dash while nobody has. */
+function Answer({ at, by, note, tz }: { at: string | null; by: Alarm['acknowledgedBy']; note: string | null; tz: string | undefined }) {
+  const { t } = useTranslation('alarms');
+  if (!at) return '—';
+  return (
+    <>
+      <div className="nowrap">{fmtDateTime(at, tz)}</div>
+      <div className="muted">{by?.name ?? t('system')}</div>
+      {note ? <div>{note}</div> : null}
     </>
   );
 }

@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
-import { useCallback, useEffect, useId, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { optionsOf, SelectField } from '../../components/SelectField.tsx';
 import { Badge, Empty, ErrorBox, Loading, PageHead } from '../../components/ui.tsx';
 import { api, getAll, type Page } from '../../lib/api.ts';
 import { ago, fmtTime } from '../../lib/format.ts';
@@ -42,7 +43,6 @@ export function GuardPage() {
   const [now, setNow] = useState(Date.now());
   const siteRef = useRef(siteId);
   siteRef.current = siteId;
-  const selectId = useId();
   const canCommand = can('gates:command');
   const canForgive = can('passback:forgive');
 
@@ -158,18 +158,13 @@ export function GuardPage() {
                 : t('link.retrying')}
         </span>
         {sites.length > 1 ? (
-          <div className="field" style={{ margin: 0 }}>
-            <label htmlFor={selectId} className="sr-only">
-              {t('site')}
-            </label>
-            <select id={selectId} value={siteId} onChange={(e) => navigate(`/guard?site=${e.target.value}`)}>
-              {sites.map((s) => (
-                <option key={s.id} value={s.id}>
-                  {s.name}
-                </option>
-              ))}
-            </select>
-          </div>
+          <SelectField
+            label={t('site')}
+            hideLabel
+            options={optionsOf(sites)}
+            value={siteId}
+            onChange={(id) => navigate(`/guard?site=${id}`)}
+          />
         ) : null}
       </PageHead>
       {link.state === 'offline' ? (

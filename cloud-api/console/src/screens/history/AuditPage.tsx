@@ -1,6 +1,8 @@
 import { useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Empty, ErrorBox, Loading, PageHead } from '../../components/ui.tsx';
+import { ListFoot, ListTable } from '../../components/ListTable.tsx';
+import { SelectField } from '../../components/SelectField.tsx';
+import { ErrorBox, PageHead } from '../../components/ui.tsx';
 import { fmtDateTime } from '../../lib/format.ts';
 import { useLookups } from '../../lib/lookups.ts';
 import { PATHS, usePaged } from '../../lib/query.ts';
@@ -16,7 +18,7 @@ export function AuditPage() {
   const [entityType, setEntityType] = useState('');
   const [actorId, setActorId] = useState('');
   const [search, setSearch] = useState('');
-  const ids = { type: useId(), actor: useId(), search: useId() };
+  const searchId = useId();
   const list = usePaged<AuditEntry>(PATHS.audit, { entityType, actorId }, 100);
   const q = search.trim().toLowerCase();
   const shown = q
@@ -34,32 +36,24 @@ export function AuditPage() {
     <>
       <PageHead title={t('audit.title')} />
       <div className="toolbar">
+        <SelectField
+          label={t('audit.object')}
+          all={t('common:all')}
+          options={OBJECTS.map((o) => ({ value: o, label: t(`audit.objects.${o}`) }))}
+          value={entityType}
+          onChange={setEntityType}
+        />
+        <SelectField
+          label={t('audit.who')}
+          all={t('audit.anyone')}
+          options={[...(lookups.users?.values() ?? [])].map((u) => ({ value: u.id, label: u.email }))}
+          value={actorId}
+          onChange={setActorId}
+        />
         <div className="field">
-          <label htmlFor={ids.type}>{t('audit.object')}</label>
-          <select id={ids.type} value={entityType} onChange={(e) => setEntityType(e.target.value)}>
-            <option value="">{t('common:all')}</option>
-            {OBJECTS.map((o) => (
-              <option key={o} value={o}>
-                {t(`audit.objects.${o}`)}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor={ids.actor}>{t('audit.who')}</label>
-          <select id={ids.actor} value={actorId} onChange={(e) => setActorId(e.target.value)}>
-            <option value="">{t('audit.anyone')}</option>
-            {[...(lookups.users?.values() ?? [])].map((u) => (
-              <option key={u.id} value={u.id}>
-                {u.email}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor={ids.search}>{t('common:search')}</label>
+          <label htmlFor={searchId}>{t('common:search')}</label>
           <input
-            id={ids.search}
+            id={searchId}
             type="search"
             value={search}
             onChange={(e) => setSearch(e.target.value)}
@@ -68,50 +62,32 @@ export function AuditPage() {
         </div>
       </div>
       <ErrorBox error={list.error} />
-      {list.loading && list.items.length === 0 ? (
-        <Loading />
-      ) : shown.length === 0 ? (
-        <div className="table-wrap">
-          <Empty>{t('audit.empty')}</Empty>
-        </div>
-      ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('audit.col.when')}</th>
-                <th scope="col">{t('audit.col.who')}</th>
-                <th scope="col">{t('audit.col.action')}</th>
-                <th scope="col">{t('audit.col.object')}</th>
-                <th scope="col">{t('audit.col.from')}</th>
-                <th scope="col">{t('audit.col.details')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((a) => (
-                <tr key={a.id}>
-                  <td className="nowrap">{fmtDateTime(a.createdAt)}</td>
-                  <td>{actor(a)}</td>
-                  <td className="mono">{a.action}</td>
-                  <td>
-                    {objectName(a.entityType)} <span className="mono muted">{a.entityId ? `…${a.entityId.slice(-8)}` : ''}</span>
-                  </td>
-                  <td className="mono">{a.ip ?? '—'}</td>
-                  <td className="details">{formatDetails(a.data)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      <div className="list-foot">
-        <span>{t('common:shown', { count: shown.length })}</span>
-        {list.hasMore ? (
-          <button type="button" onClick={list.loadMore} disabled={list.loading}>
-            {list.loading ? t('common:loading') : t('common:loadMore')}
-          </button>
-        ) : null}
-      </div>
+      <ListTable
+        items={shown}
+        loading={list.loading}
+        empty={t('audit.empty')}
+        columns={[
+          t('audit.col.when'),
+          t('audit.col.who'),
+          t('audit.col.action'),
+          t('audit.col.object'),
+          t('audit.col.from'),
+          t('audit.col.details'),
+        ]}
+        row={(a) => (
+          <tr key={a.id}>
+            <td className="nowrap">{fmtDateTime(a.createdAt)}</td>
+            <td>{actor(a)}</td>
+            <td className="mono">{a.action}</td>
+            <td>
+              {objectName(a.entityType)} <span className="mono muted">{a.entityId ? `…${a.entityId.slice(-8)}` : ''}</span>
+            </td>
+            <td className="mono">{a.ip ?? '—'}</td>
+            <td className="details">{formatDetails(a.data)}</td>
+          </tr>
+        )}
+      />
+      <ListFoot count={shown.length} list={list} />
     </>
   );
 }

@@ -1,6 +1,8 @@
 import { useId, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Badge, Empty, ErrorBox, Loading, PageHead } from '../../components/ui.tsx';
+import { ListFoot, ListTable } from '../../components/ListTable.tsx';
+import { optionsOf, SelectField } from '../../components/SelectField.tsx';
+import { Badge, ErrorBox, PageHead } from '../../components/ui.tsx';
 import { getAll, type Query } from '../../lib/api.ts';
 import { fmtDateTime, fromLocalInput } from '../../lib/format.ts';
 import { nameOf, useLookups } from '../../lib/lookups.ts';
@@ -15,7 +17,7 @@ export function CheckinsPage() {
   const [filters, setFilters] = useState({ siteId: '', gateId: '', since: '', until: '', result: '' });
   const [exporting, setExporting] = useState(false);
   const [exportError, setExportError] = useState<unknown>(null);
-  const ids = { site: useId(), gate: useId(), since: useId(), until: useId(), result: useId() };
+  const ids = { since: useId(), until: useId() };
   const query: Query = useMemo(
     () => ({
       siteId: filters.siteId,
@@ -28,7 +30,7 @@ export function CheckinsPage() {
   const list = usePaged<Checkin>(PATHS.checkins, query, 100);
   const shown = filters.result ? list.items.filter((c) => (filters.result === 'allowed' ? c.allow : !c.allow)) : list.items;
   const gates = [...(lookups.gates?.values() ?? [])].filter((g) => !filters.siteId || g.siteId === filters.siteId);
-  const set = (k: keyof typeof filters) => (e: { target: { value: string } }) => setFilters((f) => ({ ...f, [k]: e.target.value }));
+  const set = (k: keyof typeof filters) => (value: string) => setFilters((f) => ({ ...f, [k]: value }));
   // A check-in's time is its site's: the clock the visitor and the guard saw.
   const zoneOf = (siteId: string) => lookups.sites?.get(siteId)?.timezone;
 
@@ -88,98 +90,70 @@ export function CheckinsPage() {
         </button>
       </PageHead>
       <div className="toolbar">
-        <div className="field">
-          <label htmlFor={ids.site}>{t('checkins.site')}</label>
-          <select id={ids.site} value={filters.siteId} onChange={(e) => setFilters((f) => ({ ...f, siteId: e.target.value, gateId: '' }))}>
-            <option value="">{t('checkins.allSites')}</option>
-            {[...(lookups.sites?.values() ?? [])].map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.name}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor={ids.gate}>{t('checkins.gate')}</label>
-          <select id={ids.gate} value={filters.gateId} onChange={set('gateId')}>
-            <option value="">{t('checkins.allGates')}</option>
-            {gates.map((g) => (
-              <option key={g.id} value={g.id}>
-                {g.name}
-              </option>
-            ))}
-          </select>
-        </div>
+        <SelectField
+          label={t('checkins.site')}
+          all={t('checkins.allSites')}
+          options={optionsOf(lookups.sites?.values())}
+          value={filters.siteId}
+          onChange={(siteId) => setFilters((f) => ({ ...f, siteId, gateId: '' }))}
+        />
+        <SelectField
+          label={t('checkins.gate')}
+          all={t('checkins.allGates')}
+          options={optionsOf(gates)}
+          value={filters.gateId}
+          onChange={set('gateId')}
+        />
         <div className="field">
           <label htmlFor={ids.since}>{t('checkins.since')}</label>
-          <input id={ids.since} type="datetime-local" value={filters.since} onChange={set('since')} />
+          <input id={ids.since} type="datetime-local" value={filters.since} onChange={(e) => set('since')(e.target.value)} />
         </div>
         <div className="field">
           <label htmlFor={ids.until}>{t('checkins.until')}</label>
-          <input id={ids.until} type="datetime-local" value={filters.until} onChange={set('until')} />
+          <input id={ids.until} type="datetime-local" value={filters.until} onChange={(e) => set('until')(e.target.value)} />
         </div>
-        <div className="field">
-          <label htmlFor={ids.result}>{t('checkins.result')}</label>
-          <select id={ids.result} value={filters.result} onChange={set('result')}>
-            <option value="">{t('common:all')}</option>
-            <option value="allowed">{t('checkins.allowed')}</option>
-            <option value="denied">{t('checkins.denied')}</option>
-          </select>
-        </div>
+        <SelectField
+          label={t('checkins.result')}
+          all={t('common:all')}
+          options={[
+            { value: 'allowed', label: t('checkins.allowed') },
+            { value: 'denied', label: t('checkins.denied') },
+          ]}
+          value={filters.result}
+          onChange={set('result')}
+        />
       </div>
       <ErrorBox error={list.error ?? exportError} />
-      {list.loading && list.items.length === 0 ? (
-        <Loading />
-      ) : shown.length === 0 ? (
-        <div className="table-wrap">
-          <Empty>{t('checkins.empty')}</Empty>
-        </div>
-      ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('checkins.col.time')}</th>
-                <th scope="col">{t('checkins.col.gate')}</th>
-                <th scope="col">{t('checkins.col.direction')}</th>
-                <th scope="col">{t('checkins.col.result')}</th>
-                <th scope="col">{t('checkins.col.reason')}</th>
-                <th scope="col">{t('checkins.col.credential')}</th>
-                <th scope="col">{t('checkins.col.pass')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((c) => (
-                <tr key={c.id}>
-                  <td className="nowrap">{fmtDateTime(c.occurredAt, zoneOf(c.siteId))}</td>
-                  <td>
-                    {nameOf(lookups.gates, c.gateId)} <span className="muted">· {nameOf(lookups.sites, c.siteId)}</span>
-                  </td>
-                  <td>{t(`common:direction.${c.direction}`)}</td>
-                  <td>
-                    {c.allow ? (
-                      <Badge tone="ok">{t('common:result.allowed')}</Badge>
-                    ) : (
-                      <Badge tone="deny">{t('common:result.denied')}</Badge>
-                    )}
-                  </td>
-                  <td>{reasonText(c.reason)}</td>
-                  <td>{t(`checkins.kind.${c.credentialKind}`)}</td>
-                  <td className="mono">{c.passId ? <a href={`#/passes/${c.passId}`}>…{c.passId.slice(-8)}</a> : '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      <div className="list-foot">
-        <span>{t('common:shown', { count: shown.length })}</span>
-        {list.hasMore ? (
-          <button type="button" onClick={list.loadMore} disabled={list.loading}>
-            {list.loading ? t('common:loading') : t('common:loadMore')}
-          </button>
-        ) : null}
-      </div>
+      <ListTable
+        items={shown}
+        loading={list.loading}
+        empty={t('checkins.empty')}
+        columns={[
+          t('checkins.col.time'),
+          t('checkins.col.gate'),
+          t('checkins.col.direction'),
+          t('checkins.col.result'),
+          t('checkins.col.reason'),
+          t('checkins.col.credential'),
+          t('checkins.col.pass'),
+        ]}
+        row={(c) => (
+          <tr key={c.id}>
+            <td className="nowrap">{fmtDateTime(c.occurredAt, zoneOf(c.siteId))}</td>
+            <td>
+              {nameOf(lookups.gates, c.gateId)} <span className="muted">· {nameOf(lookups.sites, c.siteId)}</span>
+            </td>
+            <td>{t(`common:direction.${c.direction}`)}</td>
+            <td>
+              {c.allow ? <Badge tone="ok">{t('common:result.allowed')}</Badge> : <Badge tone="deny">{t('common:result.denied')}</Badge>}
+            </td>
+            <td>{reasonText(c.reason)}</td>
+            <td>{t(`checkins.kind.${c.credentialKind}`)}</td>
+            <td className="mono">{c.passId ? <a href={`#/passes/${c.passId}`}>…{c.passId.slice(-8)}</a> : '—'}</td>
+          </tr>
+        )}
+      />
+      <ListFoot count={shown.length} list={list} />
     </>
   );
 }

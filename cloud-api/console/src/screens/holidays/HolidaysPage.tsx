@@ -9,6 +9,7 @@ import { useId, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { str, type Values } from '../../components/form.tsx';
 import { type ResourceDef, ResourcePage } from '../../components/ResourcePage.tsx';
+import { optionsOf, SelectField } from '../../components/SelectField.tsx';
 import { Badge, Empty, PageHead } from '../../components/ui.tsx';
 import { weekdayName } from '../../lib/format.ts';
 import { useLookups } from '../../lib/lookups.ts';
@@ -41,7 +42,6 @@ export function HolidaysPage() {
   const siteId = route.query.get('site') ?? sites[0]?.id ?? '';
   const site = lookups.sites?.get(siteId);
   const [past, setPast] = useState(false);
-  const siteSelect = useId();
   const pastId = useId();
   const today = todayAt(site?.timezone);
 
@@ -125,25 +125,20 @@ export function HolidaysPage() {
       query: past ? { siteId } : ({ siteId, from: today } as Record<string, string>),
       headActions: (
         <>
-          <div className="field" style={{ margin: 0 }}>
-            <label htmlFor={siteSelect} className="sr-only">
-              {t('site')}
-            </label>
-            <select id={siteSelect} value={siteId} onChange={(e) => navigate(`/holidays?site=${e.target.value}`)}>
-              {sites.map((s) => (
-                <option key={s.id} value={s.id}>
-                  {s.name}
-                </option>
-              ))}
-            </select>
-          </div>
+          <SelectField
+            label={t('site')}
+            hideLabel
+            options={optionsOf(sites)}
+            value={siteId}
+            onChange={(id) => navigate(`/holidays?site=${id}`)}
+          />
           <label htmlFor={pastId} style={{ display: 'inline-flex', alignItems: 'center', gap: 4 }}>
             <input id={pastId} type="checkbox" checked={past} onChange={(e) => setPast(e.target.checked)} /> {t('showPast')}
           </label>
         </>
       ),
     }),
-    [t, site, siteId, sites, past, today, siteSelect, pastId],
+    [t, site, siteId, sites, past, today, pastId],
   );
 
   if (ready && sites.length === 0) {

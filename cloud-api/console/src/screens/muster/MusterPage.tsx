@@ -9,6 +9,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { optionsOf, SelectField } from '../../components/SelectField.tsx';
 import { Badge, Empty, ErrorBox, Loading, PageHead } from '../../components/ui.tsx';
 import { api, request, withQuery } from '../../lib/api.ts';
 import { fmtDateTime, fmtTime } from '../../lib/format.ts';
@@ -44,7 +45,6 @@ export function MusterPage() {
   const route = useRoute();
   const siteId = route.query.get('site') ?? '';
   const { lookups } = useLookups(['sites']);
-  const selectId = useId();
   const { ticked, toggle, clear } = useRollCall();
   const [csvError, setCsvError] = useState<unknown>(null);
 
@@ -85,10 +85,10 @@ export function MusterPage() {
   }, [data]);
 
   const siteOptions = useMemo(() => {
-    const known = [...(lookups.sites?.values() ?? [])].map((s) => ({ id: s.id, name: s.name }));
+    const known = optionsOf(lookups.sites?.values());
     if (known.length > 0) return known;
     // Without sites:read the report's own sites are the choice.
-    return (data?.sites ?? []).map((s) => ({ id: s.siteId, name: s.siteName }));
+    return (data?.sites ?? []).map((s) => ({ value: s.siteId, label: s.siteName }));
   }, [lookups.sites, data]);
 
   const downloadCsv = async () => {
@@ -112,19 +112,14 @@ export function MusterPage() {
   return (
     <div className="muster">
       <PageHead title={t('title')}>
-        <div className="field" style={{ margin: 0 }}>
-          <label htmlFor={selectId} className="sr-only">
-            {t('site')}
-          </label>
-          <select id={selectId} value={siteId} onChange={(e) => navigate(e.target.value ? `/muster?site=${e.target.value}` : '/muster')}>
-            <option value="">{t('allSites')}</option>
-            {siteOptions.map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.name}
-              </option>
-            ))}
-          </select>
-        </div>
+        <SelectField
+          label={t('site')}
+          hideLabel
+          all={t('allSites')}
+          options={siteOptions}
+          value={siteId}
+          onChange={(id) => navigate(id ? `/muster?site=${id}` : '/muster')}
+        />
         <button type="button" onClick={() => window.print()}>
           {t('print')}
         </button>
