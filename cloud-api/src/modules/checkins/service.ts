@@ -258,7 +258,8 @@ interface PassSide {
   names: SealedNames;
   journey: PassJourney;
 }
-const NO_SEALED_NAMES: SealedNames = {
+/** A row whose pass names nobody (or no pass): what a left join of `sealedNameColumns` gives as null. */
+export const NO_SEALED_NAMES: SealedNames = {
   visitorId: null,
   visitorNameEnc: null,
   visitorName: null,

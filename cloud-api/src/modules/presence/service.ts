@@ -13,7 +13,7 @@ import type { Executor } from '../../db/client.js';
 import { gates, passPresence, sites, visitors, visitPasses, zones } from '../../db/schema.js';
 import { type Actor, writeAudit } from '../../lib/audit.js';
 import { syncChanges } from '../../sync/schema.js';
-import { joinPassNames, type NameAccess, openNames, sealedNameColumns } from '../checkins/service.js';
+import { joinPassNames, type NameAccess, NO_SEALED_NAMES, openNames, sealedNameColumns } from '../checkins/service.js';
 import { openVisitorField } from '../orgs/personal-data.js';
 import { requirePass } from '../passes/service.js';
 import { requireSite } from '../sites/service.js';
@@ -259,7 +259,7 @@ export async function muster(ctx: AppContext, orgId: string, q: MusterQuery, acc
     q.zoneId,
   );
   const items: MusterItem[] = rows.map((r) => {
-    const names = openNames(ctx.sealer, r.names ?? NO_NAMES, access);
+    const names = openNames(ctx.sealer, r.names ?? NO_SEALED_NAMES, access);
     return {
       passId: r.passId,
       visitorName: names.visitorName,
@@ -315,22 +315,13 @@ export async function occupancy(ctx: AppContext, orgId: string, siteId: string, 
   const items = rows.map((r) => ({
     passId: r.passId,
     visitorId: r.names?.visitorId ?? null,
-    visitorName: openNames(ctx.sealer, r.names ?? NO_NAMES, access).visitorName,
+    visitorName: openNames(ctx.sealer, r.names ?? NO_SEALED_NAMES, access).visitorName,
     // An entry always names its gate (recordPresence sets the side and the gate together).
     gateId: r.gateId!,
     since: (r.lastAt ?? new Date(0)).toISOString(),
   }));
   return { siteId, count: rows.reduce((n, r) => n + peopleOf(r), 0), items };
 }
-
-const NO_NAMES = {
-  visitorId: null,
-  visitorNameEnc: null,
-  visitorName: null,
-  hostUserId: null,
-  hostNameEnc: null,
-  hostName: null,
-};
 
 /**
  * The muster as CSV for a printed roll call: UTF-8 with a byte-order mark (so
