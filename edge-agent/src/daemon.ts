@@ -29,6 +29,7 @@ import { ensureLocalToken, ensurePrivateDir } from './local-token.js';
 import { EdgeMetrics } from './metrics.js';
 import { type SdNotify, sdNotify } from './sd-notify.js';
 import { EdgeStore } from './store/index.js';
+import { CloudClock } from './sync/clock.js';
 import { startLink } from './sync/wire.js';
 
 export const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
@@ -66,6 +67,8 @@ export class Daemon {
   door: DoorContact | null = null;
   readers: Reader[] = [];
   metrics!: EdgeMetrics;
+  /** SYNC-5: the cloud's clock as estimated from the signed cloud→edge messages. */
+  readonly clock = new CloudClock();
   port = 0;
   #http: Awaited<ReturnType<typeof startHttp>> | null = null;
   #timers: NodeJS.Timeout[] = [];
@@ -122,6 +125,8 @@ export class Daemon {
       door: this.door,
       heldOpenSeconds: cfg.heldOpenSeconds,
       readerOfflineMs: cfg.readerOfflineSeconds * 1000,
+      // SYNC-5: decisions (TOTP steps, windows) and occurredAt on the cloud's clock once it is known.
+      now: () => this.clock.now(),
     });
     const hwDeps: HardwareDeps = { dataDir: cfg.dataDir, ...this.deps, log };
     for (const rc of cfg.readers) {
@@ -174,6 +179,7 @@ export class Daemon {
         version: VERSION,
         log,
         osdpKeyset: (name, key) => this.#setReaderKey(name, key),
+        clock: this.clock,
       });
     }
 

@@ -300,6 +300,8 @@ export const StatusSchema = Type.Object(
     emergency: Type.Optional(Type.Boolean()),
     hardware: Type.Array(HardwareHealth, { maxItems: 32 }),
     ts: EpochMs,
+    /** SYNC-5: this controller's clock minus the cloud's as estimated from signed messages; absent before the first. */
+    clockSkewMs: Type.Optional(Type.Integer({ minimum: -1e12, maximum: 1e12 })),
   },
   { additionalProperties: false },
 );

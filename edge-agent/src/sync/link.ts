@@ -36,6 +36,7 @@ import {
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { CacheRecords } from '../store/index.js';
+import type { CloudClock } from './clock.js';
 
 /** What a snapshot replaces the cache with: the store's own record set. */
 export type SyncRecords = CacheRecords;
@@ -105,6 +106,8 @@ export interface LinkOptions {
   onApplied?: (kind: 'delta' | 'snapshot', seq: number) => void;
   /** CMD-5: sets an unsealed key on the OSDP reader of that config name; rejects when there is none or it fails. */
   osdpKeyset?: (reader: string, key: Buffer) => Promise<void>;
+  /** SYNC-5: fed every verified message's `issuedAt`; command expiry is judged by its corrected time. */
+  clock?: CloudClock;
 }
 
 export type LinkState = 'connecting' | 'online' | 'offline';
@@ -127,8 +130,8 @@ export class EdgeLink {
   #flushing = false;
   /** A full snapshot was asked for (resync): one at the current seq is welcome too, but never an older one. */
   #fullRequested = false;
-  readonly #o: Required<Omit<LinkOptions, 'onReject' | 'onApplied' | 'sealKey' | 'ca' | 'osdpKeyset'>> &
-    Pick<LinkOptions, 'onReject' | 'onApplied' | 'sealKey' | 'ca' | 'osdpKeyset'>;
+  readonly #o: Required<Omit<LinkOptions, 'onReject' | 'onApplied' | 'sealKey' | 'ca' | 'osdpKeyset' | 'clock'>> &
+    Pick<LinkOptions, 'onReject' | 'onApplied' | 'sealKey' | 'ca' | 'osdpKeyset' | 'clock'>;
 
   constructor(opts: LinkOptions) {
     this.#o = {
@@ -216,6 +219,7 @@ export class EdgeLink {
       lockdown: o.gate.lockdownActive,
       emergency: o.gate.emergencyActive,
       hardware: o.gate.hardware(),
+      ...(o.clock?.offsetMs == null ? {} : { clockSkewMs: -o.clock.offsetMs }),
       ts: o.now(),
     };
   }
@@ -286,6 +290,8 @@ export class EdgeLink {
       return;
     }
     const m = opened.message;
+    // Only now, with the signature verified: an unsigned or forged message never moves the clock (SYNC-5).
+    o.clock?.observe(m.issuedAt, o.now());
     try {
       if (kind === 'ack' && m.kind === 'ack') this.#onAck(m);
       else if (kind === 'sync' && m.kind === 'delta') this.#onDelta(m);
@@ -411,7 +417,8 @@ export class EdgeLink {
     const o = this.#o;
     // The seq is recorded before acting, so a crash mid-command cannot make it run twice (CMD-3).
     o.store.setSetting('lastCommandSeq', String(m.seq));
-    if (o.now() >= m.expiresAt) {
+    // CMD-2 by the cloud's clock (SYNC-5): the controller's own may be minutes off either way.
+    if ((o.clock ? o.clock.now() : o.now()) >= m.expiresAt) {
       this.#reject('expired_command', { id: m.id, type: m.type });
       return;
     }

@@ -11,6 +11,7 @@ import { Counter, type Registry } from 'prom-client';
 import type { Gate } from '../gate.js';
 import type { HardwareHealth } from '../hardware/index.js';
 import type { EdgeStore } from '../store/index.js';
+import type { CloudClock } from './clock.js';
 import { type CommandTarget, EdgeLink } from './link.js';
 import { syncStoreOf } from './store-adapter.js';
 
@@ -55,6 +56,8 @@ export function startLink(o: {
   flushMs?: number;
   /** CMD-5: sets a key from the cloud on an OSDP reader by name. */
   osdpKeyset?: (reader: string, key: Buffer) => Promise<void>;
+  /** SYNC-5: the cloud's clock as estimated from the signed messages. */
+  clock?: CloudClock;
 }): { link: EdgeLink; stop(): Promise<void> } {
   const { config, store, gate } = o;
   if (config.gateId && store.gateId !== config.gateId) store.setSetting('gateId', config.gateId);
@@ -79,6 +82,7 @@ export function startLink(o: {
     log: o.log.child({ component: 'link' }),
     onReject: (reason) => rejected.inc({ reason }),
     ...(o.osdpKeyset ? { osdpKeyset: o.osdpKeyset } : {}),
+    ...(o.clock ? { clock: o.clock } : {}),
   });
   link.start();
   const timer = setInterval(() => link.flush(), o.flushMs ?? 100);
