@@ -1,4 +1,25 @@
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose';
+import { HttpError } from '../lib/errors.js';
+
+/** How long discovery or one key-set fetch may take before the provider counts as down. */
+export const OIDC_TIMEOUT_MS = 5000;
+
+/**
+ * The provider could not be reached (down, refusing, timing out): a 503 the client may retry, never a 401 that
+ * would send a signed-in user back to a login that cannot work either. Tokens whose key is already cached keep
+ * validating meanwhile (jose keeps the fetched key set, `cacheMaxAge`, ten minutes by default).
+ */
+export const oidcUnavailable = () =>
+  new HttpError(503, 'oidc_unavailable', 'the identity provider cannot be reached; sign in with a password or retry shortly', {
+    'retry-after': '10',
+  });
+
+/** A failure to fetch the key set, as jose reports it: a timeout, a network error (fetch's TypeError), a non-200. */
+function providerDown(e: unknown): boolean {
+  if (e instanceof errors.JWKSTimeout) return true;
+  if (e instanceof TypeError && e.message === 'fetch failed') return true;
+  return e instanceof errors.JOSEError && /JSON Web Key Set HTTP response/.test(e.message);
+}
 
 /**
  * Bearer tokens from an external OpenID provider (Keycloak, …): the keys come
@@ -18,12 +39,14 @@ export class OidcVerifier {
   async #keys(): Promise<ReturnType<typeof createRemoteJWKSet>> {
     if (this.#jwks) return this.#jwks;
     this.#discovery ??= (async () => {
-      const res = await fetch(`${this.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(5000) });
+      const res = await fetch(`${this.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`, {
+        signal: AbortSignal.timeout(OIDC_TIMEOUT_MS),
+      });
       if (!res.ok) throw new Error(`OIDC discovery answered ${res.status}`);
       const doc = (await res.json()) as { issuer?: unknown; jwks_uri?: unknown };
       if (doc.issuer !== this.issuer) throw new Error('OIDC discovery names another issuer');
       if (typeof doc.jwks_uri !== 'string') throw new Error('OIDC discovery has no jwks_uri');
-      this.#jwks = createRemoteJWKSet(new URL(doc.jwks_uri), { timeoutDuration: 5000 });
+      this.#jwks = createRemoteJWKSet(new URL(doc.jwks_uri), { timeoutDuration: OIDC_TIMEOUT_MS });
       return this.#jwks;
     })();
     try {
@@ -37,14 +60,21 @@ export class OidcVerifier {
 
   /** The verified e-mail of a valid token, or null for any token that does not check. */
   async verifiedEmail(token: string): Promise<string | null> {
+    let keys: ReturnType<typeof createRemoteJWKSet>;
+    try {
+      keys = await this.#keys();
+    } catch {
+      throw oidcUnavailable();
+    }
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, await this.#keys(), {
+      ({ payload } = await jwtVerify(token, keys, {
         issuer: this.issuer,
         audience: this.audience,
         algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'],
       }));
     } catch (e) {
+      if (providerDown(e)) throw oidcUnavailable();
       if (e instanceof errors.JOSEError || e instanceof TypeError) return null;
       throw e;
     }

@@ -36,7 +36,10 @@ export interface SmtpStandIn {
   close(): Promise<void>;
 }
 
-export async function startSmtpServer(opts: { auth?: { user: string; pass: string }; refuse?: boolean } = {}): Promise<SmtpStandIn> {
+/** `port`: listen there (a restarted server in a chaos test comes back where the cloud's SMTP_URL points). */
+export async function startSmtpServer(
+  opts: { auth?: { user: string; pass: string }; refuse?: boolean; port?: number } = {},
+): Promise<SmtpStandIn> {
   const { auth } = opts;
   const received: ReceivedMail[] = [];
   const offered: string[] = [];
@@ -71,7 +74,7 @@ export async function startSmtpServer(opts: { auth?: { user: string; pass: strin
       );
     },
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(opts.port ?? 0, '127.0.0.1', r));
   const port = (server.server.address() as AddressInfo).port;
   const creds = auth ? `${encodeURIComponent(auth.user)}:${encodeURIComponent(auth.pass)}@` : '';
   return {
