@@ -59,29 +59,34 @@ describe('sync sequencer: dense per-site seq in commit order', () => {
   });
 
   it.skipIf(!onPostgres)(
-    'never stamps a change whose transaction is still open, so a cursor never skips a late commit (PostgreSQL)',
+    'a transaction held open does not hold back later commits, and its own change, committed late, gets a later seq (PostgreSQL)',
     async () => {
       const db = t.database.db;
       const site = uuidv7();
       const slow = new pg.Client({ connectionString: t.url ?? '' });
       await slow.connect();
       try {
-        // A begins first and writes, but commits last.
+        // A begins first, holds an xid (pg_snapshot_xmin stays at it) and writes, but commits last.
         await slow.query('begin');
+        await slow.query('select txid_current()');
+        const aId = uuidv7();
         await slow.query(`insert into sync_changes (org_id, site_id, entity, entity_id) values ($1, $2, 'pass', $3)`, [
           uuidv7(),
           site,
-          uuidv7(),
+          aId,
         ]);
-        // B writes and commits while A is open.
+        // B writes and commits while A is open: it is stamped now, not when A ends.
         const bId = uuidv7();
         await recordChange(db, { orgId: uuidv7(), entity: 'pass', entityId: bId, siteId: site });
-        expect(await stampSite(db, site)).toBe(0); // B must wait: A is older and still running
+        expect(await stampSite(db, site)).toBe(1);
+        // An edge takes its cursor here (it has seq 1) ...
+        const cursor = (await changesSince(db, site, 0, 10)).map((r) => r.entityId);
+        expect(cursor).toEqual([bId]);
         await slow.query('commit');
         expect(await stampSite(db, site)).toBe(2);
-        const rows = await changesSince(db, site, 0, 10);
-        expect(rows.map((r) => r.seq)).toEqual([1, 2]);
-        expect(rows[1]?.entityId).toBe(bId); // commit order by transaction: A's older xid first
+        // ... and A, which was open while B was stamped, still comes after that cursor: nothing is missed.
+        const after = await changesSince(db, site, 1, 10);
+        expect(after).toEqual([{ seq: 2, entity: 'pass', entityId: aId }]);
       } finally {
         await slow.end();
       }

@@ -10,9 +10,9 @@ const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' 
 /**
  * The per-site change log. Writers only insert (no counter row to fight
  * over); `xid` is the writing transaction's id. The sequencer later stamps
- * the dense per-site `seq` the edges see, in commit order, only on rows whose
- * transaction is older than every running one — so a row can never appear
- * behind an edge's cursor after the fact.
+ * the dense per-site `seq` the edges see on committed rows, batch after batch
+ * under one lock, so a row that commits late gets a later seq and can never
+ * appear behind an edge's cursor after the fact.
  */
 export const syncChanges = pgTable(
   'sync_changes',

@@ -1,9 +1,18 @@
 /**
- * Stamps the dense per-site `seq` on committed changes, in commit order, off
- * the write path (DESIGN "Mind how seq is made"). Only rows whose writing
- * transaction is older than every transaction still running get a seq, so no
- * row can later commit behind a seq an edge has already been sent. One
- * sequencer per site at a time across all cloud instances: an advisory lock.
+ * Stamps the dense per-site `seq` on committed changes, in the order they
+ * became visible, off the write path (DESIGN "Mind how seq is made"). One
+ * sequencer per site at a time across all cloud instances (an advisory
+ * lock), and its UPDATE reads max(seq) in a snapshot taken after the lock, so
+ * every batch gets seqs above every earlier batch: a row that commits late
+ * (its transaction was open while later ones were stamped) is simply stamped
+ * in a later batch with a higher seq — it can never land behind a cursor an
+ * edge already holds. What is never used as a cursor is the bigserial id or
+ * the xid (a later id can commit first).
+ *
+ * Earlier this stamped only rows below `pg_snapshot_xmin`, which made one
+ * idle or long transaction anywhere in the database freeze sync to every
+ * edge until it ended; visibility order gives the same no-miss guarantee
+ * without that wait.
  */
 import { sql } from 'drizzle-orm';
 import type { Db, Executor } from '../db/client.js';
@@ -29,7 +38,6 @@ export async function stampSite(db: Db, siteId: string): Promise<number> {
         select id, row_number() over (order by xid, id) as rn
         from sync_changes
         where site_id = ${siteId} and seq is null
-          and xid < (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint
       )
       update sync_changes c set seq = cur.m + todo.rn from todo, cur where c.id = todo.id`);
     return maxSeq(tx, siteId);
