@@ -90,7 +90,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the database answers and the job queue runs (the broker joins this check with the sync link) */
+        /** Readiness of each dependency: the database answers, the broker is connected (with sync), the job queue runs; 503 when any is not */
         get: {
             parameters: {
                 query?: never;
@@ -108,14 +108,18 @@ export interface paths {
                     content: {
                         /**
                          * @example {
-                         *       "status": "example",
+                         *       "status": "ready",
                          *       "database": "example",
+                         *       "broker": "ok",
                          *       "jobs": "started"
                          *     }
                          */
                         "application/json": {
-                            status: string;
+                            status: "ready" | "not_ready";
+                            /** @description the database's kind ('postgres' or 'pglite') when it answers, else 'unavailable' */
                             database: string;
+                            /** @description the MQTT link: 'connecting' until first reached, 'unavailable' once lost, 'off' when this instance runs without sync */
+                            broker: "ok" | "connecting" | "unavailable" | "off";
                             /** @description the background job queue */
                             jobs: "started" | "stopped";
                         };
@@ -154,8 +158,11 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            status: string;
+                            status: "ready" | "not_ready";
+                            /** @description the database's kind ('postgres' or 'pglite') when it answers, else 'unavailable' */
                             database: string;
+                            /** @description the MQTT link: 'connecting' until first reached, 'unavailable' once lost, 'off' when this instance runs without sync */
+                            broker: "ok" | "connecting" | "unavailable" | "off";
                             /** @description the background job queue */
                             jobs: "started" | "stopped";
                         };
@@ -3421,6 +3428,7 @@ export interface paths {
                          *           "cacheSeq": 1,
                          *           "outboxDepth": 1,
                          *           "version": "example",
+                         *           "clockSkewMs": 1,
                          *           "createdAt": "2026-03-02T09:00:00.000Z",
                          *           "updatedAt": "2026-03-02T09:00:00.000Z"
                          *         }
@@ -3451,6 +3459,8 @@ export interface paths {
                                 cacheSeq: number;
                                 outboxDepth: number;
                                 version: string | null;
+                                /** @description SYNC-5: the controller's clock minus the cloud's in ms, from its last status that reported one */
+                                clockSkewMs?: number;
                                 /** Format: date-time */
                                 createdAt: string;
                                 /** Format: date-time */
@@ -3571,6 +3581,7 @@ export interface paths {
                          *       "cacheSeq": 1,
                          *       "outboxDepth": 1,
                          *       "version": "example",
+                         *       "clockSkewMs": 1,
                          *       "createdAt": "2026-03-02T09:00:00.000Z",
                          *       "updatedAt": "2026-03-02T09:00:00.000Z"
                          *     }
@@ -3597,6 +3608,8 @@ export interface paths {
                             cacheSeq: number;
                             outboxDepth: number;
                             version: string | null;
+                            /** @description SYNC-5: the controller's clock minus the cloud's in ms, from its last status that reported one */
+                            clockSkewMs?: number;
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -3746,6 +3759,7 @@ export interface paths {
                          *       "cacheSeq": 1,
                          *       "outboxDepth": 1,
                          *       "version": "example",
+                         *       "clockSkewMs": 1,
                          *       "createdAt": "2026-03-02T09:00:00.000Z",
                          *       "updatedAt": "2026-03-02T09:00:00.000Z"
                          *     }
@@ -3772,6 +3786,8 @@ export interface paths {
                             cacheSeq: number;
                             outboxDepth: number;
                             version: string | null;
+                            /** @description SYNC-5: the controller's clock minus the cloud's in ms, from its last status that reported one */
+                            clockSkewMs?: number;
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -3989,6 +4005,7 @@ export interface paths {
                          *       "cacheSeq": 1,
                          *       "outboxDepth": 1,
                          *       "version": "example",
+                         *       "clockSkewMs": 1,
                          *       "createdAt": "2026-03-02T09:00:00.000Z",
                          *       "updatedAt": "2026-03-02T09:00:00.000Z"
                          *     }
@@ -4015,6 +4032,8 @@ export interface paths {
                             cacheSeq: number;
                             outboxDepth: number;
                             version: string | null;
+                            /** @description SYNC-5: the controller's clock minus the cloud's in ms, from its last status that reported one */
+                            clockSkewMs?: number;
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -10057,7 +10076,7 @@ export interface paths {
                                 /** @enum {string} */
                                 alert?: "passback";
                                 alarm?: {
-                                    kind: "forced" | "held_open" | "tamper" | "reader_offline" | "power" | "controller_offline";
+                                    kind: "forced" | "held_open" | "tamper" | "reader_offline" | "power" | "controller_offline" | "storage";
                                     state: "raised" | "cleared";
                                     detail?: string;
                                 };
@@ -10288,8 +10307,8 @@ export interface paths {
                     status?: "open" | "raised" | "acknowledged" | "cleared";
                     siteId?: string;
                     gateId?: string;
-                    /** @description forced, held_open, tamper, power, reader_offline, controller_offline, passback */
-                    kind?: "forced" | "held_open" | "tamper" | "power" | "reader_offline" | "controller_offline" | "passback";
+                    /** @description forced, held_open, tamper, power, reader_offline, controller_offline, passback, storage */
+                    kind?: "forced" | "held_open" | "tamper" | "power" | "reader_offline" | "controller_offline" | "passback" | "storage";
                 };
                 header?: never;
                 path?: never;
@@ -10339,10 +10358,10 @@ export interface paths {
                                 /** Format: uuid */
                                 id: string;
                                 /**
-                                 * @description forced, held_open, tamper, power, reader_offline, controller_offline, passback
+                                 * @description forced, held_open, tamper, power, reader_offline, controller_offline, passback, storage
                                  * @enum {unknown}
                                  */
-                                kind: "forced" | "held_open" | "tamper" | "power" | "reader_offline" | "controller_offline" | "passback";
+                                kind: "forced" | "held_open" | "tamper" | "power" | "reader_offline" | "controller_offline" | "passback" | "storage";
                                 /**
                                  * @description high: a door breached or a reader tampered with; medium: something stopped working; low: a soft rule let somebody through
                                  * @enum {unknown}
@@ -10516,10 +10535,10 @@ export interface paths {
                             /** Format: uuid */
                             id: string;
                             /**
-                             * @description forced, held_open, tamper, power, reader_offline, controller_offline, passback
+                             * @description forced, held_open, tamper, power, reader_offline, controller_offline, passback, storage
                              * @enum {unknown}
                              */
-                            kind: "forced" | "held_open" | "tamper" | "power" | "reader_offline" | "controller_offline" | "passback";
+                            kind: "forced" | "held_open" | "tamper" | "power" | "reader_offline" | "controller_offline" | "passback" | "storage";
                             /**
                              * @description high: a door breached or a reader tampered with; medium: something stopped working; low: a soft rule let somebody through
                              * @enum {unknown}
@@ -10714,10 +10733,10 @@ export interface paths {
                             /** Format: uuid */
                             id: string;
                             /**
-                             * @description forced, held_open, tamper, power, reader_offline, controller_offline, passback
+                             * @description forced, held_open, tamper, power, reader_offline, controller_offline, passback, storage
                              * @enum {unknown}
                              */
-                            kind: "forced" | "held_open" | "tamper" | "power" | "reader_offline" | "controller_offline" | "passback";
+                            kind: "forced" | "held_open" | "tamper" | "power" | "reader_offline" | "controller_offline" | "passback" | "storage";
                             /**
                              * @description high: a door breached or a reader tampered with; medium: something stopped working; low: a soft rule let somebody through
                              * @enum {unknown}
@@ -10937,10 +10956,10 @@ export interface paths {
                             /** Format: uuid */
                             id: string;
                             /**
-                             * @description forced, held_open, tamper, power, reader_offline, controller_offline, passback
+                             * @description forced, held_open, tamper, power, reader_offline, controller_offline, passback, storage
                              * @enum {unknown}
                              */
-                            kind: "forced" | "held_open" | "tamper" | "power" | "reader_offline" | "controller_offline" | "passback";
+                            kind: "forced" | "held_open" | "tamper" | "power" | "reader_offline" | "controller_offline" | "passback" | "storage";
                             /**
                              * @description high: a door breached or a reader tampered with; medium: something stopped working; low: a soft rule let somebody through
                              * @enum {unknown}

@@ -61,6 +61,7 @@ export const AlarmKindSchema = Type.Union([
   Type.Literal('reader_offline'),
   Type.Literal('power'),
   Type.Literal('controller_offline'),
+  Type.Literal('storage'),
 ]);
 /** What a soft rule lets through but reports (DEC-11 soft mode). */
 export const AlertSchema = Type.Literal('passback');
@@ -299,9 +300,9 @@ export const StatusSchema = Type.Object(
     /** CMD-4: the gate is held open for an evacuation. Absent from edges that predate it. */
     emergency: Type.Optional(Type.Boolean()),
     hardware: Type.Array(HardwareHealth, { maxItems: 32 }),
-    ts: EpochMs,
     /** SYNC-5: this controller's clock minus the cloud's as estimated from signed messages; absent before the first. */
     clockSkewMs: Type.Optional(Type.Integer({ minimum: -1e12, maximum: 1e12 })),
+    ts: EpochMs,
   },
   { additionalProperties: false },
 );

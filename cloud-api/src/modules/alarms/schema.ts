@@ -4,7 +4,16 @@ import { EX } from '../../lib/examples.js';
 import { PageQuery, Timestamp, Uuid } from '../../lib/pagination.js';
 
 /** What an alarm is about (SPEC ALARM-1), and `passback`: an entry a soft anti-passback rule admitted (DEC-11). */
-export const ALARM_KINDS = ['forced', 'held_open', 'tamper', 'power', 'reader_offline', 'controller_offline', 'passback'] as const;
+export const ALARM_KINDS = [
+  'forced',
+  'held_open',
+  'tamper',
+  'power',
+  'reader_offline',
+  'controller_offline',
+  'passback',
+  'storage',
+] as const;
 export type AlarmKindName = (typeof ALARM_KINDS)[number];
 export const ALARM_STATUSES = ['raised', 'acknowledged', 'cleared'] as const;
 export type AlarmStatus = (typeof ALARM_STATUSES)[number];
@@ -12,7 +21,7 @@ export const SEVERITIES = ['high', 'medium', 'low'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
 export const AlarmKindSchema = Type.Enum(ALARM_KINDS, {
-  description: 'forced, held_open, tamper, power, reader_offline, controller_offline, passback',
+  description: 'forced, held_open, tamper, power, reader_offline, controller_offline, passback, storage',
 });
 export const AlarmStatusSchema = Type.Enum(ALARM_STATUSES, {
   description: 'raised → acknowledged (a guard saw it) → cleared (a guard closed it with a note)',

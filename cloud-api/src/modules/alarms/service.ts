@@ -40,6 +40,7 @@ export const SEVERITY: Record<AlarmKindName, Severity> = {
   reader_offline: 'medium',
   controller_offline: 'medium',
   passback: 'low',
+  storage: 'high',
 };
 
 type Row = typeof alarms.$inferSelect;

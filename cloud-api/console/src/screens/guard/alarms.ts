@@ -15,6 +15,7 @@ const KINDS: Record<AlarmKind, true> = {
   power: true,
   controller_offline: true,
   passback: true,
+  storage: true,
 };
 export const ALARM_KINDS = Object.keys(KINDS) as AlarmKind[];
 const STATUSES: Record<AlarmStatus, true> = { raised: true, acknowledged: true, cleared: true };
