@@ -88,6 +88,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   app.decorate('ctx', ctx);
   app.decorateRequest('principal', null);
   ctx.jobs.log = app.log as unknown as Logger;
+  ctx.database.log = app.log;
   await defineSystemJobs(ctx);
   // Workers start once every module has defined its queues, and stop before the database closes.
   app.addHook('onReady', async () => {

@@ -7,6 +7,7 @@ import { buildApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { createContext } from './context.js';
 import { seedDemo } from './demo.js';
+import { installProcessHandlers } from './lib/process-faults.js';
 import { rotateKeys } from './modules/orgs/personal-data.js';
 import { createOrganization, createUser, findOrganizationByName } from './modules/orgs/service.js';
 import { mosquittoTargetFromEnv, writeMosquittoConfig } from './sync/mosquitto.js';
@@ -27,6 +28,8 @@ function fail(message: string, code = 2): never {
 
 async function serve(config: Config, demo: boolean) {
   const app = await buildApp(config, { sync: true });
+  // Rejections are logged and counted, exceptions exit non-zero after the log (lib/process-faults.ts).
+  installProcessHandlers(app.log);
   const info = demo ? await seedDemo(app.ctx) : null;
   let closing = false;
   const shutdown = async (signal: string) => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
+import { type DatabaseTimeouts, DEFAULT_DB_TIMEOUTS } from './db/breaker.js';
 
 export interface Argon2Params {
   memoryCost: number;
@@ -107,6 +108,8 @@ export interface Config {
   databaseUrl: string | null;
   /** null = in-memory PGlite and an in-memory master key (tests). */
   dataDir: string | null;
+  /** PostgreSQL pool timeouts and connection breaker (DB_CONNECT_TIMEOUT_MS, DB_STATEMENT_TIMEOUT_MS, DB_IDLE_IN_TX_TIMEOUT_MS, DB_BREAKER_THRESHOLD, DB_BREAKER_COOLDOWN_MS). */
+  dbTimeouts: DatabaseTimeouts;
   port: number;
   host: string;
   publicUrl: string;
@@ -254,6 +257,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
   const config: Config = {
     databaseUrl,
     dataDir,
+    dbTimeouts: {
+      connectTimeoutMs: positiveInt('DB_CONNECT_TIMEOUT_MS', env.DB_CONNECT_TIMEOUT_MS, DEFAULT_DB_TIMEOUTS.connectTimeoutMs),
+      statementTimeoutMs: positiveInt('DB_STATEMENT_TIMEOUT_MS', env.DB_STATEMENT_TIMEOUT_MS, DEFAULT_DB_TIMEOUTS.statementTimeoutMs),
+      idleInTransactionTimeoutMs: positiveInt(
+        'DB_IDLE_IN_TX_TIMEOUT_MS',
+        env.DB_IDLE_IN_TX_TIMEOUT_MS,
+        DEFAULT_DB_TIMEOUTS.idleInTransactionTimeoutMs,
+      ),
+      breakerThreshold: positiveInt('DB_BREAKER_THRESHOLD', env.DB_BREAKER_THRESHOLD, DEFAULT_DB_TIMEOUTS.breakerThreshold),
+      breakerCooldownMs: positiveInt('DB_BREAKER_COOLDOWN_MS', env.DB_BREAKER_COOLDOWN_MS, DEFAULT_DB_TIMEOUTS.breakerCooldownMs),
+    },
     port: p,
     host,
     publicUrl,

@@ -51,6 +51,7 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
     (await openDatabase({
       databaseUrl: config.databaseUrl,
       dataDir: config.dataDir,
+      timeouts: config.dbTimeouts,
       ...(opts.poolSize !== undefined ? { poolSize: opts.poolSize } : {}),
     }));
   if (opts.migrate ?? true) await database.migrate();

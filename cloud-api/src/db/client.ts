@@ -14,6 +14,14 @@ import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
+import {
+  type BreakerState,
+  ConnectBreaker,
+  type DatabaseTimeouts,
+  DatabaseUnavailableError,
+  DEFAULT_DB_TIMEOUTS,
+  isDatabaseUnavailable,
+} from './breaker.js';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;
@@ -41,7 +49,29 @@ export interface Database {
    */
   listen(channel: string, onNotify: (payload: string) => void, onReset?: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
+  /** The connection breaker and the pool's error count (PGlite: always closed, none). */
+  health(): DatabaseHealth;
+  /** Where the pool's errors are logged (the app sets its logger; until then, stderr as JSON). */
+  log: PoolLog;
 }
+
+export interface DatabaseHealth {
+  breaker: BreakerState;
+  /** Times the breaker opened since start. */
+  breakerOpened: number;
+  /** Errors the pool reported on idle connections (a server gone or restarted). */
+  poolErrors: number;
+  /** Seconds a client is told to wait (Retry-After) while the database is unavailable. */
+  retryAfterS: number;
+}
+
+export interface PoolLog {
+  warn(obj: object, msg: string): void;
+}
+
+const stderrLog: PoolLog = {
+  warn: (obj, msg) => process.stderr.write(`${JSON.stringify({ level: 40, msg, ...obj })}\n`),
+};
 
 type Unlisten = () => Promise<void>;
 
@@ -56,7 +86,7 @@ async function listenPg(
   let current: pg.Client | null = null;
   let retry: NodeJS.Timeout | null = null;
   const open = async (): Promise<void> => {
-    const c = new pg.Client({ connectionString });
+    const c = new pg.Client({ connectionString, connectionTimeoutMillis: DEFAULT_DB_TIMEOUTS.connectTimeoutMs, keepAlive: true });
     let lost = false;
     const onLost = () => {
       if (lost) return;
@@ -115,16 +145,67 @@ export interface DatabaseOptions {
   /** PGlite data lives in `<dataDir>/pglite`; null = in memory. */
   dataDir: string | null;
   poolSize?: number;
+  timeouts?: Partial<DatabaseTimeouts>;
+}
+
+type ConnectCallback = (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void;
+
+/**
+ * Every connection the pool hands out (pool.query takes one through `connect`
+ * too) passes the breaker; a failure to connect leaves as DatabaseUnavailableError.
+ */
+function guardConnect(pool: pg.Pool, breaker: ConnectBreaker): void {
+  const raw = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
+  const guarded = (cb?: ConnectCallback): Promise<pg.PoolClient> | undefined => {
+    const p = (async () => {
+      breaker.before();
+      try {
+        const client = await raw();
+        breaker.success();
+        return client;
+      } catch (err) {
+        if (!isDatabaseUnavailable(err)) throw err;
+        breaker.failure();
+        throw new DatabaseUnavailableError('the database is unavailable', breaker.retryAfterS(), { cause: err });
+      }
+    })();
+    if (!cb) return p;
+    p.then(
+      (client) => cb(undefined, client, (release) => client.release(release as Error | boolean | undefined)),
+      (err: Error) => cb(err, undefined, () => undefined),
+    );
+    return undefined;
+  };
+  (pool as unknown as { connect: typeof guarded }).connect = guarded;
 }
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 20 });
-    // An idle client losing its server must not crash the process; the next query reconnects.
-    pool.on('error', () => {});
+    const t = { ...DEFAULT_DB_TIMEOUTS, ...opts.timeouts };
+    const pool = new pg.Pool({
+      connectionString: opts.databaseUrl,
+      max: opts.poolSize ?? 20,
+      connectionTimeoutMillis: t.connectTimeoutMs,
+      statement_timeout: t.statementTimeoutMs,
+      idle_in_transaction_session_timeout: t.idleInTransactionTimeoutMs,
+      // The client's own bound, for a server that stopped answering without closing the socket.
+      query_timeout: t.statementTimeoutMs + 5_000,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    });
+    const breaker = new ConnectBreaker({ threshold: t.breakerThreshold, cooldownMs: t.breakerCooldownMs });
+    guardConnect(pool, breaker);
+    let poolErrors = 0;
+    // An idle client losing its server must not crash the process (the next query reconnects), but it is logged and counted.
+    pool.on('error', (err) => {
+      poolErrors++;
+      database.log.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'database pool: idle connection lost');
+    });
     const db = drizzlePg(pool, { schema }) as unknown as Db;
     const listeners = new Set<Unlisten>();
-    return {
+    const database: Database = {
+      log: stderrLog,
+      health: () => ({ breaker: breaker.state, breakerOpened: breaker.opened, poolErrors, retryAfterS: breaker.retryAfterS() }),
       db,
       kind: 'postgres',
       url: opts.databaseUrl,
@@ -150,6 +231,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
         await pool.end();
       },
     };
+    return database;
   }
   let dir: string | undefined;
   if (opts.dataDir) {
@@ -164,6 +246,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     kind: 'pglite',
     url: null,
     pglite: client,
+    log: stderrLog,
+    health: () => ({ breaker: 'closed', breakerOpened: 0, poolErrors: 0, retryAfterS: 1 }),
     migrate: async () => {
       await migratePglite(raw, { migrationsFolder: MIGRATIONS_DIR });
     },

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { DatabaseUnavailableError, isDatabaseUnavailable } from '../../db/breaker.js';
 import { badRequest, conflict, ERROR_RESPONSE_ID, ErrorResponse, errorBody, HttpError, unprocessable } from '../../lib/errors.js';
 
 /** How a route schema names the shared error body (registered with `addSchema`). */
@@ -60,6 +61,15 @@ export default fp(
       }
       if ((err as FastifyError).validation) {
         return reply.code(400).send(errorBody('validation', err.message));
+      }
+      // A database gone, shut down or too slow is not a bug here: 503 and when to retry, never a hang or a 500.
+      if (isDatabaseUnavailable(err)) {
+        const retryAfter = err instanceof DatabaseUnavailableError ? err.retryAfterS : app.ctx.database.health().retryAfterS;
+        req.log.warn({ err }, 'database unavailable');
+        return reply
+          .code(503)
+          .header('retry-after', String(retryAfter))
+          .send(errorBody('database_unavailable', 'the database is unavailable; try again shortly'));
       }
       const pgErr = pgClientError(err);
       if (pgErr) return reply.code(pgErr.statusCode).send(errorBody(pgErr.code, pgErr.message));
