@@ -45,6 +45,7 @@ export class DynsecAdmin {
   #client: MqttClient | null = null;
   #pending = new Map<string, { resolve: (r: DynsecResponse) => void; timer: NodeJS.Timeout }>();
   #n = 0;
+  #waiters: Array<() => void> = [];
   readonly #prefix = uuidv7();
   readonly #o: DynsecAdminOptions & { timeoutMs: number };
 
@@ -80,24 +81,33 @@ export class DynsecAdmin {
       }
     });
     client.on('error', (err) => o.log.warn({ err: err.message }, 'dynsec: broker error'));
-    try {
-      await new Promise<void>((resolve, reject) => {
-        client.once('connect', () => resolve());
-        client.once('error', reject);
-      });
-      await client.subscribeAsync(`${DYNSEC_CONTROL_TOPIC}/response`, { qos: 1 });
-    } catch (err) {
-      this.#client = null;
-      client.end(true);
-      throw err;
-    }
+    // Never waits for the broker (issue 15: the cloud starts while it is down): each connection, the first
+    // included, subscribes to the answers and reconciles; commands meanwhile fail fast (`run`) and are caught up then.
     client.on('connect', () => {
       client.subscribeAsync(`${DYNSEC_CONTROL_TOPIC}/response`, { qos: 1 }).then(
-        () => o.onConnect?.(),
+        () => {
+          for (const w of this.#waiters.splice(0)) w();
+          o.onConnect?.();
+        },
         (err: unknown) => o.log.warn({ err }, 'dynsec: resubscribe failed'),
       );
     });
-    o.onConnect?.();
+  }
+
+  /** Resolves true once connected and listening for answers, false after `ms` without (it keeps trying). */
+  whenReady(ms: number): Promise<boolean> {
+    if (this.#client?.connected) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const on = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((w) => w !== on);
+        resolve(false);
+      }, ms);
+      this.#waiters.push(on);
+    });
   }
 
   async stop(): Promise<void> {

@@ -28,6 +28,9 @@ import { CLOUD_BROKER_USER, enrolledDevices, manageMosquitto } from './mosquitto
 export { CLOUD_BROKER_USER };
 
 /** The NOTIFY channel on which the gates trigger (migration 0004) names a device that lost its identity. */
+/** How long start waits for a broker that may be up; after it, the link keeps connecting in the background. */
+const BROKER_START_WAIT_MS = 3000;
+
 export const DEVICE_REVOKED_CHANNEL = 'gatehouse_device_revoked';
 
 /** What the broker is told of a device's credentials. */
@@ -160,6 +163,10 @@ export async function startSync(ctx: AppContext, log: Logger): Promise<SyncServi
     () => link.forgetAll(),
   );
   await link.start();
+  // Neither waits for the broker (the cloud serves without it); a broker that is up is joined before serving
+  // starts, so an edge's first sync request is not published before anyone subscribes.
+  await Promise.all([link.whenSubscribed(BROKER_START_WAIT_MS), dynsec?.whenReady(BROKER_START_WAIT_MS)]);
+  if (!link.connected) log.warn({ url }, 'sync: broker not reachable at start; serving without it, reconnecting');
   return {
     link,
     broker,

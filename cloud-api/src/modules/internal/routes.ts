@@ -2,10 +2,16 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 
 const Ready = Type.Object({
-  status: Type.String(),
-  database: Type.String(),
+  status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]),
+  database: Type.String({ description: "the database's kind ('postgres' or 'pglite') when it answers, else 'unavailable'" }),
+  broker: Type.Union([Type.Literal('ok'), Type.Literal('connecting'), Type.Literal('unavailable'), Type.Literal('off')], {
+    description: "the MQTT link: 'connecting' until first reached, 'unavailable' once lost, 'off' when this instance runs without sync",
+  }),
   jobs: Type.Union([Type.Literal('started'), Type.Literal('stopped')], { description: 'the background job queue' }),
 });
+
+/** How long readiness waits for the database before calling it unavailable: a probe must not hang. */
+const PING_TIMEOUT_MS = 2000;
 
 export const internalRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { ctx } = app;
@@ -22,7 +28,8 @@ export const internalRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags,
-        summary: 'Readiness: the database answers and the job queue runs (the broker joins this check with the sync link)',
+        summary:
+          'Readiness of each dependency: the database answers, the broker is connected (with sync), the job queue runs; 503 when any is not',
         response: {
           200: Ready,
           503: Ready,
@@ -31,14 +38,18 @@ export const internalRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (_req, reply) => {
       const jobs = ctx.jobs.started ? ('started' as const) : ('stopped' as const);
-      try {
-        await ctx.database.ping();
-      } catch {
-        return reply.code(503).send({ status: 'not_ready', database: 'unreachable', jobs });
-      }
-      // Not ready without workers: messages and reminders would wait unseen (it starts with the app, stops on close).
-      if (!ctx.jobs.started) return reply.code(503).send({ status: 'not_ready', database: ctx.database.kind, jobs });
-      return { status: 'ready', database: ctx.database.kind, jobs };
+      const broker = ctx.sync ? ctx.sync.link.brokerState : ('off' as const);
+      let timer: NodeJS.Timeout | undefined;
+      const database = await Promise.race([
+        ctx.database.ping().then(() => ctx.database.kind as string),
+        new Promise<string>((resolve) => {
+          timer = setTimeout(() => resolve('unavailable'), PING_TIMEOUT_MS);
+        }),
+      ]).catch(() => 'unavailable');
+      clearTimeout(timer);
+      // Not ready without workers (messages and reminders would wait unseen) nor with a lost broker (no sync, no ingestion).
+      const ready = database !== 'unavailable' && jobs === 'started' && (broker === 'ok' || broker === 'off');
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', database, broker, jobs });
     },
   );
   app.get(
