@@ -58,6 +58,8 @@ export interface LinkEvents {
   /** A new check-in, shaped as GET /api/admin/checkins lists it. */
   checkin: [orgId: string, checkin: CheckinView];
   status: [orgId: string, gateId: string, online: boolean];
+  /** Subscribed on a (re)connection. */
+  subscribed: [];
 }
 
 /** An enrolled controller, as the broker topic names it. */
@@ -92,6 +94,12 @@ export class CloudLink extends EventEmitter<LinkEvents> {
   /** Devices whose snapshot is being built and sent: no delta may overtake it (its seq would make every chunk stale). */
   #snapshotting = new Set<string>();
   #timer: NodeJS.Timeout | null = null;
+  #everConnected = false;
+  /** Subscribed on the current connection. */
+  get #subscribed(): boolean {
+    return this.connected && this.#subscribedOn === this.#client;
+  }
+  #subscribedOn: MqttClient | null = null;
   #sweeping = false;
   #msgSeq = Date.now();
   readonly #ctx: AppContext;
@@ -123,14 +131,42 @@ export class CloudLink extends EventEmitter<LinkEvents> {
       this.#onMessage(topic, payload).catch((err: unknown) => o.log.error({ err, topic }, 'sync: handling a message failed'));
     });
     client.on('error', (err) => o.log.warn({ err: err.message }, 'sync: broker error'));
-    await new Promise<void>((resolve, reject) => {
-      client.once('connect', () => resolve());
-      client.once('error', reject);
+    // The cloud serves without its broker (issue 15): mqtt.js keeps reconnecting every reconnectPeriod, and each
+    // connection (the first included) subscribes anew; until then sweeps wait (`connected`) and commands expire (CMD-2).
+    client.on('connect', () => {
+      this.#everConnected = true;
+      o.log.info({ url: o.url, shared: o.shareGroup }, 'sync: cloud link connected');
+      this.#subscribe().then(
+        () => {
+          this.#subscribedOn = client;
+          this.emit('subscribed');
+        },
+        (err: unknown) => o.log.warn({ err }, 'sync: subscribing failed; retried at the next connection'),
+      );
     });
-    client.on('connect', () => void this.#subscribe());
-    await this.#subscribe();
+    client.on('offline', () => o.log.warn({ url: o.url }, 'sync: broker unreachable; reconnecting'));
     this.#timer = setInterval(() => void this.sweep(), o.sweepMs);
-    o.log.info({ url: o.url, shared: o.shareGroup }, 'sync: cloud link connected');
+  }
+
+  /** Resolves true once subscribed on a connection, false after `ms` without (the link keeps trying). */
+  whenSubscribed(ms: number): Promise<boolean> {
+    if (this.#subscribed) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (v: boolean) => {
+        clearTimeout(timer);
+        this.off('subscribed', on);
+        resolve(v);
+      };
+      const on = () => done(true);
+      const timer = setTimeout(() => done(false), ms);
+      this.on('subscribed', on);
+    });
+  }
+
+  /** The broker as /ready reports it: never reached yet (connecting), lost (unavailable), or connected. */
+  get brokerState(): 'ok' | 'connecting' | 'unavailable' {
+    if (this.connected) return 'ok';
+    return this.#everConnected ? 'unavailable' : 'connecting';
   }
 
   async stop(): Promise<void> {
