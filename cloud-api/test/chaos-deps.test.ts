@@ -292,3 +292,48 @@ describe('webhook receiver that hangs', () => {
     expect(causingMs).toBeLessThan(WEBHOOK_TIMEOUT_MS);
   }, 60_000);
 });
+
+describe('a role changed on one instance (seed 002)', () => {
+  it('is enforced by another instance within a second, though that one caches principals for a minute', async () => {
+    const { buildApp } = await import('../src/app.js');
+    const { openDatabase } = await import('../src/db/client.js');
+    const { addUser } = await import('./helpers.js');
+    // PostgreSQL: another pool, as another process would have; PGlite: the one in-process database, shared.
+    const secondDb = t.db.url ? await openDatabase({ databaseUrl: t.db.url, dataDir: null, poolSize: 3 }) : null;
+    const second = await buildApp(testConfig({ masterKey: t.app.ctx.config.masterKey, authCacheMs: 60_000 }), {
+      database: secondDb ?? t.db.database,
+      migrate: false,
+      logger: false,
+    });
+    try {
+      await second.ready();
+      const worker = await addUser(t.app, admin.orgId, ['Host']);
+      const audit = async () => (await second.inject({ method: 'GET', url: '/api/admin/audit-logs', headers: worker.auth })).statusCode;
+      // Instance B caches the worker's principal (a Host: no audit log).
+      expect(await audit()).toBe(403);
+      const setRoles = async (roles: string[]) => {
+        const r = await t.app.inject({
+          method: 'PATCH',
+          url: `/api/admin/users/${worker.userId}`,
+          headers: admin.auth,
+          payload: { roles },
+        });
+        expect(r.statusCode, r.body).toBe(200);
+        return Date.now();
+      };
+      const promotedAt = await setRoles(['SecurityOfficer']);
+      await until(async () => (await audit()) === 200, 'instance B granting the new role', 5000);
+      const grantMs = Date.now() - promotedAt;
+      expect(await audit()).toBe(200);
+      const demotedAt = await setRoles(['Host']);
+      await until(async () => (await audit()) === 403, 'instance B refusing the removed role', 5000);
+      const revokeMs = Date.now() - demotedAt;
+      console.log(JSON.stringify({ figure: 'role_change_other_instance', grantMs, revokeMs, otherInstanceCacheMs: 60_000 }));
+      expect(grantMs).toBeLessThan(1000);
+      expect(revokeMs).toBeLessThan(1000);
+    } finally {
+      await second.close();
+      await secondDb?.close();
+    }
+  }, 60_000);
+});

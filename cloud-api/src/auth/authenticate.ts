@@ -43,6 +43,7 @@ export async function authenticate(ctx: AppContext, token: string, opts: Authent
     if (!claims) throw unauthorized('invalid or expired token');
     const cached = ctx.principals.get(claims.sid);
     if (cached && cached.userId === claims.sub) return cached;
+    const generation = ctx.principals.generation;
     // One round trip: the user, their roles, and whether the session is still alive.
     const [row] = await ctx.db
       .select({ id: users.id, orgId: users.orgId, ...userPersonalColumns, roles: rolesOf })
@@ -68,7 +69,7 @@ export async function authenticate(ctx: AppContext, token: string, opts: Authent
       sessionId: claims.sid,
       app: null,
     };
-    ctx.principals.set(claims.sid, principal);
+    ctx.principals.set(claims.sid, principal, Date.now(), generation);
     return principal;
   }
   const email = await ctx.oidc.verifiedEmail(token);

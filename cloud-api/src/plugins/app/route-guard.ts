@@ -5,11 +5,13 @@
  * lands in `app.routeTable` (the RBAC test walks it). Applications' API keys are accepted on /api/admin
  * only: anywhere else under /api a request bearing one is refused (401 `api_key_not_allowed_here`).
  */
+import { sql } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { looksLikeApiKey } from '../../auth/api-key-format.js';
 import { listenForRevocations } from '../../auth/api-keys.js';
 import { apiKeyNotAllowed, authenticate, bearer } from '../../auth/authenticate.js';
+import { PRINCIPALS_CHANNEL } from '../../auth/principal-cache.js';
 import type { Permission } from '../../auth/rbac.js';
 import { forbidden, unauthorized } from '../../lib/errors.js';
 
@@ -39,11 +41,27 @@ export default fp(
     };
     // Every instance drops a revoked key from its cache the moment it is revoked anywhere (auth/api-keys.ts).
     let unlisten: (() => Promise<void>) | null = null;
+    // Sessions' principals the same way (auth/principal-cache.ts): a role changed on one instance is enforced on all.
+    let unlistenPrincipals: (() => Promise<void>) | null = null;
     app.addHook('onReady', async () => {
       unlisten = await listenForRevocations(ctx.database, ctx.apiKeys);
+      unlistenPrincipals = await ctx.database.listen(
+        PRINCIPALS_CHANNEL,
+        () => ctx.principals.forget(),
+        // A lost connection may have missed a message.
+        () => ctx.principals.forget(),
+      );
+      ctx.principals.announceWith(() => {
+        ctx.db.execute(sql`select pg_notify(${PRINCIPALS_CHANNEL}, '')`).catch((err: unknown) => {
+          // The other instances then see the change within the cache's TTL.
+          app.log.warn({ err }, 'could not announce a revoked session to the other instances');
+        });
+      });
     });
     app.addHook('onClose', async () => {
+      ctx.principals.announceWith(null);
       await unlisten?.();
+      await unlistenPrincipals?.();
     });
     app.addHook('onRoute', (route) => {
       const cfg = route.config as { permission?: Permission; authenticated?: boolean } | undefined;
