@@ -7,7 +7,6 @@ import { registerUsageMetrics } from '../../modules/devconsole/usage.js';
 import { registerNotificationMetrics } from '../../modules/notifications/sender.js';
 import { registerWebhookMetrics } from '../../modules/webhooks/deliver.js';
 import { registerSyncLagMetrics } from '../../sync/lag.js';
-import { registerSyncLagMetrics } from '../../sync/lag.js';
 
 /** Prometheus at /metrics: process metrics, the job queue, messages by channel and outcome, and a request histogram labelled by route pattern (not raw URL, to bound cardinality). */
 export default fp(
@@ -19,8 +18,6 @@ export default fp(
     registerWebhookMetrics(registry, app.ctx);
     registerUsageMetrics(registry, app.ctx);
     registerAlarmMetrics(registry, app.ctx);
-    const syncLag = registerSyncLagMetrics(registry, app.ctx.db, app.log);
-    app.addHook('onClose', async () => syncLag.stop());
     const syncLag = registerSyncLagMetrics(registry, app.ctx.db, app.log);
     app.addHook('onClose', async () => syncLag.stop());
     const database = app.ctx.database;
