@@ -125,6 +125,13 @@ const BaseSchema = Type.Object(
     heldOpenSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
     /** ALARM-1: a reader (without its own condition reports) unhealthy this long raises `reader_offline`. */
     readerOfflineSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
+    /**
+     * While the edge's database cannot be written (disk full, I/O error, read-only): `secure` (default) denies
+     * everyone, `safe` admits valid credentials and keeps the records in memory until it can (README: Storage failure).
+     */
+    failMode: Type.Optional(Type.Union([Type.Literal('secure'), Type.Literal('safe')])),
+    /** Seconds between write probes of the database (also on each GET /health). */
+    storageProbeSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
     /** Same text from the same reader within this window is one attempt. */
     debounceMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })),
     /** Power-loss window: WAL is fsynced at each checkpoint (synchronous=NORMAL). */

@@ -200,6 +200,12 @@ export class Daemon {
     t.unref();
     this.#timers.push(t);
 
+    // The write probe. It does not feed the systemd watchdog: a restart cannot free a disk and would lose the
+    // records kept in memory, so the watchdog still asks only whether the store answers (store.healthy()).
+    const probe = setInterval(() => this.probeStorage(), (cfg.storageProbeSeconds ?? 5) * 1000);
+    probe.unref();
+    this.#timers.push(probe);
+
     this.#sd = sdNotify({ healthy: () => this.store.healthy(), onError: (e) => log.warn({ err: e.message }, 'sd_notify failed') });
     this.#sd.ready(`gate ${this.store.gateId ?? 'unassigned'}, outbox ${this.store.outbox.depth}`);
     log.info(
@@ -245,10 +251,17 @@ export class Daemon {
     ];
   }
 
+  /** Writes a probe row; a failure is the gate's storage alarm, a success writes out what it kept in memory. */
+  probeStorage(): ReturnType<Gate['probeStorage']> {
+    return this.gate.probeStorage(() => this.store.probeWrite());
+  }
+
   health(): object {
     const hardware = this.hardware();
+    const storage = this.probeStorage();
     return {
-      status: hardware.every((h) => h.healthy) && !this.store.fullSyncNeeded ? 'ok' : 'degraded',
+      status: hardware.every((h) => h.healthy) && !this.store.fullSyncNeeded && storage.ok ? 'ok' : 'degraded',
+      storage: { ...storage, failMode: this.config.failMode ?? 'secure' },
       version: VERSION,
       gateId: this.store.gateId ?? null,
       deviceId: this.config.deviceId ?? null,

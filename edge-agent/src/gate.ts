@@ -50,6 +50,7 @@ import {
 import { GateAlarms } from './alarms.js';
 import type { EdgeEvent as CheckinEvent } from './event.js';
 import type { DoorContact, PassageSensor, ReaderCondition, ReaderInput, Relay } from './hardware/types.js';
+import { type FailMode, StorageGuard, type StorageStatus } from './storage.js';
 import type { PassLookup } from './store/cache.js';
 
 export interface GateStore {
@@ -98,6 +99,13 @@ export interface GateOptions {
   heldOpenSeconds?: number;
   /** A reader unhealthy this long (readerHealth) raises `reader_offline`. */
   readerOfflineMs?: number;
+  /**
+   * While the store cannot write: `secure` (default) denies every attempt (reason `unknown`); `safe` admits as
+   * decide() says and keeps the records in memory until the store writes again (storage.ts).
+   */
+  failMode?: FailMode;
+  /** Bound of that memory queue; past it even `safe` denies. */
+  maxBuffered?: number;
 }
 
 export interface ScanOutcome {
@@ -150,6 +158,8 @@ export class Gate {
   #escortAt: number | null = null;
   readonly #waiting: WaitingVisitor[] = [];
   readonly #alarms: GateAlarms;
+  readonly #storage: StorageGuard;
+  readonly #failMode: FailMode;
 
   constructor(o: GateOptions) {
     this.#store = o.store;
@@ -163,8 +173,18 @@ export class Gate {
     this.#defaultDirection = o.defaultDirection ?? 'in';
     this.#malformedEveryMs = o.malformedEventIntervalMs ?? 1000;
     const door = o.door ?? null;
+    this.#failMode = o.failMode ?? 'secure';
+    this.#storage = new StorageGuard({
+      write: (e, passId, state) => this.#store.record(e, passId, state),
+      alarm: (state, detail) =>
+        this.#event('alarm', { allow: false, reason: 'unknown', alarm: { kind: 'storage', state, ...(detail ? { detail } : {}) } }),
+      now: this.#now,
+      maxBuffered: o.maxBuffered,
+      log: this.#log,
+      metrics: this.#metrics,
+    });
     this.#alarms = new GateAlarms({
-      record: (e) => this.#store.record(e),
+      record: (e) => void this.#storage.record(e),
       emergency: () => this.#store.emergency,
       event: (type, fields) => this.#event(type, fields),
       guard: (what, fn) => this.#guard(what, fn),
@@ -224,14 +244,18 @@ export class Gate {
     // longest escort window (600 s) it covers nobody, and the scan path goes back to the shared context.
     if (this.#escortAt !== null && now - this.#escortAt > MAX_ESCORT_MS) this.#escortAt = null;
     const ctx = this.#escortAt === null ? base : { ...base, escortAt: this.#escortAt };
-    const d = decide(cred, found?.pass, found?.rule, ctx, found?.state, now);
+    const passKey = cred.kind === 'card' ? found?.pass?.id : cred.kind === 'dynamic' || cred.kind === 'static' ? cred.passId : undefined;
+    const state = (passKey !== undefined ? this.#storage.stateOf(passKey) : undefined) ?? found?.state;
+    let d = decide(cred, found?.pass, found?.rule, ctx, state, now);
     const event = attempt(d, ctx.gateId, input.direction, input.reader, now);
 
-    if (!d.allow) {
-      if (d.reason !== 'malformed' || this.#malformedDue(input.reader, mono)) this.#store.record(event);
+    if (d.allow && !this.#admit(event, d, state, input.direction, input.reader, now, true)) {
+      // Fail-secure (or the memory queue is full): the store cannot keep the record, so nobody is let in.
+      d = { ...d, allow: false, reason: 'unknown' };
+    } else if (!d.allow) {
+      if (d.reason !== 'malformed' || this.#malformedDue(input.reader, mono)) void this.#storage.record(event);
       if (d.reason === 'escort_required' && d.passId !== null) this.#wait(cred, d.passId, input, found?.rule?.escortSeconds, now);
     } else {
-      this.#admit(event, d, found?.state, input.direction, input.reader, now, true);
       // DEC-15: an escort going in marks the gate and brings in whoever was waiting for one.
       if (found?.pass?.escort && input.direction === 'in') {
         this.escortSeen(now);
@@ -257,7 +281,7 @@ export class Gate {
     reader: string,
     now: number,
     pulse: boolean,
-  ): void {
+  ): boolean {
     const passId = d.passId;
     let state: PassState | null = null;
     if (passId !== null) {
@@ -273,13 +297,46 @@ export class Gate {
         event.counted = true;
       }
     }
-    this.#store.record(event, passId, state);
+    if (!this.#storage.ok && this.#failMode === 'secure' && this.#storage.flush() === false) return this.#deny(event);
+    const r = this.#storage.record(event, passId, state);
+    if (r === 'dropped') return false;
+    if (r === 'buffered' && this.#failMode === 'secure') return this.#deny(event, true);
     if (pulse) this.#unlock(event.id);
     if (d.alert) {
       this.#metrics?.alert?.(d.alert);
       this.#log?.warn({ passId, alert: d.alert, eventId: event.id }, 'admitted with an alert');
     }
     if (this.#sensor) this.#expectPassage(passId, d, direction, reader);
+    return true;
+  }
+
+  /**
+   * Fail-secure: the attempt becomes a denial (reason `unknown`, no state), kept in memory like any record. `queued`:
+   * the admitted version is already at the queue's tail (the write just failed), so it is turned round in place.
+   */
+  #deny(event: CheckinEvent, queued = false): false {
+    event.allow = false;
+    event.reason = 'unknown';
+    delete event.counted;
+    if (!queued) void this.#storage.record(event);
+    else this.#storage.unstate(event.id);
+    return false;
+  }
+
+  /** Store health for /health: a failing write probe or record is `degraded` with the reason. */
+  get storage(): StorageStatus {
+    return this.#storage.status();
+  }
+
+  /** The daemon's write probe: `probe` writes a row; a success writes the memory queue out. Never throws. */
+  probeStorage(probe: () => void): StorageStatus {
+    try {
+      probe();
+      this.#storage.probeOk();
+    } catch (e) {
+      this.#storage.failed(e);
+    }
+    return this.#storage.status();
   }
 
   #unlock(eventId: string): void {
@@ -312,7 +369,8 @@ export class Gate {
   #admitWaiting(w: WaitingVisitor, now: number, t0: number): void {
     const found = this.#store.findByPassId(w.passId);
     const ctx = { ...this.#store.context(w.direction), escortAt: now };
-    const d = decide(w.cred, found.pass, found.rule, ctx, found.state, now);
+    const state = this.#storage.stateOf(w.passId) ?? found.state;
+    const d = decide(w.cred, found.pass, found.rule, ctx, state, now);
     if (!d.allow) {
       // A stale dynamic code, a revocation or a lockdown meanwhile: not admitted, and nothing more recorded.
       this.#log?.info({ passId: w.passId, reason: d.reason }, 'escort arrived, waiting visitor not admitted');
@@ -320,7 +378,7 @@ export class Gate {
     }
     const event = attempt(d, ctx.gateId, w.direction, w.reader, now);
     // One pulse covers the escort and their visitors: the relay is already open for them.
-    this.#admit(event, d, found.state, w.direction, w.reader, now, false);
+    if (!this.#admit(event, d, state, w.direction, w.reader, now, false)) return;
     this.#log?.info({ passId: w.passId, eventId: event.id }, 'escorted visitor admitted');
     this.#metrics?.decision((this.#clock() - t0) / 1000, true, d.reason);
   }
@@ -367,7 +425,7 @@ export class Gate {
               reason: decision ? 'ok' : 'manual',
               ...(reader ? { reader } : {}),
             });
-            this.#store.record(e);
+            void this.#storage.record(e);
             this.#log?.info({ passId, direction }, 'unlocked but nobody passed');
           }),
         this.#relay.pulseMs,
@@ -384,7 +442,7 @@ export class Gate {
       if (this.#store.emergency) {
         // The door is held free for an evacuation: people going through is the point, not a forced entry.
         const e = this.#event('passage', { reason: 'manual' });
-        this.#store.record(e);
+        void this.#storage.record(e);
         return e;
       }
       return this.#alarms.forced('passage without unlock');
@@ -402,7 +460,7 @@ export class Gate {
       ...(p.reader ? { reader: p.reader } : {}),
       ...(state ? { counted: true } : {}),
     });
-    this.#store.record(e, p.passId, state);
+    void this.#storage.record(e, p.passId, state);
     return e;
   }
 
@@ -410,7 +468,7 @@ export class Gate {
   manualOpen(direction: Direction = this.#defaultDirection): CheckinEvent {
     const locked = this.lockdown;
     const e = this.#event('manual', { direction, allow: !locked, reason: locked ? 'lockdown' : 'manual' });
-    this.#store.record(e);
+    void this.#storage.record(e);
     if (!locked) {
       this.#unlock(e.id);
       if (this.#sensor) this.#expectPassage(null, null, direction, undefined);

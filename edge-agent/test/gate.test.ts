@@ -59,13 +59,15 @@ describe('gate state machine', () => {
     expect(decisions).toHaveLength(1);
   });
 
-  it('does not pulse the relay when the event cannot be recorded', () => {
+  it('does not pulse the relay when the event cannot be recorded (fail-secure, the default): denied, kept in memory', () => {
     const gate = make();
     const p = fx.passes.multi;
     store.failNextRecord = true;
-    expect(() => scan(gate, dynamicQrAt(p.id, p.totpSecret!, now))).toThrow(/disk/);
+    const out = scan(gate, dynamicQrAt(p.id, p.totpSecret!, now));
+    expect(out.decision).toMatchObject({ allow: false, reason: 'unknown' });
     expect(journal).toEqual(['record-failed']);
     expect(relay.pulses).toBe(0);
+    expect(gate.storage).toMatchObject({ ok: false, buffered: 2 });
   });
 
   it('CRED-3, DEC-6: the same code again within the debounce window is one attempt; after it, a replay', () => {

@@ -232,6 +232,18 @@ export class EdgeStore {
     return this.#checkpointer;
   }
 
+  /**
+   * The write probe: one row in settings, in a transaction, so a full disk, an I/O error or a read-only file
+   * system shows here before a scan needs the store (SELECT 1 answers on all three). Throws the SQLite error.
+   */
+  probeWrite(at: number = Date.now()): void {
+    // As big as an event for a moment: a write that fits in a page's last free bytes would not prove an event does.
+    this.db.transaction(() => {
+      this.#setSetting.run('probeAt', 'x'.repeat(2048));
+      this.#setSetting.run('probeAt', String(at));
+    })();
+  }
+
   /** The watchdog's question: can the store still answer a query? */
   healthy(): boolean {
     try {
