@@ -5,7 +5,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../src/config.js';
+import { Daemon } from '../src/daemon.js';
 import type { EdgeEvent } from '../src/event.js';
 import { Gate } from '../src/gate.js';
 import { applySeed, parseSeed } from '../src/seed.js';
@@ -148,6 +151,48 @@ describe('storage failure', () => {
       expect(gate.storage).toMatchObject({ ok: false, reason: 'SQLITE_FULL: database or disk is full' });
       expect(gate.manualOpen()).toBeTruthy();
       gate.stop();
+    }
+  });
+});
+
+describe('storage failure: the daemon', () => {
+  it('/health says degraded with the reason while the write probe fails, and ok again once it writes', async () => {
+    const t = tempDir();
+    const cfg = parseConfig({
+      dataDir: join(t.dir, 'data'),
+      localPort: 0,
+      failMode: 'safe',
+      readers: [{ type: 'simulated', direction: 'in' }],
+      relay: { type: 'simulated', pulseMs: 20 },
+    });
+    const daemon = new Daemon(cfg, pino({ level: 'silent' }));
+    await daemon.start();
+    try {
+      const fx = makeFixture();
+      applySeed(daemon.store, parseSeed(fx.seed()));
+      const health = async () =>
+        (await (await fetch(`http://127.0.0.1:${daemon.port}/health`)).json()) as {
+          status: string;
+          storage: { ok: boolean; reason: string | null; buffered: number; failMode: string };
+        };
+      expect(await health()).toMatchObject({ status: 'ok', storage: { ok: true, reason: null, failMode: 'safe' } });
+      fillDisk(daemon.store);
+      const bad = await health();
+      expect(bad).toMatchObject({ status: 'degraded', storage: { ok: false, buffered: 1, failMode: 'safe' } });
+      expect(bad.storage.reason).toMatch(/SQLITE_FULL/);
+      // The watchdog's question is unchanged: a restart would not free the disk and would lose what is kept.
+      expect(daemon.store.healthy()).toBe(true);
+      freeDisk(daemon.store);
+      expect(await health()).toMatchObject({ status: 'ok', storage: { ok: true, reason: null, buffered: 0 } });
+      const alarms = daemon.store.outbox
+        .pending(100)
+        .map((r) => r.event)
+        .filter((e) => e.type === 'alarm')
+        .map((e) => e.alarm?.state);
+      expect(alarms).toEqual(['raised', 'cleared']);
+    } finally {
+      await daemon.stop();
+      t.cleanup();
     }
   });
 });
