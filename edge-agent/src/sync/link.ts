@@ -257,6 +257,10 @@ export class EdgeLink {
           qos: 1,
         });
       }
+    } catch (err) {
+      // Called from timers and the connect handler: a store that cannot be read (I/O error) is logged, and the
+      // next flush tries again from what was sent.
+      o.log.error({ err }, 'link: outbox not read; retried on the next flush');
     } finally {
       this.#flushing = false;
     }
