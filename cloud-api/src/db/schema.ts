@@ -231,6 +231,8 @@ export const gates = pgTable(
     cacheSeq: bigint('cache_seq', { mode: 'number' }).notNull().default(0),
     outboxDepth: integer('outbox_depth').notNull().default(0),
     version: text('version'),
+    /** SYNC-5: the controller's clock minus the cloud's (ms) from its last status that carried one. */
+    clockSkewMs: integer('clock_skew_ms'),
     ...audit(),
     deletedAt: ts('deleted_at'),
   },

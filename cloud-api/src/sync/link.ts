@@ -337,7 +337,15 @@ export class CloudLink extends EventEmitter<LinkEvents> {
     if (!online) this.#cursors.delete(device.deviceId);
     // A new edge (cacheSeq 0) gets its cursor from its snapshot, never from a status.
     else if (s.cacheSeq > 0) this.#cursors.set(device.deviceId, Math.max(this.#cursors.get(device.deviceId) ?? 0, s.cacheSeq));
-    const values = { online, lastSeenAt: new Date(), cacheSeq: s.cacheSeq, outboxDepth: s.outboxDepth, version: s.version };
+    const values = {
+      online,
+      lastSeenAt: new Date(),
+      cacheSeq: s.cacheSeq,
+      outboxDepth: s.outboxDepth,
+      version: s.version,
+      // SYNC-5: kept from the last status that had an estimate (a last will, written at connect, has none).
+      ...(s.clockSkewMs === undefined ? {} : { clockSkewMs: s.clockSkewMs }),
+    };
     const ctx = this.#ctx;
     // The webhook event and the controller_offline alarm (ALARM-1) are raised here, where the gate row is
     // written, in the same transaction and only when the stored state really flips: the live feed's 'status'

@@ -33,6 +33,9 @@ export const Gate = Type.Object({
   cacheSeq: Type.Integer(),
   outboxDepth: Type.Integer(),
   version: Nullable(Type.String()),
+  clockSkewMs: Type.Optional(
+    Type.Integer({ description: "SYNC-5: the controller's clock minus the cloud's in ms, from its last status that reported one" }),
+  ),
   createdAt: Timestamp(),
   updatedAt: Timestamp(),
 });

@@ -34,6 +34,7 @@ export const gateView = (r: Row) => ({
   cacheSeq: r.cacheSeq,
   outboxDepth: r.outboxDepth,
   version: r.version,
+  ...(r.clockSkewMs === null ? {} : { clockSkewMs: r.clockSkewMs }),
   createdAt: r.createdAt.toISOString(),
   updatedAt: r.updatedAt.toISOString(),
 });
