@@ -1,5 +1,6 @@
 import { type ReactNode, useEffect, useState, useSyncExternalStore } from 'react';
 import { Trans, useTranslation } from 'react-i18next';
+import { DependencyBanner } from './components/DependencyBanner.tsx';
 import { LanguageSwitcher } from './components/LanguageSwitcher.tsx';
 import { Empty, TextLink } from './components/ui.tsx';
 import { logout } from './lib/api.ts';
@@ -195,6 +196,7 @@ function Shell() {
         </div>
       </nav>
       <main id="main" tabIndex={-1}>
+        <DependencyBanner />
         {screen(route.parts)}
       </main>
     </div>

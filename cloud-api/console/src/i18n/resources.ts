@@ -27,6 +27,7 @@ export interface Resources {
   muster: En<typeof import('./locales/en/muster.json')>;
   holidays: En<typeof import('./locales/en/holidays.json')>;
   alarms: En<typeof import('./locales/en/alarms.json')>;
+  health: En<typeof import('./locales/en/health.json')>;
 }
 
 declare module 'i18next' {
