@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import {
   type CheckinEvent,
@@ -21,12 +22,15 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Gate } from '../src/gate.js';
 import { SimulatedRelay } from '../src/hardware/simulated.js';
+import { applySeed, parseSeed } from '../src/seed.js';
 import { EdgeStore } from '../src/store/index.js';
 import { type CommandTarget, EdgeLink } from '../src/sync/link.js';
 import { syncStoreOf } from '../src/sync/store-adapter.js';
 import { commandTargetOf } from '../src/sync/wire.js';
 import { startTestBroker, type TestBroker } from './broker.js';
+import { FakeRelay } from './fakes.js';
 import { makeFixture } from './fixtures.js';
+import { fillDisk, freeDisk } from './full-disk.js';
 import { tempDir } from './tmp.js';
 
 const log = pino({ level: 'silent' });
@@ -290,6 +294,32 @@ describe('edge MQTT link (SPEC MSG-*, SIGN-*, CMD-*)', () => {
       await send(topics.ack(DEV), { ...header(1), kind: 'ack', batchId: b.batchId, ids: b.events.map((e) => e.id) });
     }
     await until(() => store.outbox.depth === 0);
+  });
+
+  it('storage failure, fail-safe: what was admitted while the disk was full reaches the cloud once and in order after it has room', async () => {
+    applySeed(store, parseSeed(fx.seed()));
+    let now = Date.now();
+    const gate = new Gate({ store, relay: new FakeRelay([], 3000), now: () => now, failMode: 'safe' });
+    fillDisk(store);
+    const admitted = [1, 2, 3].map(() => {
+      now += 2000;
+      return gate.handle({ reader: 'r1', direction: 'in', data: fx.staticQr(undefined, undefined, randomUUID()), receivedAt: now });
+    });
+    expect(admitted.map((a) => a.decision?.allow)).toEqual([true, true, true]);
+    link.flush();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(on('events')).toHaveLength(0);
+    freeDisk(store);
+    gate.probeStorage(() => store.probeWrite());
+    link.flush();
+    const sent = await until(() => {
+      const events = on('events').flatMap((b) => (b as { events: CheckinEvent[] }).events);
+      return events.length >= 5 ? events : false;
+    });
+    for (const b of on('events')) expect(validators.eventsBatch.check(b)).toBe(true);
+    expect(sent.map((e) => e.alarm?.state ?? e.id)).toEqual(['raised', ...admitted.map((a) => a.event?.id), 'cleared']);
+    expect(sent[0]?.alarm?.kind).toBe('storage');
+    gate.stop();
   });
 
   it('MSG-8: sends unacked events again when no ack comes (at-least-once)', async () => {
