@@ -3,12 +3,31 @@ import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { str } from '../../components/form.tsx';
 import { type ResourceDef, ResourcePage } from '../../components/ResourcePage.tsx';
+import { Badge } from '../../components/ui.tsx';
 import { ago } from '../../lib/format.ts';
 import { nameOf } from '../../lib/lookups.ts';
 import { PATHS } from '../../lib/query.ts';
 import type { Gate } from '../../lib/types.ts';
 import { EnrollButton } from './EnrollButton.tsx';
 import { GateStatus } from './GateStatus.tsx';
+
+/**
+ * SYNC-5: past one TOTP step (30 s) a controller leans on its estimate of the cloud's clock for codes and
+ * command expiry; an admin should fix its time source (NTP, RTC battery) before that estimate is lost.
+ */
+const SKEW_WARN_MS = 30_000;
+
+function clockSkew(t: TFunction<['resources', 'common']>, ms: number | undefined) {
+  if (ms === undefined) return '—';
+  const text = t('gates.skew', { seconds: (ms / 1000).toFixed(1) });
+  return Math.abs(ms) > SKEW_WARN_MS ? (
+    <Badge tone="warn">
+      <span title={t('gates.skewWarn')}>{text}</span>
+    </Badge>
+  ) : (
+    text
+  );
+}
 
 const gates = (t: TFunction<['resources', 'common']>): ResourceDef<Gate> => ({
   title: t('gates.title'),
@@ -25,6 +44,7 @@ const gates = (t: TFunction<['resources', 'common']>): ResourceDef<Gate> => ({
     { label: t('gates.col.lastSeen'), render: (g) => ago(g.lastSeenAt) },
     { label: t('gates.col.cacheSeq'), render: (g) => g.cacheSeq, className: 'num' },
     { label: t('gates.col.outbox'), render: (g) => g.outboxDepth, className: 'num' },
+    { label: t('gates.col.clock'), render: (g) => clockSkew(t, g.clockSkewMs), className: 'num' },
   ],
   fields: (l) => [
     {
