@@ -113,6 +113,7 @@ export class Daemon {
       cacheSeq: () => this.store.seq,
       hardware: () => this.hardware(),
       mode: () => (this.gate.emergency ? 'emergency' : this.gate.lockdown ? 'lockdown' : 'normal'),
+      storage: () => this.gate.storage,
     });
     this.gate = new Gate({
       store: this.store,
@@ -332,6 +333,12 @@ export class Daemon {
     }
     await this.sensor?.stop();
     await this.door?.stop();
+    // A last try for what the gate kept in memory while the disk failed: after this it is gone.
+    if (this.gate && this.store?.db.open) {
+      const left = this.probeStorage();
+      if (left.buffered > 0)
+        this.log.error({ buffered: left.buffered, reason: left.reason }, 'storage still failing: events kept in memory are lost');
+    }
     await this.store?.stopBackgroundCheckpoints();
     if (this.#http) {
       const server = this.#http.server;

@@ -9,6 +9,8 @@ export interface MetricsSources {
   cacheSeq(): number;
   /** The gate's mode (CMD-1, CMD-4), for an alert on a gate left in lockdown or emergency. */
   mode?(): GateMode;
+  /** The store's write health (storage.ts): ok, and events kept in memory while it fails. */
+  storage?(): { ok: boolean; buffered: number };
 }
 
 export type GateMode = 'normal' | 'lockdown' | 'emergency';
@@ -71,6 +73,25 @@ export class EdgeMetrics implements GateMetrics {
         this.set(sources.cacheSeq());
       },
     });
+    if (sources.storage) {
+      const storage = sources.storage;
+      new Gauge({
+        name: 'gatehouse_storage_ok',
+        help: '1 while the edge database takes writes, 0 while they fail (disk full, I/O error, read-only)',
+        registers: [this.registry],
+        collect() {
+          this.set(storage().ok ? 1 : 0);
+        },
+      });
+      new Gauge({
+        name: 'gatehouse_storage_buffered',
+        help: 'Events kept in memory because the edge database cannot take them',
+        registers: [this.registry],
+        collect() {
+          this.set(storage().buffered);
+        },
+      });
+    }
     if (sources.mode) {
       const mode = sources.mode;
       new Gauge({

@@ -157,6 +157,9 @@ describe('storage failure: the daemon', () => {
       const bad = await health();
       expect(bad).toMatchObject({ status: 'degraded', storage: { ok: false, buffered: 1, failMode: 'safe' } });
       expect(bad.storage.reason).toMatch(/SQLITE_FULL/);
+      const metrics = await (await fetch(`http://127.0.0.1:${daemon.port}/metrics`)).text();
+      expect(metrics).toMatch(/^gatehouse_storage_ok 0$/m);
+      expect(metrics).toMatch(/^gatehouse_storage_buffered 1$/m);
       // The watchdog's question is unchanged: a restart would not free the disk and would lose what is kept.
       expect(daemon.store.healthy()).toBe(true);
       freeDisk(daemon.store);
