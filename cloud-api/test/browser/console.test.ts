@@ -134,7 +134,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('console in Chromium', () => {
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
   });
 
-  it('creates a site, zone and gate, and shows an enrollment code', async () => {
+  it('creates a site, zone and gate, and shows an enrollment code and a skewed controller clock (SYNC-5)', async () => {
     await nav('Sites').click();
     await expect.poll(() => page.getByText('No sites yet').isVisible()).toBe(true);
     await page.getByRole('button', { name: 'New site' }).click();
@@ -169,6 +169,17 @@ describe.skipIf(!hasChromium && !process.env.CI)('console in Chromium', () => {
     await shot(page, '05-gate-enrollment', false);
     await dialog().getByRole('button', { name: 'Close' }).click();
     await shot(page, '06-gates');
+
+    // SYNC-5: a controller reporting its clock 2 min ahead is flagged; one within a TOTP step is not.
+    await stack.app.ctx.db.update(gatesTable).set({ clockSkewMs: 120_000 }).where(eq(gatesTable.name, 'Turnstile 1'));
+    await nav('Zones').click();
+    await nav('Gates').click();
+    await expect.poll(() => rowWith('Turnstile 1').locator('.badge.warn').filter({ hasText: '120.0 s' }).count()).toBe(1);
+    await stack.app.ctx.db.update(gatesTable).set({ clockSkewMs: 800 }).where(eq(gatesTable.name, 'Turnstile 1'));
+    await nav('Zones').click();
+    await nav('Gates').click();
+    await expect.poll(() => rowWith('Turnstile 1').textContent()).toContain('0.8 s');
+    expect(await rowWith('Turnstile 1').locator('.badge.warn').count()).toBe(0);
   });
 
   it('writes an access rule with the weekday and time-window editor', async () => {
