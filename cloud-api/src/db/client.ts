@@ -201,6 +201,18 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       poolErrors++;
       database.log.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'database pool: idle connection lost');
     });
+    // pg-pool removes its idle error listener from a client while it is checked out: a connection that dies then, between
+    // two statements of a transaction, would emit 'error' with no listener and crash the process. The statement in
+    // flight (or the next one) gets the error; the pool drops the dead client when it is released.
+    pool.on('connect', (client) =>
+      client.on('error', (err) => {
+        poolErrors++;
+        database.log.warn(
+          { err: { message: err.message, code: (err as { code?: string }).code } },
+          'database: a connection in use was lost',
+        );
+      }),
+    );
     const db = drizzlePg(pool, { schema }) as unknown as Db;
     const listeners = new Set<Unlisten>();
     const database: Database = {
