@@ -127,7 +127,7 @@ describe('database unavailable', () => {
       expect(exits).toEqual([]);
       expect(lines[0]).toMatchObject({ level: 'error', obj: { fault: { message: 'lost promise' } } });
       expect(JSON.stringify(lines)).not.toContain('hunter2');
-      process.emit('uncaughtException', new Error('broken state'), 'uncaughtException');
+      process.emit('uncaughtException', new Error('broken state'));
       expect(processFaults.uncaughtExceptions).toBe(before.uncaughtExceptions + 1);
       expect(exits[0]).toBe(1);
       expect(lines[1]).toMatchObject({ level: 'fatal' });
