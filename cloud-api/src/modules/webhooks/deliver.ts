@@ -27,6 +27,7 @@ import type { Executor } from '../../db/client.js';
 import { apiApplications, type Language, userRoles, users, webhookDeliveries, webhookEndpoints } from '../../db/schema.js';
 import type { Attempt } from '../../jobs/queue.js';
 import { type Actor, writeAudit } from '../../lib/audit.js';
+import { BreakerOpenError, breakersOf } from '../../lib/breaker.js';
 import { formatDateTime } from '../../lib/i18n.js';
 import { notify } from '../notifications/outbox.js';
 import { openUser, userPersonalColumns } from '../orgs/personal-data.js';
@@ -166,10 +167,19 @@ export function webhookDeliverer(ctx: AppContext) {
         'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
         'webhook-signature': new Webhook(secret).sign(msgId, now, body),
       };
-      result = await post(url, to, headers, body, cfg.timeoutMs);
+      // One breaker per host: a dead receiver fails its deliveries fast instead of each waiting out the timeout.
+      result = await breakersOf(ctx).run(
+        `webhook:${url.host}`,
+        () => post(url, to, headers, body, cfg.timeoutMs),
+        ({ value }) => !value || value.status === null || value.status >= 500,
+      );
     } catch (err) {
-      result = { status: null, error: err instanceof UrlRefused ? `refused: ${err.message}` : 'delivery failed' };
-      if (!(err instanceof UrlRefused)) log?.warn({ err, deliveryId: d.id, endpointId: ep.id }, 'webhook delivery could not be sent');
+      result = {
+        status: null,
+        error: err instanceof UrlRefused ? `refused: ${err.message}` : err instanceof BreakerOpenError ? err.message : 'delivery failed',
+      };
+      if (!(err instanceof UrlRefused) && !(err instanceof BreakerOpenError))
+        log?.warn({ err, deliveryId: d.id, endpointId: ep.id }, 'webhook delivery could not be sent');
     }
     const durationMs = Math.round(performance.now() - started);
     const ok = result.status !== null && result.status >= 200 && result.status < 300;

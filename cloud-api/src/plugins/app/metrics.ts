@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { registerJobMetrics } from '../../jobs/metrics.js';
+import { registerBreakerMetrics } from '../../lib/breaker.js';
 import { processFaults } from '../../lib/process-faults.js';
 import { registerAlarmMetrics } from '../../modules/alarms/service.js';
 import { registerUsageMetrics } from '../../modules/devconsole/usage.js';
@@ -16,6 +17,7 @@ export default fp(
     registerJobMetrics(registry, app.ctx.jobs);
     registerNotificationMetrics(registry, app.ctx);
     registerWebhookMetrics(registry, app.ctx);
+    registerBreakerMetrics(registry, app.ctx);
     registerUsageMetrics(registry, app.ctx);
     registerAlarmMetrics(registry, app.ctx);
     const syncLag = registerSyncLagMetrics(registry, app.ctx.db, app.log);

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { uuidv7 } from '@gatehouse/protocol';
 import nodemailer from 'nodemailer';
 import type { AppContext } from '../../../context.js';
+import { breakersOf } from '../../../lib/breaker.js';
 import type { Attachment } from '../outbox.js';
 import type { ChannelAdapter, OrgDelivery, Rendered } from './channel.js';
 import { PermanentDeliveryError } from './channel.js';
@@ -130,6 +131,11 @@ function mailAttachment(a: Attachment) {
   return { filename: a.filename, content: a.content, contentType };
 }
 
+/** nodemailer's codes for a server that cannot be reached or went silent; an SMTP reply (4xx/5xx) is the server answering, not a dead one. */
+const SMTP_CONNECTION_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ECONNREFUSED', 'ECONNRESET', 'EGREETING']);
+const isSmtpConnectionFailure = ({ error }: { error?: unknown }): boolean =>
+  error !== undefined && SMTP_CONNECTION_CODES.has(String((error as { code?: unknown }).code));
+
 export function emailChannel(ctx: AppContext): ChannelAdapter {
   const { smtpUrl, mailFrom } = ctx.config.notify;
   const smtp = smtpUrl
@@ -140,6 +146,7 @@ export function emailChannel(ctx: AppContext): ChannelAdapter {
         socketTimeout: TIMEOUT_MS,
       })
     : null;
+  const smtpDependency = smtpUrl ? `smtp:${new URL(smtpUrl).host}` : '';
   const dev = smtp ? null : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   return {
     async send(to: string, m: Rendered, org: OrgDelivery) {
@@ -153,7 +160,8 @@ export function emailChannel(ctx: AppContext): ChannelAdapter {
         attachments: m.attachments.map(mailAttachment),
       };
       if (smtp) {
-        await smtp.sendMail(mail);
+        // A dead server fails fast once its breaker is open; the outbox retries the message later.
+        await breakersOf(ctx).run(smtpDependency, () => smtp.sendMail(mail), isSmtpConnectionFailure);
         return;
       }
       const info = await dev!.sendMail(mail);
