@@ -1,6 +1,8 @@
 /**
- * A small circuit breaker around acquiring a PostgreSQL connection. Hand-written
- * because opossum and cockatiel need Node >= 22 and this service runs on Node 20.
+ * A small circuit breaker around acquiring a PostgreSQL connection (and, through
+ * lib/breaker.ts, around SMTP and webhook hosts). Hand-written: cockatiel 4 needs
+ * Node >= 22, and opossum 8 (which runs on Node 20) opens on an error percentage
+ * over a time window, where a dead dependency is better told by failures in a row.
  * After `threshold` consecutive connection failures it opens: every acquire fails
  * at once (no request waits out a connect timeout) for `cooldownMs`; then one
  * probe is let through (half-open) — its success closes the breaker, its failure
