@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { type DatabaseTimeouts, DEFAULT_DB_TIMEOUTS } from './db/breaker.js';
+import { syncLagAlertS } from './sync/lag.js';
 
 export interface Argon2Params {
   memoryCost: number;
@@ -83,6 +84,8 @@ export interface AlarmsConfig {
    * `controller_offline` alarm is raised, so a restart (an update, a power blip) does not call a guard; 0 = at once.
    */
   controllerOfflineSeconds: number;
+  /** SYNC_LAG_ALERT_S (default 30): a site's sync lag at or above this raises gatehouse_sync_lag_alert and a warning. */
+  syncLagAlertSeconds: number;
 }
 
 /** Webhook delivery (modules/webhooks). */
@@ -325,6 +328,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
     alarms: {
       controllerOfflineSeconds:
         env.CONTROLLER_OFFLINE_ALARM_S === '0' ? 0 : positiveInt('CONTROLLER_OFFLINE_ALARM_S', env.CONTROLLER_OFFLINE_ALARM_S, 60),
+      syncLagAlertSeconds: syncLagAlertS(env),
     },
   };
   return { ...config, ...opts.overrides };

@@ -24,7 +24,7 @@ import { syncChanges } from './schema.js';
 export const DEFAULT_SYNC_LAG_ALERT_S = 30;
 
 /** SYNC_LAG_ALERT_S: seconds of lag that raise the alert; a positive number. */
-export function syncLagAlertS(env: NodeJS.ProcessEnv = process.env): number {
+export function syncLagAlertS(env: NodeJS.ProcessEnv): number {
   const raw = env.SYNC_LAG_ALERT_S;
   if (raw === undefined || raw === '') return DEFAULT_SYNC_LAG_ALERT_S;
   const n = Number(raw);
@@ -63,9 +63,9 @@ export function registerSyncLagMetrics(
   registry: Registry,
   db: Db,
   log: Pick<Logger, 'warn' | 'info' | 'error'>,
-  opts: { alertS?: number; everyMs?: number } = {},
+  opts: { alertS: number; everyMs?: number },
 ): SyncLagMonitor {
-  const alertS = opts.alertS ?? syncLagAlertS();
+  const alertS = opts.alertS;
   const everyMs = opts.everyMs ?? 5_000;
   let last = new Map<string, number>();
   let lastAt = 0;

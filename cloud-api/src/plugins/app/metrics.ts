@@ -20,7 +20,7 @@ export default fp(
     registerBreakerMetrics(registry, app.ctx);
     registerUsageMetrics(registry, app.ctx);
     registerAlarmMetrics(registry, app.ctx);
-    const syncLag = registerSyncLagMetrics(registry, app.ctx.db, app.log);
+    const syncLag = registerSyncLagMetrics(registry, app.ctx.db, app.log, { alertS: app.ctx.config.alarms.syncLagAlertSeconds });
     app.addHook('onClose', async () => syncLag.stop());
     const database = app.ctx.database;
     const BREAKER = { closed: 0, half_open: 1, open: 2 } as const;
