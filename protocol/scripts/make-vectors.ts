@@ -6,14 +6,24 @@
  *
  *   npx tsx protocol/scripts/make-vectors.ts
  */
+import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { base32Encode } from '../src/base32.js';
 import { cardKey, dynamicQrAt, encodeStaticQr, encodeWiegand, parseCredential, siteTag } from '../src/credentials.js';
 import type { PassState } from '../src/decision.js';
 import type { DownMessage, PassRecord, RuleRecord, SyncChange } from '../src/messages.js';
+import {
+  nodeSupported,
+  RELEASE_PLATFORMS,
+  type ReleaseManifest,
+  releaseFilesFor,
+  signRelease,
+  signReleaseBytes,
+  verifyRelease,
+} from '../src/release.js';
 import { passAad, type SecretSealer, sealPassRecord, secretSealer } from '../src/sealing.js';
-import { keyFingerprint, sealMessage, signEnvelope, signingKey } from '../src/signing.js';
+import { KeyRing, keyFingerprint, sealMessage, signEnvelope, signingKey } from '../src/signing.js';
 import { totpCode, totpStep } from '../src/totp.js';
 
 // Test keys only: published here on purpose, never used outside tests.
@@ -35,6 +45,20 @@ export const TEST_DEVICE_KEYS = {
   device: { publicKey: '0Cx+elaaUqCEf1xXwUBHYVJxVyGaueXSuv7wHIT0KT8=', privateKey: '2Cwg2fwykqI1g3vQKKCOjjBlfaCUcb69MX2LterJDpg=' },
   otherDevice: { publicKey: '9F8Y1L792wOPD82LBc/vGrh7ojefAznkiOvbnqhTT38=', privateKey: 'hQ0kG43i5eKID0zJGiD/KVFLnEwiKd2ZFsMQ2xXZiQc=' },
   ephemeral: { publicKey: 'MrAMCECaG0DB5jrnXngPaSCKCbLpJQPGdeR1DSf+8Dc=', privateKey: 'Hz5c6eMzB1Zn2i9DNg1znjVKFHJJOorCdut9THnUqM4=' },
+} as const;
+
+/** Release signing keys (REL-2): not organisation keys. Test keys only. */
+export const TEST_RELEASE_KEYS = {
+  release: {
+    kid: '0d0b1fea',
+    publicKey: 'aMCvvHqnoEUJU4cf1W+hXs3q4kqH06IBkUUFWzg4TNY=',
+    privateKey: 'MC4CAQAwBQYDK2VwBCIEIBIwLuHr/sc32+TeHneTm1lGfYkhRZ6ASYxNDcCL9vpx',
+  },
+  otherRelease: {
+    kid: '044ac5fa',
+    publicKey: 'EIwBDE7fo8BbVBcGJUUSifRjsGtT+5VhJcELe7VQut0=',
+    privateKey: 'MC4CAQAwBQYDK2VwBCIEILtK2a7TQ4pJYerUM4SiAW4Mbhzj7+9E5WaJYqqCzXRr',
+  },
 } as const;
 
 const orgKey = signingKey(TEST_KEYS.org.privateKey);
@@ -983,11 +1007,292 @@ const signingCases = [
   },
 ];
 
+// ---------- releases.json ----------
+const releaseKey = signingKey(TEST_RELEASE_KEYS.release.privateKey);
+const otherReleaseKey = signingKey(TEST_RELEASE_KEYS.otherRelease.privateKey);
+/** The bytes of each file of the vector release, so a controller's checksum code can be checked as well. */
+const releaseContents: Record<string, string> = {
+  'agent/gatehouse-edge.mjs': "#!/usr/bin/env node\nconsole.log('gatehouse-edge');\n",
+  'agent/package.json': '{"type":"module"}\n',
+  'node_modules/native/build/Release/native.node#linux-x64': 'x64 native module\n',
+  'node_modules/native/build/Release/native.node#linux-arm64': 'arm64 native module\n',
+};
+const releaseFiles = Object.entries(releaseContents).map(([key, text]) => {
+  const [path = '', platform] = key.split('#');
+  const bytes = Buffer.from(text);
+  return {
+    path,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    size: bytes.length,
+    ...(platform ? { platform: platform as 'linux-x64' | 'linux-arm64' } : {}),
+  };
+});
+const manifest = (over: Partial<ReleaseManifest> = {}): ReleaseManifest => ({
+  v: 1,
+  product: 'gatehouse-edge',
+  version: '0.7.0',
+  serial: 7,
+  channel: 'stable',
+  createdAt: NOW - D,
+  expiresAt: NOW + 30 * D,
+  minCloudVersion: '0.1.0',
+  node: '>=22 <25',
+  entry: 'agent/gatehouse-edge.mjs',
+  files: releaseFiles,
+  notes: 'Test release.',
+  ...over,
+});
+/** Signs any object, valid manifest or not: the refusal cases need signed garbage. */
+const signAny = (m: unknown, key = releaseKey) => JSON.stringify(signReleaseBytes(Buffer.from(JSON.stringify(m)), key));
+const goodRelease = signRelease(manifest(), releaseKey);
+const olderRelease = signRelease(manifest({ version: '0.6.0', serial: 6 }), releaseKey);
+const fresh7 = { now: NOW, installedSerial: 6 };
+const editedFiles = releaseFiles.map((f, i) => (i === 0 ? { ...f, sha256: 'f'.repeat(64) } : f));
+interface ReleaseCase {
+  name: string;
+  spec: string[];
+  signed: string;
+  opts: { now: number; installedSerial: number | null; allowDowngradeTo?: number };
+  result: { ok: true; version: string; serial: number; files: Record<string, string[]> } | { ok: false; reason: string };
+}
+const releaseCases: ReleaseCase[] = [];
+const addRelease = (c: Omit<ReleaseCase, 'result'> & { reason?: string }) => {
+  const { reason, ...rest } = c;
+  let result: ReleaseCase['result'];
+  if (reason) result = { ok: false, reason };
+  else {
+    const r = verifyRelease(c.signed, new KeyRing([TEST_RELEASE_KEYS.release.publicKey]), c.opts);
+    if (!r.ok) throw new Error(`release vector "${c.name}" should verify: ${r.detail}`);
+    const files = Object.fromEntries(RELEASE_PLATFORMS.map((p) => [p, releaseFilesFor(r.manifest, p).map((f) => f.path)]));
+    result = { ok: true, version: r.manifest.version, serial: r.manifest.serial, files };
+  }
+  releaseCases.push({ ...rest, result });
+};
+addRelease({
+  name: 'first install: nothing installed yet',
+  spec: ['REL-1', 'REL-3'],
+  signed: JSON.stringify(goodRelease),
+  opts: { now: NOW, installedSerial: null },
+});
+addRelease({ name: 'upgrade: serial above the installed one', spec: ['REL-6'], signed: JSON.stringify(goodRelease), opts: fresh7 });
+addRelease({
+  name: 'the same path once per platform (a native module built for each)',
+  spec: ['REL-5'],
+  signed: JSON.stringify(goodRelease),
+  opts: fresh7,
+});
+addRelease({ name: 'not JSON', spec: ['REL-3'], signed: 'release.json', opts: fresh7, reason: 'malformed' });
+addRelease({
+  name: 'signature cut short',
+  spec: ['REL-3'],
+  signed: JSON.stringify({ ...goodRelease, sig: goodRelease.sig.slice(4) }),
+  opts: fresh7,
+  reason: 'malformed',
+});
+addRelease({
+  name: 'signed by an organisation key, not a release key',
+  spec: ['REL-2', 'REL-3'],
+  signed: JSON.stringify(signRelease(manifest(), orgKey)),
+  opts: fresh7,
+  reason: 'unknown_key',
+});
+addRelease({
+  name: 'signed by another key under the trusted kid',
+  spec: ['REL-3'],
+  signed: JSON.stringify({ ...signRelease(manifest(), otherReleaseKey), kid: releaseKey.kid }),
+  opts: fresh7,
+  reason: 'bad_signature',
+});
+addRelease({
+  name: 'a file checksum edited after signing (arbitrary package)',
+  spec: ['REL-3', 'REL-9'],
+  signed: JSON.stringify({ ...goodRelease, payload: Buffer.from(JSON.stringify(manifest({ files: editedFiles }))).toString('base64') }),
+  opts: fresh7,
+  reason: 'bad_signature',
+});
+addRelease({
+  name: 'the signature of the older release on this payload',
+  spec: ['REL-3'],
+  signed: JSON.stringify({ ...goodRelease, sig: olderRelease.sig }),
+  opts: fresh7,
+  reason: 'bad_signature',
+});
+addRelease({
+  name: 'signed as a message envelope by the release key: other domain tag',
+  spec: ['REL-2'],
+  signed: JSON.stringify(signEnvelope(Buffer.from(JSON.stringify(manifest())), releaseKey)),
+  opts: fresh7,
+  reason: 'bad_signature',
+});
+addRelease({
+  name: 'signed, but the payload is not JSON',
+  spec: ['REL-3'],
+  signed: JSON.stringify(signReleaseBytes(Buffer.from('{"v":1,'), releaseKey)),
+  opts: fresh7,
+  reason: 'malformed',
+});
+addRelease({
+  name: 'signed, with an unknown field',
+  spec: ['REL-1'],
+  signed: signAny({ ...manifest(), extra: true }),
+  opts: fresh7,
+  reason: 'malformed',
+});
+addRelease({
+  name: 'signed, expiring before it was made',
+  spec: ['REL-1'],
+  signed: signAny(manifest({ expiresAt: NOW - 2 * D })),
+  opts: fresh7,
+  reason: 'malformed',
+});
+for (const [what, path] of [
+  ['a .. segment', 'agent/../../etc/cron.d/x'],
+  ['an absolute path', '/usr/bin/node'],
+  ['a backslash', 'agent\\gatehouse-edge.mjs'],
+  ['a . segment', './agent/x.mjs'],
+  ['an empty segment', 'agent//x.mjs'],
+  ['the reserved name release.json', 'release.json'],
+] as const) {
+  addRelease({
+    name: `a file path with ${what}`,
+    spec: ['REL-5'],
+    signed: signAny(manifest({ files: [...releaseFiles, { path, sha256: 'a'.repeat(64), size: 1 }] })),
+    opts: fresh7,
+    reason: 'malformed',
+  });
+}
+addRelease({
+  name: 'a path listed twice',
+  spec: ['REL-5'],
+  signed: signAny(manifest({ files: [...releaseFiles, { ...releaseFiles[1]!, sha256: 'b'.repeat(64) }] })),
+  opts: fresh7,
+  reason: 'malformed',
+});
+addRelease({
+  name: 'a platform file at the path of a common one',
+  spec: ['REL-5'],
+  signed: signAny(manifest({ files: [...releaseFiles, { ...releaseFiles[1]!, platform: 'linux-arm64' }] })),
+  opts: fresh7,
+  reason: 'malformed',
+});
+addRelease({
+  name: 'a file under the path of another file',
+  spec: ['REL-5'],
+  signed: signAny(manifest({ files: [...releaseFiles, { path: 'agent/package.json/x', sha256: 'a'.repeat(64), size: 1 }] })),
+  opts: fresh7,
+  reason: 'malformed',
+});
+addRelease({
+  name: 'an entry that is not a listed file',
+  spec: ['REL-5'],
+  signed: signAny(manifest({ entry: 'agent/other.mjs' })),
+  opts: fresh7,
+  reason: 'malformed',
+});
+addRelease({
+  name: 'an entry listed for one platform only',
+  spec: ['REL-5'],
+  signed: signAny(
+    manifest({ entry: 'node_modules/native/build/Release/native.node', files: releaseFiles.filter((f) => f.platform !== 'linux-arm64') }),
+  ),
+  opts: fresh7,
+  reason: 'malformed',
+});
+addRelease({
+  name: 'a release of another product',
+  spec: ['REL-3'],
+  signed: signAny({ ...manifest(), product: 'gatehouse-cloud' }),
+  opts: fresh7,
+  reason: 'wrong_product',
+});
+addRelease({
+  name: 'expired (freeze)',
+  spec: ['REL-4'],
+  signed: JSON.stringify(goodRelease),
+  opts: { ...fresh7, now: NOW + 31 * D },
+  reason: 'expired',
+});
+addRelease({
+  name: 'at the very millisecond of expiry',
+  spec: ['REL-4'],
+  signed: JSON.stringify(goodRelease),
+  opts: { ...fresh7, now: NOW + 30 * D },
+  reason: 'expired',
+});
+addRelease({
+  name: 'expired and older: expiry is checked first',
+  spec: ['REL-3', 'REL-4'],
+  signed: JSON.stringify(olderRelease),
+  opts: { now: NOW + 31 * D, installedSerial: 7 },
+  reason: 'expired',
+});
+addRelease({
+  name: 'a replayed older manifest (rollback)',
+  spec: ['REL-6'],
+  signed: JSON.stringify(olderRelease),
+  opts: { now: NOW, installedSerial: 7 },
+  reason: 'rollback',
+});
+addRelease({
+  name: 'the installed serial again (reinstall) is refused',
+  spec: ['REL-6'],
+  signed: JSON.stringify(goodRelease),
+  opts: { now: NOW, installedSerial: 7 },
+  reason: 'rollback',
+});
+addRelease({
+  name: 'a rollback job allows exactly its serial',
+  spec: ['REL-6'],
+  signed: JSON.stringify(olderRelease),
+  opts: { now: NOW, installedSerial: 7, allowDowngradeTo: 6 },
+});
+addRelease({
+  name: 'a rollback job for another serial allows nothing else',
+  spec: ['REL-6'],
+  signed: JSON.stringify(olderRelease),
+  opts: { now: NOW, installedSerial: 7, allowDowngradeTo: 5 },
+  reason: 'rollback',
+});
+addRelease({
+  name: 'a rollback job may reinstall the running serial',
+  spec: ['REL-6'],
+  signed: JSON.stringify(goodRelease),
+  opts: { now: NOW, installedSerial: 7, allowDowngradeTo: 7 },
+});
+const nodeCases = [
+  ['>=22 <25', '22.12.0', true],
+  ['>=22 <25', 'v24.11.1', true],
+  ['>=22 <25', '20.19.5', false],
+  ['>=22 <25', '25.0.0', false],
+  ['>=22.12 <23 || >=24 <25', '22.11.0', false],
+  ['>=22.12 <23 || >=24 <25', '22.12.0', true],
+  ['>=22.12 <23 || >=24 <25', '23.3.0', false],
+  ['>=22.12 <23 || >=24 <25', '24.0.0', true],
+  ['22', '22.1.0', true],
+  ['=22', '23.0.0', false],
+  ['>22', '22.9.0', false],
+  ['>22', '23.0.0', true],
+  ['<=22', '22.9.9', true],
+  ['<=22', '23.0.0', false],
+  ['^22', '22.0.0', false],
+  ['>=22 <25', 'not a version', false],
+].map(([range, node, supported]) => ({ range, node, supported }));
+for (const c of nodeCases)
+  if (nodeSupported(c.range as string, c.node as string) !== c.supported) throw new Error(`node vector ${c.range} ${c.node}`);
+
 function write(name: string, data: unknown): void {
   writeFileSync(`${outDir}${name}`, `${JSON.stringify(data, null, 2)}\n`);
 }
 
 export const vectors = {
+  'releases.json': {
+    description:
+      "REL-1..REL-9: verifyRelease() cases — a signed release (release.json text), the options (now, installed serial, allowed downgrade) → ok with the version, serial and the files per platform, or the refusal reason. `contents` are the bytes of the vector release's files (key path#platform for platform files); `node` are nodeSupported() cases.",
+    keys: TEST_RELEASE_KEYS,
+    contents: releaseContents,
+    cases: releaseCases,
+    node: nodeCases,
+  },
   'decisions.json': {
     description: 'decide() cases: input text, cached pass/rule/state, gate → {allow, reason}. See SPEC.md DEC-*.',
     keys: TEST_KEYS,
@@ -1016,6 +1321,6 @@ export const vectors = {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   for (const [name, data] of Object.entries(vectors)) write(name, data);
   console.log(
-    `wrote ${cases.length} decision, ${credentialCases.length} credential, ${signingCases.length} signing, ${sealingCases.length} sealing vectors`,
+    `wrote ${cases.length} decision, ${credentialCases.length} credential, ${signingCases.length} signing, ${sealingCases.length} sealing, ${releaseCases.length} release vectors`,
   );
 }

@@ -4,6 +4,7 @@ export * from './decision.js';
 export * from './ids.js';
 export * from './messages.js';
 export * from './reasons.js';
+export * from './release.js';
 export * from './schedule.js';
 export * from './sealing.js';
 export * from './signing.js';

@@ -288,6 +288,58 @@ const HardwareHealth = Type.Object(
   { additionalProperties: false },
 );
 
+/** Semantic version 2.0.0 text (no leading zeros, build metadata allowed), as a release names it (REL-1). */
+export const SemverSchema = Type.String({
+  maxLength: 64,
+  pattern:
+    '^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)(?:-[0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*)?(?:\\+[0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*)?$',
+});
+const ReleaseSerial = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
+
+/**
+ * CMD-6: where a controller's update job stands, as its status reports it. The cloud adds its own states per gate
+ * (pending, skipped, cancelled, postponed) that a controller never sends.
+ */
+export const UpdateGateStateSchema = Type.Union([
+  Type.Literal('downloading'),
+  Type.Literal('verifying'),
+  Type.Literal('installing'),
+  Type.Literal('restarting'),
+  Type.Literal('checking_health'),
+  Type.Literal('done'),
+  Type.Literal('failed'),
+  Type.Literal('rolled_back'),
+]);
+
+/** MSG-3, CMD-6: the last update job this controller ran, kept in every status until a new job starts. */
+export const UpdateStatusSchema = Type.Object(
+  {
+    jobId: Uuid,
+    state: UpdateGateStateSchema,
+    version: SemverSchema,
+    detail: Type.Optional(Type.String({ maxLength: 500 })),
+    log: Type.Array(Type.String({ maxLength: 300 }), { maxItems: 20 }),
+    ts: EpochMs,
+  },
+  { additionalProperties: false },
+);
+
+/** CMD-6: what an `update` command asks for. */
+export const UpdateJobSchema = Type.Object(
+  {
+    jobId: Uuid,
+    /** Absolute http(s) URL of the signed release JSON (REL-1) on the cloud. */
+    url: Type.String({ minLength: 10, maxLength: 2048, pattern: '^https?://[^\\s]+$' }),
+    version: SemverSchema,
+    serial: ReleaseSerial,
+    /** True only in a rollback job: lets the controller accept this job's lower serial, and no other (REL-6). */
+    allowDowngrade: Type.Boolean(),
+    /** Seconds the new release must stay healthy after its restart before it is kept. */
+    healthWindowS: Type.Integer({ minimum: 10, maximum: 3600 }),
+  },
+  { additionalProperties: false },
+);
+
 export const StatusSchema = Type.Object(
   {
     v: Version,
@@ -302,6 +354,10 @@ export const StatusSchema = Type.Object(
     hardware: Type.Array(HardwareHealth, { maxItems: 32 }),
     /** SYNC-5: this controller's clock minus the cloud's as estimated from signed messages; absent before the first. */
     clockSkewMs: Type.Optional(Type.Integer({ minimum: -1e12, maximum: 1e12 })),
+    /** REL-1: the release running now; absent from a controller installed from a checkout. */
+    release: Type.Optional(Type.Object({ version: SemverSchema, serial: ReleaseSerial }, { additionalProperties: false })),
+    /** CMD-6: the last update job and where it stands. */
+    update: Type.Optional(UpdateStatusSchema),
     ts: EpochMs,
   },
   { additionalProperties: false },
@@ -380,6 +436,7 @@ export const CommandSchema = Type.Object(
       Type.Literal('resync'),
       Type.Literal('emergency'),
       Type.Literal('osdp_keyset'),
+      Type.Literal('update'),
     ]),
     /** A command that arrives after this is dropped, not executed (CMD-2). */
     expiresAt: EpochMs,
@@ -390,13 +447,19 @@ export const CommandSchema = Type.Object(
     epk: Type.Optional(X25519KeySchema),
     /** CMD-5: the new 16-byte SCBK as 32 hex digits, sealed to the device (SEAL-3, aad `osdp:<deviceId>:<reader>`). */
     secret: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9+/]*={0,2}$' })),
+    /** CMD-6 (`update` only): the release to install. */
+    update: Type.Optional(UpdateJobSchema),
   },
   {
     additionalProperties: false,
-    // A keyset without its key is refused outright, and under JSON Schema as well as here (MSG-9).
-    if: { properties: { type: { const: 'osdp_keyset' } }, required: ['type'] },
-    // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword; a schema is never awaited.
-    then: { required: ['reader', 'epk', 'secret'] },
+    // A keyset without its key, or an update without its job, is refused outright, and under JSON Schema as well
+    // as here (MSG-9).
+    allOf: [
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword; a schema is never awaited.
+      { if: { properties: { type: { const: 'osdp_keyset' } }, required: ['type'] }, then: { required: ['reader', 'epk', 'secret'] } },
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword; a schema is never awaited.
+      { if: { properties: { type: { const: 'update' } }, required: ['type'] }, then: { required: ['update'] } },
+    ],
   },
 );
 
@@ -447,6 +510,9 @@ export type Command = Static<typeof CommandSchema>;
 export type Ack = Static<typeof AckSchema>;
 export type DownMessage = Static<typeof DownMessageSchema>;
 export type Envelope = Static<typeof EnvelopeSchema>;
+export type UpdateGateState = Static<typeof UpdateGateStateSchema>;
+export type UpdateStatus = Static<typeof UpdateStatusSchema>;
+export type UpdateJob = Static<typeof UpdateJobSchema>;
 
 export type ValidationResult<T> = { ok: true; value: T } | { ok: false; errors: string[] };
 

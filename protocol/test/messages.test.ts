@@ -270,3 +270,83 @@ describe('osdp_keyset commands and reader key ids (SPEC CMD-5, MSG-3, MSG-7)', (
     expect(validators.status.check({ ...status, hardware: [{ ...entry, keyFailed: { keyId: 'deadbeef' } }] })).toBe(false);
   });
 });
+
+describe('update commands and update status (SPEC CMD-6, MSG-3, MSG-7)', () => {
+  const job = {
+    jobId: uuidv7(),
+    url: 'https://cloud.example/api/edge/releases/0190f000-0000-7000-8000-000000000001/release.json',
+    version: '0.2.0',
+    serial: 2,
+    allowDowngrade: false,
+    healthWindowS: 60,
+  };
+  const update = { ...samples.command, type: 'update', update: job };
+  const file = (name: string) =>
+    new Ajv2020({ strict: false }).compile(JSON.parse(readFileSync(new URL(`../schemas/${name}.json`, import.meta.url), 'utf8')));
+  const states = ['downloading', 'verifying', 'installing', 'restarting', 'checking_health', 'done', 'failed', 'rolled_back'];
+  const report = {
+    jobId: job.jobId,
+    state: 'checking_health',
+    version: '0.2.0',
+    detail: 'waiting 60 s',
+    log: ['downloaded 3 files'],
+    ts: 1,
+  };
+
+  it('MSG-7, CMD-6: an update with its job is a command and a down message, here and under the JSON Schema file', () => {
+    expect(validators.command.validate(update)).toEqual({ ok: true, value: update });
+    expect(validators.downMessage.check(update)).toBe(true);
+    expect(file('command')(update)).toBe(true);
+  });
+
+  it('MSG-7, CMD-6: refuses an update without its job, here and under the JSON Schema file; a keyset still needs its key', () => {
+    const { update: _job, ...bare } = update;
+    expect(validators.command.check(bare)).toBe(false);
+    expect(validators.downMessage.check(bare)).toBe(false);
+    expect(file('command')(bare)).toBe(false);
+    expect(validators.command.check({ ...samples.command, type: 'osdp_keyset' })).toBe(false);
+    expect(file('command')({ ...samples.command, type: 'osdp_keyset' })).toBe(false);
+  });
+
+  it.each([
+    ['a relative URL', { url: '/api/edge/releases/x/release.json' }],
+    ['a file URL', { url: 'file:///etc/passwd' }],
+    ['a URL with a space', { url: 'https://cloud.example/a b' }],
+    ['a non-semver version', { version: 'v0.2' }],
+    ['a zero serial', { serial: 0 }],
+    ['a health window under 10 s', { healthWindowS: 9 }],
+    ['a health window over an hour', { healthWindowS: 3601 }],
+    ['a job id that is not a UUID', { jobId: 'job-1' }],
+    ['an extra field', { force: true }],
+  ])('CMD-6: refuses an update job with %s', (_what, over) => {
+    const bad = { ...update, update: { ...job, ...over } };
+    expect(validators.command.check(bad)).toBe(false);
+    expect(file('command')(bad)).toBe(false);
+  });
+
+  it('MSG-3, CMD-6: a status may say which release runs and where the last update job stands, in every gate state', () => {
+    for (const state of states) {
+      const status = { ...samples.status, release: { version: '0.1.0', serial: 1 }, update: { ...report, state } };
+      expect(validators.status.check(status), state).toBe(true);
+      expect(file('status')(status), state).toBe(true);
+    }
+    expect(validators.status.check(samples.status)).toBe(true);
+  });
+
+  it('MSG-3, CMD-6: refuses cloud-only states, long logs and lines, and unknown fields in the update report', () => {
+    const bad = [
+      { ...report, state: 'pending' },
+      { ...report, state: 'postponed' },
+      { ...report, log: Array.from({ length: 21 }, () => 'line') },
+      { ...report, log: ['x'.repeat(301)] },
+      { ...report, detail: 'x'.repeat(501) },
+      { ...report, extra: 1 },
+    ];
+    for (const u of bad) {
+      expect(validators.status.check({ ...samples.status, update: u })).toBe(false);
+      expect(file('status')({ ...samples.status, update: u })).toBe(false);
+    }
+    expect(validators.status.check({ ...samples.status, release: { version: '0.1.0' } })).toBe(false);
+    expect(validators.status.check({ ...samples.status, release: { version: '0.1.0', serial: 1, extra: 1 } })).toBe(false);
+  });
+});
