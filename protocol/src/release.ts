@@ -184,7 +184,8 @@ const refuse = (reason: ReleaseRefusal, detail: string): ReleaseVerdict => ({ ok
 export function verifyRelease(input: unknown, trusted: KeyRing, opts: VerifyReleaseOptions): ReleaseVerdict {
   let s: unknown = input;
   if (typeof input === 'string' || input instanceof Uint8Array) {
-    if (input.length > MAX_SIGNED_RELEASE_BYTES) return refuse('malformed', 'signed release too large');
+    const bytes = typeof input === 'string' ? Buffer.byteLength(input) : input.length;
+    if (bytes > MAX_SIGNED_RELEASE_BYTES) return refuse('malformed', 'signed release too large');
     try {
       s = JSON.parse(typeof input === 'string' ? input : Buffer.from(input).toString('utf8'));
     } catch {

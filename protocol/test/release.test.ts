@@ -159,6 +159,10 @@ describe('verifyRelease (SPEC REL-3..REL-6)', () => {
     const big = JSON.stringify({ ...signed, notes: 'x'.repeat(MAX_SIGNED_RELEASE_BYTES) });
     const r = verifyRelease(big, ring(), opts);
     expect(r).toMatchObject({ ok: false, reason: 'malformed', detail: 'signed release too large' });
+    // Counted in bytes, not characters: 1 MiB of three-byte characters is 3 MiB.
+    const wide = JSON.stringify({ ...signed, notes: '€'.repeat(MAX_SIGNED_RELEASE_BYTES / 2) });
+    expect(verifyRelease(wide, ring(), opts)).toMatchObject({ ok: false, detail: 'signed release too large' });
+    expect(verifyRelease(Buffer.from(wide), ring(), opts)).toMatchObject({ ok: false, detail: 'signed release too large' });
   });
 
   it('REL-2, REL-3: a key that is not in the release ring is unknown, even a genuine organisation key', () => {
