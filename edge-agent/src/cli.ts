@@ -12,6 +12,7 @@ import { readLocalToken } from './local-token.js';
 import { applySeed, loadSeedFile, SeedError } from './seed.js';
 import { EdgeStore } from './store/index.js';
 import { enroll } from './sync/enroll.js';
+import { bootGuardMain } from './update/boot-guard.js';
 
 const USAGE = `usage: gatehouse-edge <command> [--config FILE]
   run                 the daemon
@@ -19,6 +20,7 @@ const USAGE = `usage: gatehouse-edge <command> [--config FILE]
   scan <text>         feed text to the running daemon's simulated reader
   seed --file F       load a JSON snapshot {site, gates, zones, rules, passes, gateId, orgPublicKey?} (dev/demo)
   enroll --cloud URL --code CODE   enroll with the cloud: writes device id, broker credentials, org key into the config
+  boot-guard          before each start (systemd ExecStartPre): counts starts of a release on trial, switches back after too many
 config: --config FILE, or $GATEHOUSE_EDGE_CONFIG, or /etc/gatehouse-edge/config.json`;
 
 function config(path: string | undefined): EdgeConfig {
@@ -178,6 +180,10 @@ async function main(argv: string[]): Promise<void> {
       );
       return;
     }
+    case 'boot-guard':
+      // Never fails the start: a guard that cannot read its state lets the agent run (exit 0 after saying why).
+      bootGuardMain(configPath(values.config));
+      return;
     default:
       throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
   }

@@ -159,6 +159,20 @@ const BaseSchema = Type.Object(
     sealKey: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$' })),
     /** PEM file of the CA the broker's TLS certificate is checked against (an mqtts:// broker with a private CA); the system's CAs otherwise. */
     caFile: Type.Optional(Type.String({ minLength: 1 })),
+    /** Fleet updates (issue 16; README "Updates"). */
+    update: Type.Optional(
+      Type.Object(
+        {
+          /** Where releases are installed side by side (releases/, current, previous). */
+          installRoot: Type.Optional(Type.String({ minLength: 1 })),
+          /** Raw ed25519 public keys (base64) releases must be signed with; default: the running release's release-keys.json. */
+          releaseKeys: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$' }), { minItems: 1, maxItems: 8 })),
+          /** Starts of a release on trial before boot-guard switches back (crash loop). */
+          bootLimit: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

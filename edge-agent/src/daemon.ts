@@ -3,6 +3,7 @@
  * systemd, and takes them down again in reverse order. No decisions here;
  * they are the gate's.
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Direction } from '@gatehouse/protocol';
@@ -31,6 +32,7 @@ import { type SdNotify, sdNotify } from './sd-notify.js';
 import { EdgeStore } from './store/index.js';
 import { CloudClock } from './sync/clock.js';
 import { startLink } from './sync/wire.js';
+import { type UpdateJob, Updater } from './update/updater.js';
 
 export const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
@@ -75,6 +77,13 @@ export class Daemon {
   #sd: SdNotify | null = null;
   #stopping = false;
   #link: ReturnType<typeof startLink> | null = null;
+  /** Issue 16: the update job and the health window of a release on trial. */
+  updater: Updater | null = null;
+  /** Scans whose handling threw, and verified cloud messages: the health window's evidence. */
+  #scanErrors = 0;
+  #cloudMessages = 0;
+  /** How the process ends for an update restart (tests replace it). */
+  exit: (code: number) => void = (code) => process.exit(code);
 
   constructor(
     readonly config: EdgeConfig,
@@ -141,6 +150,7 @@ export class Daemon {
             if (out.decision) reader.feedback?.({ allow: out.decision.allow, reason: out.decision.reason });
           } catch (e) {
             // A store failure must not kill the reader loop; the watchdog notices a dead store.
+            this.#scanErrors++;
             log.error({ err: e, reader: input.reader }, 'scan failed');
           }
         });
@@ -162,6 +172,26 @@ export class Daemon {
     await this.door?.start();
     this.#watchReaderHealth();
 
+    const mqttAuth = cfg.mqtt ? { username: cfg.mqtt.username, password: cfg.mqtt.password } : undefined;
+    const updater = new Updater({
+      dataDir: cfg.dataDir,
+      installRoot: cfg.update?.installRoot,
+      releaseKeys: cfg.update?.releaseKeys,
+      bootLimit: cfg.update?.bootLimit,
+      auth: mqttAuth,
+      ca: cfg.caFile ? readFileSync(cfg.caFile) : undefined,
+      log: log.child({ component: 'update' }),
+      publish: () => this.#link?.link.publishStatus(),
+      sample: () => ({
+        linkOnline: this.#link?.link.state === 'online',
+        cloudMessages: this.#cloudMessages,
+        storageOk: this.gate.storage.ok,
+        scanErrors: this.#scanErrors,
+        outboxDepth: this.store.outbox.depth,
+      }),
+      restart: (code) => void this.restartForUpdate(code),
+    });
+    this.updater = updater;
     if (cfg.mqtt && cfg.deviceId && cfg.orgId && cfg.orgPublicKey) {
       this.#link = startLink({
         config: {
@@ -181,8 +211,16 @@ export class Daemon {
         log,
         osdpKeyset: (name, key) => this.#setReaderKey(name, key),
         clock: this.clock,
+        onVerified: () => {
+          this.#cloudMessages++;
+        },
+        statusExtra: () => updater.statusFields(),
+        onUpdate: (m) => {
+          if (m.update) void updater.handle(m.update satisfies UpdateJob);
+        },
       });
     }
+    updater.start();
 
     this.#http = await startHttp(this.#api(), { port: cfg.localPort, token });
     this.port = this.#http.port;
@@ -275,6 +313,7 @@ export class Daemon {
       link: this.#link ? this.#link.link.state : 'not-enrolled',
       hardware,
       relay: { active: this.relay.active, held: this.relay.held, pulses: this.relay.recordedPulses?.().length ?? null },
+      ...this.updater?.statusFields(),
     };
   }
 
@@ -309,6 +348,19 @@ export class Daemon {
     return api;
   }
 
+  /**
+   * Issue 16: after `current` was switched (or switched back). The relay is de-energised first, then the
+   * daemon stops (the outbox is SQLite: what is not acked goes out from the next release), then the process
+   * exits with the update code so systemd or the supervisor starts `current` at once. A stop that hangs
+   * does not hold the restart: 3 s at most.
+   */
+  async restartForUpdate(code: number): Promise<void> {
+    this.emergencyOff();
+    this.log.warn({ code }, 'update: restarting on the switched release');
+    await Promise.race([this.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 3000).unref())]);
+    this.exit(code);
+  }
+
   /** Relay off, synchronously: for crash paths where nothing else can be awaited. */
   emergencyOff(): void {
     try {
@@ -322,6 +374,7 @@ export class Daemon {
     this.#sd?.stopping();
     this.#sd?.stop();
     for (const t of this.#timers) clearInterval(t);
+    this.updater?.stop();
     await Promise.allSettled(this.readers.map((r) => r.stop()));
     // After the readers: the last events recorded still get their chance to go out with the link's flush.
     await this.#link?.stop().catch((e: unknown) => this.log.warn({ err: e }, 'link stop failed'));

@@ -108,6 +108,12 @@ export interface LinkOptions {
   osdpKeyset?: (reader: string, key: Buffer) => Promise<void>;
   /** SYNC-5: fed every verified message's `issuedAt`; command expiry is judged by its corrected time. */
   clock?: CloudClock;
+  /** Called for every verified cloud→edge message (the update's health window: the cloud answers). */
+  onVerified?: () => void;
+  /** Fields added to every status (the running release and the last update job). */
+  statusExtra?: () => Pick<Status, 'release' | 'update'>;
+  /** The signed `update` command (issue 16): handed to the updater, which reports through the status. */
+  onUpdate?: (m: Command) => void;
 }
 
 export type LinkState = 'connecting' | 'online' | 'offline';
@@ -120,6 +126,8 @@ interface Snapshot {
   received: number;
 }
 
+type OptionalHooks = 'onReject' | 'onApplied' | 'sealKey' | 'ca' | 'osdpKeyset' | 'clock' | 'onVerified' | 'statusExtra' | 'onUpdate';
+
 export class EdgeLink {
   #client: MqttClient | null = null;
   #state: LinkState = 'offline';
@@ -130,8 +138,7 @@ export class EdgeLink {
   #flushing = false;
   /** A full snapshot was asked for (resync): one at the current seq is welcome too, but never an older one. */
   #fullRequested = false;
-  readonly #o: Required<Omit<LinkOptions, 'onReject' | 'onApplied' | 'sealKey' | 'ca' | 'osdpKeyset' | 'clock'>> &
-    Pick<LinkOptions, 'onReject' | 'onApplied' | 'sealKey' | 'ca' | 'osdpKeyset' | 'clock'>;
+  readonly #o: Required<Omit<LinkOptions, OptionalHooks>> & Pick<LinkOptions, OptionalHooks>;
 
   constructor(opts: LinkOptions) {
     this.#o = {
@@ -220,6 +227,7 @@ export class EdgeLink {
       emergency: o.gate.emergencyActive,
       hardware: o.gate.hardware(),
       ...(o.clock?.offsetMs == null ? {} : { clockSkewMs: -o.clock.offsetMs }),
+      ...o.statusExtra?.(),
       ts: o.now(),
     };
   }
@@ -296,6 +304,7 @@ export class EdgeLink {
     const m = opened.message;
     // Only now, with the signature verified: an unsigned or forged message never moves the clock (SYNC-5).
     o.clock?.observe(m.issuedAt, o.now());
+    o.onVerified?.();
     try {
       if (kind === 'ack' && m.kind === 'ack') this.#onAck(m);
       else if (kind === 'sync' && m.kind === 'delta') this.#onDelta(m);

@@ -12,7 +12,7 @@ import type { Gate } from '../gate.js';
 import type { HardwareHealth } from '../hardware/index.js';
 import type { EdgeStore } from '../store/index.js';
 import type { CloudClock } from './clock.js';
-import { type CommandTarget, EdgeLink } from './link.js';
+import { type CommandTarget, EdgeLink, type LinkOptions } from './link.js';
 import { syncStoreOf } from './store-adapter.js';
 
 export interface EnrolledConfig {
@@ -58,6 +58,10 @@ export function startLink(o: {
   osdpKeyset?: (reader: string, key: Buffer) => Promise<void>;
   /** SYNC-5: the cloud's clock as estimated from the signed messages. */
   clock?: CloudClock;
+  /** Issue 16: the update job's hooks (see LinkOptions). */
+  onVerified?: LinkOptions['onVerified'];
+  statusExtra?: LinkOptions['statusExtra'];
+  onUpdate?: LinkOptions['onUpdate'];
 }): { link: EdgeLink; stop(): Promise<void> } {
   const { config, store, gate } = o;
   if (config.gateId && store.gateId !== config.gateId) store.setSetting('gateId', config.gateId);
@@ -83,6 +87,9 @@ export function startLink(o: {
     onReject: (reason) => rejected.inc({ reason }),
     ...(o.osdpKeyset ? { osdpKeyset: o.osdpKeyset } : {}),
     ...(o.clock ? { clock: o.clock } : {}),
+    ...(o.onVerified ? { onVerified: o.onVerified } : {}),
+    ...(o.statusExtra ? { statusExtra: o.statusExtra } : {}),
+    ...(o.onUpdate ? { onUpdate: o.onUpdate } : {}),
   });
   link.start();
   const timer = setInterval(() => link.flush(), o.flushMs ?? 100);

@@ -1,0 +1,61 @@
+/**
+ * The health window of a release on trial (pure: the daemon samples, this
+ * judges). Healthy at the deadline means: the MQTT link is up and the cloud
+ * has answered since the start (a verified ack, sync or command: the link
+ * works end to end, not just the TCP connection); no decision failed and
+ * the store never failed a write; the outbox is not only growing while
+ * connected. A crash is not seen here: boot-guard counts starts.
+ */
+export interface HealthSample {
+  at: number;
+  linkOnline: boolean;
+  /** Verified cloud→edge messages since the process started. */
+  cloudMessages: number;
+  storageOk: boolean;
+  /** Scans whose handling threw since the process started. */
+  scanErrors: number;
+  outboxDepth: number;
+}
+
+export interface HealthVerdict {
+  healthy: boolean;
+  reasons: string[];
+}
+
+export class HealthWatch {
+  readonly #first: HealthSample;
+  #last: HealthSample;
+  #storageFailed = false;
+  #onlineDepths: number[] = [];
+
+  constructor(first: HealthSample) {
+    this.#first = first;
+    this.#last = first;
+    this.add(first);
+  }
+
+  add(s: HealthSample): void {
+    this.#last = s;
+    if (!s.storageOk) this.#storageFailed = true;
+    if (s.linkOnline) this.#onlineDepths.push(s.outboxDepth);
+  }
+
+  verdict(): HealthVerdict {
+    const f = this.#first;
+    const l = this.#last;
+    const reasons: string[] = [];
+    if (!l.linkOnline) reasons.push('no link to the cloud at the end of the health window');
+    else if (l.cloudMessages <= f.cloudMessages)
+      reasons.push('connected, but no verified message from the cloud (no ack, sync or command)');
+    if (l.scanErrors > f.scanErrors) reasons.push(`${l.scanErrors - f.scanErrors} scans failed to be decided`);
+    if (this.#storageFailed) reasons.push('the store failed a write during the health window');
+    const d = this.#onlineDepths;
+    if (d.length >= 2) {
+      const fell = d.some((x, i) => i > 0 && x < (d[i - 1] ?? x));
+      const end = d[d.length - 1] ?? 0;
+      const start = d[0] ?? 0;
+      if (!fell && end > start) reasons.push(`the outbox grew from ${start} to ${end} while connected and never drained`);
+    }
+    return { healthy: reasons.length === 0, reasons };
+  }
+}
