@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import fc from 'fast-check';
+import { Compile } from 'typebox/compile';
 import { describe, expect, it } from 'vitest';
 import { TEST_KEYS, TEST_RELEASE_KEYS } from '../scripts/make-vectors.js';
 import {
@@ -13,6 +14,7 @@ import {
   RELEASE_PLATFORMS,
   type ReleaseFile,
   type ReleaseManifest,
+  ReleaseManifestSchema,
   releaseFileChecker,
   releaseFilesFor,
   releaseFileUrl,
@@ -142,6 +144,15 @@ describe('verifyRelease (SPEC REL-3..REL-6)', () => {
     expect(manifestCheck(manifest({ version: '01.2.3' }))).toBe(false);
     expect(manifestCheck(manifest({ files: [{ ...fileOf('a', 'a'), path: '/abs' }] }))).toBe(false);
     expect(signedCheck({ ...signed, sig: 'x' })).toBe(false);
+    // The files judge shapes as the TypeBox schemas do; path rules beyond the pattern (REL-5) are the verifier's.
+    const typebox = Compile(ReleaseManifestSchema);
+    fc.assert(
+      fc.property(fc.string(), fc.jsonValue(), (key, value) => {
+        const mutated = { ...manifest(), [key]: value };
+        expect(manifestCheck(mutated)).toBe(typebox.Check(mutated));
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('REL-3: never throws, whatever it is given (property)', () => {
