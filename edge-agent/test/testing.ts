@@ -10,6 +10,7 @@ import { loadConfig } from '../src/config.js';
 import { Daemon } from '../src/daemon.js';
 import { enroll } from '../src/sync/enroll.js';
 
+export { runWiegandLoad, type WiegandLoadOptions, type WiegandLoadResult } from './gpio-load.js';
 export { memoryWire, SimBus, SimPd, type SimPdOptions } from './osdp-pd.js';
 export { tempDir } from './tmp.js';
 

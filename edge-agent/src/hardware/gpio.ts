@@ -3,9 +3,9 @@
  * (BCM 17); the sysfs interface that `onoff` drives numbers them from the
  * chip's base, which on Raspberry Pi OS Bookworm is 512 or more (512, 522,
  * 571 by model and kernel), so a bare 17 fails with EINVAL. The base is read
- * from /sys/class/gpio/gpiochip*\/{base,label,ngpio}. A libgpiod backend
- * (character device, line offsets, no base) can implement GpioBackend later
- * without touching the drivers above it.
+ * from /sys/class/gpio/gpiochip*\/{base,label,ngpio}. The character-device
+ * backend (gpio-cdev.ts: line offsets, no base, kernel timestamps of edges)
+ * implements the same interface; gpio-select.ts picks one (config gpio.backend).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -14,17 +14,26 @@ import { join } from 'node:path';
 export type Bit = 0 | 1;
 export type Edge = 'none' | 'rising' | 'falling' | 'both';
 
+/**
+ * An edge callback. `timestampNs` is the kernel's CLOCK_MONOTONIC time of the edge (the same clock as
+ * process.hrtime.bigint()) where the backend has it (cdev); without it (sysfs, FakeGpio) the edge happened
+ * at best when the callback runs, which on a busy event loop can be much later.
+ */
+export type WatchCallback = (err: Error | null | undefined, value: Bit, timestampNs?: bigint) => void;
+
 /** One line. Values are logical: with activeLow, 1 means the line is driven/seen low. */
 export interface GpioLine {
   read(): Bit;
   write(value: Bit): void;
-  watch(cb: (err: Error | null | undefined, value: Bit) => void): void;
+  watch(cb: WatchCallback): void;
   unwatchAll(): void;
   close(): void;
 }
 
 export interface GpioBackend {
   readonly name: string;
+  /** What hardware health shows of the backend (which one, which chip). */
+  readonly detail?: string;
   input(line: number, opts: { edge: Edge; activeLow?: boolean; debounceMs?: number }): GpioLine;
   /** `initial` is applied as the line is configured, so a relay never glitches on at start. */
   output(line: number, opts: { activeLow?: boolean; initial: Bit }): GpioLine;
@@ -68,7 +77,7 @@ export function listSysfsChips(root = DEFAULT_SYSFS_ROOT): GpioChipInfo[] {
 }
 
 /** The chips that carry a Raspberry Pi's 40-pin header (BCM2835/2711/2712 and the Pi 5's RP1). */
-const HEADER_CHIP = /pinctrl-(bcm2?7\d\d|bcm2835|rp1)|raspberrypi/i;
+export const HEADER_CHIP = /pinctrl-(bcm2?7\d\d|bcm2835|rp1)|raspberrypi/i;
 
 /** Board line → sysfs number: base of the header's chip + line. */
 export function resolveSysfsNumber(line: number, chips: readonly GpioChipInfo[], chipBase?: number): number {
@@ -108,6 +117,10 @@ function explain(e: unknown, line: number, sysfs: number): GpioError {
 /** sysfs backend through onoff; loaded lazily so machines without GPIO never touch its native addon. */
 export class SysfsGpio implements GpioBackend {
   readonly name = 'sysfs';
+  get detail(): string {
+    const base = this.opts.chipBase ?? this.#chips.find((c) => HEADER_CHIP.test(c.label))?.base ?? this.#chips[0]?.base;
+    return `sysfs (onoff), chip base ${base ?? '?'}, no edge timestamps`;
+  }
   readonly #chips: GpioChipInfo[];
   readonly #Gpio: OnoffCtor;
 
