@@ -140,6 +140,15 @@ const BaseSchema = Type.Object(
     gpio: Type.Optional(
       Type.Object(
         {
+          /**
+           * `auto` (default): the character device (/dev/gpiochip*, kernel timestamps of edges) when it exists and
+           * the gatehouse-gpio-cdev helper runs, sysfs otherwise; `cdev` / `sysfs` force one (README: GPIO backends).
+           */
+          backend: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('cdev'), Type.Literal('sysfs')])),
+          /** cdev: the chip (gpiochip0, /dev/gpiochip0 or its label); the Raspberry Pi header's chip by default. */
+          chip: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+          /** cdev: path of the gatehouse-gpio-cdev helper (default: dist/bin of this package, /usr/lib/gatehouse, PATH). */
+          cdevHelper: Type.Optional(Type.String({ minLength: 1 })),
           /** Override the sysfs base of the GPIO chip (normally found under /sys/class/gpio). */
           chipBase: Type.Optional(Type.Integer({ minimum: 0 })),
           sysfsRoot: Type.Optional(Type.String({ minLength: 1 })),

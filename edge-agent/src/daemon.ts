@@ -104,7 +104,7 @@ export class Daemon {
         'database was unusable: moved aside, starting with an empty cache; a full sync is needed',
       );
     }
-    const gpio = this.deps.gpio ?? gpioFactory(cfg);
+    const gpio = this.deps.gpio ?? gpioFactory(cfg, log);
     // The relay first, so the gate is held closed before anything can read a card.
     try {
       this.relay = createRelay(cfg.relay, gpio);

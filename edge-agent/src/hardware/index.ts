@@ -1,6 +1,7 @@
 /** Builds drivers from the config. GPIO is opened only when something in the config needs it. */
 import type { EdgeConfig, ReaderConfig, RelayConfig, SensorConfig } from '../config.js';
-import { type GpioBackend, SysfsGpio } from './gpio.js';
+import type { GpioBackend } from './gpio.js';
+import { type GpioSelectLog, selectGpioBackend } from './gpio-select.js';
 import { OsdpBus, type OsdpBusOptions } from './osdp/bus.js';
 import { OsdpKeyStore } from './osdp/keys.js';
 import { OsdpReader, type OsdpReaderOptions } from './osdp/reader.js';
@@ -51,13 +52,11 @@ function osdpReader(cfg: Extract<ReaderConfig, { type: 'osdp' }> & { name: strin
   return new OsdpReader(cfg, { ...readerOpts, bus, keys: shared.keys, ...(deps.log ? { log: deps.log } : {}) });
 }
 
-export function gpioFactory(cfg: EdgeConfig): () => GpioBackend {
+/** The backend is chosen (gpio-select.ts) the first time a driver needs GPIO, and shared by all of them. */
+export function gpioFactory(cfg: EdgeConfig, log?: GpioSelectLog): () => GpioBackend {
   let backend: GpioBackend | null = null;
   return () => {
-    backend ??= new SysfsGpio({
-      ...(cfg.gpio?.sysfsRoot ? { sysfsRoot: cfg.gpio.sysfsRoot } : {}),
-      ...(cfg.gpio?.chipBase !== undefined ? { chipBase: cfg.gpio.chipBase } : {}),
-    });
+    backend ??= selectGpioBackend(cfg.gpio, log);
     return backend;
   };
 }
