@@ -455,6 +455,11 @@ export class EdgeLink {
       case 'osdp_keyset':
         this.#osdpKeyset(m);
         break;
+      case 'update':
+        // CMD-6: the updater reports through the status (each state change publishes one).
+        if (o.onUpdate) o.onUpdate(m);
+        else this.#reject('unsupported_command', { id: m.id, type: m.type });
+        break;
     }
     this.publishStatus();
   }
