@@ -15,6 +15,7 @@ import type { Database } from './db/client.js';
 import { defineSystemJobs } from './jobs/system.js';
 import { errSerializer } from './lib/log.js';
 import apiDocs from './plugins/app/api-docs.js';
+import databaseGate from './plugins/app/database-gate.js';
 import errors, { frameworkErrors } from './plugins/app/errors.js';
 import inputGuard from './plugins/app/input-guard.js';
 import metrics from './plugins/app/metrics.js';
@@ -43,13 +44,19 @@ export interface BuildOptions {
   liveAuthTimeoutMs?: number;
   /** Start the broker side: embedded broker or external link, edge sync, commands (serve does). */
   sync?: boolean;
+  /** Start while the database cannot be reached, and finish the start when it can (serve does; db/startup.ts). */
+  waitForDatabase?: boolean;
 }
 
 /** A hop count as Fastify's own handling of a number does (its types accept only the function). */
 const trustHops = (hops: number) => (_address: string, i: number) => i < hops;
 
 export async function buildApp(config: Config, opts: BuildOptions = {}): Promise<App> {
-  const ctx = await createContext(config, { database: opts.database, migrate: opts.migrate });
+  const ctx = await createContext(config, {
+    database: opts.database,
+    migrate: opts.migrate,
+    waitForDatabase: opts.waitForDatabase,
+  });
 
   const loggerOpt = opts.logger ?? {
     level: config.logLevel,
@@ -89,12 +96,29 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   app.decorateRequest('principal', null);
   ctx.jobs.log = app.log as unknown as Logger;
   ctx.database.log = app.log;
+  ctx.startup.log = app.log;
+  if (!ctx.startup.ready) {
+    app.log.warn(
+      { err: { message: ctx.startup.lastError } },
+      'database not reachable at start: serving liveness and the console, retrying in the background',
+    );
+  }
   await defineSystemJobs(ctx);
-  // Workers start once every module has defined its queues, and stop before the database closes.
+  // Workers start once every module has defined its queues (and the database is there), and stop before it closes.
+  let jobsStarting: Promise<void> | null = null;
   app.addHook('onReady', async () => {
-    await ctx.jobs.start();
+    if (ctx.startup.ready) {
+      await ctx.jobs.start();
+      return;
+    }
+    jobsStarting = ctx.startup.whenReady.then(
+      () => ctx.jobs.start().catch((err: unknown) => app.log.error({ err }, 'job queue did not start')),
+      () => undefined,
+    );
   });
   app.addHook('onClose', async () => {
+    ctx.startup.stop();
+    await jobsStarting;
     await ctx.jobs.stop();
     await ctx.sync?.close();
     if (!opts.database) await ctx.database.close();
@@ -107,6 +131,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   // App plugins.
   await app.register(requestId);
   await app.register(errors);
+  await app.register(databaseGate);
   await app.register(inputGuard);
   await app.register(metrics);
   await app.register(usage);

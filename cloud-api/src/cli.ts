@@ -27,10 +27,9 @@ function fail(message: string, code = 2): never {
 }
 
 async function serve(config: Config, demo: boolean) {
-  const app = await buildApp(config, { sync: true });
+  const app = await buildApp(config, { sync: true, waitForDatabase: true });
   // Rejections are logged and counted, exceptions exit non-zero after the log (lib/process-faults.ts).
   installProcessHandlers(app.log);
-  const info = demo ? await seedDemo(app.ctx) : null;
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
@@ -50,6 +49,17 @@ async function serve(config: Config, demo: boolean) {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
   await app.listen({ port: config.port, host: config.host });
+  // Listening first: liveness and the console answer while a database that is not up yet is waited for.
+  try {
+    await app.ctx.startup.whenReady;
+  } catch (err) {
+    if (closing) return;
+    // Not a database that is away (that is waited for) but one the start cannot use, such as a failed migration.
+    app.log.fatal({ err }, 'database start failed');
+    await app.close().catch(() => undefined);
+    process.exit(1);
+  }
+  const info = demo ? await seedDemo(app.ctx) : null;
   if (info) {
     app.log.info({ orgId: info.orgId, created: info.created }, 'demo organisation ready');
     // The URL printed is where the server actually listens (PORT=0 picks a free one).

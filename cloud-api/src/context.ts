@@ -6,6 +6,7 @@ import type { Permission } from './auth/rbac.js';
 import { TokenService } from './auth/tokens.js';
 import type { Config } from './config.js';
 import { type Database, type Db, openDatabase } from './db/client.js';
+import { DatabaseStartup } from './db/startup.js';
 import { JobQueue } from './jobs/queue.js';
 import { Sealer, subkey } from './lib/crypto.js';
 import { EventBus } from './lib/events.js';
@@ -17,6 +18,8 @@ export interface AppContext {
   config: Config;
   database: Database;
   db: Db;
+  /** The database's own start (migrations, sealing): `ready` once done; until then API routes answer 503. */
+  startup: DatabaseStartup;
   sealer: Sealer;
   tokens: TokenService;
   passwords: PasswordHasher;
@@ -38,6 +41,11 @@ export interface ContextOptions {
   poolSize?: number;
   /** Run migrations first (default true). */
   migrate?: boolean;
+  /**
+   * A database that cannot be reached at start is waited for in the background instead of failing the
+   * start (serve does; commands and tests want the error). `ctx.startup.whenReady` tells when it is up.
+   */
+  waitForDatabase?: boolean;
 }
 
 /**
@@ -54,15 +62,24 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
       timeouts: config.dbTimeouts,
       ...(opts.poolSize !== undefined ? { poolSize: opts.poolSize } : {}),
     }));
-  if (opts.migrate ?? true) await database.migrate();
   // Separate HKDF subkeys of the master key: data encryption (and lookup hashes) here, JWT signing below.
   const sealer = new Sealer(config.masterKey, config.previousMasterKey);
-  // Names, e-mails and companies of rows written before they were sealed at rest are sealed now.
-  await sealPersonalData(database.db, sealer);
+  const startup = new DatabaseStartup(async () => {
+    if (opts.migrate ?? true) await database.migrate();
+    // Names, e-mails and companies of rows written before they were sealed at rest are sealed now.
+    await sealPersonalData(database.db, sealer);
+  });
+  try {
+    await startup.start(opts.waitForDatabase ?? false);
+  } catch (err) {
+    if (!opts.database) await database.close().catch(() => undefined);
+    throw err;
+  }
   return {
     config,
     database,
     db: database.db,
+    startup,
     sealer,
     // Tokens verify under the current key only: after a rotation an access token of the old key is
     // refused and the client refreshes (refresh tokens are opaque and stored hashed, so they survive).

@@ -6,75 +6,30 @@
  * edge recorded is in `checkins` exactly once. Runs in the PostgreSQL phase of CI
  * only, and only where the PostgreSQL server binaries are installed.
  */
-import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Daemon } from '@gatehouse/edge-agent';
 import { enrolledEdge, tempDir } from '@gatehouse/edge-agent/testing';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOrgWithUser, type Login, onPostgres, seedTopology, startApp, type TestApp, until } from './helpers.js';
-
-const BIN = '/usr/lib/postgresql/15/bin';
-const available = onPostgres && existsSync(join(BIN, 'initdb'));
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+import { createOrgWithUser, type Login, seedTopology, startApp, type TestApp, until } from './helpers.js';
+import { freePort, type OwnPostgres, ownPostgres, ownPostgresAvailable } from './own-postgres.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** PostgreSQL refuses to run as root: as root (CI), the cluster belongs to the postgres user. */
-function pgCommand(bin: string, args: string[]): void {
-  const asRoot = process.getuid?.() === 0;
-  const cmd = asRoot ? 'runuser' : join(BIN, bin);
-  const argv = asRoot ? ['-u', 'postgres', '--', join(BIN, bin), ...args] : args;
-  execFileSync(cmd, argv, { stdio: 'pipe', timeout: 60_000 });
-}
-
-describe.skipIf(!available)('chaos: PostgreSQL killed and restarted under a stream of scans', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gh-chaos-pg-'));
-  const data = join(dir, 'data');
+describe.skipIf(!ownPostgresAvailable)('chaos: PostgreSQL killed and restarted under a stream of scans', () => {
   const edgeDir = tempDir('gh-chaos-pg-edge-');
-  let port = 0;
+  let pg: OwnPostgres;
   let cloud: TestApp;
   let base = '';
   let admin: Login;
   let gateId = '';
   let daemon: Daemon;
-  const start = () =>
-    pgCommand('pg_ctl', [
-      '-D',
-      data,
-      '-l',
-      join(dir, 'log'),
-      '-w',
-      '-t',
-      '30',
-      '-o',
-      // fsync off only: a killed server (not a crashed OS) keeps what it wrote; synchronous_commit stays on, or acked commits would be lost.
-      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
-      'start',
-    ]);
 
   beforeAll(async () => {
-    if (process.getuid?.() === 0) {
-      chmodSync(dir, 0o777);
-      chownSync(dir, Number(execFileSync('id', ['-u', 'postgres']).toString()), Number(execFileSync('id', ['-g', 'postgres']).toString()));
-    }
-    port = await freePort();
-    pgCommand('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
-    start();
+    pg = await ownPostgres('chaos');
+    pg.start();
     // startApp's fresh database is created in this cluster, not the CI one.
     const previous = process.env.DATABASE_URL;
-    process.env.DATABASE_URL = `postgres://postgres@127.0.0.1:${port}/postgres`;
+    process.env.DATABASE_URL = pg.url;
     try {
       cloud = await startApp({ mqttPort: await freePort() }, { sync: true });
     } finally {
@@ -90,12 +45,7 @@ describe.skipIf(!available)('chaos: PostgreSQL killed and restarted under a stre
   afterAll(async () => {
     await daemon?.stop();
     await cloud?.app.close();
-    try {
-      pgCommand('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']);
-    } catch {
-      // already stopped
-    }
-    rmSync(dir, { recursive: true, force: true });
+    pg?.remove();
     edgeDir.cleanup();
   });
 
@@ -117,7 +67,7 @@ describe.skipIf(!available)('chaos: PostgreSQL killed and restarted under a stre
     try {
       await sleep(2_000);
       expect((await api()).status).toBe(200);
-      pgCommand('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']);
+      pg.kill();
       const t0 = performance.now();
       const down = await api();
       const downAnswerMs = performance.now() - t0;
@@ -126,7 +76,7 @@ describe.skipIf(!available)('chaos: PostgreSQL killed and restarted under a stre
       expect(Number(down.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect(downAnswerMs).toBeLessThan(5_000);
       await sleep(3_000);
-      start();
+      pg.start();
       const restarted = performance.now();
       await until(async () => (await api()).status === 200, 'the API answers 200 again', 30_000);
       const recoveryMs = performance.now() - restarted;

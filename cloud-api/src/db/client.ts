@@ -45,7 +45,8 @@ export interface Database {
    * this database by any connection (of any process: several cloud instances
    * share one PostgreSQL), and `onReset` after the listening connection was
    * lost and is back, when notifications may have been missed. Resolves once
-   * listening; the function it resolves to stops.
+   * listening, or at once when the database cannot be reached (then listening
+   * begins, with `onReset`, when it can); the function it resolves to stops.
    */
   listen(channel: string, onNotify: (payload: string) => void, onReset?: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
@@ -75,7 +76,11 @@ const stderrLog: PoolLog = {
 
 type Unlisten = () => Promise<void>;
 
-/** LISTEN on a connection of its own (a pooled one would drop it), re-established when lost. */
+/**
+ * LISTEN on a connection of its own (a pooled one would drop it), re-established when lost. A database
+ * that cannot be reached at first is retried in the background like a lost connection (the instance
+ * may start before PostgreSQL does); `onReset` tells when listening begins after such a gap.
+ */
 async function listenPg(
   connectionString: string,
   channel: string,
@@ -85,6 +90,17 @@ async function listenPg(
   let stopped = false;
   let current: pg.Client | null = null;
   let retry: NodeJS.Timeout | null = null;
+  const reopen = (delayMs: number) => {
+    if (stopped || retry) return;
+    retry = setTimeout(() => {
+      retry = null;
+      open().then(
+        () => onReset?.(),
+        () => reopen(Math.min(delayMs * 2, 10_000)),
+      );
+    }, delayMs);
+    retry.unref();
+  };
   const open = async (): Promise<void> => {
     const c = new pg.Client({ connectionString, connectionTimeoutMillis: DEFAULT_DB_TIMEOUTS.connectTimeoutMs, keepAlive: true });
     let lost = false;
@@ -93,23 +109,25 @@ async function listenPg(
       lost = true;
       if (current === c) current = null;
       c.end().catch(() => undefined);
-      if (stopped) return;
-      retry = setTimeout(() => {
-        retry = null;
-        open().then(
-          () => onReset?.(),
-          () => undefined,
-        );
-      }, 1000);
-      retry.unref();
+      reopen(1000);
     };
     c.on('notification', (m) => {
       if (m.channel === channel) onNotify(m.payload ?? '');
     });
-    c.on('error', onLost);
-    c.on('end', onLost);
-    await c.connect();
-    await c.query(`LISTEN "${channel}"`);
+    // Failing to connect is not a loss to recover from here (the caller decides whether to retry),
+    // but its error event still needs a listener, or it would crash the process.
+    let listening = false;
+    c.on('error', () => listening && onLost());
+    c.on('end', () => listening && onLost());
+    try {
+      await c.connect();
+      await c.query(`LISTEN "${channel}"`);
+    } catch (err) {
+      lost = true;
+      await c.end().catch(() => undefined);
+      throw err;
+    }
+    listening = true;
     if (stopped) {
       lost = true;
       await c.end();
@@ -120,9 +138,11 @@ async function listenPg(
   try {
     await open();
   } catch (err) {
-    stopped = true;
-    if (retry) clearTimeout(retry);
-    throw err;
+    if (!isDatabaseUnavailable(err)) {
+      stopped = true;
+      throw err;
+    }
+    reopen(1000);
   }
   return async () => {
     stopped = true;

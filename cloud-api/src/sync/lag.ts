@@ -14,9 +14,11 @@
  * `gatehouse_sync_lag_alert{site}` is 1 while that lag is at or above
  * SYNC_LAG_ALERT_S (default 30), and each site crossing it logs one warning.
  */
+
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
+import { isDatabaseUnavailable } from '../db/breaker.js';
 import type { Db } from '../db/client.js';
 import { gates } from '../db/schema.js';
 import { syncChanges } from './schema.js';
@@ -63,7 +65,7 @@ export function registerSyncLagMetrics(
   registry: Registry,
   db: Db,
   log: Pick<Logger, 'warn' | 'info' | 'error'>,
-  opts: { alertS: number; everyMs?: number },
+  opts: { alertS: number; everyMs?: number; ready?: () => boolean },
 ): SyncLagMonitor {
   const alertS = opts.alertS;
   const everyMs = opts.everyMs ?? 5_000;
@@ -104,7 +106,18 @@ export function registerSyncLagMetrics(
     lastAt = Date.now();
     return lag;
   };
-  const run = () => void check().catch((err: unknown) => log.error({ err }, 'sync: lag check failed'));
+  let unavailableLoggedAt = 0;
+  const run = () => {
+    // Before the database's start is done (db/startup.ts) there is nothing to measure yet.
+    if (opts.ready && !opts.ready()) return;
+    check().catch((err: unknown) => {
+      if (!isDatabaseUnavailable(err)) log.error({ err }, 'sync: lag check failed');
+      else if (Date.now() - unavailableLoggedAt > 60_000) {
+        unavailableLoggedAt = Date.now();
+        log.warn({ err }, 'sync: lag not measured while the database is unavailable');
+      }
+    });
+  };
   const timer = setInterval(run, everyMs);
   timer.unref();
   return { check, stop: () => clearInterval(timer) };

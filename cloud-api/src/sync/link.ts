@@ -27,6 +27,7 @@ import { and, eq, isNull } from 'drizzle-orm';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { AppContext } from '../context.js';
+import { isDatabaseUnavailable } from '../db/breaker.js';
 import { gates } from '../db/schema.js';
 import { controllerStatusChanged, controllerWentOffline, publishAlarms } from '../modules/alarms/service.js';
 import { ingestCheckins } from '../modules/checkins/ingest.js';
@@ -101,6 +102,7 @@ export class CloudLink extends EventEmitter<LinkEvents> {
   }
   #subscribedOn: MqttClient | null = null;
   #sweeping = false;
+  #unavailableLoggedAt = 0;
   #msgSeq = Date.now();
   readonly #ctx: AppContext;
   readonly #o: Required<CloudLinkOptions>;
@@ -473,7 +475,8 @@ export class CloudLink extends EventEmitter<LinkEvents> {
 
   /** Stamps new changes and pushes them to online edges. Runs every sweepMs; call it after a write to go sooner. */
   async sweep(): Promise<void> {
-    if (this.#sweeping || !this.connected) return;
+    // Before the database's start is done its tables may not exist yet (db/startup.ts).
+    if (this.#sweeping || !this.connected || !this.#ctx.startup.ready) return;
     this.#sweeping = true;
     try {
       const siteIds = await sitesWithUnstamped(this.#ctx.db);
@@ -485,7 +488,12 @@ export class CloudLink extends EventEmitter<LinkEvents> {
         }
       }
     } catch (err) {
-      this.#o.log.error({ err }, 'sync: sweep failed');
+      if (!isDatabaseUnavailable(err)) this.#o.log.error({ err }, 'sync: sweep failed');
+      // Every 200 ms during an outage would flood the log: once per outage-ish interval is enough to see it.
+      else if (Date.now() - this.#unavailableLoggedAt > 10_000) {
+        this.#unavailableLoggedAt = Date.now();
+        this.#o.log.warn({ err }, 'sync: database unavailable; sweeps go on when it is back');
+      }
     } finally {
       this.#sweeping = false;
     }

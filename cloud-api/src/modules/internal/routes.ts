@@ -3,7 +3,10 @@ import Type from 'typebox';
 
 const Ready = Type.Object({
   status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]),
-  database: Type.String({ description: "the database's kind ('postgres' or 'pglite') when it answers, else 'unavailable'" }),
+  database: Type.String({
+    description:
+      "the database's kind ('postgres' or 'pglite') when it answers and is migrated, 'starting' while it answers but the start (migrations) is not done, else 'unavailable'",
+  }),
   broker: Type.Union([Type.Literal('ok'), Type.Literal('connecting'), Type.Literal('unavailable'), Type.Literal('off')], {
     description: "the MQTT link: 'connecting' until first reached, 'unavailable' once lost, 'off' when this instance runs without sync",
   }),
@@ -41,7 +44,7 @@ export const internalRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const broker = ctx.sync ? ctx.sync.link.brokerState : ('off' as const);
       let timer: NodeJS.Timeout | undefined;
       const database = await Promise.race([
-        ctx.database.ping().then(() => ctx.database.kind as string),
+        ctx.database.ping().then(() => (ctx.startup.ready ? ctx.database.kind : 'starting')),
         new Promise<string>((resolve) => {
           timer = setTimeout(() => resolve('unavailable'), PING_TIMEOUT_MS);
         }),

@@ -5,6 +5,7 @@ import { registerBreakerMetrics } from '../../lib/breaker.js';
 import { processFaults } from '../../lib/process-faults.js';
 import { registerAlarmMetrics } from '../../modules/alarms/service.js';
 import { registerUsageMetrics } from '../../modules/devconsole/usage.js';
+import { registerFleetMetrics } from '../../modules/fleet/metrics.js';
 import { registerNotificationMetrics } from '../../modules/notifications/sender.js';
 import { registerWebhookMetrics } from '../../modules/webhooks/deliver.js';
 import { registerSyncLagMetrics } from '../../sync/lag.js';
@@ -20,7 +21,11 @@ export default fp(
     registerBreakerMetrics(registry, app.ctx);
     registerUsageMetrics(registry, app.ctx);
     registerAlarmMetrics(registry, app.ctx);
-    const syncLag = registerSyncLagMetrics(registry, app.ctx.db, app.log, { alertS: app.ctx.config.alarms.syncLagAlertSeconds });
+    registerFleetMetrics(registry, app.ctx.db);
+    const syncLag = registerSyncLagMetrics(registry, app.ctx.db, app.log, {
+      alertS: app.ctx.config.alarms.syncLagAlertSeconds,
+      ready: () => app.ctx.startup.ready,
+    });
     app.addHook('onClose', async () => syncLag.stop());
     const database = app.ctx.database;
     const BREAKER = { closed: 0, half_open: 1, open: 2 } as const;
