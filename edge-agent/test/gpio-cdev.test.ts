@@ -112,6 +112,40 @@ describe('GPIO character device backend', () => {
     await reader.stop();
   });
 
+  it('a helper that dies turns the reader unhealthy; a new one requests the lines again and it recovers', async () => {
+    const gpio = new CdevGpio({ helper: FAKE_HELPER, devDir: t.dir });
+    const reader = new WiegandReader({ type: 'wiegand', name: 'cards', d0: 5, d1: 6, direction: 'in' }, gpio);
+    await reader.start();
+    const relay = gpio.output(17, { initial: 0 });
+    relay.write(1);
+    const pid = await until(() => gpio.helperPid, 'the helper');
+    await until(() => helperLog().includes('set 3 1'), 'the relay write');
+    process.kill(pid, 'SIGKILL');
+    const down = await until(() => {
+      const h = reader.health();
+      return h.healthy ? null : h;
+    }, 'the reader to turn unhealthy');
+    expect(down.detail).toMatch(/gatehouse-gpio-cdev exited \(SIGKILL\): GPIO lines released/);
+    // The pulse ends while the helper is down: the write fails, and the new helper gets the relay off.
+    expect(() => relay.write(0)).toThrow(/exited/);
+    await until(() => reader.health().healthy, 'the reader to recover after the restart');
+    expect(gpio.restarts).toBe(1);
+    expect(gpio.helperPid).not.toBe(pid);
+    // Requested again as they were; the relay with the value last asked of it, its safe value still 0.
+    expect(helperLog().match(/^in 1 5 0 0 as-is$/gm)).toHaveLength(2);
+    expect(helperLog().match(/^out 3 17 0 0 0$/gm)).toHaveLength(2);
+    await until(() => {
+      try {
+        relay.write(0);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'the relay to take writes again');
+    relay.close();
+    await reader.stop();
+  });
+
   it('auto takes cdev where there is a chip and the helper runs, and otherwise logs why it stays on sysfs', () => {
     const log = { info: vi.fn(), warn: vi.fn() };
     const cdev = selectGpioBackend({ backend: 'auto', cdevHelper: FAKE_HELPER }, log, t.dir);

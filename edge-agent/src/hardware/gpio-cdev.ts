@@ -121,6 +121,8 @@ interface LineState {
   error: GpioError | null;
   lastSeq: number;
   closed: boolean;
+  /** The command that requests it: sent again to a restarted helper. */
+  request: () => string;
 }
 
 export interface CdevGpioOptions {
@@ -141,7 +143,10 @@ export class CdevGpio implements GpioBackend {
   #buf = '';
   #nextId = 1;
   readonly #lines = new Map<number, LineState>();
-  #fatal: GpioError | null = null;
+  #restartMs = 0;
+  #restartTimer: NodeJS.Timeout | null = null;
+  /** Times the helper was started again after it died. */
+  restarts = 0;
 
   constructor(opts: CdevGpioOptions = {}) {
     const helper = findCdevHelper(opts.helper);
@@ -158,6 +163,11 @@ export class CdevGpio implements GpioBackend {
     );
   }
 
+  /** The helper's process id while it runs. */
+  get helperPid(): number | undefined {
+    return this.#proc?.pid;
+  }
+
   get detail(): string {
     const dropped = this.stats.dropped > 0 ? `, ${this.stats.dropped} edges dropped by the kernel` : '';
     return `cdev ${this.chip.name} (${this.chip.label}, ${this.chip.lines} lines), kernel timestamps${dropped}`;
@@ -171,7 +181,6 @@ export class CdevGpio implements GpioBackend {
     if (!Number.isInteger(line) || line < 0 || line >= this.chip.lines)
       throw new GpioError('invalid', `GPIO line ${line} is beyond ${this.chip.label} (${this.chip.lines} lines)`);
     for (const l of this.#lines.values()) if (l.offset === line && !l.closed) throw new GpioError('busy', `${this.#where(line)} is busy`);
-    if (this.#fatal) throw this.#fatal;
   }
 
   #serve(): ChildProcessWithoutNullStreams {
@@ -180,25 +189,40 @@ export class CdevGpio implements GpioBackend {
     proc.stdout.setEncoding('utf8');
     proc.stdout.on('data', (chunk: string) => this.#data(chunk));
     proc.stderr.resume();
-    proc.on('error', (e) => this.#die(new GpioError('missing', `${CDEV_HELPER_NAME}: ${e.message}`)));
-    proc.on('exit', (code, signal) => {
-      this.#proc = null;
-      if ([...this.#lines.values()].some((l) => !l.closed))
-        this.#die(new GpioError('missing', `${CDEV_HELPER_NAME} exited (${signal ?? code}): GPIO lines released`));
-    });
+    let gone = false;
+    const lost = (why: string) => {
+      if (gone) return;
+      gone = true;
+      if (this.#proc === proc) this.#proc = null;
+      if (this.#lines.size > 0) this.#die(new GpioError('missing', `${CDEV_HELPER_NAME} ${why}: GPIO lines released`));
+    };
+    proc.on('error', (e) => lost(`failed: ${e.message}`));
+    proc.on('exit', (code, signal) => lost(`exited (${signal ?? code})`));
     // The relay's safe value is driven by the helper itself when this process goes away (end of its stdin).
     proc.stdin.on('error', () => {});
     this.#proc = proc;
     return proc;
   }
 
+  /**
+   * The helper died (killed, OOM): the lines were released with it. Drivers see the error (a reader turns
+   * unhealthy, a relay write throws) until a new helper, started with back-off (1 s doubling to 30 s),
+   * has requested every open line again; an output is requested with the value it had.
+   */
   #die(err: GpioError): void {
-    this.#fatal = err;
     for (const l of this.#lines.values()) {
-      if (l.closed) continue;
       l.error = err;
       for (const w of [...l.watchers]) w(err, l.value);
     }
+    if (this.#restartTimer) return;
+    this.#restartMs = Math.min(30_000, this.#restartMs ? this.#restartMs * 2 : 1000);
+    this.#restartTimer = setTimeout(() => {
+      this.#restartTimer = null;
+      if (this.#lines.size === 0) return;
+      this.restarts++;
+      for (const l of this.#lines.values()) this.#send(l.request());
+    }, this.#restartMs);
+    this.#restartTimer.unref();
   }
 
   #data(chunk: string): void {
@@ -226,8 +250,13 @@ export class CdevGpio implements GpioBackend {
         const ts = BigInt(b);
         for (const w of [...l.watchers]) w(null, value, ts);
       }
-    } else if (kind === 'ok' && l && !l.output) {
-      l.value = a === '1' ? 1 : 0;
+    } else if (kind === 'ok' && l) {
+      if (!l.output) l.value = a === '1' ? 1 : 0;
+      l.lastSeq = 0;
+      if (l.error?.code === 'missing') {
+        l.error = null;
+        this.#restartMs = 0;
+      }
     } else if (kind === 'err' && l) {
       const errno = a ?? 'EOTHER';
       l.error = cdevError(errno, msg.split(' ').slice(3).join(' '), this.#where(l.offset));
@@ -241,9 +270,15 @@ export class CdevGpio implements GpioBackend {
 
   #line(state: LineState): GpioLine {
     return {
+      error: () => state.error,
       read: () => state.value,
       write: (v) => {
-        if (state.error) throw state.error;
+        if (state.error) {
+          // The helper is down: the value is still what the line should have (a pulse's end, a hold) once
+          // a new helper requests it again, so a relay does not stay energised because its off came too soon.
+          if (state.error.code === 'missing' && state.output) state.value = v;
+          throw state.error;
+        }
         if (state.closed) throw new GpioError('invalid', `${this.#where(state.offset)} is closed`);
         state.value = v;
         this.#send(`set ${state.id} ${v}`);
@@ -259,6 +294,10 @@ export class CdevGpio implements GpioBackend {
         state.closed = true;
         state.watchers = [];
         this.#lines.delete(state.id);
+        if (this.#lines.size === 0 && this.#restartTimer) {
+          clearTimeout(this.#restartTimer);
+          this.#restartTimer = null;
+        }
         if (this.#proc) {
           this.#send(`close ${state.id}`);
           // The last line closed: the helper ends with its stdin, and nothing keeps this process alive.
@@ -285,9 +324,10 @@ export class CdevGpio implements GpioBackend {
       error: null,
       lastSeq: 0,
       closed: false,
+      request: () => `in ${state.id} ${line} ${al} ${Math.round((o.debounceMs ?? 0) * 1000)} as-is`,
     };
     this.#lines.set(state.id, state);
-    this.#send(`in ${state.id} ${line} ${al} ${Math.round((o.debounceMs ?? 0) * 1000)} as-is`);
+    this.#send(state.request());
     return this.#line(state);
   }
 
@@ -305,10 +345,11 @@ export class CdevGpio implements GpioBackend {
       error: null,
       lastSeq: 0,
       closed: false,
+      // The initial value is the safe one (a relay is opened de-energised): the helper drives it again if we die.
+      request: () => `out ${state.id} ${line} ${o.activeLow ? 1 : 0} ${state.value} ${o.initial}`,
     };
     this.#lines.set(state.id, state);
-    // The initial value is the safe one (a relay is opened de-energised): the helper drives it again if we die.
-    this.#send(`out ${state.id} ${line} ${o.activeLow ? 1 : 0} ${o.initial} ${o.initial}`);
+    this.#send(state.request());
     return this.#line(state);
   }
 }

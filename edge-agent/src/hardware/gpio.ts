@@ -28,6 +28,8 @@ export interface GpioLine {
   watch(cb: WatchCallback): void;
   unwatchAll(): void;
   close(): void;
+  /** The line's current failure, where the backend can lose and regain a line (cdev: its helper restarted). */
+  error?(): Error | null;
 }
 
 export interface GpioBackend {

@@ -182,11 +182,13 @@ export class WiegandReader implements Reader {
 
   health(): HardwareHealth {
     const open = this.#d0 !== null && this.#d1 !== null;
+    // A backend that tells a line's current state (cdev) is asked; otherwise the last error reported stands.
+    const error = this.#d0?.error && this.#d1?.error ? ((this.#d0.error() ?? this.#d1.error())?.message ?? null) : this.#error;
     return {
       name: this.name,
       type: this.type,
-      healthy: open && this.#error === null,
-      detail: this.#error ?? (open ? `D0 ${this.cfg.d0}, D1 ${this.cfg.d1} via ${this.gpio.detail ?? this.gpio.name}` : 'closed'),
+      healthy: open && error === null,
+      detail: error ?? (open ? `D0 ${this.cfg.d0}, D1 ${this.cfg.d1} via ${this.gpio.detail ?? this.gpio.name}` : 'closed'),
     };
   }
 }
