@@ -78,6 +78,8 @@ export class GpioRelay implements Relay {
   readonly #line: GpioLine;
   readonly #drive = new RelayDrive((v) => this.#write(v));
   #error: string | null = null;
+  /** Which GPIO backend drives it (cdev, sysfs), for hardware health. */
+  readonly #via: string;
 
   constructor(
     gpio: GpioBackend,
@@ -87,6 +89,7 @@ export class GpioRelay implements Relay {
   ) {
     // Logical 0 = de-energised; the backend turns it into the right physical level for activeLow.
     this.#line = gpio.output(pin, { activeLow, initial: 0 });
+    this.#via = gpio.name;
   }
 
   get active(): boolean {
@@ -132,7 +135,7 @@ export class GpioRelay implements Relay {
       name: 'relay',
       type: this.type,
       healthy: this.#error === null,
-      detail: this.#error ?? `GPIO ${this.pin} ${this.#drive.detail}`,
+      detail: this.#error ?? `GPIO ${this.pin} (${this.#via}) ${this.#drive.detail}`,
     };
   }
 }
