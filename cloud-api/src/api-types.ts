@@ -85,6 +85,19 @@ import type {
 } from './modules/passes/schema.js';
 import type { MusterItem as MusterItemSchema, Muster as MusterSchema } from './modules/presence/schema.js';
 import type { SiteBody as SiteBodySchema, SitePatch as SitePatchSchema, Site as SiteSchema } from './modules/sites/schema.js';
+import type { UpdateCompletedData, UpdateGateChangedData } from './modules/updates/events.js';
+import type {
+  Available as AvailableUpdatesSchema,
+  MaintenanceWindowBody as MaintenanceWindowBodySchema,
+  MaintenanceWindow as MaintenanceWindowSchema,
+  PostponeBody as PostponeBodySchema,
+  Release as ReleaseSchema,
+  JobBody as UpdateJobBodySchema,
+  JobDetail as UpdateJobDetailSchema,
+  JobGate as UpdateJobGateSchema,
+  Job as UpdateJobSchema,
+  LogLines as UpdateLogLinesSchema,
+} from './modules/updates/schema.js';
 import type {
   Host as HostSchema,
   UserBody as UserBodySchema,
@@ -204,3 +217,17 @@ export type DeliveryItem = Static<typeof DeliveryItemSchema>;
 export type DeliveryDetail = Static<typeof DeliveryDetailSchema>;
 export type TestSent = Static<typeof TestSentSchema>;
 export type EventCatalogue = Static<typeof EventCatalogueSchema>;
+
+// Controller software (modules/updates): releases, rollouts, per-gate states, logs, maintenance windows.
+export type Release = Static<typeof ReleaseSchema>;
+export type UpdateJob = Static<typeof UpdateJobSchema>;
+export type UpdateJobBody = Static<typeof UpdateJobBodySchema>;
+export type UpdateJobDetail = Static<typeof UpdateJobDetailSchema>;
+export type UpdateJobGate = Static<typeof UpdateJobGateSchema>;
+export type UpdateLogLines = Static<typeof UpdateLogLinesSchema>;
+export type UpdatePostponeBody = Static<typeof PostponeBodySchema>;
+export type MaintenanceWindow = Static<typeof MaintenanceWindowSchema>;
+export type MaintenanceWindowBody = Static<typeof MaintenanceWindowBodySchema>;
+export type AvailableUpdates = Static<typeof AvailableUpdatesSchema>;
+/** The live feed's `update.gate_changed` and `update.completed` data (also the webhooks'). */
+export type { UpdateCompletedData, UpdateGateChangedData };

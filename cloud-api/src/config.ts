@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type DatabaseTimeouts, DEFAULT_DB_TIMEOUTS } from './db/breaker.js';
 import { syncLagAlertS } from './sync/lag.js';
 
@@ -59,6 +60,11 @@ export interface JobsConfig {
   pollIntervalS: number;
   /** false: this process enqueues but runs no job (tests that look at the queue itself). */
   work: boolean;
+  /**
+   * The timeouts of pg-boss's own connections on PostgreSQL: the pool's (`dbTimeouts`, the DB_* variables), so a
+   * hung or stuck database fails the queue's statements in bounded time too. Unset: db/breaker.ts's defaults.
+   */
+  dbTimeouts?: DatabaseTimeouts;
 }
 
 /** Where messages go (modules/notifications/channels). */
@@ -75,6 +81,22 @@ export interface NotifyConfig {
   smsToken: string | null;
   /** VAPID_SUBJECT: a mailto: or https: URL push services may contact. */
   vapidSubject: string;
+  /**
+   * NOTIFY_TIMEOUT_S (default 10): how long one delivery attempt of any channel may take — SMTP's connect,
+   * greeting and socket timeouts, and the whole request to the SMS gateway, the Bot API or a push service.
+   */
+  timeoutMs: number;
+}
+
+/**
+ * The circuit breakers of outbound dependencies (lib/breaker.ts: SMTP, SMS, Telegram, each Web Push
+ * service and each webhook host; the database has its own, DB_BREAKER_*).
+ */
+export interface BreakersConfig {
+  /** BREAKER_THRESHOLD (default 5): failures in a row that open a dependency's breaker. */
+  threshold: number;
+  /** BREAKER_COOLDOWN_S (default 10): an open breaker fails fast this long, then lets one probe through. */
+  cooldownMs: number;
 }
 
 /** Alarms (modules/alarms). */
@@ -119,7 +141,8 @@ export interface Config {
   masterKey: Buffer;
   /** GATEHOUSE_MASTER_KEY_PREVIOUS: the key before a rotation, only read (sealed data and lookup hashes) until `rotate-keys` has run. */
   previousMasterKey: Buffer | null;
-  oidc: { issuer: string; audience: string } | null;
+  /** OIDC_TIMEOUT_S (default 5): how long discovery or one key-set fetch may take before the provider counts as down. */
+  oidc: { issuer: string; audience: string; timeoutMs?: number } | null;
   mqttUrl: string | null;
   mqttPort: number;
   /** MQTT_TLS_CERT / MQTT_TLS_KEY: PEM files; the embedded broker then listens with TLS only (mqtts://). */
@@ -145,6 +168,22 @@ export interface Config {
   notify: NotifyConfig;
   webhooks: WebhooksConfig;
   alarms: AlarmsConfig;
+  updates: UpdatesConfig;
+  breakers: BreakersConfig;
+}
+
+/** Edge releases and their rollouts (modules/updates). */
+export interface UpdatesConfig {
+  /**
+   * RELEASE_KEYS: the release public keys (raw Ed25519, base64, comma-separated) a published release must be
+   * signed with, or a release-keys.json file; default: the project's edge-agent/release-keys.json (none: every
+   * release is refused). A release key is not an organisation key.
+   */
+  releaseKeys: string[];
+  /** RELEASES_DIR (default `<data dir>/releases`): where release files are kept; null: the server takes none. */
+  releasesDir: string | null;
+  /** UPDATE_TICK_S (default 30): how often a rollout looks at its deadlines and its next gates. */
+  tickS: number;
 }
 
 export class ConfigError extends Error {
@@ -250,27 +289,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
   let oidc: Config['oidc'] = null;
   if (env.OIDC_ISSUER || env.OIDC_AUDIENCE) {
     if (!env.OIDC_ISSUER || !env.OIDC_AUDIENCE) throw new ConfigError('OIDC_ISSUER and OIDC_AUDIENCE must be set together');
-    oidc = { issuer: url('OIDC_ISSUER', env.OIDC_ISSUER, ['http:', 'https:']), audience: env.OIDC_AUDIENCE };
+    oidc = {
+      issuer: url('OIDC_ISSUER', env.OIDC_ISSUER, ['http:', 'https:']),
+      audience: env.OIDC_AUDIENCE,
+      timeoutMs: positiveInt('OIDC_TIMEOUT_S', env.OIDC_TIMEOUT_S, 5) * 1000,
+    };
   }
   const mqttUrl = env.MQTT_URL ? url('MQTT_URL', env.MQTT_URL, ['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:']) : null;
   const logLevel = env.LOG_LEVEL || 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got ${JSON.stringify(logLevel)})`);
   }
+  const dbTimeouts: DatabaseTimeouts = {
+    connectTimeoutMs: positiveInt('DB_CONNECT_TIMEOUT_MS', env.DB_CONNECT_TIMEOUT_MS, DEFAULT_DB_TIMEOUTS.connectTimeoutMs),
+    statementTimeoutMs: positiveInt('DB_STATEMENT_TIMEOUT_MS', env.DB_STATEMENT_TIMEOUT_MS, DEFAULT_DB_TIMEOUTS.statementTimeoutMs),
+    idleInTransactionTimeoutMs: positiveInt(
+      'DB_IDLE_IN_TX_TIMEOUT_MS',
+      env.DB_IDLE_IN_TX_TIMEOUT_MS,
+      DEFAULT_DB_TIMEOUTS.idleInTransactionTimeoutMs,
+    ),
+    breakerThreshold: positiveInt('DB_BREAKER_THRESHOLD', env.DB_BREAKER_THRESHOLD, DEFAULT_DB_TIMEOUTS.breakerThreshold),
+    breakerCooldownMs: positiveInt('DB_BREAKER_COOLDOWN_MS', env.DB_BREAKER_COOLDOWN_MS, DEFAULT_DB_TIMEOUTS.breakerCooldownMs),
+  };
   const config: Config = {
     databaseUrl,
     dataDir,
-    dbTimeouts: {
-      connectTimeoutMs: positiveInt('DB_CONNECT_TIMEOUT_MS', env.DB_CONNECT_TIMEOUT_MS, DEFAULT_DB_TIMEOUTS.connectTimeoutMs),
-      statementTimeoutMs: positiveInt('DB_STATEMENT_TIMEOUT_MS', env.DB_STATEMENT_TIMEOUT_MS, DEFAULT_DB_TIMEOUTS.statementTimeoutMs),
-      idleInTransactionTimeoutMs: positiveInt(
-        'DB_IDLE_IN_TX_TIMEOUT_MS',
-        env.DB_IDLE_IN_TX_TIMEOUT_MS,
-        DEFAULT_DB_TIMEOUTS.idleInTransactionTimeoutMs,
-      ),
-      breakerThreshold: positiveInt('DB_BREAKER_THRESHOLD', env.DB_BREAKER_THRESHOLD, DEFAULT_DB_TIMEOUTS.breakerThreshold),
-      breakerCooldownMs: positiveInt('DB_BREAKER_COOLDOWN_MS', env.DB_BREAKER_COOLDOWN_MS, DEFAULT_DB_TIMEOUTS.breakerCooldownMs),
-    },
+    dbTimeouts,
     port: p,
     host,
     publicUrl,
@@ -316,8 +360,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
       retryDelayS: positiveInt('JOB_RETRY_DELAY_S', env.JOB_RETRY_DELAY_S, 30),
       pollIntervalS: 0.5,
       work: true,
+      dbTimeouts,
     },
     notify: notifyConfig(env),
+    breakers: {
+      threshold: positiveInt('BREAKER_THRESHOLD', env.BREAKER_THRESHOLD, 5),
+      cooldownMs: positiveInt('BREAKER_COOLDOWN_S', env.BREAKER_COOLDOWN_S, 10) * 1000,
+    },
     webhooks: {
       allowPrivateUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS === '1' || env.WEBHOOK_ALLOW_PRIVATE_URLS === 'true',
       timeoutMs: positiveInt('WEBHOOK_TIMEOUT_S', env.WEBHOOK_TIMEOUT_S, 15) * 1000,
@@ -330,8 +379,39 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
         env.CONTROLLER_OFFLINE_ALARM_S === '0' ? 0 : positiveInt('CONTROLLER_OFFLINE_ALARM_S', env.CONTROLLER_OFFLINE_ALARM_S, 60),
       syncLagAlertSeconds: syncLagAlertS(env),
     },
+    updates: updatesConfig(env, dataDir),
   };
   return { ...config, ...opts.overrides };
+}
+
+/** The keys of a release-keys.json: `{keys: [{publicKey} | string]}` or a bare array (the edge reads the same file). */
+function releaseKeysOf(text: string, source: string): string[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ConfigError(`RELEASE_KEYS: ${source} is not JSON`);
+  }
+  const list = Array.isArray(parsed) ? parsed : (parsed as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(list)) throw new ConfigError(`RELEASE_KEYS: ${source} has no key list`);
+  return list.map((k: unknown) => (typeof k === 'string' ? k : String((k as { publicKey?: unknown } | null)?.publicKey ?? '')));
+}
+
+function updatesConfig(env: NodeJS.ProcessEnv, dataDir: string | null): UpdatesConfig {
+  const raw = (env.RELEASE_KEYS ?? '').trim();
+  let keys: string[];
+  if (raw === '') {
+    const shipped = fileURLToPath(new URL('../../edge-agent/release-keys.json', import.meta.url));
+    keys = existsSync(shipped) ? releaseKeysOf(readFileSync(shipped, 'utf8'), shipped) : [];
+  } else if (raw.endsWith('.json') || raw.includes('/')) {
+    if (!existsSync(raw)) throw new ConfigError(`RELEASE_KEYS: no file ${raw}`);
+    keys = releaseKeysOf(readFileSync(raw, 'utf8'), raw);
+  } else keys = raw.split(',').map((k) => k.trim());
+  for (const k of keys)
+    if (!/^[A-Za-z0-9+/]{43}=$/.test(k))
+      throw new ConfigError(`RELEASE_KEYS: ${JSON.stringify(k.slice(0, 60))} is not a raw Ed25519 public key in base64`);
+  const dir = env.RELEASES_DIR ? resolve(env.RELEASES_DIR) : dataDir ? join(dataDir, 'releases') : null;
+  return { releaseKeys: keys, releasesDir: dir, tickS: positiveInt('UPDATE_TICK_S', env.UPDATE_TICK_S, 30) };
 }
 
 function notifyConfig(env: NodeJS.ProcessEnv): NotifyConfig {
@@ -344,5 +424,6 @@ function notifyConfig(env: NodeJS.ProcessEnv): NotifyConfig {
     smsUrl: env.SMS_URL ? url('SMS_URL', env.SMS_URL, ['http:', 'https:']) : null,
     smsToken: env.SMS_TOKEN || null,
     vapidSubject: env.VAPID_SUBJECT ? url('VAPID_SUBJECT', env.VAPID_SUBJECT, ['mailto:', 'https:']) : `mailto:${address}`,
+    timeoutMs: positiveInt('NOTIFY_TIMEOUT_S', env.NOTIFY_TIMEOUT_S, 10) * 1000,
   };
 }

@@ -35,6 +35,7 @@ import { passRoutes } from './modules/passes/routes.js';
 import { presenceRoutes } from './modules/presence/routes.js';
 import { sandboxRoutes } from './modules/sandbox/routes.js';
 import { siteRoutes } from './modules/sites/routes.js';
+import { releaseDownloadRoutes, updateRoutes } from './modules/updates/routes.js';
 import { userRoutes } from './modules/users/routes.js';
 import { visitorRoutes } from './modules/visitors/routes.js';
 import { webhookRoutes } from './modules/webhooks/routes.js';
@@ -50,6 +51,7 @@ export async function routes(app: FastifyInstance, opts: RoutesOptions): Promise
   await app.register(authRoutes, { prefix: '/api/auth' });
   await app.register(guestRoutes, { prefix: '/api/guest' });
   await app.register(edgeRoutes, { prefix: '/api/edge' });
+  await app.register(releaseDownloadRoutes, { prefix: '/api/edge' });
   await app.register(adminRoutes, { prefix: '/api/admin' });
   await app.register(hostRoutes, { prefix: '/api/host' });
   await app.register(devconsoleRoutes, { prefix: '/api/devconsole' });
@@ -96,4 +98,5 @@ async function adminRoutes(admin: FastifyInstance): Promise<void> {
   await admin.register(notificationRoutes);
   await admin.register(orgSettingsRoutes);
   await admin.register(sandboxRoutes);
+  await admin.register(updateRoutes);
 }

@@ -58,6 +58,7 @@ static const char *errname(int e) {
   case ENODEV: return "ENODEV";
   case ENOTTY: return "ENOTTY";
   case EIO: return "EIO";
+  case E2BIG: return "E2BIG";
   default: return "EOTHER";
   }
 }
@@ -275,6 +276,7 @@ static int cmd_serve(const char *path) {
 
   static char inbuf[4096];
   size_t inlen = 0;
+  int discarding = 0; /* inside a line longer than any command: skipped to its end */
   static struct ev evs[MAX_EVENTS * 4];
   struct gpio_v2_line_event raw[64];
   while (!stop_now) {
@@ -329,12 +331,17 @@ static int cmd_serve(const char *path) {
       char *start = inbuf, *nl;
       while ((nl = strchr(start, '\n')) != NULL) {
         *nl = 0;
-        command(chip, start);
+        if (discarding) discarding = 0;
+        else command(chip, start);
         start = nl + 1;
       }
       inlen = strlen(start);
       memmove(inbuf, start, inlen);
-      if (inlen == sizeof inbuf - 1) inlen = 0; /* a line longer than any command: drop it */
+      if (inlen == sizeof inbuf - 1) {
+        inlen = 0;
+        if (!discarding) reply_err(0, E2BIG, "line too long");
+        discarding = 1;
+      }
     }
   }
   release_all();

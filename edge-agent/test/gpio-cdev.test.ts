@@ -213,6 +213,25 @@ describe('the gatehouse-gpio-cdev helper itself', () => {
     symlinkSync('/dev/null', join(dev, 'gpiochip0'));
     // /dev/null answers the chip-info ioctl with ENOTTY: the helper's error reaches the agent as a GpioError.
     expect(() => new CdevGpio({ helper: bin, devDir: dev })).toThrow(/GPIO_GET_CHIPINFO_IOCTL: Inappropriate ioctl/);
+
+    // The serve loop's command parser and replies, on the same non-chip: every request fails with the
+    // kernel's errno, unknown ids and bad commands are answered, and the end of input ends it cleanly.
+    const serve = spawnSync(bin, ['serve', '/dev/null'], {
+      input: ['in 1 17 0 0 pull-up', 'out 2 18 1 0 0', 'set 9 1', 'close 9', 'frobnicate', 'x'.repeat(5000), ''].join('\n'),
+      encoding: 'utf8',
+      timeout: 5000,
+    });
+    expect(serve.status).toBe(0);
+    expect(serve.stdout.split('\n')).toEqual([
+      'ready /dev/null',
+      'err 1 ENOTTY GPIO_V2_GET_LINE_IOCTL: Inappropriate ioctl for device',
+      'err 2 ENOTTY GPIO_V2_GET_LINE_IOCTL: Inappropriate ioctl for device',
+      'err 9 ENOENT no such line: No such file or directory',
+      'ok 9 0',
+      'err 0 EINVAL bad command: Invalid argument',
+      'err 0 E2BIG line too long: Argument list too long',
+      '',
+    ]);
   });
 
   // gpio-sim (configfs) makes a real GPIO chip whose lines a test can pull; containers and CI machines rarely have it.

@@ -63,14 +63,25 @@ export const PERMISSIONS = [
   'passback:forgive',
   /** Who is inside each site and zone now: the roll call of an evacuation. */
   'muster:read',
+  /** Controller software: releases, rollouts, their per-gate states and logs, new-release notices. */
+  'updates:read',
+  /** Start, pause, resume, cancel and postpone rollouts; sites' maintenance windows; check for new releases. */
+  'updates:manage',
+  /**
+   * Publish a signed edge release for the whole installation (every organisation may roll it out): the
+   * platform operator's, so PlatformAdmin only.
+   */
+  'releases:publish',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 const ALL: readonly Permission[] = PERMISSIONS;
+/** Everything an organisation's own administrator may do: all but the installation-wide acts. */
+const ORG_ALL: readonly Permission[] = PERMISSIONS.filter((p) => p !== 'releases:publish');
 
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   PlatformAdmin: ALL,
-  OrgAdmin: ALL,
+  OrgAdmin: ORG_ALL,
   // Audits, writes access policy, manages passes (issues, prints, revokes), drives gates in an incident.
   SecurityOfficer: [
     'sites:read',
@@ -101,6 +112,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'sites:emergency',
     'passback:forgive',
     'muster:read',
+    'updates:read',
   ],
   // The front desk / guard: meetings, issuing and printing passes, watching the gates.
   Operator: [

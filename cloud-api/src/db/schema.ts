@@ -178,6 +178,10 @@ export const sites = pgTable(
     modeReason: text('mode_reason'),
     modeChangedAt: ts('mode_changed_at'),
     modeChangedBy: uuid('mode_changed_by'),
+    /** Issue 16: when controller updates may start here — ISO weekdays (empty: every day) and local times; null from: any time. */
+    maintenanceDays: jsonb('maintenance_days').$type<number[]>(),
+    maintenanceFrom: text('maintenance_from'),
+    maintenanceTo: text('maintenance_to'),
     ...audit(),
     deletedAt: ts('deleted_at'),
   },
@@ -233,6 +237,10 @@ export const gates = pgTable(
     version: text('version'),
     /** SYNC-5: the controller's clock minus the cloud's (ms) from its last status that carried one. */
     clockSkewMs: integer('clock_skew_ms'),
+    /** Issue 16: the rollout it is in (or was last in), and its state there as the rollout engine keeps it. */
+    updateJobId: uuid('update_job_id'),
+    updateState: text('update_state'),
+    updateReportedAt: ts('update_reported_at'),
     ...audit(),
     deletedAt: ts('deleted_at'),
   },
@@ -845,4 +853,5 @@ export const apiUsage = pgTable(
   (t) => [primaryKey({ columns: [t.appId, t.day] })],
 );
 
+export * from '../modules/updates/tables.js';
 export * from '../sync/schema.js';

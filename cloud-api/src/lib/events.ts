@@ -13,7 +13,11 @@ export type LiveEventType =
   /** A pass's site-wide presence changed (a counted check-in, a forgiveness): the muster refreshes. */
   | 'presence.changed'
   /** A site entered or left lockdown or emergency release (CMD-4). */
-  | 'site.mode_changed';
+  | 'site.mode_changed'
+  /** A gate's state in an update rollout changed (modules/updates: UpdateGateChangedData). */
+  | 'update.gate_changed'
+  /** A rollout finished: done, halted or cancelled (UpdateCompletedData). */
+  | 'update.completed';
 
 export interface LiveEvent {
   type: LiveEventType;

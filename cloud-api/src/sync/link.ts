@@ -20,6 +20,7 @@ import {
   sealPassRecord,
   secretSealer,
   topics,
+  type UpdateJob,
   uuidv7,
   validators,
 } from '@gatehouse/protocol';
@@ -34,6 +35,7 @@ import { ingestCheckins } from '../modules/checkins/ingest.js';
 import type { CheckinView } from '../modules/checkins/service.js';
 import { orgSigningKey } from '../modules/orgs/service.js';
 import { osdpKeysReported } from '../modules/osdp/service.js';
+import { updateReported } from '../modules/updates/service.js';
 import { emitEvent } from '../modules/webhooks/emit.js';
 import { gateStatusData } from '../modules/webhooks/events.js';
 import { materialize, siteSnapshot } from './records.js';
@@ -368,6 +370,10 @@ export class CloudLink extends EventEmitter<LinkEvents> {
     await osdpKeysReported(ctx, device, s.hardware).catch((err: unknown) =>
       this.#o.log.error({ err, deviceId: device.deviceId }, 'sync: osdp reader keys not updated from a status'),
     );
+    // CMD-6: an update job's progress, and a dispatched update sent again to a controller that is back.
+    await updateReported(ctx, device, s).catch((err: unknown) =>
+      this.#o.log.error({ err, deviceId: device.deviceId }, 'sync: update progress not recorded from a status'),
+    );
   }
 
   async #onSyncRequest(device: DeviceIdentity, payload: Buffer): Promise<void> {
@@ -510,6 +516,8 @@ export class CloudLink extends EventEmitter<LinkEvents> {
     expiresAt: number;
     /** CMD-5 (`osdp_keyset`): the reader and its new key, already sealed to the device. */
     keyset?: { reader: string; epk: string; secret: string };
+    /** CMD-6 (`update`): the release to install. */
+    update?: UpdateJob;
   }): Promise<boolean> {
     const [g] = await this.#ctx.db
       .select({ deviceId: gates.deviceId, siteId: gates.siteId })
@@ -529,6 +537,7 @@ export class CloudLink extends EventEmitter<LinkEvents> {
       expiresAt: c.expiresAt,
       ...(c.reason ? { reason: c.reason } : {}),
       ...(c.keyset ?? {}),
+      ...(c.update ? { update: c.update } : {}),
     });
     return true;
   }

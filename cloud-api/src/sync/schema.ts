@@ -40,7 +40,7 @@ export const gateCommands = pgTable(
     seq: bigserial('seq', { mode: 'number' }).notNull(),
     orgId: uuid('org_id').notNull(),
     gateId: uuid('gate_id').notNull(),
-    type: text('type', { enum: ['open', 'lockdown', 'release', 'resync', 'emergency', 'osdp_keyset'] }).notNull(),
+    type: text('type', { enum: ['open', 'lockdown', 'release', 'resync', 'emergency', 'osdp_keyset', 'update'] }).notNull(),
     reason: text('reason'),
     status: text('status', { enum: ['sent', 'queued'] }).notNull(),
     expiresAt: ts('expires_at').notNull(),

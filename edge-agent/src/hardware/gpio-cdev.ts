@@ -42,13 +42,15 @@ function executable(p: string): boolean {
 }
 
 /**
- * Where the helper is: the configured path, else the one built beside this package (dist/bin), else an
- * installed one (/usr/lib/gatehouse, PATH). null when there is none: `auto` then stays on sysfs.
+ * Where the helper is: the configured path, else the one built beside this package (dist/bin), else in bin/
+ * beside the running module (a bundled release), else an installed one (/usr/lib/gatehouse, PATH). null when
+ * there is none: `auto` then stays on sysfs.
  */
 export function findCdevHelper(explicit?: string): string | null {
   if (explicit) return executable(explicit) ? explicit : null;
   const candidates = [
     fileURLToPath(new URL(`../../dist/bin/${CDEV_HELPER_NAME}`, import.meta.url)),
+    fileURLToPath(new URL(`./bin/${CDEV_HELPER_NAME}`, import.meta.url)),
     `/usr/lib/gatehouse/${CDEV_HELPER_NAME}`,
     ...(process.env.PATH ?? '')
       .split(delimiter)

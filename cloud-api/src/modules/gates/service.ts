@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { keyFingerprint, uuidv7 } from '@gatehouse/protocol';
+import { keyFingerprint, type UpdateJob, uuidv7 } from '@gatehouse/protocol';
 import { and, desc, eq, inArray, isNull, lt } from 'drizzle-orm';
 import type { AppContext } from '../../context.js';
 import type { Executor } from '../../db/client.js';
@@ -195,7 +195,7 @@ export async function createEnrollment(ctx: AppContext, actor: Actor, gateId: st
   });
 }
 
-export type CommandType = 'open' | 'lockdown' | 'release' | 'emergency' | 'osdp_keyset';
+export type CommandType = 'open' | 'lockdown' | 'release' | 'emergency' | 'osdp_keyset' | 'update';
 
 /** A command recorded in a transaction, to be delivered after it commits. */
 export interface QueuedCommand {
@@ -210,6 +210,8 @@ export interface QueuedCommand {
    * commit and delivery only — never in the `gate_commands` row or the audit row.
    */
   keyset?: { reader: string; epk: string; secret: string };
+  /** CMD-6 (`update`): the release to install; rebuilt from the job when the command is sent again. */
+  update?: UpdateJob;
 }
 
 /**
@@ -271,6 +273,7 @@ export async function deliverCommands(ctx: AppContext, orgId: string, cmds: read
               reason: c.reason,
               expiresAt: c.expiresAt.getTime(),
               ...(c.keyset ? { keyset: c.keyset } : {}),
+              ...(c.update ? { update: c.update } : {}),
             })
             .catch(() => false)
         : false,

@@ -17,6 +17,7 @@ export const EVENT_TYPES = [
   'gate.status_changed',
   'site.mode_changed',
   'update.completed',
+  'update.gate_changed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -146,12 +147,39 @@ export const CATALOGUE: CatalogueEntry[] = [
       changedAt: EXAMPLE_TIME,
     },
   ),
-  entry('update.completed', 'A gate controller finished installing a software update.', {
-    gateId: '01938a2e-7c1a-7b8e-9f00-000000000008',
-    version: '1.4.0',
-    previousVersion: '1.3.2',
-    completedAt: EXAMPLE_TIME,
-  }),
+  entry(
+    'update.completed',
+    'A controller software rollout finished: every gate settled (`done`), halted because a canary gate failed or more gates failed than the job tolerates (`halted`, with the reason; gates not started stay on their version), or cancelled by an admin. `jobId` is the job (GET /api/admin/updates/jobs/{id}).',
+    {
+      jobId: '01938a2e-7c1a-7b8e-9f00-00000000000d',
+      releaseId: '01938a2e-7c1a-7b8e-9f00-00000000000e',
+      version: '0.2.0',
+      outcome: 'halted',
+      reason: 'canary gate 01938a2e-7c1a-7b8e-9f00-000000000008 rolled back: health check failed',
+      gates: 12,
+      done: 0,
+      failed: 0,
+      rolledBack: 1,
+      skipped: 0,
+      cancelled: 0,
+      pending: 11,
+      completedAt: EXAMPLE_TIME,
+    },
+  ),
+  entry(
+    'update.gate_changed',
+    'A gate moved on in a rollout: the update command was sent, its controller reported downloading, verifying, installing, restarting, checking_health, done, failed or rolled_back, or the cloud skipped it (never reached) or failed it (went silent).',
+    {
+      jobId: '01938a2e-7c1a-7b8e-9f00-00000000000d',
+      gateId: '01938a2e-7c1a-7b8e-9f00-000000000008',
+      siteId: '01938a2e-7c1a-7b8e-9f00-000000000003',
+      canary: true,
+      state: 'checking_health',
+      detail: null,
+      version: '0.2.0',
+      changedAt: EXAMPLE_TIME,
+    },
+  ),
 ];
 
 /** The `gate.status_changed` data of a gate row as it is after the change. */
