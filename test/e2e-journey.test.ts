@@ -56,6 +56,7 @@ describe(`the visitor's journey through a real SMTP server (${process.env.DATABA
           smsUrl: null,
           smsToken: null,
           vapidSubject: 'mailto:gate@example.test',
+          timeoutMs: 10_000,
         },
         mqttPort: 0,
         ...(process.env.MQTT_URL ? { mqttUrl: process.env.MQTT_URL } : {}),

@@ -57,6 +57,45 @@ describe('configuration from the environment', () => {
     }
   });
 
+  it('outbound timeouts and breakers: defaults, values from the environment, refusals naming the variable', () => {
+    const d = loadConfig(
+      { GATEHOUSE_MASTER_KEY: KEY, OIDC_ISSUER: 'https://id.example/realms/x', OIDC_AUDIENCE: 'a' },
+      { ephemeral: true },
+    );
+    expect(d.breakers).toEqual({ threshold: 5, cooldownMs: 10_000 });
+    expect(d.notify.timeoutMs).toBe(10_000);
+    expect(d.oidc?.timeoutMs).toBe(5_000);
+    // pg-boss's pool gets the pool's DB_* timeouts.
+    expect(d.jobs.dbTimeouts).toEqual(d.dbTimeouts);
+    const c = loadConfig(
+      {
+        GATEHOUSE_MASTER_KEY: KEY,
+        OIDC_ISSUER: 'https://id.example/realms/x',
+        OIDC_AUDIENCE: 'a',
+        OIDC_TIMEOUT_S: '2',
+        NOTIFY_TIMEOUT_S: '3',
+        BREAKER_THRESHOLD: '7',
+        BREAKER_COOLDOWN_S: '30',
+        DB_STATEMENT_TIMEOUT_MS: '4000',
+      },
+      { ephemeral: true },
+    );
+    expect(c.breakers).toEqual({ threshold: 7, cooldownMs: 30_000 });
+    expect(c.notify.timeoutMs).toBe(3_000);
+    expect(c.oidc?.timeoutMs).toBe(2_000);
+    expect(c.jobs.dbTimeouts?.statementTimeoutMs).toBe(4_000);
+    for (const name of ['NOTIFY_TIMEOUT_S', 'BREAKER_THRESHOLD', 'BREAKER_COOLDOWN_S', 'OIDC_TIMEOUT_S'])
+      for (const v of ['0', 'soon', '-1'])
+        expect(
+          () =>
+            loadConfig(
+              { GATEHOUSE_MASTER_KEY: KEY, OIDC_ISSUER: 'https://id.example/x', OIDC_AUDIENCE: 'a', [name]: v },
+              { ephemeral: true },
+            ),
+          `${name}=${v}`,
+        ).toThrow(new RegExp(name));
+  });
+
   it('never echoes a database password in its message', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://user:hunter2@db/x', GATEHOUSE_MASTER_KEY: KEY }, { ephemeral: true })).not.toThrow(
       /hunter2/,

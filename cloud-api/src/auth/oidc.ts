@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose';
 import { HttpError } from '../lib/errors.js';
 
-/** How long discovery or one key-set fetch may take before the provider counts as down. */
+/** How long discovery or one key-set fetch may take before the provider counts as down, unless configured (OIDC_TIMEOUT_S). */
 export const OIDC_TIMEOUT_MS = 5000;
 
 /**
@@ -34,19 +34,21 @@ export class OidcVerifier {
   constructor(
     readonly issuer: string,
     readonly audience: string,
+    /** Bounds discovery and each key-set fetch: a provider that accepts connections and never answers is down after this. */
+    readonly timeoutMs: number = OIDC_TIMEOUT_MS,
   ) {}
 
   async #keys(): Promise<ReturnType<typeof createRemoteJWKSet>> {
     if (this.#jwks) return this.#jwks;
     this.#discovery ??= (async () => {
       const res = await fetch(`${this.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`, {
-        signal: AbortSignal.timeout(OIDC_TIMEOUT_MS),
+        signal: AbortSignal.timeout(this.timeoutMs),
       });
       if (!res.ok) throw new Error(`OIDC discovery answered ${res.status}`);
       const doc = (await res.json()) as { issuer?: unknown; jwks_uri?: unknown };
       if (doc.issuer !== this.issuer) throw new Error('OIDC discovery names another issuer');
       if (typeof doc.jwks_uri !== 'string') throw new Error('OIDC discovery has no jwks_uri');
-      this.#jwks = createRemoteJWKSet(new URL(doc.jwks_uri), { timeoutDuration: OIDC_TIMEOUT_MS });
+      this.#jwks = createRemoteJWKSet(new URL(doc.jwks_uri), { timeoutDuration: this.timeoutMs });
       return this.#jwks;
     })();
     try {

@@ -19,6 +19,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import type { JobsConfig } from '../config.js';
+import { type DatabaseTimeouts, DEFAULT_DB_TIMEOUTS } from '../db/breaker.js';
 import type { Database, Executor } from '../db/client.js';
 
 export const SCHEMA = 'pgboss';
@@ -135,6 +136,22 @@ function executorAdapter(tx: Executor): PgBossDb {
   };
 }
 
+/**
+ * pg-boss hands its options to `new pg.Pool(…)` as they are, so its pool takes the same bounds as the
+ * app's (db/client.ts): a connect timeout, the server-side statement and idle-in-transaction timeouts,
+ * and the client's own bound on a query for a server that stopped answering without closing the socket.
+ * Without them a hung database would hang every worker's fetch, and `start()`, forever.
+ */
+export function pgBossConnectionOptions(t: DatabaseTimeouts): Record<string, number | boolean> {
+  return {
+    connectionTimeoutMillis: t.connectTimeoutMs,
+    statement_timeout: t.statementTimeoutMs,
+    idle_in_transaction_session_timeout: t.idleInTransactionTimeoutMs,
+    query_timeout: t.statementTimeoutMs + 5_000,
+    keepAlive: true,
+  };
+}
+
 export class JobQueue {
   readonly #boss: PgBoss;
   readonly #defined = new Map<string, Defined>();
@@ -159,7 +176,13 @@ export class JobQueue {
     this.#boss =
       database.kind === 'pglite'
         ? new PgBoss({ ...common, db: pgliteAdapter(database.pglite as PGlite) as PgBoss.Db })
-        : new PgBoss({ ...common, connectionString: database.url as string, max: 4, application_name: 'gatehouse-jobs' });
+        : new PgBoss({
+            ...common,
+            ...pgBossConnectionOptions(config.dbTimeouts ?? DEFAULT_DB_TIMEOUTS),
+            connectionString: database.url as string,
+            max: 4,
+            application_name: 'gatehouse-jobs',
+          });
     this.#boss.on('error', (err) => this.log?.error({ err }, 'job queue error'));
   }
 

@@ -1,6 +1,7 @@
 /**
  * Circuit breakers for outbound dependencies that a job waits on (one per SMTP
- * transport, one per webhook host): after `threshold` consecutive connection
+ * transport, SMS gateway, Telegram Bot API, Web Push service host and webhook
+ * host): after `threshold` consecutive connection
  * failures an attempt fails at once for `cooldownMs` instead of waiting out its
  * own timeout, then one probe is let through (half-open) — its success closes
  * the breaker, its failure opens it again. The job that failed fast throws
@@ -19,6 +20,9 @@ export interface BreakerSettings {
   cooldownMs: number;
 }
 
+/** BREAKER_THRESHOLD and BREAKER_COOLDOWN_S unset (config.ts). */
+export const DEFAULT_BREAKER_SETTINGS: Readonly<BreakerSettings> = { threshold: 5, cooldownMs: 10_000 };
+
 /** An attempt refused without trying: the dependency failed `threshold` times in a row and is cooling down. */
 export class BreakerOpenError extends Error {
   readonly code = 'breaker_open';
@@ -34,8 +38,8 @@ export class BreakerOpenError extends Error {
 const STATE_VALUE: Record<BreakerState, number> = { closed: 0, open: 1, half_open: 0.5 };
 
 export class Breakers {
-  /** Mutable so a test can shorten the cool-down. */
-  readonly settings: BreakerSettings = { threshold: 5, cooldownMs: 10_000 };
+  /** A copy of the configured settings (config.breakers), mutable so a test can shorten the cool-down. */
+  readonly settings: BreakerSettings;
   readonly #byDependency = new Map<string, ConnectBreaker>();
   readonly state = new Gauge({
     name: 'gatehouse_breaker_state',
@@ -52,6 +56,10 @@ export class Breakers {
     labelNames: ['dependency'] as const,
     registers: [],
   });
+
+  constructor(settings: BreakerSettings = DEFAULT_BREAKER_SETTINGS) {
+    this.settings = { threshold: settings.threshold, cooldownMs: settings.cooldownMs };
+  }
 
   /** The breaker of `dependency` (e.g. `smtp:mail.example.org:587`, `webhook:hooks.example.com`), made on first use. */
   of(dependency: string): ConnectBreaker {
@@ -110,7 +118,7 @@ const perContext = new WeakMap<AppContext, Breakers>();
 export function breakersOf(ctx: AppContext): Breakers {
   let b = perContext.get(ctx);
   if (!b) {
-    b = new Breakers();
+    b = new Breakers(ctx.config.breakers);
     perContext.set(ctx, b);
   }
   return b;

@@ -1,7 +1,7 @@
 /**
  * E-mail through nodemailer. With SMTP_URL set, messages go to that server
- * (short timeouts, so a dead server fails the attempt in seconds and the
- * queue retries later). Without it the cloud runs a development mailbox:
+ * (connect, greeting and socket timeouts of NOTIFY_TIMEOUT_S, so a dead or
+ * silent server fails the attempt in seconds and the queue retries later). Without it the cloud runs a development mailbox:
  * every message is composed exactly as it would be sent (a real .eml) and
  * kept under `<dataDir>/mailbox/`, or in memory when there is no data
  * directory (tests); the console shows it. Nothing leaves the machine.
@@ -122,8 +122,6 @@ export function mailboxOf(ctx: AppContext): Mailbox | null {
   return m;
 }
 
-const TIMEOUT_MS = 10_000;
-
 /** An invitation's calendar entry is an invitation to mail clients too (their "accept" buttons). */
 function mailAttachment(a: Attachment) {
   const contentType =
@@ -137,13 +135,14 @@ const isSmtpConnectionFailure = ({ error }: { error?: unknown }): boolean =>
   error !== undefined && SMTP_CONNECTION_CODES.has(String((error as { code?: unknown }).code));
 
 export function emailChannel(ctx: AppContext): ChannelAdapter {
-  const { smtpUrl, mailFrom } = ctx.config.notify;
+  const { smtpUrl, mailFrom, timeoutMs } = ctx.config.notify;
+  // A server that accepts the connection and never greets (or goes silent mid-message) is bounded like one that refuses.
   const smtp = smtpUrl
     ? nodemailer.createTransport({
         url: smtpUrl,
-        connectionTimeout: TIMEOUT_MS,
-        greetingTimeout: TIMEOUT_MS,
-        socketTimeout: TIMEOUT_MS,
+        connectionTimeout: timeoutMs,
+        greetingTimeout: timeoutMs,
+        socketTimeout: timeoutMs,
       })
     : null;
   const smtpDependency = smtpUrl ? `smtp:${new URL(smtpUrl).host}` : '';

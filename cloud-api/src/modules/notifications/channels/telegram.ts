@@ -7,11 +7,18 @@
  * The bot token is part of every request URL (`/bot<token>/<method>`), so no
  * URL, request or library error is ever logged or put into an error message:
  * errors below are built from the method name and Telegram's answer only.
+ *
+ * A message's sendMessage is bounded by NOTIFY_TIMEOUT_S and goes through the
+ * Bot API host's circuit breaker (`telegram:<host>`, one for every
+ * organisation's bot: they all reach the same server): after BREAKER_THRESHOLD
+ * failures in a row (unreachable, no answer in time, 5xx) messages fail fast
+ * for the cool-down and the queue retries them.
  */
 import type { AppContext } from '../../../context.js';
+import { breakersOf } from '../../../lib/breaker.js';
 import { type ChannelAdapter, PermanentDeliveryError } from './channel.js';
 
-/** How long one Bot API call may take (a long poll adds its own `timeout`). */
+/** How long one Bot API call may take when the caller gives no bound (the linker's calls; a long poll adds its own `timeout`). */
 export const BOT_API_TIMEOUT_MS = 10_000;
 
 /** A Bot API answer of `ok: false` (or a non-JSON failure), with what Telegram said and never the URL. */
@@ -71,7 +78,9 @@ export async function callBotApi<T>(
   } catch (err) {
     if (opts.signal?.aborted) throw err;
     // The fetch error's cause may name the request; only its kind is kept.
-    const kind = timeout.aborted ? 'timed out' : ((err as { cause?: { code?: string } }).cause?.code ?? 'network error');
+    const kind = timeout.aborted
+      ? `no answer within ${opts.timeoutMs ?? BOT_API_TIMEOUT_MS} ms`
+      : ((err as { cause?: { code?: string } }).cause?.code ?? 'network error');
     throw new RetryableDeliveryError(`telegram ${method}: ${kind}`);
   }
   let answer: { ok?: boolean; result?: T; error_code?: number; description?: string; parameters?: { retry_after?: number } };
@@ -104,18 +113,25 @@ export function deliveryError(err: unknown): Error {
 /** Telegram allows 4096 characters per message. */
 const MAX_TEXT = 4096;
 
+/** What counts against the Bot API's breaker: no answer (network, timeout) or a 5xx; Telegram saying no (4xx, 429) is an answer. */
+const botApiFailing = ({ error }: { error?: unknown }): boolean =>
+  error instanceof RetryableDeliveryError || (error instanceof BotApiError && error.status >= 500);
+
 export function telegramChannel(ctx: AppContext): ChannelAdapter {
+  const { telegramApiUrl, timeoutMs } = ctx.config.notify;
+  const dependency = `telegram:${new URL(telegramApiUrl).host}`;
   return {
     async send(to, message, org) {
       if (!org.telegramBotToken) throw new PermanentDeliveryError('telegram is not set up for this organisation (no bot token)');
       const text = message.text.length > MAX_TEXT ? `${message.text.slice(0, MAX_TEXT - 1)}…` : message.text;
       try {
         // No parse_mode: the text is plain (names and rooms come from people and must not be read as markup).
-        await callBotApi(ctx.config.notify.telegramApiUrl, org.telegramBotToken, 'sendMessage', {
-          chat_id: to,
-          text,
-          disable_web_page_preview: true,
-        });
+        const token = org.telegramBotToken;
+        await breakersOf(ctx).run(
+          dependency,
+          () => callBotApi(telegramApiUrl, token, 'sendMessage', { chat_id: to, text, disable_web_page_preview: true }, { timeoutMs }),
+          botApiFailing,
+        );
       } catch (err) {
         throw deliveryError(err);
       }

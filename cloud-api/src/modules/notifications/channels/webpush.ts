@@ -8,6 +8,11 @@
  * valid across restarts. Rotating the master key changes the pair, after which
  * push services refuse the old subscriptions (403) and hosts subscribe again;
  * `rotate-keys` deletes them (orgs/personal-data.ts rotateKeys).
+ *
+ * Each push is bounded by NOTIFY_TIMEOUT_S, and each push service host (one
+ * per browser vendor: fcm.googleapis.com, updates.push.services.mozilla.com, …)
+ * has its own circuit breaker (`webpush:<host>`): one vendor's outage fails its
+ * pushes fast after BREAKER_THRESHOLD failures in a row, the others' go on.
  */
 import { createECDH } from 'node:crypto';
 import { request } from 'node:https';
@@ -16,11 +21,10 @@ import webpush from 'web-push';
 import type { AppContext } from '../../../context.js';
 import type { Executor } from '../../../db/client.js';
 import { pushSubscriptions } from '../../../db/schema.js';
+import { BreakerOpenError, breakersOf } from '../../../lib/breaker.js';
 import { deriveKey } from '../../../lib/crypto.js';
 import { type ChannelAdapter, PermanentDeliveryError } from './channel.js';
 import { RetryableDeliveryError } from './telegram.js';
-
-export const PUSH_TIMEOUT_MS = 10_000;
 
 export interface VapidKeys {
   /** Uncompressed P-256 point, base64url (the browser's `applicationServerKey`). */
@@ -64,11 +68,11 @@ export async function openSubscription(ctx: AppContext, db: Executor, orgId: str
 }
 
 /** POSTs a prepared push message; answers the push service's status (any status: the caller judges it). */
-function post(details: webpush.RequestDetails): Promise<number> {
+function post(details: webpush.RequestDetails, timeoutMs: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(
       details.endpoint,
-      { method: details.method, headers: details.headers, signal: AbortSignal.timeout(PUSH_TIMEOUT_MS) },
+      { method: details.method, headers: details.headers, signal: AbortSignal.timeout(timeoutMs) },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
@@ -80,7 +84,11 @@ function post(details: webpush.RequestDetails): Promise<number> {
   });
 }
 
+/** What counts against a push service's breaker: no answer (network, timeout) or a 5xx. */
+const pushServiceFailing = ({ value, error }: { value?: number; error?: unknown }): boolean => error !== undefined || (value ?? 0) >= 500;
+
 export function webPushChannel(ctx: AppContext): ChannelAdapter {
+  const { timeoutMs } = ctx.config.notify;
   return {
     async send(to, message, org) {
       const sub = await openSubscription(ctx, ctx.db, org.orgId, to);
@@ -98,12 +106,14 @@ export function webPushChannel(ctx: AppContext): ChannelAdapter {
       });
       let status: number;
       try {
-        status = await post(details);
+        // The host only (the push service), never the endpoint's path: that is the subscription's capability.
+        status = await breakersOf(ctx).run(`webpush:${new URL(sub.endpoint).host}`, () => post(details, timeoutMs), pushServiceFailing);
       } catch (err) {
+        if (err instanceof BreakerOpenError) throw err;
         // Never the endpoint (a bearer capability) in the message log: only the kind of failure.
         const e = err as { name?: string; code?: string };
         throw new RetryableDeliveryError(
-          `push: ${e.name === 'AbortError' || e.name === 'TimeoutError' ? 'timed out' : (e.code ?? 'network error')}`,
+          `push: ${e.name === 'AbortError' || e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.code ?? 'network error')}`,
         );
       }
       if (status >= 200 && status < 300) return;
