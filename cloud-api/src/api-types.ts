@@ -43,6 +43,7 @@ import type {
   GatePatch as GatePatchSchema,
   Gate as GateSchema,
 } from './modules/gates/schema.js';
+import type { FleetController as FleetControllerSchema, FleetList as FleetListSchema } from './modules/fleet/schema.js';
 import type { GuestPass as GuestPassSchema } from './modules/guest/routes.js';
 import type { GuestCodeSent as GuestCodeSentSchema, GuestSessionAnswer as GuestSessionSchema } from './modules/guest-auth/routes.js';
 import type { Holiday as HolidaySchema } from './modules/holidays/schema.js';
@@ -152,6 +153,8 @@ export type Enrollment = Static<typeof EnrollmentSchema>;
 export type Gate = Static<typeof GateSchema>;
 export type GateBody = Static<typeof GateBodySchema>;
 export type GatePatch = Static<typeof GatePatchSchema>;
+export type FleetController = Static<typeof FleetControllerSchema>;
+export type FleetQuery = Static<typeof FleetListSchema>;
 export type GuestPass = Static<typeof GuestPassSchema>;
 export type Holiday = Static<typeof HolidaySchema>;
 export type GuestCodeSent = Static<typeof GuestCodeSentSchema>;

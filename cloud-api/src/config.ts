@@ -108,6 +108,14 @@ export interface AlarmsConfig {
   controllerOfflineSeconds: number;
   /** SYNC_LAG_ALERT_S (default 30): a site's sync lag at or above this raises gatehouse_sync_lag_alert and a warning. */
   syncLagAlertSeconds: number;
+  /**
+   * The `outbox_growing` alarm (modules/fleet/outbox.ts), judged on each status of an online controller:
+   * OUTBOX_ALARM_RISES (default 10, 0 = off) statuses in a row whose outbox grew and never shrank, or an
+   * outbox at or above OUTBOX_ALARM_DEPTH (default 1000 records) for OUTBOX_ALARM_S (default 300).
+   */
+  outboxAlarmRises: number;
+  outboxAlarmDepth: number;
+  outboxAlarmSeconds: number;
 }
 
 /** Webhook delivery (modules/webhooks). */
@@ -378,6 +386,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
       controllerOfflineSeconds:
         env.CONTROLLER_OFFLINE_ALARM_S === '0' ? 0 : positiveInt('CONTROLLER_OFFLINE_ALARM_S', env.CONTROLLER_OFFLINE_ALARM_S, 60),
       syncLagAlertSeconds: syncLagAlertS(env),
+      outboxAlarmRises: env.OUTBOX_ALARM_RISES === '0' ? 0 : positiveInt('OUTBOX_ALARM_RISES', env.OUTBOX_ALARM_RISES, 10),
+      outboxAlarmDepth: positiveInt('OUTBOX_ALARM_DEPTH', env.OUTBOX_ALARM_DEPTH, 1000),
+      outboxAlarmSeconds: positiveInt('OUTBOX_ALARM_S', env.OUTBOX_ALARM_S, 300),
     },
     updates: updatesConfig(env, dataDir),
   };

@@ -18,6 +18,7 @@ import { serveConsole } from './modules/console/routes.js';
 import { applicationRoutes } from './modules/devconsole/routes.js';
 import { usageRoutes } from './modules/devconsole/usage-routes.js';
 import { edgeRoutes } from './modules/edge/routes.js';
+import { fleetRoutes } from './modules/fleet/routes.js';
 import { gateRoutes } from './modules/gates/routes.js';
 import { guestRoutes } from './modules/guest/routes.js';
 import { holidayRoutes } from './modules/holidays/routes.js';
@@ -83,6 +84,7 @@ async function adminRoutes(admin: FastifyInstance): Promise<void> {
   await admin.register(siteRoutes);
   await admin.register(zoneRoutes);
   await admin.register(gateRoutes);
+  await admin.register(fleetRoutes);
   await admin.register(osdpRoutes);
   await admin.register(accessRuleRoutes);
   await admin.register(holidayRoutes);

@@ -78,7 +78,13 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
         // Receivers are test servers on 127.0.0.1; retries come within seconds, not over a day.
         webhooks: { allowPrivateUrls: true, timeoutMs: 5_000, retryLimit: 2, retryDelayS: 1, disableAfterDays: 5 },
         // A controller's offline alarm at once, unless a test is about the grace period.
-        alarms: { controllerOfflineSeconds: 0, syncLagAlertSeconds: 30 },
+        alarms: {
+          controllerOfflineSeconds: 0,
+          syncLagAlertSeconds: 30,
+          outboxAlarmRises: 10,
+          outboxAlarmDepth: 1000,
+          outboxAlarmSeconds: 300,
+        },
         ...overrides,
       },
     },

@@ -196,6 +196,7 @@ const FIXTURES: Record<string, (ids: Ids, who: Login) => Promise<Req> | Req> = {
   }),
   'POST /api/admin/gates': (i) => ({ url: '/api/admin/gates', payload: { siteId: i.site, zoneId: i.zone, name: 'G', direction: 'both' } }),
   'GET /api/admin/gates': () => ({ url: '/api/admin/gates' }),
+  'GET /api/admin/fleet': () => ({ url: '/api/admin/fleet' }),
   'GET /api/admin/gates/:id': (i) => ({ url: `/api/admin/gates/${i.gate}` }),
   'PATCH /api/admin/gates/:id': (i) => ({ url: `/api/admin/gates/${i.gate}`, payload: { name: 'Renamed' } }),
   'DELETE /api/admin/gates/:id': async (i) => {
@@ -359,6 +360,7 @@ const EXPECTED: Record<string, string> = {
   'DELETE /api/admin/zones/:id': 'zones:write',
   'POST /api/admin/gates': 'gates:write',
   'GET /api/admin/gates': 'gates:read',
+  'GET /api/admin/fleet': 'gates:read',
   'GET /api/admin/gates/:id': 'gates:read',
   'PATCH /api/admin/gates/:id': 'gates:write',
   'DELETE /api/admin/gates/:id': 'gates:write',

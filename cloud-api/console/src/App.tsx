@@ -12,6 +12,7 @@ import { getSession, onSessionChange } from './lib/session.ts';
 import { AlarmsPage } from './screens/alarms/AlarmsPage.tsx';
 import { DashboardPage } from './screens/dashboard/DashboardPage.tsx';
 import { DevConsolePage } from './screens/devconsole/DevConsolePage.tsx';
+import { FleetPage } from './screens/fleet/FleetPage.tsx';
 import { GuardPage } from './screens/guard/GuardPage.tsx';
 import { AuditPage } from './screens/history/AuditPage.tsx';
 import { CheckinsPage } from './screens/history/CheckinsPage.tsx';
@@ -45,6 +46,7 @@ type NavKey =
   | 'sites'
   | 'zones'
   | 'gates'
+  | 'fleet'
   | 'rules'
   | 'holidays'
   | 'users'
@@ -75,6 +77,7 @@ const NAV: NavItem[] = [
   { path: '/sites', label: 'sites', perm: 'sites:read', section: 'premises' },
   { path: '/zones', label: 'zones', perm: 'zones:read' },
   { path: '/gates', label: 'gates', perm: 'gates:read' },
+  { path: '/fleet', label: 'fleet', perm: 'gates:read' },
   { path: '/rules', label: 'rules', perm: 'rules:read' },
   { path: '/holidays', label: 'holidays', perm: 'rules:read' },
   { path: '/users', label: 'users', perm: 'users:read', section: 'administration' },
@@ -114,6 +117,8 @@ function screen(parts: string[]): ReactNode {
       return <ZonesPage />;
     case 'gates':
       return <GatesPage />;
+    case 'fleet':
+      return can('gates:read') ? <FleetPage /> : <NotFound />;
     case 'rules':
       return <RulesPage />;
     case 'holidays':

@@ -205,6 +205,14 @@ export const zones = pgTable(
   (t) => [index('zones_org_idx').on(t.orgId, t.id), index('zones_site_idx').on(t.orgId, t.siteId, t.id)],
 );
 
+/** One hardware entry of a status (MSG-3), as the gates row keeps it. */
+export interface GateHardware {
+  name: string;
+  type: string;
+  healthy: boolean;
+  detail?: string;
+}
+
 export const gates = pgTable(
   'gates',
   {
@@ -237,6 +245,16 @@ export const gates = pgTable(
     version: text('version'),
     /** SYNC-5: the controller's clock minus the cloud's (ms) from its last status that carried one. */
     clockSkewMs: integer('clock_skew_ms'),
+    /** Fleet health: the reader/relay/sensor entries of its last status (at most 32, as the protocol bounds them). */
+    hardware: jsonb('hardware').$type<GateHardware[]>(),
+    /** REL-1: the serial of the release it runs, from its last status that named one (null: installed from a checkout). */
+    releaseSerial: integer('release_serial'),
+    /** The outbox watch (modules/fleet/outbox.ts): statuses in a row, while online, whose outbox grew without shrinking. */
+    outboxRises: integer('outbox_rises').notNull().default(0),
+    /** Since when its outbox has stayed at or above OUTBOX_ALARM_DEPTH while online. */
+    outboxHighSince: ts('outbox_high_since'),
+    /** When the cloud raised its outbox_growing condition; null while the outbox is not alarming. */
+    outboxAlarmAt: ts('outbox_alarm_at'),
     /** Issue 16: the rollout it is in (or was last in), and its state there as the rollout engine keeps it. */
     updateJobId: uuid('update_job_id'),
     updateState: text('update_state'),
@@ -498,7 +516,7 @@ export const alarms = pgTable(
       .references(() => organizations.id),
     siteId: uuid('site_id').notNull(),
     gateId: uuid('gate_id'),
-    kind: text('kind').$type<AlarmKind | 'passback'>().notNull(),
+    kind: text('kind').$type<AlarmKind | 'passback' | 'outbox_growing'>().notNull(),
     reader: text('reader'),
     detail: text('detail'),
     /** The check-in event that raised it: raising is idempotent under redelivery. */

@@ -33,6 +33,7 @@ import { gates } from '../db/schema.js';
 import { controllerStatusChanged, controllerWentOffline, publishAlarms } from '../modules/alarms/service.js';
 import { ingestCheckins } from '../modules/checkins/ingest.js';
 import type { CheckinView } from '../modules/checkins/service.js';
+import { outboxWatchColumns, watchOutbox } from '../modules/fleet/outbox.js';
 import { orgSigningKey } from '../modules/orgs/service.js';
 import { osdpKeysReported } from '../modules/osdp/service.js';
 import { updateReported } from '../modules/updates/service.js';
@@ -349,6 +350,10 @@ export class CloudLink extends EventEmitter<LinkEvents> {
       version: s.version,
       // SYNC-5: kept from the last status that had an estimate (a last will, written at connect, has none).
       ...(s.clockSkewMs === undefined ? {} : { clockSkewMs: s.clockSkewMs }),
+      // Fleet health: what its readers, relay and sensors said last (a last will, written at connect, says nothing).
+      ...(online
+        ? { hardware: s.hardware.map(({ name, type, healthy, detail }) => ({ name, type, healthy, ...(detail ? { detail } : {}) })) }
+        : {}),
     };
     const ctx = this.#ctx;
     // The webhook event and the controller_offline alarm (ALARM-1) are raised here, where the gate row is
@@ -357,12 +362,21 @@ export class CloudLink extends EventEmitter<LinkEvents> {
     // device repeats reaches every instance). Offline raises the alarm only after CONTROLLER_OFFLINE_ALARM_S
     // (a job checks then), so a restart does not call a guard.
     const alarmed = await ctx.db.transaction(async (tx) => {
-      const [before] = await tx.select({ online: gates.online }).from(gates).where(eq(gates.id, device.gateId)).for('update');
-      if (!latest()) return [];
-      const [after] = await tx.update(gates).set(values).where(eq(gates.id, device.gateId)).returning();
-      if (!before || !after || before.online === online) return [];
+      const [before] = await tx.select(outboxWatchColumns).from(gates).where(eq(gates.id, device.gateId)).for('update');
+      if (!latest() || !before) return [];
+      // The outbox_growing alarm is judged on every status, not only on a flip (modules/fleet/outbox.ts).
+      const outbox = await watchOutbox(ctx, tx, device, before, { online, depth: s.outboxDepth }, values.lastSeenAt);
+      const [after] = await tx
+        .update(gates)
+        .set({ ...values, ...outbox.set })
+        .where(eq(gates.id, device.gateId))
+        .returning();
+      if (!after || before.online === online) return outbox.changes;
       await emitEvent(ctx, tx, device.orgId, 'gate.status_changed', gateStatusData(after));
-      return online ? controllerStatusChanged(ctx, tx, device, true) : controllerWentOffline(ctx, tx, device, values.lastSeenAt);
+      const flipped = online
+        ? await controllerStatusChanged(ctx, tx, device, true)
+        : await controllerWentOffline(ctx, tx, device, values.lastSeenAt);
+      return [...outbox.changes, ...flipped];
     });
     publishAlarms(ctx, device.orgId, alarmed);
     if (latest()) this.emit('status', device.orgId, device.gateId, online);

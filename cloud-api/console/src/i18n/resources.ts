@@ -28,6 +28,7 @@ export interface Resources {
   holidays: En<typeof import('./locales/en/holidays.json')>;
   alarms: En<typeof import('./locales/en/alarms.json')>;
   health: En<typeof import('./locales/en/health.json')>;
+  fleet: En<typeof import('./locales/en/fleet.json')>;
 }
 
 declare module 'i18next' {

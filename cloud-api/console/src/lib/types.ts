@@ -25,6 +25,7 @@ export type {
   DeliveryItem,
   Enrollment,
   EventCatalogue,
+  FleetController,
   Gate,
   GuestCodeSent,
   GuestPass,

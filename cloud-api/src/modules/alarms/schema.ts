@@ -3,7 +3,11 @@ import Type from 'typebox';
 import { EX } from '../../lib/examples.js';
 import { PageQuery, Timestamp, Uuid } from '../../lib/pagination.js';
 
-/** What an alarm is about (SPEC ALARM-1), and `passback`: an entry a soft anti-passback rule admitted (DEC-11). */
+/**
+ * What an alarm is about (SPEC ALARM-1), `passback`: an entry a soft anti-passback rule admitted (DEC-11), and
+ * `outbox_growing`: a controller online whose outbox of unsent records keeps growing (raised by the cloud from
+ * its statuses, modules/fleet/outbox.ts; not an edge kind, so the protocol does not carry it).
+ */
 export const ALARM_KINDS = [
   'forced',
   'held_open',
@@ -13,6 +17,7 @@ export const ALARM_KINDS = [
   'controller_offline',
   'passback',
   'storage',
+  'outbox_growing',
 ] as const;
 export type AlarmKindName = (typeof ALARM_KINDS)[number];
 export const ALARM_STATUSES = ['raised', 'acknowledged', 'cleared'] as const;
@@ -21,7 +26,7 @@ export const SEVERITIES = ['high', 'medium', 'low'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
 export const AlarmKindSchema = Type.Enum(ALARM_KINDS, {
-  description: 'forced, held_open, tamper, power, reader_offline, controller_offline, passback, storage',
+  description: 'forced, held_open, tamper, power, reader_offline, controller_offline, passback, storage, outbox_growing',
 });
 export const AlarmStatusSchema = Type.Enum(ALARM_STATUSES, {
   description: 'raised → acknowledged (a guard saw it) → cleared (a guard closed it with a note)',

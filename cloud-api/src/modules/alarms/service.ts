@@ -41,6 +41,8 @@ export const SEVERITY: Record<AlarmKindName, Severity> = {
   controller_offline: 'medium',
   passback: 'low',
   storage: 'high',
+  // Check-ins are not reaching the cloud (a guard's history and presence fall behind), the gate still decides.
+  outbox_growing: 'medium',
 };
 
 type Row = typeof alarms.$inferSelect;
@@ -539,6 +541,26 @@ export async function controllerStatusChanged(
   await lockGates(tx, [gate.gateId]);
   if (online) return changesOf(ctx, tx, gate.orgId, [], new Set(await conditionCleared(tx, condition, at)));
   const out = await conditionRaised(tx, { condition, at, detail: null, sourceEventId: null });
+  return changesOf(ctx, tx, gate.orgId, out.raised ? [out.raised] : [], new Set(out.updated ? [out.updated] : []));
+}
+
+/**
+ * A condition the cloud judges from a controller's statuses (`outbox_growing`) began or ended in `tx`: raised
+ * once while one is open (marked present again if its condition had gone), or its open alarm marked gone.
+ */
+export async function cloudConditionChanged(
+  ctx: AppContext,
+  tx: Executor,
+  gate: { orgId: string; siteId: string; gateId: string },
+  kind: Extract<AlarmKindName, 'outbox_growing'>,
+  present: boolean,
+  at: Date,
+  detail: string | null = null,
+): Promise<AlarmChange[]> {
+  const condition: Condition = { ...gate, kind, reader: null };
+  await lockGates(tx, [gate.gateId]);
+  if (!present) return changesOf(ctx, tx, gate.orgId, [], new Set(await conditionCleared(tx, condition, at)));
+  const out = await conditionRaised(tx, { condition, at, detail, sourceEventId: null });
   return changesOf(ctx, tx, gate.orgId, out.raised ? [out.raised] : [], new Set(out.updated ? [out.updated] : []));
 }
 

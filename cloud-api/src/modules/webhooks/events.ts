@@ -109,7 +109,7 @@ export const CATALOGUE: CatalogueEntry[] = [
   }),
   entry(
     'alarm.raised',
-    'An alarm was raised: a passage the gate did not unlock (forced), a door held open, a reader tampered with, without power or offline, a controller offline, or an entry a soft anti-passback rule let through (passback). `id` is the alarm (GET /api/admin/alarms/{id}); `checkinId` the event that raised it, null for controller_offline.',
+    'An alarm was raised: a passage the gate did not unlock (forced), a door held open, a reader tampered with, without power or offline, a controller offline or its outbox of unsent records growing (outbox_growing), or an entry a soft anti-passback rule let through (passback). `id` is the alarm (GET /api/admin/alarms/{id}); `checkinId` the event that raised it, null for controller_offline and outbox_growing.',
     ALARM_EXAMPLE,
   ),
   entry('alarm.acknowledged', 'A guard acknowledged an alarm (the note stays in the console and the audit log).', {

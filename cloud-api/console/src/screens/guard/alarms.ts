@@ -16,6 +16,7 @@ const KINDS: Record<AlarmKind, true> = {
   controller_offline: true,
   passback: true,
   storage: true,
+  outbox_growing: true,
 };
 export const ALARM_KINDS = Object.keys(KINDS) as AlarmKind[];
 const STATUSES: Record<AlarmStatus, true> = { raised: true, acknowledged: true, cleared: true };
