@@ -6,9 +6,13 @@
  * itself when the database comes: migrations applied, job queue started, every
  * LISTEN of the instance (revocations, sessions, webhooks) established.
  */
+
+import { rmSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, buildApp } from '../src/app.js';
+import { buildConsole, hasChromium, launchBrowser, newContext } from './browser/harness.js';
 import { createOrgWithUser, testConfig, until } from './helpers.js';
 import { freePort, type OwnPostgres, ownPostgres, ownPostgresAvailable } from './own-postgres.js';
 
@@ -16,14 +20,20 @@ describe.skipIf(!ownPostgresAvailable)('chaos: the cloud started before its Post
   let pg: OwnPostgres;
   let app: App;
   let base = '';
+  // The console as this tree builds it, and a real browser to read the banner, where Debian's chromium is installed.
+  let dist: string | null = null;
+  let browser: Browser | null = null;
 
   beforeAll(async () => {
     pg = await ownPostgres('start');
-  }, 60_000);
+    if (hasChromium) [dist, browser] = await Promise.all([buildConsole(), launchBrowser()]);
+  }, 180_000);
 
   afterAll(async () => {
+    await browser?.close();
     await app?.close();
     pg?.remove();
+    if (dist) rmSync(dist, { recursive: true, force: true });
   });
 
   const ready = async () => {
@@ -33,7 +43,7 @@ describe.skipIf(!ownPostgresAvailable)('chaos: the cloud started before its Post
 
   it('serves liveness, the console and 503s while the database is down, and is ready by itself once it is up', async () => {
     const t0 = performance.now();
-    app = await buildApp(testConfig({ databaseUrl: pg.url, mqttPort: await freePort() }), {
+    app = await buildApp(testConfig({ databaseUrl: pg.url, mqttPort: await freePort(), ...(dist ? { consoleDir: dist } : {}) }), {
       logger: false,
       sync: true,
       waitForDatabase: true,
@@ -46,6 +56,14 @@ describe.skipIf(!ownPostgresAvailable)('chaos: the cloud started before its Post
     const page = await fetch(`${base}/`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<div id="root"');
+    if (browser) {
+      // A guard opening the console sees why nothing works, not a blank page.
+      const ctx = await newContext(browser);
+      const tab = await ctx.newPage();
+      await tab.goto(`${base}/#/guard`);
+      await tab.getByTestId('dependency-banner').getByText('The database is unreachable').waitFor({ timeout: 15_000 });
+      await ctx.close();
+    }
     const notReady = await ready();
     expect(notReady.code).toBe(503);
     expect(notReady.body).toMatchObject({ status: 'not_ready', database: 'unavailable', jobs: 'stopped' });

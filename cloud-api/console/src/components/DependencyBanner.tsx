@@ -18,7 +18,8 @@ const POLL_MS = 10_000;
 export function downFrom(r: Ready | null): Down[] {
   if (!r) return ['server'];
   const down: Down[] = [];
-  if (r.database === 'unavailable') down.push('database');
+  // 'starting': it answers but the cloud's start (migrations) is not done, so the API still answers 503.
+  if (r.database === 'unavailable' || r.database === 'starting') down.push('database');
   if (r.broker === 'connecting' || r.broker === 'unavailable') down.push('broker');
   if (r.jobs === 'stopped') down.push('jobs');
   return down;

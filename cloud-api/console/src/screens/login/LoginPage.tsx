@@ -1,5 +1,6 @@
 import { type FormEvent, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { DependencyBanner } from '../../components/DependencyBanner.tsx';
 import { LanguageSwitcher } from '../../components/LanguageSwitcher.tsx';
 import { ErrorBox, Field } from '../../components/ui.tsx';
 import { ApiError, login } from '../../lib/api.ts';
@@ -43,6 +44,8 @@ export function LoginPage({ notice }: { notice?: string | undefined }) {
           <LanguageSwitcher />
         </div>
         <h1 style={{ marginBottom: 16 }}>{t('title')}</h1>
+        {/* Signing in needs the database: say so before the guard tries, not only after a failed attempt. */}
+        <DependencyBanner />
         {notice ? <div className="alert info">{notice}</div> : null}
         <ErrorBox error={error} />
         <form onSubmit={submit} noValidate>
