@@ -16,6 +16,9 @@ const loads = {
   heavy: { blockMs: [5, 60] as [number, number], freeMeanMs: 80 },
   // Short stalls now and then (GC, a prepared statement): 2-10 ms, ~3% of the time.
   light: { blockMs: [2, 10] as [number, number], freeMeanMs: 200 },
+  // No load, but 100 µs from an edge to the callback instead of 20 µs (a slow core waking the epoll thread and
+  // then the main thread): longer than a 50 µs pulse, so onoff reads the line back high and drops the bit.
+  'idle, 100 µs wake-up': { blockMs: [0, 0] as [number, number], freeMeanMs: 1e12, latencyUs: 100 },
 };
 for (const [name, load] of Object.entries(loads)) {
   const results = (['cdev', 'sysfs'] as const).map((backend) => ({

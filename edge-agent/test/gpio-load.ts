@@ -32,7 +32,7 @@ export interface WiegandLoadResult {
   bits_received: number;
   bits_lost_per_1000_frames: number;
   frames_decoded: number;
-  load: { blocked_fraction: number; block_ms: [number, number]; free_mean_ms: number };
+  load: { blocked_fraction: number; block_ms: [number, number]; free_mean_ms: number; latency_us: number };
 }
 
 /** Small deterministic PRNG (mulberry32): the same seed gives the same frames and the same load. */
@@ -118,6 +118,7 @@ export function runWiegandLoad(o: WiegandLoadOptions): WiegandLoadResult {
       blocked_fraction: Math.round((Number(loop.blockedNs) / Number(total)) * 1000) / 1000,
       block_ms: [blockMin, blockMax],
       free_mean_ms: freeMean,
+      latency_us: o.latencyUs ?? 20,
     },
   };
 }
