@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { generateKeyPair, type ReleaseManifest, type SignedRelease, type SigningKey, signingKey, signRelease } from '@gatehouse/protocol';
-import { CLI } from './harness.js';
+import { CLI, REPO } from './harness.js';
 
 export interface ReleaseKey {
   publicKey: string;
@@ -49,6 +49,35 @@ await import(${cli});
 `;
 }
 
+let bundled: Promise<string> | null = null;
+
+/**
+ * The agent bundled into one ESM file with esbuild (every npm package left external), as a release ships it:
+ * starting it costs no TypeScript transform. The packages resolve from a `node_modules` next to the install root
+ * (linkNodeModules), standing in for the release's own.
+ */
+export function agentBundle(): Promise<string> {
+  bundled ??= import('esbuild').then(async ({ build }) => {
+    const out = await build({
+      entryPoints: [CLI],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      write: false,
+      logLevel: 'silent',
+    });
+    return out.outputFiles[0]?.text ?? '';
+  });
+  return bundled;
+}
+
+/** `<dir>/node_modules` -> this checkout's, so a bundle installed under `dir` finds its packages. */
+export function linkNodeModules(dir: string): void {
+  symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
+}
+
 export interface TestRelease {
   version: string;
   serial: number;
@@ -67,6 +96,8 @@ export function buildRelease(
     /** Key whose public half goes in the release's release-keys.json (default: o.key). */
     shippedKey?: ReleaseKey;
     kind?: EntryKind;
+    /** The entry file's content instead of a kind's stub (the bundled agent: agentBundle()). */
+    entryCode?: string;
     payloadBytes?: number;
     createdAt?: number;
     expiresAt?: number;
@@ -74,7 +105,9 @@ export function buildRelease(
 ): TestRelease {
   const dir = join(root, 'build', `${o.version}-${o.serial}`);
   const files: Record<string, Buffer> = {
-    'agent/entry.mjs': Buffer.from(entrySource(o.kind ?? 'good', o.version)),
+    'agent/entry.mjs': Buffer.from(o.entryCode ?? entrySource(o.kind ?? 'good', o.version)),
+    // daemon.ts reads its version from ../package.json next to its module.
+    'package.json': Buffer.from(JSON.stringify({ name: 'gatehouse-edge-test-release', version: o.version, type: 'module' })),
     'agent/payload.bin': randomBytes(o.payloadBytes ?? 256 * 1024),
     'release-keys.json': Buffer.from(JSON.stringify({ keys: [{ publicKey: (o.shippedKey ?? o.key).publicKey }] })),
   };

@@ -12,7 +12,21 @@ import { enroll } from '../src/sync/enroll.js';
 
 export { runWiegandLoad, type WiegandLoadOptions, type WiegandLoadResult } from './gpio-load.js';
 export { memoryWire, SimBus, SimPd, type SimPdOptions } from './osdp-pd.js';
+export {
+  agentBundle,
+  buildRelease,
+  installFirst,
+  linkNodeModules,
+  type ReleaseKey,
+  type ReleaseServer,
+  releaseKey,
+  serveReleases,
+  type TestRelease,
+} from './release-fixture.js';
+export { currentEntry, type Start, Supervisor, type SupervisorOptions } from './supervisor.js';
 export { tempDir } from './tmp.js';
+export { type MiniCloud, startMiniCloud } from './update-cloud.js';
+export { type GapResult, runUpdateGap } from './update-gap.js';
 
 /** What enrolledEdge needs of the cloud: its admin API in-process (the Fastify app's `inject`). */
 export interface CloudAdminApi {
