@@ -35,6 +35,7 @@ import type {
   RotateBody as RotateBodySchema,
 } from './modules/devconsole/schema.js';
 import type { Usage as UsageSchema } from './modules/devconsole/usage-routes.js';
+import type { FleetController as FleetControllerSchema, FleetList as FleetListSchema } from './modules/fleet/schema.js';
 import type {
   CommandBody as CommandBodySchema,
   CommandResult as CommandResultSchema,
@@ -43,7 +44,6 @@ import type {
   GatePatch as GatePatchSchema,
   Gate as GateSchema,
 } from './modules/gates/schema.js';
-import type { FleetController as FleetControllerSchema, FleetList as FleetListSchema } from './modules/fleet/schema.js';
 import type { GuestPass as GuestPassSchema } from './modules/guest/routes.js';
 import type { GuestCodeSent as GuestCodeSentSchema, GuestSessionAnswer as GuestSessionSchema } from './modules/guest-auth/routes.js';
 import type { Holiday as HolidaySchema } from './modules/holidays/schema.js';

@@ -1,0 +1,96 @@
+/**
+ * Issue 16 (fleet health): a guard opens Premises → Fleet health and sees each
+ * controller's version and release, its cache seq beside its site's with the
+ * lag flagged, a hardware fault, a growing outbox, and the gates never
+ * enrolled; the site filter narrows the table.
+ */
+import { eq, sql } from 'drizzle-orm';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gates } from '../../src/db/schema.js';
+import { stampSite } from '../../src/sync/sequencer.js';
+import { addUser, createOrgWithUser, onPostgres, seedTopology } from '../helpers.js';
+import { ErrorLog, hasChromium, launchBrowser, newContext, type Stack, shot, signIn, startStack } from './harness.js';
+
+describe.skipIf(!hasChromium && !process.env.CI)(`console: fleet health (${onPostgres ? 'PostgreSQL' : 'PGlite'})`, () => {
+  let stack: Stack;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  it("shows each controller's version, its seq beside the site's with the lag, hardware and outbox badges; filters by site", async () => {
+    const admin = await createOrgWithUser(stack.app, `fleet-ui-${Date.now()}`, ['OrgAdmin']);
+    const guard = await addUser(stack.app, admin.orgId, ['Operator']);
+    const topo = await seedTopology(stack.app, admin);
+    const db = stack.app.ctx.db;
+    // The site's changes so far, stamped; the newest written 45 s ago and not yet applied by the turnstile.
+    const head = await stampSite(db, topo.site.id);
+    expect(head).toBeGreaterThan(1);
+    await db.execute(
+      sql`update sync_changes set created_at = now() - interval '45 seconds' where site_id = ${topo.site.id} and seq = ${head}`,
+    );
+    // As its last status left the row (the status ingestion itself is fleet.test.ts's).
+    await db
+      .update(gates)
+      .set({
+        deviceId: `dev-${topo.gate.id.slice(-8)}`,
+        online: true,
+        lastSeenAt: new Date(),
+        version: '0.2.0',
+        releaseSerial: 7,
+        cacheSeq: head - 1,
+        outboxDepth: 42,
+        outboxAlarmAt: new Date(),
+        clockSkewMs: -300,
+        hardware: [
+          { name: 'qr-1', type: 'serial-qr', healthy: true },
+          { name: 'wiegand-1', type: 'wiegand', healthy: false, detail: 'no frames for 60 s' },
+        ],
+      })
+      .where(eq(gates.id, topo.gate.id));
+    const post = async (url: string, payload: object) =>
+      (await stack.app.inject({ method: 'POST', url, headers: admin.auth, payload })).json() as { id: string };
+    const depot = await post('/api/admin/sites', { name: 'Depot', timezone: 'UTC' });
+    const dock = await post('/api/admin/zones', { siteId: depot.id, name: 'Dock' });
+    await post('/api/admin/gates', { siteId: depot.id, zoneId: dock.id, name: 'Dock door', direction: 'both' });
+
+    const ctx = await newContext(browser);
+    const errors = new ErrorLog();
+    const page = errors.attach(await ctx.newPage());
+    await page.goto(`${stack.url}/#/fleet`);
+    await signIn(page, guard);
+    await page.getByRole('heading', { name: 'Fleet health' }).waitFor();
+    const row = (gateId: string) => page.locator(`tr[data-gate-id="${gateId}"]`);
+    const turnstile = row(topo.gate.id);
+    await turnstile.waitFor();
+    expect(await turnstile.locator('[data-col="version"]').textContent()).toContain('0.2.0');
+    expect(await turnstile.locator('[data-col="version"]').textContent()).toContain('release #7');
+    const sync = turnstile.locator('[data-col="sync"]');
+    expect(await sync.textContent()).toContain(`${head - 1} / ${head}`);
+    // 45 s behind, past the 30 s a revocation may take: flagged.
+    const behind = /^1 change behind · ([0-9]+) s$/.exec((await sync.locator('.badge.warn').textContent()) ?? '');
+    expect(Number(behind?.[1])).toBeGreaterThanOrEqual(45);
+    expect(await turnstile.locator('[data-col="link"]').textContent()).toContain('online');
+    expect(await turnstile.locator('[data-col="outbox"]').textContent()).toBe('42growing');
+    expect(await turnstile.locator('[data-col="hardware"] .badge.deny').textContent()).toBe('wiegand-1');
+    expect(await turnstile.locator('[data-col="clock"]').textContent()).toBe('-0.3 s');
+    expect(await turnstile.getAttribute('class')).toBe('attention');
+    // Never enrolled: no lag, no verdict, no attention.
+    const server = row(topo.serverGate.id);
+    expect(await server.locator('[data-col="link"]').textContent()).toContain('not enrolled');
+    expect(await server.getAttribute('class')).toBeNull();
+    await shot(page, 'fleet-health');
+
+    await page.getByLabel('Site').selectOption({ label: 'Depot' });
+    await expect.poll(() => page.locator('tr[data-gate-id]').count()).toBe(1);
+    expect(await page.locator('tr[data-gate-id]').textContent()).toContain('Dock door');
+    expect(errors.entries).toEqual([]);
+    await ctx.close();
+  }, 90_000);
+});
