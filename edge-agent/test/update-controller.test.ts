@@ -4,6 +4,7 @@
  * release (commit or roll back), boot-guard's crash-loop rollback. The
  * restarts themselves are the supervisor test's (update-restart.pty.test.ts).
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ import { download, rangeStart, responsePlan } from '../src/update/download.js';
 import type { HealthSample } from '../src/update/health.js';
 import { EXIT_RESTART_FOR_UPDATE, linkTarget, readState } from '../src/update/state.js';
 import { type UpdateJob, Updater } from '../src/update/updater.js';
-import { until } from './harness.js';
+import { REPO, until } from './harness.js';
 import {
   buildRelease,
   entryOf,
@@ -261,6 +262,27 @@ describe('update: download, verify, install, switch', () => {
       const back = updater();
       back.start();
       expect(back.statusFields().update).toMatchObject({ state: 'rolled_back', detail: expect.stringMatching(/crash loop/) });
+    });
+
+    it('boot-guard runs as its own process (node boot-guard.ts --config F), as the launcher runs it', async () => {
+      await switched();
+      const configFile = join(t.dir, 'config.json');
+      writeFileSync(configFile, JSON.stringify({ dataDir, update: { bootLimit: 1 } }));
+      const run = () =>
+        spawnSync(
+          process.execPath,
+          ['--conditions=source', '--import', 'tsx', join(REPO, 'edge-agent/src/update/boot-guard.ts'), '--config', configFile],
+          {
+            cwd: REPO,
+            encoding: 'utf8',
+          },
+        );
+      const first = run();
+      expect(first.status).toBe(0);
+      expect(first.stderr).toMatch(/start 1 of the release on trial/);
+      const second = run();
+      expect(second.stderr).toMatch(/crash loop.*switched back/);
+      expect(linkTarget(installRoot, 'current')).toBe('0.1.0');
     });
 
     it('boot-guard does nothing without a trial, or when current was switched away from the release on trial', async () => {

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { type PassRecord, signingKey, uuidv7 } from '@gatehouse/protocol';
 import { applySeed, parseSeed } from '../src/seed.js';
 import { EdgeStore } from '../src/store/index.js';
+import { readState } from '../src/update/state.js';
 import { makeFixture } from './fixtures.js';
 import { PtyPair, sleep, until, writeConfig } from './harness.js';
 import { agentBundle, buildRelease, installFirst, linkNodeModules, releaseKey, serveReleases } from './release-fixture.js';
@@ -46,6 +47,8 @@ export interface GapResult {
   releaseBytes: number;
   healthWindowS: number;
   updateStates: string[];
+  /** Starts of the new release boot-guard counted (1: the agent itself never counts one). */
+  trialBoots: number;
 }
 
 export async function runUpdateGap(
@@ -194,6 +197,7 @@ export async function runUpdateGap(
       releaseBytes: next.manifest.files.reduce((n, f) => n + f.size, 0),
       healthWindowS,
       updateStates: [...states, done.status.update?.detail ?? ''],
+      trialBoots: readState(dataDir)?.boots ?? -1,
     };
   } catch (e) {
     o.log?.(

@@ -32,6 +32,8 @@ describe.skipIf(!hasSocat)('update under a supervisor (real processes, real pty)
     expect(r.updateStates.slice(-3, -1)).toEqual(['checking_health', 'done']);
     expect(r.updateStates).toContain('restarting');
     expect(r.lostWhileReading).toBe(0);
+    // boot-guard ran once for the new release (the supervisor's); the guard inlined in the agent's bundle did not.
+    expect(r.trialBoots).toBe(1);
     expect(r.pulsesWithoutEvent).toBe(0);
     expect(r.decided).toBeGreaterThan(r.scans / 3);
     // Generous: the target (< 5 s) is the bench's; a loaded CI machine must not fail on it.

@@ -65,8 +65,13 @@ export function bootGuardMain(configFile: string): void {
   }
 }
 
-// Runnable on its own (`node boot-guard.js --config F`): a launcher can guard a release whose bundle cannot load.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+/**
+ * Runnable on its own (`node boot-guard.mjs --config F`): the launcher guards a release whose bundle cannot load.
+ * Only under its own file name: inlined into the agent's bundle, `import.meta.url === argv[1]` holds there too,
+ * and the guard must not run (and count a boot) a second time inside the agent.
+ */
+const main = process.argv[1];
+if (main && /(^|[\\/])boot-guard\.(mjs|js|ts)$/.test(main) && import.meta.url === pathToFileURL(main).href) {
   const i = process.argv.indexOf('--config');
   bootGuardMain(
     i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : (process.env.GATEHOUSE_EDGE_CONFIG ?? '/etc/gatehouse-edge/config.json'),
