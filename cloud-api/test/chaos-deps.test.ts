@@ -7,7 +7,9 @@
  * answers 503 `oidc_unavailable` at once, password login works; restarted:
  * OIDC works again. A webhook receiver that accepts the connection and never
  * answers: each attempt ends at the configured timeout, is retried, and the
- * request that caused the delivery answers at once. Measured figures are
+ * request that caused the delivery answers at once. An OpenID provider that
+ * accepts connections and never answers (discovery, or only the key set):
+ * an OIDC request answers 503 within OIDC_TIMEOUT_S. Measured figures are
  * printed as JSON lines, not asserted tightly (a loaded CI box).
  * Runs on PGlite, and on PostgreSQL when DATABASE_URL is set.
  */
@@ -231,6 +233,79 @@ describe('OpenID provider down', () => {
       await second.close();
     }
   }, 60_000);
+});
+
+describe('OpenID provider that hangs', () => {
+  /**
+   * Accepts every connection and answers nothing, or (`jwksOnly`) answers discovery and hangs on the key set:
+   * a provider that is up at the TCP level but stuck.
+   */
+  async function hangingProvider(jwksOnly: boolean) {
+    const sockets = new Set<Socket>();
+    const state = { requests: 0, issuer: '' };
+    const server = createServer((req, res) => {
+      state.requests++;
+      if (jwksOnly && req.url === '/realms/stuck/.well-known/openid-configuration') {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ issuer: state.issuer, jwks_uri: `${state.issuer}/certs` }));
+      }
+      // Anything else: never answered.
+    });
+    server.on('connection', (s) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    state.issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}/realms/stuck`;
+    return {
+      state,
+      close: async () => {
+        for (const s of sockets) s.destroy();
+        await new Promise((r) => server.close(r));
+      },
+    };
+  }
+
+  for (const jwksOnly of [false, true])
+    it(`a provider that accepts and never answers (${jwksOnly ? 'the key set' : 'discovery'}): an OIDC request answers 503 oidc_unavailable within OIDC_TIMEOUT_S, not a hung request`, async () => {
+      const stuck = await hangingProvider(jwksOnly);
+      const { buildApp } = await import('../src/app.js');
+      const second = await buildApp(
+        testConfig({ masterKey: t.app.ctx.config.masterKey, oidc: { issuer: stuck.state.issuer, audience: AUDIENCE, timeoutMs: 1000 } }),
+        { database: t.db.database, migrate: false, logger: false },
+      );
+      try {
+        await second.ready();
+        const bound = second.ctx.oidc!.timeoutMs;
+        const token = await new SignJWT({ email: admin.email, email_verified: true })
+          .setProtectedHeader({ alg: 'RS256', kid: 'chaos-1' })
+          .setIssuer(stuck.state.issuer)
+          .setAudience(AUDIENCE)
+          .setIssuedAt()
+          .setExpirationTime('5m')
+          .sign(keys.privateKey);
+        const s0 = performance.now();
+        const r = await second.inject({ method: 'GET', url: '/api/auth/me', headers: { authorization: `Bearer ${token}` } });
+        const ms = Math.round(performance.now() - s0);
+        expect(r.statusCode, r.body).toBe(503);
+        expect(r.json()).toMatchObject({ error: { code: 'oidc_unavailable' } });
+        expect(r.headers['retry-after']).toBeDefined();
+        expect(ms).toBeLessThan(bound + 2_000);
+        // The request did reach the stuck provider (it is the timeout that answered, not a refused connection).
+        expect(stuck.state.requests).toBeGreaterThanOrEqual(jwksOnly ? 2 : 1);
+        // Password sign-in on the same instance does not wait for the provider.
+        const p0 = performance.now();
+        const session = await login(second, admin.email, admin.password);
+        const passwordMs = Math.round(performance.now() - p0);
+        expect(session.accessToken).toBeTruthy();
+        console.log(
+          JSON.stringify({ figure: jwksOnly ? 'oidc_jwks_hang' : 'oidc_discovery_hang', timeoutMs: bound, answer503Ms: ms, passwordMs }),
+        );
+      } finally {
+        await second.close();
+        await stuck.close();
+      }
+    }, 60_000);
 });
 
 describe('webhook receiver that hangs', () => {
