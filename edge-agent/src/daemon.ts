@@ -82,6 +82,7 @@ export class Daemon {
   /** Scans whose handling threw, and verified cloud messages: the health window's evidence. */
   #scanErrors = 0;
   #cloudMessages = 0;
+  #statusAcks = 0;
   /** How the process ends for an update restart (tests replace it). */
   exit: (code: number) => void = (code) => process.exit(code);
 
@@ -185,6 +186,7 @@ export class Daemon {
       sample: () => ({
         linkOnline: this.#link?.link.state === 'online',
         cloudMessages: this.#cloudMessages,
+        statusAcks: this.#statusAcks,
         storageOk: this.gate.storage.ok,
         scanErrors: this.#scanErrors,
         outboxDepth: this.store.outbox.depth,
@@ -213,6 +215,9 @@ export class Daemon {
         clock: this.clock,
         onVerified: () => {
           this.#cloudMessages++;
+        },
+        onStatusAcked: () => {
+          this.#statusAcks++;
         },
         statusExtra: () => updater.statusFields(),
         onUpdate: (m) => {

@@ -13,7 +13,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bootGuard } from '../src/update/boot-guard.js';
 import { download, rangeStart, responsePlan } from '../src/update/download.js';
-import type { HealthSample } from '../src/update/health.js';
+import { type HealthSample, HealthWatch } from '../src/update/health.js';
 import { EXIT_RESTART_FOR_UPDATE, linkTarget, readState } from '../src/update/state.js';
 import { type UpdateJob, Updater } from '../src/update/updater.js';
 import { REPO, until } from './harness.js';
@@ -67,7 +67,7 @@ describe('update: download, verify, install, switch', () => {
       publish: () => {
         published++;
       },
-      sample: o.sample ?? (() => ({ linkOnline: true, cloudMessages: 0, storageOk: true, scanErrors: 0, outboxDepth: 0 })),
+      sample: o.sample ?? (() => ({ linkOnline: true, cloudMessages: 0, statusAcks: 0, storageOk: true, scanErrors: 0, outboxDepth: 0 })),
       restart: (code) => restarts.push(code),
       entry: o.entry ?? entryOf(installRoot),
       download: { attempts: 4, backoffMs: 20, idleTimeoutMs: 2000 },
@@ -207,7 +207,9 @@ describe('update: download, verify, install, switch', () => {
     it('commits after a healthy window: linked, the cloud answering, no failed decision, the outbox draining', async () => {
       await switched();
       let n = 0;
-      const u = updater({ sample: () => ({ linkOnline: true, cloudMessages: ++n, storageOk: true, scanErrors: 0, outboxDepth: n % 3 }) });
+      const u = updater({
+        sample: () => ({ linkOnline: true, cloudMessages: ++n, statusAcks: 0, storageOk: true, scanErrors: 0, outboxDepth: n % 3 }),
+      });
       expect(u.running?.version).toBe('0.2.0');
       u.start();
       expect(u.state).toMatchObject({ phase: 'checking_health' });
@@ -220,7 +222,9 @@ describe('update: download, verify, install, switch', () => {
 
     it('rolls back when the link never comes up in the window, and the old release reports rolled_back with the reason', async () => {
       await switched();
-      const u = updater({ sample: () => ({ linkOnline: false, cloudMessages: 0, storageOk: true, scanErrors: 0, outboxDepth: 7 }) });
+      const u = updater({
+        sample: () => ({ linkOnline: false, cloudMessages: 0, statusAcks: 0, storageOk: true, scanErrors: 0, outboxDepth: 7 }),
+      });
       u.start();
       await until(() => u.state?.phase === 'rolled_back', 'rolled back', 5000);
       expect(linkTarget(installRoot, 'current')).toBe('0.1.0');
@@ -238,7 +242,7 @@ describe('update: download, verify, install, switch', () => {
       await switched();
       let n = 0;
       const u = updater({
-        sample: () => ({ linkOnline: true, cloudMessages: ++n, storageOk: true, scanErrors: n > 3 ? 1 : 0, outboxDepth: n }),
+        sample: () => ({ linkOnline: true, cloudMessages: ++n, statusAcks: 0, storageOk: true, scanErrors: n > 3 ? 1 : 0, outboxDepth: n }),
       });
       u.start();
       await until(() => u.state?.phase === 'rolled_back', 'rolled back', 5000);
@@ -320,5 +324,32 @@ describe('update: download planning (pure)', () => {
     } finally {
       t.cleanup();
     }
+  });
+});
+
+describe('update: the health verdict (pure)', () => {
+  const at = (i: number, o: Partial<HealthSample> = {}): HealthSample => ({
+    at: i,
+    linkOnline: true,
+    cloudMessages: 0,
+    statusAcks: 0,
+    storageOk: true,
+    scanErrors: 0,
+    outboxDepth: 0,
+    ...o,
+  });
+  it('an idle gate whose cache is current (no cloud message, statuses acknowledged) is healthy', () => {
+    const w = new HealthWatch(at(0));
+    for (let i = 1; i <= 10; i++) w.add(at(i, { statusAcks: 1 }));
+    expect(w.verdict()).toEqual({ healthy: true, reasons: [] });
+  });
+  it('connected but nothing acknowledged either way is not; a store that failed once in the window is not', () => {
+    const silent = new HealthWatch(at(0));
+    silent.add(at(1));
+    expect(silent.verdict().reasons).toEqual(['connected, but neither a verified message from the cloud nor an acknowledged status']);
+    const store = new HealthWatch(at(0));
+    store.add(at(1, { statusAcks: 1, storageOk: false }));
+    store.add(at(2, { statusAcks: 2 }));
+    expect(store.verdict().reasons).toEqual(['the store failed a write during the health window']);
   });
 });

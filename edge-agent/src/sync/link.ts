@@ -110,6 +110,8 @@ export interface LinkOptions {
   clock?: CloudClock;
   /** Called for every verified cloud→edge message (the update's health window: the cloud answers). */
   onVerified?: () => void;
+  /** A status the broker acknowledged (QoS 1 PUBACK): the link works even when the cloud has nothing to send. */
+  onStatusAcked?: () => void;
   /** Fields added to every status (the running release and the last update job). */
   statusExtra?: () => Pick<Status, 'release' | 'update'>;
   /** The signed `update` command (issue 16): handed to the updater, which reports through the status. */
@@ -126,7 +128,17 @@ interface Snapshot {
   received: number;
 }
 
-type OptionalHooks = 'onReject' | 'onApplied' | 'sealKey' | 'ca' | 'osdpKeyset' | 'clock' | 'onVerified' | 'statusExtra' | 'onUpdate';
+type OptionalHooks =
+  | 'onReject'
+  | 'onApplied'
+  | 'sealKey'
+  | 'ca'
+  | 'osdpKeyset'
+  | 'clock'
+  | 'onVerified'
+  | 'onStatusAcked'
+  | 'statusExtra'
+  | 'onUpdate';
 
 export class EdgeLink {
   #client: MqttClient | null = null;
@@ -235,7 +247,9 @@ export class EdgeLink {
   publishStatus(): void {
     const c = this.#client;
     if (!c?.connected) return;
-    c.publish(topics.status(this.#o.deviceId), JSON.stringify(this.status()), { qos: 1, retain: true });
+    c.publish(topics.status(this.#o.deviceId), JSON.stringify(this.status()), { qos: 1, retain: true }, (err) => {
+      if (!err) this.#o.onStatusAcked?.();
+    });
   }
 
   requestSync(full: boolean): void {

@@ -60,6 +60,7 @@ export function startLink(o: {
   clock?: CloudClock;
   /** Issue 16: the update job's hooks (see LinkOptions). */
   onVerified?: LinkOptions['onVerified'];
+  onStatusAcked?: LinkOptions['onStatusAcked'];
   statusExtra?: LinkOptions['statusExtra'];
   onUpdate?: LinkOptions['onUpdate'];
 }): { link: EdgeLink; stop(): Promise<void> } {
@@ -88,6 +89,7 @@ export function startLink(o: {
     ...(o.osdpKeyset ? { osdpKeyset: o.osdpKeyset } : {}),
     ...(o.clock ? { clock: o.clock } : {}),
     ...(o.onVerified ? { onVerified: o.onVerified } : {}),
+    ...(o.onStatusAcked ? { onStatusAcked: o.onStatusAcked } : {}),
     ...(o.statusExtra ? { statusExtra: o.statusExtra } : {}),
     ...(o.onUpdate ? { onUpdate: o.onUpdate } : {}),
   });
