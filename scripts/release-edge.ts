@@ -196,8 +196,9 @@ export function releaseUnit(): string {
 
 /**
  * boot-guard.ts runs itself when it is the process's main module (`import.meta.url === argv[1]`). Inlined into
- * the agent's bundle that test is true for the bundle too, and every command would run the guard first: the
- * block is dropped there (it stays in agent/boot-guard.mjs, where it is the point).
+ * the agent's bundle that test alone is true for the bundle too, and every command would run the guard first:
+ * a block of that form is dropped there (it stays in agent/boot-guard.mjs, where it is the point). A guard that
+ * also checks its file name is left as it is. The release test's `--help` with an empty stderr checks the result.
  */
 const SELF_RUN = /^if \(process\.argv\[1\] && import\.meta\.url === pathToFileURL\(process\.argv\[1\]\)\.href\) \{$[\s\S]*?^\}$/m;
 const bootGuardNotMain: Plugin = {
@@ -265,7 +266,7 @@ function collect(
   // daemon.ts reads its version from ../package.json next to its entry; "type": "module" for the .mjs neighbours.
   writeFileSync(
     join(stage, 'package.json'),
-    `${JSON.stringify({ name: RELEASE_PRODUCT, version, private: true, type: 'module' }, null, 2)}\n`,
+    `${JSON.stringify({ name: RELEASE_PRODUCT, version, private: true, type: 'module', engines: { node: NODE_RANGE } }, null, 2)}\n`,
   );
   add('package.json', join(stage, 'package.json'));
   writeFileSync(join(stage, 'release-keys.json'), `${JSON.stringify({ keys: releaseKeys }, null, 2)}\n`);
