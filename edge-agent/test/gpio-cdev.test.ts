@@ -163,7 +163,7 @@ describe('GPIO character device backend', () => {
       }
       // No chip in this /dev: sysfs is tried, and fails here for its own reason (no sysfs at that root).
       expect(chosen).toBeInstanceOf(GpioError);
-      expect((chosen as GpioError).message).toMatch(/GPIO sysfs interface not found/);
+      expect((chosen as GpioError).message).toMatch(/GPIO sysfs interface not found.*; character device: no GPIO character device/);
       expect(log.warn).toHaveBeenCalledWith(
         expect.objectContaining({ backend: 'sysfs', cdevUnavailable: expect.stringMatching(/no GPIO character device/) }),
         expect.stringMatching(/no kernel timestamps/),

@@ -5,7 +5,7 @@
  * logged once and shown in hardware health.
  */
 import type { EdgeConfig } from '../config.js';
-import { type GpioBackend, SysfsGpio } from './gpio.js';
+import { type GpioBackend, GpioError, SysfsGpio } from './gpio.js';
 import { CdevGpio } from './gpio-cdev.js';
 
 export type GpioBackendChoice = 'auto' | 'cdev' | 'sysfs';
@@ -47,5 +47,11 @@ export function selectGpioBackend(gpio: EdgeConfig['gpio'], log?: GpioSelectLog,
     reason = (e as Error).message;
   }
   log?.warn({ backend: 'sysfs', configured: want, cdevUnavailable: reason }, 'GPIO backend: sysfs (no kernel timestamps of edges)');
-  return sysfs();
+  try {
+    return sysfs();
+  } catch (e) {
+    // Neither: the error names both, since the one to fix may be the cdev one (a Pi 5 kernel without sysfs GPIO).
+    if (e instanceof GpioError) throw new GpioError(e.code, `${e.message}; character device: ${reason}`);
+    throw e;
+  }
 }
