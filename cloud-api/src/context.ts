@@ -85,7 +85,7 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
     // refused and the client refreshes (refresh tokens are opaque and stored hashed, so they survive).
     tokens: new TokenService(new Uint8Array(subkey(config.masterKey, 'jwt')), config.accessTokenTtlS),
     passwords: passwordHasher(config.argon2),
-    oidc: config.oidc ? new OidcVerifier(config.oidc.issuer, config.oidc.audience) : null,
+    oidc: config.oidc ? new OidcVerifier(config.oidc.issuer, config.oidc.audience, config.oidc.timeoutMs) : null,
     principals: new PrincipalCache(config.authCacheMs),
     apiKeys: new ApiKeyCache(config.authCacheMs),
     events: new EventBus(),
