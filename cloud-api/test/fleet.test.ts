@@ -7,12 +7,17 @@
  * by either rule and marked gone when the outbox drains, never by a status
  * while offline; and the fleet gauges on /metrics.
  */
-import { type Status, topics } from '@gatehouse/protocol';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateKeyPair, type Status, signingKey, topics } from '@gatehouse/protocol';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { judgeOutbox } from '../src/modules/fleet/outbox.js';
+import { advanceJob } from '../src/modules/updates/service.js';
 import { stampSite } from '../src/sync/sequencer.js';
 import { addUser, createOrgWithUser, type Login, seedTopology, startApp, type TestApp, until } from './helpers.js';
+import { makeRelease, readyRelease } from './updates-fixture.js';
 
 interface Enrolled {
   deviceId: string;
@@ -56,6 +61,7 @@ interface AlarmItem {
 }
 
 const RULES = { outboxAlarmRises: 3, outboxAlarmDepth: 100, outboxAlarmSeconds: 1 };
+const releaseKey = signingKey(generateKeyPair().privateKey);
 
 describe('outbox watch rules (judgeOutbox)', () => {
   const t0 = new Date('2026-11-30T00:00:00Z');
@@ -117,6 +123,7 @@ describe(`fleet health from device statuses (${process.env.MQTT_URL ? 'external 
   let a: Enrolled;
   let device: MqttClient;
   let otherSite: { id: string };
+  let releasesDir: string;
   let farGate: { id: string };
 
   const get = async <T>(url: string, who: Login = admin): Promise<T> => {
@@ -155,8 +162,10 @@ describe(`fleet health from device statuses (${process.env.MQTT_URL ? 'external 
   };
 
   beforeAll(async () => {
+    releasesDir = await mkdtemp(join(tmpdir(), 'gh-fleet-releases-'));
     t = await startApp(
       {
+        updates: { releaseKeys: [releaseKey.publicKey], releasesDir, tickS: 86_400 },
         mqttPort: 0,
         ...(process.env.MQTT_URL ? { mqttUrl: process.env.MQTT_URL } : {}),
         alarms: { controllerOfflineSeconds: 0, syncLagAlertSeconds: 30, ...RULES },
@@ -185,6 +194,7 @@ describe(`fleet health from device statuses (${process.env.MQTT_URL ? 'external 
   afterAll(async () => {
     await device?.endAsync();
     await t?.close();
+    if (releasesDir) await rm(releasesDir, { recursive: true, force: true });
   });
 
   it("lists a controller's version, last contact, seq beside its site's, lag, hardware, clock skew and open alarms", async () => {
@@ -194,6 +204,7 @@ describe(`fleet health from device statuses (${process.env.MQTT_URL ? 'external 
     await report({
       cacheSeq: head,
       outboxDepth: 0,
+      release: { version: '0.2.0', serial: 2 },
       hardware: [
         { name: 'qr-1', type: 'serial-qr', healthy: true },
         { name: 'wiegand-1', type: 'wiegand', healthy: false, detail: 'no frames for 60 s' },
@@ -207,6 +218,7 @@ describe(`fleet health from device statuses (${process.env.MQTT_URL ? 'external 
       deviceId: a.deviceId,
       online: true,
       version: '0.2.0',
+      releaseSerial: 2,
       cacheSeq: head,
       siteSeq: head,
       seqLag: 0,
@@ -356,6 +368,34 @@ describe(`fleet health from device statuses (${process.env.MQTT_URL ? 'external 
     expect((await get<FleetPage>('/api/admin/fleet', operator)).items).toHaveLength(3);
   });
 
+  it("shows the gate's state in its latest update job, as its status reports it", async () => {
+    const platform = await createOrgWithUser(t.app, `fleet-platform-${Date.now()}`, ['PlatformAdmin']);
+    const releaseId = await readyRelease(t.app, platform, makeRelease(releaseKey, { version: '0.3.0', serial: 3 }));
+    const r = await t.app.inject({
+      method: 'POST',
+      url: '/api/admin/updates/jobs',
+      headers: admin.auth,
+      payload: { releaseId, scope: [topo.site.id], strategy: { canaryGateIds: [topo.gate.id], healthWindowS: 30 } },
+    });
+    expect(r.statusCode, r.body).toBe(201);
+    const jobId = (r.json() as { id: string }).id;
+    await advanceJob(t.app.ctx, admin.orgId, jobId);
+    await until(
+      async () => ((await itemOf(topo.gate.id)).update as { state?: string } | null)?.state === 'pending',
+      'pending in the fleet',
+    );
+    // The controller's own report, through the broker like every status.
+    await report({
+      outboxDepth: 7,
+      update: { jobId, state: 'downloading', version: '0.3.0', log: ['fetching release.json'], ts: Date.now() },
+    });
+    const g = await until(async () => {
+      const i = await itemOf(topo.gate.id);
+      return (i.update as { state?: string } | null)?.state === 'downloading' ? i : null;
+    }, 'downloading in the fleet');
+    expect(g.update).toMatchObject({ jobId, state: 'downloading', version: '0.3.0' });
+  });
+
   it('exports the fleet gauges on /metrics, aggregated (no series per gate)', async () => {
     const body = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
     expect(body).toContain('gatehouse_fleet_controllers{version="0.2.0",state="online"} 1');
@@ -364,7 +404,7 @@ describe(`fleet health from device statuses (${process.env.MQTT_URL ? 'external 
     expect(body).toContain('gatehouse_fleet_outbox_records 7');
     expect(body).toContain('gatehouse_fleet_hardware_unhealthy_controllers 0');
     expect(body).toContain('gatehouse_fleet_outbox_growing_controllers 0');
-    expect(body).toContain('# TYPE gatehouse_fleet_update_gates gauge');
+    expect(body).toContain('gatehouse_fleet_update_gates{state="downloading"} 1');
     expect(body).not.toContain(topo.gate.id);
   });
 });

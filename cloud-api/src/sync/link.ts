@@ -350,6 +350,8 @@ export class CloudLink extends EventEmitter<LinkEvents> {
       version: s.version,
       // SYNC-5: kept from the last status that had an estimate (a last will, written at connect, has none).
       ...(s.clockSkewMs === undefined ? {} : { clockSkewMs: s.clockSkewMs }),
+      // REL-1: the signed release it runs, kept from the last status that named one (a last will names none).
+      ...(s.release ? { releaseSerial: s.release.serial } : {}),
       // Fleet health: what its readers, relay and sensors said last (a last will, written at connect, says nothing).
       ...(online
         ? { hardware: s.hardware.map(({ name, type, healthy, detail }) => ({ name, type, healthy, ...(detail ? { detail } : {}) })) }
