@@ -32,6 +32,7 @@ import { UsersPage } from './screens/resources/UsersPage.tsx';
 import { VisitorsPage } from './screens/resources/VisitorsPage.tsx';
 import { ZonesPage } from './screens/resources/ZonesPage.tsx';
 import { OrgSettingsPage } from './screens/settings/OrgSettingsPage.tsx';
+import { UpdatesPage } from './screens/updates/UpdatesPage.tsx';
 
 type NavKey =
   | 'dashboard'
@@ -47,6 +48,7 @@ type NavKey =
   | 'zones'
   | 'gates'
   | 'fleet'
+  | 'updates'
   | 'rules'
   | 'holidays'
   | 'users'
@@ -78,6 +80,7 @@ const NAV: NavItem[] = [
   { path: '/zones', label: 'zones', perm: 'zones:read' },
   { path: '/gates', label: 'gates', perm: 'gates:read' },
   { path: '/fleet', label: 'fleet', perm: 'gates:read' },
+  { path: '/updates', label: 'updates', perm: 'updates:read' },
   { path: '/rules', label: 'rules', perm: 'rules:read' },
   { path: '/holidays', label: 'holidays', perm: 'rules:read' },
   { path: '/users', label: 'users', perm: 'users:read', section: 'administration' },
@@ -119,6 +122,8 @@ function screen(parts: string[]): ReactNode {
       return <GatesPage />;
     case 'fleet':
       return can('gates:read') ? <FleetPage /> : <NotFound />;
+    case 'updates':
+      return can('updates:read') ? <UpdatesPage key={b ?? ''} id={b} /> : <NotFound />;
     case 'rules':
       return <RulesPage />;
     case 'holidays':

@@ -29,6 +29,7 @@ export interface Resources {
   alarms: En<typeof import('./locales/en/alarms.json')>;
   health: En<typeof import('./locales/en/health.json')>;
   fleet: En<typeof import('./locales/en/fleet.json')>;
+  updates: En<typeof import('./locales/en/updates.json')>;
 }
 
 declare module 'i18next' {
