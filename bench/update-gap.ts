@@ -46,9 +46,9 @@ const out = {
   intervalMs,
   ...r,
   floorNodeStartMs: Math.round(bare),
-  gapOverFloor: +(r.maxDecisionIntervalMs / bare).toFixed(1),
+  gapOverFloor: +(r.readerDownMs / bare).toFixed(1),
   targetMs: 5000,
-  pass: r.lostWhileReading === 0 && r.pulsesWithoutEvent === 0 && r.maxDecisionIntervalMs < 5000,
+  pass: r.lostWhileReading === 0 && r.pulsesWithoutEvent === 0 && r.readerDownMs < 5000,
 };
 process.stdout.write(`${JSON.stringify(out)}\n`);
 process.exit(out.pass ? 0 : 1);

@@ -52,9 +52,9 @@ await import(${cli});
 let bundled: Promise<string> | null = null;
 
 /**
- * The agent bundled into one ESM file with esbuild (every npm package left external), as a release ships it:
- * starting it costs no TypeScript transform. The packages resolve from a `node_modules` next to the install root
- * (linkNodeModules), standing in for the release's own.
+ * The agent bundled into one ESM file with esbuild, as a release ships it (native packages left external):
+ * starting it costs no TypeScript transform and no module resolution. The native packages resolve from a
+ * `node_modules` next to the install root (linkNodeModules), standing in for the release's own.
  */
 export function agentBundle(): Promise<string> {
   bundled ??= import('esbuild').then(async ({ build }) => {
@@ -64,7 +64,11 @@ export function agentBundle(): Promise<string> {
       platform: 'node',
       format: 'esm',
       target: 'node20',
-      packages: 'external',
+      // As the release build does (scripts/release-edge.ts): everything inlined but the packages that load native
+      // code by path, so a start reads one file instead of hundreds of modules.
+      external: ['better-sqlite3', '@serialport/bindings-cpp', 'onoff'],
+      conditions: ['source'],
+      banner: { js: "import { createRequire as __gh_cr } from 'node:module'; const require = __gh_cr(import.meta.url);" },
       write: false,
       logLevel: 'silent',
     });

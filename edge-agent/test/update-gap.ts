@@ -28,9 +28,13 @@ export interface GapResult {
   notRead: number;
   /** Cards not decided although written while an agent was reading (must be 0). */
   lostWhileReading: number;
+  /** The scan gap: the old agent starting its restart (readers stop) → the new agent's port open, by their logs. */
+  readerDownMs: number;
+  /** First to last card not decided, plus one interval: the same gap seen from the scanner's side. */
+  unreadSpanMs: number;
   /** Relay pulses (allowed scans) whose event never reached the cloud (must be 0: the outbox survives). */
   pulsesWithoutEvent: number;
-  /** The scan gap: the longest interval between two consecutive decisions while cards were fed every intervalMs. */
+  /** The longest interval between two consecutive decisions while cards were fed every intervalMs. */
   maxDecisionIntervalMs: number;
   /** Longest time from a card written to the pty to its decision (occurredAt, on the cloud clock estimate). */
   maxScanToDecisionMs: number;
@@ -47,6 +51,9 @@ export interface GapResult {
   releaseBytes: number;
   healthWindowS: number;
   updateStates: string[];
+  /** Every pause between decisions longer than 4 feed intervals (ms after the command), with the cards unread in it. */
+  pauses: { atMs: number; ms: number; undecided: number }[];
+  undecidedSentAtMs: number[];
   /** Starts of the new release boot-guard counted (1: the agent itself never counts one). */
   trialBoots: number;
 }
@@ -157,20 +164,26 @@ export async function runUpdateGap(
       .sort((a, b) => a.at - b.at);
     const latencies = decisions.map((d) => d.at - (sent.get(d.passId) ?? d.at)).sort((a, b) => a - b);
     let maxInterval = 0;
-    let gapFrom = 0;
-    let gapTo = 0;
-    for (let k = 1; k < decisions.length; k++) {
-      const d = (decisions[k]?.at ?? 0) - (decisions[k - 1]?.at ?? 0);
-      if (d > maxInterval) {
-        maxInterval = d;
-        gapFrom = decisions[k - 1]?.at ?? 0;
-        gapTo = decisions[k]?.at ?? 0;
-      }
-    }
+    for (let k = 1; k < decisions.length; k++) maxInterval = Math.max(maxInterval, (decisions[k]?.at ?? 0) - (decisions[k - 1]?.at ?? 0));
     const decidedIds = new Set(decisions.map((d) => d.passId));
-    const undecided = [...sent].filter(([id]) => !decidedIds.has(id));
-    // A card is "not read" when it was written inside the gap (50 ms of slack for the clock estimate).
-    const inGap = undecided.filter(([, at]) => at >= gapFrom - 50 && at <= gapTo + 50).length;
+    const pauses: { atMs: number; ms: number; undecided: number }[] = [];
+    for (let k = 1; k < decisions.length; k++) {
+      const from = decisions[k - 1]?.at ?? 0;
+      const to = decisions[k]?.at ?? 0;
+      if (to - from < 4 * intervalMs) continue;
+      const undecided = [...sent].filter(([id, at]) => !decidedIds.has(id) && at >= from - 50 && at <= to + 50).length;
+      pauses.push({ atMs: from - commandAt, ms: to - from, undecided });
+    }
+    // The window in which no agent reads the port: from the old agent starting its restart (relay off, readers
+    // stopped) to the new one's port open, both by their own log clocks.
+    const logTime = (n: number, msg: string) => {
+      const line = sup.logs.find((l) => l.startsWith(`[${n}] `) && l.includes(`"msg":"${msg}"`));
+      return line ? (JSON.parse(line.slice(line.indexOf('{'))) as { time: number }).time : 0;
+    };
+    const downFrom = logTime(oldStart?.n ?? 1, 'update: restarting on the switched release');
+    const downTo = logTime(newStart.n, 'serial reader open');
+    const unread = [...sent].filter(([id]) => !decidedIds.has(id));
+    const inWindow = unread.filter(([, at]) => at >= downFrom - 100 && at <= downTo + 300).length;
     const eventIds = new Set(cloud.events.map((e) => e.event.id));
     const pulses = readFileSync(join(t.dir, 'relay.log'), 'utf8')
       .split('\n')
@@ -184,8 +197,10 @@ export async function runUpdateGap(
     return {
       scans: sent.size,
       decided: decidedIds.size,
-      notRead: inGap,
-      lostWhileReading: undecided.length - inGap,
+      notRead: inWindow,
+      lostWhileReading: unread.length - inWindow,
+      readerDownMs: downTo - downFrom,
+      unreadSpanMs: unread.length ? Math.max(...unread.map(([, at]) => at)) - Math.min(...unread.map(([, at]) => at)) + intervalMs : 0,
       pulsesWithoutEvent: pulses.filter((id) => !eventIds.has(id)).length,
       maxScanToDecisionMs: latencies[latencies.length - 1] ?? 0,
       p50ScanToDecisionMs: latencies[Math.floor(latencies.length / 2)] ?? 0,
@@ -198,6 +213,8 @@ export async function runUpdateGap(
       healthWindowS,
       updateStates: [...states, done.status.update?.detail ?? ''],
       trialBoots: readState(dataDir)?.boots ?? -1,
+      pauses,
+      undecidedSentAtMs: [...sent].filter(([id]) => !decidedIds.has(id)).map(([, at]) => at - commandAt),
     };
   } catch (e) {
     o.log?.(
