@@ -116,7 +116,7 @@ export interface paths {
                          */
                         "application/json": {
                             status: "ready" | "not_ready";
-                            /** @description the database's kind ('postgres' or 'pglite') when it answers, else 'unavailable' */
+                            /** @description the database's kind ('postgres' or 'pglite') when it answers and is migrated, 'starting' while it answers but the start (migrations) is not done, else 'unavailable' */
                             database: string;
                             /** @description the MQTT link: 'connecting' until first reached, 'unavailable' once lost, 'off' when this instance runs without sync */
                             broker: "ok" | "connecting" | "unavailable" | "off";
@@ -159,7 +159,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             status: "ready" | "not_ready";
-                            /** @description the database's kind ('postgres' or 'pglite') when it answers, else 'unavailable' */
+                            /** @description the database's kind ('postgres' or 'pglite') when it answers and is migrated, 'starting' while it answers but the start (migrations) is not done, else 'unavailable' */
                             database: string;
                             /** @description the MQTT link: 'connecting' until first reached, 'unavailable' once lost, 'off' when this instance runs without sync */
                             broker: "ok" | "connecting" | "unavailable" | "off";
@@ -1434,6 +1434,229 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/edge/releases/{id}/release.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed release.json of a release this controller is to install (it verifies it itself, REL-3) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the signed release.json that `npm run release:edge` writes ({kid, payload, sig}), as it is */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "kid": "1a2b3c4d",
+                         *       "payload": "eyJ2IjoxLCJwcm9kdWN0IjoiZ2F0ZWhvdXNlLWVkZ2UiLCJ2ZXJzaW9uIjoiMC4yLjAifQ==",
+                         *       "sig": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=="
+                         *     }
+                         */
+                        "application/json": {
+                            kid: string;
+                            payload: string;
+                            sig: string;
+                        };
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description no or wrong device credentials (HTTP Basic: device id and broker password) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description no such release or file, or this controller has no update job for it */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description the range lies outside the file */
+                416: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/edge/releases/{id}/files/{*}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One file of the release, with HTTP Range (206) for resumption */
+        get: {
+            parameters: {
+                query?: {
+                    platform?: "linux-x64" | "linux-arm64";
+                };
+                header?: never;
+                path: {
+                    id: string;
+                    "*": string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The whole file */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": string;
+                    };
+                };
+                /** @description The range asked for (Content-Range) */
+                206: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": string;
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description no or wrong device credentials (HTTP Basic: device id and broker password) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description no such release or file, or this controller has no update job for it */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description the range lies outside the file */
+                416: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -4378,6 +4601,212 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/fleet": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every controller's health: version, last contact, sync lag, outbox, hardware, clock, update state, open alarms
+         * @description Requires `gates:read`.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                    siteId?: string;
+                    /** @description only the controllers online (true) or offline (false) */
+                    online?: boolean;
+                    /** @description name (A→Z), lastSeen (the longest silent first), outbox (the deepest first), version (lowest release serial, then version text, first); the cursor belongs to its sort */
+                    sort?: "name" | "lastSeen" | "outbox" | "version";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "items": [
+                         *         {
+                         *           "id": "01936b2e-0a00-7000-8000-000000000004",
+                         *           "name": "Turnstile 1",
+                         *           "siteId": "01936b2e-0a00-7000-8000-000000000002",
+                         *           "siteName": "HQ",
+                         *           "zoneId": "01936b2e-0a00-7000-8000-000000000003",
+                         *           "deviceId": "gate-01938a2e",
+                         *           "disabled": false,
+                         *           "online": true,
+                         *           "lastSeenAt": "2026-03-02T09:00:00.000Z",
+                         *           "version": "0.2.0",
+                         *           "releaseSerial": 7,
+                         *           "cacheSeq": 1204,
+                         *           "siteSeq": 1206,
+                         *           "seqLag": 2,
+                         *           "lagSeconds": 1.4,
+                         *           "outboxDepth": 0,
+                         *           "outboxGrowing": false,
+                         *           "hardware": [
+                         *             {
+                         *               "name": "qr-1",
+                         *               "type": "serial-qr",
+                         *               "healthy": true
+                         *             },
+                         *             {
+                         *               "name": "relay",
+                         *               "type": "relay",
+                         *               "healthy": true
+                         *             }
+                         *           ],
+                         *           "hardwareHealthy": true,
+                         *           "clockSkewMs": -120,
+                         *           "update": null,
+                         *           "openAlarms": 0
+                         *         }
+                         *       ],
+                         *       "nextCursor": "example"
+                         *     }
+                         */
+                        "application/json": {
+                            items: {
+                                /**
+                                 * Format: uuid
+                                 * @description the gate
+                                 */
+                                id: string;
+                                name: string;
+                                /** Format: uuid */
+                                siteId: string;
+                                siteName: string;
+                                /** Format: uuid */
+                                zoneId: string;
+                                /** @description null: no controller enrolled yet */
+                                deviceId: string | null;
+                                disabled: boolean;
+                                online: boolean;
+                                /**
+                                 * Format: date-time
+                                 * @description last contact: its last status (or its last will when the link dropped)
+                                 */
+                                lastSeenAt: string | null;
+                                /** @description the version its last status reported */
+                                version: string | null;
+                                /** @description REL-1: the serial of the signed release it runs; null when installed from a checkout */
+                                releaseSerial: number | null;
+                                /** @description the last change of its site it applied */
+                                cacheSeq: number;
+                                /** @description the last change of its site the cloud has stamped */
+                                siteSeq: number;
+                                /** @description siteSeq − cacheSeq: changes it has not applied yet (at least; unstamped ones come on top) */
+                                seqLag: number;
+                                /** @description age of the oldest change of its site it has not applied (0: current); null before its first snapshot (cacheSeq 0) */
+                                lagSeconds: number | null;
+                                /** @description check-ins waiting on the controller for the cloud’s ack */
+                                outboxDepth: number;
+                                /** @description the outbox_growing condition is on (its alarm raised, not drained since) */
+                                outboxGrowing: boolean;
+                                /** @description readers, relay and sensors as its last online status reported them */
+                                hardware: {
+                                    name: string;
+                                    type: string;
+                                    healthy: boolean;
+                                    detail?: string;
+                                }[];
+                                /** @description every hardware entry healthy; null before its first status */
+                                hardwareHealthy: boolean | null;
+                                /** @description SYNC-5: its clock minus the cloud's, from its last status that had one */
+                                clockSkewMs: number | null;
+                                /** @description the gate's state in its latest update job (GET /api/admin/updates/jobs/{jobId}); null when it has been in none */
+                                update: {
+                                    /** Format: uuid */
+                                    jobId: string;
+                                    /** @description pending, downloading, verifying, installing, restarting, checking_health, done, failed, rolled_back (from the controller), or skipped, cancelled, postponed (the cloud) */
+                                    state: string;
+                                    version: string;
+                                    detail: string | null;
+                                    /** Format: date-time */
+                                    updatedAt: string;
+                                } | null;
+                                /** @description its alarms not cleared yet (GET /api/admin/alarms?gateId=…&status=open) */
+                                openAlarms: number;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `gates:read` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -10307,8 +10736,8 @@ export interface paths {
                     status?: "open" | "raised" | "acknowledged" | "cleared";
                     siteId?: string;
                     gateId?: string;
-                    /** @description forced, held_open, tamper, power, reader_offline, controller_offline, passback, storage */
-                    kind?: "forced" | "held_open" | "tamper" | "power" | "reader_offline" | "controller_offline" | "passback" | "storage";
+                    /** @description forced, held_open, tamper, power, reader_offline, controller_offline, passback, storage, outbox_growing */
+                    kind?: "forced" | "held_open" | "tamper" | "power" | "reader_offline" | "controller_offline" | "passback" | "storage" | "outbox_growing";
                 };
                 header?: never;
                 path?: never;
@@ -10358,10 +10787,10 @@ export interface paths {
                                 /** Format: uuid */
                                 id: string;
                                 /**
-                                 * @description forced, held_open, tamper, power, reader_offline, controller_offline, passback, storage
+                                 * @description forced, held_open, tamper, power, reader_offline, controller_offline, passback, storage, outbox_growing
                                  * @enum {unknown}
                                  */
-                                kind: "forced" | "held_open" | "tamper" | "power" | "reader_offline" | "controller_offline" | "passback" | "storage";
+                                kind: "forced" | "held_open" | "tamper" | "power" | "reader_offline" | "controller_offline" | "passback" | "storage" | "outbox_growing";
                                 /**
                                  * @description high: a door breached or a reader tampered with; medium: something stopped working; low: a soft rule let somebody through
                                  * @enum {unknown}
@@ -10535,10 +10964,10 @@ export interface paths {
                             /** Format: uuid */
                             id: string;
                             /**
-                             * @description forced, held_open, tamper, power, reader_offline, controller_offline, passback, storage
+                             * @description forced, held_open, tamper, power, reader_offline, controller_offline, passback, storage, outbox_growing
                              * @enum {unknown}
                              */
-                            kind: "forced" | "held_open" | "tamper" | "power" | "reader_offline" | "controller_offline" | "passback" | "storage";
+                            kind: "forced" | "held_open" | "tamper" | "power" | "reader_offline" | "controller_offline" | "passback" | "storage" | "outbox_growing";
                             /**
                              * @description high: a door breached or a reader tampered with; medium: something stopped working; low: a soft rule let somebody through
                              * @enum {unknown}
@@ -10733,10 +11162,10 @@ export interface paths {
                             /** Format: uuid */
                             id: string;
                             /**
-                             * @description forced, held_open, tamper, power, reader_offline, controller_offline, passback, storage
+                             * @description forced, held_open, tamper, power, reader_offline, controller_offline, passback, storage, outbox_growing
                              * @enum {unknown}
                              */
-                            kind: "forced" | "held_open" | "tamper" | "power" | "reader_offline" | "controller_offline" | "passback" | "storage";
+                            kind: "forced" | "held_open" | "tamper" | "power" | "reader_offline" | "controller_offline" | "passback" | "storage" | "outbox_growing";
                             /**
                              * @description high: a door breached or a reader tampered with; medium: something stopped working; low: a soft rule let somebody through
                              * @enum {unknown}
@@ -10956,10 +11385,10 @@ export interface paths {
                             /** Format: uuid */
                             id: string;
                             /**
-                             * @description forced, held_open, tamper, power, reader_offline, controller_offline, passback, storage
+                             * @description forced, held_open, tamper, power, reader_offline, controller_offline, passback, storage, outbox_growing
                              * @enum {unknown}
                              */
-                            kind: "forced" | "held_open" | "tamper" | "power" | "reader_offline" | "controller_offline" | "passback" | "storage";
+                            kind: "forced" | "held_open" | "tamper" | "power" | "reader_offline" | "controller_offline" | "passback" | "storage" | "outbox_growing";
                             /**
                              * @description high: a door breached or a reader tampered with; medium: something stopped working; low: a soft rule let somebody through
                              * @enum {unknown}
@@ -13722,6 +14151,2946 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/releases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Published edge releases, newest first
+         * @description Requires `updates:read`.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                    channel?: "stable" | "beta";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "items": [
+                         *         {
+                         *           "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "version": "example",
+                         *           "serial": 1,
+                         *           "channel": "stable",
+                         *           "kid": "example",
+                         *           "notes": "example",
+                         *           "status": "incomplete",
+                         *           "minCloudVersion": "example",
+                         *           "node": "example",
+                         *           "totalBytes": 1,
+                         *           "files": 1,
+                         *           "filesUploaded": 1,
+                         *           "missing": [
+                         *             {
+                         *               "path": "example",
+                         *               "platform": "linux-x64",
+                         *               "size": 1,
+                         *               "sha256": "example"
+                         *             }
+                         *           ],
+                         *           "expiresAt": "2026-03-02T09:00:00.000Z",
+                         *           "publishedAt": "2026-03-02T09:00:00.000Z",
+                         *           "createdAt": "2026-03-02T09:00:00.000Z"
+                         *         }
+                         *       ],
+                         *       "nextCursor": "example"
+                         *     }
+                         */
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                version: string;
+                                serial: number;
+                                channel: "stable" | "beta";
+                                /** @description the release key that signed it */
+                                kid: string;
+                                notes: string | null;
+                                /** @description incomplete until every listed file has been uploaded and matched its SHA-256 */
+                                status: "incomplete" | "ready";
+                                minCloudVersion: string;
+                                /** @description the Node versions it runs on, e.g. ">=22 <25" */
+                                node: string;
+                                totalBytes: number;
+                                files: number;
+                                filesUploaded: number;
+                                /** @description files still to upload (the first 100) */
+                                missing: {
+                                    path: string;
+                                    platform: ("linux-x64" | "linux-arm64") | (never | null);
+                                    size: number;
+                                    sha256: string;
+                                }[];
+                                /**
+                                 * Format: date-time
+                                 * @description controllers refuse the release from then on (freeze protection, REL-4)
+                                 */
+                                expiresAt: string;
+                                /**
+                                 * Format: date-time
+                                 * @description when its last file arrived
+                                 */
+                                publishedAt: string | null;
+                                /** Format: date-time */
+                                createdAt: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `updates:read` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Publish a signed edge release (installation-wide); then upload each listed file
+         * @description The signature is checked against the server’s trusted release keys (RELEASE_KEYS), never an organisation key. The release is `incomplete` until every file of its manifest has been uploaded with PUT /releases/{id}/files/{path}. Requires `releases:publish`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "release": {
+                     *         "kid": "1a2b3c4d",
+                     *         "payload": "eyJ2IjoxLCJwcm9kdWN0IjoiZ2F0ZWhvdXNlLWVkZ2UiLCJ2ZXJzaW9uIjoiMC4yLjAifQ==",
+                     *         "sig": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=="
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description the signed release.json that `npm run release:edge` writes ({kid, payload, sig}), as it is
+                         * @example {
+                         *       "kid": "1a2b3c4d",
+                         *       "payload": "eyJ2IjoxLCJwcm9kdWN0IjoiZ2F0ZWhvdXNlLWVkZ2UiLCJ2ZXJzaW9uIjoiMC4yLjAifQ==",
+                         *       "sig": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=="
+                         *     }
+                         */
+                        release: {
+                            kid: string;
+                            payload: string;
+                            sig: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *       "version": "example",
+                         *       "serial": 1,
+                         *       "channel": "stable",
+                         *       "kid": "example",
+                         *       "notes": "example",
+                         *       "status": "incomplete",
+                         *       "minCloudVersion": "example",
+                         *       "node": "example",
+                         *       "totalBytes": 1,
+                         *       "files": 1,
+                         *       "filesUploaded": 1,
+                         *       "missing": [
+                         *         {
+                         *           "path": "example",
+                         *           "platform": "linux-x64",
+                         *           "size": 1,
+                         *           "sha256": "example"
+                         *         }
+                         *       ],
+                         *       "expiresAt": "2026-03-02T09:00:00.000Z",
+                         *       "publishedAt": "2026-03-02T09:00:00.000Z",
+                         *       "createdAt": "2026-03-02T09:00:00.000Z"
+                         *     }
+                         */
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            version: string;
+                            serial: number;
+                            channel: "stable" | "beta";
+                            /** @description the release key that signed it */
+                            kid: string;
+                            notes: string | null;
+                            /** @description incomplete until every listed file has been uploaded and matched its SHA-256 */
+                            status: "incomplete" | "ready";
+                            minCloudVersion: string;
+                            /** @description the Node versions it runs on, e.g. ">=22 <25" */
+                            node: string;
+                            totalBytes: number;
+                            files: number;
+                            filesUploaded: number;
+                            /** @description files still to upload (the first 100) */
+                            missing: {
+                                path: string;
+                                platform: ("linux-x64" | "linux-arm64") | (never | null);
+                                size: number;
+                                sha256: string;
+                            }[];
+                            /**
+                             * Format: date-time
+                             * @description controllers refuse the release from then on (freeze protection, REL-4)
+                             */
+                            expiresAt: string;
+                            /**
+                             * Format: date-time
+                             * @description when its last file arrived
+                             */
+                            publishedAt: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                        };
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `releases:publish` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description a release of this serial or version is published already */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The body is larger than 1 MiB. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The body is not `application/json`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description `release_refused`: not signed by a trusted release key, expired, wrong product or malformed (the reason first) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description the server keeps no release files (no data directory, no RELEASES_DIR) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/releases/{id}/files/{*}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Upload one file of a published release (Content-Type: application/octet-stream), checked against its SHA-256
+         * @description Requires `releases:publish`.
+         */
+        put: {
+            parameters: {
+                query?: {
+                    platform?: "linux-x64" | "linux-arm64";
+                };
+                header?: never;
+                path: {
+                    id: string;
+                    "*": string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *       "version": "example",
+                         *       "serial": 1,
+                         *       "channel": "stable",
+                         *       "kid": "example",
+                         *       "notes": "example",
+                         *       "status": "incomplete",
+                         *       "minCloudVersion": "example",
+                         *       "node": "example",
+                         *       "totalBytes": 1,
+                         *       "files": 1,
+                         *       "filesUploaded": 1,
+                         *       "missing": [
+                         *         {
+                         *           "path": "example",
+                         *           "platform": "linux-x64",
+                         *           "size": 1,
+                         *           "sha256": "example"
+                         *         }
+                         *       ],
+                         *       "expiresAt": "2026-03-02T09:00:00.000Z",
+                         *       "publishedAt": "2026-03-02T09:00:00.000Z",
+                         *       "createdAt": "2026-03-02T09:00:00.000Z"
+                         *     }
+                         */
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            version: string;
+                            serial: number;
+                            channel: "stable" | "beta";
+                            /** @description the release key that signed it */
+                            kid: string;
+                            notes: string | null;
+                            /** @description incomplete until every listed file has been uploaded and matched its SHA-256 */
+                            status: "incomplete" | "ready";
+                            minCloudVersion: string;
+                            /** @description the Node versions it runs on, e.g. ">=22 <25" */
+                            node: string;
+                            totalBytes: number;
+                            files: number;
+                            filesUploaded: number;
+                            /** @description files still to upload (the first 100) */
+                            missing: {
+                                path: string;
+                                platform: ("linux-x64" | "linux-arm64") | (never | null);
+                                size: number;
+                                sha256: string;
+                            }[];
+                            /**
+                             * Format: date-time
+                             * @description controllers refuse the release from then on (freeze protection, REL-4)
+                             */
+                            expiresAt: string;
+                            /**
+                             * Format: date-time
+                             * @description when its last file arrived
+                             */
+                            publishedAt: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                        };
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `releases:publish` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description no such release, or the manifest lists no file at this path */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description longer than the manifest says */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description `checksum_mismatch`: size or SHA-256 differ from the manifest */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/releases/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One release
+         * @description Requires `updates:read`.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *       "version": "example",
+                         *       "serial": 1,
+                         *       "channel": "stable",
+                         *       "kid": "example",
+                         *       "notes": "example",
+                         *       "status": "incomplete",
+                         *       "minCloudVersion": "example",
+                         *       "node": "example",
+                         *       "totalBytes": 1,
+                         *       "files": 1,
+                         *       "filesUploaded": 1,
+                         *       "missing": [
+                         *         {
+                         *           "path": "example",
+                         *           "platform": "linux-x64",
+                         *           "size": 1,
+                         *           "sha256": "example"
+                         *         }
+                         *       ],
+                         *       "expiresAt": "2026-03-02T09:00:00.000Z",
+                         *       "publishedAt": "2026-03-02T09:00:00.000Z",
+                         *       "createdAt": "2026-03-02T09:00:00.000Z"
+                         *     }
+                         */
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            version: string;
+                            serial: number;
+                            channel: "stable" | "beta";
+                            /** @description the release key that signed it */
+                            kid: string;
+                            notes: string | null;
+                            /** @description incomplete until every listed file has been uploaded and matched its SHA-256 */
+                            status: "incomplete" | "ready";
+                            minCloudVersion: string;
+                            /** @description the Node versions it runs on, e.g. ">=22 <25" */
+                            node: string;
+                            totalBytes: number;
+                            files: number;
+                            filesUploaded: number;
+                            /** @description files still to upload (the first 100) */
+                            missing: {
+                                path: string;
+                                platform: ("linux-x64" | "linux-arm64") | (never | null);
+                                size: number;
+                                sha256: string;
+                            }[];
+                            /**
+                             * Format: date-time
+                             * @description controllers refuse the release from then on (freeze protection, REL-4)
+                             */
+                            expiresAt: string;
+                            /**
+                             * Format: date-time
+                             * @description when its last file arrived
+                             */
+                            publishedAt: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                        };
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `updates:read` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Nothing with that id in the caller's organisation (`not_found`); another organisation's is not found either. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/updates/available": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Releases newer than what this organisation’s gates run (the nightly check’s notices)
+         * @description Requires `updates:read`.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "items": [
+                         *         {
+                         *           "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "releaseId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "version": "example",
+                         *           "serial": 1,
+                         *           "channel": "stable",
+                         *           "notes": "example",
+                         *           "runningVersion": "example",
+                         *           "expiresAt": "2026-03-02T09:00:00.000Z",
+                         *           "noticedAt": "2026-03-02T09:00:00.000Z"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                releaseId: string;
+                                version: string;
+                                serial: number;
+                                channel: "stable" | "beta";
+                                notes: string | null;
+                                /** @description the oldest version the organisation’s gates ran when it was noticed */
+                                runningVersion: string | null;
+                                /** Format: date-time */
+                                expiresAt: string;
+                                /** Format: date-time */
+                                noticedAt: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `updates:read` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/updates/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check for a newer release now (“Check”); nothing is rolled out
+         * @description Requires `updates:manage`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "items": [
+                         *         {
+                         *           "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "releaseId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "version": "example",
+                         *           "serial": 1,
+                         *           "channel": "stable",
+                         *           "notes": "example",
+                         *           "runningVersion": "example",
+                         *           "expiresAt": "2026-03-02T09:00:00.000Z",
+                         *           "noticedAt": "2026-03-02T09:00:00.000Z"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                releaseId: string;
+                                version: string;
+                                serial: number;
+                                channel: "stable" | "beta";
+                                notes: string | null;
+                                /** @description the oldest version the organisation’s gates ran when it was noticed */
+                                runningVersion: string | null;
+                                /** Format: date-time */
+                                expiresAt: string;
+                                /** Format: date-time */
+                                noticedAt: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `updates:manage` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/updates/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Rollouts, newest first
+         * @description Requires `updates:read`.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                    /** @description scheduled (waits for startAt), running, paused, halted (a canary failed, or too many gates), done, cancelled */
+                    state?: "scheduled" | "running" | "paused" | "halted" | "done" | "cancelled";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "items": [
+                         *         {
+                         *           "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "releaseId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "version": "example",
+                         *           "serial": 1,
+                         *           "channel": "stable",
+                         *           "scope": "fleet",
+                         *           "strategy": {
+                         *             "canaryGateIds": [
+                         *               "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60"
+                         *             ],
+                         *             "canaryPercent": 1,
+                         *             "batchSize": 1,
+                         *             "batchPercent": 1,
+                         *             "healthWindowS": 1,
+                         *             "failureThreshold": 1,
+                         *             "deliveryTtlS": 1,
+                         *             "installTimeoutS": 1
+                         *           },
+                         *           "allowDowngrade": true,
+                         *           "state": "scheduled",
+                         *           "stage": "canary",
+                         *           "startAt": "2026-03-02T09:00:00.000Z",
+                         *           "haltedReason": "example",
+                         *           "finishedAt": "2026-03-02T09:00:00.000Z",
+                         *           "gates": 1,
+                         *           "counts": {
+                         *             "pending": 1,
+                         *             "downloading": 1,
+                         *             "verifying": 1,
+                         *             "installing": 1,
+                         *             "restarting": 1,
+                         *             "checking_health": 1,
+                         *             "done": 1,
+                         *             "failed": 1,
+                         *             "rolled_back": 1,
+                         *             "skipped": 1,
+                         *             "cancelled": 1,
+                         *             "postponed": 1
+                         *           },
+                         *           "createdAt": "2026-03-02T09:00:00.000Z",
+                         *           "updatedAt": "2026-03-02T09:00:00.000Z"
+                         *         }
+                         *       ],
+                         *       "nextCursor": "example"
+                         *     }
+                         */
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                releaseId: string;
+                                version: string;
+                                serial: number;
+                                channel: "stable" | "beta";
+                                /** @description "fleet": every enrolled gate of the organisation; or these sites’ gates */
+                                scope: "fleet" | string[];
+                                strategy: {
+                                    canaryGateIds: string[];
+                                    canaryPercent: number;
+                                    batchSize: number | null;
+                                    batchPercent: number | null;
+                                    healthWindowS: number;
+                                    failureThreshold: number;
+                                    deliveryTtlS: number;
+                                    installTimeoutS: number;
+                                };
+                                allowDowngrade: boolean;
+                                /** @description scheduled (waits for startAt), running, paused, halted (a canary failed, or too many gates), done, cancelled */
+                                state: "scheduled" | "running" | "paused" | "halted" | "done" | "cancelled";
+                                stage: "canary" | "batches";
+                                /** Format: date-time */
+                                startAt: string;
+                                haltedReason: string | null;
+                                /** Format: date-time */
+                                finishedAt: string | null;
+                                gates: number;
+                                counts: {
+                                    pending: number;
+                                    downloading: number;
+                                    verifying: number;
+                                    installing: number;
+                                    restarting: number;
+                                    checking_health: number;
+                                    done: number;
+                                    failed: number;
+                                    rolled_back: number;
+                                    skipped: number;
+                                    cancelled: number;
+                                    postponed: number;
+                                };
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                updatedAt: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `updates:read` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Roll a release out (“Update”): canary gates first, then batches, in each site’s maintenance window
+         * @description Requires `updates:manage`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "releaseId": "0190f0a0-0000-7000-8000-00000000000e",
+                     *       "scope": "fleet",
+                     *       "strategy": {
+                     *         "canaryPercent": 10,
+                     *         "batchPercent": 25
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uuid */
+                        releaseId: string;
+                        /** @description "fleet": every enrolled gate of the organisation; or these sites’ gates */
+                        scope: "fleet" | string[];
+                        strategy?: {
+                            /** @description the canary gates, by name; else canaryPercent */
+                            canaryGateIds?: string[];
+                            /** @description canaries as a share of the gates in scope, at least one when above 0 (default 10) */
+                            canaryPercent?: number;
+                            /** @description gates per batch after the canaries */
+                            batchSize?: number;
+                            /** @description or a batch as a share of them (default 25) */
+                            batchPercent?: number;
+                            /** @description how long a controller must stay healthy on the new release (default 120) */
+                            healthWindowS?: number;
+                            /** @description failed or rolled-back gates after the canaries before the rollout halts (default 0) */
+                            failureThreshold?: number;
+                            /** @description how long an offline controller’s command waits for it; then the gate is skipped (default 3600) */
+                            deliveryTtlS?: number;
+                            /** @description download and install budget; silent longer (plus the health window) is failed (default 900) */
+                            installTimeoutS?: number;
+                        };
+                        /** @description a rollback job: lets controllers take this release although they run a newer one (REL-6) */
+                        allowDowngrade?: boolean;
+                        /**
+                         * Format: date-time
+                         * @description start no earlier than this (default now)
+                         */
+                        startAt?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *       "releaseId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *       "version": "example",
+                         *       "serial": 1,
+                         *       "channel": "stable",
+                         *       "scope": "fleet",
+                         *       "strategy": {
+                         *         "canaryGateIds": [
+                         *           "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60"
+                         *         ],
+                         *         "canaryPercent": 1,
+                         *         "batchSize": 1,
+                         *         "batchPercent": 1,
+                         *         "healthWindowS": 1,
+                         *         "failureThreshold": 1,
+                         *         "deliveryTtlS": 1,
+                         *         "installTimeoutS": 1
+                         *       },
+                         *       "allowDowngrade": true,
+                         *       "state": "scheduled",
+                         *       "stage": "canary",
+                         *       "startAt": "2026-03-02T09:00:00.000Z",
+                         *       "haltedReason": "example",
+                         *       "finishedAt": "2026-03-02T09:00:00.000Z",
+                         *       "gates": 1,
+                         *       "counts": {
+                         *         "pending": 1,
+                         *         "downloading": 1,
+                         *         "verifying": 1,
+                         *         "installing": 1,
+                         *         "restarting": 1,
+                         *         "checking_health": 1,
+                         *         "done": 1,
+                         *         "failed": 1,
+                         *         "rolled_back": 1,
+                         *         "skipped": 1,
+                         *         "cancelled": 1,
+                         *         "postponed": 1
+                         *       },
+                         *       "createdAt": "2026-03-02T09:00:00.000Z",
+                         *       "updatedAt": "2026-03-02T09:00:00.000Z"
+                         *     }
+                         */
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            releaseId: string;
+                            version: string;
+                            serial: number;
+                            channel: "stable" | "beta";
+                            /** @description "fleet": every enrolled gate of the organisation; or these sites’ gates */
+                            scope: "fleet" | string[];
+                            strategy: {
+                                canaryGateIds: string[];
+                                canaryPercent: number;
+                                batchSize: number | null;
+                                batchPercent: number | null;
+                                healthWindowS: number;
+                                failureThreshold: number;
+                                deliveryTtlS: number;
+                                installTimeoutS: number;
+                            };
+                            allowDowngrade: boolean;
+                            /** @description scheduled (waits for startAt), running, paused, halted (a canary failed, or too many gates), done, cancelled */
+                            state: "scheduled" | "running" | "paused" | "halted" | "done" | "cancelled";
+                            stage: "canary" | "batches";
+                            /** Format: date-time */
+                            startAt: string;
+                            haltedReason: string | null;
+                            /** Format: date-time */
+                            finishedAt: string | null;
+                            gates: number;
+                            counts: {
+                                pending: number;
+                                downloading: number;
+                                verifying: number;
+                                installing: number;
+                                restarting: number;
+                                checking_health: number;
+                                done: number;
+                                failed: number;
+                                rolled_back: number;
+                                skipped: number;
+                                cancelled: number;
+                                postponed: number;
+                            };
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `updates:manage` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description no such release or site */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description the release is not ready (files missing) or has expired */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The body is larger than 1 MiB. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The body is not `application/json`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description no enrolled gate in scope; a canary gate not in scope */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/updates/jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A rollout with every gate’s state
+         * @description Requires `updates:read`.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *       "releaseId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *       "version": "example",
+                         *       "serial": 1,
+                         *       "channel": "stable",
+                         *       "scope": "fleet",
+                         *       "strategy": {
+                         *         "canaryGateIds": [
+                         *           "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60"
+                         *         ],
+                         *         "canaryPercent": 1,
+                         *         "batchSize": 1,
+                         *         "batchPercent": 1,
+                         *         "healthWindowS": 1,
+                         *         "failureThreshold": 1,
+                         *         "deliveryTtlS": 1,
+                         *         "installTimeoutS": 1
+                         *       },
+                         *       "allowDowngrade": true,
+                         *       "state": "scheduled",
+                         *       "stage": "canary",
+                         *       "startAt": "2026-03-02T09:00:00.000Z",
+                         *       "haltedReason": "example",
+                         *       "finishedAt": "2026-03-02T09:00:00.000Z",
+                         *       "gates": 1,
+                         *       "counts": {
+                         *         "pending": 1,
+                         *         "downloading": 1,
+                         *         "verifying": 1,
+                         *         "installing": 1,
+                         *         "restarting": 1,
+                         *         "checking_health": 1,
+                         *         "done": 1,
+                         *         "failed": 1,
+                         *         "rolled_back": 1,
+                         *         "skipped": 1,
+                         *         "cancelled": 1,
+                         *         "postponed": 1
+                         *       },
+                         *       "createdAt": "2026-03-02T09:00:00.000Z",
+                         *       "updatedAt": "2026-03-02T09:00:00.000Z",
+                         *       "gateStates": [
+                         *         {
+                         *           "gateId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "gateName": "example",
+                         *           "siteId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "canary": true,
+                         *           "batch": 1,
+                         *           "state": "pending",
+                         *           "detail": "example",
+                         *           "fromVersion": "example",
+                         *           "dispatchedAt": "2026-03-02T09:00:00.000Z",
+                         *           "deadlineAt": "2026-03-02T09:00:00.000Z",
+                         *           "reportedAt": "2026-03-02T09:00:00.000Z",
+                         *           "postponedUntil": "2026-03-02T09:00:00.000Z",
+                         *           "finishedAt": "2026-03-02T09:00:00.000Z"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            releaseId: string;
+                            version: string;
+                            serial: number;
+                            channel: "stable" | "beta";
+                            /** @description "fleet": every enrolled gate of the organisation; or these sites’ gates */
+                            scope: "fleet" | string[];
+                            strategy: {
+                                canaryGateIds: string[];
+                                canaryPercent: number;
+                                batchSize: number | null;
+                                batchPercent: number | null;
+                                healthWindowS: number;
+                                failureThreshold: number;
+                                deliveryTtlS: number;
+                                installTimeoutS: number;
+                            };
+                            allowDowngrade: boolean;
+                            /** @description scheduled (waits for startAt), running, paused, halted (a canary failed, or too many gates), done, cancelled */
+                            state: "scheduled" | "running" | "paused" | "halted" | "done" | "cancelled";
+                            stage: "canary" | "batches";
+                            /** Format: date-time */
+                            startAt: string;
+                            haltedReason: string | null;
+                            /** Format: date-time */
+                            finishedAt: string | null;
+                            gates: number;
+                            counts: {
+                                pending: number;
+                                downloading: number;
+                                verifying: number;
+                                installing: number;
+                                restarting: number;
+                                checking_health: number;
+                                done: number;
+                                failed: number;
+                                rolled_back: number;
+                                skipped: number;
+                                cancelled: number;
+                                postponed: number;
+                            };
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            gateStates: {
+                                /** Format: uuid */
+                                gateId: string;
+                                gateName: string | null;
+                                /** Format: uuid */
+                                siteId: string;
+                                canary: boolean;
+                                /** @description 0 for the canaries, then 1, 2, … in rollout order */
+                                batch: number;
+                                /** @description pending → (as the controller reports) downloading, verifying, installing, restarting, checking_health → done, failed or rolled_back; the cloud’s own: skipped (never reached), cancelled, postponed */
+                                state: "pending" | "downloading" | "verifying" | "installing" | "restarting" | "checking_health" | "done" | "failed" | "rolled_back" | "skipped" | "cancelled" | "postponed";
+                                detail: string | null;
+                                fromVersion: string | null;
+                                /** Format: date-time */
+                                dispatchedAt: string | null;
+                                /** Format: date-time */
+                                deadlineAt: string | null;
+                                /** Format: date-time */
+                                reportedAt: string | null;
+                                /** Format: date-time */
+                                postponedUntil: string | null;
+                                /** Format: date-time */
+                                finishedAt: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `updates:read` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Nothing with that id in the caller's organisation (`not_found`); another organisation's is not found either. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/updates/jobs/{id}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The rollout’s log: its own lines and each gate’s (the controller’s lines start with "edge:")
+         * @description Requires `updates:read`.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    gateId?: string;
+                    /** @description the `last` of the previous answer: only newer lines */
+                    after?: number;
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "items": [
+                         *         {
+                         *           "id": 1,
+                         *           "gateId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "level": "info",
+                         *           "message": "example",
+                         *           "at": "2026-03-02T09:00:00.000Z"
+                         *         }
+                         *       ],
+                         *       "last": 1
+                         *     }
+                         */
+                        "application/json": {
+                            items: {
+                                id: number;
+                                /** Format: uuid */
+                                gateId: string | null;
+                                level: "info" | "warn" | "error";
+                                message: string;
+                                /** Format: date-time */
+                                at: string;
+                            }[];
+                            last: number;
+                        };
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `updates:read` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Nothing with that id in the caller's organisation (`not_found`); another organisation's is not found either. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/updates/jobs/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pause: no new gate starts; gates already updating finish
+         * @description Requires `updates:manage`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *       "releaseId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *       "version": "example",
+                         *       "serial": 1,
+                         *       "channel": "stable",
+                         *       "scope": "fleet",
+                         *       "strategy": {
+                         *         "canaryGateIds": [
+                         *           "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60"
+                         *         ],
+                         *         "canaryPercent": 1,
+                         *         "batchSize": 1,
+                         *         "batchPercent": 1,
+                         *         "healthWindowS": 1,
+                         *         "failureThreshold": 1,
+                         *         "deliveryTtlS": 1,
+                         *         "installTimeoutS": 1
+                         *       },
+                         *       "allowDowngrade": true,
+                         *       "state": "scheduled",
+                         *       "stage": "canary",
+                         *       "startAt": "2026-03-02T09:00:00.000Z",
+                         *       "haltedReason": "example",
+                         *       "finishedAt": "2026-03-02T09:00:00.000Z",
+                         *       "gates": 1,
+                         *       "counts": {
+                         *         "pending": 1,
+                         *         "downloading": 1,
+                         *         "verifying": 1,
+                         *         "installing": 1,
+                         *         "restarting": 1,
+                         *         "checking_health": 1,
+                         *         "done": 1,
+                         *         "failed": 1,
+                         *         "rolled_back": 1,
+                         *         "skipped": 1,
+                         *         "cancelled": 1,
+                         *         "postponed": 1
+                         *       },
+                         *       "createdAt": "2026-03-02T09:00:00.000Z",
+                         *       "updatedAt": "2026-03-02T09:00:00.000Z"
+                         *     }
+                         */
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            releaseId: string;
+                            version: string;
+                            serial: number;
+                            channel: "stable" | "beta";
+                            /** @description "fleet": every enrolled gate of the organisation; or these sites’ gates */
+                            scope: "fleet" | string[];
+                            strategy: {
+                                canaryGateIds: string[];
+                                canaryPercent: number;
+                                batchSize: number | null;
+                                batchPercent: number | null;
+                                healthWindowS: number;
+                                failureThreshold: number;
+                                deliveryTtlS: number;
+                                installTimeoutS: number;
+                            };
+                            allowDowngrade: boolean;
+                            /** @description scheduled (waits for startAt), running, paused, halted (a canary failed, or too many gates), done, cancelled */
+                            state: "scheduled" | "running" | "paused" | "halted" | "done" | "cancelled";
+                            stage: "canary" | "batches";
+                            /** Format: date-time */
+                            startAt: string;
+                            haltedReason: string | null;
+                            /** Format: date-time */
+                            finishedAt: string | null;
+                            gates: number;
+                            counts: {
+                                pending: number;
+                                downloading: number;
+                                verifying: number;
+                                installing: number;
+                                restarting: number;
+                                checking_health: number;
+                                done: number;
+                                failed: number;
+                                rolled_back: number;
+                                skipped: number;
+                                cancelled: number;
+                                postponed: number;
+                            };
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `updates:manage` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Nothing with that id in the caller's organisation (`not_found`); another organisation's is not found either. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description the job is not in a state this applies to */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/updates/jobs/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume a paused rollout
+         * @description Requires `updates:manage`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *       "releaseId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *       "version": "example",
+                         *       "serial": 1,
+                         *       "channel": "stable",
+                         *       "scope": "fleet",
+                         *       "strategy": {
+                         *         "canaryGateIds": [
+                         *           "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60"
+                         *         ],
+                         *         "canaryPercent": 1,
+                         *         "batchSize": 1,
+                         *         "batchPercent": 1,
+                         *         "healthWindowS": 1,
+                         *         "failureThreshold": 1,
+                         *         "deliveryTtlS": 1,
+                         *         "installTimeoutS": 1
+                         *       },
+                         *       "allowDowngrade": true,
+                         *       "state": "scheduled",
+                         *       "stage": "canary",
+                         *       "startAt": "2026-03-02T09:00:00.000Z",
+                         *       "haltedReason": "example",
+                         *       "finishedAt": "2026-03-02T09:00:00.000Z",
+                         *       "gates": 1,
+                         *       "counts": {
+                         *         "pending": 1,
+                         *         "downloading": 1,
+                         *         "verifying": 1,
+                         *         "installing": 1,
+                         *         "restarting": 1,
+                         *         "checking_health": 1,
+                         *         "done": 1,
+                         *         "failed": 1,
+                         *         "rolled_back": 1,
+                         *         "skipped": 1,
+                         *         "cancelled": 1,
+                         *         "postponed": 1
+                         *       },
+                         *       "createdAt": "2026-03-02T09:00:00.000Z",
+                         *       "updatedAt": "2026-03-02T09:00:00.000Z"
+                         *     }
+                         */
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            releaseId: string;
+                            version: string;
+                            serial: number;
+                            channel: "stable" | "beta";
+                            /** @description "fleet": every enrolled gate of the organisation; or these sites’ gates */
+                            scope: "fleet" | string[];
+                            strategy: {
+                                canaryGateIds: string[];
+                                canaryPercent: number;
+                                batchSize: number | null;
+                                batchPercent: number | null;
+                                healthWindowS: number;
+                                failureThreshold: number;
+                                deliveryTtlS: number;
+                                installTimeoutS: number;
+                            };
+                            allowDowngrade: boolean;
+                            /** @description scheduled (waits for startAt), running, paused, halted (a canary failed, or too many gates), done, cancelled */
+                            state: "scheduled" | "running" | "paused" | "halted" | "done" | "cancelled";
+                            stage: "canary" | "batches";
+                            /** Format: date-time */
+                            startAt: string;
+                            haltedReason: string | null;
+                            /** Format: date-time */
+                            finishedAt: string | null;
+                            gates: number;
+                            counts: {
+                                pending: number;
+                                downloading: number;
+                                verifying: number;
+                                installing: number;
+                                restarting: number;
+                                checking_health: number;
+                                done: number;
+                                failed: number;
+                                rolled_back: number;
+                                skipped: number;
+                                cancelled: number;
+                                postponed: number;
+                            };
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `updates:manage` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Nothing with that id in the caller's organisation (`not_found`); another organisation's is not found either. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description the job is not in a state this applies to */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/updates/jobs/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel: gates not started stay on their version; gates updating finish
+         * @description Requires `updates:manage`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *       "releaseId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *       "version": "example",
+                         *       "serial": 1,
+                         *       "channel": "stable",
+                         *       "scope": "fleet",
+                         *       "strategy": {
+                         *         "canaryGateIds": [
+                         *           "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60"
+                         *         ],
+                         *         "canaryPercent": 1,
+                         *         "batchSize": 1,
+                         *         "batchPercent": 1,
+                         *         "healthWindowS": 1,
+                         *         "failureThreshold": 1,
+                         *         "deliveryTtlS": 1,
+                         *         "installTimeoutS": 1
+                         *       },
+                         *       "allowDowngrade": true,
+                         *       "state": "scheduled",
+                         *       "stage": "canary",
+                         *       "startAt": "2026-03-02T09:00:00.000Z",
+                         *       "haltedReason": "example",
+                         *       "finishedAt": "2026-03-02T09:00:00.000Z",
+                         *       "gates": 1,
+                         *       "counts": {
+                         *         "pending": 1,
+                         *         "downloading": 1,
+                         *         "verifying": 1,
+                         *         "installing": 1,
+                         *         "restarting": 1,
+                         *         "checking_health": 1,
+                         *         "done": 1,
+                         *         "failed": 1,
+                         *         "rolled_back": 1,
+                         *         "skipped": 1,
+                         *         "cancelled": 1,
+                         *         "postponed": 1
+                         *       },
+                         *       "createdAt": "2026-03-02T09:00:00.000Z",
+                         *       "updatedAt": "2026-03-02T09:00:00.000Z"
+                         *     }
+                         */
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            releaseId: string;
+                            version: string;
+                            serial: number;
+                            channel: "stable" | "beta";
+                            /** @description "fleet": every enrolled gate of the organisation; or these sites’ gates */
+                            scope: "fleet" | string[];
+                            strategy: {
+                                canaryGateIds: string[];
+                                canaryPercent: number;
+                                batchSize: number | null;
+                                batchPercent: number | null;
+                                healthWindowS: number;
+                                failureThreshold: number;
+                                deliveryTtlS: number;
+                                installTimeoutS: number;
+                            };
+                            allowDowngrade: boolean;
+                            /** @description scheduled (waits for startAt), running, paused, halted (a canary failed, or too many gates), done, cancelled */
+                            state: "scheduled" | "running" | "paused" | "halted" | "done" | "cancelled";
+                            stage: "canary" | "batches";
+                            /** Format: date-time */
+                            startAt: string;
+                            haltedReason: string | null;
+                            /** Format: date-time */
+                            finishedAt: string | null;
+                            gates: number;
+                            counts: {
+                                pending: number;
+                                downloading: number;
+                                verifying: number;
+                                installing: number;
+                                restarting: number;
+                                checking_health: number;
+                                done: number;
+                                failed: number;
+                                rolled_back: number;
+                                skipped: number;
+                                cancelled: number;
+                                postponed: number;
+                            };
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `updates:manage` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Nothing with that id in the caller's organisation (`not_found`); another organisation's is not found either. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description the job is not in a state this applies to */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/updates/jobs/{id}/postpone": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Postpone (“Postpone”) the rollout, or only some gates not started yet, until a time
+         * @description Requires `updates:manage`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "until": "2026-03-02T09:00:00.000Z",
+                     *       "gateIds": [
+                     *         "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: date-time
+                         * @description when the job (or these gates) may start again
+                         */
+                        until: string;
+                        /** @description only these gates, not started yet */
+                        gateIds?: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *       "releaseId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *       "version": "example",
+                         *       "serial": 1,
+                         *       "channel": "stable",
+                         *       "scope": "fleet",
+                         *       "strategy": {
+                         *         "canaryGateIds": [
+                         *           "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60"
+                         *         ],
+                         *         "canaryPercent": 1,
+                         *         "batchSize": 1,
+                         *         "batchPercent": 1,
+                         *         "healthWindowS": 1,
+                         *         "failureThreshold": 1,
+                         *         "deliveryTtlS": 1,
+                         *         "installTimeoutS": 1
+                         *       },
+                         *       "allowDowngrade": true,
+                         *       "state": "scheduled",
+                         *       "stage": "canary",
+                         *       "startAt": "2026-03-02T09:00:00.000Z",
+                         *       "haltedReason": "example",
+                         *       "finishedAt": "2026-03-02T09:00:00.000Z",
+                         *       "gates": 1,
+                         *       "counts": {
+                         *         "pending": 1,
+                         *         "downloading": 1,
+                         *         "verifying": 1,
+                         *         "installing": 1,
+                         *         "restarting": 1,
+                         *         "checking_health": 1,
+                         *         "done": 1,
+                         *         "failed": 1,
+                         *         "rolled_back": 1,
+                         *         "skipped": 1,
+                         *         "cancelled": 1,
+                         *         "postponed": 1
+                         *       },
+                         *       "createdAt": "2026-03-02T09:00:00.000Z",
+                         *       "updatedAt": "2026-03-02T09:00:00.000Z"
+                         *     }
+                         */
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            releaseId: string;
+                            version: string;
+                            serial: number;
+                            channel: "stable" | "beta";
+                            /** @description "fleet": every enrolled gate of the organisation; or these sites’ gates */
+                            scope: "fleet" | string[];
+                            strategy: {
+                                canaryGateIds: string[];
+                                canaryPercent: number;
+                                batchSize: number | null;
+                                batchPercent: number | null;
+                                healthWindowS: number;
+                                failureThreshold: number;
+                                deliveryTtlS: number;
+                                installTimeoutS: number;
+                            };
+                            allowDowngrade: boolean;
+                            /** @description scheduled (waits for startAt), running, paused, halted (a canary failed, or too many gates), done, cancelled */
+                            state: "scheduled" | "running" | "paused" | "halted" | "done" | "cancelled";
+                            stage: "canary" | "batches";
+                            /** Format: date-time */
+                            startAt: string;
+                            haltedReason: string | null;
+                            /** Format: date-time */
+                            finishedAt: string | null;
+                            gates: number;
+                            counts: {
+                                pending: number;
+                                downloading: number;
+                                verifying: number;
+                                installing: number;
+                                restarting: number;
+                                checking_health: number;
+                                done: number;
+                                failed: number;
+                                rolled_back: number;
+                                skipped: number;
+                                cancelled: number;
+                                postponed: number;
+                            };
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `updates:manage` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Nothing with that id in the caller's organisation (`not_found`); another organisation's is not found either. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description the job is finished, or a gate has started already */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The body is larger than 1 MiB. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The body is not `application/json`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description until is not in the future */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/updates/maintenance-windows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Each site’s maintenance window (local time in its time zone)
+         * @description Requires `updates:read`.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "items": [
+                         *         {
+                         *           "siteId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *           "siteName": "example",
+                         *           "timezone": "example",
+                         *           "window": {
+                         *             "days": [
+                         *               1
+                         *             ],
+                         *             "from": "example",
+                         *             "to": "example"
+                         *           }
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                siteId: string;
+                                siteName: string;
+                                timezone: string;
+                                window: {
+                                    days: number[];
+                                    from: string;
+                                    to: string;
+                                } | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `updates:read` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/updates/maintenance-windows/{siteId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set (or clear, with null) when updates may start at a site
+         * @description Requires `updates:manage`.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    siteId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "window": {
+                     *         "days": [
+                     *           6,
+                     *           7
+                     *         ],
+                     *         "from": "02:00",
+                     *         "to": "05:00"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description local times in the site’s time zone; to <= from crosses midnight; null: updates may start at any time */
+                        window: {
+                            /** @description ISO weekdays, Monday 1; empty: every day */
+                            days: number[];
+                            from: string;
+                            to: string;
+                        } | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "siteId": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
+                         *       "siteName": "example",
+                         *       "timezone": "example",
+                         *       "window": {
+                         *         "days": [
+                         *           1
+                         *         ],
+                         *         "from": "example",
+                         *         "to": "example"
+                         *       }
+                         *     }
+                         */
+                        "application/json": {
+                            /** Format: uuid */
+                            siteId: string;
+                            siteName: string;
+                            timezone: string;
+                            window: {
+                                days: number[];
+                                from: string;
+                                to: string;
+                            } | null;
+                        };
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `updates:manage` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Nothing with that id in the caller's organisation (`not_found`); another organisation's is not found either. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The body is larger than 1 MiB. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The body is not `application/json`. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/host/visits": {
         parameters: {
             query?: never;
@@ -16085,7 +19454,7 @@ export interface paths {
                      */
                     "application/json": {
                         /** @description the permissions the key holds; for a real organisation, only ones its creator holds */
-                        scopes: ("sites:read" | "sites:write" | "zones:read" | "zones:write" | "gates:read" | "gates:write" | "gates:enroll" | "gates:command" | "rules:read" | "rules:write" | "users:read" | "users:write" | "hosts:read" | "visitors:read" | "visitors:write" | "visitors:pii" | "appointments:read" | "appointments:write" | "appointments:any" | "passes:read" | "passes:issue" | "passes:revoke" | "passes:credential" | "passes:check" | "checkins:read" | "audit:read" | "notifications:read" | "notifications:write" | "org:settings" | "jobs:read" | "jobs:retry" | "alarms:read" | "alarms:manage" | "sites:lockdown" | "sites:emergency" | "passback:forgive" | "muster:read")[];
+                        scopes: ("sites:read" | "sites:write" | "zones:read" | "zones:write" | "gates:read" | "gates:write" | "gates:enroll" | "gates:command" | "rules:read" | "rules:write" | "users:read" | "users:write" | "hosts:read" | "visitors:read" | "visitors:write" | "visitors:pii" | "appointments:read" | "appointments:write" | "appointments:any" | "passes:read" | "passes:issue" | "passes:revoke" | "passes:credential" | "passes:check" | "checkins:read" | "audit:read" | "notifications:read" | "notifications:write" | "org:settings" | "jobs:read" | "jobs:retry" | "alarms:read" | "alarms:manage" | "sites:lockdown" | "sites:emergency" | "passback:forgive" | "muster:read" | "updates:read" | "updates:manage" | "releases:publish")[];
                         /** @description requests a minute this key may make (default: the API-wide limit) */
                         rateLimitPerMinute?: number;
                         /** @description a label for the audit log */
@@ -16532,14 +19901,14 @@ export interface paths {
                                  * @description A webhook event type (GET /api/devconsole/events lists them with examples)
                                  * @enum {unknown}
                                  */
-                                type: "appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "site.mode_changed" | "update.completed";
+                                type: "appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "site.mode_changed" | "update.completed" | "update.gate_changed";
                                 description: string;
                                 example: {
                                     /**
                                      * @description A webhook event type (GET /api/devconsole/events lists them with examples)
                                      * @enum {unknown}
                                      */
-                                    type: "appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "site.mode_changed" | "update.completed";
+                                    type: "appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "site.mode_changed" | "update.completed" | "update.gate_changed";
                                     /** Format: date-time */
                                     timestamp: string;
                                     data: {
@@ -16661,7 +20030,7 @@ export interface paths {
                                 /** Format: uuid */
                                 appId: string;
                                 url: string;
-                                events: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "site.mode_changed" | "update.completed")[];
+                                events: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "site.mode_changed" | "update.completed" | "update.gate_changed")[];
                                 description: string | null;
                                 /** @enum {unknown} */
                                 status: "active" | "disabled";
@@ -16774,7 +20143,7 @@ export interface paths {
                     "application/json": {
                         /** @description https URL the events are POSTed to; it must resolve to public addresses only (loopback, private, link-local… are refused unless the operator set WEBHOOK_ALLOW_PRIVATE_URLS=1, which also allows http) */
                         url: string;
-                        events: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "site.mode_changed" | "update.completed")[];
+                        events: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "site.mode_changed" | "update.completed" | "update.gate_changed")[];
                         description?: string | null;
                     };
                 };
@@ -16810,7 +20179,7 @@ export interface paths {
                             /** Format: uuid */
                             appId: string;
                             url: string;
-                            events: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "site.mode_changed" | "update.completed")[];
+                            events: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "site.mode_changed" | "update.completed" | "update.gate_changed")[];
                             description: string | null;
                             /** @enum {unknown} */
                             status: "active" | "disabled";
@@ -16980,7 +20349,7 @@ export interface paths {
                             /** Format: uuid */
                             appId: string;
                             url: string;
-                            events: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "site.mode_changed" | "update.completed")[];
+                            events: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "site.mode_changed" | "update.completed" | "update.gate_changed")[];
                             description: string | null;
                             /** @enum {unknown} */
                             status: "active" | "disabled";
@@ -17183,7 +20552,7 @@ export interface paths {
                     "application/json": {
                         /** @description https URL the events are POSTed to; it must resolve to public addresses only (loopback, private, link-local… are refused unless the operator set WEBHOOK_ALLOW_PRIVATE_URLS=1, which also allows http) */
                         url?: string;
-                        events?: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "site.mode_changed" | "update.completed")[];
+                        events?: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "site.mode_changed" | "update.completed" | "update.gate_changed")[];
                         description?: string | null;
                         /** @description false disables the endpoint; true enables it again and forgets its failures */
                         enabled?: boolean;
@@ -17220,7 +20589,7 @@ export interface paths {
                             /** Format: uuid */
                             appId: string;
                             url: string;
-                            events: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "site.mode_changed" | "update.completed")[];
+                            events: ("appointment.created" | "appointment.updated" | "visitpass.issued" | "visitpass.revoked" | "visitpass.checked_in" | "alarm.raised" | "alarm.acknowledged" | "alarm.cleared" | "gate.status_changed" | "site.mode_changed" | "update.completed" | "update.gate_changed")[];
                             description: string | null;
                             /** @enum {unknown} */
                             status: "active" | "disabled";

@@ -2,20 +2,33 @@
  * Walks every /api/admin route with a user of every role, and with an admin of
  * another organisation, and compares each answer with ROLE_PERMISSIONS.
  */
-import { uuidv7 } from '@gatehouse/protocol';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { generateKeyPair, signingKey, uuidv7 } from '@gatehouse/protocol';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteEntry } from '../src/app.js';
 import { PERMISSIONS, type Permission, ROLE_PERMISSIONS, ROLES, type Role } from '../src/auth/rbac.js';
 import { alarms, notifications } from '../src/db/schema.js';
 import { notify } from '../src/modules/notifications/outbox.js';
+import { publishRelease, uploadReleaseFile } from '../src/modules/updates/releases.js';
 import { addUser, createOrgWithUser, type Login, seedTopology, startApp, type TestApp, uniqueEmail } from './helpers.js';
+import { makeRelease } from './updates-fixture.js';
 
 type Ids = Awaited<ReturnType<typeof seed>>;
 interface Req {
   url: string;
-  payload?: Record<string, unknown>;
+  payload?: Record<string, unknown> | Buffer;
+  /** Beside the caller's authorization (a release file is uploaded as application/octet-stream). */
+  headers?: Record<string, string>;
 }
+
+/** The release key this app trusts (the releases routes); each published release gets a serial of its own. */
+const releaseKey = signingKey(generateKeyPair().privateKey);
+let releases = 0;
+const newRelease = () => makeRelease(releaseKey, { version: `9.0.${releases}`, serial: 9000 + releases++ });
 
 let t: TestApp;
 let admin: Login;
@@ -42,7 +55,18 @@ async function seed() {
     endsAt: new Date(Date.now() + 7200_000).toISOString(),
   });
   const pass = await newPass(topo.visitor.id, topo.rule.id);
+  // Controller software: a ready release (installation-wide, published by the platform), the gate enrolled, a rollout.
+  const actor = { orgId: admin.orgId, userId: admin.userId, ip: null, userAgent: null };
+  const rel = newRelease();
+  const release = (await publishRelease(t.app.ctx, actor, rel.signed)).id;
+  for (const f of rel.files) await uploadReleaseFile(t.app.ctx, actor, release, f.path, undefined, Readable.from([f.content]));
+  const { code } = (await post(`/api/admin/gates/${topo.gate.id}/enrollment`, {})) as unknown as { code: string };
+  const enrolled = await t.app.inject({ method: 'POST', url: '/api/edge/enroll', payload: { code } });
+  if (enrolled.statusCode >= 300) throw new Error(`enroll: ${enrolled.statusCode} ${enrolled.body}`);
+  const updateJob = await newUpdateJob(release, topo.site.id);
   return {
+    release,
+    updateJob,
     site: topo.site.id,
     zone: topo.zone.id,
     gate: topo.gate.id,
@@ -53,6 +77,12 @@ async function seed() {
     appointment: appointment.id,
     pass,
   };
+}
+
+/** A rollout of the seeded site waiting for tomorrow (nothing is sent): each pause, resume, cancel or postpone gets its own. */
+async function newUpdateJob(releaseId: string, siteId: string): Promise<string> {
+  return (await post('/api/admin/updates/jobs', { releaseId, scope: [siteId], startAt: new Date(Date.now() + 86_400_000).toISOString() }))
+    .id;
 }
 
 async function newPass(visitorId: string, ruleId: string) {
@@ -330,7 +360,50 @@ const FIXTURES: Record<string, (ids: Ids, who: Login) => Promise<Req> | Req> = {
   }),
   'GET /api/admin/org-settings': () => ({ url: '/api/admin/org-settings' }),
   'PATCH /api/admin/org-settings': () => ({ url: '/api/admin/org-settings', payload: { guestStaticQr: true } }),
+  'POST /api/admin/releases': () => ({ url: '/api/admin/releases', payload: { release: newRelease().signed } }),
+  'PUT /api/admin/releases/:id/files/*': (i) => ({
+    url: `/api/admin/releases/${i.release}/files/agent/gatehouse-edge.mjs`,
+    headers: { 'content-type': 'application/octet-stream' },
+    payload: Buffer.from("// gatehouse-edge 9.0.0\nconsole.log('ok');\n"),
+  }),
+  'GET /api/admin/releases': () => ({ url: '/api/admin/releases' }),
+  'GET /api/admin/releases/:id': (i) => ({ url: `/api/admin/releases/${i.release}` }),
+  'GET /api/admin/updates/available': () => ({ url: '/api/admin/updates/available' }),
+  'POST /api/admin/updates/check': () => ({ url: '/api/admin/updates/check' }),
+  'POST /api/admin/updates/jobs': (i) => ({
+    url: '/api/admin/updates/jobs',
+    payload: { releaseId: i.release, scope: [i.site], startAt: new Date(Date.now() + 86_400_000).toISOString() },
+  }),
+  'GET /api/admin/updates/jobs': () => ({ url: '/api/admin/updates/jobs' }),
+  'GET /api/admin/updates/jobs/:id': (i) => ({ url: `/api/admin/updates/jobs/${i.updateJob}` }),
+  'GET /api/admin/updates/jobs/:id/logs': (i) => ({ url: `/api/admin/updates/jobs/${i.updateJob}/logs` }),
+  'POST /api/admin/updates/jobs/:id/pause': async (i) => ({
+    url: `/api/admin/updates/jobs/${await newUpdateJob(i.release, i.site)}/pause`,
+  }),
+  'POST /api/admin/updates/jobs/:id/resume': async (i) => {
+    const id = await newUpdateJob(i.release, i.site);
+    await post200(`/api/admin/updates/jobs/${id}/pause`, {});
+    return { url: `/api/admin/updates/jobs/${id}/resume` };
+  },
+  'POST /api/admin/updates/jobs/:id/cancel': async (i) => ({
+    url: `/api/admin/updates/jobs/${await newUpdateJob(i.release, i.site)}/cancel`,
+  }),
+  'POST /api/admin/updates/jobs/:id/postpone': async (i) => ({
+    url: `/api/admin/updates/jobs/${await newUpdateJob(i.release, i.site)}/postpone`,
+    payload: { until: new Date(Date.now() + 2 * 86_400_000).toISOString() },
+  }),
+  'GET /api/admin/updates/maintenance-windows': () => ({ url: '/api/admin/updates/maintenance-windows' }),
+  'PUT /api/admin/updates/maintenance-windows/:siteId': (i) => ({
+    url: `/api/admin/updates/maintenance-windows/${i.site}`,
+    payload: { window: { days: [6, 7], from: '02:00', to: '05:00' } },
+  }),
 };
+
+/**
+ * Releases belong to the installation, not to an organisation (modules/updates/releases.ts): another
+ * organisation reads the same release, and only a PlatformAdmin uploads its files.
+ */
+const INSTALLATION_WIDE = new Set(['GET /api/admin/releases', 'GET /api/admin/releases/:id', 'PUT /api/admin/releases/:id/files/*']);
 
 /**
  * Routes that work only in an organisation of another kind than Org A: a role that may use them gets past the
@@ -424,6 +497,22 @@ const EXPECTED: Record<string, string> = {
   'POST /api/admin/notification-templates/preview': 'notifications:read',
   'GET /api/admin/org-settings': 'org:settings',
   'PATCH /api/admin/org-settings': 'org:settings',
+  'POST /api/admin/releases': 'releases:publish',
+  'PUT /api/admin/releases/:id/files/*': 'releases:publish',
+  'GET /api/admin/releases': 'updates:read',
+  'GET /api/admin/releases/:id': 'updates:read',
+  'GET /api/admin/updates/available': 'updates:read',
+  'POST /api/admin/updates/check': 'updates:manage',
+  'POST /api/admin/updates/jobs': 'updates:manage',
+  'GET /api/admin/updates/jobs': 'updates:read',
+  'GET /api/admin/updates/jobs/:id': 'updates:read',
+  'GET /api/admin/updates/jobs/:id/logs': 'updates:read',
+  'POST /api/admin/updates/jobs/:id/pause': 'updates:manage',
+  'POST /api/admin/updates/jobs/:id/resume': 'updates:manage',
+  'POST /api/admin/updates/jobs/:id/cancel': 'updates:manage',
+  'POST /api/admin/updates/jobs/:id/postpone': 'updates:manage',
+  'GET /api/admin/updates/maintenance-windows': 'updates:read',
+  'PUT /api/admin/updates/maintenance-windows/:siteId': 'updates:manage',
 };
 
 describe('RBAC and tenancy over every admin route', () => {
@@ -432,7 +521,9 @@ describe('RBAC and tenancy over every admin route', () => {
   let stranger: Login;
 
   beforeAll(async () => {
-    t = await startApp();
+    t = await startApp({
+      updates: { releaseKeys: [releaseKey.publicKey], releasesDir: await mkdtemp(join(tmpdir(), 'gh-rbac-releases-')), tickS: 86_400 },
+    });
     admin = await createOrgWithUser(t.app, 'Org A', ['OrgAdmin']);
     ids = await seed();
     for (const role of ROLES) users.set(role, await addUser(t.app, admin.orgId, [role]));
@@ -468,7 +559,7 @@ describe('RBAC and tenancy over every admin route', () => {
         const res = await t.app.inject({
           method: route.method as 'GET',
           url: req.url,
-          headers: users.get(role)!.auth,
+          headers: { ...users.get(role)!.auth, ...req.headers },
           ...(req.payload ? { payload: req.payload } : {}),
         });
         const allowed = ROLE_PERMISSIONS[role].includes(route.permission!);
@@ -555,7 +646,12 @@ describe('RBAC and tenancy over every admin route', () => {
   it('without a token every admin route is 401', async () => {
     for (const route of adminRoutes()) {
       const req = await FIXTURES[`${route.method} ${route.url}`]!(ids, admin);
-      const res = await t.app.inject({ method: route.method as 'GET', url: req.url, ...(req.payload ? { payload: req.payload } : {}) });
+      const res = await t.app.inject({
+        method: route.method as 'GET',
+        url: req.url,
+        headers: { ...req.headers },
+        ...(req.payload ? { payload: req.payload } : {}),
+      });
       expect(res.statusCode, `${route.method} ${route.url}`).toBe(401);
     }
   });
@@ -568,9 +664,10 @@ describe('RBAC and tenancy over every admin route', () => {
       const res = await t.app.inject({
         method: route.method as 'GET',
         url: req.url,
-        headers: stranger.auth,
+        headers: { ...stranger.auth, ...req.headers },
         ...(req.payload ? { payload: req.payload } : {}),
       });
+      if (INSTALLATION_WIDE.has(`${route.method} ${route.url}`)) continue;
       if (route.url.includes(':id')) {
         if (res.statusCode !== 404) mismatches.push(`${route.method} ${route.url}: expected 404, got ${res.statusCode}`);
       } else if (route.method === 'GET') {

@@ -29,6 +29,7 @@ import {
   Release,
   ReleaseFileParams,
   ReleaseList,
+  SignedRelease,
   SiteParams,
 } from './schema.js';
 import {
@@ -260,11 +261,12 @@ export const releaseDownloadRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'The signed release.json of a release this controller is to install (it verifies it itself, REL-3)',
         params: DownloadParams,
+        response: { 200: SignedRelease },
       },
     },
     async (req, reply) => {
       const pkg = await authorizeDownload(ctx, req, req.params.id);
-      return reply.header('cache-control', 'private, max-age=0').type('application/json').send(JSON.stringify(pkg.signed));
+      return reply.header('cache-control', 'private, max-age=0').send(pkg.signed);
     },
   );
   app.get(
@@ -276,6 +278,13 @@ export const releaseDownloadRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'One file of the release, with HTTP Range (206) for resumption',
         params: DownloadFileParams,
         querystring: PlatformQuery,
+        response: {
+          200: { description: 'The whole file', content: { 'application/octet-stream': { schema: Type.String({ format: 'binary' }) } } },
+          206: {
+            description: 'The range asked for (Content-Range)',
+            content: { 'application/octet-stream': { schema: Type.String({ format: 'binary' }) } },
+          },
+        },
       },
     },
     async (req, reply) => {

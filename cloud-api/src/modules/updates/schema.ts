@@ -7,14 +7,20 @@ const Channel = Type.Union([Type.Literal('stable'), Type.Literal('beta')]);
 const Platform = Type.Union([Type.Literal('linux-x64'), Type.Literal('linux-arm64')]);
 const Hhmm = TimeWindowSchema.properties.from;
 
+const SIGNED_EXAMPLE = {
+  kid: '1a2b3c4d',
+  payload: 'eyJ2IjoxLCJwcm9kdWN0IjoiZ2F0ZWhvdXNlLWVkZ2UiLCJ2ZXJzaW9uIjoiMC4yLjAifQ==',
+  sig: `${'A'.repeat(86)}==`,
+};
+/** A signed release ({kid, payload, sig}) as release.json holds it. */
+export const SignedRelease = Type.Unsafe<import('@gatehouse/protocol').SignedRelease>({
+  ...SignedReleaseSchema,
+  description: 'the signed release.json that `npm run release:edge` writes ({kid, payload, sig}), as it is',
+  examples: [SIGNED_EXAMPLE],
+});
 export const PublishBody = Type.Object(
-  {
-    release: Type.Unsafe<import('@gatehouse/protocol').SignedRelease>({
-      ...SignedReleaseSchema,
-      description: 'the signed release.json that `npm run release:edge` writes ({kid, payload, sig}), as it is',
-    }),
-  },
-  { additionalProperties: false },
+  { release: SignedRelease },
+  { additionalProperties: false, examples: [{ release: SIGNED_EXAMPLE }] },
 );
 
 export const Release = Type.Object({
