@@ -353,3 +353,40 @@ describe('update: the health verdict (pure)', () => {
     expect(store.verdict().reasons).toEqual(['the store failed a write during the health window']);
   });
 });
+
+describe('update: the restart path of the daemon', () => {
+  it('de-energises the relay before anything else, stops, and exits with the update code', async () => {
+    const t = tempDir();
+    try {
+      const { Daemon } = await import('../src/daemon.js');
+      const { parseConfig } = await import('../src/config.js');
+      const d = new Daemon(
+        parseConfig({
+          dataDir: join(t.dir, 'data'),
+          localPort: 0,
+          readers: [{ type: 'simulated', name: 'sim', direction: 'in' }],
+          relay: { type: 'simulated', pulseMs: 60_000 },
+        }),
+        pino({ level: 'silent' }),
+      );
+      await d.start();
+      const exits: number[] = [];
+      let activeAtExit: boolean | null = null;
+      d.exit = (code) => {
+        activeAtExit = d.relay.active;
+        exits.push(code);
+      };
+      d.gate.manualOpen();
+      expect(d.relay.active).toBe(true);
+      const restarting = d.restartForUpdate(EXIT_RESTART_FOR_UPDATE);
+      // Synchronously, before the stop has even begun to await anything.
+      expect(d.relay.active).toBe(false);
+      await restarting;
+      expect(exits).toEqual([EXIT_RESTART_FOR_UPDATE]);
+      expect(activeAtExit).toBe(false);
+      expect(d.store.db.open).toBe(false);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
