@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { generateKeyPair, type Status, signingKey, topics } from '@gatehouse/protocol';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { judgeOutbox } from '../src/modules/fleet/outbox.js';
+import { judgeOutbox, type OutboxWatch } from '../src/modules/fleet/outbox.js';
 import { advanceJob } from '../src/modules/updates/service.js';
 import { stampSite } from '../src/sync/sequencer.js';
 import { addUser, createOrgWithUser, type Login, seedTopology, startApp, type TestApp, until } from './helpers.js';
@@ -66,10 +66,10 @@ const releaseKey = signingKey(generateKeyPair().privateKey);
 describe('outbox watch rules (judgeOutbox)', () => {
   const t0 = new Date('2026-11-30T00:00:00Z');
   const at = (s: number) => new Date(t0.getTime() + s * 1000);
-  const idle = { depth: 0, rises: 0, highSince: null, alarmAt: null, online: true };
+  const idle: OutboxWatch = { depth: 0, rises: 0, highSince: null, alarmAt: null, online: true };
 
   it('raises after OUTBOX_ALARM_RISES statuses in a row that grew; a level one keeps the count, a smaller one resets it', () => {
-    let w = { ...idle };
+    let w: OutboxWatch = { ...idle };
     const step = (depth: number, s: number) => {
       const v = judgeOutbox(w, { online: true, depth }, at(s), RULES);
       w = { depth, rises: v.rises, highSince: v.highSince, alarmAt: v.alarmAt, online: true };
