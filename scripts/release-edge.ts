@@ -338,8 +338,11 @@ function tarGz(out: string, cwd: string, top: string, mtime: number): void {
 function deb(work: string, out: string, staged: Staged[], platform: Platform, m: ReleaseManifest, signedJson: string): void {
   const root = join(work, `deb-${platform}`);
   rmSync(root, { recursive: true, force: true });
-  tree(join(root, 'opt/gatehouse-edge/releases', m.version), staged, platform, signedJson);
-  const rel = join(root, 'opt/gatehouse-edge/releases', m.version);
+  // The package holds the release under /usr/lib; postinst copies it to /opt/gatehouse-edge/releases/<v>. Were
+  // releases/<v> the package's own files, upgrading the package would delete the release `previous` points to
+  // (no rollback after an apt upgrade), and the updater pruning an old release would fight dpkg over its files.
+  const rel = join(root, 'usr/lib/gatehouse-edge/release');
+  tree(rel, staged, platform, signedJson);
   mkdirSync(join(root, 'opt/gatehouse-edge/bin'), { recursive: true });
   copyFileSync(join(rel, 'share/gatehouse-edge'), join(root, 'opt/gatehouse-edge/bin/gatehouse-edge'));
   chmodSync(join(root, 'opt/gatehouse-edge/bin/gatehouse-edge'), 0o755);
@@ -348,7 +351,7 @@ function deb(work: string, out: string, staged: Staged[], platform: Platform, m:
   copyFileSync(join(rel, 'share/gatehouse-edge.service'), join(root, 'lib/systemd/system/gatehouse-edge.service'));
   mkdirSync(join(root, 'DEBIAN'));
   const kb = Math.ceil(staged.filter((s) => !s.platform || s.platform === platform).reduce((n, s) => n + statSync(s.src).size, 0) / 1024);
-  // `current` and `previous` are not in the package: the updater switches them, so postinst makes them.
+  // releases/<v>, `current` and `previous` are not in the package: postinst makes them, the updater changes them.
   writeFileSync(
     join(root, 'DEBIAN/control'),
     `Package: ${RELEASE_PRODUCT}

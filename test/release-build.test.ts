@@ -268,16 +268,19 @@ describe('edge release build', () => {
     const paths = contents.map((l) => l.split(/\s+/).at(-1)!);
     expect(contents.every((l) => l.includes('root/root'))).toBe(true);
     for (const p of [
-      `./opt/gatehouse-edge/releases/${VERSION}/agent/gatehouse-edge.mjs`,
-      `./opt/gatehouse-edge/releases/${VERSION}/release.json`,
+      './usr/lib/gatehouse-edge/release/agent/gatehouse-edge.mjs',
+      './usr/lib/gatehouse-edge/release/release.json',
       './opt/gatehouse-edge/bin/gatehouse-edge',
       './opt/gatehouse-edge/bin/boot-guard.mjs',
       './lib/systemd/system/gatehouse-edge.service',
     ])
       expect(paths).toContain(p);
+    // releases/<v> is postinst's copy (the updater's, not dpkg's): no package file lies under it.
+    expect(paths.some((p) => p.startsWith('./opt/gatehouse-edge/releases/'))).toBe(false);
+    expect(postinst).toMatch(/cp -a "\$PKG_RELEASE" "\$ROOT\/releases\/\.\$VERSION\.dpkg-tmp"/);
     // The release tree in the package is exactly the platform's manifest files and release.json.
     const m = manifestOf(signedText);
-    const prefix = `./opt/gatehouse-edge/releases/${VERSION}/`;
+    const prefix = './usr/lib/gatehouse-edge/release/';
     const inRelease = contents
       .filter((l) => l.startsWith('-'))
       .map((l) => l.split(/\s+/).at(-1)!)
@@ -285,6 +288,48 @@ describe('edge release build', () => {
     expect(inRelease.map((p) => p.slice(prefix.length)).sort()).toEqual(
       [...releaseFilesFor(m, platform).map((f) => f.path), 'release.json'].sort(),
     );
+  });
+
+  it('postinst copies the release to releases/<v> and switches the links; an upgrade keeps the old one as previous', () => {
+    // The real script with its absolute paths moved into a temp dir; adduser, chown, install -o and systemctl are
+    // stand-ins that only log (this machine's users, /etc and /var/lib stay untouched).
+    const deb = join(out, `gatehouse-edge_${VERSION.replace(/-/g, '~')}_amd64.deb`);
+    const sys = join(t.dir, 'sys');
+    const bin = join(t.dir, 'stub-bin');
+    mkdirSync(bin, { recursive: true });
+    for (const cmd of ['getent', 'adduser', 'addgroup', 'chown', 'install', 'systemctl'])
+      writeFileSync(join(bin, cmd), `#!/bin/sh\necho "${cmd} $*" >> "${join(t.dir, 'stub.log')}"\n`, { mode: 0o755 });
+    execFileSync('dpkg-deb', ['-x', deb, sys]);
+    const postinst = execFileSync('dpkg-deb', ['--info', deb, 'postinst'])
+      .toString()
+      .replaceAll('/opt/gatehouse-edge', join(sys, 'opt/gatehouse-edge'))
+      .replaceAll('/usr/lib/gatehouse-edge', join(sys, 'usr/lib/gatehouse-edge'));
+    const runPostinst = (script: string) =>
+      spawnSync('sh', ['-c', script, 'postinst', 'configure'], {
+        env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+        encoding: 'utf8',
+      });
+    const root = join(sys, 'opt/gatehouse-edge');
+    const link = (name: string) =>
+      execFileSync('readlink', [join(root, name)])
+        .toString()
+        .trim();
+
+    expect(runPostinst(postinst).status).toBe(0);
+    expect(link('current')).toBe(`releases/${VERSION}`);
+    expect(existsSync(join(root, 'previous'))).toBe(false);
+    expect(readFileSync(join(root, 'current/release.json'), 'utf8')).toBe(signedText);
+    const log = readFileSync(join(t.dir, 'stub.log'), 'utf8');
+    expect(log).toMatch(/chown gatehouse:gatehouse .*opt\/gatehouse-edge .*opt\/gatehouse-edge\/releases/);
+
+    // The next version of the package (same files, another version): the first stays, as previous.
+    const next = postinst.replace(`VERSION="${VERSION}"`, 'VERSION="0.9.1"');
+    expect(runPostinst(next).status).toBe(0);
+    expect([link('current'), link('previous')]).toEqual(['releases/0.9.1', `releases/${VERSION}`]);
+    expect(existsSync(join(root, `releases/${VERSION}`, 'agent/gatehouse-edge.mjs'))).toBe(true);
+    // Installing the same version again changes no link.
+    expect(runPostinst(next).status).toBe(0);
+    expect([link('current'), link('previous')]).toEqual(['releases/0.9.1', `releases/${VERSION}`]);
   });
 
   it('the shell scripts parse (sh -n)', () => {
