@@ -2,12 +2,14 @@
  * Issue 16 (fleet health): a guard opens Premises → Fleet health and sees each
  * controller's version and release, its cache seq beside its site's with the
  * lag flagged, a hardware fault, a growing outbox, and the gates never
- * enrolled; the site filter narrows the table.
+ * enrolled; the site filter narrows the table. An admin opens a rollout from
+ * the fleet's update column and sees each gate's state and the log.
  */
+import { uuidv7 } from '@gatehouse/protocol';
 import { eq, sql } from 'drizzle-orm';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gates } from '../../src/db/schema.js';
+import { gates, updateJobGates, updateJobs, updateLogs, updatePackages } from '../../src/db/schema.js';
 import { stampSite } from '../../src/sync/sequencer.js';
 import { addUser, createOrgWithUser, onPostgres, seedTopology } from '../helpers.js';
 import { ErrorLog, hasChromium, launchBrowser, newContext, type Stack, shot, signIn, startStack } from './harness.js';
@@ -15,6 +17,8 @@ import { ErrorLog, hasChromium, launchBrowser, newContext, type Stack, shot, sig
 describe.skipIf(!hasChromium && !process.env.CI)(`console: fleet health (${onPostgres ? 'PostgreSQL' : 'PGlite'})`, () => {
   let stack: Stack;
   let browser: Browser;
+  let admin: Awaited<ReturnType<typeof createOrgWithUser>>;
+  let topo: Awaited<ReturnType<typeof seedTopology>>;
 
   beforeAll(async () => {
     [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
@@ -25,9 +29,9 @@ describe.skipIf(!hasChromium && !process.env.CI)(`console: fleet health (${onPos
   });
 
   it("shows each controller's version, its seq beside the site's with the lag, hardware and outbox badges; filters by site", async () => {
-    const admin = await createOrgWithUser(stack.app, `fleet-ui-${Date.now()}`, ['OrgAdmin']);
+    admin = await createOrgWithUser(stack.app, `fleet-ui-${Date.now()}`, ['OrgAdmin']);
     const guard = await addUser(stack.app, admin.orgId, ['Operator']);
-    const topo = await seedTopology(stack.app, admin);
+    topo = await seedTopology(stack.app, admin);
     const db = stack.app.ctx.db;
     // The site's changes so far, stamped; the newest written 45 s ago and not yet applied by the turnstile.
     const head = await stampSite(db, topo.site.id);
@@ -90,6 +94,104 @@ describe.skipIf(!hasChromium && !process.env.CI)(`console: fleet health (${onPos
     await page.getByLabel('Site').selectOption({ label: 'Depot' });
     await expect.poll(() => page.locator('tr[data-gate-id]').count()).toBe(1);
     expect(await page.locator('tr[data-gate-id]').textContent()).toContain('Dock door');
+    expect(errors.entries).toEqual([]);
+    await ctx.close();
+  }, 90_000);
+
+  it("opens a rollout from the fleet's update column: each gate's stage and state, and the log", async () => {
+    const db = stack.app.ctx.db;
+    // A rollout as the Update Manager leaves it mid-way (its engine and API are tested in updates-rollout.test.ts):
+    // the canary checking its health after the restart, the other gate waiting for the canary.
+    const packageId = uuidv7();
+    const jobId = uuidv7();
+    await db.insert(updatePackages).values({
+      id: packageId,
+      version: '0.3.0',
+      serial: 3,
+      channel: 'stable',
+      kid: '0123abcd',
+      signed: { kid: '0123abcd', payload: 'e30=', sig: 'AA==' },
+      manifest: { version: '0.3.0' },
+      notes: 'faster sync',
+      status: 'ready',
+      totalBytes: 1000,
+      expiresAt: new Date(Date.now() + 30 * 86_400_000),
+      publishedAt: new Date(),
+    });
+    await db.insert(updateJobs).values({
+      id: jobId,
+      orgId: admin.orgId,
+      packageId,
+      scope: { fleet: false, siteIds: [topo.site.id] },
+      strategy: {
+        canaryGateIds: [topo.gate.id],
+        canaryPercent: 0,
+        batchSize: null,
+        batchPercent: 100,
+        healthWindowS: 60,
+        failureThreshold: 0,
+        deliveryTtlS: 3600,
+        installTimeoutS: 900,
+      },
+      state: 'running',
+      stage: 'canary',
+      startAt: new Date(),
+    });
+    await db.insert(updateJobGates).values([
+      {
+        id: uuidv7(),
+        orgId: admin.orgId,
+        jobId,
+        gateId: topo.gate.id,
+        siteId: topo.site.id,
+        canary: true,
+        batch: 0,
+        state: 'checking_health',
+        fromVersion: '0.2.0',
+        reportedAt: new Date(),
+      },
+      {
+        id: uuidv7(),
+        orgId: admin.orgId,
+        jobId,
+        gateId: topo.serverGate.id,
+        siteId: topo.site.id,
+        canary: false,
+        batch: 1,
+        state: 'pending',
+      },
+    ]);
+    await db.insert(updateLogs).values([
+      { orgId: admin.orgId, jobId, message: 'canary stage: 1 gate' },
+      { orgId: admin.orgId, jobId, gateId: topo.gate.id, message: 'edge: verified 2 files, sha256 ok' },
+    ]);
+
+    const ctx = await newContext(browser);
+    const errors = new ErrorLog();
+    const page = errors.attach(await ctx.newPage());
+    await page.goto(`${stack.url}/#/fleet`);
+    await signIn(page, admin);
+    const update = page.locator(`tr[data-gate-id="${topo.gate.id}"] [data-col="update"]`);
+    await expect.poll(() => update.textContent()).toContain('checking health');
+    expect(await update.textContent()).toContain('0.3.0');
+    await update.getByRole('link', { name: '0.3.0' }).click();
+
+    await page.getByRole('heading', { name: 'Rollout of 0.3.0' }).waitFor();
+    const gateRow = (id: string) => page.getByTestId('job-gates').locator(`tr[data-gate-id="${id}"]`);
+    await gateRow(topo.gate.id).waitFor();
+    expect(await gateRow(topo.gate.id).textContent()).toContain('canary');
+    expect(await gateRow(topo.gate.id).locator('[data-col="state"]').textContent()).toBe('checking health');
+    expect(await gateRow(topo.serverGate.id).locator('[data-col="state"]').textContent()).toBe('pending');
+    expect(await gateRow(topo.serverGate.id).textContent()).toContain('batch 1');
+    expect(await page.getByTestId('job-state').textContent()).toContain('running');
+    await expect.poll(() => page.getByTestId('job-log').textContent()).toContain('[Turnstile 1] edge: verified 2 files, sha256 ok');
+    for (const name of ['Pause', 'Postpone', 'Cancel rollout']) expect(await page.getByRole('button', { name }).count()).toBe(1);
+    await shot(page, 'update-rollout');
+
+    // Paused from the page: the rollout says so, and Resume replaces Pause.
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await expect.poll(() => page.getByTestId('job-state').textContent()).toContain('paused');
+    await page.getByRole('button', { name: 'Resume' }).waitFor();
     expect(errors.entries).toEqual([]);
     await ctx.close();
   }, 90_000);
