@@ -15502,7 +15502,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
-                /** @description the release is not ready (files missing) or has expired */
+                /** @description the release is not ready (files missing), has expired, or needs a newer cloud (minCloudVersion) */
                 409: {
                     headers: {
                         [name: string]: unknown;

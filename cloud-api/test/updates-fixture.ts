@@ -17,7 +17,7 @@ export interface TestRelease {
 
 export function makeRelease(
   key: SigningKey,
-  o: { version: string; serial: number; channel?: 'stable' | 'beta'; createdAt?: number; expiresAt?: number },
+  o: { version: string; serial: number; channel?: 'stable' | 'beta'; createdAt?: number; expiresAt?: number; minCloudVersion?: string },
 ): TestRelease {
   const files = [
     { path: 'agent/gatehouse-edge.mjs', content: Buffer.from(`// gatehouse-edge ${o.version}\nconsole.log('ok');\n`) },
@@ -33,7 +33,7 @@ export function makeRelease(
       channel: o.channel ?? 'stable',
       createdAt,
       expiresAt: o.expiresAt ?? createdAt + 30 * 86_400_000,
-      minCloudVersion: '0.1.0',
+      minCloudVersion: o.minCloudVersion ?? '0.1.0',
       node: '>=22 <25',
       entry: 'agent/gatehouse-edge.mjs',
       files: files.map((f) => ({ path: f.path, size: f.content.length, sha256: createHash('sha256').update(f.content).digest('hex') })),

@@ -211,6 +211,17 @@ describe('controllers download a release', () => {
   });
 });
 
+describe('a release for a newer cloud', () => {
+  it('is published, but not rolled out by a cloud older than its minCloudVersion', async () => {
+    const rel = makeRelease(releaseKey, { version: '0.6.0', serial: 6, minCloudVersion: '99.0.0' });
+    const { id } = await publish(t.app, platform, rel);
+    await uploadAll(t.app, platform, id, rel);
+    const r = await post(admin, '/api/admin/updates/jobs', { releaseId: id, scope: 'fleet' });
+    expect(r.statusCode, r.body).toBe(409);
+    expect(r.json().error.message).toMatch(/needs cloud 99\.0\.0 or later/);
+  });
+});
+
 describe('permissions', () => {
   it('reading needs updates:read, acting updates:manage; another organisation’s job is not found', async () => {
     const { addUser } = await import('./helpers.js');

@@ -142,7 +142,7 @@ export const updateRoutes: FastifyPluginAsyncTypebox = async (app) => {
         permission: 'updates:manage',
         errors: {
           404: 'no such release or site',
-          409: 'the release is not ready (files missing) or has expired',
+          409: 'the release is not ready (files missing), has expired, or needs a newer cloud (minCloudVersion)',
           422: 'no enrolled gate in scope; a canary gate not in scope',
         },
       },

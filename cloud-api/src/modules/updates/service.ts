@@ -232,6 +232,10 @@ export async function createJob(ctx: AppContext, actor: Actor, body: JobBody, no
     const pkg = await packageOf(tx, body.releaseId);
     if (pkg.status !== 'ready') throw conflict(`release ${pkg.version} is not ready: some of its files are not uploaded`);
     if (pkg.expiresAt.getTime() <= now.getTime()) throw conflict(`release ${pkg.version} has expired (controllers refuse it)`);
+    // A controller on it would talk a protocol this cloud may not speak yet: upgrade the cloud first.
+    const minCloud = String((pkg.manifest as { minCloudVersion?: unknown }).minCloudVersion ?? '0.0.0');
+    if (/^\d+\.\d+\.\d+/.test(ctx.config.version) && compareVersions(ctx.config.version, minCloud) < 0)
+      throw conflict(`release ${pkg.version} needs cloud ${minCloud} or later; this cloud is ${ctx.config.version}`);
     for (const siteId of scope.siteIds) await requireSite(tx, actor.orgId, siteId);
     // Enrolled, enabled controllers in scope; a gate without one has nothing to update.
     const inScope = await tx
