@@ -150,14 +150,20 @@ describe('edge release build', () => {
     let daemon: ChildProcess | null = null;
     const env = () => ({ ...process.env, GATEHOUSE_EDGE_ROOT: root, GATEHOUSE_EDGE_NO_SYSTEM: '1', GATEHOUSE_EDGE_NODE: node22 });
 
-    beforeAll(() => {
-      // Fetched (and cached) by the build for its headers: the release's own Node, whatever this machine runs.
+    let node24 = '';
+    // Fetched (and cached) by the build for its headers: the release's own Nodes, whatever this machine runs.
+    const cachedNode = (major: number) => {
       const v = readdirSync(join(CACHE, 'node'))
-        .filter((d) => d.startsWith('22.') && existsSync(join(CACHE, 'node', d, 'bin/node')))
+        .filter((d) => d.startsWith(`${major}.`) && existsSync(join(CACHE, 'node', d, 'bin/node')))
         .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
         .at(-1);
-      if (!v) throw new Error(`no Node 22 in ${CACHE}/node: the build fetches it`);
-      node22 = join(CACHE, 'node', v, 'bin/node');
+      if (!v) throw new Error(`no Node ${major} in ${CACHE}/node: the build fetches it`);
+      return join(CACHE, 'node', v, 'bin/node');
+    };
+
+    beforeAll(() => {
+      node22 = cachedNode(22);
+      node24 = cachedNode(24);
     });
     afterAll(() => {
       daemon?.kill('SIGKILL');
@@ -204,7 +210,7 @@ describe('edge release build', () => {
     );
 
     it.skipIf(process.arch !== 'x64')(
-      'the launcher runs the bundle: --help, boot-guard, and `run` with simulated hardware answers /health',
+      'the launcher runs the bundle: --help, boot-guard, `run` with simulated hardware answers /health on Node 22, `status` on Node 24',
       async () => {
         const launcher = join(root, 'bin/gatehouse-edge');
         const help = spawnSync(launcher, ['--help'], { env: env(), encoding: 'utf8' });
@@ -247,6 +253,15 @@ describe('edge release build', () => {
         daemon.kill('SIGTERM');
         expect(await exited).toBe(0);
         daemon = null;
+
+        // The same release on Node 24: `status` with the daemon stopped opens the store, so its SQLite addon
+        // (the ABI 137 build beside Node 22's 127) loads and reads what the Node 22 run wrote.
+        const st = spawnSync(launcher, ['status', '--config', config], {
+          env: { ...env(), GATEHOUSE_EDGE_NODE: node24 },
+          encoding: 'utf8',
+        });
+        expect({ status: st.status, stderr: st.stderr }).toEqual({ status: 0, stderr: '' });
+        expect(JSON.parse(st.stdout)).toMatchObject({ running: false, outboxDepth: 0 });
       },
     );
   });
