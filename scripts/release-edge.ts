@@ -39,7 +39,7 @@ import {
   signingKey,
   signRelease,
 } from '@gatehouse/protocol';
-import { build, type Plugin } from 'esbuild';
+import { build } from 'esbuild';
 import { betterSqlite3, epoll, gpioCdevHelper, type NodeTarget, nodeTarget, type Platform } from './release/native.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -194,23 +194,6 @@ export function releaseUnit(): string {
   return unit;
 }
 
-/**
- * boot-guard.ts runs itself when it is the process's main module (`import.meta.url === argv[1]`). Inlined into
- * the agent's bundle that test alone is true for the bundle too, and every command would run the guard first:
- * a block of that form is dropped there (it stays in agent/boot-guard.mjs, where it is the point). A guard that
- * also checks its file name is left as it is. The release test's `--help` with an empty stderr checks the result.
- */
-const SELF_RUN = /^if \(process\.argv\[1\] && import\.meta\.url === pathToFileURL\(process\.argv\[1\]\)\.href\) \{$[\s\S]*?^\}$/m;
-const bootGuardNotMain: Plugin = {
-  name: 'boot-guard-not-main',
-  setup(b) {
-    b.onLoad({ filter: /edge-agent[\\/]src[\\/]update[\\/]boot-guard\.ts$/ }, (a) => ({
-      contents: readFileSync(a.path, 'utf8').replace(SELF_RUN, ''),
-      loader: 'ts',
-    }));
-  },
-};
-
 async function bundle(stage: string): Promise<void> {
   const supported = JSON.stringify(NODE_MAJORS);
   // Node major check before anything else runs: an addon of another ABI fails with a far less helpful message.
@@ -240,9 +223,9 @@ if (!${supported}.includes(Number(process.versions.node.split('.')[0])) && proce
     outfile: join(stage, ENTRY),
     external: EXTERNAL,
     banner: { js: banner },
-    plugins: [bootGuardNotMain],
   });
-  // The boot guard alone: only node:fs, so it runs when the release on trial cannot load (see the launcher).
+  // The boot guard alone: only node:fs, so it runs when the release on trial cannot load (see the launcher). It runs
+  // itself only under its own name (boot-guard.mjs), not inlined in the agent's bundle above.
   await build({
     ...common,
     entryPoints: [join(REPO, 'edge-agent/src/update/boot-guard.ts')],
