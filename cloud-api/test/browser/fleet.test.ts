@@ -98,7 +98,7 @@ describe.skipIf(!hasChromium && !process.env.CI)(`console: fleet health (${onPos
     await ctx.close();
   }, 90_000);
 
-  it("opens a rollout from the fleet's update column: each gate's stage and state, and the log", async () => {
+  it("opens a rollout from the fleet's update column: each gate's stage and state, and the log; pause, cancel, a new rollout with a canary", async () => {
     const db = stack.app.ctx.db;
     // A rollout as the Update Manager leaves it mid-way (its engine and API are tested in updates-rollout.test.ts):
     // the canary checking its health after the restart, the other gate waiting for the canary.
@@ -111,7 +111,7 @@ describe.skipIf(!hasChromium && !process.env.CI)(`console: fleet health (${onPos
       channel: 'stable',
       kid: '0123abcd',
       signed: { kid: '0123abcd', payload: 'e30=', sig: 'AA==' },
-      manifest: { version: '0.3.0' },
+      manifest: { version: '0.3.0', minCloudVersion: '0.1.0' },
       notes: 'faster sync',
       status: 'ready',
       totalBytes: 1000,
@@ -192,7 +192,25 @@ describe.skipIf(!hasChromium && !process.env.CI)(`console: fleet health (${onPos
     await page.getByRole('button', { name: 'Pause' }).click();
     await expect.poll(() => page.getByTestId('job-state').textContent()).toContain('paused');
     await page.getByRole('button', { name: 'Resume' }).waitFor();
+
+    // Cancelled, then a new rollout of the release from the updates screen, the turnstile as its canary.
+    await page.getByRole('button', { name: 'Cancel rollout' }).click();
+    await expect.poll(() => page.getByTestId('job-state').textContent()).toContain('cancelled');
+    await page.getByRole('link', { name: '← All rollouts' }).click();
+    await page.getByRole('heading', { name: 'Controller updates' }).waitFor();
+    await page.getByTestId('releases').getByRole('button', { name: 'Roll out…' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Gates', { exact: true }).selectOption({ label: 'HQ' });
+    await dialog.getByLabel('Canary gate', { exact: true }).selectOption({ label: 'Turnstile 1' });
+    await dialog.getByRole('button', { name: 'Start rollout' }).click();
+    await page.getByRole('heading', { name: 'Rollout of 0.3.0' }).waitFor();
+    await expect.poll(() => page.url()).not.toContain(jobId);
+    const canary = page.getByTestId('job-gates').locator(`tr[data-gate-id="${topo.gate.id}"]`);
+    await canary.waitFor();
+    expect(await canary.textContent()).toContain('canary');
+    // Only enrolled gates are in a rollout: the server room's door has no controller.
+    expect(await page.getByTestId('job-gates').locator('tr[data-gate-id]').count()).toBe(1);
     expect(errors.entries).toEqual([]);
     await ctx.close();
-  }, 90_000);
+  }, 120_000);
 });
