@@ -7,10 +7,12 @@
  * root holding release 1.0.0 (serial 1), each enrolled with the cloud.
  *  1. A good release 2.0.0 goes to the named canary first; the batch gets its
  *     command only once the canary is done; all three end on 2.0.0.
- *  2. A release 3.0.0 that exits at every start: boot-guard switches the canary
- *     back to 2.0.0, it reports rolled_back, the rollout halts, the other two
- *     are sent nothing and keep running 2.0.0.
- *  3. A release whose file was altered on the cloud's disk after its upload, and
+ *  2. Releases that fail their health check, each on the canary: 3.0.0 exits
+ *     at every start (boot-guard switches back after 3 starts), 4.0.0 runs but
+ *     never links to the cloud (its own health window ends in a switch back).
+ *     Each time the canary is back on 2.0.0 by itself and reports rolled_back,
+ *     the rollout halts, the other two are sent nothing and keep running 2.0.0.
+ *  3. A release (5.0.0) whose file was altered on the cloud's disk after its upload, and
  *     a job replaying the older 1.0.0 without allowDowngrade: the controller
  *     refuses each (checksum, rollback) with its install root untouched.
  * The release's systemd unit passing `systemd-analyze verify` is
@@ -59,6 +61,19 @@ const DB = process.env.DATABASE_URL ? 'postgres' : 'pglite';
 const BROKER = process.env.MQTT_URL ? 'mosquitto' : 'embedded';
 /** The shortest health window the update command allows (protocol: 10..3600 s). */
 const HEALTH_WINDOW_S = 10;
+/** Put before the bundled agent: its config is rewritten to a closed broker port before the agent reads it. */
+const NEVER_CONNECTS = `import * as __gh_fs from 'node:fs';
+{
+  const i = process.argv.indexOf('--config');
+  if (i > 0) {
+    const c = JSON.parse(__gh_fs.readFileSync(process.argv[i + 1], 'utf8'));
+    if (c.mqtt) c.mqtt.url = 'mqtt://127.0.0.1:9';
+    const f = process.argv[i + 1] + '.never-connects.json';
+    __gh_fs.writeFileSync(f, JSON.stringify(c));
+    process.argv[i + 1] = f;
+  }
+}
+`;
 
 describe(`fleet update of three controllers, each its own process (${DB}, ${BROKER} broker)`, () => {
   const tmp = tempDir('gh-e2e-fleet-');
@@ -67,7 +82,7 @@ describe(`fleet update of three controllers, each its own process (${DB}, ${BROK
   let admin: Login;
   let siteId: string;
   let key: ReleaseKey;
-  const rel: Record<'v1' | 'v2' | 'v3' | 'v4', TestRelease> = {} as never;
+  const rel: Record<'v1' | 'v2' | 'v3' | 'v4' | 'v5', TestRelease> = {} as never;
   const relId: Record<string, string> = {};
   const edges: Controller[] = [];
   const figures: Record<string, number | string> = { test: 'e2e-fleet-update', db: DB, broker: BROKER };
@@ -154,7 +169,9 @@ describe(`fleet update of three controllers, each its own process (${DB}, ${BROK
       key,
       entryCode: '// exits at every start: never reaches its health check\nprocess.exit(3);\n',
     });
-    rel.v4 = buildRelease(tmp.dir, { version: '4.0.0', serial: 4, key, entryCode: bundle });
+    // The agent, but with its broker URL pointed at a closed port: it runs and decides, and never links to the cloud.
+    rel.v4 = buildRelease(tmp.dir, { version: '4.0.0', serial: 4, key, entryCode: NEVER_CONNECTS + bundle.replace(/^#!.*\n/, '') });
+    rel.v5 = buildRelease(tmp.dir, { version: '5.0.0', serial: 5, key, entryCode: bundle });
     await publish(rel.v1);
 
     for (const name of ['Door A', 'Door B', 'Door C']) {
@@ -181,6 +198,7 @@ describe(`fleet update of three controllers, each its own process (${DB}, ${BROK
       const sup = new Supervisor({ installRoot, configFile: configPath, dataDir, bootLimit: 3, nodeArgs: [] });
       edges.push({ name, gateId: gate.id, installRoot, dataDir, sup });
     }
+    const started = Date.now();
     for (const c of edges) c.sup.start();
     for (const c of edges)
       await until(
@@ -193,6 +211,7 @@ describe(`fleet update of three controllers, each its own process (${DB}, ${BROK
       ).catch((e: unknown) => {
         throw new Error(`${(e as Error).message}\n${dump()}`);
       });
+    figures.fleetOnlineMs = Date.now() - started;
   }, 180_000);
 
   afterAll(async () => {
@@ -250,15 +269,18 @@ describe(`fleet update of three controllers, each its own process (${DB}, ${BROK
     expect(completed.find((d) => d.jobId === id)).toMatchObject({ outcome: 'done', version: '2.0.0' });
   });
 
-  it('a release that fails its health check (exits at every start) rolls back on the canary; the rollout halts, the others untouched', {
-    timeout: 120_000,
-  }, async () => {
+  /**
+   * A rollout of a release that fails on the canary: it halts with the canary rolled back to 2.0.0 by itself,
+   * and the other two are sent nothing, not restarted, still on 2.0.0 (the job's rows, gate_commands, their logs).
+   */
+  const rolloutRollsBack = async (r: TestRelease, reason: RegExp) => {
     const [canary, ...rest] = edges as [Controller, ...Controller[]];
-    await publish(rel.v3);
+    await publish(r);
     const before = await updateCommands(rest.map((c) => c.gateId));
     const startsBefore = rest.map((c) => c.sup.starts.length);
+    const canaryStarts = canary.sup.starts.length;
     const t0 = Date.now();
-    const id = await rollout('3.0.0', canary);
+    const id = await rollout(r.version, canary);
     const j = await until(
       async () => {
         const v = await job(id);
@@ -269,39 +291,60 @@ describe(`fleet update of three controllers, each its own process (${DB}, ${BROK
     ).catch((e: unknown) => {
       throw new Error(`${(e as Error).message}\n${dump()}`);
     });
-    figures.rollbackMs = Date.now() - t0;
+    const ms = Date.now() - t0;
     expect(gateState(j, canary.gateId)).toBe('rolled_back');
-    expect(j.haltedReason).toMatch(/canary gate .* rolled back: crash loop: 3\.0\.0 started 3 times/);
+    expect(j.haltedReason).toMatch(reason);
     // The canary runs 2.0.0 again, by itself, and says so.
     await until(async () => (await gateRow(canary.gateId)).releaseSerial === 2, 'the canary reporting 2.0.0 again', 30_000);
     expect(installed(canary).current).toBe('releases/2.0.0');
-    expect(canary.sup.starts.filter((s) => s.release === '3.0.0')).toHaveLength(3);
-    expect(canary.sup.current).toMatchObject({ release: '2.0.0', guard: { action: 'rolled_back' } });
+    expect(linkOf(canary.installRoot, 'previous')).toBe(`releases/${r.version}`);
+    expect(canary.sup.current?.release).toBe('2.0.0');
     // The others: never sent the command, never restarted, still on 2.0.0.
     for (const c of rest) expect(gateState(j, c.gateId)).toBe('pending');
-    expect((await jobRows(id)).filter((r) => !r.canary).every((r) => r.commandId === null)).toBe(true);
+    expect((await jobRows(id)).filter((x) => !x.canary).every((x) => x.commandId === null)).toBe(true);
     expect(await updateCommands(rest.map((c) => c.gateId))).toEqual(before);
     expect(rest.map((c) => c.sup.starts.length)).toEqual(startsBefore);
     for (const c of rest) {
-      expect(installed(c)).toEqual({ current: 'releases/2.0.0', releases: expect.not.arrayContaining(['3.0.0']) });
+      expect(installed(c)).toEqual({ current: 'releases/2.0.0', releases: expect.not.arrayContaining([r.version]) });
       expect(await gateRow(c.gateId)).toMatchObject({ releaseSerial: 2 });
-      expect(c.sup.logs.some((l) => l.includes('3.0.0'))).toBe(false);
+      expect(c.sup.logs.some((l) => l.includes(r.version))).toBe(false);
     }
+    return { ms, startsOnRelease: canary.sup.starts.slice(canaryStarts).filter((s) => s.release === r.version) };
+  };
+
+  it('a release that exits at every start: boot-guard rolls the canary back after 3 starts; the rollout halts, the others untouched', {
+    timeout: 120_000,
+  }, async () => {
+    const { ms, startsOnRelease } = await rolloutRollsBack(rel.v3, /canary gate .* rolled back: crash loop: 3\.0\.0 started 3 times/);
+    figures.crashLoopRollbackMs = ms;
+    expect(startsOnRelease).toHaveLength(3);
+    expect(edges[0]?.sup.current?.guard.action).toBe('rolled_back');
+  });
+
+  it('a release that never links to the cloud fails its health window: the canary rolls itself back; the rollout halts, the others untouched', {
+    timeout: 120_000,
+  }, async () => {
+    const { ms, startsOnRelease } = await rolloutRollsBack(rel.v4, /canary gate .* rolled back: unhealthy: no link to the cloud/);
+    figures.healthWindowRollbackMs = ms;
+    figures.healthWindowS = HEALTH_WINDOW_S;
+    // One start: it ran through its window and switched back itself (not boot-guard's crash loop).
+    expect(startsOnRelease).toHaveLength(1);
+    expect(ms).toBeGreaterThanOrEqual(HEALTH_WINDOW_S * 1000);
   });
 
   it('a file altered on the cloud after its upload is refused before anything is installed', { timeout: 90_000 }, async () => {
     const c = edges[1]!;
-    const id4 = await publish(rel.v4);
+    const id5 = await publish(rel.v5);
     // The cloud checked the file at upload; now it changes on the cloud's disk (same size, one byte flipped).
-    const f = rel.v4.manifest.files.find((x) => x.path === 'agent/payload.bin')!;
-    const stored = join(releasesDir, id4, f.sha256);
+    const f = rel.v5.manifest.files.find((x) => x.path === 'agent/payload.bin')!;
+    const stored = join(releasesDir, id5, f.sha256);
     const bytes = readFileSync(stored);
     bytes[bytes.length >> 1] = (bytes[bytes.length >> 1] ?? 0) ^ 0xff;
     writeFileSync(stored, bytes);
     const was = installed(c);
     const starts = c.sup.starts.length;
     const t0 = Date.now();
-    const id = await rollout('4.0.0', c);
+    const id = await rollout('5.0.0', c);
     const j = await until(
       async () => {
         const v = await job(id);
