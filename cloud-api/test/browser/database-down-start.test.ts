@@ -11,10 +11,10 @@ import { rmSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, buildApp } from '../src/app.js';
-import { buildConsole, hasChromium, launchBrowser, newContext } from './browser/harness.js';
-import { createOrgWithUser, testConfig, until } from './helpers.js';
-import { freePort, type OwnPostgres, ownPostgres, ownPostgresAvailable } from './own-postgres.js';
+import { type App, buildApp } from '../../src/app.js';
+import { createOrgWithUser, testConfig, until } from '../helpers.js';
+import { freePort, type OwnPostgres, ownPostgres, ownPostgresAvailable } from '../own-postgres.js';
+import { buildConsole, hasChromium, launchBrowser, newContext } from './harness.js';
 
 describe.skipIf(!ownPostgresAvailable)('chaos: the cloud started before its PostgreSQL', () => {
   let pg: OwnPostgres;
