@@ -300,10 +300,12 @@ export function compareVersions(a: string, b: string): number {
  * Where a release's file is fetched from: the release URL without its trailing `release.json`, then
  * `files/<path>` with each segment percent-encoded.
  */
-export function releaseFileUrl(releaseUrl: string, path: string): string {
+export function releaseFileUrl(releaseUrl: string, path: string, platform?: ReleasePlatform): string {
   const base = releaseUrl.replace(/release\.json(?:[?#].*)?$/, '');
   const dir = base.endsWith('/') ? base : `${base}/`;
-  return `${dir}files/${path.split('/').map(encodeURIComponent).join('/')}`;
+  // A path listed once per platform (a native helper built for each) is told apart by the platform.
+  const query = platform ? `?platform=${platform}` : '';
+  return `${dir}files/${path.split('/').map(encodeURIComponent).join('/')}${query}`;
 }
 
 export interface ReleaseFileChecker {

@@ -317,6 +317,10 @@ describe('release file paths (SPEC REL-5)', () => {
       'https://cloud.example/api/edge/releases/0190f000-0000-7000-8000-000000000001/files/node_modules/%40serialport/a%2Bb.node',
     );
     expect(releaseFileUrl('http://127.0.0.1:8080/r/', 'a')).toBe('http://127.0.0.1:8080/r/files/a');
+    // A file of one platform names it: the same path may be listed once per platform (the GPIO helper is).
+    expect(releaseFileUrl('http://127.0.0.1:8080/r/release.json', 'agent/bin/h', 'linux-arm64')).toBe(
+      'http://127.0.0.1:8080/r/files/agent/bin/h?platform=linux-arm64',
+    );
   });
 });
 

@@ -281,7 +281,7 @@ export class Updater {
     for (const f of check.files) {
       await mkdir(join(staged(f), '..'), { recursive: true, mode: 0o700 });
       await download({
-        url: releaseFileUrl(job.url, f.path),
+        url: releaseFileUrl(job.url, f.path, f.platform),
         dest: staged(f),
         size: f.size,
         auth: o.auth,
