@@ -62,16 +62,21 @@ export interface Paged<T> {
   error: unknown;
   hasMore: boolean;
   loadMore: () => void;
+  refetch: () => void;
 }
 
-/** A cursor-paginated list: first page on mount or when the query changes (the old rows stay until then), more on demand. */
-export function usePaged<T>(path: string, query: Query, pageSize = 50): Paged<T> {
+/**
+ * A cursor-paginated list: first page on mount or when the query changes (the old rows stay until then), more on demand;
+ * with `refetchIntervalMs`, read again that often (a screen whose rows change without events for every change).
+ */
+export function usePaged<T>(path: string, query: Query, pageSize = 50, opts: { refetchIntervalMs?: number } = {}): Paged<T> {
   const q = useInfiniteQuery({
     queryKey: keys.list(path, query, pageSize),
     queryFn: ({ pageParam }) => api.get<Page<T>>(path, { ...query, limit: pageSize, cursor: pageParam }),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.nextCursor,
     placeholderData: keepPreviousData,
+    ...(opts.refetchIntervalMs ? { refetchInterval: opts.refetchIntervalMs } : {}),
   });
   return {
     items: q.data?.pages.flatMap((p) => p.items) ?? [],
@@ -79,5 +84,6 @@ export function usePaged<T>(path: string, query: Query, pageSize = 50): Paged<T>
     error: q.error,
     hasMore: q.hasNextPage,
     loadMore: () => void q.fetchNextPage(),
+    refetch: () => void q.refetch(),
   };
 }

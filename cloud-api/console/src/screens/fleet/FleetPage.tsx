@@ -6,20 +6,18 @@
  * so the page polls; a controller going on or offline, an alarm or an update
  * step refreshes it at once through the live feed.
  */
-import { keepPreviousData, useInfiniteQuery } from '@tanstack/react-query';
 import type { TFunction } from 'i18next';
 import { useCallback, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ListFoot, ListTable } from '../../components/ListTable.tsx';
 import { optionsOf, SelectField } from '../../components/SelectField.tsx';
 import { Badge, ErrorBox, PageHead } from '../../components/ui.tsx';
-import { api } from '../../lib/api.ts';
 import { ago, fmtDateTime } from '../../lib/format.ts';
 import { type LiveEvent, useLiveFeed } from '../../lib/live.ts';
 import { useLookups } from '../../lib/lookups.ts';
-import { invalidate } from '../../lib/query.ts';
+import { invalidate, usePaged } from '../../lib/query.ts';
 import { href } from '../../lib/router.ts';
-import type { FleetController, Page } from '../../lib/types.ts';
+import type { FleetController } from '../../lib/types.ts';
 
 export const FLEET_PATH = '/api/admin/fleet';
 const POLL_MS = 15_000;
@@ -33,31 +31,13 @@ const SORTS = ['name', 'lastSeen', 'outbox', 'version'] as const;
 type Tone = 'ok' | 'deny' | 'warn' | 'neutral';
 const UPDATE_TONE: Record<string, Tone> = { done: 'ok', failed: 'deny', rolled_back: 'deny', cancelled: 'neutral', skipped: 'neutral' };
 
-function useFleet(query: Record<string, string>) {
-  const params = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== ''));
-  const q = useInfiniteQuery({
-    queryKey: [FLEET_PATH, 'list', params],
-    queryFn: ({ pageParam }) => api.get<Page<FleetController>>(FLEET_PATH, { ...params, limit: PAGE, cursor: pageParam }),
-    initialPageParam: null as string | null,
-    getNextPageParam: (last) => last.nextCursor,
-    placeholderData: keepPreviousData,
-    refetchInterval: POLL_MS,
-  });
-  return {
-    items: q.data?.pages.flatMap((p) => p.items) ?? [],
-    loading: q.isFetching,
-    error: q.error,
-    hasMore: q.hasNextPage,
-    loadMore: () => void q.fetchNextPage(),
-    refetch: () => void q.refetch(),
-  };
-}
-
 export function FleetPage() {
   const { t } = useTranslation(['fleet', 'common']);
   const { lookups } = useLookups(['sites']);
   const [filters, setFilters] = useState({ siteId: '', online: '', sort: 'name' });
-  const list = useFleet(filters);
+  const list = usePaged<FleetController>(FLEET_PATH, Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== '')), PAGE, {
+    refetchIntervalMs: POLL_MS,
+  });
   const set = (k: keyof typeof filters) => (value: string) => setFilters((f) => ({ ...f, [k]: value }));
   useLiveFeed(
     useCallback((e: LiveEvent) => {
