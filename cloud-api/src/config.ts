@@ -139,6 +139,11 @@ export interface WebhooksConfig {
 export interface Config {
   /** null = embedded PGlite under dataDir (or in memory when dataDir is null). */
   databaseUrl: string | null;
+  /**
+   * The connection LISTEN runs on (DATABASE_LISTEN_URL): a session connection, which a transaction-mode pooler
+   * (PgBouncer) in DATABASE_URL does not give; null = DATABASE_URL.
+   */
+  databaseListenUrl: string | null;
   /** null = in-memory PGlite and an in-memory master key (tests). */
   dataDir: string | null;
   /** PostgreSQL pool timeouts and connection breaker (DB_CONNECT_TIMEOUT_MS, DB_STATEMENT_TIMEOUT_MS, DB_IDLE_IN_TX_TIMEOUT_MS, DB_BREAKER_THRESHOLD, DB_BREAKER_COOLDOWN_MS). */
@@ -279,6 +284,10 @@ export interface LoadOptions {
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptions = {}): Config {
   const databaseUrl = env.DATABASE_URL ? url('DATABASE_URL', env.DATABASE_URL, ['postgres:', 'postgresql:']) : null;
+  const databaseListenUrl = env.DATABASE_LISTEN_URL
+    ? url('DATABASE_LISTEN_URL', env.DATABASE_LISTEN_URL, ['postgres:', 'postgresql:'])
+    : null;
+  if (databaseListenUrl && !databaseUrl) throw new ConfigError('DATABASE_LISTEN_URL needs DATABASE_URL');
   const dataDir = opts.ephemeral ? null : resolve(env.GATEHOUSE_DATA || './.data');
   const p = port('PORT', env.PORT, 8080);
   const host = env.HOST || '127.0.0.1';
@@ -321,6 +330,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
   };
   const config: Config = {
     databaseUrl,
+    databaseListenUrl,
     dataDir,
     dbTimeouts,
     port: p,

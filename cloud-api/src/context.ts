@@ -58,6 +58,7 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
     opts.database ??
     (await openDatabase({
       databaseUrl: config.databaseUrl,
+      listenUrl: config.databaseListenUrl,
       dataDir: config.dataDir,
       timeouts: config.dbTimeouts,
       ...(opts.poolSize !== undefined ? { poolSize: opts.poolSize } : {}),

@@ -162,6 +162,8 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL('../../drizzle', import.meta
 
 export interface DatabaseOptions {
   databaseUrl: string | null;
+  /** Where LISTEN connects (a session connection, past a transaction-mode pooler); default databaseUrl. */
+  listenUrl?: string | null;
   /** PGlite data lives in `<dataDir>/pglite`; null = in memory. */
   dataDir: string | null;
   poolSize?: number;
@@ -250,7 +252,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       },
       listen: async (channel, onNotify, onReset) => {
         checkChannel(channel);
-        const stop = await listenPg(opts.databaseUrl!, channel, onNotify, onReset);
+        const stop = await listenPg(opts.listenUrl || opts.databaseUrl!, channel, onNotify, onReset);
         const unlisten = async () => {
           listeners.delete(unlisten);
           await stop();
