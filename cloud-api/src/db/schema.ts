@@ -605,6 +605,22 @@ export const loginThrottle = pgTable(
   (t) => [index('login_throttle_expires_idx').on(t.expiresAt)],
 );
 
+/** Request counters of every cloud instance, per key and fixed window (auth/rate-limit-store.ts); UNLOGGED in its migration. */
+export const rateLimitCounters = pgTable(
+  'rate_limit_counters',
+  {
+    key: text('key').notNull(),
+    /** The window's start, in ms since the epoch, by the database's clock (one clock for every instance). */
+    windowStart: bigint('window_start', { mode: 'number' }).notNull(),
+    count: integer('count').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'rate_limit_counters_pk', columns: [t.key, t.windowStart] }),
+    index('rate_limit_counters_expires_idx').on(t.expiresAt),
+  ],
+);
+
 export const LANGUAGES = ['en', 'ru'] as const;
 export type Language = (typeof LANGUAGES)[number];
 export const CHANNELS = ['email', 'telegram', 'webpush', 'sms'] as const;

@@ -1,6 +1,7 @@
 import rateLimit, { normalizeIP } from '@fastify/rate-limit';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { sharedRateLimitStore } from '../../auth/rate-limit-store.js';
 import type { RateLimits } from '../../config.js';
 import { HttpError } from '../../lib/errors.js';
 
@@ -9,7 +10,7 @@ const MINUTE = 60_000;
 const byAddress = (req: FastifyRequest) => `ip:${normalizeIP(req.ip)}`;
 
 /**
- * Request limits (@fastify/rate-limit, counted in this process): every route
+ * Request limits (@fastify/rate-limit): every route
  * gets `api` requests a minute per signed-in user (the route guard runs first
  * and sets the principal), per application API key (its own
  * `rateLimitPerMinute` when it has one), else per address; refresh, enrollment and the guest
@@ -17,6 +18,12 @@ const byAddress = (req: FastifyRequest) => `ip:${normalizeIP(req.ip)}`;
  * policy is in one place. Sign-in has its own throttle, shared through the
  * database (auth/rate-limit.ts). Over the limit: 429 with the contract's error
  * body and the draft-spec `RateLimit-Limit/Remaining/Reset` and `Retry-After`.
+ *
+ * On PostgreSQL the counts are shared by every instance (auth/rate-limit-store.ts),
+ * so the limits hold for a client whatever instance a proxy sends it to; on
+ * PGlite (one process) they are counted in memory. A database that cannot
+ * count lets the request through (skipOnError): the limit lapses while it is
+ * down rather than every route, liveness and the console included, failing.
  */
 export default fp<{ limits: RateLimits }>(
   async (app, { limits }) => {
@@ -30,8 +37,10 @@ export default fp<{ limits: RateLimits }>(
       else if (route.url.startsWith('/api/guest/')) policy = perAddress(limits.guest);
       if (policy) route.config = { ...route.config, rateLimit: policy };
     });
+    const database = app.ctx.database;
     await app.register(rateLimit, {
       global: true,
+      ...(database.kind === 'postgres' ? { store: sharedRateLimitStore(database.db), skipOnError: true } : {}),
       timeWindow: MINUTE,
       hook: 'onRequest',
       // An application's key is counted on its own, against its own limit (rateLimitPerMinute, else the default).

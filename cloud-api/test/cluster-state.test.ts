@@ -1,0 +1,117 @@
+/**
+ * State that several cloud instances share (issue 17, item 2): two instances,
+ * A and B, each with its own connection pool on ONE PostgreSQL database, as
+ * two processes behind a proxy would be.
+ *
+ * - Request limits hold for the sum of what a client sends to both
+ *   (auth/rate-limit-store.ts).
+ * - A role change or a disabled user made through A is enforced by B within a
+ *   second, though B caches principals for a minute (PRINCIPALS_CHANNEL).
+ *
+ * PostgreSQL only: on PGlite there is one in-process database, so one
+ * instance, and the in-memory limits and caches are the whole truth.
+ * (An API key revoked on one instance and refused by the other is in
+ * api-keys.test.ts › another instance on the same database.)
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type App, buildApp } from '../src/app.js';
+import { type Database, openDatabase } from '../src/db/client.js';
+import { addUser, createOrgWithUser, freshDatabase, type Login, onPostgres, type TestDb, testConfig, until } from './helpers.js';
+
+const API_LIMIT = 40;
+
+describe.skipIf(!onPostgres)('two instances on one PostgreSQL database', () => {
+  let db: TestDb;
+  let secondDb: Database;
+  let a: App;
+  let b: App;
+  let admin: Login;
+
+  beforeAll(async () => {
+    db = await freshDatabase();
+    // A minute-long principal cache on both: only the NOTIFY can make B forget in time.
+    const config = testConfig({ rateLimits: { api: API_LIMIT, refresh: 3, enroll: 3, guest: 3 }, authCacheMs: 60_000 });
+    a = await buildApp(config, { database: db.database, migrate: false, logger: false });
+    secondDb = await openDatabase({ databaseUrl: db.url, dataDir: null, poolSize: 3 });
+    b = await buildApp(config, { database: secondDb, migrate: false, logger: false });
+    await a.ready();
+    await b.ready();
+    admin = await createOrgWithUser(a, 'Cluster Org', ['OrgAdmin']);
+  });
+  afterAll(async () => {
+    await b?.close();
+    await secondDb?.close();
+    await a?.close();
+    await db?.drop();
+  });
+
+  const me = (app: App, u: Login) => app.inject({ method: 'GET', url: '/api/auth/me', headers: u.auth });
+
+  it('a user’s requests split between the instances get the API limit once, not once per instance', async () => {
+    const u = await addUser(a, admin.orgId, ['Operator']);
+    const codes: number[] = [];
+    // Alternating one by one: each instance sees only half, so a per-process count would let all through.
+    for (let i = 0; i < API_LIMIT + 10; i++) codes.push((await me(i % 2 ? b : a, u)).statusCode);
+    expect(codes.filter((c) => c === 200)).toHaveLength(API_LIMIT);
+    expect(codes.slice(API_LIMIT).every((c) => c === 429)).toBe(true);
+    // Refused on both, with the shared limit in the headers.
+    const r = await me(b, u);
+    expect(r.statusCode).toBe(429);
+    expect(r.headers['ratelimit-limit']).toBe(String(API_LIMIT));
+  });
+
+  it('concurrent requests on both instances: never more than the limit, and leases strand little of it', async () => {
+    const u = await addUser(a, admin.orgId, ['Operator']);
+    const all = await Promise.all(Array.from({ length: API_LIMIT * 2 }, (_, i) => me(i % 2 ? b : a, u)));
+    const ok = all.filter((r) => r.statusCode === 200).length;
+    expect(all.every((r) => r.statusCode === 200 || r.statusCode === 429)).toBe(true);
+    expect(ok).toBeLessThanOrEqual(API_LIMIT);
+    // Leases are an eighth of what is left at most: with a limit of 40, a few values at most are stranded.
+    expect(ok).toBeGreaterThanOrEqual(API_LIMIT - 10);
+  });
+
+  it('a per-route limit (refresh, 3 a minute per address) holds across instances', async () => {
+    const refresh = (app: App) =>
+      app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refreshToken: 'x'.repeat(20) }, remoteAddress: '192.0.2.77' });
+    const codes = [await refresh(a), await refresh(b), await refresh(a), await refresh(b), await refresh(a)].map((r) => r.statusCode);
+    expect(codes).toEqual([401, 401, 401, 429, 429]);
+    // Another route's count is its own: the same address still reaches the API at large.
+    expect((await b.inject({ method: 'GET', url: '/api/internal/health', remoteAddress: '192.0.2.77' })).statusCode).toBe(200);
+  });
+
+  it('a role taken away through A is enforced by B within a second, though B had the principal cached', async () => {
+    const officer = await addUser(a, admin.orgId, ['SecurityOfficer']);
+    const listUsers = () => b.inject({ method: 'GET', url: '/api/admin/users', headers: officer.auth });
+    expect((await listUsers()).statusCode).toBe(200);
+    const patch = await a.inject({
+      method: 'PATCH',
+      url: `/api/admin/users/${officer.userId}`,
+      headers: admin.auth,
+      payload: { roles: ['Operator'] },
+    });
+    expect(patch.statusCode).toBe(200);
+    const changedAt = Date.now();
+    await until(async () => (await listUsers()).statusCode === 403, 'B to enforce the new role', 2000);
+    const ms = Date.now() - changedAt;
+    expect(ms).toBeLessThan(1000);
+    console.log(`role change enforced by the other instance after ${ms} ms`);
+  });
+
+  it('a user disabled through A is refused by B within a second, though B had the principal cached', async () => {
+    const u = await addUser(a, admin.orgId, ['Operator']);
+    const sites = () => b.inject({ method: 'GET', url: '/api/admin/sites', headers: u.auth });
+    expect((await sites()).statusCode).toBe(200);
+    const patch = await a.inject({
+      method: 'PATCH',
+      url: `/api/admin/users/${u.userId}`,
+      headers: admin.auth,
+      payload: { status: 'disabled' },
+    });
+    expect(patch.statusCode).toBe(200);
+    const disabledAt = Date.now();
+    await until(async () => (await sites()).statusCode === 401, 'B to refuse the disabled user', 2000);
+    const ms = Date.now() - disabledAt;
+    expect(ms).toBeLessThan(1000);
+    console.log(`disabled user refused by the other instance after ${ms} ms`);
+  });
+});
