@@ -24,20 +24,38 @@ export interface LiveEvent {
   data: Record<string, unknown>;
 }
 
+/** Where events published here go besides this process's subscribers (lib/cluster-events.ts: the other instances). */
+export type EventRelay = (orgId: string, event: LiveEvent) => void;
+
 /**
- * In-process fan-out of what the console's live feed shows, keyed by
- * organisation so a subscriber can only ever hear its own tenant. With
- * several instances each one publishes what it handled (check-ins arrive
- * through the shared MQTT subscription of whichever instance took them).
+ * Fan-out of what the console's live feed shows, keyed by organisation so a
+ * subscriber can only ever hear its own tenant. `publish` reaches this
+ * process's subscribers at once and hands the event to the relay, which
+ * carries it to every other instance (whichever instance ingested a check-in
+ * or raised an alarm, every console sees it); what arrives from the others
+ * comes in through `deliver`, to local subscribers only, so nothing is ever
+ * relayed twice or shown twice.
  */
 export class EventBus {
   readonly #emitter = new EventEmitter();
+  #relay: EventRelay | null = null;
 
   constructor() {
     this.#emitter.setMaxListeners(0);
   }
 
+  /** Sets (or, with null, removes) where published events are relayed. */
+  setRelay(relay: EventRelay | null): void {
+    this.#relay = relay;
+  }
+
   publish(orgId: string, event: LiveEvent): void {
+    this.#emitter.emit(orgId, event);
+    this.#relay?.(orgId, event);
+  }
+
+  /** An event another instance published: to this process's subscribers, never relayed again. */
+  deliver(orgId: string, event: LiveEvent): void {
     this.#emitter.emit(orgId, event);
   }
 

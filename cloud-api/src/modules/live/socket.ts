@@ -10,6 +10,10 @@
  * is checked again every `recheckMs` against the database — not the
  * per-process principal cache — in one query for all of them: a session
  * ended on any instance closes its sockets on every instance within that time.
+ *
+ * What a socket hears is what any instance published (lib/cluster-events.ts:
+ * NOTIFY on PostgreSQL), not only this one: a console on instance B sees the
+ * check-in instance A ingested.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -21,6 +25,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { authenticate } from '../../auth/authenticate.js';
 import { type Permission, permissionsOf } from '../../auth/rbac.js';
 import { users } from '../../db/schema.js';
+import { startClusterEvents } from '../../lib/cluster-events.js';
 import { HttpError } from '../../lib/errors.js';
 import { eventForViewer, nameAccess } from '../checkins/service.js';
 
@@ -60,8 +65,10 @@ export const liveFeed = fp<LiveFeedOptions>(async (app, opts) => installLiveFeed
   name: 'live-feed',
 });
 
-export function installLiveFeed(app: FastifyInstance, authTimeoutMs = 5000, recheckMs = 2000): void {
+export async function installLiveFeed(app: FastifyInstance, authTimeoutMs = 5000, recheckMs = 2000): Promise<void> {
   const { ctx } = app;
+  // Events of every instance, to this one's sockets; this one's, to every other.
+  const stopCluster = await startClusterEvents(ctx.database, ctx.events, app.log);
   const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 });
   const watchers = new Set<Watcher>();
 
@@ -168,6 +175,7 @@ export function installLiveFeed(app: FastifyInstance, authTimeoutMs = 5000, rech
 
   app.addHook('onClose', async () => {
     clearInterval(ticker);
+    await stopCluster();
     for (const c of wss.clients) c.terminate();
     await new Promise<void>((r) => wss.close(() => r()));
   });
