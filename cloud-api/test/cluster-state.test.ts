@@ -7,16 +7,44 @@
  *   (auth/rate-limit-store.ts).
  * - A role change or a disabled user made through A is enforced by B within a
  *   second, though B caches principals for a minute (PRINCIPALS_CHANNEL).
+ * - A gate disabled through A: B, serving its controller, drops the device
+ *   from its link's cache and closes its broker session within a second
+ *   (DEVICE_REVOKED_CHANNEL, raised by a trigger on gates); its broker login
+ *   and release downloads on B are refused from then on.
  *
  * PostgreSQL only: on PGlite there is one in-process database, so one
  * instance, and the in-memory limits and caches are the whole truth.
  * (An API key revoked on one instance and refused by the other is in
  * api-keys.test.ts › another instance on the same database.)
  */
+import { topics } from '@gatehouse/protocol';
+import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, buildApp } from '../src/app.js';
 import { type Database, openDatabase } from '../src/db/client.js';
-import { addUser, createOrgWithUser, freshDatabase, type Login, onPostgres, type TestDb, testConfig, until } from './helpers.js';
+import {
+  addUser,
+  createOrgWithUser,
+  freshDatabase,
+  type Login,
+  onPostgres,
+  seedTopology,
+  type TestDb,
+  testConfig,
+  until,
+} from './helpers.js';
+import { freePort } from './own-postgres.js';
+
+function connect(url: string, u: { username: string; password: string }): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    const c = mqtt.connect(url, { ...u, clientId: u.username, reconnectPeriod: 0, connectTimeout: 5000 });
+    c.once('connect', () => resolve(c));
+    c.once('error', (err) => {
+      c.end(true);
+      reject(err);
+    });
+  });
+}
 
 const API_LIMIT = 40;
 
@@ -33,11 +61,12 @@ describe.skipIf(!onPostgres)('two instances on one PostgreSQL database', () => {
     const config = testConfig({ rateLimits: { api: API_LIMIT, refresh: 3, enroll: 3, guest: 3 }, authCacheMs: 60_000 });
     a = await buildApp(config, { database: db.database, migrate: false, logger: false });
     secondDb = await openDatabase({ databaseUrl: db.url, dataDir: null, poolSize: 3 });
-    b = await buildApp(config, { database: secondDb, migrate: false, logger: false });
+    // B also serves controllers (its embedded broker and link); A only takes the admin's calls.
+    b = await buildApp({ ...config, mqttPort: await freePort() }, { database: secondDb, migrate: false, logger: false, sync: true });
     await a.ready();
     await b.ready();
     admin = await createOrgWithUser(a, 'Cluster Org', ['OrgAdmin']);
-  });
+  }, 180_000);
   afterAll(async () => {
     await b?.close();
     await secondDb?.close();
@@ -113,5 +142,57 @@ describe.skipIf(!onPostgres)('two instances on one PostgreSQL database', () => {
     const ms = Date.now() - disabledAt;
     expect(ms).toBeLessThan(1000);
     console.log(`disabled user refused by the other instance after ${ms} ms`);
+  });
+
+  it('a gate disabled through A: B drops its device and closes its session within a second; its login and downloads are refused', async () => {
+    const topo = await seedTopology(a, admin);
+    const enrollment = await a.inject({ method: 'POST', url: `/api/admin/gates/${topo.gate.id}/enrollment`, headers: admin.auth });
+    expect(enrollment.statusCode).toBe(201);
+    const enrolled = await a.inject({
+      method: 'POST',
+      url: '/api/edge/enroll',
+      payload: { code: (enrollment.json() as { code: string }).code },
+    });
+    expect(enrolled.statusCode).toBe(200);
+    const d = enrolled.json() as { deviceId: string; mqtt: { username: string; password: string } };
+    const brokerUrl = `mqtt://127.0.0.1:${b.ctx.sync!.broker!.port}`;
+    const device = await connect(brokerUrl, d.mqtt);
+    try {
+      await device.subscribeAsync(topics.sync(d.deviceId).replace(/sync$/, '+'), { qos: 1 });
+      // B's download route knows the controller's credentials (404: no update job for this release, not 401).
+      const download = () =>
+        b.inject({
+          method: 'GET',
+          url: '/api/edge/releases/00000000-0000-7000-8000-000000000000/release.json',
+          headers: { authorization: `Basic ${Buffer.from(`${d.mqtt.username}:${d.mqtt.password}`).toString('base64')}` },
+        });
+      expect((await download()).statusCode).toBe(404);
+      const forgotten: number[] = [];
+      const link = b.ctx.sync!.link;
+      const forget = link.forget.bind(link);
+      link.forget = (deviceId: string) => {
+        if (deviceId === d.deviceId) forgotten.push(performance.now());
+        forget(deviceId);
+      };
+      const closed = new Promise<number>((resolve) => device.once('close', () => resolve(performance.now())));
+      const patch = await a.inject({
+        method: 'PATCH',
+        url: `/api/admin/gates/${topo.gate.id}`,
+        headers: admin.auth,
+        payload: { disabled: true },
+      });
+      expect(patch.statusCode).toBe(200);
+      const answered = performance.now();
+      const at = await Promise.race([closed, new Promise<null>((resolve) => setTimeout(() => resolve(null), 2000))]);
+      expect(at, 'the device session on B is still open 2 s after A disabled the gate').not.toBeNull();
+      expect(at! - answered).toBeLessThan(1000);
+      expect(forgotten.length).toBeGreaterThan(0);
+      console.log(`disabled gate: B closed the device session ${Math.round(at! - answered)} ms after A answered`);
+      await expect(connect(brokerUrl, d.mqtt)).rejects.toThrow();
+      // B's download route refuses its credentials (it reads the gate on every request: nothing cached to drop).
+      expect((await download()).statusCode).toBe(401);
+    } finally {
+      device.end(true);
+    }
   });
 });
