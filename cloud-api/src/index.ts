@@ -12,3 +12,4 @@ export { createEnrollment } from './modules/gates/service.js';
 export { orgSigningKey } from './modules/orgs/service.js';
 export { passRecord } from './modules/passes/service.js';
 export { type MosquittoTarget, writeMosquittoConfig } from './sync/mosquitto.js';
+export { siteSnapshot } from './sync/records.js';

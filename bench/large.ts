@@ -1,0 +1,329 @@
+/**
+ * npm run bench:large — one large organisation (issue 17 item 4): BENCH_PASSES
+ * passes (1,000,000) and BENCH_CHECKINS check-ins (10,000,000) loaded with
+ * INSERT … SELECT from generate_series (not the API), then the list and
+ * filter endpoints under 50 concurrent clients (autocannon in its own
+ * process), each beside the same SELECT run straight through node-postgres by
+ * 50 concurrent clients in the same run (the raw baseline), and the site
+ * snapshot an edge downloads (sync/records.ts siteSnapshot) over every pass.
+ *
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench:large
+ *
+ * PostgreSQL only: it makes its own database on that server and drops it.
+ * The check-ins table's secondary indexes are dropped for the load and made
+ * again after it (both times printed). Knobs: BENCH_PASSES, BENCH_CHECKINS,
+ * BENCH_DURATION_S (10), BENCH_POOL (20). Target: every list p99 < 50 ms.
+ */
+
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { buildApp, loadConfig, openDatabase, seedDemo, siteSnapshot } from '@gatehouse/cloud-api';
+import { newTotpSecret } from '@gatehouse/protocol';
+import pg from 'pg';
+import { percentile } from './util.js';
+
+const CONNECTIONS = 50;
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const PASSES = Number(process.env.BENCH_PASSES ?? 1_000_000);
+const CHECKINS = Number(process.env.BENCH_CHECKINS ?? 10_000_000);
+const SITES = 4;
+const GATES_PER_SITE = 5;
+const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
+
+interface Figures {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+function autocannon(url: string, headers: Record<string, string>, duration = DURATION_S): Promise<Figures> {
+  const args = [AUTOCANNON, '-j', '-c', String(CONNECTIONS), '-d', String(duration)];
+  for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}=${v}`);
+  args.push(url);
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    p.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`autocannon failed (${code}): ${err}`));
+      const r = JSON.parse(out) as {
+        requests: { average: number };
+        latency: { p99: number; p50: number };
+        errors: number;
+        timeouts: number;
+        non2xx: number;
+      };
+      resolve({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx });
+    });
+  });
+}
+
+/** The same SELECT through node-postgres, 50 clients each running it back to back: what the database alone answers. */
+async function raw(pool: pg.Pool, text: string, values: unknown[], duration = DURATION_S): Promise<Figures> {
+  const lat: number[] = [];
+  let errors = 0;
+  const end = performance.now() + duration * 1000;
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (performance.now() < end) {
+        const t = performance.now();
+        try {
+          await pool.query({ text, values });
+          lat.push(performance.now() - t);
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  lat.sort((a, b) => a - b);
+  return { rps: lat.length / duration, p50: percentile(lat, 50), p99: percentile(lat, 99), errors };
+}
+
+/** A UUIDv7-shaped id whose time part is `ms` and whose tail is `n`: ids sort as the rows' times, as the edge's do. */
+const v7 = (ms: number, n: number) => {
+  const t = ms.toString(16).padStart(12, '0');
+  const r = n.toString(16).padStart(18, '0');
+  return `${t.slice(0, 8)}-${t.slice(8)}-7${r.slice(0, 3)}-8${r.slice(3, 6)}-${r.slice(6)}`;
+};
+/** The same in SQL, for ids made by generate_series. */
+const v7sql = (ms: string, n: string) =>
+  `(select (substr(t, 1, 8) || '-' || substr(t, 9, 4) || '-7' || substr(r, 1, 3) || '-8' || substr(r, 4, 3) || '-' || substr(r, 7, 12))::uuid
+    from (select lpad(to_hex((${ms})::bigint), 12, '0') as t, lpad(to_hex((${n})::bigint), 18, '0') as r) x)`;
+
+async function main() {
+  const base = process.env.DATABASE_URL;
+  if (!base) throw new Error('bench:large needs DATABASE_URL (PostgreSQL): 10M rows are not a PGlite workload');
+  const name = `gh_bench_large_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const u = new URL(base);
+  u.pathname = `/${name}`;
+  const dbUrl = u.toString();
+  const config = loadConfig(
+    { GATEHOUSE_MASTER_KEY: randomBytes(32).toString('hex') },
+    {
+      ephemeral: true,
+      overrides: { logLevel: 'silent', databaseUrl: dbUrl, rateLimits: { api: 1e9, refresh: 1e9, enroll: 1e9, guest: 1e9 } },
+    },
+  );
+  const database = await openDatabase({ databaseUrl: dbUrl, dataDir: null, poolSize: Number(process.env.BENCH_POOL ?? 20) });
+  const app = await buildApp(config, { database, logger: false });
+  const pool = new pg.Pool({ connectionString: dbUrl, max: CONNECTIONS });
+  try {
+    const demo = await seedDemo(app.ctx);
+    const org = demo.orgId;
+    const now = Date.now();
+
+    // Visitors (one per ten passes, names sealed as the API seals them is not needed for the lists: left null).
+    const t0 = performance.now();
+    const visitors = Math.max(1, Math.ceil(PASSES / 10));
+    await pool.query(
+      `insert into visitors (id, org_id) select ${v7sql(`${now - 400 * 86_400_000} + i`, 'i')}, $1 from generate_series(0, $2 - 1) i`,
+      [org, visitors],
+    );
+    // Passes: the TOTP secret is sealed per pass (its id is in the AAD), so ids and secrets are made here, the rest in SQL.
+    const BATCH = 20_000;
+    const passBase = now - 300 * 86_400_000;
+    for (let from = 0; from < PASSES; from += BATCH) {
+      const n = Math.min(BATCH, PASSES - from);
+      const ids: string[] = [];
+      const secrets: string[] = [];
+      for (let i = from; i < from + n; i++) {
+        const id = v7(passBase + i * 20, i);
+        ids.push(id);
+        secrets.push(app.ctx.sealer.seal(newTotpSecret(), `visit_passes.totp_secret:${id}`));
+      }
+      await pool.query(
+        `insert into visit_passes (id, org_id, visitor_id, access_rule_id, type, status, valid_from, valid_to, totp_secret_enc, card_format, card_number)
+         select u.id, $1, ${v7sql(`${now - 400 * 86_400_000} + (u.n % $4)`, 'u.n % $4')}, $2, 'multi',
+                case when u.n % 20 = 0 then 'revoked' else 'active' end,
+                now() - interval '1 day', now() + ((u.n % 60) || ' days')::interval, u.secret,
+                case when u.n % 5 = 0 then 'w26' end, case when u.n % 5 = 0 then (1000000 + u.n)::text end
+         from unnest($3::uuid[], $5::text[], $6::int[]) as u(id, secret, n)`,
+        [org, demo.ruleId, ids, visitors, secrets, Array.from({ length: n }, (_, k) => from + k)],
+      );
+    }
+    const passesS = (performance.now() - t0) / 1000;
+
+    // Check-ins: the secondary indexes off for the load, back after it.
+    const { rows: idx } = await pool.query<{ indexname: string; indexdef: string }>(
+      `select indexname, indexdef from pg_indexes where tablename = 'checkins' and indexname <> 'checkins_pkey'`,
+    );
+    for (const i of idx) await pool.query(`drop index ${i.indexname}`);
+    const sites = Array.from({ length: SITES }, (_, s) => (s === 0 ? demo.siteId : v7(now, 900_000 + s)));
+    const gates = Array.from({ length: SITES * GATES_PER_SITE }, (_, g) => (g === 0 ? demo.gateId : v7(now, 800_000 + g)));
+    const span = 90 * 86_400_000; // 90 days of history
+    const step = span / CHECKINS;
+    const t1 = performance.now();
+    const CHUNK = 1_000_000;
+    for (let from = 0; from < CHECKINS; from += CHUNK) {
+      const to = Math.min(CHECKINS, from + CHUNK) - 1;
+      await pool.query(
+        `insert into checkins (id, org_id, site_id, gate_id, pass_id, type, credential_kind, direction, allow, reason, occurred_at, received_at, counted)
+         select ${v7sql(`$3::bigint + floor(i * $4::float8)`, 'i')}, $1, ($5::uuid[])[1 + (i % ${SITES * GATES_PER_SITE}) / ${GATES_PER_SITE}],
+                ($6::uuid[])[1 + i % ${SITES * GATES_PER_SITE}],
+                ${v7sql(`${passBase} + ((i * 7919) % $2) * 20`, `(i * 7919) % $2`)},
+                'attempt', 'dynamic', case when i % 2 = 0 then 'in' else 'out' end, i % 10 <> 0,
+                case when i % 10 = 0 then 'expired' else 'ok' end,
+                to_timestamp(($3::bigint + floor(i * $4::float8)) / 1000.0), to_timestamp(($3::bigint + floor(i * $4::float8)) / 1000.0), i % 10 <> 0
+         from generate_series($7::bigint, $8::bigint) as i`,
+        [org, PASSES, now - span, step, sites, gates, from, to],
+      );
+    }
+    const checkinsS = (performance.now() - t1) / 1000;
+    const t2 = performance.now();
+    for (const i of idx) await pool.query(i.indexdef);
+    await pool.query('analyze checkins');
+    await pool.query('analyze visit_passes');
+    await pool.query('analyze visitors');
+    const indexS = (performance.now() - t2) / 1000;
+    console.log(
+      `loaded ${PASSES} passes in ${passesS.toFixed(1)} s, ${CHECKINS} check-ins in ${checkinsS.toFixed(1)} s (${Math.round(CHECKINS / checkinsS)} rows/s), ${idx.length} indexes rebuilt in ${indexS.toFixed(1)} s`,
+    );
+
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const login = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: demo.email, password: demo.password } });
+    const { accessToken } = login.json() as { accessToken: string };
+    const auth = { authorization: `Bearer ${accessToken}` };
+
+    const day = 86_400_000;
+    const since = new Date(now - 30 * day).toISOString();
+    const until = new Date(now - 29 * day).toISOString();
+    const somePass = v7(passBase + 4242 * 20, 4242);
+    const card = String(1_000_000 + 5 * 777);
+    // Each endpoint with the SELECT the API runs for it, written out for node-postgres (the raw baseline).
+    const names = `left join visit_passes p on p.id = c.pass_id and p.org_id = $1
+      left join visitors v on v.id = p.visitor_id and v.org_id = $1
+      left join appointments a on a.id = p.appointment_id and a.org_id = $1
+      left join hosts h on h.id = a.host_id and h.org_id = $1
+      left join users us on us.id = h.user_id and us.org_id = $1`;
+    const ck = (where: string) =>
+      `select c.*, v.full_name_enc, us.full_name_enc from checkins c ${names} where c.org_id = $1 ${where} order by c.id desc limit 51`;
+    const cases: Array<{ name: string; path: string; sql: string; values: unknown[] }> = [
+      {
+        name: 'passes',
+        path: '/api/admin/passes?limit=50',
+        sql: 'select * from visit_passes where org_id = $1 order by id desc limit 51',
+        values: [org],
+      },
+      {
+        name: 'passes status=active',
+        path: '/api/admin/passes?limit=50&status=active',
+        sql: `select * from visit_passes where org_id = $1 and status = 'active' and valid_to > now() order by id desc limit 51`,
+        values: [org],
+      },
+      {
+        name: 'passes q=card number',
+        path: `/api/admin/passes?limit=50&q=${card}`,
+        sql: 'select * from visit_passes where org_id = $1 and card_number = $2 order by id desc limit 51',
+        values: [org, card],
+      },
+      { name: 'checkins', path: '/api/admin/checkins?limit=50', sql: ck(''), values: [org] },
+      {
+        name: 'checkins gate',
+        path: `/api/admin/checkins?limit=50&gateId=${gates[7]}`,
+        sql: ck('and c.gate_id = $2'),
+        values: [org, gates[7]],
+      },
+      {
+        name: 'checkins site',
+        path: `/api/admin/checkins?limit=50&siteId=${sites[2]}`,
+        sql: ck('and c.site_id = $2'),
+        values: [org, sites[2]],
+      },
+      {
+        name: 'checkins time range',
+        path: `/api/admin/checkins?limit=50&since=${since}&until=${until}`,
+        sql: ck('and c.occurred_at >= $2 and c.occurred_at < $3'),
+        values: [org, since, until],
+      },
+      {
+        name: 'checkins result=deny',
+        path: '/api/admin/checkins?limit=50&result=deny',
+        sql: ck('and not c.allow'),
+        values: [org],
+      },
+      {
+        name: 'checkins gate+deny+range',
+        path: `/api/admin/checkins?limit=50&gateId=${gates[3]}&result=deny&since=${since}`,
+        sql: ck('and c.gate_id = $2 and not c.allow and c.occurred_at >= $3'),
+        values: [org, gates[3], since],
+      },
+      {
+        name: 'checkins q=pass id',
+        path: `/api/admin/checkins?limit=50&q=${somePass}`,
+        sql: ck('and c.pass_id = $2'),
+        values: [org, somePass],
+      },
+      {
+        name: 'dashboard (24 h in SQL)',
+        path: `/api/admin/dashboard?siteId=${demo.siteId}`,
+        sql: `select date_trunc('hour', occurred_at) h, count(*) filter (where allow), count(*) filter (where not allow)
+              from checkins where org_id = $1 and site_id = $2 and occurred_at >= now() - interval '24 hours' group by 1`,
+        values: [org, demo.siteId],
+      },
+    ];
+    const results: Record<string, unknown> = {};
+    for (const c of cases) {
+      const probe = await app.inject({ method: 'GET', url: c.path, headers: auth });
+      if (probe.statusCode !== 200) {
+        console.log(`  ${c.name.padEnd(26)} skipped: ${probe.statusCode} ${probe.body.slice(0, 120)}`);
+        continue;
+      }
+      await autocannon(`${url}${c.path}`, auth, 2); // warm
+      const api = await autocannon(`${url}${c.path}`, auth);
+      const floor = await raw(pool, c.sql, c.values);
+      results[c.name] = {
+        p50_ms: api.p50,
+        p99_ms: api.p99,
+        rps: Math.round(api.rps),
+        raw_p50_ms: +floor.p50.toFixed(2),
+        raw_p99_ms: +floor.p99.toFixed(2),
+        raw_rps: Math.round(floor.rps),
+        errors: api.errors,
+      };
+      console.log(
+        `  ${c.name.padEnd(26)} API p50 ${api.p50} ms p99 ${api.p99} ms ${api.rps.toFixed(0)} req/s | raw pg p50 ${floor.p50.toFixed(1)} ms p99 ${floor.p99.toFixed(1)} ms ${floor.rps.toFixed(0)}/s | ratio ${(api.rps / floor.rps).toFixed(2)}${api.errors ? ` | ${api.errors} errors` : ''}`,
+      );
+    }
+
+    const t3 = performance.now();
+    const snap = await siteSnapshot(app.ctx, org, demo.siteId);
+    const snapS = (performance.now() - t3) / 1000;
+    console.log(
+      `  site snapshot: ${snap.passes.length} passes in ${snapS.toFixed(1)} s (${Math.round(snap.passes.length / snapS)} rows/s)`,
+    );
+    console.log(
+      JSON.stringify({
+        bench: 'large',
+        passes: PASSES,
+        checkins: CHECKINS,
+        load_passes_s: +passesS.toFixed(1),
+        load_checkins_s: +checkinsS.toFixed(1),
+        index_s: +indexS.toFixed(1),
+        endpoints: results,
+        snapshot_passes: snap.passes.length,
+        snapshot_s: +snapS.toFixed(2),
+        snapshot_rows_per_s: Math.round(snap.passes.length / snapS),
+      }),
+    );
+  } finally {
+    await pool.end();
+    await app.close();
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
