@@ -129,6 +129,8 @@ class LightEdge {
   client: MqttClient | null = null;
   seq = 0;
   connects = 0;
+  reasks = 0;
+  askedAt = 0;
   /** passId → when the delta revoking it arrived (performance.now()). */
   readonly revokedAt = new Map<string, number>();
   readonly inflight = new Map<string, string[]>();
@@ -165,6 +167,7 @@ class LightEdge {
       this.connects++;
       this.inflight.clear();
       c.subscribe(topics.downFilter(this.deviceId), { qos: 1 }, () => {
+        this.askedAt = performance.now();
         c.publish(
           topics.syncRequest(this.deviceId),
           JSON.stringify({ v: 1, deviceId: this.deviceId, fromSeq: this.seq, full: this.seq === 0, ts: Date.now() }),
@@ -175,6 +178,21 @@ class LightEdge {
       });
     });
     c.on('error', () => undefined);
+    // The daemon asks for sync only on connect (and on a gap): a request the cloud dropped (database unavailable) leaves
+    // it waiting until its next reconnect. These clients ask again after 10 s without an answer, and count it, so the
+    // other figures can be measured; `reasks` above zero is that gap showing.
+    const reask = setInterval(() => {
+      if (c.connected && this.seq === 0 && performance.now() - this.askedAt > 10_000) {
+        this.reasks++;
+        this.askedAt = performance.now();
+        c.publish(
+          topics.syncRequest(this.deviceId),
+          JSON.stringify({ v: 1, deviceId: this.deviceId, fromSeq: 0, full: true, ts: Date.now() }),
+          { qos: 1 },
+        );
+      }
+    }, 1000);
+    c.once('end', () => clearInterval(reask));
     c.on('message', (topic, payload) => this.#onMessage(topic, payload));
     return new Promise((resolve) => c.once('connect', () => resolve()));
   }
@@ -423,7 +441,7 @@ async function main() {
       for (const e of edges) for (const [k, v] of e.rejected) rej.set(k, (rej.get(k) ?? 0) + v);
       return (
         `head ${h}; connected ${edges.filter((e) => e.client?.connected).length}, at head ${edges.filter((e) => e.seq === h).length}, ` +
-        `seq 0 ${edges.filter((e) => e.seq === 0).length}; rejected ${[...rej].map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}; ` +
+        `seq 0 ${edges.filter((e) => e.seq === 0).length}, sync asked again ${edges.reduce((a, e) => a + e.reasks, 0)}; rejected ${[...rej].map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}; ` +
         `database errors ${[...dbErrors].map(([k, v]) => `${v}x ${k}`).join('; ') || 'none'}`
       );
     };
@@ -561,7 +579,8 @@ async function main() {
     if (totalErrors > 0) missed.push(`${totalErrors} database errors`);
     if (ingestEps / rawEps < 0.5) missed.push('ingest < 0.5x raw');
     console.log(
-      `  messages the controllers rejected: ${rejected.size ? [...rejected].map(([k, v]) => `${k} ${v}`).join(', ') : 'none'}; ` +
+      `  sync requests asked again after 10 s unanswered (dropped by the cloud): ${edges.reduce((a, e) => a + e.reasks, 0)}; ` +
+        `messages the controllers rejected: ${rejected.size ? [...rejected].map(([k, v]) => `${k} ${v}`).join(', ') : 'none'}; ` +
         `database errors: ${totalErrors ? [...dbErrors].map(([k, v]) => `${v}x ${k}`).join('; ') : 'none'}`,
     );
     console.log(
