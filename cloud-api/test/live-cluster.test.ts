@@ -7,6 +7,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { type CheckinEvent, uuidv7 } from '@gatehouse/protocol';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type App, buildApp } from '../src/app.js';
@@ -189,5 +190,34 @@ describe.skipIf(!onPostgres)('one live feed across two instances (PostgreSQL)', 
     await until(() => mineOnB.find((m) => m.type === 'checkin.created' && m.data?.id === mine.id), 'our check-in');
     expect(mineOnB.some((m) => m.data?.id === theirs.id || m.data?.checkinId === theirs.id)).toBe(false);
     expect(theirsOnB.some((m) => m.data?.id === mine.id)).toBe(false);
+  });
+  it('a lost LISTEN connection is opened again: events published after it reach the other instance’s sockets again', async () => {
+    const onB = await watch(b, admin);
+    // Every connection listening for the live feed is cut (both instances': they share the server), as a failover would.
+    const cut = (await bDb.db.execute(
+      sql`select pg_terminate_backend(pid) as ok from pg_stat_activity where datname = current_database() and query = 'LISTEN "live_events"'`,
+    )) as unknown as { rows: { ok: boolean }[] };
+    expect(cut.rows.length).toBeGreaterThan(0);
+    // Whatever is published from now on reaches B once its connection is back (about a second later); before, it is missed.
+    const gateRef = { orgId: admin.orgId, siteId: topo.site.id, gateId: topo.gate.id, deviceId: null };
+    const seen = new Set<string>();
+    const sent: string[] = [];
+    await until(
+      async () => {
+        const e = event(topo.gate.id);
+        sent.push(e.id);
+        await ingestOnA(gateRef, [e]);
+        await new Promise((r) => setTimeout(r, 200));
+        for (const m of onB) if (m.type === 'checkin.created') seen.add(String(m.data?.id));
+        return seen.has(e.id);
+      },
+      'a check-in from A on B after the LISTEN connection was cut',
+      15_000,
+    );
+    // Nothing arrives twice after the reconnect either.
+    expect(onB.filter((m) => m.type === 'checkin.created').length).toBe(seen.size);
+    console.log(
+      JSON.stringify({ test: 'live-cluster-listen-lost', published: sent.length, missed: sent.filter((id) => !seen.has(id)).length }),
+    );
   });
 });
