@@ -154,10 +154,17 @@ export const visitors = pgTable(
     companyEnc: text('company_enc'),
     phoneEnc: text('phone_enc'),
     documentNumberEnc: text('document_number_enc'),
+    /** Issue 17: keyed hashes of the lower-cased e-mail and the phone's digits (personal-data.ts visitorLookupHash): exact search. */
+    emailHash: text('email_hash'),
+    phoneHash: text('phone_hash'),
     ...audit(),
     deletedAt: ts('deleted_at'),
   },
-  (t) => [index('visitors_org_idx').on(t.orgId, t.id)],
+  (t) => [
+    index('visitors_org_idx').on(t.orgId, t.id),
+    index('visitors_email_hash_idx').on(t.orgId, t.emailHash),
+    index('visitors_phone_hash_idx').on(t.orgId, t.phoneHash),
+  ],
 );
 
 export const sites = pgTable(
@@ -408,6 +415,8 @@ export const visitPasses = pgTable(
     index('visit_passes_appointment_idx').on(t.orgId, t.appointmentId),
     index('visit_passes_visitor_idx').on(t.orgId, t.visitorId, t.id),
     index('visit_passes_status_idx').on(t.orgId, t.status, t.id),
+    // Issue 17: a search by card number (q) on a million passes.
+    index('visit_passes_card_idx').on(t.orgId, t.cardNumber),
     // One live pass per card number in an org, so a card read names one pass.
     uniqueIndex('visit_passes_card_uq')
       .on(t.orgId, t.cardFormat, t.cardNumber)
@@ -449,6 +458,8 @@ export const checkins = pgTable(
     index('checkins_pass_idx').on(t.orgId, t.passId, t.id),
     index('checkins_site_idx').on(t.orgId, t.siteId, t.id),
     index('checkins_occurred_idx').on(t.orgId, t.occurredAt),
+    // Issue 17: the refused ones (result=deny, ~1 in 10) newest first without walking every allowed row.
+    index('checkins_denied_idx').on(t.orgId, t.id).where(sql`not ${t.allow}`),
   ],
 );
 

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { IdParams, Page } from '../../lib/pagination.js';
 import { occupancy } from '../presence/service.js';
-import { Checkin, CheckinList, Occupancy } from './schema.js';
-import { listCheckins, nameAccess } from './service.js';
+import { Checkin, CheckinList, Dashboard, DashboardQuery, Occupancy } from './schema.js';
+import { dashboard, listCheckins, nameAccess } from './service.js';
 
 export const checkinRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { ctx } = app;
@@ -13,6 +13,19 @@ export const checkinRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: { tags: ['checkins'], summary: 'Check-in history, newest first', querystring: CheckinList, response: { 200: Page(Checkin) } },
     },
     async (req) => listCheckins(ctx, req.principal!.orgId, req.query, nameAccess(req.principal!)),
+  );
+  app.get(
+    '/dashboard',
+    {
+      config: { permission: 'checkins:read' },
+      schema: {
+        tags: ['checkins'],
+        summary: 'Check-ins per hour, allowed and refused, counted in SQL (the console dashboard)',
+        querystring: DashboardQuery,
+        response: { 200: Dashboard },
+      },
+    },
+    async (req) => dashboard(ctx, req.principal!.orgId, req.query),
   );
   app.get(
     '/sites/:id/occupancy',

@@ -17,6 +17,16 @@ export const CheckinList = Type.Object({
   siteId: Type.Optional(Uuid()),
   since: Type.Optional(Timestamp({ description: 'occurredAt >= since' })),
   until: Type.Optional(Timestamp({ description: 'occurredAt < until' })),
+  result: Type.Optional(
+    Type.Union([Type.Literal('allow'), Type.Literal('deny')], { description: 'Only allowed, or only refused, check-ins' }),
+  ),
+  q: Type.Optional(
+    Type.String({
+      maxLength: 200,
+      description:
+        'Exact search (personal data is sealed): an id (check-in, pass or gate), a visitor e-mail or phone (by keyed hash), a card number',
+    }),
+  ),
 });
 export const Checkin = Type.Object({
   id: Uuid(),
@@ -55,4 +65,14 @@ export const Occupancy = Type.Object({
   siteId: Uuid(),
   count: Type.Integer({ description: 'people inside: a group pass counts the people it let in, as the muster does' }),
   items: Type.Array(Occupant),
+});
+export const DashboardQuery = Type.Object({
+  siteId: Type.Optional(Uuid()),
+  hours: Type.Optional(Type.Integer({ minimum: 1, maximum: 168, default: 24, description: 'How many whole hours, the current one last' })),
+});
+export const Dashboard = Type.Object({
+  since: Timestamp({ description: 'Start of the first hour' }),
+  allowed: Type.Integer(),
+  denied: Type.Integer(),
+  hours: Type.Array(Type.Object({ start: Timestamp(), allowed: Type.Integer(), denied: Type.Integer() })),
 });

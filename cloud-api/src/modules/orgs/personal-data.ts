@@ -8,7 +8,7 @@
  * current master key (and re-computes the hashes); both work in batches by id,
  * so they are idempotent and a run that stops resumes where it left off.
  */
-import { type AnyColumn, and, asc, eq, getTableColumns, gt, inArray, isNotNull, notLike, or, type SQL } from 'drizzle-orm';
+import { type AnyColumn, and, asc, eq, getTableColumns, gt, inArray, isNotNull, isNull, notLike, or, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../db/client.js';
 import {
@@ -33,6 +33,28 @@ export const visitorAad = (id: string, col: 'full_name' | 'email' | 'company' | 
 const EMAIL_LOOKUP = 'users.email';
 
 const normalEmail = (email: string) => email.trim().toLowerCase();
+
+const VISITOR_LOOKUP = { email: 'visitors.email', phone: 'visitors.phone' } as const;
+/** How a visitor's e-mail or phone is hashed for search: lower-cased e-mail; a phone's digits only (spaces, dashes, "+" dropped). */
+const visitorLookupText = (kind: 'email' | 'phone', v: string) => (kind === 'email' ? normalEmail(v) : v.replace(/\D/g, ''));
+/** The keyed hash stored beside a visitor's sealed e-mail or phone (`email_hash`, `phone_hash`): exact-match search without opening rows. */
+export function visitorLookupHash(sealer: Sealer, kind: 'email' | 'phone', v: string | null | undefined): string | null {
+  if (v == null) return null;
+  const text = visitorLookupText(kind, v);
+  return text ? sealer.lookupHash(text, VISITOR_LOOKUP[kind]) : null;
+}
+/**
+ * The hash column's value for a stored value: null without one, '' for a value with nothing to
+ * hash (a phone without digits), so the start-up backfill does not find that row again.
+ */
+export function storedLookupHash(sealer: Sealer, kind: 'email' | 'phone', v: string | null | undefined): string | null {
+  return v == null ? null : (visitorLookupHash(sealer, kind, v) ?? '');
+}
+/** The hashes a visitor search for `v` must match (the current key's, and the previous key's during a rotation). */
+export function visitorLookupHashes(sealer: Sealer, kind: 'email' | 'phone', v: string): string[] {
+  const text = visitorLookupText(kind, v);
+  return text ? sealer.lookupHashes(text, VISITOR_LOOKUP[kind]) : [];
+}
 
 /** The hashes an e-mail lookup must match (the current key's, and the previous key's during a rotation). */
 export function emailHashes(sealer: Sealer, email: string): string[] {
@@ -206,12 +228,43 @@ export async function sealPersonalData(db: Executor, sealer: Sealer): Promise<nu
             fullNameEnc: seal('full_name', r.fullNameEnc, r.fullName),
             emailEnc: seal('email', r.emailEnc, r.email),
             companyEnc: seal('company', r.companyEnc, r.company),
+            emailHash: storedLookupHash(sealer, 'email', openVisitorField(sealer, r.id, 'email', r.emailEnc, r.email)),
+            phoneHash: storedLookupHash(sealer, 'phone', sealer.openNullable(r.phoneEnc, visitorAad(r.id, 'phone'))),
             fullName: null,
             email: null,
             company: null,
           })
           .where(eq(visitors.id, r.id));
       }
+      return rows.length;
+    },
+  );
+  // Rows sealed before migration 0019 have no search hashes: opened once and hashed.
+  changed += await walk(
+    (after) =>
+      db
+        .select({ id: visitors.id, emailEnc: visitors.emailEnc, phoneEnc: visitors.phoneEnc })
+        .from(visitors)
+        .where(
+          and(
+            or(
+              and(isNotNull(visitors.emailEnc), isNull(visitors.emailHash)),
+              and(isNotNull(visitors.phoneEnc), isNull(visitors.phoneHash)),
+            ),
+            after ? gt(visitors.id, after) : undefined,
+          ),
+        )
+        .orderBy(asc(visitors.id))
+        .limit(BATCH),
+    async (rows) => {
+      for (const r of rows)
+        await db
+          .update(visitors)
+          .set({
+            emailHash: storedLookupHash(sealer, 'email', sealer.openNullable(r.emailEnc, visitorAad(r.id, 'email'))),
+            phoneHash: storedLookupHash(sealer, 'phone', sealer.openNullable(r.phoneEnc, visitorAad(r.id, 'phone'))),
+          })
+          .where(eq(visitors.id, r.id));
       return rows.length;
     },
   );
@@ -334,6 +387,9 @@ export async function rotateKeys(db: Executor, sealer: Sealer, batch = BATCH): P
             companyEnc: sealer.resealNullable(r.companyEnc, visitorAad(r.id, 'company')),
             phoneEnc: sealer.resealNullable(r.phoneEnc, visitorAad(r.id, 'phone')),
             documentNumberEnc: sealer.resealNullable(r.documentNumberEnc, visitorAad(r.id, 'document_number')),
+            // The search hashes were made with the same (previous) key as the sealed values: made again with the current one.
+            emailHash: storedLookupHash(sealer, 'email', sealer.openNullable(r.emailEnc, visitorAad(r.id, 'email'))),
+            phoneHash: storedLookupHash(sealer, 'phone', sealer.openNullable(r.phoneEnc, visitorAad(r.id, 'phone'))),
           })
           .where(eq(visitors.id, r.id));
       return rows.length;

@@ -90,7 +90,17 @@ export const IssuedPass = Type.Object(
     ],
   },
 );
-export const PassList = Type.Object({ ...PageQuery, visitorId: Type.Optional(Uuid()), status: Type.Optional(PassStatus) });
+export const PassList = Type.Object({
+  ...PageQuery,
+  visitorId: Type.Optional(Uuid()),
+  status: Type.Optional(PassStatus),
+  q: Type.Optional(
+    Type.String({
+      maxLength: 200,
+      description: 'Exact search (personal data is sealed): an id, a visitor e-mail or phone (by keyed hash), a card number',
+    }),
+  ),
+});
 export const RevokeBody = Type.Object({ reason: Type.String({ minLength: 1, maxLength: 500 }) }, { additionalProperties: false });
 export const CredentialQuery = Type.Object({
   kind: Type.Optional(Type.Union(QrKindSchema.anyOf, { default: 'dynamic' })),

@@ -35,6 +35,7 @@ import {
 import { type Actor, writeAudit } from '../../lib/audit.js';
 import { conflict, HttpError, notFound, unprocessable } from '../../lib/errors.js';
 import { decodeCursor, iso, page } from '../../lib/pagination.js';
+import { parseSearch, passMatches } from '../../lib/search.js';
 import { requireRule, ruleRecord } from '../access-rules/service.js';
 import { type HostScope, passInScope, requireAppointment } from '../appointments/service.js';
 import { requireGate } from '../gates/service.js';
@@ -234,9 +235,10 @@ export async function listPasses(
   ctx: AppContext,
   orgId: string,
   scope: HostScope,
-  q: { limit?: number; cursor?: string; visitorId?: string; status?: Row['status'] },
+  q: { limit?: number; cursor?: string; visitorId?: string; status?: Row['status']; q?: string },
 ) {
   const limit = q.limit ?? 50;
+  const term = parseSearch(ctx.sealer, q.q);
   const cursor = decodeCursor(q.cursor);
   const now = new Date();
   let statusFilter: ReturnType<typeof and> | undefined;
@@ -253,6 +255,7 @@ export async function listPasses(
         passInScope(scope),
         q.visitorId ? eq(visitPasses.visitorId, q.visitorId) : undefined,
         statusFilter,
+        term ? passMatches(orgId, term) : undefined,
         cursor ? lt(visitPasses.id, cursor) : undefined,
       ),
     )

@@ -57,4 +57,12 @@ export const Visitor = Type.Object(
     ],
   },
 );
-export const VisitorList = Type.Object({ ...PageQuery });
+export const VisitorList = Type.Object({
+  ...PageQuery,
+  q: Type.Optional(
+    Type.String({
+      maxLength: 200,
+      description: 'Exact search (personal data is sealed): an id, a visitor e-mail or phone (by keyed hash), a card number',
+    }),
+  ),
+});

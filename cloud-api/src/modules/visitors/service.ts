@@ -1,5 +1,5 @@
 import { uuidv7 } from '@gatehouse/protocol';
-import { and, desc, eq, isNull, lt } from 'drizzle-orm';
+import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm';
 import type { AppContext, Principal } from '../../context.js';
 import type { Executor } from '../../db/client.js';
 import { visitors } from '../../db/schema.js';
@@ -7,8 +7,9 @@ import { type Actor, writeAudit } from '../../lib/audit.js';
 import type { Sealer } from '../../lib/crypto.js';
 import { forbidden, notFound } from '../../lib/errors.js';
 import { decodeCursor, page } from '../../lib/pagination.js';
+import { parseSearch, visitorsMatching } from '../../lib/search.js';
 import { type HostScope, hostScope, visitorInScope } from '../appointments/service.js';
-import { openVisitorField } from '../orgs/personal-data.js';
+import { openVisitorField, storedLookupHash } from '../orgs/personal-data.js';
 
 type Row = typeof visitors.$inferSelect;
 // The row id in the AAD: an encrypted phone moved to another visitor's row does not decrypt.
@@ -67,8 +68,10 @@ function columns(s: Sealer, id: string, b: VisitorInput) {
   // Name, e-mail and company are sealed like phone and document number (the plaintext columns stay null).
   if (b.fullName !== undefined) out.fullNameEnc = s.seal(b.fullName, aad(id, 'full_name'));
   if (b.email !== undefined) out.emailEnc = s.sealNullable(b.email?.toLowerCase(), aad(id, 'email'));
+  if (b.email !== undefined) out.emailHash = storedLookupHash(s, 'email', b.email);
   if (b.company !== undefined) out.companyEnc = s.sealNullable(b.company, aad(id, 'company'));
   if (b.phone !== undefined) out.phoneEnc = s.sealNullable(b.phone, aad(id, 'phone'));
+  if (b.phone !== undefined) out.phoneHash = storedLookupHash(s, 'phone', b.phone);
   if (b.documentNumber !== undefined) out.documentNumberEnc = s.sealNullable(b.documentNumber, aad(id, 'document_number'));
   return out;
 }
@@ -112,9 +115,17 @@ export async function requireVisitor(db: Executor, orgId: string, id: string, ac
   return row;
 }
 
-export async function listVisitors(ctx: AppContext, orgId: string, access: VisitorAccess, q: { limit?: number; cursor?: string }) {
+export async function listVisitors(
+  ctx: AppContext,
+  orgId: string,
+  access: VisitorAccess,
+  q: { limit?: number; cursor?: string; q?: string },
+) {
   const limit = q.limit ?? 50;
   const cursor = decodeCursor(q.cursor);
+  const term = parseSearch(ctx.sealer, q.q);
+  const who = term && term.kind !== 'id' ? visitorsMatching(orgId, term) : undefined;
+  const search = !term ? undefined : term.kind === 'id' ? eq(visitors.id, term.id) : who ? sql`${visitors.id} in (${who})` : sql`false`;
   const rows = await ctx.db
     .select()
     .from(visitors)
@@ -123,6 +134,7 @@ export async function listVisitors(ctx: AppContext, orgId: string, access: Visit
         eq(visitors.orgId, orgId),
         isNull(visitors.deletedAt),
         visitorInScope(access.scope, access.userId),
+        search,
         cursor ? lt(visitors.id, cursor) : undefined,
       ),
     )
@@ -158,7 +170,14 @@ export async function deleteVisitor(ctx: AppContext, actor: Actor, access: Visit
     // Soft delete, and the personal data goes with it: passes and check-ins keep their history, not the document number.
     await tx
       .update(visitors)
-      .set({ deletedAt: new Date(), phoneEnc: null, documentNumberEnc: null, updatedAt: new Date(), updatedBy: actor.userId })
+      .set({
+        deletedAt: new Date(),
+        phoneEnc: null,
+        phoneHash: null,
+        documentNumberEnc: null,
+        updatedAt: new Date(),
+        updatedBy: actor.userId,
+      })
       .where(and(eq(visitors.id, id), eq(visitors.orgId, actor.orgId)));
     await writeAudit(tx, actor, { action: 'visitor.delete', entityType: 'visitor', entityId: id });
   });

@@ -1,0 +1,60 @@
+import { and, eq, or, type SQL, sql } from 'drizzle-orm';
+import { visitors, visitPasses } from '../db/schema.js';
+import { visitorLookupHashes } from '../modules/orgs/personal-data.js';
+import type { Sealer } from './crypto.js';
+
+/**
+ * Server-side search (`q`) on lists of a large organisation (issue 17). Names, e-mails and phones
+ * are sealed at rest, so nothing is searched by substring: `q` matches exactly
+ * - an id (a UUID): the row itself, or the pass / visitor / gate it names;
+ * - an e-mail (has "@"): the visitor whose e-mail it is, lower-cased, through its keyed hash;
+ * - a phone or card number (digits, with spaces, dashes, brackets or a leading "+"): the visitor
+ *   whose phone has those digits (keyed hash), and the pass whose card number it is.
+ * Anything else (a name) matches nothing: a name is only readable by opening every row.
+ */
+export type SearchTerm =
+  | { kind: 'id'; id: string }
+  | { kind: 'email'; hashes: string[] }
+  | { kind: 'number'; digits: string; phoneHashes: string[] }
+  | { kind: 'none' };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const NUMBER = /^\+?[\d\s\-().]{3,}$/;
+
+export function parseSearch(sealer: Sealer, q: string | undefined): SearchTerm | null {
+  const text = q?.trim();
+  if (!text) return null;
+  if (UUID.test(text)) return { kind: 'id', id: text.toLowerCase() };
+  if (text.includes('@')) return { kind: 'email', hashes: visitorLookupHashes(sealer, 'email', text) };
+  if (NUMBER.test(text)) {
+    const digits = text.replace(/\D/g, '');
+    if (digits) return { kind: 'number', digits, phoneHashes: visitorLookupHashes(sealer, 'phone', text) };
+  }
+  return { kind: 'none' };
+}
+
+const anyOf = (hashes: string[]) => sql`any(${sql.param(hashes)}::text[])`;
+
+/** The organisation's visitors an e-mail or phone term names (a subquery on the hash indexes). */
+export function visitorsMatching(orgId: string, term: SearchTerm): SQL | undefined {
+  if (term.kind === 'email' && term.hashes.length)
+    return sql`select ${visitors.id} from ${visitors} where ${visitors.orgId} = ${orgId} and ${visitors.emailHash} = ${anyOf(term.hashes)}`;
+  if (term.kind === 'number' && term.phoneHashes.length)
+    return sql`select ${visitors.id} from ${visitors} where ${visitors.orgId} = ${orgId} and ${visitors.phoneHash} = ${anyOf(term.phoneHashes)}`;
+  return undefined;
+}
+
+/** The condition on `visit_passes` a term sets: the pass or its visitor by id, its visitor by e-mail or phone, its card number. */
+export function passMatches(orgId: string, term: SearchTerm): SQL {
+  const none = sql`false`;
+  if (term.kind === 'id') return or(eq(visitPasses.id, term.id), eq(visitPasses.visitorId, term.id)) ?? none;
+  const who = visitorsMatching(orgId, term);
+  const byVisitor = who ? sql`${visitPasses.visitorId} in (${who})` : undefined;
+  if (term.kind === 'number') return or(byVisitor, eq(visitPasses.cardNumber, term.digits)) ?? none;
+  return byVisitor ?? none;
+}
+
+/** The ids of the organisation's passes a (non-id) term matches, as a subquery: what check-ins are searched by. */
+export function passIdsMatching(orgId: string, term: SearchTerm): SQL {
+  return sql`select ${visitPasses.id} from ${visitPasses} where ${and(eq(visitPasses.orgId, orgId), passMatches(orgId, term))}`;
+}
