@@ -7842,6 +7842,8 @@ export interface paths {
                 query?: {
                     limit?: number;
                     cursor?: string;
+                    /** @description Exact search (personal data is sealed): an id, a visitor e-mail or phone (by keyed hash), a card number */
+                    q?: string;
                 };
                 header?: never;
                 path?: never;
@@ -9316,6 +9318,8 @@ export interface paths {
                     cursor?: string;
                     visitorId?: string;
                     status?: "draft" | "active" | "revoked" | "expired";
+                    /** @description Exact search (personal data is sealed): an id, a visitor e-mail or phone (by keyed hash), a card number */
+                    q?: string;
                 };
                 header?: never;
                 path?: never;
@@ -10438,6 +10442,10 @@ export interface paths {
                     since?: string;
                     /** @description occurredAt < until */
                     until?: string;
+                    /** @description Only allowed, or only refused, check-ins */
+                    result?: "allow" | "deny";
+                    /** @description Exact search (personal data is sealed): an id (check-in, pass or gate), a visitor e-mail or phone (by keyed hash), a card number */
+                    q?: string;
                 };
                 header?: never;
                 path?: never;
@@ -10515,6 +10523,130 @@ export interface paths {
                                 hostName: string | null;
                             }[];
                             nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description The request does not match its schema (`validation`), or holds a value that cannot be stored. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description No bearer token, or an invalid or expired one: an ended session, an unknown, revoked or expired API key, a deleted application (`unauthorized`). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The caller (a user's roles or a key's scopes) lacks `checkins:read` (`forbidden`). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Too many requests (`rate_limited`); retry after `Retry-After` seconds. */
+                429: {
+                    headers: {
+                        /** @description seconds until a request may succeed */
+                        "Retry-After"?: number;
+                        /** @description requests allowed in the window */
+                        "RateLimit-Limit"?: number;
+                        /** @description requests left in the window */
+                        "RateLimit-Remaining"?: number;
+                        /** @description seconds until the window resets */
+                        "RateLimit-Reset"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description The server failed (`internal`); the body never says more than "internal error". */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Check-ins per hour, allowed and refused, counted in SQL (the console dashboard)
+         * @description Requires `checkins:read`.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    siteId?: string;
+                    /** @description How many whole hours, the current one last */
+                    hours?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "since": "2026-03-02T09:00:00.000Z",
+                         *       "allowed": 1,
+                         *       "denied": 1,
+                         *       "hours": [
+                         *         {
+                         *           "start": "2026-03-02T09:00:00.000Z",
+                         *           "allowed": 1,
+                         *           "denied": 1
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/json": {
+                            /**
+                             * Format: date-time
+                             * @description Start of the first hour
+                             */
+                            since: string;
+                            allowed: number;
+                            denied: number;
+                            hours: {
+                                /** Format: date-time */
+                                start: string;
+                                allowed: number;
+                                denied: number;
+                            }[];
                         };
                     };
                 };
