@@ -8,11 +8,12 @@
 
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server, type Socket } from 'node:net';
+import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DatabaseUnavailableError, isDatabaseUnavailable } from '../src/db/breaker.js';
 import { type Database, openDatabase } from '../src/db/client.js';
 import { installProcessHandlers, processFaults } from '../src/lib/process-faults.js';
-import { createOrgWithUser, startApp } from './helpers.js';
+import { createOrgWithUser, freshDatabase, onPostgres, startApp } from './helpers.js';
 
 /** A TCP server that accepts connections and never says a word: a database host that hangs. */
 async function silentServer(): Promise<{ port: number; close(): Promise<void> }> {
@@ -74,6 +75,45 @@ describe('database unavailable', () => {
       JSON.stringify({ test: 'db-unavailable', connectTimeoutAnswerMs: Math.round(first.ms), breakerOpenAnswerMs: Math.round(fast.ms) }),
     );
   });
+
+  it.runIf(onPostgres)(
+    'a saturated pool answers 503 to what waits too long but does not open the breaker (the database is fine)',
+    async () => {
+      const db = await freshDatabase();
+      const database = await openDatabase({
+        databaseUrl: db.url!,
+        dataDir: null,
+        poolSize: 1,
+        timeouts: { connectTimeoutMs: 300, breakerThreshold: 2 },
+      });
+      cleanups.push(async () => {
+        await database.close().catch(() => undefined);
+        await db.drop();
+      });
+      let release!: () => void;
+      const held = new Promise<void>((r) => {
+        release = r;
+      });
+      // The pool's only connection, busy for as long as the test says.
+      const busy = database.db.transaction(async (tx) => {
+        await tx.execute(sql`select 1`);
+        await held;
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 4; i++) {
+        const err = await database.ping().then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(DatabaseUnavailableError);
+        expect((err as Error).message).toBe('every database connection is busy');
+      }
+      expect(database.health()).toMatchObject({ breaker: 'closed', breakerOpened: 0 });
+      release();
+      await busy;
+      await database.ping();
+    },
+  );
 
   it('classifies connection failures, not statement errors, as the database being unavailable', () => {
     expect(isDatabaseUnavailable(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }))).toBe(true);

@@ -181,14 +181,22 @@ function guardConnect(pool: pg.Pool, breaker: ConnectBreaker): void {
   const guarded = (cb?: ConnectCallback): Promise<pg.PoolClient> | undefined => {
     const p = (async () => {
       breaker.before();
+      // Every connection busy: this acquire waits in the pool's queue, not on the server. Timing out there is a
+      // saturated pool (back-pressure: 503 for this request), not a database gone, so it must not open the breaker
+      // for everyone — a thousand controllers reconnecting at once would otherwise take the API down for a cool-down.
+      const queued = pool.idleCount === 0 && pool.totalCount >= (pool.options.max ?? 10);
       try {
         const client = await raw();
         breaker.success();
         return client;
       } catch (err) {
         if (!isDatabaseUnavailable(err)) throw err;
-        breaker.failure();
-        throw new DatabaseUnavailableError('the database is unavailable', breaker.retryAfterS(), { cause: err });
+        if (!queued) breaker.failure();
+        throw new DatabaseUnavailableError(
+          queued ? 'every database connection is busy' : 'the database is unavailable',
+          breaker.retryAfterS(),
+          { cause: err },
+        );
       }
     })();
     if (!cb) return p;
