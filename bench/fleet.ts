@@ -49,6 +49,7 @@ import {
 } from '@gatehouse/protocol';
 import mqtt, { type MqttClient } from 'mqtt';
 import pg from 'pg';
+import { createBenchDatabase } from './load.js';
 import { sleep, summary, until } from './util.js';
 
 const EDGES = Number(process.env.BENCH_EDGES ?? 1000);
@@ -83,25 +84,6 @@ async function portOpen(port: number): Promise<boolean> {
     });
     c.on('error', () => r(false));
   });
-}
-
-async function createDatabase(base: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `gh_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(base);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: base });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
 }
 
 /** Counts what the cloud's pool refused: failed queries and connects (pool timeouts among them), by message. */
@@ -362,7 +344,7 @@ async function main() {
   const pidFile = join(dir, 'mosquitto.pid');
   process.env.MOSQUITTO_DIR = mosqDir;
   process.env.MOSQUITTO_PID_FILE = pidFile;
-  const made = base ? await createDatabase(base) : null;
+  const made = base ? await createBenchDatabase(base) : null;
   const database = await openDatabase({ databaseUrl: made?.url ?? null, dataDir: null, poolSize: Number(process.env.BENCH_POOL ?? 20) });
   await database.migrate();
   const port = await freePort();

@@ -15,13 +15,12 @@
  * BENCH_DURATION_S (10), BENCH_POOL (20). Target: every list p99 < 50 ms.
  */
 
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { buildApp, loadConfig, openDatabase, seedDemo, siteSnapshot } from '@gatehouse/cloud-api';
 import { newTotpSecret } from '@gatehouse/protocol';
 import pg from 'pg';
+import { type Figures, load } from './load.js';
 import { percentile } from './util.js';
 
 const CONNECTIONS = 50;
@@ -30,40 +29,13 @@ const PASSES = Number(process.env.BENCH_PASSES ?? 1_000_000);
 const CHECKINS = Number(process.env.BENCH_CHECKINS ?? 10_000_000);
 const SITES = 4;
 const GATES_PER_SITE = 5;
-const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
 
-interface Figures {
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
+/** An endpoint under this bench's load; a non-2xx answer counts as an error here. */
+async function autocannon(url: string, headers: Record<string, string>, duration = DURATION_S): Promise<Figures> {
+  const f = await load({ url, headers, duration, connections: CONNECTIONS });
+  return { ...f, errors: f.errors + f.non2xx };
 }
 
-function autocannon(url: string, headers: Record<string, string>, duration = DURATION_S): Promise<Figures> {
-  const args = [AUTOCANNON, '-j', '-c', String(CONNECTIONS), '-d', String(duration)];
-  for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}=${v}`);
-  args.push(url);
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`autocannon failed (${code}): ${err}`));
-      const r = JSON.parse(out) as {
-        requests: { average: number };
-        latency: { p99: number; p50: number };
-        errors: number;
-        timeouts: number;
-        non2xx: number;
-      };
-      resolve({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx });
-    });
-  });
-}
-
-/** The same SELECT through node-postgres, 50 clients each running it back to back: what the database alone answers. */
 async function raw(pool: pg.Pool, text: string, values: unknown[], duration = DURATION_S): Promise<Figures> {
   const lat: number[] = [];
   let errors = 0;
@@ -82,7 +54,7 @@ async function raw(pool: pg.Pool, text: string, values: unknown[], duration = DU
     }),
   );
   lat.sort((a, b) => a - b);
-  return { rps: lat.length / duration, p50: percentile(lat, 50), p99: percentile(lat, 99), errors };
+  return { rps: lat.length / duration, p50: percentile(lat, 50), p99: percentile(lat, 99), errors, non2xx: 0 };
 }
 
 /** A UUIDv7-shaped id whose time part is `ms` and whose tail is `n`: ids sort as the rows' times, as the edge's do. */
