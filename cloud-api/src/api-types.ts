@@ -23,7 +23,7 @@ import type {
   TokenPair as TokenPairSchema,
   UserSummary as UserSummarySchema,
 } from './modules/auth/schema.js';
-import type { Checkin as CheckinSchema, Occupancy as OccupancySchema } from './modules/checkins/schema.js';
+import type { Checkin as CheckinSchema, Dashboard as DashboardSchema, Occupancy as OccupancySchema } from './modules/checkins/schema.js';
 import type { ConsoleConfig as ConsoleConfigSchema } from './modules/console/routes.js';
 import type {
   ApiKey as ApiKeySchema,
@@ -145,6 +145,7 @@ export type TokenPair = Static<typeof TokenPairSchema>;
 export type UserSummary = Static<typeof UserSummarySchema>;
 export type ProfilePatch = Static<typeof ProfilePatchSchema>;
 export type Checkin = Static<typeof CheckinSchema>;
+export type Dashboard = Static<typeof DashboardSchema>;
 export type Occupancy = Static<typeof OccupancySchema>;
 export type ConsoleConfig = Static<typeof ConsoleConfigSchema>;
 export type CommandBody = Static<typeof CommandBodySchema>;
