@@ -11,13 +11,17 @@
  *   from its link's cache and closes its broker session within a second
  *   (DEVICE_REVOKED_CHANNEL, raised by a trigger on gates); its broker login
  *   and release downloads on B are refused from then on.
+ * - A command made through A (which has no broker link) for a gate whose
+ *   controller is away is sent by B, signed, when the controller reports
+ *   online there; a command that expired meanwhile is not (CMD-2).
  *
  * PostgreSQL only: on PGlite there is one in-process database, so one
  * instance, and the in-memory limits and caches are the whole truth.
  * (An API key revoked on one instance and refused by the other is in
  * api-keys.test.ts › another instance on the same database.)
  */
-import { topics } from '@gatehouse/protocol';
+import { type Command, KeyRing, openMessage, type Status, topics } from '@gatehouse/protocol';
+import { sql } from 'drizzle-orm';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, buildApp } from '../src/app.js';
@@ -34,6 +38,19 @@ import {
   until,
 } from './helpers.js';
 import { freePort } from './own-postgres.js';
+
+/** An enrolled controller of a gate of `topo`, through instance `app`. */
+async function enroll(app: App, admin: Login, gateId: string) {
+  const enrollment = await app.inject({ method: 'POST', url: `/api/admin/gates/${gateId}/enrollment`, headers: admin.auth });
+  expect(enrollment.statusCode).toBe(201);
+  const enrolled = await app.inject({
+    method: 'POST',
+    url: '/api/edge/enroll',
+    payload: { code: (enrollment.json() as { code: string }).code },
+  });
+  expect(enrolled.statusCode).toBe(200);
+  return enrolled.json() as { deviceId: string; orgPublicKey: string; mqtt: { username: string; password: string } };
+}
 
 function connect(url: string, u: { username: string; password: string }): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
@@ -146,15 +163,7 @@ describe.skipIf(!onPostgres)('two instances on one PostgreSQL database', () => {
 
   it('a gate disabled through A: B drops its device and closes its session within a second; its login and downloads are refused', async () => {
     const topo = await seedTopology(a, admin);
-    const enrollment = await a.inject({ method: 'POST', url: `/api/admin/gates/${topo.gate.id}/enrollment`, headers: admin.auth });
-    expect(enrollment.statusCode).toBe(201);
-    const enrolled = await a.inject({
-      method: 'POST',
-      url: '/api/edge/enroll',
-      payload: { code: (enrollment.json() as { code: string }).code },
-    });
-    expect(enrolled.statusCode).toBe(200);
-    const d = enrolled.json() as { deviceId: string; mqtt: { username: string; password: string } };
+    const d = await enroll(a, admin, topo.gate.id);
     const brokerUrl = `mqtt://127.0.0.1:${b.ctx.sync!.broker!.port}`;
     const device = await connect(brokerUrl, d.mqtt);
     try {
@@ -191,6 +200,65 @@ describe.skipIf(!onPostgres)('two instances on one PostgreSQL database', () => {
       await expect(connect(brokerUrl, d.mqtt)).rejects.toThrow();
       // B's download route refuses its credentials (it reads the gate on every request: nothing cached to drop).
       expect((await download()).statusCode).toBe(401);
+    } finally {
+      device.end(true);
+    }
+  });
+
+  it('a command made through A for an away controller is sent by B when it reports online there; an expired one is not', async () => {
+    const topo = await seedTopology(a, admin);
+    const d = await enroll(a, admin, topo.gate.id);
+    const command = async (type: 'open' | 'lockdown', reason: string) => {
+      const r = await a.inject({
+        method: 'POST',
+        url: `/api/admin/gates/${topo.gate.id}/commands`,
+        headers: admin.auth,
+        payload: { type, reason },
+      });
+      expect(r.statusCode, r.body).toBe(202);
+      return r.json() as { id: string; status: string };
+    };
+    // A has no broker link: both are recorded, neither can be sent.
+    const stale = await command('lockdown', 'made an hour ago');
+    const fresh = await command('open', 'let the courier in');
+    expect([stale.status, fresh.status]).toEqual(['queued', 'queued']);
+    await a.ctx.db.execute(sql`update gate_commands set expires_at = now() - interval '1 second' where id = ${stale.id}`);
+
+    const device = await connect(`mqtt://127.0.0.1:${b.ctx.sync!.broker!.port}`, d.mqtt);
+    try {
+      const ring = new KeyRing([d.orgPublicKey]);
+      const received: Command[] = [];
+      device.on('message', (_topic, payload) => {
+        const opened = openMessage(payload, ring, { orgId: admin.orgId, deviceId: d.deviceId });
+        if (opened.ok && opened.message.kind === 'cmd') received.push(opened.message);
+      });
+      await device.subscribeAsync(topics.cmd(d.deviceId), { qos: 1 });
+      const status = (ts: number): Status => ({
+        v: 1,
+        deviceId: d.deviceId,
+        state: 'online',
+        version: '0.2.0',
+        cacheSeq: 0,
+        outboxDepth: 0,
+        lockdown: false,
+        hardware: [],
+        ts,
+      });
+      const onlineAt = performance.now();
+      await device.publishAsync(topics.status(d.deviceId), JSON.stringify(status(Date.now())), { qos: 1 });
+      const cmd = await until(() => received.find((c) => c.id === fresh.id), 'the queued command at the controller', 3000);
+      const ms = Math.round(performance.now() - onlineAt);
+      expect(cmd).toMatchObject({ type: 'open', reason: 'let the courier in' });
+      const rows = await a.ctx.db.execute(sql`select id, status from gate_commands where gate_id = ${topo.gate.id} order by seq`);
+      expect((rows as unknown as { rows: unknown[] }).rows).toEqual([
+        { id: stale.id, status: 'queued' },
+        { id: fresh.id, status: 'sent' },
+      ]);
+      // Another status sends nothing again, and the expired command never.
+      await device.publishAsync(topics.status(d.deviceId), JSON.stringify(status(Date.now() + 1)), { qos: 1 });
+      await new Promise((r) => setTimeout(r, 500));
+      expect(received.map((c) => c.id)).toEqual([fresh.id]);
+      console.log(`queued command: sent by the other instance ${ms} ms after the controller reported online`);
     } finally {
       device.end(true);
     }

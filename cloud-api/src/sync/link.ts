@@ -24,12 +24,12 @@ import {
   uuidv7,
   validators,
 } from '@gatehouse/protocol';
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull } from 'drizzle-orm';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { AppContext } from '../context.js';
 import { isDatabaseUnavailable } from '../db/breaker.js';
-import { gates } from '../db/schema.js';
+import { gateCommands, gates } from '../db/schema.js';
 import { controllerStatusChanged, controllerWentOffline, publishAlarms } from '../modules/alarms/service.js';
 import { ingestCheckins } from '../modules/checkins/ingest.js';
 import type { CheckinView } from '../modules/checkins/service.js';
@@ -41,6 +41,12 @@ import { emitEvent } from '../modules/webhooks/emit.js';
 import { gateStatusData } from '../modules/webhooks/events.js';
 import { materialize, siteSnapshot } from './records.js';
 import { changesSince, maxSeq, sitesWithUnstamped, stampSite } from './sequencer.js';
+
+/** How many signed copies of one delta are in flight to the broker at once. */
+const FANOUT_BATCH = 100;
+
+/** Command types whose row holds all they carry, so they can be sent again from it (see #sendQueued). */
+const RESENDABLE: Command['type'][] = ['open', 'lockdown', 'release', 'resync', 'emergency'];
 
 export interface CloudLinkOptions {
   url: string;
@@ -390,6 +396,39 @@ export class CloudLink extends EventEmitter<LinkEvents> {
     await updateReported(ctx, device, s).catch((err: unknown) =>
       this.#o.log.error({ err, deviceId: device.deviceId }, 'sync: update progress not recorded from a status'),
     );
+    if (online && latest())
+      await this.#sendQueued(device).catch((err: unknown) =>
+        this.#o.log.error({ err, deviceId: device.deviceId }, 'sync: queued commands not sent'),
+      );
+  }
+
+  /**
+   * Commands recorded while no link could send them (this instance's broker link was down, or another instance
+   * without one took the request) go out when the controller reports online, to whichever instance it reached —
+   * and only until they expire (CMD-2): a door must not open minutes late. One UPDATE … RETURNING claims them, so
+   * two instances hearing the same controller never both send one. Keysets and updates are not resent from here:
+   * a keyset's secret never sits in the row, and the update manager resends its own (updateReported).
+   */
+  async #sendQueued(device: DeviceIdentity): Promise<void> {
+    const claimed = await this.#ctx.db
+      .update(gateCommands)
+      .set({ status: 'sent', updatedAt: new Date() })
+      .where(
+        and(
+          eq(gateCommands.orgId, device.orgId),
+          eq(gateCommands.gateId, device.gateId),
+          eq(gateCommands.status, 'queued'),
+          gt(gateCommands.expiresAt, new Date()),
+          inArray(gateCommands.type, RESENDABLE),
+        ),
+      )
+      .returning();
+    // In the order they were made: the edge refuses a command whose seq is not above the last it ran (SIGN-4).
+    for (const c of claimed.sort((x, y) => x.seq - y.seq)) {
+      const sent = await this.sendCommand({ ...c, expiresAt: c.expiresAt.getTime() }).catch(() => false);
+      if (!sent) await this.#ctx.db.update(gateCommands).set({ status: 'queued' }).where(eq(gateCommands.id, c.id));
+      else this.#o.log.info({ deviceId: device.deviceId, commandId: c.id, type: c.type }, 'sync: queued command sent');
+    }
   }
 
   async #onSyncRequest(device: DeviceIdentity, payload: Buffer): Promise<void> {
@@ -404,7 +443,7 @@ export class CloudLink extends EventEmitter<LinkEvents> {
       await this.#sendSnapshot(device, head);
     } else {
       this.#cursors.set(device.deviceId, r.fromSeq);
-      await this.#pushDeltas(device, head);
+      await this.#pushDeltas([device], head);
     }
   }
 
@@ -416,7 +455,7 @@ export class CloudLink extends EventEmitter<LinkEvents> {
       this.#snapshotting.delete(device.deviceId);
     }
     // Changes stamped while the snapshot was on its way were held back for it: send them now.
-    await this.#pushDeltas(device, await maxSeq(this.#ctx.db, device.siteId));
+    await this.#pushDeltas([device], await maxSeq(this.#ctx.db, device.siteId));
   }
 
   async #sendSnapshotChunks(device: DeviceIdentity, head: number): Promise<void> {
@@ -462,36 +501,59 @@ export class CloudLink extends EventEmitter<LinkEvents> {
     this.#o.log.info({ deviceId: device.deviceId, seq: head, passes: snap.passes.length, chunks }, 'sync: snapshot sent');
   }
 
-  /** Sends the device every stamped change after its cursor, in deltas of at most maxDelta. */
-  async #pushDeltas(device: DeviceIdentity, head: number): Promise<void> {
-    const cursor = this.#cursors.get(device.deviceId);
-    if (cursor === undefined || cursor >= head) return;
-    let from: number = cursor;
-    const key = await orgSigningKey(this.#ctx, device.orgId);
-    while (from < head) {
-      if (this.#snapshotting.has(device.deviceId) || !this.#serving(device)) return;
-      const rows = await changesSince(this.#ctx.db, device.siteId, from, this.#o.maxDelta);
-      if (rows.length === 0) break;
-      const to: number = rows[rows.length - 1]?.seq ?? from;
-      const changes = await materialize(this.#ctx, device.orgId, device.siteId, rows);
-      await this.#send(
-        device,
-        topics.sync(device.deviceId),
-        {
-          v: 1,
-          kind: 'delta',
-          orgId: device.orgId,
-          deviceId: device.deviceId,
-          seq: to,
-          issuedAt: Date.now(),
-          siteId: device.siteId,
-          fromSeq: from,
-          ...this.#sealChanges(device, changes),
-        },
-        key,
-      );
-      from = to;
-      if (this.#serving(device)) this.#cursors.set(device.deviceId, to);
+  /**
+   * Sends each device (all of one site) every stamped change after its cursor, in deltas of at most maxDelta.
+   * Devices at the same cursor — after a sweep, nearly all of a site — share one read of the changes: a site of a
+   * thousand controllers costs two queries per sweep, not two thousand, and the signed copies are published
+   * together rather than each waiting for the broker's ack of the one before (bench:fleet).
+   */
+  async #pushDeltas(devices: readonly DeviceIdentity[], head: number): Promise<void> {
+    const first = devices[0];
+    if (!first) return;
+    const byCursor = new Map<number, DeviceIdentity[]>();
+    for (const d of devices) {
+      const cursor = this.#cursors.get(d.deviceId);
+      if (cursor === undefined || cursor >= head) continue;
+      byCursor.set(cursor, [...(byCursor.get(cursor) ?? []), d]);
+    }
+    if (byCursor.size === 0) return;
+    const key = await orgSigningKey(this.#ctx, first.orgId);
+    for (const [cursor, group] of byCursor) {
+      let from = cursor;
+      let serving = group;
+      while (from < head) {
+        serving = serving.filter((d) => !this.#snapshotting.has(d.deviceId) && this.#serving(d));
+        if (serving.length === 0) return;
+        const rows = await changesSince(this.#ctx.db, first.siteId, from, this.#o.maxDelta);
+        if (rows.length === 0) break;
+        const to: number = rows[rows.length - 1]?.seq ?? from;
+        const changes = await materialize(this.#ctx, first.orgId, first.siteId, rows);
+        const at = from;
+        for (let i = 0; i < serving.length; i += FANOUT_BATCH) {
+          await Promise.all(
+            serving.slice(i, i + FANOUT_BATCH).map(async (device) => {
+              await this.#send(
+                device,
+                topics.sync(device.deviceId),
+                {
+                  v: 1,
+                  kind: 'delta',
+                  orgId: device.orgId,
+                  deviceId: device.deviceId,
+                  seq: to,
+                  issuedAt: Date.now(),
+                  siteId: device.siteId,
+                  fromSeq: at,
+                  ...this.#sealChanges(device, changes),
+                },
+                key,
+              );
+              if (this.#serving(device)) this.#cursors.set(device.deviceId, to);
+            }),
+          );
+        }
+        from = to;
+      }
     }
   }
 
@@ -504,10 +566,11 @@ export class CloudLink extends EventEmitter<LinkEvents> {
       const siteIds = await sitesWithUnstamped(this.#ctx.db);
       for (const siteId of siteIds) {
         const head = await stampSite(this.#ctx.db, siteId);
-        for (const deviceId of this.#cursors.keys()) {
-          const d = this.#devices.get(deviceId);
-          if (d?.siteId === siteId) await this.#pushDeltas(d, head);
-        }
+        const online = [...this.#cursors.keys()].flatMap((id) => {
+          const d = this.#devices.get(id);
+          return d?.siteId === siteId ? [d] : [];
+        });
+        await this.#pushDeltas(online, head);
       }
     } catch (err) {
       if (!isDatabaseUnavailable(err)) this.#o.log.error({ err }, 'sync: sweep failed');
