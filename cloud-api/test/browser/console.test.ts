@@ -17,7 +17,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gates as gatesTable, organizations } from '../../src/db/schema.js';
 import { ingestCheckins } from '../../src/modules/checkins/ingest.js';
-import { createOrgWithUser, type Login } from '../helpers.js';
+import { createOrgWithUser, issuePass, type Login, seedTopology } from '../helpers.js';
 import { edgeDecides } from './edge-view.js';
 import {
   decodeQrPng,
@@ -230,10 +230,10 @@ describe.skipIf(!hasChromium && !process.env.CI)('console in Chromium', () => {
     await field('ID document number').fill('4510 123456');
     await dialog().getByRole('button', { name: 'Create visitor' }).click();
     await expect.poll(() => rowWith('Ivan Petrov').count()).toBe(1);
-    // Search filters the list.
-    await page.getByLabel('Search').fill('nobody');
-    await expect.poll(() => page.getByText('Nothing matches').isVisible()).toBe(true);
+    // The search asks the server, which finds exact e-mails, phones, card numbers and ids (names and companies are sealed).
     await page.getByLabel('Search').fill('acme');
+    await expect.poll(() => page.getByText('Nothing matches').isVisible()).toBe(true);
+    await page.getByLabel('Search').fill('+7 900 123-45-67');
     await expect.poll(() => rowWith('Ivan Petrov').count()).toBe(1);
     await shot(page, '11-visitors');
 
@@ -627,6 +627,150 @@ addEventListener('message', (e) => {
       { from: null, to: 'ru' },
     ]);
   }, 90_000);
+
+  it('large organisation: search and the result filter go to the server past the first page; the dashboard is counted by it', async () => {
+    // Its own organisation and browser, so the counts of the flow above stay as they are.
+    const big = await createOrgWithUser(stack.app, 'Big Org', ['OrgAdmin']);
+    const topo = await seedTopology(stack.app, big);
+    const post = async (url: string, payload: Record<string, unknown>) => {
+      const r = await stack.app.inject({ method: 'POST', url, headers: big.auth, payload });
+      expect(r.statusCode, r.body).toBe(201);
+      return r.json() as { id: string };
+    };
+    // More than a page (50) of visitors and passes; one after another, so the first ones are the oldest (last page).
+    const guests: { id: string }[] = [];
+    for (let i = 0; i < 60; i++) {
+      const n = String(i).padStart(2, '0');
+      guests.push(
+        await post('/api/admin/visitors', {
+          fullName: `Guest ${n}`,
+          email: `guest${n}@big.test`,
+          ...(i === 1 ? { phone: '+7 900 000-00-01' } : {}),
+        }),
+      );
+    }
+    const passes: { id: string }[] = [];
+    for (const g of guests) passes.push(await issuePass(stack.app, big, { visitorId: g.id, accessRuleId: topo.rule.id }));
+
+    // 120 admissions newer than 8 refusals of the oldest pass: the check-in list's first page (100) holds no refusal.
+    const now = Date.now();
+    const ev = (minsAgo: number, allow: boolean, passId: string): CheckinEvent => ({
+      id: uuidv7(now - minsAgo * 60_000),
+      gateId: topo.gate.id,
+      passId,
+      type: 'attempt',
+      credentialKind: 'dynamic',
+      direction: 'in',
+      allow,
+      reason: allow ? 'ok' : 'outside_schedule',
+      occurredAt: now - minsAgo * 60_000,
+    });
+    // Made oldest first: uuidv7 never goes back within a process, so the ids keep the order of the times.
+    const events = [
+      ...Array.from({ length: 3 }, (_, i) => ev(1680 - i * 60, true, passes[1]!.id)),
+      ...Array.from({ length: 8 }, (_, i) => ev(1510 - i * 40, false, passes[0]!.id)),
+      ...Array.from({ length: 120 }, (_, i) => ev(1192 - i * 10, true, passes[1 + (i % 59)]!.id)),
+    ];
+    await ingestCheckins(stack.app.ctx, { orgId: big.orgId, siteId: topo.site.id, deviceId: null }, events);
+
+    const c = await newContext(browser);
+    try {
+      const p = errors.attach(await c.newPage());
+      const apiCalls: URL[] = [];
+      p.on('request', (r) => {
+        const u = new URL(r.url());
+        if (u.pathname.startsWith('/api/')) apiCalls.push(u);
+      });
+      const calls = (path: string) => apiCalls.filter((u) => u.pathname === path);
+      const navTo = (name: string) => p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true }).click();
+      const rows = p.locator('tbody tr');
+      await p.goto(stack.url);
+      await signIn(p, big);
+
+      // Dashboard: 24 bars and the totals as the server counts them, without downloading the check-ins.
+      const chart = p.getByRole('img', { name: /Entries per hour over the last 24 hours/ });
+      await chart.waitFor({ timeout: 10_000 });
+      const top = Math.floor(Date.now() / 3600_000) * 3600_000;
+      const hours = Array.from({ length: 24 }, (_, i) => {
+        const start = top - (23 - i) * 3600_000;
+        const inHour = events.filter((e) => e.occurredAt >= start && e.occurredAt < start + 3600_000);
+        return { allowed: inHour.filter((e) => e.allow).length, denied: inHour.filter((e) => !e.allow).length };
+      });
+      const bars = (await chart.locator('title').allTextContents()).map((b) => b.replace(/^.* — /, ''));
+      expect(bars).toEqual(hours.map((h) => `${h.allowed} allowed, ${h.denied} denied`));
+      const allowed = hours.reduce((s, h) => s + h.allowed, 0);
+      const denied = hours.reduce((s, h) => s + h.denied, 0);
+      expect(denied).toBeGreaterThan(0);
+      expect(denied).toBeLessThan(8);
+      expect(await chart.getAttribute('aria-label')).toContain(`${allowed + denied} in total`);
+      const stat = (label: string) => p.locator('.card.stat', { hasText: label }).locator('.value').textContent();
+      expect(await stat('Entries, 24 h')).toBe(String(allowed));
+      expect(await stat('Denied, 24 h')).toBe(String(denied));
+      expect(calls('/api/admin/dashboard').length).toBeGreaterThan(0);
+      expect(calls('/api/admin/checkins').map(String)).toEqual([]);
+
+      // Passes: the oldest is on no loaded page; its visitor's e-mail finds it on the server.
+      await navTo('Passes');
+      await expect.poll(() => rows.count()).toBe(50);
+      expect(await rows.filter({ hasText: 'Guest 00' }).count()).toBe(0);
+      await p.getByRole('button', { name: 'Load more' }).click();
+      await expect.poll(() => rows.count()).toBe(60);
+      const byMail = p.waitForRequest(
+        (r) => new URL(r.url()).pathname === '/api/admin/passes' && new URL(r.url()).searchParams.get('q') === 'guest00@big.test',
+      );
+      await p.getByLabel('Search').fill('guest00@big.test');
+      const sent = new URL((await byMail).url());
+      // A new search starts from the first page.
+      expect(sent.searchParams.get('cursor')).toBeNull();
+      await expect.poll(() => rows.count()).toBe(1);
+      expect(await rows.first().textContent()).toContain('Guest 00');
+      // Cleared: the list as it was, both pages loaded.
+      await p.getByLabel('Search').fill('');
+      await expect.poll(() => rows.count()).toBe(60);
+
+      // Visitors: typed key by key, one request once the typing pauses; a phone in any spelling; a name finds nothing, and says why.
+      await navTo('Visitors');
+      await expect.poll(() => rows.count()).toBe(50);
+      expect(await rows.filter({ hasText: 'Guest 01' }).count()).toBe(0);
+      const typed = '+7 (900) 000 00 01';
+      await p.getByLabel('Search').pressSequentially(typed, { delay: 20 });
+      await expect.poll(() => rows.count()).toBe(1);
+      expect(await rows.first().textContent()).toContain('Guest 01');
+      const searches = calls('/api/admin/visitors')
+        .map((u) => u.searchParams.get('q'))
+        .filter((q) => q !== null);
+      expect(searches.at(-1)).toBe(typed);
+      expect(searches.length).toBeLessThan(typed.length / 2);
+      await p.getByLabel('Search').fill('Guest 01');
+      await expect.poll(() => p.getByText('Nothing matches “Guest 01”').isVisible()).toBe(true);
+      expect(await p.getByText('exact e-mail, phone, card number or id').isVisible()).toBe(true);
+      await shot(p, '30-visitors-search');
+
+      // Check-in history: the refusals lie past the first page of 100; the Result filter and the search ask the server.
+      await navTo('Check-ins');
+      await expect.poll(() => rows.count()).toBe(100);
+      expect(await p.locator('tbody .badge.deny').count()).toBe(0);
+      const refused = p.waitForRequest(
+        (r) => new URL(r.url()).pathname === '/api/admin/checkins' && new URL(r.url()).searchParams.get('result') === 'deny',
+      );
+      await p.getByLabel('Result').selectOption('denied');
+      await refused;
+      await expect.poll(() => rows.count()).toBe(8);
+      expect(await p.locator('tbody .badge.deny').count()).toBe(8);
+      await p.getByLabel('Result').selectOption('');
+      await expect.poll(() => rows.count()).toBe(100);
+      const byPass = p.waitForRequest(
+        (r) => new URL(r.url()).pathname === '/api/admin/checkins' && new URL(r.url()).searchParams.get('q') === 'guest00@big.test',
+      );
+      await p.getByLabel('Search').fill('guest00@big.test');
+      await byPass;
+      await expect.poll(() => rows.count()).toBe(8);
+      expect(await p.locator('tbody .badge.deny').count()).toBe(8);
+      await shot(p, '31-checkins-search');
+    } finally {
+      await c.close();
+    }
+  }, 120_000);
 
   it('left no errors in the browser console', () => {
     expect(errors.entries).toEqual([]);

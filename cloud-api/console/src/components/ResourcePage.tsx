@@ -4,7 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { api } from '../lib/api.ts';
 import { type LookupKind, type Lookups, useLookups } from '../lib/lookups.ts';
 import { can, type Permission } from '../lib/permissions.ts';
-import { invalidate, usePaged } from '../lib/query.ts';
+import { invalidate, useDebounced, usePaged } from '../lib/query.ts';
 import { type FieldDef, Form, type Values } from './form.tsx';
 import { ListFoot } from './ListTable.tsx';
 import { Dialog, Empty, ErrorBox, Loading, PageHead } from './ui.tsx';
@@ -34,8 +34,14 @@ export interface ResourceDef<T extends { id: string }> {
   empty: Values;
   toValues?: (item: T) => Values;
   toBody: (values: Values, mode: 'create' | 'edit') => Record<string, unknown>;
-  /** Text the search box matches against. */
-  searchText: (item: T, lookups: Lookups) => string;
+  /**
+   * The search box asks the server (its `q`: an exact id, e-mail, phone or card number) over every row,
+   * page by page: for the lists that grow with the organisation (passes, visitors), where the loaded
+   * rows are a sliver of them.
+   */
+  serverSearch?: boolean;
+  /** Otherwise, the text of each loaded row the search box matches (the short lists: sites, gates, rules). */
+  searchText?: (item: T, lookups: Lookups) => string;
   canEdit?: boolean;
   canDelete?: boolean;
   rowActions?: (item: T) => ReactNode;
@@ -49,19 +55,25 @@ export interface ResourceDef<T extends { id: string }> {
 
 export function ResourcePage<T extends { id: string }>({ def }: { def: ResourceDef<T> }) {
   const { t } = useTranslation();
-  const list = usePaged<T>(def.path, def.query ?? {});
   const { lookups } = useLookups(def.lookups ?? []);
   const [search, setSearch] = useState('');
+  // A new term is a new query key: the list starts again from its first page, the rows found before showing meanwhile.
+  const q = useDebounced(search.trim());
+  const serverQuery = useMemo(() => (def.serverSearch && q ? { ...def.query, q } : (def.query ?? {})), [def.serverSearch, def.query, q]);
+  const list = usePaged<T>(def.path, serverQuery);
   const [editing, setEditing] = useState<{ mode: 'create' | 'edit'; item?: T } | null>(null);
   const [deleting, setDeleting] = useState<T | null>(null);
   const searchId = useId();
   const writable = can(def.write);
 
   const shown = useMemo(() => {
-    const q = search.trim().toLowerCase();
-    if (!q) return list.items;
-    return list.items.filter((it) => def.searchText(it, lookups).toLowerCase().includes(q));
+    const text = search.trim().toLowerCase();
+    if (def.serverSearch || !text || !def.searchText) return list.items;
+    const of = def.searchText;
+    return list.items.filter((it) => of(it, lookups).toLowerCase().includes(text));
   }, [list.items, search, def, lookups]);
+  // What the rows shown were searched for: on the server, the term they were asked with.
+  const searched = def.serverSearch ? q : search.trim();
 
   // Every list, lookup and detail read from this resource (and the ones it changes) refetches.
   const changed = () => invalidate(def.path, ...(def.invalidates ?? []));
@@ -104,7 +116,7 @@ export function ResourcePage<T extends { id: string }>({ def }: { def: ResourceD
             type="search"
             value={search}
             onChange={(e) => setSearch(e.target.value)}
-            placeholder={t('filterPlaceholder')}
+            placeholder={def.serverSearch ? t('searchPlaceholder') : t('filterPlaceholder')}
           />
         </div>
       </div>
@@ -113,7 +125,9 @@ export function ResourcePage<T extends { id: string }>({ def }: { def: ResourceD
         <Loading />
       ) : shown.length === 0 ? (
         <div className="table-wrap">
-          <Empty>{search ? t('nothingMatches', { search }) : def.emptyText}</Empty>
+          <Empty>
+            {searched ? `${t('nothingMatches', { search: searched })}${def.serverSearch ? ` ${t('searchExact')}` : ''}` : def.emptyText}
+          </Empty>
         </div>
       ) : (
         <div className="table-wrap">

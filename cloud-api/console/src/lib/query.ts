@@ -1,4 +1,5 @@
 import { keepPreviousData, QueryClient, useInfiniteQuery } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
 import { api, type Page, type Query } from './api.ts';
 import { getSession, onSessionChange } from './session.ts';
 
@@ -27,6 +28,7 @@ export const PATHS = {
   appointments: '/api/admin/appointments',
   passes: '/api/admin/passes',
   checkins: '/api/admin/checkins',
+  dashboard: '/api/admin/dashboard',
   audit: '/api/admin/audit-logs',
   alarms: '/api/admin/alarms',
   holidays: '/api/admin/holidays',
@@ -86,4 +88,17 @@ export function usePaged<T>(path: string, query: Query, pageSize = 50, opts: { r
     loadMore: () => void q.fetchNextPage(),
     refetch: () => void q.refetch(),
   };
+}
+
+/**
+ * `value` once it has stopped changing for `ms`: a search box asks the server
+ * when the typing pauses, not once per key.
+ */
+export function useDebounced<T>(value: T, ms = 250): T {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const timer = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(timer);
+  }, [value, ms]);
+  return settled;
 }

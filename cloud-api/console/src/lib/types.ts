@@ -21,6 +21,7 @@ export type {
   CommandBody,
   CommandResult,
   Credential,
+  Dashboard,
   DeadJobItem,
   DeliveryDetail,
   DeliveryItem,

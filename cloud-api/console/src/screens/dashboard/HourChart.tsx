@@ -1,34 +1,26 @@
 import { useTranslation } from 'react-i18next';
 import { StackedBars } from '../../components/StackedBars.tsx';
-import type { Checkin } from '../../lib/types.ts';
+import type { Dashboard } from '../../lib/types.ts';
 
 export const HOURS = 24;
 
-interface Bucket {
-  start: number;
-  allowed: number;
-  denied: number;
-}
+type Bucket = Dashboard['hours'][number];
 
-export function bucketByHour(checkins: Checkin[], now: number): Bucket[] {
+/** The hours with nothing in them: what the chart shows to a viewer who may not read check-ins. */
+export function emptyHours(now: number): Bucket[] {
   const top = Math.floor(now / 3600_000) * 3600_000;
-  const buckets: Bucket[] = Array.from({ length: HOURS }, (_, i) => ({ start: top - (HOURS - 1 - i) * 3600_000, allowed: 0, denied: 0 }));
-  for (const c of checkins) {
-    const t = new Date(c.occurredAt).getTime();
-    const i = HOURS - 1 - Math.floor((top - Math.floor(t / 3600_000) * 3600_000) / 3600_000);
-    const b = buckets[i];
-    if (!b) continue;
-    if (c.allow) b.allowed++;
-    else b.denied++;
-  }
-  return buckets;
+  return Array.from({ length: HOURS }, (_, i) => ({
+    start: new Date(top - (HOURS - 1 - i) * 3600_000).toISOString(),
+    allowed: 0,
+    denied: 0,
+  }));
 }
 
-/** Entries per hour: bars of allowed entries with denied ones stacked on top in red. */
+/** Entries per hour, as the server counted them: bars of allowed entries with denied ones stacked on top in red. */
 export function HourChart({ buckets }: { buckets: Bucket[] }) {
   const { t } = useTranslation(['dashboard', 'common']);
   const total = buckets.reduce((s, b) => s + b.allowed + b.denied, 0);
-  const hh = (start: number) => String(new Date(start).getHours()).padStart(2, '0');
+  const hh = (start: string) => String(new Date(start).getHours()).padStart(2, '0');
   return (
     <StackedBars
       bars={buckets.map((b) => ({

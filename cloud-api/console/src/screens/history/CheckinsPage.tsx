@@ -6,7 +6,7 @@ import { Badge, ErrorBox, PageHead } from '../../components/ui.tsx';
 import { getAll, type Query } from '../../lib/api.ts';
 import { fmtDateTime, fromLocalInput } from '../../lib/format.ts';
 import { nameOf, useLookups } from '../../lib/lookups.ts';
-import { PATHS, usePaged } from '../../lib/query.ts';
+import { PATHS, useDebounced, usePaged } from '../../lib/query.ts';
 import { reasonText } from '../../lib/reasons.ts';
 import type { Checkin } from '../../lib/types.ts';
 import { csvCell, download } from './csv.ts';
@@ -17,18 +17,23 @@ export function CheckinsPage() {
   const [filters, setFilters] = useState({ siteId: '', gateId: '', since: '', until: '', result: '' });
   const [exporting, setExporting] = useState(false);
   const [exportError, setExportError] = useState<unknown>(null);
-  const ids = { since: useId(), until: useId() };
+  const [search, setSearch] = useState('');
+  const ids = { since: useId(), until: useId(), search: useId() };
+  // Asked of the server once the typing pauses; a new term starts the list again from its first page.
+  const q = useDebounced(search.trim());
+  // Filtered by the server: the refusals of a busy site may all lie pages past the loaded rows.
   const query: Query = useMemo(
     () => ({
       siteId: filters.siteId,
       gateId: filters.gateId,
       since: fromLocalInput(filters.since),
       until: fromLocalInput(filters.until),
+      result: filters.result === 'allowed' ? 'allow' : filters.result === 'denied' ? 'deny' : undefined,
+      q,
     }),
-    [filters],
+    [filters, q],
   );
   const list = usePaged<Checkin>(PATHS.checkins, query, 100);
-  const shown = filters.result ? list.items.filter((c) => (filters.result === 'allowed' ? c.allow : !c.allow)) : list.items;
   const gates = [...(lookups.gates?.values() ?? [])].filter((g) => !filters.siteId || g.siteId === filters.siteId);
   const set = (k: keyof typeof filters) => (value: string) => setFilters((f) => ({ ...f, [k]: value }));
   // A check-in's time is its site's: the clock the visitor and the guard saw.
@@ -52,25 +57,23 @@ export function CheckinsPage() {
         'receivedAt',
         'id',
       ];
-      const lines = rows
-        .filter((c) => !filters.result || (filters.result === 'allowed' ? c.allow : !c.allow))
-        .map((c) =>
-          [
-            c.occurredAt,
-            nameOf(lookups.sites, c.siteId),
-            nameOf(lookups.gates, c.gateId),
-            c.direction,
-            c.allow ? 'allowed' : 'denied',
-            c.reason,
-            reasonText(c.reason),
-            c.passId,
-            c.credentialKind,
-            c.receivedAt,
-            c.id,
-          ]
-            .map(csvCell)
-            .join(','),
-        );
+      const lines = rows.map((c) =>
+        [
+          c.occurredAt,
+          nameOf(lookups.sites, c.siteId),
+          nameOf(lookups.gates, c.gateId),
+          c.direction,
+          c.allow ? 'allowed' : 'denied',
+          c.reason,
+          reasonText(c.reason),
+          c.passId,
+          c.credentialKind,
+          c.receivedAt,
+          c.id,
+        ]
+          .map(csvCell)
+          .join(','),
+      );
       download(
         `checkins-${new Date().toISOString().slice(0, 19).replaceAll(':', '')}.csv`,
         `${[head.join(','), ...lines].join('\r\n')}\r\n`,
@@ -90,6 +93,16 @@ export function CheckinsPage() {
         </button>
       </PageHead>
       <div className="toolbar">
+        <div className="field">
+          <label htmlFor={ids.search}>{t('common:search')}</label>
+          <input
+            id={ids.search}
+            type="search"
+            value={search}
+            onChange={(e) => setSearch(e.target.value)}
+            placeholder={t('common:searchPlaceholder')}
+          />
+        </div>
         <SelectField
           label={t('checkins.site')}
           all={t('checkins.allSites')}
@@ -125,9 +138,9 @@ export function CheckinsPage() {
       </div>
       <ErrorBox error={list.error ?? exportError} />
       <ListTable
-        items={shown}
+        items={list.items}
         loading={list.loading}
-        empty={t('checkins.empty')}
+        empty={q ? `${t('common:nothingMatches', { search: q })} ${t('common:searchExact')}` : t('checkins.empty')}
         columns={[
           t('checkins.col.time'),
           t('checkins.col.gate'),
@@ -153,7 +166,7 @@ export function CheckinsPage() {
           </tr>
         )}
       />
-      <ListFoot count={shown.length} list={list} />
+      <ListFoot count={list.items.length} list={list} />
     </>
   );
 }

@@ -57,8 +57,7 @@ export function PassesPage() {
         ...(v.escort === true ? { escort: true } : {}),
         ...(str(v.cardNumber) ? { card: { format: str(v.cardFormat), number: str(v.cardNumber) } } : {}),
       }),
-      searchText: (p, l) =>
-        `${nameOf(l.visitors, p.visitorId)} ${nameOf(l.rules, p.accessRuleId)} ${p.status} ${t(`status.${p.status}`)} ${p.type} ${t(`type.${p.type}`)} ${p.id}`,
+      serverSearch: true,
       rowActions: (p) => (
         <a className="btn" href={href(`/passes/${p.id}`)}>
           {t('details')}

@@ -49,7 +49,7 @@ const visitorsDef = (t: TFunction<'resources'>, pii: boolean): ResourceDef<Visit
     email: orNull(v.email),
     ...(pii ? { phone: orNull(v.phone), documentNumber: orNull(v.documentNumber) } : {}),
   }),
-  searchText: (v) => `${v.fullName} ${v.company ?? ''} ${v.email ?? ''} ${v.phone ?? ''}`,
+  serverSearch: true,
   canEdit: true,
   canDelete: true,
   emptyText: t('visitors.empty'),
