@@ -281,7 +281,7 @@ function insertText(rows: number): string {
     tuples.push(`(${ps.join(',')})`);
   }
   return `insert into checkins (id, org_id, site_id, gate_id, pass_id, device_id, type, credential_kind, direction, allow, reason, occurred_at)
-    values ${tuples.join(',')} on conflict (id) do nothing returning id`;
+    values ${tuples.join(',')} on conflict (id, occurred_at) do nothing returning id`;
 }
 
 /** The raw floor: the same rows as one driver-level multi-row INSERT per RAW_BATCH, in sequence, on the cloud's pool. */

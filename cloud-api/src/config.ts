@@ -183,6 +183,11 @@ export interface Config {
   alarms: AlarmsConfig;
   updates: UpdatesConfig;
   breakers: BreakersConfig;
+  /**
+   * CHECKINS_RETENTION_MONTHS: check-ins are kept at least this many months; the daily job drops the
+   * month partitions wholly older (modules/checkins/partitions.ts). null (unset): kept for ever.
+   */
+  checkinRetentionMonths: number | null;
 }
 
 /** Edge releases and their rollouts (modules/updates). */
@@ -401,6 +406,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
       outboxAlarmSeconds: positiveInt('OUTBOX_ALARM_S', env.OUTBOX_ALARM_S, 300),
     },
     updates: updatesConfig(env, dataDir),
+    checkinRetentionMonths: env.CHECKINS_RETENTION_MONTHS
+      ? positiveInt('CHECKINS_RETENTION_MONTHS', env.CHECKINS_RETENTION_MONTHS, 1)
+      : null,
   };
   return { ...config, ...opts.overrides };
 }

@@ -10,6 +10,7 @@ import { DatabaseStartup } from './db/startup.js';
 import { JobQueue } from './jobs/queue.js';
 import { Sealer, subkey } from './lib/crypto.js';
 import { EventBus } from './lib/events.js';
+import { ensureCheckinPartitions } from './modules/checkins/partitions.js';
 import { sealPersonalData } from './modules/orgs/personal-data.js';
 import type { SyncService } from './sync/service.js';
 
@@ -67,6 +68,8 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
   const sealer = new Sealer(config.masterKey, config.previousMasterKey);
   const startup = new DatabaseStartup(async () => {
     if (opts.migrate ?? true) await database.migrate();
+    // This month's check-in partition and the next ones, before the first event of a new month can arrive.
+    await ensureCheckinPartitions(database.db);
     // Names, e-mails and companies of rows written before they were sealed at rest are sealed now.
     await sealPersonalData(database.db, sealer);
   });

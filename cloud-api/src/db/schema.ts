@@ -424,11 +424,15 @@ export const visitPasses = pgTable(
   ],
 );
 
+/**
+ * Partitioned by UTC month of `occurred_at` (migration 0022, modules/checkins/partitions.ts), which
+ * drizzle cannot say: the table is made and changed by hand-written migrations only.
+ */
 export const checkins = pgTable(
   'checkins',
   {
-    /** UUIDv7 made on the edge: the idempotency key (insert … on conflict do nothing). */
-    id: uuid('id').primaryKey(),
+    /** UUIDv7 made on the edge: with `occurred_at`, the idempotency key (insert … on conflict (id, occurred_at) do nothing). */
+    id: uuid('id').notNull(),
     orgId: uuid('org_id')
       .notNull()
       .references(() => organizations.id),
@@ -453,6 +457,9 @@ export const checkins = pgTable(
     ...audit(),
   },
   (t) => [
+    // A partitioned table's unique key must hold its partition key. Exactly once still holds: an edge
+    // event is immutable, so a re-delivered one has the same id and the same occurred_at.
+    primaryKey({ name: 'checkins_pkey', columns: [t.id, t.occurredAt] }),
     index('checkins_org_idx').on(t.orgId, t.id),
     index('checkins_gate_idx').on(t.orgId, t.gateId, t.id),
     index('checkins_pass_idx').on(t.orgId, t.passId, t.id),

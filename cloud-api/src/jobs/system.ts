@@ -3,8 +3,10 @@
  * routes register their queues). Their data carries NO_ORG: no organisation's admin lists them.
  */
 import type { AppContext } from '../context.js';
+import { defineCheckinPartitions } from './checkin-partitions.js';
 import { defineCleanup } from './cleanup.js';
 
 export async function defineSystemJobs(ctx: AppContext): Promise<void> {
   await defineCleanup(ctx);
+  await defineCheckinPartitions(ctx);
 }

@@ -211,10 +211,12 @@ export interface StoredCheckin {
 
 /**
  * Inserts events from a gate idempotently — the hot path of ingestion. One
- * multi-row INSERT … ON CONFLICT DO NOTHING on the edge-made UUIDv7, so a
- * batch delivered twice (QoS 1, a restart mid-batch, two instances) stores
- * each event once; raw SQL because DESIGN measured drizzle's builder at ~26k
- * rows/s against ~72k for the raw statement. The gate is the caller's (the
+ * multi-row INSERT … ON CONFLICT DO NOTHING on the edge-made UUIDv7 with its
+ * occurred_at (the key of the month-partitioned table, migration 0022: an edge
+ * event is immutable, so its copy has both the same), so a batch delivered
+ * twice (QoS 1, a restart mid-batch, two instances) stores each event once;
+ * raw SQL because DESIGN measured drizzle's builder at ~26k rows/s against
+ * ~72k for the raw statement. The gate is the caller's (the
  * MQTT topic's device), never the event's own claim; so is the organisation: a
  * pass id that is not a pass of the gate's org is stored as no pass (the event
  * happened at this gate, but it is never counted against another org's pass).
@@ -249,7 +251,7 @@ export async function insertCheckins(
       as u(id, gate_id, pass_id, type, kind, direction, allow, reason, occurred_at, counted, alert, alarm_kind, alarm_state, alarm_detail)
     left join visit_passes p on p.id = u.pass_id and p.org_id = ${org}
     where true
-    on conflict (id) do nothing
+    on conflict (id, occurred_at) do nothing
     returning ${insertedRows.columns}`);
   const rows = insertedRows.read(result);
   // One more query only when new rows name a pass, one row per distinct pass (not per check-in).
