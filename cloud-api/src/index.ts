@@ -7,6 +7,7 @@ export * as schema from './db/schema.js';
 export { DEMO, type DemoInfo, seedDemo } from './demo.js';
 export { ruleRecord } from './modules/access-rules/service.js';
 export { type Ingested, ingestCheckins } from './modules/checkins/ingest.js';
+export { checkinPartitions, ensureCheckinPartitions } from './modules/checkins/partitions.js';
 export { storeCheckins } from './modules/checkins/service.js';
 export { createEnrollment } from './modules/gates/service.js';
 export { orgSigningKey } from './modules/orgs/service.js';
