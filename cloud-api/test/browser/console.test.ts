@@ -767,6 +767,18 @@ addEventListener('message', (e) => {
       await expect.poll(() => rows.count()).toBe(8);
       expect(await p.locator('tbody .badge.deny').count()).toBe(8);
       await shot(p, '31-checkins-search');
+
+      // Audit log: an object's id is asked of the server, however far back its entries lie (past the first 100).
+      await navTo('Audit log');
+      await expect.poll(() => rows.count()).toBe(100);
+      // Not every visitor's creation is loaded, so not the oldest one's.
+      expect(await p.getByRole('cell', { name: 'visitor.create' }).count()).toBeLessThan(60);
+      const byId = p.waitForRequest(
+        (r) => new URL(r.url()).pathname === '/api/admin/audit-logs' && new URL(r.url()).searchParams.get('entityId') === guests[0]!.id,
+      );
+      await p.getByLabel('Search').fill(guests[0]!.id);
+      await byId;
+      await expect.poll(() => p.getByRole('cell', { name: 'visitor.create' }).count()).toBe(1);
     } finally {
       await c.close();
     }

@@ -5,12 +5,13 @@ import { SelectField } from '../../components/SelectField.tsx';
 import { ErrorBox, PageHead } from '../../components/ui.tsx';
 import { fmtDateTime } from '../../lib/format.ts';
 import { useLookups } from '../../lib/lookups.ts';
-import { PATHS, usePaged } from '../../lib/query.ts';
+import { PATHS, useDebounced, usePaged } from '../../lib/query.ts';
 import type { AuditEntry } from '../../lib/types.ts';
 import { formatDetails } from './formatDetails.ts';
 
 const OBJECTS = ['site', 'zone', 'gate', 'access_rule', 'user', 'visitor', 'appointment', 'pass'] as const;
 const isObject = (v: string): v is (typeof OBJECTS)[number] => (OBJECTS as readonly string[]).includes(v);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function AuditPage() {
   const { t } = useTranslation(['history', 'common']);
@@ -19,7 +20,11 @@ export function AuditPage() {
   const [actorId, setActorId] = useState('');
   const [search, setSearch] = useState('');
   const searchId = useId();
-  const list = usePaged<AuditEntry>(PATHS.audit, { entityType, actorId }, 100);
+  // An object's id is looked up by the server (its whole history, however far back); other words match the loaded
+  // rows. The rows the server finds by id contain it, so the same filter keeps them.
+  const settled = useDebounced(search.trim());
+  const entityId = UUID.test(settled) ? settled.toLowerCase() : '';
+  const list = usePaged<AuditEntry>(PATHS.audit, { entityType, actorId, entityId }, 100);
   const q = search.trim().toLowerCase();
   const shown = q
     ? list.items.filter((a) => `${a.action} ${a.entityId ?? ''} ${JSON.stringify(a.data ?? {})}`.toLowerCase().includes(q))
