@@ -117,6 +117,8 @@ export function ResourcePage<T extends { id: string }>({ def }: { def: ResourceD
             value={search}
             onChange={(e) => setSearch(e.target.value)}
             placeholder={def.serverSearch ? t('searchPlaceholder') : t('filterPlaceholder')}
+            // The API's limit for q: longer is refused, and no e-mail, phone or id is longer.
+            maxLength={def.serverSearch ? 200 : undefined}
           />
         </div>
       </div>

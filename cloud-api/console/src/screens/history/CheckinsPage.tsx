@@ -101,6 +101,8 @@ export function CheckinsPage() {
             value={search}
             onChange={(e) => setSearch(e.target.value)}
             placeholder={t('common:searchPlaceholder')}
+            // The API's limit for q: longer is refused, and no e-mail, phone or id is longer.
+            maxLength={200}
           />
         </div>
         <SelectField
