@@ -26,6 +26,7 @@ import {
 } from '@gatehouse/protocol';
 import { and, eq, gt, inArray, isNull } from 'drizzle-orm';
 import mqtt, { type MqttClient } from 'mqtt';
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
 import type { AppContext } from '../context.js';
 import { isDatabaseUnavailable } from '../db/breaker.js';
@@ -41,6 +42,9 @@ import { emitEvent } from '../modules/webhooks/emit.js';
 import { gateStatusData } from '../modules/webhooks/events.js';
 import { materialize, siteSnapshot } from './records.js';
 import { changesSince, maxSeq, sitesWithUnstamped, stampSite } from './sequencer.js';
+
+/** How many times a sync request the database could not take is taken again (after 0.5, 1, 2, 4, 8 s or so). */
+const SYNC_REQUEST_RETRIES = 5;
 
 /** How many signed copies of one delta are in flight to the broker at once. */
 const FANOUT_BATCH = 100;
@@ -62,6 +66,8 @@ export interface CloudLinkOptions {
   /** A delta carries at most this many changes; an edge further behind gets a snapshot. */
   maxDelta?: number;
   chunkSize?: number;
+  /** How many broker messages are handled at once (each holds a database connection while it runs). */
+  concurrency?: number;
 }
 
 export interface LinkEvents {
@@ -110,7 +116,15 @@ export class CloudLink extends EventEmitter<LinkEvents> {
     return this.connected && this.#subscribedOn === this.#client;
   }
   #subscribedOn: MqttClient | null = null;
+  /**
+   * Messages are handled a few at a time: a thousand controllers reconnecting at once would otherwise each take
+   * a pool connection together, time out waiting for one, and leave none for the API. They wait here instead.
+   */
+  readonly #inbox: LimitFunction;
+  /** siteId → the highest seq this instance has stamped or read, so a status behind it can be caught up. */
+  readonly #heads = new Map<string, number>();
   #sweeping = false;
+  #sweepAgain = false;
   #unavailableLoggedAt = 0;
   #msgSeq = Date.now();
   readonly #ctx: AppContext;
@@ -119,7 +133,8 @@ export class CloudLink extends EventEmitter<LinkEvents> {
   constructor(ctx: AppContext, opts: CloudLinkOptions) {
     super();
     this.#ctx = ctx;
-    this.#o = { sweepMs: 200, maxDelta: 2000, chunkSize: 2000, ...opts };
+    this.#o = { sweepMs: 200, maxDelta: 2000, chunkSize: 2000, concurrency: 8, ...opts };
+    this.#inbox = pLimit(this.#o.concurrency);
   }
 
   get connected(): boolean {
@@ -138,9 +153,7 @@ export class CloudLink extends EventEmitter<LinkEvents> {
       clean: true,
     });
     this.#client = client;
-    client.on('message', (topic, payload) => {
-      this.#onMessage(topic, payload).catch((err: unknown) => o.log.error({ err, topic }, 'sync: handling a message failed'));
-    });
+    client.on('message', (topic, payload) => void this.#inbox(() => this.#handle(topic, payload, 0)));
     client.on('error', (err) => o.log.warn({ err: err.message }, 'sync: broker error'));
     // The cloud serves without its broker (issue 15): mqtt.js keeps reconnecting every reconnectPeriod, and each
     // connection (the first included) subscribes anew; until then sweeps wait (`connected`) and commands expire (CMD-2).
@@ -235,6 +248,11 @@ export class CloudLink extends EventEmitter<LinkEvents> {
     return `${this.#forgetAlls}:${this.#forgets.get(deviceId) ?? 0}`;
   }
 
+  #noteHead(siteId: string, head: number): number {
+    if (head > (this.#heads.get(siteId) ?? 0)) this.#heads.set(siteId, head);
+    return head;
+  }
+
   /** Whether the device may still be served (it was not forgotten since it was looked up). */
   #serving(device: DeviceIdentity): boolean {
     return this.#devices.get(device.deviceId) === device;
@@ -283,6 +301,25 @@ export class CloudLink extends EventEmitter<LinkEvents> {
       epk: sealed.epk,
       changes: changes.map((c) => (c.entity === 'pass' && c.data ? { ...c, data: byId.get(c.data.id)! } : c) as SyncChange),
     };
+  }
+
+  /**
+   * A sync request the database could not take (down, or every connection busy in a reconnect storm) is taken
+   * again after a back-off: the edge asks only on connect and on a gap, so a dropped request would leave it
+   * stale until its next reconnect. Events need no such care (an unacked batch is sent again by the edge), and
+   * a status is repeated by the edge every 30 s.
+   */
+  async #handle(topic: string, payload: Buffer, attempt: number): Promise<void> {
+    try {
+      await this.#onMessage(topic, payload);
+    } catch (err) {
+      if (isDatabaseUnavailable(err) && attempt < SYNC_REQUEST_RETRIES && parseTopic(topic)?.kind === 'sync-request') {
+        const delay = 500 * 2 ** attempt * (0.5 + Math.random());
+        setTimeout(() => void this.#inbox(() => this.#handle(topic, payload, attempt + 1)), delay).unref();
+        return;
+      }
+      this.#o.log.error({ err, topic }, 'sync: handling a message failed');
+    }
   }
 
   async #onMessage(topic: string, payload: Buffer): Promise<void> {
@@ -396,6 +433,10 @@ export class CloudLink extends EventEmitter<LinkEvents> {
     await updateReported(ctx, device, s).catch((err: unknown) =>
       this.#o.log.error({ err, deviceId: device.deviceId }, 'sync: update progress not recorded from a status'),
     );
+    // A controller behind what this instance last stamped (its sync request was lost, or it came back between
+    // sweeps) is caught up now: sweeps push only sites with new changes.
+    const head = this.#heads.get(device.siteId) ?? 0;
+    if (online && latest() && s.cacheSeq > 0 && s.cacheSeq < head) await this.#pushDeltas([device], head);
     if (online && latest())
       await this.#sendQueued(device).catch((err: unknown) =>
         this.#o.log.error({ err, deviceId: device.deviceId }, 'sync: queued commands not sent'),
@@ -438,7 +479,7 @@ export class CloudLink extends EventEmitter<LinkEvents> {
       return;
     }
     const r = parsed.value;
-    const head = await stampSite(this.#ctx.db, device.siteId);
+    const head = this.#noteHead(device.siteId, await stampSite(this.#ctx.db, device.siteId));
     if (r.full || r.fromSeq === 0 || r.fromSeq > head || head - r.fromSeq > this.#o.maxDelta) {
       await this.#sendSnapshot(device, head);
     } else {
@@ -560,12 +601,18 @@ export class CloudLink extends EventEmitter<LinkEvents> {
   /** Stamps new changes and pushes them to online edges. Runs every sweepMs; call it after a write to go sooner. */
   async sweep(): Promise<void> {
     // Before the database's start is done its tables may not exist yet (db/startup.ts).
-    if (this.#sweeping || !this.connected || !this.#ctx.startup.ready) return;
+    if (!this.connected || !this.#ctx.startup.ready) return;
+    // A write asking for a sweep while one runs may have committed after it read: one more follows it.
+    if (this.#sweeping) {
+      this.#sweepAgain = true;
+      return;
+    }
     this.#sweeping = true;
+    this.#sweepAgain = false;
     try {
       const siteIds = await sitesWithUnstamped(this.#ctx.db);
       for (const siteId of siteIds) {
-        const head = await stampSite(this.#ctx.db, siteId);
+        const head = this.#noteHead(siteId, await stampSite(this.#ctx.db, siteId));
         const online = [...this.#cursors.keys()].flatMap((id) => {
           const d = this.#devices.get(id);
           return d?.siteId === siteId ? [d] : [];
@@ -581,6 +628,7 @@ export class CloudLink extends EventEmitter<LinkEvents> {
       }
     } finally {
       this.#sweeping = false;
+      if (this.#sweepAgain) void this.sweep();
     }
   }
 

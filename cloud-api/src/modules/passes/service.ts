@@ -270,6 +270,8 @@ export async function getPass(ctx: AppContext, orgId: string, scope: HostScope, 
 
 export async function revokePass(ctx: AppContext, actor: Actor, id: string, reason: string) {
   const view = await ctx.db.transaction((tx) => revokePassIn(ctx, tx, actor, id, reason));
+  // The edges hear of it now rather than at the next sweep: a revoked visitor must not get through meanwhile.
+  void ctx.sync?.link.sweep();
   ctx.events.publish(actor.orgId, { type: 'pass.revoked', data: view });
   return view;
 }
