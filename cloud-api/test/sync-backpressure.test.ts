@@ -52,7 +52,7 @@ describe.skipIf(!onPostgres)('sync requests while every database connection is b
     await db?.drop();
   });
 
-  it('a sync request that found no free connection is taken again, and the controller gets its snapshot', async () => {
+  it('a sync request that found no free connection is taken again (the newest of them only), and the controller gets its snapshot', async () => {
     const topo = await seedTopology(app, admin);
     const enrollment = await app.inject({ method: 'POST', url: `/api/admin/gates/${topo.gate.id}/enrollment`, headers: admin.auth });
     const enrolled = await app.inject({
@@ -89,13 +89,18 @@ describe.skipIf(!onPostgres)('sync requests while every database connection is b
     );
     try {
       await new Promise((r) => setTimeout(r, 100));
-      await device.publishAsync(
-        topics.syncRequest(d.deviceId),
-        JSON.stringify({ v: 1, deviceId: d.deviceId, fromSeq: 0, full: true, ts: Date.now() }),
-        { qos: 1 },
-      );
-      // Longer than the 300 ms wait for a connection: the first attempt has failed by now.
-      await new Promise((r) => setTimeout(r, 1000));
+      const ask = () =>
+        device.publishAsync(
+          topics.syncRequest(d.deviceId),
+          JSON.stringify({ v: 1, deviceId: d.deviceId, fromSeq: 0, full: true, ts: Date.now() }),
+          { qos: 1 },
+        );
+      await ask();
+      // Longer than the 300 ms wait for a connection: the first attempt has failed by now. The edge asks again
+      // (as after a reconnect): only its newer request is taken, or it would get two whole snapshots.
+      await new Promise((r) => setTimeout(r, 500));
+      await ask();
+      await new Promise((r) => setTimeout(r, 500));
       expect(got.filter((m) => m.kind === 'snapshot')).toHaveLength(0);
       release();
       await busy;
@@ -103,6 +108,10 @@ describe.skipIf(!onPostgres)('sync requests while every database connection is b
       const snapshot = await until(() => got.find((m) => m.kind === 'snapshot'), 'the snapshot after the connections were freed', 10_000);
       expect(snapshot).toMatchObject({ kind: 'snapshot', siteId: topo.site.id, chunk: 0 });
       console.log(`sync request taken again: snapshot ${Math.round(performance.now() - freedAt)} ms after the pool was free`);
+      // Past every back-off of the older request (at most 0.75 + 1.5 + 3 s from when it first failed).
+      await new Promise((r) => setTimeout(r, 5000));
+      const snapshots = new Set(got.flatMap((m) => (m.kind === 'snapshot' ? [m.snapshotId] : [])));
+      expect(snapshots.size).toBe(1);
     } finally {
       release();
       await busy.catch(() => undefined);

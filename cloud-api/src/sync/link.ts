@@ -121,6 +121,8 @@ export class CloudLink extends EventEmitter<LinkEvents> {
    * a pool connection together, time out waiting for one, and leave none for the API. They wait here instead.
    */
   readonly #inbox: LimitFunction;
+  /** deviceId → how many sync requests of it have arrived, so a request taken again is dropped once a newer one came. */
+  readonly #syncAsks = new Map<string, number>();
   /** siteId → the highest seq this instance has stamped or read, so a status behind it can be caught up. */
   readonly #heads = new Map<string, number>();
   #sweeping = false;
@@ -153,7 +155,11 @@ export class CloudLink extends EventEmitter<LinkEvents> {
       clean: true,
     });
     this.#client = client;
-    client.on('message', (topic, payload) => void this.#inbox(() => this.#handle(topic, payload, 0)));
+    client.on('message', (topic, payload) => {
+      const t = parseTopic(topic);
+      if (t?.kind === 'sync-request') this.#syncAsks.set(t.deviceId, (this.#syncAsks.get(t.deviceId) ?? 0) + 1);
+      void this.#inbox(() => this.#handle(topic, payload, 0));
+    });
     client.on('error', (err) => o.log.warn({ err: err.message }, 'sync: broker error'));
     // The cloud serves without its broker (issue 15): mqtt.js keeps reconnecting every reconnectPeriod, and each
     // connection (the first included) subscribes anew; until then sweeps wait (`connected`) and commands expire (CMD-2).
@@ -264,6 +270,7 @@ export class CloudLink extends EventEmitter<LinkEvents> {
     this.#devices.delete(deviceId);
     this.#cursors.delete(deviceId);
     this.#statusSeen.delete(deviceId);
+    this.#syncAsks.delete(deviceId);
   }
 
   /** Forget every device (revocations may have been missed). */
@@ -272,6 +279,7 @@ export class CloudLink extends EventEmitter<LinkEvents> {
     this.#devices.clear();
     this.#cursors.clear();
     this.#statusSeen.clear();
+    this.#syncAsks.clear();
   }
 
   async #send(device: DeviceIdentity, topic: string, message: DownMessage, key?: SigningKey): Promise<void> {
@@ -313,9 +321,16 @@ export class CloudLink extends EventEmitter<LinkEvents> {
     try {
       await this.#onMessage(topic, payload);
     } catch (err) {
-      if (isDatabaseUnavailable(err) && attempt < SYNC_REQUEST_RETRIES && parseTopic(topic)?.kind === 'sync-request') {
+      const t = parseTopic(topic);
+      if (isDatabaseUnavailable(err) && attempt < SYNC_REQUEST_RETRIES && t?.kind === 'sync-request') {
+        const asks = this.#syncAsks.get(t.deviceId);
         const delay = 500 * 2 ** attempt * (0.5 + Math.random());
-        setTimeout(() => void this.#inbox(() => this.#handle(topic, payload, attempt + 1)), delay).unref();
+        // Not if the edge asked again meanwhile: its newer request says where it is now (a late `full` would
+        // send a whole snapshot to an edge already in sync).
+        const retry = async () => {
+          if (this.#syncAsks.get(t.deviceId) === asks) await this.#handle(topic, payload, attempt + 1);
+        };
+        setTimeout(() => void this.#inbox(retry), delay).unref();
         return;
       }
       this.#o.log.error({ err, topic }, 'sync: handling a message failed');
@@ -570,6 +585,9 @@ export class CloudLink extends EventEmitter<LinkEvents> {
         const to: number = rows[rows.length - 1]?.seq ?? from;
         const changes = await materialize(this.#ctx, first.orgId, first.siteId, rows);
         const at = from;
+        // Moved before sending, so a push for the same device meanwhile (its status said it was behind) does not
+        // send this delta twice; a send that fails leaves the link down, and the edge asks again on reconnect.
+        for (const d of serving) this.#cursors.set(d.deviceId, to);
         for (let i = 0; i < serving.length; i += FANOUT_BATCH) {
           await Promise.all(
             serving.slice(i, i + FANOUT_BATCH).map(async (device) => {
@@ -589,7 +607,6 @@ export class CloudLink extends EventEmitter<LinkEvents> {
                 },
                 key,
               );
-              if (this.#serving(device)) this.#cursors.set(device.deviceId, to);
             }),
           );
         }
