@@ -16,7 +16,8 @@
  * signed for each.
  *
  * (1) revocation: BENCH_REVOKES passes, one at a time, revoked through the API; each controller records when the
- *     delta carrying that revocation arrives: p50/p99/max over every (revocation, controller).
+ *     delta carrying that revocation arrives (or a snapshot without the pass, which takes it out of the cache as
+ *     well): p50/p99/max over every (revocation, controller).
  * (2) reconnect storm: Mosquitto is stopped (a pass is issued meanwhile, so there is something to catch up on)
  *     and started again; seconds from its start until every controller has reconnected, holds the site's head
  *     seq, and its gate shows online in the database with a status seen after the restart. Database errors and
@@ -115,11 +116,13 @@ class LightEdge {
   askedAt = 0;
   /** passId → when the delta revoking it arrived (performance.now()). */
   readonly revokedAt = new Map<string, number>();
+  /** The passes its cache holds: a snapshot that no longer has one has taken it away, as a revocation does. */
+  #held = new Set<string>();
   readonly inflight = new Map<string, string[]>();
   pending: CheckinEvent[] = [];
   acked = 0;
   rejected = new Map<string, number>();
-  #snapshot: { id: string; seq: number; got: Set<number>; chunks: number } | null = null;
+  #snapshot: { id: string; seq: number; got: Set<number>; chunks: number; passes: Set<string> } | null = null;
   readonly #keys: KeyRing;
 
   constructor(
@@ -215,6 +218,11 @@ class LightEdge {
     }
   }
 
+  #revoked(passId: string, at: number): void {
+    this.#held.delete(passId);
+    if (!this.revokedAt.has(passId)) this.revokedAt.set(passId, at);
+  }
+
   #reject(reason: string): void {
     this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1);
   }
@@ -248,16 +256,21 @@ class LightEdge {
         );
         return;
       }
-      for (const ch of m.changes)
-        if (ch.entity === 'pass' && (ch.op === 'delete' || ch.data?.status === 'revoked') && !this.revokedAt.has(ch.id))
-          this.revokedAt.set(ch.id, at);
+      for (const ch of m.changes) {
+        if (ch.entity !== 'pass') continue;
+        if (ch.op === 'delete' || ch.data?.status === 'revoked') this.#revoked(ch.id, at);
+        else this.#held.add(ch.id);
+      }
       this.seq = m.seq;
       this.publishStatus();
     } else if (m.kind === 'snapshot') {
       if (!this.#snapshot || this.#snapshot.id !== m.snapshotId)
-        this.#snapshot = { id: m.snapshotId, seq: m.seq, got: new Set(), chunks: m.chunks };
+        this.#snapshot = { id: m.snapshotId, seq: m.seq, got: new Set(), chunks: m.chunks, passes: new Set() };
       this.#snapshot.got.add(m.chunk);
+      for (const p of m.passes) if (p.status !== 'revoked') this.#snapshot.passes.add(p.id);
       if (this.#snapshot.got.size === this.#snapshot.chunks) {
+        for (const id of this.#held) if (!this.#snapshot.passes.has(id)) this.#revoked(id, at);
+        this.#held = this.#snapshot.passes;
         this.seq = this.#snapshot.seq;
         this.#snapshot = null;
         this.publishStatus();
@@ -465,7 +478,19 @@ async function main() {
       await sleep(Math.random() * 200);
       const t0 = performance.now();
       await api('POST', `/api/admin/passes/${passId}/revoke`, { reason: 'bench' });
-      await until(() => edges.every((e) => e.revokedAt.has(passId)), `revocation ${r} at every controller`, 60_000, 5);
+      await until(() => edges.every((e) => e.revokedAt.has(passId)), `revocation ${r} at every controller`, 60_000, 5).catch(
+        async (err: unknown) => {
+          const missing = edges.filter((e) => !e.revokedAt.has(passId));
+          const seqs = [...new Set(missing.map((e) => e.seq))].slice(0, 10);
+          const rejected = new Map<string, number>();
+          for (const e of edges) for (const [k, v] of e.rejected) rejected.set(k, (rejected.get(k) ?? 0) + v);
+          console.log(
+            `      ${missing.length} controllers missing it; their seqs ${seqs.join(',')}; head ${await head()}; ` +
+              `connected ${missing.filter((e) => e.client?.connected).length}; rejected ${JSON.stringify(Object.fromEntries(rejected))}`,
+          );
+          throw err;
+        },
+      );
       const per = edges.map((e) => (e.revokedAt.get(passId) as number) - t0);
       latencies.push(...per);
       const s = summary(per);
@@ -499,10 +524,19 @@ async function main() {
         ).rows[0]?.n ?? 0,
       );
     let stormS = Number.NaN;
+    let nextLine = 5;
     try {
       await until(
         async () => {
           const h = await head();
+          const t = (performance.now() - s0) / 1000;
+          if (t >= nextLine) {
+            nextLine += 5;
+            const back = edges.filter((e, i) => e.connects > (connectsBefore[i] ?? 0)).length;
+            console.log(
+              `      ${t.toFixed(0)} s: reconnected ${back}, at head ${edges.filter((e) => e.seq === h).length}, online ${await online()}`,
+            );
+          }
           return (
             h > headBefore && edges.every((e, i) => e.connects > (connectsBefore[i] ?? 0) && e.seq === h) && (await online()) === EDGES
           );
