@@ -203,21 +203,24 @@ describe('domain: passes, credentials, check, guest page, check-ins, audit, encr
     expect(mine.items.map((i: { direction: string }) => i.direction)).toEqual(['out', 'in']);
     expect(mine.items[0]).toMatchObject({ passId: p2.id, gateId: topo.gate.id, allow: true, reason: 'ok' });
 
-    const seen: string[] = [];
+    const listed: { id: string; occurredAt: string }[] = [];
     let cursor: string | null = null;
     do {
-      const page: { items: { id: string }[]; nextCursor: string | null } = (
+      const page: { items: { id: string; occurredAt: string }[]; nextCursor: string | null } = (
         await get(
           `/api/admin/checkins?siteId=${topo.site.id}&limit=3${cursor ? `&cursor=${cursor}` : ''}&since=${new Date(base - 1).toISOString()}`,
         )
       ).json();
       expect(page.items.length).toBeLessThanOrEqual(3);
-      seen.push(...page.items.map((i) => i.id));
+      listed.push(...page.items);
       cursor = page.nextCursor;
     } while (cursor);
+    const seen = listed.map((i) => i.id);
     const stored = events.map((e) => e.id);
     for (const id of stored) expect(seen).toContain(id);
-    expect(seen).toEqual([...seen].sort().reverse());
+    // Within a time range: newest first by when it happened, then by id.
+    const byTime = [...listed].sort((a, b) => b.occurredAt.localeCompare(a.occurredAt) || b.id.localeCompare(a.id));
+    expect(seen).toEqual(byTime.map((i) => i.id));
     expect(new Set(seen).size).toBe(seen.length);
     const until = (
       await get(

@@ -17,6 +17,25 @@ export function decodeCursor(cursor: string | undefined): string | null {
   return id;
 }
 
+/**
+ * A cursor for lists ordered by a time and then id (check-ins within a time range): the last row's time
+ * (milliseconds, base 36) and id, readable as they are and within PageQuery's 64 characters.
+ */
+export function decodeTimeCursor(cursor: string | undefined): { at: Date; id: string } | null {
+  if (!cursor) return null;
+  const [ms, id] = cursor.split('.');
+  const at = Number.parseInt(ms ?? '', 36);
+  if (!id || !/^[0-9a-z]{1,12}$/.test(ms ?? '') || !Number.isSafeInteger(at) || !new RegExp(UUID_PATTERN).test(id))
+    throw badRequest('invalid cursor');
+  return { at: new Date(at), id };
+}
+
+export function timePage<T extends { id: string }>(rows: T[], limit: number, timeOf: (row: T) => string) {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > limit && last ? `${Date.parse(timeOf(last)).toString(36)}.${last.id}` : null };
+}
+
 export function page<T extends { id: string }>(rows: T[], limit: number): { items: T[]; nextCursor: string | null } {
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];

@@ -7,7 +7,7 @@ import { rawRows } from '../../db/raw.js';
 import { appointments, checkins, hosts, users, visitors, visitPasses } from '../../db/schema.js';
 import type { Sealer } from '../../lib/crypto.js';
 import type { EventBus, LiveEvent } from '../../lib/events.js';
-import { decodeCursor, page } from '../../lib/pagination.js';
+import { decodeCursor, decodeTimeCursor, page, timePage } from '../../lib/pagination.js';
 import { parseSearch, passIdsMatching } from '../../lib/search.js';
 import { openUserName, openVisitorName } from '../orgs/personal-data.js';
 
@@ -154,13 +154,19 @@ export interface CheckinQuery {
 
 /**
  * Newest first by id (edge-made UUIDv7, so by occurrence), filters on indexed
- * columns. Each row is joined to its pass's visitor and its appointment's
+ * columns. Within a time range (since / until) newest first by occurred_at
+ * then id, on the (org, occurred_at) index of the range's months only: by id,
+ * the planner walked every newer row to reach an old day (a one-day range p99
+ * 1.7 s at ten million check-ins, bench:large); its pages' cursors carry the
+ * time (decodeTimeCursor). Each row is joined to its pass's visitor and its appointment's
  * host in the same statement (primary-key lookups, no query per row), and
  * the names are opened per row as far as `access` allows.
  */
 export async function listCheckins(ctx: AppContext, orgId: string, q: CheckinQuery, access: NameAccess = ALL_NAMES) {
   const limit = q.limit ?? 50;
-  const cursor = decodeCursor(q.cursor);
+  const ranged = q.since !== undefined || q.until !== undefined;
+  const cursor = ranged ? null : decodeCursor(q.cursor);
+  const after = ranged ? decodeTimeCursor(q.cursor) : null;
   const term = parseSearch(ctx.sealer, q.q);
   const search = !term
     ? undefined
@@ -185,14 +191,13 @@ export async function listCheckins(ctx: AppContext, orgId: string, q: CheckinQue
         q.result ? eq(checkins.allow, q.result === 'allow') : undefined,
         search,
         cursor ? lt(checkins.id, cursor) : undefined,
+        after ? sql`(${checkins.occurredAt}, ${checkins.id}) < (${after.at.toISOString()}::timestamptz, ${after.id}::uuid)` : undefined,
       ),
     )
-    .orderBy(desc(checkins.id))
+    .orderBy(...(ranged ? [desc(checkins.occurredAt), desc(checkins.id)] : [desc(checkins.id)]))
     .limit(limit + 1);
-  return page(
-    rows.map((r) => checkinView(r, openNames(ctx.sealer, r, access))),
-    limit,
-  );
+  const views = rows.map((r) => checkinView(r, openNames(ctx.sealer, r, access)));
+  return ranged ? timePage(views, limit, (v) => v.occurredAt) : page(views, limit);
 }
 
 /** Where a stored check-in's pass stands in the visitor's journey (arrivals/service.ts): null without a pass. */
