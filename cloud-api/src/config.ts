@@ -157,6 +157,12 @@ export interface Config {
   /** OIDC_TIMEOUT_S (default 5): how long discovery or one key-set fetch may take before the provider counts as down. */
   oidc: { issuer: string; audience: string; timeoutMs?: number } | null;
   mqttUrl: string | null;
+  /**
+   * MQTT_SHARE_GROUP (default `ingest`): the shared-subscription group the instances of one installation split
+   * controllers' events and sync requests in, on an external broker. Instances of another installation on the
+   * same broker (a staging cloud, or parallel test runs) need a group of their own, or they take its messages.
+   */
+  mqttShareGroup: string;
   mqttPort: number;
   /** MQTT_TLS_CERT / MQTT_TLS_KEY: PEM files; the embedded broker then listens with TLS only (mqtts://). */
   mqttTls?: { certFile: string; keyFile: string };
@@ -318,6 +324,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
     };
   }
   const mqttUrl = env.MQTT_URL ? url('MQTT_URL', env.MQTT_URL, ['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:']) : null;
+  const mqttShareGroup = env.MQTT_SHARE_GROUP || 'ingest';
+  // A topic level: no wildcard, separator or space.
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(mqttShareGroup))
+    throw new ConfigError(`MQTT_SHARE_GROUP must be 1-64 letters, digits, "_" or "-" (got ${JSON.stringify(mqttShareGroup)})`);
   const logLevel = env.LOG_LEVEL || 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got ${JSON.stringify(logLevel)})`);
@@ -345,6 +355,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
     previousMasterKey,
     oidc,
     mqttUrl,
+    mqttShareGroup,
     mqttPort: port('MQTT_PORT', env.MQTT_PORT, 1883),
     ...mqttTlsOf(env),
     logLevel,

@@ -20,6 +20,7 @@ describe('configuration from the environment', () => {
       publicUrl: 'http://127.0.0.1:8080',
       oidc: null,
       mqttUrl: null,
+      mqttShareGroup: 'ingest',
       mqttPort: 1883,
     });
     expect(c.argon2).toEqual(DEFAULT_ARGON2);
@@ -49,6 +50,8 @@ describe('configuration from the environment', () => {
       [{ OIDC_ISSUER: 'https://id.example/realms/x' }, /OIDC_AUDIENCE/],
       [{ OIDC_ISSUER: 'nope', OIDC_AUDIENCE: 'a' }, /OIDC_ISSUER/],
       [{ MQTT_URL: 'http://broker' }, /MQTT_URL/],
+      [{ MQTT_SHARE_GROUP: 'a/b' }, /MQTT_SHARE_GROUP/],
+      [{ MQTT_SHARE_GROUP: '+' }, /MQTT_SHARE_GROUP/],
       [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
     ];
     for (const [env, message] of bad) {

@@ -75,6 +75,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
         argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
         logLevel: 'silent',
         rateLimits: UNTHROTTLED,
+        // Test files run in parallel against one external broker: each app's events and sync requests must reach
+        // its own instances (its config's group), not another file's cloud that knows nothing of the device.
+        mqttShareGroup: `t${randomBytes(6).toString('hex')}`,
         // Receivers are test servers on 127.0.0.1; retries come within seconds, not over a day.
         webhooks: { allowPrivateUrls: true, timeoutMs: 5_000, retryLimit: 2, retryDelayS: 1, disableAfterDays: 5 },
         // A controller's offline alarm at once, unless a test is about the grace period.

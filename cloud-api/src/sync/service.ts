@@ -137,7 +137,7 @@ export async function startSync(ctx: AppContext, log: Logger): Promise<SyncServi
     url,
     username,
     password,
-    shareGroup: ctx.config.mqttUrl ? 'ingest' : null,
+    shareGroup: ctx.config.mqttUrl ? ctx.config.mqttShareGroup : null,
     ca,
     log: log.child({ component: 'sync' }),
   });
