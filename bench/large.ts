@@ -193,8 +193,11 @@ async function main() {
       left join appointments a on a.id = p.appointment_id and a.org_id = $1
       left join hosts h on h.id = a.host_id and h.org_id = $1
       left join users us on us.id = h.user_id and us.org_id = $1`;
+    // As the API orders them: by id, or within a time range by occurred_at then id (checkins/service.ts).
     const ck = (where: string) =>
-      `select c.*, v.full_name_enc, us.full_name_enc from checkins c ${names} where c.org_id = $1 ${where} order by c.id desc limit 51`;
+      `select c.*, v.full_name_enc, us.full_name_enc from checkins c ${names} where c.org_id = $1 ${where} order by ${
+        where.includes('occurred_at') ? 'c.occurred_at desc, c.id desc' : 'c.id desc'
+      } limit 51`;
     const cases: Array<{ name: string; path: string; sql: string; values: unknown[] }> = [
       {
         name: 'passes',

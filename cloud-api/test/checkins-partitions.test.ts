@@ -345,11 +345,13 @@ describe('migration 0022 on a table of check-ins', () => {
     expect(idx.map((i) => i.indexname)).toEqual([
       'checkins_denied_idx',
       'checkins_gate_idx',
+      'checkins_gate_time_idx',
       'checkins_occurred_idx',
       'checkins_org_idx',
       'checkins_pass_idx',
       'checkins_pkey',
       'checkins_site_idx',
+      'checkins_site_time_idx',
     ]);
     const cons = await rows<{ conname: string; def: string }>(
       db,

@@ -465,6 +465,9 @@ export const checkins = pgTable(
     index('checkins_pass_idx').on(t.orgId, t.passId, t.id),
     index('checkins_site_idx').on(t.orgId, t.siteId, t.id),
     index('checkins_occurred_idx').on(t.orgId, t.occurredAt),
+    // A gate's or a site's check-ins within a time range, in time order (migration 0023).
+    index('checkins_gate_time_idx').on(t.orgId, t.gateId, t.occurredAt),
+    index('checkins_site_time_idx').on(t.orgId, t.siteId, t.occurredAt),
     // Issue 17: the refused ones (result=deny, ~1 in 10) newest first without walking every allowed row.
     index('checkins_denied_idx').on(t.orgId, t.id).where(sql`not ${t.allow}`),
   ],
