@@ -343,6 +343,7 @@ describe('migration 0022 on a table of check-ins', () => {
       sql`select indexname from pg_indexes where schemaname = 'public' and tablename = 'checkins' order by indexname`,
     );
     expect(idx.map((i) => i.indexname)).toEqual([
+      'checkins_denied_gate_time_idx',
       'checkins_denied_idx',
       'checkins_gate_idx',
       'checkins_gate_time_idx',

@@ -470,6 +470,8 @@ export const checkins = pgTable(
     index('checkins_site_time_idx').on(t.orgId, t.siteId, t.occurredAt),
     // Issue 17: the refused ones (result=deny, ~1 in 10) newest first without walking every allowed row.
     index('checkins_denied_idx').on(t.orgId, t.id).where(sql`not ${t.allow}`),
+    // A gate's refused ones within a time range, in time order (migration 0024).
+    index('checkins_denied_gate_time_idx').on(t.orgId, t.gateId, t.occurredAt).where(sql`not ${t.allow}`),
   ],
 );
 
