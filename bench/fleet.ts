@@ -51,7 +51,7 @@ import {
 import mqtt, { type MqttClient } from 'mqtt';
 import pg from 'pg';
 import { createBenchDatabase } from './load.js';
-import { sleep, summary, until } from './util.js';
+import { checkinInsertText, sleep, summary, until } from './util.js';
 
 const EDGES = Number(process.env.BENCH_EDGES ?? 1000);
 const REVOKES = Number(process.env.BENCH_REVOKES ?? 5);
@@ -285,18 +285,6 @@ class LightEdge {
   }
 }
 
-const CHECKIN_COLS = 12;
-function insertText(rows: number): string {
-  const tuples: string[] = [];
-  for (let r = 0; r < rows; r++) {
-    const ps: string[] = [];
-    for (let c = 1; c <= CHECKIN_COLS; c++) ps.push(`$${r * CHECKIN_COLS + c}`);
-    tuples.push(`(${ps.join(',')})`);
-  }
-  return `insert into checkins (id, org_id, site_id, gate_id, pass_id, device_id, type, credential_kind, direction, allow, reason, occurred_at)
-    values ${tuples.join(',')} on conflict (id, occurred_at) do nothing returning id`;
-}
-
 /** The raw floor: the same rows as one driver-level multi-row INSERT per RAW_BATCH, in sequence, on the cloud's pool. */
 async function rawInsert(sql: Queryable, ids: { orgId: string; siteId: string }, edges: LightEdge[], n: number): Promise<number> {
   const t0 = performance.now();
@@ -307,7 +295,7 @@ async function rawInsert(sql: Queryable, ids: { orgId: string; siteId: string },
       const e = edges[(i + r) % edges.length] as LightEdge;
       params.push(uuidv7(), ids.orgId, ids.siteId, e.gateId, null, e.deviceId, 'attempt', 'card', 'in', false, 'unknown', new Date());
     }
-    const res = await sql.query(insertText(rows), params);
+    const res = await sql.query(checkinInsertText(rows), params);
     if (res.rows.length !== rows) throw new Error(`raw insert stored ${res.rows.length} of ${rows}`);
   }
   return performance.now() - t0;

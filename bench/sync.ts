@@ -36,7 +36,7 @@ import { Daemon, dbPath, type EdgeEvent, EdgeStore, enroll, loadConfig } from '@
 import { tempDir } from '@gatehouse/edge-agent/testing';
 import { newTotpSecret, uuidv7 } from '@gatehouse/protocol';
 import pino from 'pino';
-import { percentile, sleep, until } from './util.js';
+import { checkinInsertText, percentile, sleep, until } from './util.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const REVOKES = Number(process.env.BENCH_REVOKES ?? 200);
@@ -163,25 +163,13 @@ function makeEvents(gateId: string, passIds: readonly string[], n: number): Edge
   return out;
 }
 
-const CHECKIN_COLS = 12;
-function insertText(rows: number): string {
-  const tuples: string[] = [];
-  for (let r = 0; r < rows; r++) {
-    const ps: string[] = [];
-    for (let c = 1; c <= CHECKIN_COLS; c++) ps.push(`$${r * CHECKIN_COLS + c}`);
-    tuples.push(`(${ps.join(',')})`);
-  }
-  return `insert into checkins (id, org_id, site_id, gate_id, pass_id, device_id, type, credential_kind, direction, allow, reason, occurred_at)
-    values ${tuples.join(',')} on conflict (id, occurred_at) do nothing returning id`;
-}
-
 /** The raw floor: the rows storeEvents would write, as one driver-level multi-row INSERT per RAW_BATCH, in sequence. */
 async function rawInsert(
   cloud: Cloud,
   ids: { orgId: string; siteId: string; gateId: string; deviceId: string },
   events: readonly EdgeEvent[],
 ): Promise<number> {
-  const full = insertText(RAW_BATCH);
+  const full = checkinInsertText(RAW_BATCH);
   const t0 = performance.now();
   for (let i = 0; i < events.length; i += RAW_BATCH) {
     const chunk = events.slice(i, i + RAW_BATCH);
@@ -202,7 +190,7 @@ async function rawInsert(
         new Date(e.occurredAt).toISOString(),
       );
     }
-    const r = await cloud.sql.query(chunk.length === RAW_BATCH ? full : insertText(chunk.length), params);
+    const r = await cloud.sql.query(chunk.length === RAW_BATCH ? full : checkinInsertText(chunk.length), params);
     if (r.rows.length !== chunk.length) throw new Error(`raw insert stored ${r.rows.length} of ${chunk.length}`);
   }
   return performance.now() - t0;

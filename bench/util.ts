@@ -54,3 +54,16 @@ export function oneGateSeed(o: { timezone: string; rule?: Partial<RuleRecord>; p
     ...(o.orgPublicKey ? { orgPublicKey: o.orgPublicKey } : {}),
   };
 }
+
+/** The raw floors' check-in INSERT: `rows` rows of 12 parameters each (id … occurred_at), driver-level, no ORM. */
+export function checkinInsertText(rows: number): string {
+  const cols = 12;
+  const tuples: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    const ps: string[] = [];
+    for (let c = 1; c <= cols; c++) ps.push(`$${r * cols + c}`);
+    tuples.push(`(${ps.join(',')})`);
+  }
+  return `insert into checkins (id, org_id, site_id, gate_id, pass_id, device_id, type, credential_kind, direction, allow, reason, occurred_at)
+    values ${tuples.join(',')} on conflict (id, occurred_at) do nothing returning id`;
+}

@@ -14,10 +14,9 @@ import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { type Database, type Executor, MIGRATIONS_DIR, openDatabase } from '../src/db/client.js';
+import { type Database, type Executor, MIGRATIONS_DIR } from '../src/db/client.js';
 import { CHECKIN_PARTITIONS_CRON, CHECKIN_PARTITIONS_QUEUE, maintainCheckinPartitions } from '../src/jobs/checkin-partitions.js';
 import { NO_ORG } from '../src/lib/audit.js';
 import {
@@ -28,7 +27,7 @@ import {
   partitionName,
 } from '../src/modules/checkins/partitions.js';
 import { storeCheckins } from '../src/modules/checkins/service.js';
-import { createOrgWithUser, type Login, seedTopology, startApp, type TestApp, until } from './helpers.js';
+import { createOrgWithUser, emptyDatabase, type Login, seedTopology, startApp, type TestApp, until } from './helpers.js';
 
 type Rows<T> = { rows: T[] };
 const rows = async <T>(db: Executor, q: ReturnType<typeof sql>) => ((await db.execute(q)) as unknown as Rows<T>).rows;
@@ -273,29 +272,11 @@ describe('migration 0022 on a table of check-ins', () => {
     journal.entries = journal.entries.filter((e) => e.idx < 22);
     writeFileSync(journalFile, JSON.stringify(journal));
 
-    const base = process.env.DATABASE_URL;
-    if (!base) {
-      database = await openDatabase({ databaseUrl: null, dataDir: null });
-      await migratePglite(drizzlePglite(database.pglite!), { migrationsFolder: folder });
-      drop = () => database.close();
-    } else {
-      const name = `gh_t_mig_${Date.now().toString(36)}${Math.floor(Math.random() * 1e6)}`;
-      const admin = new pg.Client({ connectionString: base });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${name}`);
-      await admin.end();
-      const u = new URL(base);
-      u.pathname = `/${name}`;
-      database = await openDatabase({ databaseUrl: u.toString(), dataDir: null, poolSize: 2 });
-      await migratePg(database.db as unknown as NodePgDatabase, { migrationsFolder: folder });
-      drop = async () => {
-        await database.close();
-        const c = new pg.Client({ connectionString: base });
-        await c.connect();
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await c.end();
-      };
-    }
+    const db = await emptyDatabase({ poolSize: 2 });
+    database = db.database;
+    drop = db.drop;
+    if (database.pglite) await migratePglite(drizzlePglite(database.pglite), { migrationsFolder: folder });
+    else await migratePg(database.db as unknown as NodePgDatabase, { migrationsFolder: folder });
   });
   afterAll(async () => {
     await drop?.();

@@ -33,11 +33,11 @@ export interface TestDb {
   drop(): Promise<void>;
 }
 
-export async function freshDatabase(): Promise<TestDb> {
+/** A database of its own, not migrated: a new one on DATABASE_URL's server (dropped by `drop`), else in-memory PGlite. */
+export async function emptyDatabase(opts: { poolSize?: number } = {}): Promise<TestDb> {
   const base = process.env.DATABASE_URL;
   if (!base) {
     const database = await openDatabase({ databaseUrl: null, dataDir: null });
-    await database.migrate();
     return { database, url: null, drop: () => database.close() };
   }
   const name = `gh_t_${randomBytes(6).toString('hex')}`;
@@ -47,8 +47,7 @@ export async function freshDatabase(): Promise<TestDb> {
   await admin.end();
   const u = new URL(base);
   u.pathname = `/${name}`;
-  const database = await openDatabase({ databaseUrl: u.toString(), dataDir: null, poolSize: 5 });
-  await database.migrate();
+  const database = await openDatabase({ databaseUrl: u.toString(), dataDir: null, poolSize: opts.poolSize ?? 5 });
   return {
     database,
     url: u.toString(),
@@ -60,6 +59,12 @@ export async function freshDatabase(): Promise<TestDb> {
       await c.end();
     },
   };
+}
+
+export async function freshDatabase(): Promise<TestDb> {
+  const db = await emptyDatabase();
+  await db.database.migrate();
+  return db;
 }
 
 /** Request limits high enough that no test is throttled unless it sets its own (throttle.test.ts). */

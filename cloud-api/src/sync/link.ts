@@ -43,6 +43,21 @@ import { gateStatusData } from '../modules/webhooks/events.js';
 import { materialize, siteSnapshot } from './records.js';
 import { changesSince, maxSeq, sitesWithUnstamped, stampSite } from './sequencer.js';
 
+/** A command as the link signs and sends it (SIGN-4: `seq` orders a device's commands). */
+export interface OutgoingCommand {
+  id: string;
+  seq: number;
+  orgId: string;
+  gateId: string;
+  type: Command['type'];
+  reason?: string | null;
+  expiresAt: number;
+  /** CMD-5 (`osdp_keyset`): the reader and its new key, already sealed to the device. */
+  keyset?: { reader: string; epk: string; secret: string };
+  /** CMD-6 (`update`): the release to install. */
+  update?: UpdateJob;
+}
+
 /** How many times a sync request the database could not take is taken again (after 0.5, 1, 2, 4, 8 s or so). */
 const SYNC_REQUEST_RETRIES = 5;
 
@@ -481,7 +496,11 @@ export class CloudLink extends EventEmitter<LinkEvents> {
       .returning();
     // In the order they were made: the edge refuses a command whose seq is not above the last it ran (SIGN-4).
     for (const c of claimed.sort((x, y) => x.seq - y.seq)) {
-      const sent = await this.sendCommand({ ...c, expiresAt: c.expiresAt.getTime() }).catch(() => false);
+      // The device is the one that just reported: no need to look its gate up again per command.
+      const sent = await this.#publishCommand(device, { ...c, expiresAt: c.expiresAt.getTime() }).then(
+        () => true,
+        () => false,
+      );
       if (!sent) await this.#ctx.db.update(gateCommands).set({ status: 'queued' }).where(eq(gateCommands.id, c.id));
       else this.#o.log.info({ deviceId: device.deviceId, commandId: c.id, type: c.type }, 'sync: queued command sent');
     }
@@ -649,31 +668,29 @@ export class CloudLink extends EventEmitter<LinkEvents> {
     }
   }
 
-  /** Signs and publishes a command; returns false if the broker is not reachable (the command is then queued by nobody: it expires). */
-  async sendCommand(c: {
-    id: string;
-    seq: number;
-    orgId: string;
-    gateId: string;
-    type: Command['type'];
-    reason?: string | null;
-    expiresAt: number;
-    /** CMD-5 (`osdp_keyset`): the reader and its new key, already sealed to the device. */
-    keyset?: { reader: string; epk: string; secret: string };
-    /** CMD-6 (`update`): the release to install. */
-    update?: UpdateJob;
-  }): Promise<boolean> {
+  /**
+   * Signs and publishes a command; false if its gate has no enrolled device or the broker is not reachable. The
+   * command then stays queued: the instance its controller next reports to sends it (#sendQueued), until it expires.
+   */
+  async sendCommand(c: OutgoingCommand): Promise<boolean> {
     const [g] = await this.#ctx.db
       .select({ deviceId: gates.deviceId, siteId: gates.siteId })
       .from(gates)
       .where(and(eq(gates.id, c.gateId), eq(gates.orgId, c.orgId), isNull(gates.deletedAt), isNull(gates.disabledAt)));
     if (!g?.deviceId || !this.connected) return false;
-    const device = { deviceId: g.deviceId, orgId: c.orgId, gateId: c.gateId, siteId: g.siteId, sealKey: null, at: Date.now() };
-    await this.#send(device, topics.cmd(g.deviceId), {
+    await this.#publishCommand(
+      { deviceId: g.deviceId, orgId: c.orgId, gateId: c.gateId, siteId: g.siteId, sealKey: null, at: Date.now() },
+      c,
+    );
+    return true;
+  }
+
+  async #publishCommand(device: DeviceIdentity, c: OutgoingCommand): Promise<void> {
+    await this.#send(device, topics.cmd(device.deviceId), {
       v: 1,
       kind: 'cmd',
-      orgId: c.orgId,
-      deviceId: g.deviceId,
+      orgId: device.orgId,
+      deviceId: device.deviceId,
       seq: c.seq,
       issuedAt: Date.now(),
       id: c.id,
@@ -683,7 +700,6 @@ export class CloudLink extends EventEmitter<LinkEvents> {
       ...(c.keyset ?? {}),
       ...(c.update ? { update: c.update } : {}),
     });
-    return true;
   }
 
   async head(siteId: string): Promise<number> {
