@@ -144,6 +144,8 @@ describe('GPIO character device backend', () => {
     }, 'the relay to take writes again');
     relay.close();
     await reader.stop();
+    // The restarted helper ends with its stdin once the last line is closed.
+    await until(() => helperLog().endsWith('eof\n'), 'the helper to end');
   });
 
   it('auto takes cdev where there is a chip and the helper runs, and otherwise logs why it stays on sysfs', () => {
