@@ -310,14 +310,15 @@ async function floor(url: string | null, writes: Statement[], keep: Set<string>,
         const t = performance.now();
         try {
           if (writes.length > 1) await c.query('begin');
-          for (const w of writes) {
+          for (const [i, w] of writes.entries()) {
             const values = w.values.map((v) => {
               if (typeof v !== 'string' || !UUID.test(v) || keep.has(v)) return v;
               const n = fresh.get(v) ?? uuidv7();
               fresh.set(v, n);
               return n;
             });
-            await c.query(w.text, values);
+            // Prepared once per connection, as the cloud's own statements are (db/client.ts).
+            await c.query({ name: `floor_${i}`, text: w.text, values });
           }
           if (writes.length > 1) await c.query('commit');
           latencies.push(performance.now() - t);

@@ -144,6 +144,11 @@ export interface Config {
    * (PgBouncer) in DATABASE_URL does not give; null = DATABASE_URL.
    */
   databaseListenUrl: string | null;
+  /**
+   * DATABASE_PREPARED_STATEMENTS (default on): parameterised statements are prepared once per connection and their
+   * plans reused. Off for a transaction-mode PgBouncer older than 1.21 (it cannot carry prepared statements).
+   */
+  databasePreparedStatements: boolean;
   /** null = in-memory PGlite and an in-memory master key (tests). */
   dataDir: string | null;
   /** PostgreSQL pool timeouts and connection breaker (DB_CONNECT_TIMEOUT_MS, DB_STATEMENT_TIMEOUT_MS, DB_IDLE_IN_TX_TIMEOUT_MS, DB_BREAKER_THRESHOLD, DB_BREAKER_COOLDOWN_MS). */
@@ -299,6 +304,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
     ? url('DATABASE_LISTEN_URL', env.DATABASE_LISTEN_URL, ['postgres:', 'postgresql:'])
     : null;
   if (databaseListenUrl && !databaseUrl) throw new ConfigError('DATABASE_LISTEN_URL needs DATABASE_URL');
+  const prepared = (env.DATABASE_PREPARED_STATEMENTS ?? '').trim().toLowerCase();
+  if (!['', 'on', 'off', 'true', 'false', '1', '0'].includes(prepared))
+    throw new ConfigError(`DATABASE_PREPARED_STATEMENTS must be on or off, got ${JSON.stringify(prepared)}`);
+  const databasePreparedStatements = !['off', 'false', '0'].includes(prepared);
   const dataDir = opts.ephemeral ? null : resolve(env.GATEHOUSE_DATA || './.data');
   const p = port('PORT', env.PORT, 8080);
   const host = env.HOST || '127.0.0.1';
@@ -346,6 +355,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
   const config: Config = {
     databaseUrl,
     databaseListenUrl,
+    databasePreparedStatements,
     dataDir,
     dbTimeouts,
     port: p,

@@ -60,6 +60,7 @@ export async function createContext(config: Config, opts: ContextOptions = {}): 
     (await openDatabase({
       databaseUrl: config.databaseUrl,
       listenUrl: config.databaseListenUrl,
+      preparedStatements: config.databasePreparedStatements,
       dataDir: config.dataDir,
       timeouts: config.dbTimeouts,
       ...(opts.poolSize !== undefined ? { poolSize: opts.poolSize } : {}),

@@ -34,7 +34,7 @@ export interface TestDb {
 }
 
 /** A database of its own, not migrated: a new one on DATABASE_URL's server (dropped by `drop`), else in-memory PGlite. */
-export async function emptyDatabase(opts: { poolSize?: number } = {}): Promise<TestDb> {
+export async function emptyDatabase(opts: { poolSize?: number; preparedStatements?: boolean } = {}): Promise<TestDb> {
   const base = process.env.DATABASE_URL;
   if (!base) {
     const database = await openDatabase({ databaseUrl: null, dataDir: null });
@@ -47,7 +47,12 @@ export async function emptyDatabase(opts: { poolSize?: number } = {}): Promise<T
   await admin.end();
   const u = new URL(base);
   u.pathname = `/${name}`;
-  const database = await openDatabase({ databaseUrl: u.toString(), dataDir: null, poolSize: opts.poolSize ?? 5 });
+  const database = await openDatabase({
+    databaseUrl: u.toString(),
+    dataDir: null,
+    poolSize: opts.poolSize ?? 5,
+    ...(opts.preparedStatements !== undefined ? { preparedStatements: opts.preparedStatements } : {}),
+  });
   return {
     database,
     url: u.toString(),

@@ -3,6 +3,7 @@
  * (embedded: a data dir, or memory for tests). Both speak the same dialect, so
  * everything above this file is written once.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -168,6 +169,8 @@ export interface DatabaseOptions {
   dataDir: string | null;
   poolSize?: number;
   timeouts?: Partial<DatabaseTimeouts>;
+  /** Parameterised statements prepared once per connection (default true); see preparedStatements(). */
+  preparedStatements?: boolean;
 }
 
 type ConnectCallback = (err: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void;
@@ -209,6 +212,52 @@ function guardConnect(pool: pg.Pool, breaker: ConnectBreaker): void {
   (pool as unknown as { connect: typeof guarded }).connect = guarded;
 }
 
+/** Statements one connection keeps prepared at most; past it a new text runs unnamed (planned each time). */
+export const PREPARED_PER_CONNECTION = 1000;
+const statementNames = new Map<string, string>();
+
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (!name) {
+    // Bounded: query texts are few (drizzle builds them from code), but an `in (…)` of a varying length is one each.
+    if (statementNames.size >= 10_000) statementNames.clear();
+    name = `gh_${createHash('sha1').update(text).digest('base64url')}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+/**
+ * Names every parameterised statement on this connection, so PostgreSQL parses and plans it once per connection
+ * instead of on every call: drizzle sends unnamed statements, and planning a list over the partitioned check-ins
+ * with its joins took longer than running it (1 ms against 0.4 ms; 725 → 1,751 queries/s at 50 clients, bench:large).
+ * A statement without parameters (migrations, several statements in one text) stays unnamed: the extended protocol a
+ * name needs takes one statement only. The name is a hash of the text, so a connection never sees one name twice
+ * with different texts.
+ */
+function preparedStatements(client: pg.PoolClient): void {
+  const named = new Set<string>();
+  // Looked up per call, not bound once: whatever wraps the class's query later (bench/cloud.ts captures statements
+  // that way) still sees every statement.
+  const proto = Object.getPrototypeOf(client) as { query: (...args: unknown[]) => unknown };
+  const query = (...args: unknown[]) => proto.query.apply(client, args);
+  const prepared = (config: unknown, ...rest: unknown[]): unknown => {
+    if (config && typeof config === 'object' && !('submit' in config)) {
+      const c = config as pg.QueryConfig;
+      const values = Array.isArray(rest[0]) ? rest[0] : c.values;
+      if (c.name === undefined && typeof c.text === 'string' && values && values.length > 0) {
+        const name = statementName(c.text);
+        if (named.has(name) || named.size < PREPARED_PER_CONNECTION) {
+          named.add(name);
+          return query({ ...c, name }, ...rest);
+        }
+      }
+    }
+    return query(config, ...rest);
+  };
+  (client as unknown as { query: typeof prepared }).query = prepared;
+}
+
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.databaseUrl) {
     const t = { ...DEFAULT_DB_TIMEOUTS, ...opts.timeouts };
@@ -234,15 +283,16 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     // pg-pool removes its idle error listener from a client while it is checked out: a connection that dies then, between
     // two statements of a transaction, would emit 'error' with no listener and crash the process. The statement in
     // flight (or the next one) gets the error; the pool drops the dead client when it is released.
-    pool.on('connect', (client) =>
+    pool.on('connect', (client) => {
+      if (opts.preparedStatements ?? true) preparedStatements(client);
       client.on('error', (err) => {
         poolErrors++;
         database.log.warn(
           { err: { message: err.message, code: (err as { code?: string }).code } },
           'database: a connection in use was lost',
         );
-      }),
-    );
+      });
+    });
     const db = drizzlePg(pool, { schema }) as unknown as Db;
     const listeners = new Set<Unlisten>();
     const database: Database = {

@@ -1,0 +1,77 @@
+import { eq, type SQL, sql } from 'drizzle-orm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { PREPARED_PER_CONNECTION } from '../src/db/client.js';
+import { organizations } from '../src/db/schema.js';
+import { emptyDatabase, onPostgres, type TestDb } from './helpers.js';
+
+const rowsOf = async <T>(t: TestDb, q: SQL): Promise<T[]> => ((await t.database.db.execute(q)) as unknown as { rows: T[] }).rows;
+
+/** The statements this (single) connection holds prepared, but this query's own. */
+async function preparedOn(t: TestDb): Promise<Array<{ name: string; statement: string }>> {
+  const rows = await rowsOf<{ name: string; statement: string }>(
+    t,
+    sql`select name, statement from pg_prepared_statements where name like ${'gh\\_%'} order by prepare_time`,
+  );
+  return rows.filter((p) => !p.statement.includes('pg_prepared_statements'));
+}
+
+describe.skipIf(!onPostgres)('prepared statements on PostgreSQL', () => {
+  let t: TestDb | undefined;
+  afterEach(async () => {
+    await t?.drop();
+    t = undefined;
+  });
+
+  it('a parameterised query is prepared once per connection under a name made from its text, and reused', async () => {
+    t = await emptyDatabase({ poolSize: 1 });
+    await t.database.migrate();
+    const byName = (n: string) => t!.database.db.select().from(organizations).where(eq(organizations.name, n));
+    expect(await byName('a')).toEqual([]);
+    expect(await byName('b')).toEqual([]);
+    const mine = (await preparedOn(t)).filter((p) => p.statement.includes('from "organizations"'));
+    expect(mine).toHaveLength(1);
+    expect(mine[0]?.name).toMatch(/^gh_[A-Za-z0-9_-]{27}$/);
+    // The plan is the server's to keep: a third call adds no statement.
+    await byName('c');
+    expect((await preparedOn(t)).filter((p) => p.statement.includes('from "organizations"'))).toHaveLength(1);
+  });
+
+  it('a text without parameters (several statements in one) runs unnamed', async () => {
+    t = await emptyDatabase({ poolSize: 1 });
+    await t.database.db.execute(sql.raw('create table two_steps (n int); insert into two_steps values (1)'));
+    expect(await rowsOf(t, sql.raw('select n from two_steps'))).toEqual([{ n: 1 }]);
+    expect(await preparedOn(t)).toEqual([]);
+  });
+
+  it('switched off (DATABASE_PREPARED_STATEMENTS=off, for an old transaction-mode PgBouncer) nothing is prepared', async () => {
+    t = await emptyDatabase({ poolSize: 1, preparedStatements: false });
+    await t.database.migrate();
+    await t.database.db.select().from(organizations).where(eq(organizations.name, 'a'));
+    expect(await preparedOn(t)).toEqual([]);
+  });
+
+  it(`a connection keeps at most ${PREPARED_PER_CONNECTION} statements; past it new texts still run, unnamed`, async () => {
+    t = await emptyDatabase({ poolSize: 1 });
+    for (let i = 0; i < PREPARED_PER_CONNECTION + 20; i++) {
+      const [r] = await rowsOf<{ n: number }>(t, sql`select ${i}::int + ${sql.raw(String(i))} as n`);
+      expect(r?.n).toBe(2 * i);
+    }
+    expect(await preparedOn(t)).toHaveLength(PREPARED_PER_CONNECTION);
+  });
+});
+
+describe('DATABASE_PREPARED_STATEMENTS', () => {
+  const load = (v?: string) =>
+    loadConfig(
+      { DATABASE_URL: 'postgres://x@127.0.0.1/y', ...(v === undefined ? {} : { DATABASE_PREPARED_STATEMENTS: v }) },
+      { ephemeral: true },
+    );
+  it('is on unless set off, and refuses anything else', () => {
+    expect(load().databasePreparedStatements).toBe(true);
+    expect(load('on').databasePreparedStatements).toBe(true);
+    expect(load('off').databasePreparedStatements).toBe(false);
+    expect(load('false').databasePreparedStatements).toBe(false);
+    expect(() => load('sometimes')).toThrow(/DATABASE_PREPARED_STATEMENTS must be on or off/);
+  });
+});
