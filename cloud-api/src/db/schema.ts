@@ -464,6 +464,8 @@ export const checkins = pgTable(
     index('checkins_gate_idx').on(t.orgId, t.gateId, t.id),
     index('checkins_pass_idx').on(t.orgId, t.passId, t.id),
     index('checkins_site_idx').on(t.orgId, t.siteId, t.id),
+    // This and checkins_site_time_idx also hold `allow` (INCLUDE, migration 0025; drizzle cannot say so here):
+    // the dashboard counts from the index alone.
     index('checkins_occurred_idx').on(t.orgId, t.occurredAt),
     // A gate's or a site's check-ins within a time range, in time order (migration 0023).
     index('checkins_gate_time_idx').on(t.orgId, t.gateId, t.occurredAt),
