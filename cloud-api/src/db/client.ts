@@ -227,6 +227,15 @@ function statementName(text: string): string {
   return name;
 }
 
+/** What a transaction-mode pooler that cannot carry prepared statements answers (PgBouncer before 1.21). */
+const POOLER_REFUSED = new Set(['42P05', '26000']); // duplicate_prepared_statement, invalid_sql_statement_name
+
+/** Whether this pool still names its statements; `refused` switches that off for all of its connections. */
+interface Preparing {
+  on: boolean;
+  refused(err: Error): void;
+}
+
 /**
  * Names every parameterised statement on this connection, so PostgreSQL parses and plans it once per connection
  * instead of on every call: drizzle sends unnamed statements, and planning a list over the partitioned check-ins
@@ -234,26 +243,39 @@ function statementName(text: string): string {
  * A statement without parameters (migrations, several statements in one text) stays unnamed: the extended protocol a
  * name needs takes one statement only. The name is a hash of the text, so a connection never sees one name twice
  * with different texts.
+ *
+ * Behind a transaction-mode PgBouncer older than 1.21 (DATABASE_PREPARED_STATEMENTS=off was not set) a statement
+ * meets a server connection that has it already, or not: the pool stops naming, says so once, and the statement is
+ * sent again unnamed. It failed at parse or bind, so it never ran; inside a transaction, the transaction has failed.
  */
-function preparedStatements(client: pg.PoolClient): void {
+function preparedStatements(client: pg.PoolClient, preparing: Preparing): void {
   const named = new Set<string>();
   // Looked up per call, not bound once: whatever wraps the class's query later (bench/cloud.ts captures statements
   // that way) still sees every statement.
   const proto = Object.getPrototypeOf(client) as { query: (...args: unknown[]) => unknown };
   const query = (...args: unknown[]) => proto.query.apply(client, args);
   const prepared = (config: unknown, ...rest: unknown[]): unknown => {
-    if (config && typeof config === 'object' && !('submit' in config)) {
-      const c = config as pg.QueryConfig;
-      const values = Array.isArray(rest[0]) ? rest[0] : c.values;
-      if (c.name === undefined && typeof c.text === 'string' && values && values.length > 0) {
-        const name = statementName(c.text);
-        if (named.has(name) || named.size < PREPARED_PER_CONNECTION) {
-          named.add(name);
-          return query({ ...c, name }, ...rest);
-        }
-      }
-    }
-    return query(config, ...rest);
+    if (!preparing.on || !config || typeof config !== 'object' || 'submit' in config) return query(config, ...rest);
+    const c = config as pg.QueryConfig;
+    const values = Array.isArray(rest[0]) ? rest[0] : c.values;
+    if (c.name !== undefined || typeof c.text !== 'string' || !values || values.length === 0) return query(config, ...rest);
+    const name = statementName(c.text);
+    if (!named.has(name) && named.size >= PREPARED_PER_CONNECTION) return query(config, ...rest);
+    named.add(name);
+    const last = rest.at(-1);
+    const cb = typeof last === 'function' ? (last as (err: Error | null, r?: unknown) => void) : undefined;
+    const args = cb ? rest.slice(0, -1) : rest;
+    const result = (query({ ...c, name }, ...args) as Promise<unknown>).catch((err: Error & { code?: string }) => {
+      if (!err.code || !POOLER_REFUSED.has(err.code)) throw err;
+      preparing.refused(err);
+      return query(config, ...args);
+    });
+    if (!cb) return result;
+    result.then(
+      (r) => cb(null, r),
+      (err: Error) => cb(err),
+    );
+    return undefined;
   };
   (client as unknown as { query: typeof prepared }).query = prepared;
 }
@@ -275,6 +297,17 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     const breaker = new ConnectBreaker({ threshold: t.breakerThreshold, cooldownMs: t.breakerCooldownMs });
     guardConnect(pool, breaker);
     let poolErrors = 0;
+    const preparing: Preparing = {
+      on: true,
+      refused: (err) => {
+        if (!preparing.on) return;
+        preparing.on = false;
+        database.log.warn(
+          { err: { message: err.message, code: (err as { code?: string }).code } },
+          'database: prepared statements refused (a transaction-mode pooler before PgBouncer 1.21?); sending them unnamed from now on — set DATABASE_PREPARED_STATEMENTS=off',
+        );
+      },
+    };
     // An idle client losing its server must not crash the process (the next query reconnects), but it is logged and counted.
     pool.on('error', (err) => {
       poolErrors++;
@@ -284,7 +317,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     // two statements of a transaction, would emit 'error' with no listener and crash the process. The statement in
     // flight (or the next one) gets the error; the pool drops the dead client when it is released.
     pool.on('connect', (client) => {
-      if (opts.preparedStatements ?? true) preparedStatements(client);
+      if (opts.preparedStatements ?? true) preparedStatements(client, preparing);
       client.on('error', (err) => {
         poolErrors++;
         database.log.warn(
