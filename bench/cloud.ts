@@ -22,7 +22,7 @@
  * PostgreSQL only (null on PGlite). pg_stat_statements needs a server restart
  * (shared_preload_libraries), so the statements are captured client-side.
  * Targets: both p99 < 50 ms; issuance >= 0.5x the floor, >= 0.1x the hello rate.
- * Knobs: BENCH_DURATION_S (10), BENCH_POOL (pg pool size, 20).
+ * Knobs: BENCH_DURATION_S (10), BENCH_POOL (pg pool size, 20), DATABASE_PREPARED_STATEMENTS (on).
  */
 
 import { randomBytes } from 'node:crypto';
@@ -52,7 +52,7 @@ async function main() {
   const dbKind = made ? 'postgres' : 'pglite';
   if (!made) console.log('DATABASE_URL is not set: running on in-memory PGlite (single connection), not PostgreSQL');
   const config = loadConfig(
-    { GATEHOUSE_MASTER_KEY: randomBytes(32).toString('hex') },
+    { GATEHOUSE_MASTER_KEY: randomBytes(32).toString('hex'), DATABASE_PREPARED_STATEMENTS: process.env.DATABASE_PREPARED_STATEMENTS },
     {
       ephemeral: true,
       overrides: {
@@ -69,6 +69,7 @@ async function main() {
     databaseUrl: config.databaseUrl,
     dataDir: null,
     poolSize: Number(process.env.BENCH_POOL ?? 20),
+    preparedStatements: config.databasePreparedStatements,
     // Seeding 100,000 check-ins in one statement can outlast the default 15 s on a busy box.
     timeouts: { statementTimeoutMs: 120_000 },
   });

@@ -93,13 +93,18 @@ async function main() {
   u.pathname = `/${name}`;
   const dbUrl = u.toString();
   const config = loadConfig(
-    { GATEHOUSE_MASTER_KEY: randomBytes(32).toString('hex') },
+    { GATEHOUSE_MASTER_KEY: randomBytes(32).toString('hex'), DATABASE_PREPARED_STATEMENTS: process.env.DATABASE_PREPARED_STATEMENTS },
     {
       ephemeral: true,
       overrides: { logLevel: 'silent', databaseUrl: dbUrl, rateLimits: { api: 1e9, refresh: 1e9, enroll: 1e9, guest: 1e9 } },
     },
   );
-  const database = await openDatabase({ databaseUrl: dbUrl, dataDir: null, poolSize: Number(process.env.BENCH_POOL ?? 20) });
+  const database = await openDatabase({
+    databaseUrl: dbUrl,
+    dataDir: null,
+    poolSize: Number(process.env.BENCH_POOL ?? 20),
+    preparedStatements: config.databasePreparedStatements,
+  });
   const app = await buildApp(config, { database, logger: false });
   const pool = new pg.Pool({ connectionString: dbUrl, max: CONNECTIONS });
   try {
