@@ -285,6 +285,19 @@ describe('names, e-mails and companies are sealed at rest', () => {
     const rawV = JSON.stringify(await t.app.ctx.db.execute(sql`select * from visitors where id = ${vid}`));
     expect(rawV).not.toContain('Visitorov');
     expect(rawV).not.toContain('Old Co');
+    // Found by name once sealed (the hashes of its words were made from the plaintext on the way).
+    const byName = async (q: string) =>
+      (
+        (await t.app.inject({ url: `/api/admin/visitors?q=${encodeURIComponent(q)}`, headers: admin.auth })).json() as {
+          items: { id: string }[];
+        }
+      ).items.map((x) => x.id);
+    expect(await byName('old visitorov')).toEqual([vid]);
+    // A row sealed before names were searchable (migration 0026) gets its word hashes at the next start.
+    await t.app.ctx.db.execute(sql`update visitors set name_tokens = null where id = ${vid}`);
+    expect(await byName('visitorov')).toEqual([]);
+    expect(await sealPersonalData(t.app.ctx.db, t.app.ctx.sealer)).toBe(1);
+    expect(await byName('visitorov')).toEqual([vid]);
     const li = await t.app.inject({
       method: 'POST',
       url: '/api/auth/login',
@@ -395,6 +408,12 @@ describe('master key rotation (GATEHOUSE_MASTER_KEY_PREVIOUS + rotate-keys)', ()
     const authB = { authorization: `Bearer ${refreshed.json().accessToken}` };
     const v = await during.inject({ method: 'GET', url: `/api/admin/visitors/${visitorId}`, headers: authB });
     expect(v.json()).toMatchObject({ fullName: 'Ivan Petrov', phone: '+7 900 123-45-67', company: 'ACME' });
+    // Found by name through the word hashes made under A (the previous key's are searched too).
+    const byName = async (app: App, auth: Record<string, string>) =>
+      ((await app.inject({ url: '/api/admin/visitors?q=petrov%20ivan', headers: auth })).json() as { items: { id: string }[] }).items.map(
+        (x) => x.id,
+      );
+    expect(await byName(during, authB)).toContain(visitorId);
     expect((await login(during, admin.email, admin.password)).orgId).toBe(admin.orgId);
 
     // A browser subscribing during the rotation gets the new key's VAPID pair, and its row is sealed under B.
@@ -426,6 +445,8 @@ describe('master key rotation (GATEHOUSE_MASTER_KEY_PREVIOUS + rotate-keys)', ()
     const again = await login(onlyB, admin.email, admin.password);
     const v2 = await onlyB.inject({ method: 'GET', url: `/api/admin/visitors/${visitorId}`, headers: again.auth });
     expect(v2.json()).toMatchObject({ fullName: 'Ivan Petrov', phone: '+7 900 123-45-67', documentNumber: '4510 123456' });
+    // Hashed again under B by the rotation.
+    expect(await byName(onlyB, again.auth)).toContain(visitorId);
     const cred = await onlyB.inject({ method: 'GET', url: `/api/admin/passes/${passId}/credential?kind=dynamic`, headers: again.auth });
     expect(cred.statusCode, cred.body).toBe(200);
     const [org] = await onlyB.ctx.db

@@ -157,11 +157,14 @@ export const visitors = pgTable(
     /** Issue 17: keyed hashes of the lower-cased e-mail and the phone's digits (personal-data.ts visitorLookupHash): exact search. */
     emailHash: text('email_hash'),
     phoneHash: text('phone_hash'),
+    /** Keyed hashes of each word of the name (personal-data.ts visitorNameTokens): a name found by whole words. */
+    nameTokens: text('name_tokens').array(),
     ...audit(),
     deletedAt: ts('deleted_at'),
   },
   (t) => [
     index('visitors_org_idx').on(t.orgId, t.id),
+    index('visitors_name_tokens_idx').using('gin', t.nameTokens),
     index('visitors_email_hash_idx').on(t.orgId, t.emailHash),
     index('visitors_phone_hash_idx').on(t.orgId, t.phoneHash),
   ],

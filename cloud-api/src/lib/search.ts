@@ -1,6 +1,6 @@
 import { and, eq, type SQL, sql } from 'drizzle-orm';
 import { visitors, visitPasses } from '../db/schema.js';
-import { visitorLookupHashes } from '../modules/orgs/personal-data.js';
+import { nameSearchTokens, visitorLookupHashes } from '../modules/orgs/personal-data.js';
 import type { Sealer } from './crypto.js';
 
 /**
@@ -9,13 +9,16 @@ import type { Sealer } from './crypto.js';
  * - an id (a UUID): the row itself, or the pass / visitor / gate it names;
  * - an e-mail (has "@"): the visitor whose e-mail it is, lower-cased, through its keyed hash;
  * - a phone or card number (digits, with spaces, dashes, brackets or a leading "+"): the visitor
- *   whose phone has those digits (keyed hash), and the pass whose card number it is.
- * Anything else (a name) matches nothing: a name is only readable by opening every row.
+ *   whose phone has those digits (keyed hash), and the pass whose card number it is;
+ * - anything else, a name: the visitors whose name has every word of it as a whole word, any case,
+ *   accents ignored ("petrov", "Ivan Petrov"; not "Petr"), through the keyed hashes of its words
+ *   (name_tokens). A part of a word is not searchable: the name itself is only readable by opening the row.
  */
 export type SearchTerm =
   | { kind: 'id'; id: string }
   | { kind: 'email'; hashes: string[] }
   | { kind: 'number'; digits: string; phoneHashes: string[] }
+  | { kind: 'name'; words: string[][] }
   | { kind: 'none' };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -30,7 +33,8 @@ export function parseSearch(sealer: Sealer, q: string | undefined): SearchTerm |
     const digits = text.replace(/\D/g, '');
     if (digits) return { kind: 'number', digits, phoneHashes: visitorLookupHashes(sealer, 'phone', text) };
   }
-  return { kind: 'none' };
+  const words = nameSearchTokens(sealer, text);
+  return words.length ? { kind: 'name', words } : { kind: 'none' };
 }
 
 const anyOf = (hashes: string[]) => sql`any(${sql.param(hashes)}::text[])`;
@@ -41,6 +45,14 @@ export function visitorsMatching(orgId: string, term: SearchTerm): SQL | undefin
     return sql`select ${visitors.id} from ${visitors} where ${visitors.orgId} = ${orgId} and ${visitors.emailHash} = ${anyOf(term.hashes)}`;
   if (term.kind === 'number' && term.phoneHashes.length)
     return sql`select ${visitors.id} from ${visitors} where ${visitors.orgId} = ${orgId} and ${visitors.phoneHash} = ${anyOf(term.phoneHashes)}`;
+  if (term.kind === 'name') {
+    // Every word, each in any of its hashes (a rotation's two keys): array overlap per word, on the GIN index.
+    const all = sql.join(
+      term.words.map((hashes) => sql`${visitors.nameTokens} && ${sql.param(hashes)}::text[]`),
+      sql` and `,
+    );
+    return sql`select ${visitors.id} from ${visitors} where ${visitors.orgId} = ${orgId} and ${all}`;
+  }
   return undefined;
 }
 

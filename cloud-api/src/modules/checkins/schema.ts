@@ -24,7 +24,7 @@ export const CheckinList = Type.Object({
     Type.String({
       maxLength: 200,
       description:
-        'Exact search (personal data is sealed): an id (check-in, pass or gate), a visitor e-mail or phone (by keyed hash), a card number',
+        'Exact search (personal data is sealed): an id (check-in, pass or gate), a visitor e-mail or phone (by keyed hash), a card number, or whole words of the visitor name (by keyed hashes of its words)',
     }),
   ),
 });

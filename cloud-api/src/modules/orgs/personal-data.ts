@@ -50,6 +50,30 @@ export function visitorLookupHash(sealer: Sealer, kind: 'email' | 'phone', v: st
 export function storedLookupHash(sealer: Sealer, kind: 'email' | 'phone', v: string | null | undefined): string | null {
   return v == null ? null : (visitorLookupHash(sealer, kind, v) ?? '');
 }
+const NAME_LOOKUP = 'visitors.name_word';
+/** The words of a name as they are hashed: lower-cased, accents dropped ("Đorđe Müller-Łukasz" → đorđe, muller, łukasz). */
+export function nameWords(name: string): string[] {
+  const words = name
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean);
+  return [...new Set(words)];
+}
+/**
+ * The `name_tokens` column: a keyed hash of each word of a visitor's name, so a name is found by whole words
+ * (GIN index) while it stays sealed. Like the e-mail hash, equal words of two visitors have equal hashes; the
+ * key is the master key's, so the hashes say nothing without it.
+ */
+export function visitorNameTokens(sealer: Sealer, name: string | null | undefined): string[] | null {
+  return name == null ? null : nameWords(name).map((w) => sealer.lookupHash(w, NAME_LOOKUP));
+}
+/** Per word of a search, the hashes it must match (the current key's, and the previous key's during a rotation). */
+export function nameSearchTokens(sealer: Sealer, text: string): string[][] {
+  return nameWords(text).map((w) => sealer.lookupHashes(w, NAME_LOOKUP));
+}
+
 /** The hashes a visitor search for `v` must match (the current key's, and the previous key's during a rotation). */
 export function visitorLookupHashes(sealer: Sealer, kind: 'email' | 'phone', v: string): string[] {
   const text = visitorLookupText(kind, v);
@@ -230,6 +254,7 @@ export async function sealPersonalData(db: Executor, sealer: Sealer): Promise<nu
             companyEnc: seal('company', r.companyEnc, r.company),
             emailHash: storedLookupHash(sealer, 'email', openVisitorField(sealer, r.id, 'email', r.emailEnc, r.email)),
             phoneHash: storedLookupHash(sealer, 'phone', sealer.openNullable(r.phoneEnc, visitorAad(r.id, 'phone'))),
+            nameTokens: visitorNameTokens(sealer, openVisitorField(sealer, r.id, 'full_name', r.fullNameEnc, r.fullName)),
             fullName: null,
             email: null,
             company: null,
@@ -239,17 +264,18 @@ export async function sealPersonalData(db: Executor, sealer: Sealer): Promise<nu
       return rows.length;
     },
   );
-  // Rows sealed before migration 0019 have no search hashes: opened once and hashed.
+  // Rows sealed before migration 0019 (0026 for names) have no search hashes: opened once and hashed.
   changed += await walk(
     (after) =>
       db
-        .select({ id: visitors.id, emailEnc: visitors.emailEnc, phoneEnc: visitors.phoneEnc })
+        .select({ id: visitors.id, emailEnc: visitors.emailEnc, phoneEnc: visitors.phoneEnc, fullNameEnc: visitors.fullNameEnc })
         .from(visitors)
         .where(
           and(
             or(
               and(isNotNull(visitors.emailEnc), isNull(visitors.emailHash)),
               and(isNotNull(visitors.phoneEnc), isNull(visitors.phoneHash)),
+              and(isNotNull(visitors.fullNameEnc), isNull(visitors.nameTokens)),
             ),
             after ? gt(visitors.id, after) : undefined,
           ),
@@ -263,6 +289,7 @@ export async function sealPersonalData(db: Executor, sealer: Sealer): Promise<nu
           .set({
             emailHash: storedLookupHash(sealer, 'email', sealer.openNullable(r.emailEnc, visitorAad(r.id, 'email'))),
             phoneHash: storedLookupHash(sealer, 'phone', sealer.openNullable(r.phoneEnc, visitorAad(r.id, 'phone'))),
+            nameTokens: visitorNameTokens(sealer, sealer.openNullable(r.fullNameEnc, visitorAad(r.id, 'full_name'))),
           })
           .where(eq(visitors.id, r.id));
       return rows.length;
@@ -390,6 +417,7 @@ export async function rotateKeys(db: Executor, sealer: Sealer, batch = BATCH): P
             // The search hashes were made with the same (previous) key as the sealed values: made again with the current one.
             emailHash: storedLookupHash(sealer, 'email', sealer.openNullable(r.emailEnc, visitorAad(r.id, 'email'))),
             phoneHash: storedLookupHash(sealer, 'phone', sealer.openNullable(r.phoneEnc, visitorAad(r.id, 'phone'))),
+            nameTokens: visitorNameTokens(sealer, sealer.openNullable(r.fullNameEnc, visitorAad(r.id, 'full_name'))),
           })
           .where(eq(visitors.id, r.id));
       return rows.length;

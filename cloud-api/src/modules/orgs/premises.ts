@@ -8,7 +8,7 @@ import { uuidv7 } from '@gatehouse/protocol';
 import type { AppContext } from '../../context.js';
 import type { Executor } from '../../db/client.js';
 import { accessRules, gates, orgSettings, sites, visitors, zones } from '../../db/schema.js';
-import { visitorAad } from './personal-data.js';
+import { storedLookupHash, visitorAad, visitorNameTokens } from './personal-data.js';
 
 export interface PremisesNames {
   site: string;
@@ -56,7 +56,9 @@ export async function seedVisitors(
       id,
       orgId,
       fullNameEnc: ctx.sealer.seal(p.fullName, visitorAad(id, 'full_name')),
+      nameTokens: visitorNameTokens(ctx.sealer, p.fullName),
       emailEnc: ctx.sealer.sealNullable(p.email?.toLowerCase(), visitorAad(id, 'email')),
+      emailHash: storedLookupHash(ctx.sealer, 'email', p.email),
       companyEnc: ctx.sealer.sealNullable(p.company, visitorAad(id, 'company')),
       createdBy: actorId,
       updatedBy: actorId,

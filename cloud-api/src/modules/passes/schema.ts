@@ -97,7 +97,8 @@ export const PassList = Type.Object({
   q: Type.Optional(
     Type.String({
       maxLength: 200,
-      description: 'Exact search (personal data is sealed): an id, a visitor e-mail or phone (by keyed hash), a card number',
+      description:
+        'Exact search (personal data is sealed): an id, a visitor e-mail or phone (by keyed hash), a card number, or whole words of the visitor name (by keyed hashes of its words)',
     }),
   ),
 });

@@ -62,7 +62,8 @@ export const VisitorList = Type.Object({
   q: Type.Optional(
     Type.String({
       maxLength: 200,
-      description: 'Exact search (personal data is sealed): an id, a visitor e-mail or phone (by keyed hash), a card number',
+      description:
+        'Exact search (personal data is sealed): an id, a visitor e-mail or phone (by keyed hash), a card number, or whole words of a name (by keyed hashes of its words)',
     }),
   ),
 });
