@@ -7842,7 +7842,7 @@ export interface paths {
                 query?: {
                     limit?: number;
                     cursor?: string;
-                    /** @description Exact search (personal data is sealed): an id, a visitor e-mail or phone (by keyed hash), a card number */
+                    /** @description Exact search (personal data is sealed): an id, a visitor e-mail or phone (by keyed hash), a card number, or whole words of a name (by keyed hashes of its words) */
                     q?: string;
                 };
                 header?: never;
@@ -9318,7 +9318,7 @@ export interface paths {
                     cursor?: string;
                     visitorId?: string;
                     status?: "draft" | "active" | "revoked" | "expired";
-                    /** @description Exact search (personal data is sealed): an id, a visitor e-mail or phone (by keyed hash), a card number */
+                    /** @description Exact search (personal data is sealed): an id, a visitor e-mail or phone (by keyed hash), a card number, or whole words of the visitor name (by keyed hashes of its words) */
                     q?: string;
                 };
                 header?: never;
@@ -9390,6 +9390,8 @@ export interface paths {
                                 createdAt: string;
                                 /** Format: date-time */
                                 updatedAt: string;
+                                /** @description The visitor's name, in lists only; null without visitors:read */
+                                visitorName?: string | null;
                             }[];
                             nextCursor: string | null;
                         };
@@ -9561,6 +9563,8 @@ export interface paths {
                             createdAt: string;
                             /** Format: date-time */
                             updatedAt: string;
+                            /** @description The visitor's name, in lists only; null without visitors:read */
+                            visitorName?: string | null;
                             /** @description bearer token of the guest page; valid until the pass ends */
                             guestToken: string;
                             guestUrl: string;
@@ -9743,6 +9747,8 @@ export interface paths {
                             createdAt: string;
                             /** Format: date-time */
                             updatedAt: string;
+                            /** @description The visitor's name, in lists only; null without visitors:read */
+                            visitorName?: string | null;
                         };
                     };
                 };
@@ -9910,6 +9916,8 @@ export interface paths {
                             createdAt: string;
                             /** Format: date-time */
                             updatedAt: string;
+                            /** @description The visitor's name, in lists only; null without visitors:read */
+                            visitorName?: string | null;
                         };
                     };
                 };
@@ -10444,7 +10452,7 @@ export interface paths {
                     until?: string;
                     /** @description Only allowed, or only refused, check-ins */
                     result?: "allow" | "deny";
-                    /** @description Exact search (personal data is sealed): an id (check-in, pass or gate), a visitor e-mail or phone (by keyed hash), a card number */
+                    /** @description Exact search (personal data is sealed): an id (check-in, pass or gate), a visitor e-mail or phone (by keyed hash), a card number, or whole words of the visitor name (by keyed hashes of its words) */
                     q?: string;
                 };
                 header?: never;

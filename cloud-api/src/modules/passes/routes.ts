@@ -46,7 +46,8 @@ export const passRoutes: FastifyPluginAsyncTypebox = async (app) => {
     list: {
       summary: 'List passes',
       querystring: PassList,
-      run: async (ctx, orgId, query, req) => listPasses(ctx, orgId, await hostScope(ctx.db, req.principal!), query),
+      run: async (ctx, orgId, query, req) =>
+        listPasses(ctx, orgId, await hostScope(ctx.db, req.principal!), query, req.principal!.permissions.has('visitors:read')),
     },
     get: { summary: 'One pass', run: async (ctx, orgId, id, req) => getPass(ctx, orgId, await hostScope(ctx.db, req.principal!), id) },
   });

@@ -71,6 +71,7 @@ export const Pass = Type.Object(
     revokedReason: Nullable(Type.String()),
     createdAt: Timestamp(),
     updatedAt: Timestamp(),
+    visitorName: Type.Optional(Nullable(Type.String({ description: "The visitor's name, in lists only; null without visitors:read" }))),
   },
   { examples: [passExample] },
 );

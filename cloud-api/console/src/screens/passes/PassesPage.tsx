@@ -29,7 +29,8 @@ export function PassesPage() {
           label: t('field.visitor'),
           render: (p, l) => (
             <a href={href(`/passes/${p.id}`)}>
-              <strong>{nameOf(l.visitors, p.visitorId)}</strong>
+              {/* The list names its visitors: a large organisation's visitors are not all in the lookup. */}
+              <strong>{p.visitorName ?? nameOf(l.visitors, p.visitorId)}</strong>
             </a>
           ),
         },
