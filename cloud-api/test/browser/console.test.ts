@@ -17,6 +17,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gates as gatesTable, organizations } from '../../src/db/schema.js';
 import { ingestCheckins } from '../../src/modules/checkins/ingest.js';
+import { seedVisitors } from '../../src/modules/orgs/premises.js';
 import { createOrgWithUser, issuePass, type Login, seedTopology } from '../helpers.js';
 import { edgeDecides } from './edge-view.js';
 import {
@@ -658,6 +659,10 @@ addEventListener('message', (e) => {
     }
     const passes: { id: string }[] = [];
     for (const g of guests) passes.push(await issuePass(stack.app, big, { visitorId: g.id, accessRuleId: topo.rule.id }));
+    // Newer visitors past what the console loads of them (2,000, newest first): the guests are in no lookup, so the
+    // passes list and the pass form must name and find them through the server.
+    const extras = Array.from({ length: 2_010 }, (_, i) => ({ fullName: `Extra ${i}`, email: null, company: null }));
+    await seedVisitors(stack.app.ctx, stack.app.ctx.db, big.orgId, extras);
 
     // 120 admissions newer than 8 refusals of the oldest pass: the check-in list's first page (100) holds no refusal.
     const now = Date.now();
@@ -734,6 +739,22 @@ addEventListener('message', (e) => {
       // Cleared: the list as it was, both pages loaded.
       await p.getByLabel('Search').fill('');
       await expect.poll(() => rows.count()).toBe(60);
+      // The pass form: Guest 07 is not among the loaded options; its name, searched for, asks the server.
+      await p.getByRole('button', { name: 'New pass' }).click();
+      const form = p.getByRole('dialog');
+      const visitor = form.getByLabel('Visitor *', { exact: true });
+      await expect.poll(() => visitor.locator('option').count()).toBeGreaterThan(1_000);
+      expect(await visitor.locator('option', { hasText: 'Guest 07' }).count()).toBe(0);
+      await form.getByLabel('Search: Visitor').fill('guest 07');
+      await expect.poll(() => visitor.locator('option', { hasText: 'Guest 07' }).count()).toBe(1);
+      expect(calls('/api/admin/visitors').some((u) => u.searchParams.get('q') === 'guest 07')).toBe(true);
+      await visitor.selectOption({ label: 'Guest 07' });
+      expect(await visitor.inputValue()).toBe(guests[7]!.id);
+      // Still chosen when the search moves on.
+      await form.getByLabel('Search: Visitor').fill('guest 08');
+      await expect.poll(() => visitor.locator('option', { hasText: 'Guest 08' }).count()).toBe(1);
+      expect(await visitor.inputValue()).toBe(guests[7]!.id);
+      await form.getByRole('button', { name: 'Cancel' }).click();
 
       // Visitors: typed key by key, one request once the typing pauses; a phone in any spelling; a name by its whole
       // words; part of a word finds nothing, and says why.

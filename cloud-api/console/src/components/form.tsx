@@ -1,4 +1,5 @@
-import { type FormEvent, type ReactNode, useId, useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
+import { type FormEvent, type ReactNode, useEffect, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import i18n from '../i18n/index.ts';
 import { ApiError } from '../lib/api.ts';
@@ -39,6 +40,11 @@ export interface FieldDef {
   placeholder?: string;
   /** Options of select / multicheck, computed from the current values (a zone list filtered by the chosen site). */
   options?: (values: Values) => Option[];
+  /**
+   * A select whose options are more than the console loads (a large organisation's visitors): a search box beside
+   * it asks the server, and its answers replace the options while it holds text.
+   */
+  search?: (text: string) => Promise<Option[]>;
   validate?: (value: unknown, values: Values) => string | null;
   /** Shown only when creating (e.g. a password) or only when editing (e.g. a status). */
   only?: 'create' | 'edit';
@@ -158,6 +164,7 @@ function Input({
   };
   switch (f.kind) {
     case 'select':
+      if (f.search) return <SearchableSelect f={f} common={common} value={String(value ?? '')} values={values} onChange={onChange} />;
       return (
         <select {...common} value={String(value ?? '')} onChange={(e) => onChange(e.target.value)}>
           <option value="">{f.required ? t('choose') : '—'}</option>
@@ -206,6 +213,77 @@ function Input({
         />
       );
   }
+}
+
+/**
+ * A native select (keyboard, screen readers and the tests' selectOption as any other) with a search box before it:
+ * typed text asks `f.search` (once the typing pauses, through react-query), and the matches are the options; the
+ * chosen one stays listed whatever the search shows.
+ */
+function SearchableSelect({
+  f,
+  common,
+  value,
+  values,
+  onChange,
+}: {
+  f: FieldDef;
+  common: { id: string; name: string; 'aria-invalid': boolean; 'aria-describedby': string | undefined };
+  value: string;
+  values: Values;
+  onChange: (v: unknown) => void;
+}) {
+  const { t } = useTranslation();
+  const [text, setText] = useState('');
+  const [typed, setTyped] = useState('');
+  const [chosen, setChosen] = useState<Option | null>(null);
+  useEffect(() => {
+    const timer = setTimeout(() => setTyped(text.trim()), 250);
+    return () => clearTimeout(timer);
+  }, [text]);
+  const found = useQuery({
+    queryKey: ['field-search', f.name, typed],
+    queryFn: () => f.search!(typed),
+    enabled: typed !== '',
+    staleTime: 30_000,
+  });
+  const base = typed ? (found.data ?? []) : (f.options?.(values) ?? []);
+  const options = chosen && chosen.value === value && !base.some((o) => o.value === value) ? [chosen, ...base] : base;
+  return (
+    <div className="searchable-select">
+      <input
+        type="search"
+        aria-label={t('form.searchIn', { field: f.label })}
+        aria-controls={common.id}
+        placeholder={t('form.searchPlaceholder')}
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+      />
+      <select
+        {...common}
+        value={value}
+        onChange={(e) => {
+          setChosen(options.find((o) => o.value === e.target.value) ?? null);
+          onChange(e.target.value);
+        }}
+      >
+        <option value="">
+          {typed && found.isFetching
+            ? t('form.searching')
+            : typed && options.length === 0
+              ? t('form.noMatch')
+              : f.required
+                ? t('choose')
+                : '—'}
+        </option>
+        {options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
 }
 
 /**

@@ -1,7 +1,12 @@
 import { type FieldDef, str } from '../../components/form.tsx';
 import i18n from '../../i18n/index.ts';
+import { api, type Page } from '../../lib/api.ts';
 import { fmtDateTime } from '../../lib/format.ts';
 import { type Lookups, nameOf } from '../../lib/lookups.ts';
+import { PATHS } from '../../lib/query.ts';
+import type { Visitor } from '../../lib/types.ts';
+
+const visitorOption = (v: Visitor) => ({ value: v.id, label: v.company ? `${v.fullName} (${v.company})` : v.fullName });
 
 /** The form of a new pass: visitor, rule, type (a group with its size), validity, whether its holder may escort, and a card when the visitor also gets one. */
 export function passFields(l: Lookups): FieldDef[] {
@@ -12,8 +17,9 @@ export function passFields(l: Lookups): FieldDef[] {
       label: t('field.visitor'),
       kind: 'select',
       required: true,
-      options: () =>
-        [...(l.visitors?.values() ?? [])].map((v) => ({ value: v.id, label: v.company ? `${v.fullName} (${v.company})` : v.fullName })),
+      options: () => [...(l.visitors?.values() ?? [])].map(visitorOption),
+      // The lookup holds at most 2,000 visitors: the rest are found on the server, by name, e-mail or phone.
+      search: async (q) => (await api.get<Page<Visitor>>(PATHS.visitors, { q, limit: 50 })).items.map(visitorOption),
     },
     {
       name: 'accessRuleId',
