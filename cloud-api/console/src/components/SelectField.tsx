@@ -1,5 +1,5 @@
 import { useId } from 'react';
-import type { Option } from './form.tsx';
+import { type Option, OptionList } from './form.tsx';
 
 /** Named rows (sites, gates) as a select's choices, in their order. */
 export const optionsOf = (rows: Iterable<{ id: string; name: string }> | undefined): Option[] =>
@@ -34,11 +34,7 @@ export function SelectField({
       </label>
       <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
         {all !== undefined ? <option value="">{all}</option> : null}
-        {options.map((o) => (
-          <option key={o.value} value={o.value}>
-            {o.label}
-          </option>
-        ))}
+        <OptionList options={options} />
       </select>
     </div>
   );

@@ -17,6 +17,15 @@ export interface Option {
   label: string;
 }
 
+/** A select's choices (form fields and the selects outside forms alike). */
+export function OptionList({ options }: { options: readonly Option[] }) {
+  return options.map((o) => (
+    <option key={o.value} value={o.value}>
+      {o.label}
+    </option>
+  ));
+}
+
 export type FieldKind =
   | 'text'
   | 'email'
@@ -168,11 +177,7 @@ function Input({
       return (
         <select {...common} value={String(value ?? '')} onChange={(e) => onChange(e.target.value)}>
           <option value="">{f.required ? t('choose') : '—'}</option>
-          {(f.options?.(values) ?? []).map((o) => (
-            <option key={o.value} value={o.value}>
-              {o.label}
-            </option>
-          ))}
+          <OptionList options={f.options?.(values) ?? []} />
         </select>
       );
     case 'multicheck': {
@@ -276,11 +281,7 @@ function SearchableSelect({
                 ? t('choose')
                 : '—'}
         </option>
-        {options.map((o) => (
-          <option key={o.value} value={o.value}>
-            {o.label}
-          </option>
-        ))}
+        <OptionList options={options} />
       </select>
     </div>
   );

@@ -3,10 +3,12 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Qr } from '../../components/Qr.tsx';
 import { ErrorBox, Loading, PageHead } from '../../components/ui.tsx';
+import { api } from '../../lib/api.ts';
 import { fmtDateTime } from '../../lib/format.ts';
-import { useLookups } from '../../lib/lookups.ts';
 import { can } from '../../lib/permissions.ts';
+import { keys, PATHS } from '../../lib/query.ts';
 import { href } from '../../lib/router.ts';
+import type { Visitor } from '../../lib/types.ts';
 import { CheckAtGate } from './CheckAtGate.tsx';
 import { DynamicQr } from './DynamicQr.tsx';
 import { PassBadge } from './PassBadge.tsx';
@@ -18,8 +20,13 @@ import { StatusBadge } from './StatusBadge.tsx';
 export function PassDetailPage({ id, print }: { id: string; print?: boolean }) {
   const { t } = useTranslation('passes');
   const pass = useQuery(passQuery(id));
-  const { lookups } = useLookups(['visitors']);
-  const visitor = pass.data ? lookups.visitors?.get(pass.data.visitorId) : undefined;
+  // The pass's own visitor, not a lookup of them all (which holds at most 2,000: a large organisation's older ones miss).
+  const visitorId = pass.data?.visitorId ?? '';
+  const { data: visitor } = useQuery({
+    queryKey: keys.one(PATHS.visitors, visitorId),
+    queryFn: () => api.get<Visitor>(`${PATHS.visitors}/${visitorId}`),
+    enabled: visitorId !== '' && can('visitors:read'),
+  });
   const live = !!pass.data && (pass.data.status === 'active' || pass.data.status === 'draft');
   // A working entry credential is for the front desk and security (passes:credential), never a Host.
   const showQr = live && can('passes:credential');
