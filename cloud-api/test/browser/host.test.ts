@@ -145,7 +145,8 @@ describe.skipIf(!hasChromium && !process.env.CI)('host portal in Chromium', () =
     await page.keyboard.type('Борис');
     await page.keyboard.press('Escape');
     await expect.poll(() => dialog().isVisible()).toBe(false);
-    expect(await opener.evaluate((el) => el === document.activeElement)).toBe(true);
+    // Focus goes back to the opener once the dialog has unmounted, a frame or so after it is hidden (later on a busy box).
+    await expect.poll(() => opener.evaluate((el) => el === document.activeElement), { timeout: 2_000 }).toBe(true);
     // Nothing was sent: still one guest.
     expect(await page.locator('tbody tr').count()).toBe(1);
     expect(errors.entries).toEqual([]);
