@@ -74,6 +74,15 @@ export function nameSearchTokens(sealer: Sealer, text: string): string[][] {
   return nameWords(text).map((w) => sealer.lookupHashes(w, NAME_LOOKUP));
 }
 
+/** A sealed visitor's search hashes (e-mail, phone, name words), made from its sealed values under the current key. */
+function searchHashesOf(sealer: Sealer, r: { id: string; emailEnc: string | null; phoneEnc: string | null; fullNameEnc: string | null }) {
+  return {
+    emailHash: storedLookupHash(sealer, 'email', sealer.openNullable(r.emailEnc, visitorAad(r.id, 'email'))),
+    phoneHash: storedLookupHash(sealer, 'phone', sealer.openNullable(r.phoneEnc, visitorAad(r.id, 'phone'))),
+    nameTokens: visitorNameTokens(sealer, sealer.openNullable(r.fullNameEnc, visitorAad(r.id, 'full_name'))),
+  };
+}
+
 /** The hashes a visitor search for `v` must match (the current key's, and the previous key's during a rotation). */
 export function visitorLookupHashes(sealer: Sealer, kind: 'email' | 'phone', v: string): string[] {
   const text = visitorLookupText(kind, v);
@@ -283,15 +292,7 @@ export async function sealPersonalData(db: Executor, sealer: Sealer): Promise<nu
         .orderBy(asc(visitors.id))
         .limit(BATCH),
     async (rows) => {
-      for (const r of rows)
-        await db
-          .update(visitors)
-          .set({
-            emailHash: storedLookupHash(sealer, 'email', sealer.openNullable(r.emailEnc, visitorAad(r.id, 'email'))),
-            phoneHash: storedLookupHash(sealer, 'phone', sealer.openNullable(r.phoneEnc, visitorAad(r.id, 'phone'))),
-            nameTokens: visitorNameTokens(sealer, sealer.openNullable(r.fullNameEnc, visitorAad(r.id, 'full_name'))),
-          })
-          .where(eq(visitors.id, r.id));
+      for (const r of rows) await db.update(visitors).set(searchHashesOf(sealer, r)).where(eq(visitors.id, r.id));
       return rows.length;
     },
   );
@@ -415,9 +416,7 @@ export async function rotateKeys(db: Executor, sealer: Sealer, batch = BATCH): P
             phoneEnc: sealer.resealNullable(r.phoneEnc, visitorAad(r.id, 'phone')),
             documentNumberEnc: sealer.resealNullable(r.documentNumberEnc, visitorAad(r.id, 'document_number')),
             // The search hashes were made with the same (previous) key as the sealed values: made again with the current one.
-            emailHash: storedLookupHash(sealer, 'email', sealer.openNullable(r.emailEnc, visitorAad(r.id, 'email'))),
-            phoneHash: storedLookupHash(sealer, 'phone', sealer.openNullable(r.phoneEnc, visitorAad(r.id, 'phone'))),
-            nameTokens: visitorNameTokens(sealer, sealer.openNullable(r.fullNameEnc, visitorAad(r.id, 'full_name'))),
+            ...searchHashesOf(sealer, r),
           })
           .where(eq(visitors.id, r.id));
       return rows.length;

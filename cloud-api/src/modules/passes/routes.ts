@@ -6,6 +6,7 @@ import { actorOf, writeAudit } from '../../lib/audit.js';
 import { crudRoutes } from '../../lib/crud-routes.js';
 import { IdParams } from '../../lib/pagination.js';
 import { hostScope } from '../appointments/service.js';
+import { nameAccess } from '../checkins/service.js';
 import { invitationRoutes } from '../invitations/routes.js';
 import { CheckBody, CheckResult, Credential, CredentialQuery, IssuedPass, Pass, PassBody, PassList, RevokeBody } from './schema.js';
 import { checkPass, credentialOf, getPass, issuePass, listPasses, requirePass, revokePass } from './service.js';
@@ -47,7 +48,7 @@ export const passRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'List passes',
       querystring: PassList,
       run: async (ctx, orgId, query, req) =>
-        listPasses(ctx, orgId, await hostScope(ctx.db, req.principal!), query, req.principal!.permissions.has('visitors:read')),
+        listPasses(ctx, orgId, await hostScope(ctx.db, req.principal!), query, nameAccess(req.principal!)),
     },
     get: { summary: 'One pass', run: async (ctx, orgId, id, req) => getPass(ctx, orgId, await hostScope(ctx.db, req.principal!), id) },
   });

@@ -38,9 +38,10 @@ import { decodeCursor, iso, page } from '../../lib/pagination.js';
 import { parseSearch, passMatches } from '../../lib/search.js';
 import { requireRule, ruleRecord } from '../access-rules/service.js';
 import { type HostScope, passInScope, requireAppointment } from '../appointments/service.js';
+import { ALL_NAMES, type NameAccess } from '../checkins/service.js';
 import { requireGate } from '../gates/service.js';
 import { noticeRevoked } from '../invitations/service.js';
-import { openVisitorName } from '../orgs/personal-data.js';
+import { openVisitorName, visitorNameColumns } from '../orgs/personal-data.js';
 import { orgSigningKey } from '../orgs/service.js';
 import { requireVisitor } from '../visitors/service.js';
 import { emitEvent, subscribed } from '../webhooks/emit.js';
@@ -237,7 +238,7 @@ export async function listPasses(
   orgId: string,
   scope: HostScope,
   q: { limit?: number; cursor?: string; visitorId?: string; status?: Row['status']; q?: string },
-  readNames = true,
+  access: NameAccess = ALL_NAMES,
 ) {
   const limit = q.limit ?? 50;
   const term = parseSearch(ctx.sealer, q.q);
@@ -249,10 +250,10 @@ export async function listPasses(
   else if (q.status === 'active') statusFilter = and(eq(visitPasses.status, 'active'), sql`${visitPasses.validTo} > ${now}`);
   else if (q.status) statusFilter = eq(visitPasses.status, q.status);
   // Each pass with its visitor's name (a primary-key lookup per row, org-scoped): the console no longer needs every
-  // visitor of a large organisation loaded to name the passes of one page. (Flat columns: drizzle makes a nested
-  // object of a left join null when its first column is, and the plaintext name column is null once sealed.)
+  // visitor of a large organisation loaded to name the passes of one page. (Spread flat: drizzle makes a nested object
+  // of a left join null when its first column is, and the plaintext name column is null once sealed.)
   const rows = await ctx.db
-    .select({ pass: visitPasses, fullNameEnc: visitors.fullNameEnc, fullName: visitors.fullName })
+    .select({ pass: visitPasses, ...visitorNameColumns })
     .from(visitPasses)
     .leftJoin(visitors, and(eq(visitors.id, visitPasses.visitorId), eq(visitors.orgId, orgId)))
     .where(
@@ -270,7 +271,7 @@ export async function listPasses(
   return page(
     rows.map((r) => ({
       ...passView(r.pass),
-      visitorName: readNames && (r.fullNameEnc ?? r.fullName) !== null ? openVisitorName(ctx.sealer, r.pass.visitorId, r) : null,
+      visitorName: access.visitors && (r.fullNameEnc ?? r.fullName) !== null ? openVisitorName(ctx.sealer, r.pass.visitorId, r) : null,
     })),
     limit,
   );
