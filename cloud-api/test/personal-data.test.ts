@@ -311,6 +311,57 @@ describe('names, e-mails and companies are sealed at rest', () => {
       company: 'Old Co',
     });
   });
+  it('the start-up backfill writes a batch of rows per statement, not a statement per row', async () => {
+    // 450 visitors in plaintext (before migration 0010) and 450 sealed without name hashes (before 0026).
+    const plain = Array.from({ length: 450 }, () => uuidv7());
+    const unhashed = Array.from({ length: 450 }, () => uuidv7());
+    await t.app.ctx.db.execute(sql`
+      insert into visitors (id, org_id, full_name, email)
+      select u.id, ${admin.orgId}, 'Batch Plainov ' || u.n, 'batch' || u.n || '@example.test'
+      from unnest(${sql.param(plain)}::uuid[]) with ordinality as u(id, n)`);
+    await sealPersonalData(t.app.ctx.db, t.app.ctx.sealer);
+    await t.app.ctx.db.execute(sql`
+      insert into visitors (id, org_id, full_name_enc)
+      select u.id, ${admin.orgId}, u.enc from unnest(${sql.param(unhashed)}::uuid[], ${sql.param(unhashed.map((id) => t.app.ctx.sealer.seal('Batch Sealova', `visitors.full_name:${id}`)))}::text[]) as u(id, enc)`);
+    await t.app.ctx.db.execute(
+      sql`update visitors set full_name = 'Batch Again', full_name_enc = null where id = any(${sql.param(plain)}::uuid[])`,
+    );
+    // Every statement the backfill sends, counted by wrapping the executor it is given.
+    let writes = 0;
+    const db = t.app.ctx.db;
+    const counting = new Proxy(db, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver);
+        if (prop === 'update' || prop === 'execute')
+          return (...args: unknown[]) => {
+            writes++;
+            return (v as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    expect(await sealPersonalData(counting, t.app.ctx.sealer)).toBe(900);
+    // 200 rows a batch: 3 statements for each kind of row, where there were 900.
+    expect(writes).toBeLessThanOrEqual(6);
+    expect(await sealPersonalData(t.app.ctx.db, t.app.ctx.sealer)).toBe(0);
+    const rows = (await t.app.ctx.db.execute(sql`
+      select count(*) filter (where name_tokens is not null and full_name_enc is not null)::int as n,
+             count(*) filter (where full_name is not null or email is not null)::int as plain
+      from visitors where id = any(${sql.param([...plain, ...unhashed])}::uuid[])`)) as unknown as { rows: unknown[] };
+    expect(rows.rows[0]).toEqual({ n: 900, plain: 0 });
+    const found = (
+      (await t.app.inject({ url: '/api/admin/visitors?limit=200&q=batch%20sealova', headers: admin.auth })).json() as {
+        items: { id: string; fullName: string }[];
+      }
+    ).items;
+    expect(found).toHaveLength(200);
+    expect(found.every((x) => unhashed.includes(x.id) && x.fullName === 'Batch Sealova')).toBe(true);
+    const again = (await t.app.inject({ url: `/api/admin/visitors/${plain[7]}`, headers: admin.auth })).json() as {
+      fullName: string;
+      email: string;
+    };
+    expect(again).toMatchObject({ fullName: 'Batch Again', email: 'batch8@example.test' });
+  });
 });
 
 describe('master key rotation (GATEHOUSE_MASTER_KEY_PREVIOUS + rotate-keys)', () => {

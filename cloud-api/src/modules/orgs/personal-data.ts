@@ -8,7 +8,7 @@
  * current master key (and re-computes the hashes); both work in batches by id,
  * so they are idempotent and a run that stops resumes where it left off.
  */
-import { type AnyColumn, and, asc, eq, getTableColumns, gt, inArray, isNotNull, isNull, notLike, or, type SQL } from 'drizzle-orm';
+import { type AnyColumn, and, asc, getTableColumns, gt, inArray, isNotNull, isNull, notLike, or, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../db/client.js';
 import {
@@ -177,6 +177,38 @@ async function walk<R extends { id: string }>(
 }
 
 /**
+ * Writes each row's own values in one statement per batch (`UPDATE … FROM jsonb_to_recordset`): a statement
+ * per row made the first start after a migration that adds a hash, or a key rotation, one round trip per
+ * visitor or pass, minutes for a million. Every row of a batch sets the same columns (the first row's keys).
+ */
+async function updateRows<T extends PgTable>(
+  db: Executor,
+  table: T,
+  id: PgColumn,
+  rows: Array<{ id: string; set: Partial<T['$inferInsert']> }>,
+): Promise<number> {
+  const first = rows[0];
+  if (!first) return 0;
+  const columns = getTableColumns(table) as Record<string, PgColumn>;
+  const cols = Object.keys(first.set).map((k) => [k, columns[k]!] as const);
+  const records = rows.map((r) => {
+    const set = r.set as Record<string, unknown>;
+    return Object.fromEntries([['id', r.id], ...cols.map(([k, c]) => [c.name, set[k] ?? null])]);
+  });
+  const shape = sql.join(
+    [sql.raw(`id ${id.getSQLType()}`), ...cols.map(([, c]) => sql`${sql.identifier(c.name)} ${sql.raw(c.getSQLType())}`)],
+    sql`, `,
+  );
+  const sets = sql.join(
+    cols.map(([, c]) => sql`${sql.identifier(c.name)} = u.${sql.identifier(c.name)}`),
+    sql`, `,
+  );
+  await db.execute(sql`update ${table} set ${sets} from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as u(${shape})
+                       where ${id} = u.id`);
+  return rows.length;
+}
+
+/**
  * Re-seals under the current key the `sealed` columns of `table` (rows
  * keyed by `id`, walked in batches in id order), each with its AAD of the row
  * id; answers how many rows changed. For tables whose sealed values need
@@ -201,14 +233,16 @@ async function resealColumns<T extends PgTable>(
         .where(and(or(...sealed.map((c) => stale(columns[c.key]!))), after ? gt(id, after) : undefined))
         .orderBy(asc(id))
         .limit(batch) as unknown as Promise<Array<Record<string, string | null> & { id: string }>>,
-    async (rows) => {
-      for (const r of rows)
-        await db
-          .update(table)
-          .set(Object.fromEntries(sealed.map((c) => [c.key, sealer.resealNullable(r[c.key] ?? null, c.aad(r.id))])) as never)
-          .where(eq(id, r.id));
-      return rows.length;
-    },
+    (rows) =>
+      updateRows(
+        db,
+        table,
+        id,
+        rows.map((r) => ({
+          id: r.id,
+          set: Object.fromEntries(sealed.map((c) => [c.key, sealer.resealNullable(r[c.key] ?? null, c.aad(r.id))])) as never,
+        })),
+      ),
   );
 }
 
@@ -227,16 +261,13 @@ export async function sealPersonalData(db: Executor, sealer: Sealer): Promise<nu
         .where(and(or(isNotNull(users.email), isNotNull(users.fullName)), after ? gt(users.id, after) : undefined))
         .orderBy(asc(users.id))
         .limit(BATCH),
-    async (rows) => {
-      for (const r of rows) {
-        const clear = openUser(sealer, r.id, r);
-        await db
-          .update(users)
-          .set(sealedUser(sealer, r.id, clear))
-          .where(eq(users.id, r.id));
-      }
-      return rows.length;
-    },
+    (rows) =>
+      updateRows(
+        db,
+        users,
+        users.id,
+        rows.map((r) => ({ id: r.id, set: sealedUser(sealer, r.id, openUser(sealer, r.id, r)) })),
+      ),
   );
   changed += await walk(
     (after) =>
@@ -251,27 +282,30 @@ export async function sealPersonalData(db: Executor, sealer: Sealer): Promise<nu
         )
         .orderBy(asc(visitors.id))
         .limit(BATCH),
-    async (rows) => {
-      for (const r of rows) {
-        const seal = (col: 'full_name' | 'email' | 'company', enc: string | null, plain: string | null) =>
-          sealer.sealNullable(openVisitorField(sealer, r.id, col, enc, plain), visitorAad(r.id, col));
-        await db
-          .update(visitors)
-          .set({
-            fullNameEnc: seal('full_name', r.fullNameEnc, r.fullName),
-            emailEnc: seal('email', r.emailEnc, r.email),
-            companyEnc: seal('company', r.companyEnc, r.company),
-            emailHash: storedLookupHash(sealer, 'email', openVisitorField(sealer, r.id, 'email', r.emailEnc, r.email)),
-            phoneHash: storedLookupHash(sealer, 'phone', sealer.openNullable(r.phoneEnc, visitorAad(r.id, 'phone'))),
-            nameTokens: visitorNameTokens(sealer, openVisitorField(sealer, r.id, 'full_name', r.fullNameEnc, r.fullName)),
-            fullName: null,
-            email: null,
-            company: null,
-          })
-          .where(eq(visitors.id, r.id));
-      }
-      return rows.length;
-    },
+    (rows) =>
+      updateRows(
+        db,
+        visitors,
+        visitors.id,
+        rows.map((r) => {
+          const seal = (col: 'full_name' | 'email' | 'company', enc: string | null, plain: string | null) =>
+            sealer.sealNullable(openVisitorField(sealer, r.id, col, enc, plain), visitorAad(r.id, col));
+          return {
+            id: r.id,
+            set: {
+              fullNameEnc: seal('full_name', r.fullNameEnc, r.fullName),
+              emailEnc: seal('email', r.emailEnc, r.email),
+              companyEnc: seal('company', r.companyEnc, r.company),
+              emailHash: storedLookupHash(sealer, 'email', openVisitorField(sealer, r.id, 'email', r.emailEnc, r.email)),
+              phoneHash: storedLookupHash(sealer, 'phone', sealer.openNullable(r.phoneEnc, visitorAad(r.id, 'phone'))),
+              nameTokens: visitorNameTokens(sealer, openVisitorField(sealer, r.id, 'full_name', r.fullNameEnc, r.fullName)),
+              fullName: null,
+              email: null,
+              company: null,
+            },
+          };
+        }),
+      ),
   );
   // Rows sealed before migration 0019 (0026 for names) have no search hashes: opened once and hashed.
   changed += await walk(
@@ -291,10 +325,13 @@ export async function sealPersonalData(db: Executor, sealer: Sealer): Promise<nu
         )
         .orderBy(asc(visitors.id))
         .limit(BATCH),
-    async (rows) => {
-      for (const r of rows) await db.update(visitors).set(searchHashesOf(sealer, r)).where(eq(visitors.id, r.id));
-      return rows.length;
-    },
+    (rows) =>
+      updateRows(
+        db,
+        visitors,
+        visitors.id,
+        rows.map((r) => ({ id: r.id, set: searchHashesOf(sealer, r) })),
+      ),
   );
   return changed;
 }
@@ -377,14 +414,13 @@ export async function rotateKeys(db: Executor, sealer: Sealer, batch = BATCH): P
         .where(and(or(stale(users.emailEnc), stale(users.fullNameEnc)), after ? gt(users.id, after) : undefined))
         .orderBy(asc(users.id))
         .limit(batch),
-    async (rows) => {
-      for (const r of rows)
-        await db
-          .update(users)
-          .set(sealedUser(sealer, r.id, openUser(sealer, r.id, r)))
-          .where(eq(users.id, r.id));
-      return rows.length;
-    },
+    (rows) =>
+      updateRows(
+        db,
+        users,
+        users.id,
+        rows.map((r) => ({ id: r.id, set: sealedUser(sealer, r.id, openUser(sealer, r.id, r)) })),
+      ),
   );
   report.visitors = await walk(
     (after) =>
@@ -405,11 +441,14 @@ export async function rotateKeys(db: Executor, sealer: Sealer, batch = BATCH): P
         )
         .orderBy(asc(visitors.id))
         .limit(batch),
-    async (rows) => {
-      for (const r of rows)
-        await db
-          .update(visitors)
-          .set({
+    (rows) =>
+      updateRows(
+        db,
+        visitors,
+        visitors.id,
+        rows.map((r) => ({
+          id: r.id,
+          set: {
             fullNameEnc: sealer.resealNullable(r.fullNameEnc, visitorAad(r.id, 'full_name')),
             emailEnc: sealer.resealNullable(r.emailEnc, visitorAad(r.id, 'email')),
             companyEnc: sealer.resealNullable(r.companyEnc, visitorAad(r.id, 'company')),
@@ -417,10 +456,9 @@ export async function rotateKeys(db: Executor, sealer: Sealer, batch = BATCH): P
             documentNumberEnc: sealer.resealNullable(r.documentNumberEnc, visitorAad(r.id, 'document_number')),
             // The search hashes were made with the same (previous) key as the sealed values: made again with the current one.
             ...searchHashesOf(sealer, r),
-          })
-          .where(eq(visitors.id, r.id));
-      return rows.length;
-    },
+          },
+        })),
+      ),
   );
   report.notifications = await resealColumns(db, sealer, stale, batch, notifications, notifications.id, [
     { key: 'recipientEnc', aad: recipientAad },
