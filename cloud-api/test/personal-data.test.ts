@@ -349,6 +349,14 @@ describe('names, e-mails and companies are sealed at rest', () => {
              count(*) filter (where full_name is not null or email is not null)::int as plain
       from visitors where id = any(${sql.param([...plain, ...unhashed])}::uuid[])`)) as unknown as { rows: unknown[] };
     expect(rows.rows[0]).toEqual({ n: 900, plain: 0 });
+    // Every start looks for such rows again: through the partial index of them (migration 0027), not a scan of all.
+    await t.app.ctx.db.execute(sql`analyze visitors`);
+    const plan = JSON.stringify(
+      await t.app.ctx.db.execute(sql`explain select id from visitors
+        where (email_enc is not null and email_hash is null) or (phone_enc is not null and phone_hash is null)
+           or (full_name_enc is not null and name_tokens is null) order by id limit 200`),
+    );
+    expect(plan).toContain('visitors_unsealed_idx');
     const found = (
       (await t.app.inject({ url: '/api/admin/visitors?limit=200&q=batch%20sealova', headers: admin.auth })).json() as {
         items: { id: string; fullName: string }[];

@@ -167,6 +167,14 @@ export const visitors = pgTable(
     index('visitors_name_tokens_idx').using('gin', t.nameTokens),
     index('visitors_email_hash_idx').on(t.orgId, t.emailHash),
     index('visitors_phone_hash_idx').on(t.orgId, t.phoneHash),
+    // Only rows the start-up backfill (personal-data.ts sealPersonalData) still has to seal or hash: empty once done.
+    index('visitors_unsealed_idx')
+      .on(t.id)
+      .where(
+        sql`${t.fullName} is not null or ${t.email} is not null or ${t.company} is not null
+            or (${t.emailEnc} is not null and ${t.emailHash} is null) or (${t.phoneEnc} is not null and ${t.phoneHash} is null)
+            or (${t.fullNameEnc} is not null and ${t.nameTokens} is null)`,
+      ),
   ],
 );
 
