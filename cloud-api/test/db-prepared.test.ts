@@ -1,7 +1,7 @@
 import { eq, type SQL, sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { inlineLimit, PREPARED_PER_CONNECTION } from '../src/db/client.js';
+import { PREPARED_PER_CONNECTION } from '../src/db/client.js';
 import { organizations } from '../src/db/schema.js';
 import { emptyDatabase, onPostgres, type TestDb } from './helpers.js';
 
@@ -35,38 +35,6 @@ describe.skipIf(!onPostgres)('prepared statements on PostgreSQL', () => {
     // The plan is the server's to keep: a third call adds no statement.
     await byName('c');
     expect((await preparedOn(t)).filter((p) => p.statement.includes('from "organizations"'))).toHaveLength(1);
-  });
-
-  it("a list's LIMIT is written into its statement, so PostgreSQL settles on the generic plan instead of planning every call", async () => {
-    t = await emptyDatabase({ poolSize: 1 });
-    await t.database.migrate();
-    const page = (size: number) =>
-      t!.database.db.select().from(organizations).where(eq(organizations.name, 'a')).orderBy(organizations.id).limit(size);
-    for (let i = 0; i < 8; i++) expect(await page(51)).toEqual([]);
-    await page(21);
-    const plans = await rowsOf<{ statement: string; generic_plans: number; custom_plans: number }>(
-      t,
-      sql`select statement, generic_plans::int, custom_plans::int from pg_prepared_statements where statement like ${'%from "organizations"%'} order by statement`,
-    );
-    // One statement per page size, the number in its text; the one called eight times past the fifth runs its generic plan.
-    expect(plans.map((p) => p.statement.slice(-9))).toEqual([' limit 21', ' limit 51']);
-    expect(plans[1]).toMatchObject({ custom_plans: 5, generic_plans: 3 });
-  });
-
-  it('only a trailing LIMIT of a safe integer is moved into the text', () => {
-    expect(inlineLimit('select 1 from t where a = $1 limit $2', ['x', 51])).toEqual({
-      text: 'select 1 from t where a = $1 limit 51',
-      values: ['x'],
-    });
-    for (const [text, values] of [
-      ['select 1 from t where a = $1 limit $2', ['x', '51; drop table t']],
-      ['select 1 from t where a = $1 limit $2', ['x', 1.5]],
-      ['select 1 from t where a = $1 limit $2', ['x', -1]],
-      ['select 1 from t limit $1 offset $2', [5, 10]],
-      ['select 1 from t where a = $2 limit $1', [5, 'x']],
-      ['select 1 from t limit $1 for update', [5]],
-    ] as const)
-      expect(inlineLimit(text, values)).toEqual({ text, values });
   });
 
   it('a text without parameters (several statements in one) runs unnamed', async () => {

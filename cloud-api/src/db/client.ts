@@ -227,25 +227,6 @@ function statementName(text: string): string {
   return name;
 }
 
-/** drizzle's LIMIT, which it always sends as the statement's last parameter (`… limit $7`). */
-const TRAILING_LIMIT = / limit \$(\d+)$/;
-
-/**
- * The statement with its trailing LIMIT written in as a number. A parameter for the LIMIT makes PostgreSQL
- * estimate the generic plan of a list as if it read a tenth of the table, so it never picks it over a custom
- * plan and plans the statement again on every call (a check-in list over its month partitions: 1.0 ms of
- * planning for 0.3 ms of execution, generic_plans 0 after 12 calls). With the number in the text, each page
- * size is a statement of its own whose generic plan is used from the sixth call. Only a LIMIT that is the
- * last parameter and a non-negative safe integer is moved: the text then ends in digits, nothing else changes.
- */
-export function inlineLimit(text: string, values: readonly unknown[]): { text: string; values: readonly unknown[] } {
-  const m = TRAILING_LIMIT.exec(text);
-  if (!m || Number(m[1]) !== values.length) return { text, values };
-  const n = values[values.length - 1];
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) return { text, values };
-  return { text: `${text.slice(0, m.index)} limit ${n}`, values: values.slice(0, -1) };
-}
-
 /** What a transaction-mode pooler that cannot carry prepared statements answers (PgBouncer before 1.21). */
 const POOLER_REFUSED = new Set(['42P05', '26000']); // duplicate_prepared_statement, invalid_sql_statement_name
 
@@ -276,21 +257,18 @@ function preparedStatements(client: pg.PoolClient, preparing: Preparing): void {
   const prepared = (config: unknown, ...rest: unknown[]): unknown => {
     if (!preparing.on || !config || typeof config !== 'object' || 'submit' in config) return query(config, ...rest);
     const c = config as pg.QueryConfig;
-    const given = Array.isArray(rest[0]) ? (rest[0] as unknown[]) : c.values;
-    if (c.name !== undefined || typeof c.text !== 'string' || !given || given.length === 0) return query(config, ...rest);
-    const { text, values } = inlineLimit(c.text, given);
-    if (values.length === 0) return query(config, ...rest);
-    const name = statementName(text);
+    const values = Array.isArray(rest[0]) ? rest[0] : c.values;
+    if (c.name !== undefined || typeof c.text !== 'string' || !values || values.length === 0) return query(config, ...rest);
+    const name = statementName(c.text);
     if (!named.has(name) && named.size >= PREPARED_PER_CONNECTION) return query(config, ...rest);
     named.add(name);
     const last = rest.at(-1);
     const cb = typeof last === 'function' ? (last as (err: Error | null, r?: unknown) => void) : undefined;
-    // The values travel in the config: an array given beside it is dropped, as pg would let it override ours.
-    const args = (cb ? rest.slice(0, -1) : rest).filter((a) => !Array.isArray(a));
-    const result = (query({ ...c, text, values, name }, ...args) as Promise<unknown>).catch((err: Error & { code?: string }) => {
+    const args = cb ? rest.slice(0, -1) : rest;
+    const result = (query({ ...c, name }, ...args) as Promise<unknown>).catch((err: Error & { code?: string }) => {
       if (!err.code || !POOLER_REFUSED.has(err.code)) throw err;
       preparing.refused(err);
-      return query({ ...c, text, values }, ...args);
+      return query(config, ...args);
     });
     if (!cb) return result;
     result.then(
