@@ -16,6 +16,13 @@ describe('UUIDv7', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it('draws a fresh random tail for every id, across refills of the random pool', () => {
+    // 62 random bits per id (rand_b); 3,000 ids span several 4 KiB draws. No two tails alike, and not all zero.
+    const tails = Array.from({ length: 3_000 }, () => uuidv7().slice(19).replace('-', ''));
+    expect(new Set(tails).size).toBe(tails.length);
+    expect(tails.filter((t) => /^[89ab]0{15}$/.test(t))).toEqual([]);
+  });
+
   it('round-trips bytes and refuses non-canonical text', () => {
     const id = uuidv7();
     expect(bytesToUuid(uuidToBytes(id))).toBe(id);
