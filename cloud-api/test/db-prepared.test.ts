@@ -1,4 +1,5 @@
 import { eq, type SQL, sql } from 'drizzle-orm';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { PREPARED_PER_CONNECTION } from '../src/db/client.js';
@@ -35,6 +36,22 @@ describe.skipIf(!onPostgres)('prepared statements on PostgreSQL', () => {
     // The plan is the server's to keep: a third call adds no statement.
     await byName('c');
     expect((await preparedOn(t)).filter((p) => p.statement.includes('from "organizations"'))).toHaveLength(1);
+  });
+
+  it('a statement prepared before a migration changed its result columns is prepared again, not refused (rolling upgrade)', async () => {
+    t = await emptyDatabase({ poolSize: 1 });
+    await t.database.db.execute(sql.raw('create table widened (id int primary key)'));
+    const all = () => rowsOf<Record<string, unknown>>(t!, sql`select * from widened where id > ${0}`);
+    await t.database.db.execute(sql.raw('insert into widened values (1)'));
+    expect(await all()).toEqual([{ id: 1 }]);
+    // What another instance's migration does while this one keeps its connections: PostgreSQL answers 0A000
+    // ("cached plan must not change result type") to the statement prepared before, on every call.
+    const other = new pg.Client({ connectionString: t.url ?? undefined });
+    await other.connect();
+    await other.query('alter table widened add column note text');
+    await other.end();
+    expect(await all()).toEqual([{ id: 1, note: null }]);
+    expect(await all()).toEqual([{ id: 1, note: null }]);
   });
 
   it('a text without parameters (several statements in one) runs unnamed', async () => {

@@ -227,6 +227,12 @@ function statementName(text: string): string {
   return name;
 }
 
+/**
+ * "cached plan must not change result type": a prepared statement whose result columns a migration changed. The code
+ * is feature_not_supported in general; any other such error fails the same way again and is thrown.
+ */
+const STALE_RESULT_TYPE = '0A000';
+
 /** What a transaction-mode pooler that cannot carry prepared statements answers (PgBouncer before 1.21). */
 const POOLER_REFUSED = new Set(['42P05', '26000']); // duplicate_prepared_statement, invalid_sql_statement_name
 
@@ -250,6 +256,9 @@ interface Preparing {
  */
 function preparedStatements(client: pg.PoolClient, preparing: Preparing): void {
   const named = new Set<string>();
+  /** Statements whose prepared form went stale (0A000), by their first name: prepared again under a fresh one. */
+  const renamed = new Map<string, string>();
+  let generation = 0;
   // Looked up per call, not bound once: whatever wraps the class's query later (bench/cloud.ts captures statements
   // that way) still sees every statement.
   const proto = Object.getPrototypeOf(client) as { query: (...args: unknown[]) => unknown };
@@ -259,13 +268,23 @@ function preparedStatements(client: pg.PoolClient, preparing: Preparing): void {
     const c = config as pg.QueryConfig;
     const values = Array.isArray(rest[0]) ? rest[0] : c.values;
     if (c.name !== undefined || typeof c.text !== 'string' || !values || values.length === 0) return query(config, ...rest);
-    const name = statementName(c.text);
+    const first = statementName(c.text);
+    const name = renamed.get(first) ?? first;
     if (!named.has(name) && named.size >= PREPARED_PER_CONNECTION) return query(config, ...rest);
     named.add(name);
     const last = rest.at(-1);
     const cb = typeof last === 'function' ? (last as (err: Error | null, r?: unknown) => void) : undefined;
     const args = cb ? rest.slice(0, -1) : rest;
     const result = (query({ ...c, name }, ...args) as Promise<unknown>).catch((err: Error & { code?: string }) => {
+      if (err.code === STALE_RESULT_TYPE) {
+        // Another instance migrated (a column added to a table this statement reads with `*`, during a rolling
+        // upgrade): the server refuses the statement prepared before, for good. pg remembers the name as parsed, so
+        // it is prepared again under a new one (the old stays on the server until the connection closes).
+        const fresh = `${first}_${++generation}`;
+        renamed.set(first, fresh);
+        named.add(fresh);
+        return query({ ...c, name: fresh }, ...args);
+      }
       if (!err.code || !POOLER_REFUSED.has(err.code)) throw err;
       preparing.refused(err);
       return query(config, ...args);
