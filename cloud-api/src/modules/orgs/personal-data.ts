@@ -246,21 +246,16 @@ async function resealColumns<T extends PgTable>(
   );
 }
 
-/**
- * Seals the plaintext names, e-mails and companies of rows written before
- * migration 0010 and clears the plaintext columns. Cheap when there is nothing
- * to do (one indexed-free query that finds no row): run at every start.
- */
-export async function sealPersonalData(db: Executor, sealer: Sealer): Promise<number> {
-  let changed = 0;
-  changed += await walk(
+/** Seals under the current key the e-mail and name of the users `which` picks (plaintext or another key's), in batches by id. */
+function sealUsers(db: Executor, sealer: Sealer, which: SQL | undefined, batch: number): Promise<number> {
+  return walk(
     (after) =>
       db
         .select({ id: users.id, ...userPersonalColumns })
         .from(users)
-        .where(and(or(isNotNull(users.email), isNotNull(users.fullName)), after ? gt(users.id, after) : undefined))
+        .where(and(which, after ? gt(users.id, after) : undefined))
         .orderBy(asc(users.id))
-        .limit(BATCH),
+        .limit(batch),
     (rows) =>
       updateRows(
         db,
@@ -269,6 +264,16 @@ export async function sealPersonalData(db: Executor, sealer: Sealer): Promise<nu
         rows.map((r) => ({ id: r.id, set: sealedUser(sealer, r.id, openUser(sealer, r.id, r)) })),
       ),
   );
+}
+
+/**
+ * Seals the plaintext names, e-mails and companies of rows written before
+ * migration 0010 and clears the plaintext columns. Cheap when there is nothing
+ * to do (one indexed-free query that finds no row): run at every start.
+ */
+export async function sealPersonalData(db: Executor, sealer: Sealer): Promise<number> {
+  let changed = 0;
+  changed += await sealUsers(db, sealer, or(isNotNull(users.email), isNotNull(users.fullName)), BATCH);
   changed += await walk(
     (after) =>
       db
@@ -406,22 +411,7 @@ export async function rotateKeys(db: Executor, sealer: Sealer, batch = BATCH): P
   report.passes = await resealColumns(db, sealer, stale, batch, visitPasses, visitPasses.id, [
     { key: 'totpSecretEnc', aad: (id) => `visit_passes.totp_secret:${id}` },
   ]);
-  report.users = await walk(
-    (after) =>
-      db
-        .select({ id: users.id, ...userPersonalColumns })
-        .from(users)
-        .where(and(or(stale(users.emailEnc), stale(users.fullNameEnc)), after ? gt(users.id, after) : undefined))
-        .orderBy(asc(users.id))
-        .limit(batch),
-    (rows) =>
-      updateRows(
-        db,
-        users,
-        users.id,
-        rows.map((r) => ({ id: r.id, set: sealedUser(sealer, r.id, openUser(sealer, r.id, r)) })),
-      ),
-  );
+  report.users = await sealUsers(db, sealer, or(stale(users.emailEnc), stale(users.fullNameEnc)), batch);
   report.visitors = await walk(
     (after) =>
       db
