@@ -194,8 +194,8 @@ export async function listCheckins(ctx: AppContext, orgId: string, q: CheckinQue
     .limit(limit + 1);
   // The page's names in a second statement, per distinct pass (org-scoped: a row names only its own organisation's
   // pass): joined in the page's own statement, the five-way join over the month partitions was planned again on
-  // every call (its LIMIT is a parameter), 1.0 ms of planning for 0.4 ms of work; apart, both statements are planned
-  // and run in half that (bench:large).
+  // every call (its LIMIT is a parameter), 1.0 ms of planning for 0.4 ms of work; apart, PostgreSQL spends 40% less
+  // on a page (1.8–2.0 → 1.14–1.16 ms of CPU at ten million check-ins, bench:large).
   const passIds = access.visitors || access.hosts ? [...new Set(rows.flatMap((r) => (r.passId ? [r.passId] : [])))] : [];
   const sides = passIds.length ? await passSides(ctx.db, orgId, passIds) : new Map<string, PassSide>();
   const views = rows.map((r) =>
