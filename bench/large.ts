@@ -49,12 +49,12 @@ async function autocannon(url: string, headers: Record<string, string>, duration
 
 let rawStatements = 0;
 /** A second statement made from the first one's rows (a check-in page's names), run after it in the same call. */
-type Then = (rows: Record<string, unknown>[]) => { text: string; values: unknown[] } | null;
+type FollowUp = (rows: Record<string, unknown>[]) => { text: string; values: unknown[] } | null;
 
-async function raw(pool: pg.Pool, text: string, values: unknown[], then?: Then, duration = DURATION_S): Promise<Figures> {
+async function raw(pool: pg.Pool, text: string, values: unknown[], followUp?: FollowUp, duration = DURATION_S): Promise<Figures> {
   // Prepared once per connection, as the cloud's own statements are (db/client.ts).
   const name = `raw_${rawStatements++}`;
-  const thenName = `raw_${rawStatements++}`;
+  const followUpName = `raw_${rawStatements++}`;
   const lat: number[] = [];
   let errors = 0;
   const end = performance.now() + duration * 1000;
@@ -64,8 +64,8 @@ async function raw(pool: pg.Pool, text: string, values: unknown[], then?: Then, 
         const t = performance.now();
         try {
           const r = await pool.query({ name, text, values });
-          const next = then?.(r.rows);
-          if (next) await pool.query({ name: thenName, ...next });
+          const next = followUp?.(r.rows);
+          if (next) await pool.query({ name: followUpName, ...next });
           lat.push(performance.now() - t);
         } catch {
           errors++;
@@ -212,7 +212,7 @@ async function main() {
         where.includes('occurred_at') ? 'c.occurred_at desc, c.id desc' : 'c.id desc'
       } limit $${(where.match(/\$\d+/g)?.length ?? 0) + 2}`;
     // …then, as the API does, the page's distinct passes with their visitor's and host's names (passSides).
-    const names: Then = (rows) => {
+    const names: FollowUp = (rows) => {
       const ids = [...new Set(rows.flatMap((r) => (r.pass_id ? [r.pass_id as string] : [])))];
       if (ids.length === 0) return null;
       return {
@@ -226,7 +226,7 @@ async function main() {
         values: [org, ids],
       };
     };
-    const cases: Array<{ name: string; path: string; sql: string; values: unknown[]; then?: Then }> = [
+    const cases: Array<{ name: string; path: string; sql: string; values: unknown[]; followUp?: FollowUp }> = [
       {
         name: 'passes',
         path: '/api/admin/passes?limit=50',
@@ -245,48 +245,48 @@ async function main() {
         sql: 'select * from visit_passes where org_id = $1 and card_number = $2 order by id desc limit $3',
         values: [org, card, 51],
       },
-      { name: 'checkins', path: '/api/admin/checkins?limit=50', sql: ck(''), values: [org, 51], then: names },
+      { name: 'checkins', path: '/api/admin/checkins?limit=50', sql: ck(''), values: [org, 51], followUp: names },
       {
         name: 'checkins gate',
         path: `/api/admin/checkins?limit=50&gateId=${gates[7]}`,
         sql: ck('and c.gate_id = $2'),
         values: [org, gates[7], 51],
-        then: names,
+        followUp: names,
       },
       {
         name: 'checkins site',
         path: `/api/admin/checkins?limit=50&siteId=${sites[2]}`,
         sql: ck('and c.site_id = $2'),
         values: [org, sites[2], 51],
-        then: names,
+        followUp: names,
       },
       {
         name: 'checkins time range',
         path: `/api/admin/checkins?limit=50&since=${since}&until=${until}`,
         sql: ck('and c.occurred_at >= $2 and c.occurred_at < $3'),
         values: [org, since, until, 51],
-        then: names,
+        followUp: names,
       },
       {
         name: 'checkins result=deny',
         path: '/api/admin/checkins?limit=50&result=deny',
         sql: ck('and not c.allow'),
         values: [org, 51],
-        then: names,
+        followUp: names,
       },
       {
         name: 'checkins gate+deny+range',
         path: `/api/admin/checkins?limit=50&gateId=${gates[3]}&result=deny&since=${since}`,
         sql: ck('and c.gate_id = $2 and not c.allow and c.occurred_at >= $3'),
         values: [org, gates[3], since, 51],
-        then: names,
+        followUp: names,
       },
       {
         name: 'checkins q=pass id',
         path: `/api/admin/checkins?limit=50&q=${somePass}`,
         sql: ck('and c.pass_id = $2'),
         values: [org, somePass, 51],
-        then: names,
+        followUp: names,
       },
       {
         name: 'dashboard (24 h in SQL)',
@@ -308,7 +308,7 @@ async function main() {
       }
       await autocannon(`${url}${c.path}`, auth, 2); // warm
       const api = await autocannon(`${url}${c.path}`, auth);
-      const floor = await raw(pool, c.sql, c.values, c.then);
+      const floor = await raw(pool, c.sql, c.values, c.followUp);
       results[c.name] = {
         p50_ms: api.p50,
         p99_ms: api.p99,

@@ -31,8 +31,10 @@ function random16(): Buffer {
     pool = randomFillSync(Buffer.allocUnsafe(POOL_BYTES));
     poolAt = 0;
   }
+  const at = poolAt;
+  poolAt += 16;
   // A copy: the caller writes the time and version into it.
-  return Buffer.from(pool.subarray(poolAt, (poolAt += 16)));
+  return Buffer.from(pool.subarray(at, poolAt));
 }
 
 /**
