@@ -74,13 +74,22 @@ export function nameSearchTokens(sealer: Sealer, text: string): string[][] {
   return nameWords(text).map((w) => sealer.lookupHashes(w, NAME_LOOKUP));
 }
 
-/** A sealed visitor's search hashes (e-mail, phone, name words), made from its sealed values under the current key. */
-function searchHashesOf(sealer: Sealer, r: { id: string; emailEnc: string | null; phoneEnc: string | null; fullNameEnc: string | null }) {
+/** A visitor's search hash columns (e-mail, phone, name words) for its clear values, under the current key. */
+function searchHashes(sealer: Sealer, clear: { email: string | null; phone: string | null; name: string | null }) {
   return {
-    emailHash: storedLookupHash(sealer, 'email', sealer.openNullable(r.emailEnc, visitorAad(r.id, 'email'))),
-    phoneHash: storedLookupHash(sealer, 'phone', sealer.openNullable(r.phoneEnc, visitorAad(r.id, 'phone'))),
-    nameTokens: visitorNameTokens(sealer, sealer.openNullable(r.fullNameEnc, visitorAad(r.id, 'full_name'))),
+    emailHash: storedLookupHash(sealer, 'email', clear.email),
+    phoneHash: storedLookupHash(sealer, 'phone', clear.phone),
+    nameTokens: visitorNameTokens(sealer, clear.name),
   };
+}
+
+/** A sealed visitor's search hashes, made from its sealed values. */
+function searchHashesOf(sealer: Sealer, r: { id: string; emailEnc: string | null; phoneEnc: string | null; fullNameEnc: string | null }) {
+  return searchHashes(sealer, {
+    email: sealer.openNullable(r.emailEnc, visitorAad(r.id, 'email')),
+    phone: sealer.openNullable(r.phoneEnc, visitorAad(r.id, 'phone')),
+    name: sealer.openNullable(r.fullNameEnc, visitorAad(r.id, 'full_name')),
+  });
 }
 
 /** The hashes a visitor search for `v` must match (the current key's, and the previous key's during a rotation). */
@@ -293,17 +302,17 @@ export async function sealPersonalData(db: Executor, sealer: Sealer): Promise<nu
         visitors,
         visitors.id,
         rows.map((r) => {
-          const seal = (col: 'full_name' | 'email' | 'company', enc: string | null, plain: string | null) =>
-            sealer.sealNullable(openVisitorField(sealer, r.id, col, enc, plain), visitorAad(r.id, col));
+          // Each field opened once (the sealed column, or the plaintext one), then sealed and hashed.
+          const name = openVisitorField(sealer, r.id, 'full_name', r.fullNameEnc, r.fullName);
+          const email = openVisitorField(sealer, r.id, 'email', r.emailEnc, r.email);
+          const company = openVisitorField(sealer, r.id, 'company', r.companyEnc, r.company);
           return {
             id: r.id,
             set: {
-              fullNameEnc: seal('full_name', r.fullNameEnc, r.fullName),
-              emailEnc: seal('email', r.emailEnc, r.email),
-              companyEnc: seal('company', r.companyEnc, r.company),
-              emailHash: storedLookupHash(sealer, 'email', openVisitorField(sealer, r.id, 'email', r.emailEnc, r.email)),
-              phoneHash: storedLookupHash(sealer, 'phone', sealer.openNullable(r.phoneEnc, visitorAad(r.id, 'phone'))),
-              nameTokens: visitorNameTokens(sealer, openVisitorField(sealer, r.id, 'full_name', r.fullNameEnc, r.fullName)),
+              fullNameEnc: sealer.sealNullable(name, visitorAad(r.id, 'full_name')),
+              emailEnc: sealer.sealNullable(email, visitorAad(r.id, 'email')),
+              companyEnc: sealer.sealNullable(company, visitorAad(r.id, 'company')),
+              ...searchHashes(sealer, { email, phone: sealer.openNullable(r.phoneEnc, visitorAad(r.id, 'phone')), name }),
               fullName: null,
               email: null,
               company: null,

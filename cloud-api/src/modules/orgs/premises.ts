@@ -8,7 +8,7 @@ import { uuidv7 } from '@gatehouse/protocol';
 import type { AppContext } from '../../context.js';
 import type { Executor } from '../../db/client.js';
 import { accessRules, gates, orgSettings, sites, visitors, zones } from '../../db/schema.js';
-import { storedLookupHash, visitorAad, visitorNameTokens } from './personal-data.js';
+import { sealedVisitorColumns } from '../visitors/service.js';
 
 export interface PremisesNames {
   site: string;
@@ -42,7 +42,7 @@ export async function seedPremises(db: Executor, orgId: string, n: PremisesNames
   return { siteId, zoneId, gateId, ruleId };
 }
 
-/** Inserts visitors with their personal data sealed as visitors/service.ts seals it (inside the caller's transaction). */
+/** Inserts visitors with their personal data sealed as the visitors API seals it (inside the caller's transaction). */
 export async function seedVisitors(
   ctx: AppContext,
   db: Executor,
@@ -55,11 +55,7 @@ export async function seedVisitors(
     return {
       id,
       orgId,
-      fullNameEnc: ctx.sealer.seal(p.fullName, visitorAad(id, 'full_name')),
-      nameTokens: visitorNameTokens(ctx.sealer, p.fullName),
-      emailEnc: ctx.sealer.sealNullable(p.email?.toLowerCase(), visitorAad(id, 'email')),
-      emailHash: storedLookupHash(ctx.sealer, 'email', p.email),
-      companyEnc: ctx.sealer.sealNullable(p.company, visitorAad(id, 'company')),
+      ...sealedVisitorColumns(ctx.sealer, id, p),
       createdBy: actorId,
       updatedBy: actorId,
     };

@@ -63,7 +63,8 @@ export interface VisitorInput {
   documentNumber?: string | null;
 }
 
-function columns(s: Sealer, id: string, b: VisitorInput) {
+/** A visitor's columns for `b`: each given field sealed (the row id in its AAD) with its search hash; the plaintext ones stay null. */
+export function sealedVisitorColumns(s: Sealer, id: string, b: VisitorInput) {
   const out: Partial<typeof visitors.$inferInsert> = {};
   // Name, e-mail and company are sealed like phone and document number (the plaintext columns stay null).
   if (b.fullName !== undefined) out.fullNameEnc = s.seal(b.fullName, aad(id, 'full_name'));
@@ -89,7 +90,7 @@ export async function createVisitor(ctx: AppContext, actor: Actor, access: Visit
       .values({
         id,
         orgId: actor.orgId,
-        ...columns(ctx.sealer, id, b),
+        ...sealedVisitorColumns(ctx.sealer, id, b),
         createdBy: actor.userId,
         updatedBy: actor.userId,
       })
@@ -157,7 +158,7 @@ export async function updateVisitor(ctx: AppContext, actor: Actor, access: Visit
     checkPiiWrite(access, b);
     const [row] = await tx
       .update(visitors)
-      .set({ ...columns(ctx.sealer, id, b), updatedAt: new Date(), updatedBy: actor.userId })
+      .set({ ...sealedVisitorColumns(ctx.sealer, id, b), updatedAt: new Date(), updatedBy: actor.userId })
       .where(and(eq(visitors.id, id), eq(visitors.orgId, actor.orgId)))
       .returning();
     await writeAudit(tx, actor, { action: 'visitor.update', entityType: 'visitor', entityId: id, data: changed(b) });
