@@ -7066,6 +7066,10 @@ export interface paths {
                 query?: {
                     limit?: number;
                     cursor?: string;
+                    /** @description Exact search (names and e-mails are sealed): an id, a login e-mail (by keyed hash), or whole words of a name (by keyed hashes of its words) */
+                    q?: string;
+                    /** @description Only the users who have this role */
+                    role?: "PlatformAdmin" | "OrgAdmin" | "SecurityOfficer" | "Operator" | "Host" | "Guest" | "Developer";
                 };
                 header?: never;
                 path?: never;
@@ -7722,6 +7726,8 @@ export interface paths {
                 query?: {
                     limit?: number;
                     cursor?: string;
+                    /** @description Exact search (names and e-mails are sealed): an id, a login e-mail (by keyed hash), or whole words of a name (by keyed hashes of its words) */
+                    q?: string;
                 };
                 header?: never;
                 path?: never;
@@ -8485,6 +8491,10 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                     hostId?: string;
+                    /** @description Only the appointments this visitor is on */
+                    visitorId?: string;
+                    /** @description Exact search (names are sealed): an id (appointment, host or visitor), a visitor e-mail or phone, the host's login e-mail (by keyed hash), or whole words of a visitor's or the host's name (by keyed hashes of its words) */
+                    q?: string;
                 };
                 header?: never;
                 path?: never;
@@ -8516,7 +8526,11 @@ export interface paths {
                          *           "invite": true,
                          *           "status": "scheduled",
                          *           "createdAt": "2026-03-02T09:00:00.000Z",
-                         *           "updatedAt": "2026-03-02T09:00:00.000Z"
+                         *           "updatedAt": "2026-03-02T09:00:00.000Z",
+                         *           "hostName": "example",
+                         *           "visitorNames": [
+                         *             "example"
+                         *           ]
                          *         }
                          *       ],
                          *       "nextCursor": "example"
@@ -8545,6 +8559,10 @@ export interface paths {
                                 createdAt: string;
                                 /** Format: date-time */
                                 updatedAt: string;
+                                /** @description The host's name; null for a caller without hosts:read */
+                                hostName: string | null;
+                                /** @description The visitors' names, in the order of visitorIds; null for a caller without visitors:read */
+                                visitorNames: string[] | null;
                             }[];
                             nextCursor: string | null;
                         };
@@ -8682,7 +8700,11 @@ export interface paths {
                          *       "invite": true,
                          *       "status": "scheduled",
                          *       "createdAt": "2026-03-02T09:00:00.000Z",
-                         *       "updatedAt": "2026-03-02T09:00:00.000Z"
+                         *       "updatedAt": "2026-03-02T09:00:00.000Z",
+                         *       "hostName": "example",
+                         *       "visitorNames": [
+                         *         "example"
+                         *       ]
                          *     }
                          */
                         "application/json": {
@@ -8707,6 +8729,10 @@ export interface paths {
                             createdAt: string;
                             /** Format: date-time */
                             updatedAt: string;
+                            /** @description The host's name; null for a caller without hosts:read */
+                            hostName: string | null;
+                            /** @description The visitors' names, in the order of visitorIds; null for a caller without visitors:read */
+                            visitorNames: string[] | null;
                         };
                     };
                 };
@@ -8842,7 +8868,11 @@ export interface paths {
                          *       "invite": true,
                          *       "status": "scheduled",
                          *       "createdAt": "2026-03-02T09:00:00.000Z",
-                         *       "updatedAt": "2026-03-02T09:00:00.000Z"
+                         *       "updatedAt": "2026-03-02T09:00:00.000Z",
+                         *       "hostName": "example",
+                         *       "visitorNames": [
+                         *         "example"
+                         *       ]
                          *     }
                          */
                         "application/json": {
@@ -8867,6 +8897,10 @@ export interface paths {
                             createdAt: string;
                             /** Format: date-time */
                             updatedAt: string;
+                            /** @description The host's name; null for a caller without hosts:read */
+                            hostName: string | null;
+                            /** @description The visitors' names, in the order of visitorIds; null for a caller without visitors:read */
+                            visitorNames: string[] | null;
                         };
                     };
                 };
@@ -9007,7 +9041,11 @@ export interface paths {
                          *       "invite": true,
                          *       "status": "scheduled",
                          *       "createdAt": "2026-03-02T09:00:00.000Z",
-                         *       "updatedAt": "2026-03-02T09:00:00.000Z"
+                         *       "updatedAt": "2026-03-02T09:00:00.000Z",
+                         *       "hostName": "example",
+                         *       "visitorNames": [
+                         *         "example"
+                         *       ]
                          *     }
                          */
                         "application/json": {
@@ -9032,6 +9070,10 @@ export interface paths {
                             createdAt: string;
                             /** Format: date-time */
                             updatedAt: string;
+                            /** @description The host's name; null for a caller without hosts:read */
+                            hostName: string | null;
+                            /** @description The visitors' names, in the order of visitorIds; null for a caller without visitors:read */
+                            visitorNames: string[] | null;
                         };
                     };
                 };

@@ -8,6 +8,7 @@ import { type CheckinEvent, uuidv7 } from '@gatehouse/protocol';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeCheckins } from '../src/modules/checkins/service.js';
+import { sealPersonalData } from '../src/modules/orgs/personal-data.js';
 import { createOrgWithUser, issuePass, type Login, seedTopology, startApp, type TestApp } from './helpers.js';
 
 describe('large organisation lists', () => {
@@ -137,6 +138,133 @@ describe('large organisation lists', () => {
     expect((await get('/api/admin/passes?q=searchova')).items[0]).toMatchObject({ visitorId: v.id, visitorName: 'Anna Searchova' });
     expect((await get('/api/admin/checkins?q=Anna%20Searchova')).items.map((c: { passId: string }) => c.passId)).toEqual([p.id]);
     expect((await get('/api/admin/checkins?q=Searcho')).items).toHaveLength(0);
+  });
+
+  it("q finds hosts and users by whole words of their sealed names, by e-mail and by id; not another organisation's", async () => {
+    const add = async (who: Login, fullName: string, email: string) =>
+      (
+        await t.app.inject({
+          method: 'POST',
+          url: '/api/admin/users',
+          headers: who.auth,
+          payload: { fullName, email, roles: ['Host'], password: 'correct horse battery' },
+        })
+      ).json() as { id: string; hostId: string };
+    const olga = await add(admin, 'Olga Hostova-Kirillova', 'olga.h@example.test');
+    const oleg = await add(admin, 'Oleg Hostov', 'oleg.h@example.test');
+    const elsewhere = await add(other, 'Olga Hostova', 'olga.other@example.test');
+    const raw = JSON.stringify(await t.app.ctx.db.execute(sql`select * from users where id = ${olga.id}`));
+    expect(raw).not.toMatch(/hostova/i);
+    const ids = (r: { items: Array<{ id: string }> }) => r.items.map((x) => x.id);
+
+    expect(ids(await get('/api/admin/users?q=olga'))).toEqual([olga.id]);
+    expect(ids(await get(`/api/admin/users?q=${encodeURIComponent('KIRILLOVA Ólga')}`))).toEqual([olga.id]);
+    expect(ids(await get('/api/admin/users?q=Hosto'))).toEqual([]);
+    expect(ids(await get(`/api/admin/users?q=${encodeURIComponent('Oleg.H@Example.test')}`))).toEqual([oleg.id]);
+    expect(ids(await get(`/api/admin/users?q=${oleg.id}`))).toEqual([oleg.id]);
+    expect(ids(await get(`/api/admin/users?q=${elsewhere.id}`))).toEqual([]);
+    expect(ids(await get('/api/admin/users?q=hostova', other))).toEqual([elsewhere.id]);
+
+    expect(ids(await get('/api/admin/hosts?q=hostova'))).toEqual([olga.hostId]);
+    expect(ids(await get('/api/admin/hosts?q=oleg%20hostov'))).toEqual([oleg.hostId]);
+    expect(ids(await get(`/api/admin/hosts?q=${olga.hostId}`))).toEqual([olga.hostId]);
+    expect(ids(await get(`/api/admin/hosts?q=${olga.id}`))).toEqual([olga.hostId]);
+    expect(ids(await get('/api/admin/hosts?q=olga.h%40example.test'))).toEqual([olga.hostId]);
+    expect(ids(await get('/api/admin/hosts?q=olga.other%40example.test'))).toEqual([]);
+    expect(ids(await get('/api/admin/hosts?q=nobody'))).toEqual([]);
+  });
+
+  it('a renamed user is shown, found and kept under the new name, also across the start-up sealing', async () => {
+    const u = (
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/admin/users',
+        headers: admin.auth,
+        payload: { fullName: 'Renata Before', email: 'renata@example.test', roles: ['Operator'], password: 'correct horse battery' },
+      })
+    ).json() as { id: string };
+    const patched = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/admin/users/${u.id}`,
+      headers: admin.auth,
+      payload: { fullName: 'Renata Afterwards' },
+    });
+    expect(patched.json()).toMatchObject({ fullName: 'Renata Afterwards' });
+    expect((await get(`/api/admin/users/${u.id}`)).fullName).toBe('Renata Afterwards');
+    const raw = JSON.stringify(await t.app.ctx.db.execute(sql`select * from users where id = ${u.id}`));
+    expect(raw).not.toMatch(/renata/i);
+    await sealPersonalData(t.app.ctx.db, t.app.ctx.sealer);
+    expect((await get(`/api/admin/users/${u.id}`)).fullName).toBe('Renata Afterwards');
+    expect((await get('/api/admin/users?q=afterwards')).items.map((x: { id: string }) => x.id)).toEqual([u.id]);
+    expect((await get('/api/admin/users?q=before')).items).toHaveLength(0);
+    // A rename made before this fix left the new name in plaintext beside the old sealed one: the newer wins, and
+    // the start-up sealing keeps it.
+    await t.app.ctx.db.execute(sql`update users set full_name = 'Renata Thirdname' where id = ${u.id}`);
+    expect((await get(`/api/admin/users/${u.id}`)).fullName).toBe('Renata Thirdname');
+    expect(await sealPersonalData(t.app.ctx.db, t.app.ctx.sealer)).toBe(1);
+    expect((await get(`/api/admin/users/${u.id}`)).fullName).toBe('Renata Thirdname');
+    expect((await get('/api/admin/users?q=thirdname')).items.map((x: { id: string }) => x.id)).toEqual([u.id]);
+  });
+
+  it('appointments name their host and visitors, and are found by a visitor or the host (name, e-mail, id) and by visitor', async () => {
+    const post = async (url: string, payload: object) => {
+      const r = await t.app.inject({ method: 'POST', url, headers: admin.auth, payload });
+      expect(r.statusCode, r.body).toBe(201);
+      return r.json() as { id: string; hostId: string };
+    };
+    const host = await post('/api/admin/users', {
+      fullName: 'Marta Meetinghost',
+      email: 'marta@example.test',
+      roles: ['Host'],
+      password: 'correct horse battery',
+    });
+    const ivan = await post('/api/admin/visitors', { fullName: 'Ivan Appointee', email: 'ivan.a@example.test' });
+    const lena = await post('/api/admin/visitors', { fullName: 'Lena Appointee' });
+    const at = (h: number) => new Date(Date.now() + h * 3_600_000).toISOString();
+    const both = await post('/api/admin/appointments', {
+      hostId: host.hostId,
+      visitorIds: [lena.id, ivan.id],
+      startsAt: at(1),
+      endsAt: at(2),
+    });
+    const lenaOnly = await post('/api/admin/appointments', { hostId: host.hostId, visitorIds: [lena.id], startsAt: at(3), endsAt: at(4) });
+    const ids = (r: { items: Array<{ id: string }> }) => r.items.map((x) => x.id);
+
+    const listed = (await get(`/api/admin/appointments?q=${both.id}`)) as {
+      items: Array<{ visitorIds: string[]; visitorNames: string[]; hostName: string }>;
+    };
+    expect(listed.items).toHaveLength(1);
+    const [one] = listed.items;
+    expect(one!.hostName).toBe('Marta Meetinghost');
+    expect(Object.fromEntries(one!.visitorIds.map((id, i) => [id, one!.visitorNames[i]]))).toEqual({
+      [ivan.id]: 'Ivan Appointee',
+      [lena.id]: 'Lena Appointee',
+    });
+    expect(await get(`/api/admin/appointments/${both.id}`)).toMatchObject({ hostName: 'Marta Meetinghost' });
+
+    expect(ids(await get('/api/admin/appointments?q=ivan'))).toEqual([both.id]);
+    expect(ids(await get('/api/admin/appointments?q=ivan.a%40example.test'))).toEqual([both.id]);
+    expect(ids(await get('/api/admin/appointments?q=Lena%20Appointee'))).toEqual([lenaOnly.id, both.id]);
+    expect(ids(await get(`/api/admin/appointments?q=${ivan.id}`))).toEqual([both.id]);
+    expect(ids(await get('/api/admin/appointments?q=meetinghost'))).toEqual([lenaOnly.id, both.id]);
+    expect(ids(await get(`/api/admin/appointments?q=${host.hostId}`))).toEqual([lenaOnly.id, both.id]);
+    expect(ids(await get('/api/admin/appointments?q=Appointe'))).toEqual([]);
+    expect(ids(await get(`/api/admin/appointments?visitorId=${ivan.id}`))).toEqual([both.id]);
+    expect(ids(await get(`/api/admin/appointments?visitorId=${lena.id}&limit=1`))).toEqual([lenaOnly.id]);
+    expect(ids(await get('/api/admin/appointments?q=ivan', other))).toEqual([]);
+
+    // Names follow the caller's permissions, as the check-in list's do: a key for appointments alone reads neither.
+    const app = await post('/api/devconsole/apps', { name: 'Room planner' });
+    const key = (await post(`/api/devconsole/apps/${app.id}/keys`, { scopes: ['appointments:read', 'appointments:any'] })) as unknown as {
+      key: string;
+    };
+    const seen = await t.app.inject({
+      method: 'GET',
+      url: `/api/admin/appointments?q=${both.id}`,
+      headers: { authorization: `Bearer ${key.key}` },
+    });
+    expect(seen.statusCode, seen.body).toBe(200);
+    expect(seen.json().items[0]).toMatchObject({ id: both.id, hostName: null, visitorNames: null });
   });
 
   it('result=deny lists only refused check-ins, allow only allowed ones', async () => {

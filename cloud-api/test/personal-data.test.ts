@@ -298,6 +298,18 @@ describe('names, e-mails and companies are sealed at rest', () => {
     expect(await byName('visitorov')).toEqual([]);
     expect(await sealPersonalData(t.app.ctx.db, t.app.ctx.sealer)).toBe(1);
     expect(await byName('visitorov')).toEqual([vid]);
+    // The same for staff: found by name once sealed; a user sealed before migration 0028 is hashed at the next start.
+    const userByName = async (q: string) =>
+      (
+        (await t.app.inject({ url: `/api/admin/users?q=${encodeURIComponent(q)}`, headers: admin.auth })).json() as {
+          items: { id: string; fullName: string }[];
+        }
+      ).items;
+    expect(await userByName('legacy plainov')).toMatchObject([{ id, fullName: 'Legacy Plainov' }]);
+    await t.app.ctx.db.execute(sql`update users set name_tokens = null where id = ${id}`);
+    expect(await userByName('plainov')).toEqual([]);
+    expect(await sealPersonalData(t.app.ctx.db, t.app.ctx.sealer)).toBe(1);
+    expect(await userByName('plainov')).toMatchObject([{ id, fullName: 'Legacy Plainov' }]);
     const li = await t.app.inject({
       method: 'POST',
       url: '/api/auth/login',
@@ -473,6 +485,11 @@ describe('master key rotation (GATEHOUSE_MASTER_KEY_PREVIOUS + rotate-keys)', ()
         (x) => x.id,
       );
     expect(await byName(during, authB)).toContain(visitorId);
+    const hostByName = async (app: App, auth: Record<string, string>) =>
+      ((await app.inject({ url: '/api/admin/hosts?q=test%20host', headers: auth })).json() as { items: { userId: string }[] }).items.map(
+        (x) => x.userId,
+      );
+    expect(await hostByName(during, authB)).toEqual([host.userId]);
     expect((await login(during, admin.email, admin.password)).orgId).toBe(admin.orgId);
 
     // A browser subscribing during the rotation gets the new key's VAPID pair, and its row is sealed under B.
@@ -506,6 +523,7 @@ describe('master key rotation (GATEHOUSE_MASTER_KEY_PREVIOUS + rotate-keys)', ()
     expect(v2.json()).toMatchObject({ fullName: 'Ivan Petrov', phone: '+7 900 123-45-67', documentNumber: '4510 123456' });
     // Hashed again under B by the rotation.
     expect(await byName(onlyB, again.auth)).toContain(visitorId);
+    expect(await hostByName(onlyB, again.auth)).toEqual([host.userId]);
     const cred = await onlyB.inject({ method: 'GET', url: `/api/admin/passes/${passId}/credential?kind=dynamic`, headers: again.auth });
     expect(cred.statusCode, cred.body).toBe(200);
     const [org] = await onlyB.ctx.db

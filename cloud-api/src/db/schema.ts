@@ -66,6 +66,8 @@ export const users = pgTable(
     fullNameEnc: text('full_name_enc'),
     /** Keyed hash of the lower-cased e-mail (`Sealer.lookupHash`): how sign-in finds the account. */
     emailHash: text('email_hash'),
+    /** Keyed hashes of each word of the name (personal-data.ts nameTokens): a host or user found by whole words. */
+    nameTokens: text('name_tokens').array(),
     passwordHash: text('password_hash'),
     departmentId: uuid('department_id').references(() => departments.id),
     status: text('status', { enum: ['active', 'disabled'] })
@@ -81,6 +83,7 @@ export const users = pgTable(
     uniqueIndex('users_org_email_hash_uq').on(t.orgId, t.emailHash).where(sql`${t.deletedAt} is null`),
     index('users_email_hash_idx').on(t.emailHash),
     index('users_org_idx').on(t.orgId, t.id),
+    index('users_name_tokens_idx').using('gin', t.nameTokens),
   ],
 );
 

@@ -47,5 +47,20 @@ export const Appointment = Type.Object({
   status: Status,
   createdAt: Timestamp(),
   updatedAt: Timestamp(),
+  hostName: Nullable(Type.String({ description: "The host's name; null for a caller without hosts:read" })),
+  visitorNames: Nullable(
+    Type.Array(Type.String(), { description: "The visitors' names, in the order of visitorIds; null for a caller without visitors:read" }),
+  ),
 });
-export const AppointmentList = Type.Object({ ...PageQuery, hostId: Type.Optional(Uuid()) });
+export const AppointmentList = Type.Object({
+  ...PageQuery,
+  hostId: Type.Optional(Uuid()),
+  visitorId: Type.Optional(Uuid({ description: 'Only the appointments this visitor is on' })),
+  q: Type.Optional(
+    Type.String({
+      maxLength: 200,
+      description:
+        "Exact search (names are sealed): an id (appointment, host or visitor), a visitor e-mail or phone, the host's login e-mail (by keyed hash), or whole words of a visitor's or the host's name (by keyed hashes of its words)",
+    }),
+  ),
+});

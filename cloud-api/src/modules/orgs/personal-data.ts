@@ -50,7 +50,9 @@ export function visitorLookupHash(sealer: Sealer, kind: 'email' | 'phone', v: st
 export function storedLookupHash(sealer: Sealer, kind: 'email' | 'phone', v: string | null | undefined): string | null {
   return v == null ? null : (visitorLookupHash(sealer, kind, v) ?? '');
 }
-const NAME_LOOKUP = 'visitors.name_word';
+/** The keyed-hash domain of a name's words: a visitor's and a staff member's equal words hash apart. */
+const NAME_LOOKUP = { visitors: 'visitors.name_word', users: 'users.name_word' } as const;
+type NameOwner = keyof typeof NAME_LOOKUP;
 /** The words of a name as they are hashed: lower-cased, accents dropped ("Đorđe Müller-Łukasz" → đorđe, muller, łukasz). */
 export function nameWords(name: string): string[] {
   const words = name
@@ -62,16 +64,16 @@ export function nameWords(name: string): string[] {
   return [...new Set(words)];
 }
 /**
- * The `name_tokens` column: a keyed hash of each word of a visitor's name, so a name is found by whole words
- * (GIN index) while it stays sealed. Like the e-mail hash, equal words of two visitors have equal hashes; the
+ * The `name_tokens` column (visitors, users): a keyed hash of each word of a name, so a name is found by whole
+ * words (GIN index) while it stays sealed. Like the e-mail hash, equal words of two rows have equal hashes; the
  * key is the master key's, so the hashes say nothing without it.
  */
-export function visitorNameTokens(sealer: Sealer, name: string | null | undefined): string[] | null {
-  return name == null ? null : nameWords(name).map((w) => sealer.lookupHash(w, NAME_LOOKUP));
+export function nameTokens(sealer: Sealer, name: string | null | undefined, owner: NameOwner = 'visitors'): string[] | null {
+  return name == null ? null : nameWords(name).map((w) => sealer.lookupHash(w, NAME_LOOKUP[owner]));
 }
 /** Per word of a search, the hashes it must match (the current key's, and the previous key's during a rotation). */
-export function nameSearchTokens(sealer: Sealer, text: string): string[][] {
-  return nameWords(text).map((w) => sealer.lookupHashes(w, NAME_LOOKUP));
+export function nameSearchTokens(sealer: Sealer, text: string, owner: NameOwner = 'visitors'): string[][] {
+  return nameWords(text).map((w) => sealer.lookupHashes(w, NAME_LOOKUP[owner]));
 }
 
 /** A visitor's search hash columns (e-mail, phone, name words) for its clear values, under the current key. */
@@ -79,7 +81,7 @@ function searchHashes(sealer: Sealer, clear: { email: string | null; phone: stri
   return {
     emailHash: storedLookupHash(sealer, 'email', clear.email),
     phoneHash: storedLookupHash(sealer, 'phone', clear.phone),
-    nameTokens: visitorNameTokens(sealer, clear.name),
+    nameTokens: nameTokens(sealer, clear.name),
   };
 }
 
@@ -108,10 +110,18 @@ export function sealedUser(sealer: Sealer, id: string, u: { email: string; fullN
   const email = normalEmail(u.email);
   return {
     email: null,
-    fullName: null,
     emailEnc: sealer.seal(email, userAad(id, 'email')),
-    fullNameEnc: sealer.seal(u.fullName, userAad(id, 'full_name')),
     emailHash: sealer.lookupHash(email, EMAIL_LOOKUP),
+    ...sealedUserName(sealer, id, u.fullName),
+  };
+}
+
+/** The columns of a user's (new) name: sealed, its words hashed for search, the plaintext column cleared. */
+export function sealedUserName(sealer: Sealer, id: string, fullName: string) {
+  return {
+    fullName: null,
+    fullNameEnc: sealer.seal(fullName, userAad(id, 'full_name')),
+    nameTokens: nameTokens(sealer, fullName, 'users'),
   };
 }
 
@@ -128,13 +138,15 @@ type UserPersonal = { email: string | null; fullName: string | null; emailEnc: s
 export function openUser(sealer: Sealer, id: string, r: UserPersonal): { email: string; fullName: string } {
   return {
     email: r.emailEnc ? sealer.open(r.emailEnc, userAad(id, 'email')) : (r.email ?? ''),
-    fullName: r.fullNameEnc ? sealer.open(r.fullNameEnc, userAad(id, 'full_name')) : (r.fullName ?? ''),
+    fullName: openUserName(sealer, id, r.fullName, r.fullNameEnc) ?? '',
   };
 }
 
-/** A user's name in clear: the sealed column, or the plaintext of a row not yet sealed (null when neither is there). */
+/** A user's name in clear: the plaintext of a row not yet sealed, else the sealed column (null when neither is there). */
 export function openUserName(sealer: Sealer, id: string, fullName: string | null, fullNameEnc: string | null): string | null {
-  return fullNameEnc ? sealer.open(fullNameEnc, userAad(id, 'full_name')) : fullName;
+  // A plaintext name beside a sealed one is the newer: before migration 0028 a rename wrote the plaintext
+  // column and left the old sealed name, which the start-up sealing then kept, dropping the new name.
+  return fullName ?? (fullNameEnc ? sealer.open(fullNameEnc, userAad(id, 'full_name')) : null);
 }
 
 /**
@@ -282,7 +294,13 @@ function sealUsers(db: Executor, sealer: Sealer, which: SQL | undefined, batch: 
  */
 export async function sealPersonalData(db: Executor, sealer: Sealer): Promise<number> {
   let changed = 0;
-  changed += await sealUsers(db, sealer, or(isNotNull(users.email), isNotNull(users.fullName)), BATCH);
+  // Users sealed before migration 0028 have no name hashes: sealed again, which hashes them.
+  changed += await sealUsers(
+    db,
+    sealer,
+    or(isNotNull(users.email), isNotNull(users.fullName), and(isNotNull(users.fullNameEnc), isNull(users.nameTokens))),
+    BATCH,
+  );
   changed += await walk(
     (after) =>
       db

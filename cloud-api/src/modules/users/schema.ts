@@ -34,7 +34,18 @@ export const UserPatch = Type.Object(
   },
   { additionalProperties: false, minProperties: 1 },
 );
-export const UserList = Type.Object({ ...PageQuery });
+const StaffSearch = Type.Optional(
+  Type.String({
+    maxLength: 200,
+    description:
+      'Exact search (names and e-mails are sealed): an id, a login e-mail (by keyed hash), or whole words of a name (by keyed hashes of its words)',
+  }),
+);
+export const UserList = Type.Object({
+  ...PageQuery,
+  q: StaffSearch,
+  role: Type.Optional({ ...RoleSchema, description: 'Only the users who have this role' }),
+});
 export const Host = Type.Object({
   id: Uuid(),
   userId: Uuid(),
@@ -42,4 +53,4 @@ export const Host = Type.Object({
   email: Type.String(),
   position: Nullable(Type.String()),
 });
-export const HostList = Type.Object({ ...PageQuery });
+export const HostList = Type.Object({ ...PageQuery, q: StaffSearch });

@@ -8,7 +8,8 @@ import { type Actor, emailDigest, writeAudit } from '../../lib/audit.js';
 import type { Sealer } from '../../lib/crypto.js';
 import { conflict, forbidden, notFound } from '../../lib/errors.js';
 import { decodeCursor, page } from '../../lib/pagination.js';
-import { openUser, userPersonalColumns } from '../orgs/personal-data.js';
+import { hostsMatching, parseSearch, userMatches } from '../../lib/search.js';
+import { openUser, sealedUserName, userPersonalColumns } from '../orgs/personal-data.js';
 import { createUser } from '../orgs/service.js';
 
 const rolesOf = sql<
@@ -85,13 +86,24 @@ export async function addUser(
   });
 }
 
-export async function listUsers(ctx: AppContext, orgId: string, q: { limit?: number; cursor?: string }) {
+export async function listUsers(ctx: AppContext, orgId: string, q: { limit?: number; cursor?: string; q?: string; role?: Role }) {
   const limit = q.limit ?? 50;
   const cursor = decodeCursor(q.cursor);
+  const term = parseSearch(ctx.sealer, q.q);
   const rows = await ctx.db
     .select(columns)
     .from(users)
-    .where(and(eq(users.orgId, orgId), isNull(users.deletedAt), cursor ? lt(users.id, cursor) : undefined))
+    .where(
+      and(
+        eq(users.orgId, orgId),
+        isNull(users.deletedAt),
+        term ? userMatches(term) : undefined,
+        q.role
+          ? sql`exists (select 1 from ${userRoles} where ${userRoles.userId} = ${users.id} and ${userRoles.role} = ${q.role})`
+          : undefined,
+        cursor ? lt(users.id, cursor) : undefined,
+      ),
+    )
     .orderBy(desc(users.id))
     .limit(limit + 1);
   return page(
@@ -109,14 +121,22 @@ export async function getUser(ctx: AppContext, orgId: string, id: string) {
   return view(ctx.sealer, row);
 }
 
-export async function listHosts(ctx: AppContext, orgId: string, q: { limit?: number; cursor?: string }) {
+export async function listHosts(ctx: AppContext, orgId: string, q: { limit?: number; cursor?: string; q?: string }) {
   const limit = q.limit ?? 50;
   const cursor = decodeCursor(q.cursor);
+  const term = parseSearch(ctx.sealer, q.q);
   const rows = await ctx.db
     .select({ id: hosts.id, userId: hosts.userId, ...userPersonalColumns, position: hosts.position })
     .from(hosts)
     .innerJoin(users, eq(users.id, hosts.userId))
-    .where(and(eq(hosts.orgId, orgId), isNull(hosts.deletedAt), cursor ? lt(hosts.id, cursor) : undefined))
+    .where(
+      and(
+        eq(hosts.orgId, orgId),
+        isNull(hosts.deletedAt),
+        term ? sql`${hosts.id} in (${hostsMatching(orgId, term)})` : undefined,
+        cursor ? lt(hosts.id, cursor) : undefined,
+      ),
+    )
     .orderBy(desc(hosts.id))
     .limit(limit + 1);
   return page(
@@ -158,7 +178,7 @@ export async function updateUser(
     await tx
       .update(users)
       .set({
-        ...(b.fullName !== undefined ? { fullName: b.fullName } : {}),
+        ...(b.fullName !== undefined ? sealedUserName(ctx.sealer, id, b.fullName) : {}),
         ...(b.status !== undefined ? { status: b.status } : {}),
         ...(passwordHash ? { passwordHash } : {}),
         updatedAt: now,

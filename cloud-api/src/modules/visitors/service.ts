@@ -9,7 +9,7 @@ import { forbidden, notFound } from '../../lib/errors.js';
 import { decodeCursor, page } from '../../lib/pagination.js';
 import { parseSearch, visitorsMatching } from '../../lib/search.js';
 import { type HostScope, hostScope, visitorInScope } from '../appointments/service.js';
-import { openVisitorField, storedLookupHash, visitorNameTokens } from '../orgs/personal-data.js';
+import { nameTokens, openVisitorField, storedLookupHash } from '../orgs/personal-data.js';
 
 type Row = typeof visitors.$inferSelect;
 // The row id in the AAD: an encrypted phone moved to another visitor's row does not decrypt.
@@ -68,7 +68,7 @@ export function sealedVisitorColumns(s: Sealer, id: string, b: VisitorInput) {
   const out: Partial<typeof visitors.$inferInsert> = {};
   // Name, e-mail and company are sealed like phone and document number (the plaintext columns stay null).
   if (b.fullName !== undefined) out.fullNameEnc = s.seal(b.fullName, aad(id, 'full_name'));
-  if (b.fullName !== undefined) out.nameTokens = visitorNameTokens(s, b.fullName);
+  if (b.fullName !== undefined) out.nameTokens = nameTokens(s, b.fullName);
   if (b.email !== undefined) out.emailEnc = s.sealNullable(b.email?.toLowerCase(), aad(id, 'email'));
   if (b.email !== undefined) out.emailHash = storedLookupHash(s, 'email', b.email);
   if (b.company !== undefined) out.companyEnc = s.sealNullable(b.company, aad(id, 'company'));
