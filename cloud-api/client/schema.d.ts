@@ -12214,7 +12214,8 @@ export interface paths {
                          *           "actor": {
                          *             "type": "user",
                          *             "id": "0193a5b2-7c1e-7d3f-8a10-5b2c3d4e5f60",
-                         *             "name": "example"
+                         *             "name": "example",
+                         *             "email": "example"
                          *           },
                          *           "action": "example",
                          *           "entityType": "example",
@@ -12249,8 +12250,10 @@ export interface paths {
                                     type: "user" | "application" | "system";
                                     /** Format: uuid */
                                     id: string | null;
-                                    /** @description an application's name (users are named by the users list) */
+                                    /** @description an application's name, or a user's (for a caller with users:read) */
                                     name: string | null;
+                                    /** @description a user's e-mail, for a caller with users:read */
+                                    email: string | null;
                                 };
                                 action: string;
                                 entityType: string;

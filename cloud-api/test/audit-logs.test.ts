@@ -101,6 +101,30 @@ describe('audit log and server log', () => {
     expect(await syncChanges()).toBe(before);
   });
 
+  it('names the user who acted (name and e-mail) for a caller with users:read, and only for one', async () => {
+    const post = async (url: string, payload: object) => {
+      const r = await app.inject({ method: 'POST', url, headers: admin.auth, payload });
+      expect(r.statusCode, r.body).toBe(201);
+      return r.json();
+    };
+    const visitor = (await post('/api/admin/visitors', { fullName: 'Audited Visitor' })) as { id: string };
+    const entry = async (headers: Record<string, string>) => {
+      const r = await app.inject({ url: `/api/admin/audit-logs?entityId=${visitor.id}`, headers });
+      expect(r.statusCode, r.body).toBe(200);
+      return (r.json() as { items: Array<{ action: string; actor: object }> }).items.find((a) => a.action === 'visitor.create');
+    };
+    expect((await entry(admin.auth))?.actor).toEqual({ type: 'user', id: admin.userId, name: 'Test OrgAdmin', email: admin.email });
+    // A key for the audit log alone reads who acted by id only, as it reads no user.
+    const reader = (await post('/api/devconsole/apps', { name: 'Audit export' })) as { id: string };
+    const key = (await post(`/api/devconsole/apps/${reader.id}/keys`, { scopes: ['audit:read'] })) as { key: string };
+    expect((await entry({ authorization: `Bearer ${key.key}` }))?.actor).toEqual({
+      type: 'user',
+      id: admin.userId,
+      name: null,
+      email: null,
+    });
+  });
+
   it('a failed insert logs neither the e-mail, the name nor the password hash', async () => {
     // Make the next insert into users fail inside the database, as any unexpected error would.
     await app.ctx.db.execute(

@@ -3,11 +3,14 @@
  * server of DATABASE_URL (dropped afterwards), or a new in-memory PGlite.
  */
 import { randomBytes } from 'node:crypto';
+import { uuidv7 } from '@gatehouse/protocol';
 import pg from 'pg';
 import { type App, type BuildOptions, buildApp } from '../src/app.js';
 import type { Role } from '../src/auth/rbac.js';
 import { type Config, loadConfig } from '../src/config.js';
 import { type Database, openDatabase } from '../src/db/client.js';
+import { hosts, userRoles, users } from '../src/db/schema.js';
+import { sealedUser } from '../src/modules/orgs/personal-data.js';
 import { createOrganization, createUser } from '../src/modules/orgs/service.js';
 
 export const onPostgres = !!process.env.DATABASE_URL;
@@ -154,6 +157,24 @@ export async function addUser(app: App, orgId: string, roles: Role[]): Promise<L
   const password = 'correct horse battery';
   const u = await createUser(app.ctx, app.ctx.db, { orgId, email, fullName: `Test ${roles.join(' ')}`, roles, password });
   return { ...(await login(app, email, password)), hostId: u.hostId };
+}
+
+/**
+ * Hosts without a password (nobody signs in as them), sealed as the users API seals them, in three statements
+ * however many: a large organisation's staff for the lists and pickers that must not load them all.
+ */
+export async function seedHosts(app: App, orgId: string, names: readonly string[]): Promise<{ userId: string; hostId: string }[]> {
+  const made = names.map((fullName) => ({ userId: uuidv7(), hostId: uuidv7(), fullName }));
+  if (!made.length) return [];
+  const { sealer, db } = app.ctx;
+  await db
+    .insert(users)
+    .values(
+      made.map((m) => ({ id: m.userId, orgId, ...sealedUser(sealer, m.userId, { email: uniqueEmail('host'), fullName: m.fullName }) })),
+    );
+  await db.insert(userRoles).values(made.map((m) => ({ userId: m.userId, orgId, role: 'Host' })));
+  await db.insert(hosts).values(made.map((m) => ({ id: m.hostId, orgId, userId: m.userId })));
+  return made.map(({ userId, hostId }) => ({ userId, hostId }));
 }
 
 export async function login(app: App, email: string, password: string): Promise<Login> {

@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gates as gatesTable, organizations } from '../../src/db/schema.js';
 import { ingestCheckins } from '../../src/modules/checkins/ingest.js';
 import { seedVisitors } from '../../src/modules/orgs/premises.js';
-import { createOrgWithUser, issuePass, type Login, seedTopology } from '../helpers.js';
+import { createOrgWithUser, issuePass, type Login, seedHosts, seedTopology } from '../helpers.js';
 import { edgeDecides } from './edge-view.js';
 import {
   decodeQrPng,
@@ -663,6 +663,22 @@ addEventListener('message', (e) => {
     // passes list and the pass form must name and find them through the server.
     const extras = Array.from({ length: 2_010 }, (_, i) => ({ fullName: `Extra ${i}`, email: null, company: null }));
     await seedVisitors(stack.app.ctx, stack.app.ctx.db, big.orgId, extras);
+    // A host with 2,010 newer ones, and an appointment of theirs with two of the old guests: the appointments page and
+    // the pickers must name and find them through the server too.
+    const [oldHost] = await seedHosts(stack.app, big.orgId, ['Hanna Oldhost']);
+    await seedHosts(
+      stack.app,
+      big.orgId,
+      Array.from({ length: 2_010 }, (_, i) => `Extra Host ${i}`),
+    );
+    const inHours = (h: number) => new Date(Date.now() + h * 3_600_000).toISOString();
+    const meeting = await post('/api/admin/appointments', {
+      hostId: oldHost!.hostId,
+      visitorIds: [guests[0]!.id, guests[7]!.id],
+      startsAt: inHours(2),
+      endsAt: inHours(3),
+      room: 'Room 7',
+    });
 
     // 120 admissions newer than 8 refusals of the oldest pass: the check-in list's first page (100) holds no refusal.
     const now = Date.now();
@@ -743,13 +759,23 @@ addEventListener('message', (e) => {
       await p.getByRole('button', { name: 'New pass' }).click();
       const form = p.getByRole('dialog');
       const visitor = form.getByLabel('Visitor *', { exact: true });
-      await expect.poll(() => visitor.locator('option').count()).toBeGreaterThan(1_000);
+      // The newest page of visitors (50) and the placeholder, not every visitor.
+      await expect.poll(() => visitor.locator('option').count()).toBe(51);
+      expect(await visitor.locator('option', { hasText: 'Extra 2009' }).count()).toBe(1);
       expect(await visitor.locator('option', { hasText: 'Guest 07' }).count()).toBe(0);
+      expect(calls('/api/admin/visitors').every((u) => u.searchParams.get('limit') === '50')).toBe(true);
       await form.getByLabel('Search: Visitor').fill('guest 07');
       await expect.poll(() => visitor.locator('option', { hasText: 'Guest 07' }).count()).toBe(1);
       expect(calls('/api/admin/visitors').some((u) => u.searchParams.get('q') === 'guest 07')).toBe(true);
       await visitor.selectOption({ label: 'Guest 07' });
       expect(await visitor.inputValue()).toBe(guests[7]!.id);
+      // The appointment picker offers the chosen visitor's appointments, asked of the server, named by their host.
+      const appointment = form.getByLabel('Appointment', { exact: true });
+      await expect.poll(() => appointment.locator('option', { hasText: 'Hanna Oldhost' }).count()).toBe(1);
+      expect(await appointment.locator('option').count()).toBe(2);
+      expect(calls('/api/admin/appointments').some((u) => u.searchParams.get('visitorId') === guests[7]!.id)).toBe(true);
+      await appointment.selectOption({ label: (await appointment.locator('option', { hasText: 'Hanna Oldhost' }).textContent()) ?? '' });
+      expect(await appointment.inputValue()).toBe(meeting.id);
       // Still chosen when the search moves on.
       await form.getByLabel('Search: Visitor').fill('guest 08');
       await expect.poll(() => visitor.locator('option', { hasText: 'Guest 08' }).count()).toBe(1);
@@ -760,6 +786,51 @@ addEventListener('message', (e) => {
       await expect.poll(() => rows.count()).toBe(1);
       await rows.first().getByRole('link', { name: 'Guest 00' }).click();
       await expect.poll(() => p.getByRole('heading', { name: 'Pass · Guest 00' }).isVisible()).toBe(true);
+
+      // Appointments: named by their own rows (no host or visitor lookup is loaded), found by a person on the server,
+      // edited and made with the host and visitors searched for.
+      const before = apiCalls.length;
+      await navTo('Appointments');
+      await expect.poll(() => rows.count()).toBe(1);
+      expect(await rows.first().textContent()).toContain('Hanna Oldhost');
+      expect(await rows.first().textContent()).toContain('Guest 00, Guest 07');
+      const loaded = apiCalls.slice(before).map((u) => u.pathname);
+      expect(loaded).not.toContain('/api/admin/hosts');
+      expect(loaded).not.toContain('/api/admin/visitors');
+      await rows.first().getByRole('button', { name: 'Edit' }).click();
+      const edit = p.getByRole('dialog');
+      const hostField = edit.getByLabel('Host *', { exact: true });
+      await expect.poll(() => hostField.inputValue()).toBe(oldHost!.hostId);
+      expect(await edit.getByRole('checkbox', { name: 'Guest 00' }).isChecked()).toBe(true);
+      expect(await edit.getByRole('checkbox', { name: 'Guest 07' }).isChecked()).toBe(true);
+      await edit.getByLabel('Search: Visitors').fill('guest 03');
+      await edit.getByRole('checkbox', { name: 'Guest 03' }).check();
+      // Checked, it stays when the search moves on.
+      await edit.getByLabel('Search: Visitors').fill('guest 04');
+      await expect.poll(() => edit.getByRole('checkbox', { name: 'Guest 04' }).count()).toBe(1);
+      expect(await edit.getByRole('checkbox', { name: 'Guest 03' }).isChecked()).toBe(true);
+      await edit.getByRole('button', { name: 'Save changes' }).click();
+      await expect.poll(() => rows.first().textContent()).toContain('Guest 00, Guest 03, Guest 07');
+      await p.getByLabel('Search').fill('oldhost');
+      await expect.poll(() => rows.count()).toBe(1);
+      await p.getByLabel('Search').fill('guest03@big.test');
+      await expect.poll(() => rows.count()).toBe(1);
+      await p.getByLabel('Search').fill('');
+      await p.getByRole('button', { name: 'New appointment' }).click();
+      const made = p.getByRole('dialog');
+      const newHost = made.getByLabel('Host *', { exact: true });
+      expect(await newHost.locator('option', { hasText: 'Hanna Oldhost' }).count()).toBe(0);
+      await made.getByLabel('Search: Host').fill('oldhost');
+      await expect.poll(() => newHost.locator('option', { hasText: 'Hanna Oldhost' }).count()).toBe(1);
+      expect(calls('/api/admin/hosts').some((u) => u.searchParams.get('q') === 'oldhost')).toBe(true);
+      await newHost.selectOption({ label: 'Hanna Oldhost' });
+      await made.getByLabel('Search: Visitors').fill('guest 05');
+      await made.getByRole('checkbox', { name: 'Guest 05' }).check();
+      await made.getByRole('button', { name: 'Create appointment' }).click();
+      await expect.poll(() => rows.count()).toBe(2);
+      expect(await rows.first().textContent()).toContain('Guest 05');
+      expect(await rows.first().textContent()).toContain('Hanna Oldhost');
+      await shot(p, '32-appointments-large');
 
       // Visitors: typed key by key, one request once the typing pauses; a phone in any spelling; a name by its whole
       // words; part of a word finds nothing, and says why.
@@ -813,9 +884,32 @@ addEventListener('message', (e) => {
       const byId = p.waitForRequest(
         (r) => new URL(r.url()).pathname === '/api/admin/audit-logs' && new URL(r.url()).searchParams.get('entityId') === guests[0]!.id,
       );
-      await p.getByLabel('Search').fill(guests[0]!.id);
+      await p.getByLabel('Search', { exact: true }).fill(guests[0]!.id);
       await byId;
       await expect.poll(() => p.getByRole('cell', { name: 'visitor.create' }).count()).toBe(1);
+      // Who acted is named by the server (no list of every user is loaded); the Who filter finds a user on the server.
+      expect(await p.getByRole('cell', { name: big.email }).count()).toBe(1);
+      expect(calls('/api/admin/users').filter((u) => u.searchParams.get('limit') === '500')).toEqual([]);
+      await p.getByLabel('Search', { exact: true }).fill('');
+      await p.getByLabel('Search: Who').fill(big.email);
+      const who = p.getByLabel('Who', { exact: true });
+      await expect.poll(() => who.locator('option', { hasText: big.email }).count()).toBe(1);
+      const byActor = p.waitForRequest(
+        (r) => new URL(r.url()).pathname === '/api/admin/audit-logs' && new URL(r.url()).searchParams.get('actorId') === big.userId,
+      );
+      await who.selectOption({ label: big.email });
+      await byActor;
+
+      // Users: 2,012 of them; found by name on the server, and filtered by role there.
+      await navTo('Users and roles');
+      await expect.poll(() => rows.count()).toBe(50);
+      await p.getByLabel('Search', { exact: true }).fill('hanna oldhost');
+      await expect.poll(() => rows.count()).toBe(1);
+      expect(await rows.first().textContent()).toContain('Hanna Oldhost');
+      await p.getByLabel('Search', { exact: true }).fill('');
+      await p.getByLabel('Roles', { exact: true }).selectOption({ label: 'OrgAdmin' });
+      await expect.poll(() => rows.count()).toBe(1);
+      expect(await rows.first().textContent()).toContain(big.email);
     } finally {
       await c.close();
     }

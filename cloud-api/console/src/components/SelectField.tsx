@@ -1,5 +1,5 @@
 import { useId } from 'react';
-import { type Option, OptionList } from './form.tsx';
+import { type Option, OptionList, SearchSelect } from './form.tsx';
 
 /** Named rows (sites, gates) as a select's choices, in their order. */
 export const optionsOf = (rows: Iterable<{ id: string; name: string }> | undefined): Option[] =>
@@ -18,6 +18,7 @@ export function SelectField({
   onChange,
   all,
   hideLabel,
+  search,
 }: {
   label: string;
   options: readonly Option[];
@@ -25,6 +26,8 @@ export function SelectField({
   onChange: (value: string) => void;
   all?: string;
   hideLabel?: boolean;
+  /** Choices more than the console loads (a large organisation's users): asked of the server, with a search box. */
+  search?: (text: string) => Promise<Option[]>;
 }) {
   const id = useId();
   return (
@@ -32,10 +35,23 @@ export function SelectField({
       <label htmlFor={id} className={hideLabel ? 'sr-only' : undefined}>
         {label}
       </label>
-      <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
-        {all !== undefined ? <option value="">{all}</option> : null}
-        <OptionList options={options} />
-      </select>
+      {search ? (
+        <SearchSelect
+          searchKey={label}
+          label={label}
+          search={search}
+          known={[...options]}
+          value={value}
+          onChange={onChange}
+          empty={all ?? ''}
+          selectProps={{ id }}
+        />
+      ) : (
+        <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
+          {all !== undefined ? <option value="">{all}</option> : null}
+          <OptionList options={options} />
+        </select>
+      )}
     </div>
   );
 }

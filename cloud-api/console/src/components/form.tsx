@@ -50,10 +50,13 @@ export interface FieldDef {
   /** Options of select / multicheck, computed from the current values (a zone list filtered by the chosen site). */
   options?: (values: Values) => Option[];
   /**
-   * A select whose options are more than the console loads (a large organisation's visitors): a search box beside
-   * it asks the server, and its answers replace the options while it holds text.
+   * A select or multicheck whose options are more than the console loads (a large organisation's visitors, hosts):
+   * the server is asked for them — for the newest with no text, for the matches of what is typed in the search box
+   * beside it. `options` then only names what is already chosen (an edited row's host), which stays listed.
    */
-  search?: (text: string) => Promise<Option[]>;
+  search?: (text: string, values: Values) => Promise<Option[]>;
+  /** The other values the search's answer depends on (a visitor's appointments): a change asks again. */
+  searchDeps?: (values: Values) => unknown[];
   validate?: (value: unknown, values: Values) => string | null;
   /** Shown only when creating (e.g. a password) or only when editing (e.g. a status). */
   only?: 'create' | 'edit';
@@ -173,7 +176,20 @@ function Input({
   };
   switch (f.kind) {
     case 'select':
-      if (f.search) return <SearchableSelect f={f} common={common} value={String(value ?? '')} values={values} onChange={onChange} />;
+      if (f.search)
+        return (
+          <SearchSelect
+            searchKey={f.name}
+            label={f.label}
+            search={(q) => f.search!(q, values)}
+            deps={f.searchDeps?.(values)}
+            known={f.options?.(values)}
+            value={String(value ?? '')}
+            onChange={onChange}
+            empty={f.required ? t('choose') : '—'}
+            selectProps={common}
+          />
+        );
       return (
         <select {...common} value={String(value ?? '')} onChange={(e) => onChange(e.target.value)}>
           <option value="">{f.required ? t('choose') : '—'}</option>
@@ -182,6 +198,7 @@ function Input({
       );
     case 'multicheck': {
       const arr = (value as string[] | undefined) ?? [];
+      if (f.search) return <SearchableChecks f={f} id={id} error={error} value={arr} values={values} onChange={onChange} />;
       const opts = f.options?.(values) ?? [];
       return (
         <fieldset className="checks" id={id} aria-invalid={error}>
@@ -221,68 +238,138 @@ function Input({
 }
 
 /**
- * A native select (keyboard, screen readers and the tests' selectOption as any other) with a search box before it:
- * typed text asks `f.search` (once the typing pauses, through react-query), and the matches are the options; the
- * chosen one stays listed whatever the search shows.
+ * Options asked of the server: what is already known (chosen) first, then the server's answer — its newest with
+ * the box empty, its matches once typing pauses (through react-query). `deps`: other values the answer depends on.
  */
-function SearchableSelect({
+function useSearchedOptions(key: string, search: (text: string) => Promise<Option[]>, known: Option[], deps: unknown[] = []) {
+  const [text, setText] = useState('');
+  const [typed, setTyped] = useState('');
+  useEffect(() => {
+    const timer = setTimeout(() => setTyped(text.trim()), 250);
+    return () => clearTimeout(timer);
+  }, [text]);
+  const found = useQuery({ queryKey: ['field-search', key, typed, ...deps], queryFn: () => search(typed), staleTime: 30_000 });
+  const answer = found.data ?? [];
+  const all = [...known, ...answer];
+  return {
+    text,
+    setText,
+    typed,
+    searching: found.isFetching,
+    options: all.filter((o, i) => all.findIndex((k) => k.value === o.value) === i),
+    answered: answer.length,
+  };
+}
+
+function SearchBox({ label, controls, text, setText }: { label: string; controls: string; text: string; setText: (t: string) => void }) {
+  const { t } = useTranslation();
+  return (
+    <input
+      type="search"
+      aria-label={t('form.searchIn', { field: label })}
+      aria-controls={controls}
+      placeholder={t('form.searchPlaceholder')}
+      value={text}
+      onChange={(e) => setText(e.target.value)}
+    />
+  );
+}
+
+/**
+ * A native select (keyboard, screen readers and the tests' selectOption as any other) with a search box before it,
+ * for choices more than the console loads (a large organisation's people): the options are the server's (see
+ * useSearchedOptions); the chosen one stays listed whatever the search shows. Form fields with `search` and the
+ * filters above a list (SelectField) use it.
+ */
+export function SearchSelect({
+  searchKey,
+  label,
+  search,
+  deps,
+  known = [],
+  value,
+  onChange,
+  empty,
+  selectProps,
+}: {
+  searchKey: string;
+  label: string;
+  search: (text: string) => Promise<Option[]>;
+  deps?: unknown[];
+  known?: Option[];
+  value: string;
+  onChange: (v: string) => void;
+  /** The text of the empty choice when no search is under way. */
+  empty: string;
+  selectProps: { id: string } & Record<string, unknown>;
+}) {
+  const { t } = useTranslation();
+  const [chosen, setChosen] = useState<Option | null>(null);
+  const s = useSearchedOptions(searchKey, search, [...known, ...(chosen && chosen.value === value ? [chosen] : [])], deps);
+  return (
+    <div className="searchable-select">
+      <SearchBox label={label} controls={selectProps.id} text={s.text} setText={s.setText} />
+      <select
+        {...selectProps}
+        value={value}
+        onChange={(e) => {
+          setChosen(s.options.find((o) => o.value === e.target.value) ?? null);
+          onChange(e.target.value);
+        }}
+      >
+        <option value="">{s.typed && s.searching ? t('form.searching') : s.typed && s.answered === 0 ? t('form.noMatch') : empty}</option>
+        <OptionList options={s.options} />
+      </select>
+    </div>
+  );
+}
+
+/**
+ * Checkboxes with a search box before them (an appointment's visitors among a large organisation's): the chosen
+ * ones stay listed and checked, the server's answer follows them unchecked.
+ */
+function SearchableChecks({
   f,
-  common,
+  id,
+  error,
   value,
   values,
   onChange,
 }: {
   f: FieldDef;
-  common: { id: string; name: string; 'aria-invalid': boolean; 'aria-describedby': string | undefined };
-  value: string;
+  id: string;
+  error: boolean;
+  value: string[];
   values: Values;
   onChange: (v: unknown) => void;
 }) {
   const { t } = useTranslation();
-  const [text, setText] = useState('');
-  const [typed, setTyped] = useState('');
-  const [chosen, setChosen] = useState<Option | null>(null);
-  useEffect(() => {
-    const timer = setTimeout(() => setTyped(text.trim()), 250);
-    return () => clearTimeout(timer);
-  }, [text]);
-  const found = useQuery({
-    queryKey: ['field-search', f.name, typed],
-    queryFn: () => f.search!(typed),
-    enabled: typed !== '',
-    staleTime: 30_000,
-  });
-  const base = typed ? (found.data ?? []) : (f.options?.(values) ?? []);
-  const options = chosen && chosen.value === value && !base.some((o) => o.value === value) ? [chosen, ...base] : base;
+  const [picked, setPicked] = useState<Option[]>([]);
+  const s = useSearchedOptions(
+    f.name,
+    (q) => f.search!(q, values),
+    [...(f.options?.(values) ?? []), ...picked.filter((o) => value.includes(o.value))],
+    f.searchDeps?.(values),
+  );
   return (
     <div className="searchable-select">
-      <input
-        type="search"
-        aria-label={t('form.searchIn', { field: f.label })}
-        aria-controls={common.id}
-        placeholder={t('form.searchPlaceholder')}
-        value={text}
-        onChange={(e) => setText(e.target.value)}
-      />
-      <select
-        {...common}
-        value={value}
-        onChange={(e) => {
-          setChosen(options.find((o) => o.value === e.target.value) ?? null);
-          onChange(e.target.value);
-        }}
-      >
-        <option value="">
-          {typed && found.isFetching
-            ? t('form.searching')
-            : typed && options.length === 0
-              ? t('form.noMatch')
-              : f.required
-                ? t('choose')
-                : '—'}
-        </option>
-        <OptionList options={options} />
-      </select>
+      <SearchBox label={f.label} controls={id} text={s.text} setText={s.setText} />
+      <fieldset className="checks" id={id} aria-invalid={error} aria-busy={s.searching}>
+        {s.options.length === 0 ? <span className="muted">{s.typed ? t('form.noMatch') : t('form.nothingToChoose')}</span> : null}
+        {s.options.map((o) => (
+          <label key={o.value}>
+            <input
+              type="checkbox"
+              checked={value.includes(o.value)}
+              onChange={(e) => {
+                if (e.target.checked) setPicked((prev) => [...prev.filter((p) => p.value !== o.value), o]);
+                onChange(e.target.checked ? [...value, o.value] : value.filter((x) => x !== o.value));
+              }}
+            />
+            {o.label}
+          </label>
+        ))}
+      </fieldset>
     </div>
   );
 }

@@ -2,18 +2,18 @@ import { useQueries } from '@tanstack/react-query';
 import { getAll } from './api.ts';
 import { can, type Permission } from './permissions.ts';
 import { keys, PATHS, queryClient } from './query.ts';
-import type { AccessRule, Appointment, Gate, Host, Site, User, Visitor, Zone } from './types.ts';
+import type { AccessRule, Gate, Site, Zone } from './types.ts';
 
-/** Reference lists the screens show names from (a gate's site, a pass's visitor). Cached per tab until a write invalidates them. */
+/**
+ * Reference lists the screens show names from (a gate's site, a rule's zones), cached per tab until a write
+ * invalidates them: the short lists of an organisation only. People and appointments are more than a console can
+ * load at a large organisation: their rows come named by the server, and pickers ask it (lib/people.ts).
+ */
 interface Kinds {
   sites: Site;
   zones: Zone;
   gates: Gate;
   rules: AccessRule;
-  visitors: Visitor;
-  hosts: Host;
-  users: User;
-  appointments: Appointment;
 }
 export type LookupKind = keyof Kinds;
 
@@ -22,10 +22,6 @@ const PERMS: Record<LookupKind, Permission> = {
   zones: 'zones:read',
   gates: 'gates:read',
   rules: 'rules:read',
-  visitors: 'visitors:read',
-  hosts: 'hosts:read',
-  users: 'users:read',
-  appointments: 'appointments:read',
 };
 
 export function lookupQuery<K extends LookupKind>(kind: K) {
@@ -57,8 +53,11 @@ export function useLookups(kinds: LookupKind[]): { lookups: Lookups; ready: bool
   });
 }
 
+/** What stands for a name the console cannot show: the id's tail. */
+export const shortId = (id: string) => `…${id.slice(-6)}`;
+
 export function nameOf(map: Map<string, { name?: string; fullName?: string }> | undefined, id: string | null | undefined): string {
   if (!id) return '—';
   const x = map?.get(id);
-  return x?.name ?? x?.fullName ?? `…${id.slice(-6)}`;
+  return x?.name ?? x?.fullName ?? shortId(id);
 }

@@ -11,6 +11,6 @@ export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { permission: 'audit:read' },
       schema: { tags: ['audit'], summary: 'Who did what, when, from where', querystring: AuditList, response: { 200: Page(AuditEntry) } },
     },
-    async (req) => listAudit(ctx, req.principal!.orgId, req.query),
+    async (req) => listAudit(ctx, req.principal!.orgId, req.query, req.principal!.permissions.has('users:read')),
   );
 };

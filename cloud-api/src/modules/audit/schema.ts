@@ -20,7 +20,8 @@ export const AuditEntry = Type.Object({
     {
       type: Type.Union([Type.Literal('user'), Type.Literal('application'), Type.Literal('system')]),
       id: Nullable(Uuid()),
-      name: Nullable(Type.String({ description: "an application's name (users are named by the users list)" })),
+      name: Nullable(Type.String({ description: "an application's name, or a user's (for a caller with users:read)" })),
+      email: Nullable(Type.String({ description: "a user's e-mail, for a caller with users:read" })),
     },
     { description: 'who acted, whatever it was' },
   ),

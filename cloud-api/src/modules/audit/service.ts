@@ -1,7 +1,8 @@
 import { and, desc, eq, gte, lt } from 'drizzle-orm';
 import type { AppContext } from '../../context.js';
-import { apiApplications, auditLogs } from '../../db/schema.js';
+import { apiApplications, auditLogs, users } from '../../db/schema.js';
 import { decodeCursor, page } from '../../lib/pagination.js';
+import { openUser, userPersonalColumns } from '../orgs/personal-data.js';
 
 /** The smallest UUIDv7 of millisecond `ms`. */
 function uuidFloor(ms: number): string {
@@ -23,14 +24,18 @@ export async function listAudit(
     since?: string;
     until?: string;
   },
+  /** The caller may read users (users:read): a user who acted is named, with their e-mail. */
+  namesUsers = false,
 ) {
   const limit = q.limit ?? 50;
   const cursor = decodeCursor(q.cursor);
   const rows = await ctx.db
-    .select({ log: auditLogs, appName: apiApplications.name })
+    .select({ log: auditLogs, appName: apiApplications.name, ...userPersonalColumns })
     .from(auditLogs)
     // The application that acted in this organisation (its owner's, or the sandbox's owner's), named even once deleted.
     .leftJoin(apiApplications, eq(apiApplications.id, auditLogs.actorAppId))
+    // The user who acted, named even once deleted (the console used to name them from a list that stops at 2,000 users).
+    .leftJoin(users, and(eq(users.id, auditLogs.actorId), eq(users.orgId, orgId)))
     .where(
       and(
         eq(auditLogs.orgId, orgId),
@@ -47,16 +52,16 @@ export async function listAudit(
     .orderBy(desc(auditLogs.id))
     .limit(limit + 1);
   return page(
-    rows.map(({ log: r, appName }) => ({
+    rows.map(({ log: r, appName, ...person }) => ({
       id: r.id,
       orgId: r.orgId,
       actorId: r.actorId,
       actorAppId: r.actorAppId,
       actor: r.actorAppId
-        ? { type: 'application' as const, id: r.actorAppId, name: appName }
+        ? { type: 'application' as const, id: r.actorAppId, name: appName, email: null }
         : r.actorId
-          ? { type: 'user' as const, id: r.actorId, name: null }
-          : { type: 'system' as const, id: null, name: null },
+          ? { type: 'user' as const, id: r.actorId, ...actorUser(ctx, r.actorId, person, namesUsers) }
+          : { type: 'system' as const, id: null, name: null, email: null },
       action: r.action,
       entityType: r.entityType,
       entityId: r.entityId,
@@ -67,4 +72,11 @@ export async function listAudit(
     })),
     limit,
   );
+}
+
+function actorUser(ctx: AppContext, id: string, person: Parameters<typeof openUser>[2], namesUsers: boolean) {
+  if (!namesUsers || (person.emailEnc ?? person.email ?? person.fullNameEnc ?? person.fullName) === null)
+    return { name: null, email: null };
+  const { fullName, email } = openUser(ctx.sealer, id, person);
+  return { name: fullName, email };
 }

@@ -6,12 +6,12 @@ import { Badge, Empty, ErrorBox, Loading, PageHead } from '../../components/ui.t
 import { api, getAll, type Page } from '../../lib/api.ts';
 import { ago, fmtTime } from '../../lib/format.ts';
 import { type LiveEvent, useLiveFeed } from '../../lib/live.ts';
-import { fetchLookup, useLookups } from '../../lib/lookups.ts';
+import { shortId, useLookups } from '../../lib/lookups.ts';
 import { can } from '../../lib/permissions.ts';
 import { invalidate, PATHS, queryClient } from '../../lib/query.ts';
 import { reasonText } from '../../lib/reasons.ts';
 import { navigate, useRoute } from '../../lib/router.ts';
-import type { Checkin, Gate } from '../../lib/types.ts';
+import type { Checkin, Gate, Visitor } from '../../lib/types.ts';
 import { AlarmPanel } from './AlarmPanel.tsx';
 import { alarmBus } from './alarmBus.ts';
 import type { SiteWithMode } from './alarms.ts';
@@ -100,9 +100,11 @@ export function GuardPage() {
       const id = p.passId ?? p.id ?? '';
       const reason = p.reason ?? p.revokedReason ?? null;
       void invalidate(PATHS.passes);
-      void fetchLookup('visitors')
-        .then((vs) => vs.find((v) => v.id === p.visitorId)?.fullName ?? `…${id.slice(-6)}`)
-        .catch(() => `…${id.slice(-6)}`)
+      // The visitor by id: a large organisation's visitors are more than the console loads.
+      const visitor = p.visitorId ? api.get<Visitor>(`${PATHS.visitors}/${p.visitorId}`) : Promise.reject(new Error('no visitor'));
+      void visitor
+        .then((v) => v.fullName)
+        .catch(() => shortId(id))
         .then((who) =>
           setFeed((prev) =>
             [

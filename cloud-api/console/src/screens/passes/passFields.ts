@@ -2,11 +2,10 @@ import { type FieldDef, str } from '../../components/form.tsx';
 import i18n from '../../i18n/index.ts';
 import { api, type Page } from '../../lib/api.ts';
 import { fmtDateTime } from '../../lib/format.ts';
-import { type Lookups, nameOf } from '../../lib/lookups.ts';
+import type { Lookups } from '../../lib/lookups.ts';
+import { findVisitors } from '../../lib/people.ts';
 import { PATHS } from '../../lib/query.ts';
-import type { Visitor } from '../../lib/types.ts';
-
-const visitorOption = (v: Visitor) => ({ value: v.id, label: v.company ? `${v.fullName} (${v.company})` : v.fullName });
+import type { Appointment } from '../../lib/types.ts';
 
 /** The form of a new pass: visitor, rule, type (a group with its size), validity, whether its holder may escort, and a card when the visitor also gets one. */
 export function passFields(l: Lookups): FieldDef[] {
@@ -17,9 +16,8 @@ export function passFields(l: Lookups): FieldDef[] {
       label: t('field.visitor'),
       kind: 'select',
       required: true,
-      options: () => [...(l.visitors?.values() ?? [])].map(visitorOption),
-      // The lookup holds at most 2,000 visitors: the rest are found on the server, by name, e-mail or phone.
-      search: async (q) => (await api.get<Page<Visitor>>(PATHS.visitors, { q, limit: 50 })).items.map(visitorOption),
+      // A large organisation's visitors are more than the console loads: the newest, and the rest found on the server.
+      search: findVisitors,
     },
     {
       name: 'accessRuleId',
@@ -43,10 +41,16 @@ export function passFields(l: Lookups): FieldDef[] {
       name: 'appointmentId',
       label: t('field.appointment'),
       kind: 'select',
-      options: (v) =>
-        [...(l.appointments?.values() ?? [])]
-          .filter((a) => !v.visitorId || a.visitorIds.includes(String(v.visitorId)))
-          .map((a) => ({ value: a.id, label: `${fmtDateTime(a.startsAt)} · ${nameOf(l.hosts, a.hostId)}` })),
+      // The chosen visitor's appointments (the newest, or those the search finds: a host's name, say), from the server.
+      search: async (q, v) =>
+        (
+          await api.get<Page<Appointment>>(PATHS.appointments, {
+            limit: 50,
+            ...(str(v.visitorId) ? { visitorId: str(v.visitorId) } : {}),
+            ...(q ? { q } : {}),
+          })
+        ).items.map((a) => ({ value: a.id, label: `${fmtDateTime(a.startsAt)} · ${a.hostName ?? '—'}` })),
+      searchDeps: (v) => [v.visitorId],
     },
     { name: 'validFrom', label: t('field.validFrom'), kind: 'datetime', required: true },
     {

@@ -5,7 +5,8 @@ import { orNull, str } from '../../components/form.tsx';
 import { type ResourceDef, ResourcePage } from '../../components/ResourcePage.tsx';
 import { Badge } from '../../components/ui.tsx';
 import { fmtDateTime, fromLocalInput, toLocalInput } from '../../lib/format.ts';
-import { nameOf } from '../../lib/lookups.ts';
+import { shortId } from '../../lib/lookups.ts';
+import { findHosts, findVisitors } from '../../lib/people.ts';
 import { PATHS } from '../../lib/query.ts';
 import type { Appointment } from '../../lib/types.ts';
 
@@ -22,11 +23,11 @@ const appointments = (t: TFunction<'resources'>): ResourceDef<Appointment> => ({
   path: PATHS.appointments,
   read: 'appointments:read',
   write: 'appointments:write',
-  lookups: ['hosts', 'visitors'],
+  // Each appointment names its host and visitors: a large organisation's are more than the console loads.
   columns: [
     { label: t('appointments.col.when'), render: (a) => `${fmtDateTime(a.startsAt)} – ${fmtDateTime(a.endsAt)}` },
-    { label: t('appointments.field.host'), render: (a, l) => nameOf(l.hosts, a.hostId) },
-    { label: t('appointments.field.visitors'), render: (a, l) => a.visitorIds.map((v) => nameOf(l.visitors, v)).join(', ') },
+    { label: t('appointments.field.host'), render: (a) => a.hostName ?? shortId(a.hostId) },
+    { label: t('appointments.field.visitors'), render: (a) => (a.visitorNames ?? a.visitorIds.map(shortId)).join(', ') },
     { label: t('appointments.col.room'), render: (a) => a.room ?? '—' },
     {
       label: t('appointments.field.status'),
@@ -37,20 +38,26 @@ const appointments = (t: TFunction<'resources'>): ResourceDef<Appointment> => ({
       ),
     },
   ],
-  fields: (l) => [
+  // An edited appointment's own host and visitors come with its values (hostName, visitorNames); others are searched for.
+  fields: () => [
     {
       name: 'hostId',
       label: t('appointments.field.host'),
       kind: 'select',
       required: true,
-      options: () => [...(l.hosts?.values() ?? [])].map((h) => ({ value: h.id, label: h.fullName })),
+      options: (v) => (str(v.hostId) && typeof v.hostName === 'string' ? [{ value: str(v.hostId), label: v.hostName }] : []),
+      search: findHosts,
     },
     {
       name: 'visitorIds',
       label: t('appointments.field.visitors'),
       kind: 'multicheck',
       required: true,
-      options: () => [...(l.visitors?.values() ?? [])].map((v) => ({ value: v.id, label: v.fullName })),
+      options: (v) => {
+        const names = Array.isArray(v.visitorNames) ? (v.visitorNames as string[]) : [];
+        return ((v.originalVisitorIds as string[] | undefined) ?? []).map((id, i) => ({ value: id, label: names[i] ?? shortId(id) }));
+      },
+      search: findVisitors,
     },
     { name: 'startsAt', label: t('appointments.field.starts'), kind: 'datetime', required: true },
     {
@@ -76,7 +83,13 @@ const appointments = (t: TFunction<'resources'>): ResourceDef<Appointment> => ({
     endsAt: toLocalInput(new Date(Date.now() + 3600_000).toISOString()),
     room: '',
   },
-  toValues: (a) => ({ ...a, startsAt: toLocalInput(a.startsAt), endsAt: toLocalInput(a.endsAt), room: a.room ?? '' }),
+  toValues: (a) => ({
+    ...a,
+    originalVisitorIds: a.visitorIds,
+    startsAt: toLocalInput(a.startsAt),
+    endsAt: toLocalInput(a.endsAt),
+    room: a.room ?? '',
+  }),
   toBody: (v, mode) => ({
     hostId: str(v.hostId),
     visitorIds: v.visitorIds as string[],
@@ -85,8 +98,7 @@ const appointments = (t: TFunction<'resources'>): ResourceDef<Appointment> => ({
     room: orNull(v.room),
     ...(mode === 'edit' && str(v.status) ? { status: str(v.status) } : {}),
   }),
-  searchText: (a, l) =>
-    `${nameOf(l.hosts, a.hostId)} ${a.visitorIds.map((v) => nameOf(l.visitors, v)).join(' ')} ${a.room ?? ''} ${t(`appointments.status.${a.status}`)}`,
+  serverSearch: true,
   canEdit: true,
   emptyText: t('appointments.empty'),
 });

@@ -1,5 +1,5 @@
 import type { TFunction } from 'i18next';
-import { useMemo } from 'react';
+import { useId, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { str } from '../../components/form.tsx';
 import { type ResourceDef, ResourcePage } from '../../components/ResourcePage.tsx';
@@ -10,7 +10,7 @@ import { PATHS } from '../../lib/query.ts';
 import { roleName } from '../../lib/roles.ts';
 import type { User } from '../../lib/types.ts';
 
-const users = (t: TFunction<'resources'>): ResourceDef<User> => ({
+const users = (t: TFunction<'resources'>, filter: { role: string; head: ResourceDef<User>['headActions'] }): ResourceDef<User> => ({
   title: t('users.title'),
   phrases: { new: t('users.new'), create: t('users.create'), edit: t('users.edit'), deleteTitle: t('users.deleteTitle') },
   path: PATHS.users,
@@ -62,12 +62,38 @@ const users = (t: TFunction<'resources'>): ResourceDef<User> => ({
     roles: v.roles as string[],
     ...(str(v.password) ? { password: String(v.password) } : {}),
   }),
-  searchText: (u) => `${u.fullName} ${u.email} ${u.roles.join(' ')} ${u.roles.map(roleName).join(' ')}`,
+  // A large organisation's staff are more than a page: found on the server by name, e-mail or id, and filtered by role.
+  serverSearch: true,
+  query: { role: filter.role },
+  headActions: filter.head,
   emptyText: t('users.empty'),
 });
 
 export function UsersPage() {
   const { t } = useTranslation('resources');
-  const def = useMemo(() => users(t), [t]);
+  const [role, setRole] = useState('');
+  const roleId = useId();
+  const def = useMemo(
+    () =>
+      users(t, {
+        role,
+        head: (
+          <div className="field" style={{ margin: 0 }}>
+            <label htmlFor={roleId} className="sr-only">
+              {t('users.field.roles')}
+            </label>
+            <select id={roleId} value={role} onChange={(e) => setRole(e.target.value)}>
+              <option value="">{t('users.allRoles')}</option>
+              {ROLES.filter((r) => r !== 'Guest').map((r) => (
+                <option key={r} value={r}>
+                  {roleName(r)}
+                </option>
+              ))}
+            </select>
+          </div>
+        ),
+      }),
+    [t, role, roleId],
+  );
   return <ResourcePage def={def} />;
 }
