@@ -329,6 +329,7 @@ async function main() {
     console.log(
       `  site snapshot: ${snap.passes.length} passes in ${snapS.toFixed(1)} s (${Math.round(snap.passes.length / snapS)} rows/s)`,
     );
+    const exported = await exportWeek(pool, url, auth, org, now, names);
     console.log(
       JSON.stringify({
         bench: 'large',
@@ -342,6 +343,7 @@ async function main() {
         snapshot_passes: snap.passes.length,
         snapshot_s: +snapS.toFixed(2),
         snapshot_rows_per_s: Math.round(snap.passes.length / snapS),
+        export: exported,
       }),
     );
   } finally {
@@ -351,6 +353,70 @@ async function main() {
     else await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();
   }
+}
+
+/**
+ * The check-in export (GET /api/admin/checkins.csv) of the organisation's last seven days, streamed over HTTP and
+ * read to the end: its rows per second and how much the process's memory grew meanwhile (sampled every 50 ms; the
+ * API runs in this process), beside the raw baseline — the same keyset pages of 1,000 and their names statement
+ * straight through node-postgres, rows read and dropped.
+ */
+async function exportWeek(pool: pg.Pool, url: string, auth: Record<string, string>, org: string, now: number, names: FollowUp) {
+  const since = new Date(now - 7 * 86_400_000).toISOString();
+  const until = new Date(now).toISOString();
+  const rssBefore = process.memoryUsage().rss;
+  let rssPeak = rssBefore;
+  const sampler = setInterval(() => {
+    rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+  }, 50);
+  const t0 = performance.now();
+  const r = await fetch(`${url}/api/admin/checkins.csv?since=${since}&until=${until}`, { headers: auth });
+  let bytes = 0;
+  let lines = 0;
+  let firstByteMs = 0;
+  for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>) {
+    if (!firstByteMs) firstByteMs = performance.now() - t0;
+    bytes += chunk.byteLength;
+    for (const b of chunk) if (b === 10) lines++;
+  }
+  const apiS = (performance.now() - t0) / 1000;
+  clearInterval(sampler);
+  const rows = lines - 1;
+
+  const t1 = performance.now();
+  let rawRows = 0;
+  let cursor: [string, string] = ['infinity', 'ffffffff-ffff-ffff-ffff-ffffffffffff'];
+  for (;;) {
+    const page = await pool.query({
+      name: 'export_page',
+      text: `select c.* from checkins c where c.org_id = $1 and c.occurred_at >= $2 and c.occurred_at < $3
+             and (c.occurred_at, c.id) < ($4::timestamptz, $5::uuid) order by c.occurred_at desc, c.id desc limit $6`,
+      values: [org, since, until, cursor[0], cursor[1], 1001],
+    });
+    const kept = page.rows.slice(0, 1000);
+    const next = names(kept);
+    if (next) await pool.query({ name: 'export_names', ...next });
+    rawRows += kept.length;
+    const last = kept.at(-1);
+    if (page.rows.length <= 1000 || !last) break;
+    cursor = [(last.occurred_at as Date).toISOString(), last.id as string];
+  }
+  const rawS = (performance.now() - t1) / 1000;
+  const figures = {
+    rows,
+    raw_rows: rawRows,
+    seconds: +apiS.toFixed(1),
+    rows_per_s: Math.round(rows / apiS),
+    first_byte_ms: Math.round(firstByteMs),
+    mb: +(bytes / 1e6).toFixed(1),
+    rss_growth_mb: +((rssPeak - rssBefore) / 1e6).toFixed(1),
+    raw_rows_per_s: Math.round(rawRows / rawS),
+    ratio: +(rows / apiS / (rawRows / rawS)).toFixed(2),
+  };
+  console.log(
+    `  export 7 days: ${rows} rows (${figures.mb} MB) in ${figures.seconds} s, ${figures.rows_per_s} rows/s, first byte ${figures.first_byte_ms} ms, memory +${figures.rss_growth_mb} MB | raw pg pages ${figures.raw_rows_per_s} rows/s | ratio ${figures.ratio}`,
+  );
+  return figures;
 }
 
 main().catch((e) => {

@@ -207,9 +207,13 @@ describe('a key as a bearer token', () => {
     });
     const byApp = (await as(admin, 'GET', `/api/admin/audit-logs?actorAppId=${app.id}`)).json().items;
     expect(byApp.map((a: { action: string }) => a.action)).toEqual(['pass.issue']);
-    // A user's rows keep their shape, with the actor said the same way.
+    // A user's rows keep their shape, with the actor said the same way (named, for a reader of users).
     const mine = (await as(admin, 'GET', `/api/admin/audit-logs?actorId=${admin.userId}&limit=1`)).json().items[0];
-    expect(mine).toMatchObject({ actorId: admin.userId, actorAppId: null, actor: { type: 'user', id: admin.userId, name: null } });
+    expect(mine).toMatchObject({
+      actorId: admin.userId,
+      actorAppId: null,
+      actor: { type: 'user', id: admin.userId, name: 'Test OrgAdmin', email: admin.email },
+    });
 
     // A key without passes:issue is refused like a user without it.
     const readOnly = await newKey(app.id, ['passes:read']);

@@ -8,14 +8,17 @@ import { readFileSync } from 'node:fs';
 import i18next, { type TFunction } from 'i18next';
 import { LANGUAGES, type Language } from '../db/schema.js';
 
-export const NAMESPACES = ['templates', 'calendar', 'host'] as const;
+export const NAMESPACES = ['templates', 'calendar', 'host', 'reasons'] as const;
 export type Namespace = (typeof NAMESPACES)[number];
 
 // src/ and dist/ are both one level below the package root.
 const LOCALES = new URL('../../locales/', import.meta.url);
+// A decision's reason in words is the console's own text (one copy for the screens and the server's exports).
+const CONSOLE_LOCALES = new URL('../../console/src/i18n/locales/', import.meta.url);
 
 function load(lng: Language, ns: Namespace): Record<string, unknown> {
-  return JSON.parse(readFileSync(new URL(`${lng}/${ns}.json`, LOCALES), 'utf8')) as Record<string, unknown>;
+  const dir = ns === 'reasons' ? CONSOLE_LOCALES : LOCALES;
+  return JSON.parse(readFileSync(new URL(`${lng}/${ns}.json`, dir), 'utf8')) as Record<string, unknown>;
 }
 
 const instance = i18next.createInstance();

@@ -284,16 +284,17 @@ export async function nameAppointments(
   const hostIds = access.hosts ? [...new Set(items.map((a) => a.hostId))] : [];
   const people = new Map<string, string | null>();
   if (visitorIds.length || hostIds.length) {
+    // Arrays as one parameter each: one prepared statement whatever the page holds (an IN list would be one per size).
     const rows = await ctx.db
       .select({ id: visitors.id, userId: sql<string | null>`null::uuid`, fullName: visitors.fullName, fullNameEnc: visitors.fullNameEnc })
       .from(visitors)
-      .where(and(eq(visitors.orgId, orgId), inArray(visitors.id, visitorIds.length ? visitorIds : [NO_ID])))
+      .where(and(eq(visitors.orgId, orgId), sql`${visitors.id} = any(${sql.param(visitorIds)}::uuid[])`))
       .unionAll(
         ctx.db
           .select({ id: hosts.id, userId: users.id, fullName: users.fullName, fullNameEnc: users.fullNameEnc })
           .from(hosts)
           .innerJoin(users, and(eq(users.id, hosts.userId), eq(users.orgId, orgId)))
-          .where(and(eq(hosts.orgId, orgId), inArray(hosts.id, hostIds.length ? hostIds : [NO_ID]))),
+          .where(and(eq(hosts.orgId, orgId), sql`${hosts.id} = any(${sql.param(hostIds)}::uuid[])`)),
       );
     for (const r of rows)
       people.set(r.id, r.userId ? openUserName(ctx.sealer, r.userId, r.fullName, r.fullNameEnc) : openVisitorName(ctx.sealer, r.id, r));
@@ -304,7 +305,6 @@ export async function nameAppointments(
     visitorNames: access.visitors ? a.visitorIds.map((v) => people.get(v) ?? '') : null,
   }));
 }
-const NO_ID = '00000000-0000-0000-0000-000000000000';
 
 export async function getAppointment(ctx: AppContext, orgId: string, scope: HostScope, id: string) {
   const row = await fetchOne(ctx.db, orgId, id);

@@ -1,7 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { actorOf, writeAudit } from '../../lib/audit.js';
+import { pickLanguage } from '../../lib/i18n.js';
 import { IdParams, Page } from '../../lib/pagination.js';
 import { occupancy } from '../presence/service.js';
-import { Checkin, CheckinList, Dashboard, DashboardQuery, Occupancy } from './schema.js';
+import { checkinsCsv } from './export.js';
+import { Checkin, CheckinExport, CheckinList, Dashboard, DashboardQuery, Occupancy } from './schema.js';
 import { dashboard, listCheckins, nameAccess } from './service.js';
 
 export const checkinRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -13,6 +17,33 @@ export const checkinRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: { tags: ['checkins'], summary: 'Check-in history, newest first', querystring: CheckinList, response: { 200: Page(Checkin) } },
     },
     async (req) => listCheckins(ctx, req.principal!.orgId, req.query, nameAccess(req.principal!)),
+  );
+  app.get(
+    '/checkins.csv',
+    {
+      config: { permission: 'checkins:read' },
+      schema: {
+        tags: ['checkins'],
+        summary: 'The check-in history as CSV (UTF-8 with BOM), streamed: every row the filters match, newest first',
+        querystring: CheckinExport,
+        response: { 200: { description: 'CSV, one row per check-in', content: { 'text/csv': { schema: Type.String() } } } },
+      },
+    },
+    async (req, reply) => {
+      const { lang, ...filters } = req.query;
+      const lng = lang ?? pickLanguage(...(req.headers['accept-language'] ?? '').split(',').map((t) => t.trim().slice(0, 2).toLowerCase()));
+      // Names of visitors and hosts leave the system in this file: who took it, and what it held, is on record.
+      await writeAudit(ctx.db, actorOf(req), { action: 'checkin.export', entityType: 'checkin_export', data: { ...filters, lang: lng } });
+      const stamp = new Date().toISOString().slice(0, 19).replaceAll(':', '');
+      return (
+        reply
+          .header('content-type', 'text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="checkins-${stamp}.csv"`)
+          .header('cache-control', 'no-store')
+          // A stream of the document the schema names (the type provider knows only the whole string).
+          .send((await checkinsCsv(ctx, req.principal!.orgId, filters, nameAccess(req.principal!), lng)) as unknown as string)
+      );
+    },
   );
   app.get(
     '/dashboard',

@@ -10,8 +10,8 @@ import {
 import Type from 'typebox';
 import { PageQuery, Timestamp, Uuid } from '../../lib/pagination.js';
 
-export const CheckinList = Type.Object({
-  ...PageQuery,
+/** What a list or an export of check-ins is narrowed by. */
+const CheckinFilters = {
   gateId: Type.Optional(Uuid()),
   passId: Type.Optional(Uuid()),
   siteId: Type.Optional(Uuid()),
@@ -25,6 +25,15 @@ export const CheckinList = Type.Object({
       maxLength: 200,
       description:
         'Exact search (personal data is sealed): an id (check-in, pass or gate), a visitor e-mail or phone (by keyed hash), a card number, or whole words of the visitor name (by keyed hashes of its words)',
+    }),
+  ),
+};
+export const CheckinList = Type.Object({ ...PageQuery, ...CheckinFilters });
+export const CheckinExport = Type.Object({
+  ...CheckinFilters,
+  lang: Type.Optional(
+    Type.Union([Type.Literal('en'), Type.Literal('ru')], {
+      description: 'The language of reasonText; default: the first of Accept-Language this server speaks, else English',
     }),
   ),
 });
