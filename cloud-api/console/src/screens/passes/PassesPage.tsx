@@ -1,7 +1,8 @@
-import { useId, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { str, type Values } from '../../components/form.tsx';
 import { type ResourceDef, ResourcePage } from '../../components/ResourcePage.tsx';
+import { SelectField } from '../../components/SelectField.tsx';
 import { fmtDateTime, fromLocalInput, toLocalInput } from '../../lib/format.ts';
 import { nameOf, shortId } from '../../lib/lookups.ts';
 import { PATHS } from '../../lib/query.ts';
@@ -15,7 +16,6 @@ export function PassesPage() {
   const { t } = useTranslation('passes');
   const [issued, setIssued] = useState<IssuedPass | null>(null);
   const [status, setStatus] = useState('');
-  const statusId = useId();
   const def = useMemo<ResourceDef<Pass>>(
     () => ({
       title: t('title'),
@@ -66,23 +66,19 @@ export function PassesPage() {
       ),
       query: { status },
       headActions: (
-        <div className="field" style={{ margin: 0 }}>
-          <label htmlFor={statusId} className="sr-only">
-            {t('field.status')}
-          </label>
-          <select id={statusId} value={status} onChange={(e) => setStatus(e.target.value)}>
-            <option value="">{t('filter.all')}</option>
-            <option value="active">{t('filter.active')}</option>
-            <option value="draft">{t('filter.draft')}</option>
-            <option value="revoked">{t('filter.revoked')}</option>
-            <option value="expired">{t('filter.expired')}</option>
-          </select>
-        </div>
+        <SelectField
+          label={t('field.status')}
+          hideLabel
+          all={t('filter.all')}
+          options={(['active', 'draft', 'revoked', 'expired'] as const).map((s) => ({ value: s, label: t(`filter.${s}`) }))}
+          value={status}
+          onChange={setStatus}
+        />
       ),
       emptyText: t('empty'),
       afterCreate: (p) => setIssued(p as IssuedPass),
     }),
-    [status, statusId, t],
+    [status, t],
   );
   return (
     <>

@@ -1,8 +1,9 @@
 import type { TFunction } from 'i18next';
-import { useId, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { str } from '../../components/form.tsx';
 import { type ResourceDef, ResourcePage } from '../../components/ResourcePage.tsx';
+import { SelectField } from '../../components/SelectField.tsx';
 import { Badge } from '../../components/ui.tsx';
 import { fmtDateTime } from '../../lib/format.ts';
 import { ROLES } from '../../lib/permissions.ts';
@@ -72,28 +73,22 @@ const users = (t: TFunction<'resources'>, filter: { role: string; head: Resource
 export function UsersPage() {
   const { t } = useTranslation('resources');
   const [role, setRole] = useState('');
-  const roleId = useId();
   const def = useMemo(
     () =>
       users(t, {
         role,
         head: (
-          <div className="field" style={{ margin: 0 }}>
-            <label htmlFor={roleId} className="sr-only">
-              {t('users.field.roles')}
-            </label>
-            <select id={roleId} value={role} onChange={(e) => setRole(e.target.value)}>
-              <option value="">{t('users.allRoles')}</option>
-              {ROLES.filter((r) => r !== 'Guest').map((r) => (
-                <option key={r} value={r}>
-                  {roleName(r)}
-                </option>
-              ))}
-            </select>
-          </div>
+          <SelectField
+            label={t('users.field.roles')}
+            hideLabel
+            all={t('users.allRoles')}
+            options={ROLES.filter((r) => r !== 'Guest').map((r) => ({ value: r, label: roleName(r) }))}
+            value={role}
+            onChange={setRole}
+          />
         ),
       }),
-    [t, role, roleId],
+    [t, role],
   );
   return <ResourcePage def={def} />;
 }
