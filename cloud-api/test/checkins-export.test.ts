@@ -131,6 +131,13 @@ describe('check-in export (CSV)', () => {
     expect(audit.length).toBeGreaterThanOrEqual(2);
     expect(audit.at(-1)).toMatchObject({ actor_app_id: reader.id, data: { q: passId, lang: 'en' } });
     expect(audit.some((a) => a.actor_id === admin.userId && a.data.result === 'deny')).toBe(true);
+    // A search for a person is kept as a keyed digest, not as the e-mail or name itself.
+    await exportCsv('?q=Anna.S%40Example.test');
+    const { rows: last } = (await t.app.ctx.db.execute(
+      sql`select data from audit_logs where org_id = ${admin.orgId} and action = 'checkin.export' order by id desc limit 1`,
+    )) as unknown as { rows: Array<{ data: Record<string, unknown> }> };
+    expect(last[0]!.data).toEqual({ qDigest: expect.stringMatching(/^[0-9a-f]{64}$/), lang: 'en' });
+    expect(JSON.stringify(last[0]!.data)).not.toMatch(/anna/i);
   });
 
   it('refuses bad filters with a 400 and nothing streamed; needs checkins:read', async () => {

@@ -23,7 +23,7 @@ export type SearchTerm =
   | { kind: 'name'; words: string[][]; userWords: string[][] }
   | { kind: 'none' };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NUMBER = /^\+?[\d\s\-().]{3,}$/;
 
 export function parseSearch(sealer: Sealer, q: string | undefined): SearchTerm | null {

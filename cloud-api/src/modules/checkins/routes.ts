@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { actorOf, writeAudit } from '../../lib/audit.js';
+import { actorOf, emailDigest, writeAudit } from '../../lib/audit.js';
 import { pickLanguage } from '../../lib/i18n.js';
 import { IdParams, Page } from '../../lib/pagination.js';
+import { UUID } from '../../lib/search.js';
 import { occupancy } from '../presence/service.js';
 import { checkinsCsv } from './export.js';
 import { Checkin, CheckinExport, CheckinList, Dashboard, DashboardQuery, Occupancy } from './schema.js';
@@ -32,8 +33,15 @@ export const checkinRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req, reply) => {
       const { lang, ...filters } = req.query;
       const lng = lang ?? pickLanguage(...(req.headers['accept-language'] ?? '').split(',').map((t) => t.trim().slice(0, 2).toLowerCase()));
-      // Names of visitors and hosts leave the system in this file: who took it, and what it held, is on record.
-      await writeAudit(ctx.db, actorOf(req), { action: 'checkin.export', entityType: 'checkin_export', data: { ...filters, lang: lng } });
+      // Names of visitors and hosts leave the system in this file: who took it, and what it held, is on record. A
+      // search for an e-mail, phone or name is personal data itself: the append-only log keeps its keyed digest.
+      const { q, ...narrowed } = filters;
+      const search = q === undefined ? {} : UUID.test(q.trim()) ? { q: q.trim() } : { qDigest: emailDigest(ctx.config.masterKey, q) };
+      await writeAudit(ctx.db, actorOf(req), {
+        action: 'checkin.export',
+        entityType: 'checkin_export',
+        data: { ...narrowed, ...search, lang: lng },
+      });
       const stamp = new Date().toISOString().slice(0, 19).replaceAll(':', '');
       return (
         reply
