@@ -332,6 +332,7 @@ const FIXTURES: Record<string, (ids: Ids, who: Login) => Promise<Req> | Req> = {
   // Org A is a real organisation: a caller past the guard meets 403 not_sandbox (ANSWERED_ELSEWHERE below); sandbox.test.ts scans for real.
   'POST /api/admin/sandbox/scan': (i) => ({ url: '/api/admin/sandbox/scan', payload: { passId: i.pass } }),
   'GET /api/admin/checkins': () => ({ url: '/api/admin/checkins' }),
+  'GET /api/admin/checkins.csv': () => ({ url: '/api/admin/checkins.csv' }),
   'GET /api/admin/alarms': () => ({ url: '/api/admin/alarms' }),
   'GET /api/admin/alarms/:id': async (i) => ({ url: `/api/admin/alarms/${await newAlarm(i)}` }),
   'POST /api/admin/alarms/:id/acknowledge': async (i) => ({ url: `/api/admin/alarms/${await newAlarm(i)}/acknowledge`, payload: {} }),
@@ -479,6 +480,7 @@ const EXPECTED: Record<string, string> = {
   'POST /api/admin/passes/:id/check': 'passes:check',
   'POST /api/admin/sandbox/scan': 'passes:check',
   'GET /api/admin/checkins': 'checkins:read',
+  'GET /api/admin/checkins.csv': 'checkins:read',
   'GET /api/admin/alarms': 'alarms:read',
   'GET /api/admin/alarms/:id': 'alarms:read',
   'POST /api/admin/alarms/:id/acknowledge': 'alarms:manage',
