@@ -49,6 +49,11 @@ export function pickLanguage(...candidates: unknown[]): Language {
   return 'en';
 }
 
+/** The first language of an Accept-Language header this server speaks ("ru-RU,ru;q=0.9" → ru); English when none is. */
+export function acceptedLanguage(header: string | undefined): Language {
+  return pickLanguage(...(header ?? '').split(',').map((t) => t.trim().slice(0, 2).toLowerCase()));
+}
+
 /** "Monday, 1 December 2026, 14:30" in the language, at the site's clock. */
 export function formatDateTime(d: Date, lng: Language, timeZone: string): string {
   return new Intl.DateTimeFormat(lng === 'ru' ? 'ru-RU' : 'en-GB', {

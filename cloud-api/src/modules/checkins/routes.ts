@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import Type from 'typebox';
 import { actorOf, emailDigest, writeAudit } from '../../lib/audit.js';
-import { pickLanguage } from '../../lib/i18n.js';
+import { csvResponse, sendCsv } from '../../lib/csv.js';
+import { acceptedLanguage } from '../../lib/i18n.js';
 import { IdParams, Page } from '../../lib/pagination.js';
 import { UUID } from '../../lib/search.js';
 import { occupancy } from '../presence/service.js';
@@ -27,12 +27,12 @@ export const checkinRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['checkins'],
         summary: 'The check-in history as CSV (UTF-8 with BOM), streamed: every row the filters match, newest first',
         querystring: CheckinExport,
-        response: { 200: { description: 'CSV, one row per check-in', content: { 'text/csv': { schema: Type.String() } } } },
+        response: { 200: csvResponse('CSV, one row per check-in') },
       },
     },
     async (req, reply) => {
       const { lang, ...filters } = req.query;
-      const lng = lang ?? pickLanguage(...(req.headers['accept-language'] ?? '').split(',').map((t) => t.trim().slice(0, 2).toLowerCase()));
+      const lng = lang ?? acceptedLanguage(req.headers['accept-language']);
       // Names of visitors and hosts leave the system in this file: who took it, and what it held, is on record. A
       // search for an e-mail, phone or name is personal data itself: the append-only log keeps its keyed digest.
       const { q, ...narrowed } = filters;
@@ -43,14 +43,7 @@ export const checkinRoutes: FastifyPluginAsyncTypebox = async (app) => {
         data: { ...narrowed, ...search, lang: lng },
       });
       const stamp = new Date().toISOString().slice(0, 19).replaceAll(':', '');
-      return (
-        reply
-          .header('content-type', 'text/csv; charset=utf-8')
-          .header('content-disposition', `attachment; filename="checkins-${stamp}.csv"`)
-          .header('cache-control', 'no-store')
-          // A stream of the document the schema names (the type provider knows only the whole string).
-          .send((await checkinsCsv(ctx, req.principal!.orgId, filters, nameAccess(req.principal!), lng)) as unknown as string)
-      );
+      return sendCsv(reply, `checkins-${stamp}`, await checkinsCsv(ctx, req.principal!.orgId, filters, nameAccess(req.principal!), lng));
     },
   );
   app.get(

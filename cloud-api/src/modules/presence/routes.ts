@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import Type from 'typebox';
 import { actorOf } from '../../lib/audit.js';
+import { csvResponse, sendCsv } from '../../lib/csv.js';
 import { IdParams } from '../../lib/pagination.js';
 import { nameAccess } from '../checkins/service.js';
 import { ForgiveBody, ForgiveResult, Muster, MusterQuery } from './schema.js';
@@ -46,17 +46,13 @@ export const presenceRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['muster'],
         summary: 'The muster as CSV (UTF-8 with BOM), for printing and spreadsheets',
         querystring: MusterQuery,
-        response: { 200: { description: 'CSV, one row per pass inside', content: { 'text/csv': { schema: Type.String() } } } },
+        response: { 200: csvResponse('CSV, one row per pass inside') },
       },
     },
     async (req, reply) => {
       const m = await muster(ctx, req.principal!.orgId, req.query, nameAccess(req.principal!));
       const stamp = m.generatedAt.slice(0, 16).replace(/[-:T]/g, '');
-      return reply
-        .header('content-type', 'text/csv; charset=utf-8')
-        .header('content-disposition', `attachment; filename="muster-${stamp}.csv"`)
-        .header('cache-control', 'no-store')
-        .send(musterCsv(m));
+      return sendCsv(reply, `muster-${stamp}`, musterCsv(m));
     },
   );
 };
