@@ -18,7 +18,7 @@ import { alarms, apiApplications, auditLogs, webhookDeliveries, webhookEndpoints
 import { Sealer } from '../src/lib/crypto.js';
 import { ingestCheckins } from '../src/modules/checkins/ingest.js';
 import { rotateKeys } from '../src/modules/orgs/personal-data.js';
-import { emitEvent, FANOUT_QUEUE } from '../src/modules/webhooks/emit.js';
+import { emitEvent, FANOUT_QUEUE, fanOut } from '../src/modules/webhooks/emit.js';
 import { EVENT_TYPES } from '../src/modules/webhooks/events.js';
 import { secretAad } from '../src/modules/webhooks/secret.js';
 import { webhookStats } from '../src/modules/webhooks/service.js';
@@ -372,6 +372,32 @@ describe('webhook delivery', () => {
       expect(got[0]!.verified).toMatchObject({ ok: true, payload: { type: 'visitpass.issued', data: { id: pass.id } } });
     }
   }, 60_000);
+
+  it('an endpoint made after an event does not receive it, however late its fan-out runs', async () => {
+    const lateOrg = await createOrgWithUser(app, `late-${Date.now()}`, ['OrgAdmin']);
+    const late = await seedTopology(app, lateOrg);
+    const lateApp = await newApp(app, lateOrg.orgId, lateOrg.userId);
+    const early = await endpoint('/late/early', 'ok', ['visitpass.issued'], lateOrg, lateApp);
+    // The write stamps its fan-out job with the moment it happened.
+    const pass = await issuePass(app, lateOrg, { visitorId: late.visitor.id, accessRuleId: late.rule.id });
+    const r = (await app.ctx.db.execute(
+      sql`select data->>'emittedAt' as at from pgboss.job where name = ${FANOUT_QUEUE} and data->>'orgId' = ${lateOrg.orgId}`,
+    )) as unknown as { rows: Array<{ at: string | null }> };
+    expect(r.rows).toHaveLength(1);
+    const emittedAt = r.rows[0]!.at!;
+    expect(Math.abs(Date.parse(emittedAt) - Date.now())).toBeLessThan(30_000);
+    await until(async () => (await deliveries(early.id, lateOrg)).length === 1 || null, 'the early endpoint’s delivery');
+    // The same event's fan-out run again after a second endpoint was made (as a queue running late would):
+    // the endpoint that existed receives it, the new one does not.
+    const newer = await endpoint('/late/newer', 'ok', ['visitpass.issued'], lateOrg, lateApp);
+    await fanOut(
+      app.ctx,
+      { orgId: lateOrg.orgId, emittedAt, events: [{ type: 'visitpass.issued', timestamp: emittedAt, data: { id: pass.id } }] },
+      uuidv7(),
+    );
+    expect(await deliveries(newer.id, lateOrg)).toEqual([]);
+    expect(await deliveries(early.id, lateOrg)).toHaveLength(2);
+  });
 
   it('the catalogue lists every event type with an example', async () => {
     const r = await api(admin, 'GET', '/events');

@@ -19,7 +19,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { uuidv7 } from '@gatehouse/protocol';
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull, lte, sql } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
 import type { AppContext } from '../../context.js';
 import type { Executor } from '../../db/client.js';
@@ -35,6 +35,11 @@ export const ENDPOINTS_CHANNEL = 'webhook_endpoints';
 /** The events of one write, to be fanned out to the endpoints of `orgId` (the organisation they happened in). */
 export interface FanoutJob {
   orgId: string;
+  /**
+   * When the write committed its events (ISO): an endpoint made after it does not receive them, however
+   * late the fan-out runs (a busy queue, an instance restarting). Absent in jobs queued before it existed.
+   */
+  emittedAt?: string;
   events: Array<{ type: EventType; timestamp: string; data: Record<string, unknown> }>;
 }
 
@@ -144,22 +149,34 @@ export async function emitEvents(ctx: AppContext, tx: Executor, orgId: string, e
   const at = new Date();
   await ctx.jobs.send<FanoutJob>(
     FANOUT_QUEUE,
-    { orgId, events: events.map((e) => ({ type: e.type, timestamp: (e.at ?? at).toISOString(), data: e.data })) },
+    {
+      orgId,
+      emittedAt: at.toISOString(),
+      events: events.map((e) => ({ type: e.type, timestamp: (e.at ?? at).toISOString(), data: e.data })),
+    },
     { tx },
   );
 }
 
 /**
  * The fan-out job: a delivery (and its job) for every active endpoint of the organisation subscribed to
- * each event, written with the job's completion in one transaction. Endpoints are those of this moment,
- * a few milliseconds after the event: one disabled in between receives nothing.
+ * each event, written with the job's completion in one transaction. Endpoints are those active at this
+ * moment, a few milliseconds after the event, and made before it: one disabled in between receives nothing,
+ * and one made in between does not receive what happened before it existed.
  */
 export async function fanOut(ctx: AppContext, job: FanoutJob, jobId: string): Promise<void> {
   await ctx.db.transaction(async (tx) => {
     const endpoints = await tx
       .select({ id: webhookEndpoints.id, orgId: webhookEndpoints.orgId, appId: webhookEndpoints.appId, events: webhookEndpoints.events })
       .from(webhookEndpoints)
-      .where(and(eq(webhookEndpoints.eventOrgId, job.orgId), eq(webhookEndpoints.status, 'active'), isNull(webhookEndpoints.deletedAt)));
+      .where(
+        and(
+          eq(webhookEndpoints.eventOrgId, job.orgId),
+          eq(webhookEndpoints.status, 'active'),
+          isNull(webhookEndpoints.deletedAt),
+          job.emittedAt ? lte(webhookEndpoints.createdAt, new Date(job.emittedAt)) : undefined,
+        ),
+      );
     const rows = job.events.flatMap((e) =>
       endpoints
         .filter((ep) => ep.events.includes(e.type))
