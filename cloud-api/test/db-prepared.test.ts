@@ -1,9 +1,16 @@
+import { randomBytes } from 'node:crypto';
+import { uuidv7 } from '@gatehouse/protocol';
 import { eq, type SQL, sql } from 'drizzle-orm';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
+import type { AppContext } from '../src/context.js';
 import { PREPARED_PER_CONNECTION } from '../src/db/client.js';
 import { organizations } from '../src/db/schema.js';
+import { Sealer } from '../src/lib/crypto.js';
+import { listCheckins } from '../src/modules/checkins/service.js';
+import { createOrganization } from '../src/modules/orgs/service.js';
+import { listPasses } from '../src/modules/passes/service.js';
 import { emptyDatabase, onPostgres, type TestDb } from './helpers.js';
 
 const rowsOf = async <T>(t: TestDb, q: SQL): Promise<T[]> => ((await t.database.db.execute(q)) as unknown as { rows: T[] }).rows;
@@ -66,6 +73,35 @@ describe.skipIf(!onPostgres)('prepared statements on PostgreSQL', () => {
     await t.database.migrate();
     await t.database.db.select().from(organizations).where(eq(organizations.name, 'a'));
     expect(await preparedOn(t)).toEqual([]);
+  });
+
+  it('a list page is planned once per connection (a generic plan), not again on every call', async () => {
+    t = await emptyDatabase({ poolSize: 1 });
+    await t.database.migrate();
+    const ctx = { db: t.database.db, sealer: new Sealer(randomBytes(32)) } as unknown as AppContext;
+    const orgId = (await createOrganization(ctx, ctx.db, 'plans')).id;
+    // A month of check-ins in the month-partitioned table, analysed: what the planner costs a page against.
+    await t.database.db.execute(sql`
+      insert into checkins (id, org_id, site_id, gate_id, direction, allow, reason, occurred_at)
+      select gen_random_uuid(), ${orgId}, ${uuidv7()}, ${uuidv7()}, 'in', true, 'ok', now() - i * interval '1 minute'
+      from generate_series(1, 5000) i`);
+    await t.database.db.execute(sql.raw('analyze checkins'));
+    for (let i = 0; i < 12; i++) {
+      expect((await listCheckins(ctx, orgId, { limit: 50 })).items).toHaveLength(50);
+      await listPasses(ctx, orgId, { any: true }, { limit: 50 });
+    }
+    const plans = await rowsOf<{ statement: string; generic_plans: number; custom_plans: number }>(
+      t,
+      sql`select statement, generic_plans::int, custom_plans::int from pg_prepared_statements
+          where statement like ${'select %'} and statement like ${'% limit %'}`,
+    );
+    const of = (table: string) => plans.filter((p) => p.statement.includes(`from "${table}"`));
+    // With the LIMIT a parameter, PostgreSQL cannot cost a generic plan and plans each of the twelve calls anew.
+    for (const table of ['checkins', 'visit_passes']) {
+      expect(of(table), table).toHaveLength(1);
+      expect(of(table)[0]?.statement, table).toMatch(/ limit 51$/);
+      expect(of(table)[0]?.generic_plans, table).toBeGreaterThanOrEqual(6);
+    }
   });
 
   it(`a connection keeps at most ${PREPARED_PER_CONNECTION} statements; past it new texts still run, unnamed`, async () => {

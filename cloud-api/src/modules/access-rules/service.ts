@@ -5,7 +5,7 @@ import type { Executor } from '../../db/client.js';
 import { accessRules, type TimeWindowJson, zones } from '../../db/schema.js';
 import { type Actor, writeAudit } from '../../lib/audit.js';
 import { notFound, unprocessable } from '../../lib/errors.js';
-import { decodeCursor, page } from '../../lib/pagination.js';
+import { decodeCursor, page, pageLimit } from '../../lib/pagination.js';
 
 type Row = typeof accessRules.$inferSelect;
 export const ruleView = (r: Row) => ({
@@ -120,7 +120,7 @@ export async function listRules(ctx: AppContext, orgId: string, q: { limit?: num
     .from(accessRules)
     .where(and(eq(accessRules.orgId, orgId), isNull(accessRules.deletedAt), cursor ? lt(accessRules.id, cursor) : undefined))
     .orderBy(desc(accessRules.id))
-    .limit(limit + 1);
+    .limit(pageLimit(limit + 1));
   return page(rows.map(ruleView), limit);
 }
 

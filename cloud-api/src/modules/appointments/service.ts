@@ -5,7 +5,7 @@ import type { Executor } from '../../db/client.js';
 import { appointments, appointmentVisitors, hosts, type Language, sites, users, visitors, visitPasses } from '../../db/schema.js';
 import { type Actor, writeAudit } from '../../lib/audit.js';
 import { forbidden, notFound, unprocessable } from '../../lib/errors.js';
-import { decodeCursor, page } from '../../lib/pagination.js';
+import { decodeCursor, page, pageLimit } from '../../lib/pagination.js';
 import { appointmentMatches, parseSearch } from '../../lib/search.js';
 import type { NameAccess } from '../checkins/service.js';
 import { appointmentChanged, inviteAppointment, inviteRule } from '../invitations/service.js';
@@ -263,7 +263,7 @@ export async function listAppointments(
       ),
     )
     .orderBy(desc(appointments.id))
-    .limit(limit + 1);
+    .limit(pageLimit(limit + 1));
   return page(rows.map(view), limit);
 }
 

@@ -1,7 +1,7 @@
 import { and, desc, eq, gte, lt } from 'drizzle-orm';
 import type { AppContext } from '../../context.js';
 import { apiApplications, auditLogs, users } from '../../db/schema.js';
-import { decodeCursor, page } from '../../lib/pagination.js';
+import { decodeCursor, page, pageLimit } from '../../lib/pagination.js';
 import { openUser, userPersonalColumns } from '../orgs/personal-data.js';
 
 /** The smallest UUIDv7 of millisecond `ms`. */
@@ -50,7 +50,7 @@ export async function listAudit(
       ),
     )
     .orderBy(desc(auditLogs.id))
-    .limit(limit + 1);
+    .limit(pageLimit(limit + 1));
   return page(
     rows.map(({ log: r, appName, ...person }) => ({
       id: r.id,

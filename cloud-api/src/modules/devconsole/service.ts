@@ -15,7 +15,7 @@ import type { Executor } from '../../db/client.js';
 import { apiApplications, apiKeys, webhookEndpoints } from '../../db/schema.js';
 import { type Actor, writeAudit } from '../../lib/audit.js';
 import { conflict, HttpError, notFound } from '../../lib/errors.js';
-import { decodeCursor, iso, page } from '../../lib/pagination.js';
+import { decodeCursor, iso, page, pageLimit } from '../../lib/pagination.js';
 import { createSandboxOrganization } from '../sandbox/service.js';
 import { announceEndpointChange } from '../webhooks/emit.js';
 import type { KeyScope } from './schema.js';
@@ -105,7 +105,7 @@ export async function listApplications(ctx: AppContext, orgId: string, q: { limi
     .from(apiApplications)
     .where(and(eq(apiApplications.orgId, orgId), isNull(apiApplications.deletedAt), cursor ? lt(apiApplications.id, cursor) : undefined))
     .orderBy(desc(apiApplications.id))
-    .limit(limit + 1);
+    .limit(pageLimit(limit + 1));
   return page(rows.map(appView), limit);
 }
 

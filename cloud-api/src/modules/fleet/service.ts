@@ -13,7 +13,7 @@ import type { AppContext } from '../../context.js';
 import type { Executor } from '../../db/client.js';
 import { alarms, gates, sites } from '../../db/schema.js';
 import { badRequest } from '../../lib/errors.js';
-import { iso } from '../../lib/pagination.js';
+import { iso, pageLimit } from '../../lib/pagination.js';
 import { syncChanges } from '../../sync/schema.js';
 import type { FleetSort } from './schema.js';
 import { type GateUpdateState, latestUpdateStates } from './updates.js';
@@ -108,7 +108,7 @@ export async function listFleet(ctx: AppContext, orgId: string, q: FleetQuery) {
         ),
       )
       .orderBy(...key.exprs)
-      .limit(limit + 1)
+      .limit(pageLimit(limit + 1))
   ).map((r) => ({ ...r.gate, siteName: r.siteName }));
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];

@@ -11,7 +11,7 @@ const COMMAND_TTL_MS = 30_000;
 import { type Actor, writeAudit } from '../../lib/audit.js';
 import { sha256 } from '../../lib/crypto.js';
 import { notFound, unprocessable } from '../../lib/errors.js';
-import { decodeCursor, iso, page } from '../../lib/pagination.js';
+import { decodeCursor, iso, page, pageLimit } from '../../lib/pagination.js';
 import { requireSite } from '../sites/service.js';
 import { emitEvent } from '../webhooks/emit.js';
 import { gateStatusData } from '../webhooks/events.js';
@@ -88,7 +88,7 @@ export async function listGates(ctx: AppContext, orgId: string, q: { limit?: num
       ),
     )
     .orderBy(desc(gates.id))
-    .limit(limit + 1);
+    .limit(pageLimit(limit + 1));
   return page(rows.map(gateView), limit);
 }
 

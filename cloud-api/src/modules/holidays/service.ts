@@ -11,6 +11,7 @@ import type { Executor } from '../../db/client.js';
 import { siteHolidays, type TimeWindowJson } from '../../db/schema.js';
 import { type Actor, writeAudit } from '../../lib/audit.js';
 import { badRequest, conflict, notFound, unprocessable } from '../../lib/errors.js';
+import { pageLimit } from '../../lib/pagination.js';
 import { syncChanges } from '../../sync/schema.js';
 import { requireSite } from '../sites/service.js';
 
@@ -130,7 +131,7 @@ export async function listHolidays(
       ),
     )
     .orderBy(asc(siteHolidays.date), asc(siteHolidays.id))
-    .limit(limit + 1);
+    .limit(pageLimit(limit + 1));
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
   return { items: items.map(holidayView), nextCursor: rows.length > limit && last ? encodeCursor(last) : null };

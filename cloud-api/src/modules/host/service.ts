@@ -17,6 +17,7 @@ import type { Db, Executor } from '../../db/client.js';
 import { appointments, appointmentVisitors, hosts, sites, visitors, visitPasses } from '../../db/schema.js';
 import { type Actor, writeAudit } from '../../lib/audit.js';
 import { badRequest, conflict, notFound, unprocessable } from '../../lib/errors.js';
+import { pageLimit } from '../../lib/pagination.js';
 import { createAppointment, type HostScope, updateAppointment } from '../appointments/service.js';
 import { invitePass } from '../invitations/service.js';
 import { maskRecipient } from '../notifications/outbox.js';
@@ -198,7 +199,7 @@ export async function listHostVisits(
     ),
   )
     .orderBy(asc(appointments.startsAt), asc(appointments.id))
-    .limit(limit + 1);
+    .limit(pageLimit(limit + 1));
   const shown = rows.slice(0, limit);
   const last = shown.at(-1);
   return {

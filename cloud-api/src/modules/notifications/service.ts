@@ -5,7 +5,7 @@ import type { AppContext } from '../../context.js';
 import { type Channel, LANGUAGES, type Language, type NotificationStatus, notifications, notificationTemplates } from '../../db/schema.js';
 import { type Actor, writeAudit } from '../../lib/audit.js';
 import { conflict, notFound } from '../../lib/errors.js';
-import { decodeCursor, page } from '../../lib/pagination.js';
+import { decodeCursor, page, pageLimit } from '../../lib/pagination.js';
 import { getOrgSettings } from '../orgs/settings.js';
 import { maskRecipient, NOTIFY_QUEUE, notify, TEMPLATE_KEYS, type TemplateKey } from './outbox.js';
 import { checkTemplate, defaultTemplate, effectiveTemplate, renderTemplate, sampleVars, TEMPLATE_VARIABLES } from './templates.js';
@@ -48,7 +48,7 @@ export async function listNotifications(
       ),
     )
     .orderBy(desc(notifications.id))
-    .limit(limit + 1);
+    .limit(pageLimit(limit + 1));
   return page(rows.map(view), limit);
 }
 

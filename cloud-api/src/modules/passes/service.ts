@@ -34,7 +34,7 @@ import {
 } from '../../db/schema.js';
 import { type Actor, writeAudit } from '../../lib/audit.js';
 import { conflict, HttpError, notFound, unprocessable } from '../../lib/errors.js';
-import { decodeCursor, iso, page } from '../../lib/pagination.js';
+import { decodeCursor, iso, page, pageLimit } from '../../lib/pagination.js';
 import { parseSearch, passMatches } from '../../lib/search.js';
 import { requireRule, ruleRecord } from '../access-rules/service.js';
 import { type HostScope, passInScope, requireAppointment } from '../appointments/service.js';
@@ -267,7 +267,7 @@ export async function listPasses(
       ),
     )
     .orderBy(desc(visitPasses.id))
-    .limit(limit + 1);
+    .limit(pageLimit(limit + 1));
   return page(
     rows.map((r) => ({
       ...passView(r.pass),

@@ -6,7 +6,7 @@ import { gates, sites, users } from '../../db/schema.js';
 import { type Actor, writeAudit } from '../../lib/audit.js';
 import type { Sealer } from '../../lib/crypto.js';
 import { conflict, notFound, unprocessable } from '../../lib/errors.js';
-import { decodeCursor, page } from '../../lib/pagination.js';
+import { decodeCursor, page, pageLimit } from '../../lib/pagination.js';
 import { staffMember } from '../orgs/personal-data.js';
 
 type Row = typeof sites.$inferSelect;
@@ -79,7 +79,7 @@ export async function listSites(ctx: AppContext, orgId: string, q: { limit?: num
     .from(sites)
     .where(and(eq(sites.orgId, orgId), isNull(sites.deletedAt), cursor ? lt(sites.id, cursor) : undefined))
     .orderBy(desc(sites.id))
-    .limit(limit + 1);
+    .limit(pageLimit(limit + 1));
   return page(await siteViews(ctx.db, ctx.sealer, orgId, rows), limit);
 }
 

@@ -19,7 +19,7 @@ import type { Executor } from '../../db/client.js';
 import { gates, updateJobGates, updateJobs, updatePackageFiles, updatePackages } from '../../db/schema.js';
 import { type Actor, writeAudit } from '../../lib/audit.js';
 import { conflict, HttpError, notFound, unauthorized } from '../../lib/errors.js';
-import { decodeCursor, iso, page } from '../../lib/pagination.js';
+import { decodeCursor, iso, page, pageLimit } from '../../lib/pagination.js';
 import { verifyBrokerPassword } from '../../mqtt/broker-credentials.js';
 
 type PackageRow = typeof updatePackages.$inferSelect;
@@ -222,7 +222,7 @@ export async function listReleases(ctx: AppContext, q: { limit?: number; cursor?
     .from(updatePackages)
     .where(and(q.channel ? eq(updatePackages.channel, q.channel) : undefined, cursor ? lt(updatePackages.id, cursor) : undefined))
     .orderBy(desc(updatePackages.id))
-    .limit(limit + 1);
+    .limit(pageLimit(limit + 1));
   const files = rows.length
     ? await ctx.db
         .select()

@@ -28,7 +28,7 @@ import {
 } from '../../db/schema.js';
 import { type Actor, NO_ORG, writeAudit } from '../../lib/audit.js';
 import { conflict, notFound, unprocessable } from '../../lib/errors.js';
-import { decodeCursor, iso, page } from '../../lib/pagination.js';
+import { decodeCursor, iso, page, pageLimit } from '../../lib/pagination.js';
 import { deliverCommands, type QueuedCommand, queueCommand } from '../gates/service.js';
 import { requireSite } from '../sites/service.js';
 import { emitEvent } from '../webhooks/emit.js';
@@ -347,7 +347,7 @@ export async function listJobs(ctx: AppContext, orgId: string, q: { limit?: numb
       and(eq(updateJobs.orgId, orgId), q.state ? eq(updateJobs.state, q.state) : undefined, cursor ? lt(updateJobs.id, cursor) : undefined),
     )
     .orderBy(desc(updateJobs.id))
-    .limit(limit + 1);
+    .limit(pageLimit(limit + 1));
   const ids = rows.map((r) => r.job.id);
   const states = ids.length
     ? await ctx.db

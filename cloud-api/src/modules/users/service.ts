@@ -7,7 +7,7 @@ import { hosts, sessions, userRoles, users } from '../../db/schema.js';
 import { type Actor, emailDigest, writeAudit } from '../../lib/audit.js';
 import type { Sealer } from '../../lib/crypto.js';
 import { conflict, forbidden, notFound } from '../../lib/errors.js';
-import { decodeCursor, page } from '../../lib/pagination.js';
+import { decodeCursor, page, pageLimit } from '../../lib/pagination.js';
 import { hostsMatching, parseSearch, userMatches } from '../../lib/search.js';
 import { openUser, sealedUserName, userPersonalColumns } from '../orgs/personal-data.js';
 import { createUser } from '../orgs/service.js';
@@ -105,7 +105,7 @@ export async function listUsers(ctx: AppContext, orgId: string, q: { limit?: num
       ),
     )
     .orderBy(desc(users.id))
-    .limit(limit + 1);
+    .limit(pageLimit(limit + 1));
   return page(
     rows.map((r) => view(ctx.sealer, r)),
     limit,
@@ -138,7 +138,7 @@ export async function listHosts(ctx: AppContext, orgId: string, q: { limit?: num
       ),
     )
     .orderBy(desc(hosts.id))
-    .limit(limit + 1);
+    .limit(pageLimit(limit + 1));
   return page(
     rows.map((r) => ({ id: r.id, userId: r.userId, ...openUser(ctx.sealer, r.userId, r), position: r.position })),
     limit,

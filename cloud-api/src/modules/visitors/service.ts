@@ -6,7 +6,7 @@ import { visitors } from '../../db/schema.js';
 import { type Actor, writeAudit } from '../../lib/audit.js';
 import type { Sealer } from '../../lib/crypto.js';
 import { forbidden, notFound } from '../../lib/errors.js';
-import { decodeCursor, page } from '../../lib/pagination.js';
+import { decodeCursor, page, pageLimit } from '../../lib/pagination.js';
 import { parseSearch, visitorsMatching } from '../../lib/search.js';
 import { type HostScope, hostScope, visitorInScope } from '../appointments/service.js';
 import { nameTokens, openVisitorField, storedLookupHash } from '../orgs/personal-data.js';
@@ -141,7 +141,7 @@ export async function listVisitors(
       ),
     )
     .orderBy(desc(visitors.id))
-    .limit(limit + 1);
+    .limit(pageLimit(limit + 1));
   return page(
     rows.map((r) => view(ctx.sealer, r, access.pii)),
     limit,

@@ -12,7 +12,7 @@ import type { Db, Executor } from '../../db/client.js';
 import { apiApplications, webhookDeliveries, webhookEndpoints } from '../../db/schema.js';
 import { type Actor, writeAudit } from '../../lib/audit.js';
 import { conflict, notFound, unprocessable } from '../../lib/errors.js';
-import { decodeCursor, iso, page } from '../../lib/pagination.js';
+import { decodeCursor, iso, page, pageLimit } from '../../lib/pagination.js';
 import { webhookId } from './deliver.js';
 import { announceEndpointChange, DELIVER_QUEUE, type DeliverJob, enqueueDeliveries, subscriptionsOf } from './emit.js';
 import { type EventType, isEventType, TEST_EVENT } from './events.js';
@@ -251,7 +251,7 @@ export async function listDeliveries(
       ),
     )
     .orderBy(desc(webhookDeliveries.id))
-    .limit(limit + 1);
+    .limit(pageLimit(limit + 1));
   return page(rows.map(deliveryView), limit);
 }
 

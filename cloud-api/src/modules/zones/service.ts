@@ -5,7 +5,7 @@ import type { Executor } from '../../db/client.js';
 import { gates, zones } from '../../db/schema.js';
 import { type Actor, writeAudit } from '../../lib/audit.js';
 import { conflict, notFound } from '../../lib/errors.js';
-import { decodeCursor, page } from '../../lib/pagination.js';
+import { decodeCursor, page, pageLimit } from '../../lib/pagination.js';
 import { requireSite } from '../sites/service.js';
 
 type Row = typeof zones.$inferSelect;
@@ -45,7 +45,7 @@ export async function listZones(ctx: AppContext, orgId: string, q: { limit?: num
       ),
     )
     .orderBy(desc(zones.id))
-    .limit(limit + 1);
+    .limit(pageLimit(limit + 1));
   return page(rows.map(view), limit);
 }
 
