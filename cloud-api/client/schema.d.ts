@@ -12296,6 +12296,8 @@ export interface paths {
                     actorAppId?: string;
                     since?: string;
                     until?: string;
+                    /** @description an id: the object’s history and what the user or application of that id did; else every word, any case, in the action, the kind or id of the object, or the details */
+                    q?: string;
                 };
                 header?: never;
                 path?: never;

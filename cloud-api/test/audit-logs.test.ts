@@ -4,10 +4,12 @@
  * puts the row's values (names, e-mails, password hashes) in the server log.
  */
 import { PassThrough } from 'node:stream';
+import { uuidv7 } from '@gatehouse/protocol';
 import { and, count, eq, type SQL, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, buildApp } from '../src/app.js';
 import { auditLogs, syncChanges as syncChangesTable } from '../src/db/schema.js';
+import { writeAudit } from '../src/lib/audit.js';
 import { errSerializer } from '../src/lib/log.js';
 import { createOrgWithUser, freshDatabase, issuePass, type Login, seedTopology, type TestDb, testConfig, uniqueEmail } from './helpers.js';
 
@@ -123,6 +125,54 @@ describe('audit log and server log', () => {
       name: null,
       email: null,
     });
+  });
+
+  it('q searches the whole log on the server: an id, or every word in the action, the object or the details', async () => {
+    const org = await createOrgWithUser(app, 'Audit Search Org', ['OrgAdmin']);
+    const other = await createOrgWithUser(app, 'Audit Search Other', ['OrgAdmin']);
+    const actor = { orgId: org.orgId, userId: org.userId, ip: '192.0.2.7', userAgent: null };
+    const pass = uuidv7();
+    const app1 = uuidv7();
+    // The oldest rows: one revocation, and what an application did; then more than a page of newer rows.
+    await writeAudit(app.ctx.db, actor, { action: 'pass.revoke', entityType: 'pass', entityId: pass, data: { reason: 'Lost_100% badge' } });
+    await writeAudit(app.ctx.db, { ...actor, userId: null, appId: app1 }, { action: 'visitor.create', entityType: 'visitor' });
+    for (let i = 0; i < 120; i++) await writeAudit(app.ctx.db, actor, { action: 'gate.update', entityType: 'gate', data: { n: i } });
+    await writeAudit(
+      app.ctx.db,
+      { ...actor, orgId: other.orgId, userId: other.userId },
+      {
+        action: 'pass.revoke',
+        entityType: 'pass',
+        entityId: pass,
+        data: { reason: 'lost' },
+      },
+    );
+    const search = async (q: string, limit = 50) => {
+      const r = await app.inject({ url: `/api/admin/audit-logs?limit=${limit}&q=${encodeURIComponent(q)}`, headers: org.auth });
+      expect(r.statusCode, r.body).toBe(200);
+      return (r.json() as { items: Array<{ action: string; entityId: string | null; actorAppId: string | null; orgId: string }> }).items;
+    };
+    const revoked = [{ action: 'pass.revoke', entityId: pass, orgId: org.orgId }];
+    expect(await search('revoke')).toMatchObject(revoked);
+    // Every word, in any case, anywhere in the row; `%` and `_` are themselves, not wildcards.
+    expect(await search('  PASS.Revoke   lost_100% ')).toMatchObject(revoked);
+    expect(await search('badge pass')).toMatchObject(revoked);
+    expect(await search('revoke stolen')).toEqual([]);
+    expect(await search('lost_1000')).toEqual([]);
+    expect(await search('lost%badge')).toEqual([]);
+    expect(await search('l_st')).toEqual([]);
+    // An id: the object's history, or what the application of that id did (upper case as pasted).
+    expect(await search(pass.toUpperCase())).toMatchObject(revoked);
+    expect(await search(app1)).toMatchObject([{ action: 'visitor.create', actorAppId: app1 }]);
+    // Pages of matches, newest first, each row once.
+    const first = await search('gate.update', 100);
+    expect(first).toHaveLength(100);
+    const all = await app.inject({ url: '/api/admin/audit-logs?limit=100&q=gate.update', headers: org.auth });
+    const next = (all.json() as { nextCursor: string }).nextCursor;
+    const second = await app.inject({ url: `/api/admin/audit-logs?limit=100&q=gate.update&cursor=${next}`, headers: org.auth });
+    const ids = [...first, ...(second.json() as { items: typeof first }).items].map((a) => (a as unknown as { id: string }).id);
+    expect(new Set(ids).size).toBe(120);
+    expect((await app.inject({ url: `/api/admin/audit-logs?q=${'x'.repeat(201)}`, headers: org.auth })).statusCode).toBe(400);
   });
 
   it('a failed insert logs neither the e-mail, the name nor the password hash', async () => {

@@ -891,20 +891,29 @@ addEventListener('message', (e) => {
       expect(await p.locator('tbody .badge.deny').count()).toBe(8);
       await shot(p, '31-checkins-search');
 
-      // Audit log: an object's id is asked of the server, however far back its entries lie (past the first 100).
+      // Audit log: searched by the server, however far back the entries lie (past the first 100): an object's id…
       await navTo('Audit log');
       await expect.poll(() => rows.count()).toBe(100);
       // Not every visitor's creation is loaded, so not the oldest one's.
-      expect(await p.getByRole('cell', { name: 'visitor.create' }).count()).toBeLessThan(60);
-      const byId = p.waitForRequest(
-        (r) => new URL(r.url()).pathname === '/api/admin/audit-logs' && new URL(r.url()).searchParams.get('entityId') === guests[0]!.id,
-      );
+      const created = p.getByRole('cell', { name: 'visitor.create' });
+      expect(await created.count()).toBeLessThan(60);
+      const auditAsked = (q: string) =>
+        p.waitForRequest((r) => new URL(r.url()).pathname === '/api/admin/audit-logs' && new URL(r.url()).searchParams.get('q') === q);
+      const byId = auditAsked(guests[0]!.id);
       await p.getByLabel('Search', { exact: true }).fill(guests[0]!.id);
       await byId;
-      await expect.poll(() => p.getByRole('cell', { name: 'visitor.create' }).count()).toBe(1);
+      await expect.poll(() => created.count()).toBe(1);
       // Who acted is named by the server (no list of every user is loaded); the Who filter finds a user on the server.
       expect(await p.getByRole('cell', { name: big.email }).count()).toBe(1);
       expect(calls('/api/admin/users').filter((u) => u.searchParams.get('limit') === '500')).toEqual([]);
+      // …or words: every visitor's creation, the oldest one's among them, and nothing else.
+      const byWords = auditAsked('VISITOR.create');
+      await p.getByLabel('Search', { exact: true }).fill('VISITOR.create');
+      const found = (await (await (await byWords).response())!.json()) as { items: Array<{ action: string; entityId: string }> };
+      expect(found.items.map((a) => a.entityId)).toContain(guests[0]!.id);
+      expect(new Set(found.items.map((a) => a.action))).toEqual(new Set(['visitor.create']));
+      await expect.poll(() => created.count()).toBe(found.items.length);
+      expect(await rows.count()).toBe(found.items.length);
       await p.getByLabel('Search', { exact: true }).fill('');
       await p.getByLabel('Search: Who').fill(big.email);
       const who = p.getByLabel('Who', { exact: true });

@@ -10,6 +10,13 @@ export const AuditList = Type.Object({
   actorAppId: Type.Optional(Uuid({ description: 'an application: the rows its API keys wrote' })),
   since: Type.Optional(Timestamp()),
   until: Type.Optional(Timestamp()),
+  q: Type.Optional(
+    Type.String({
+      maxLength: 200,
+      description:
+        'an id: the object’s history and what the user or application of that id did; else every word, any case, in the action, the kind or id of the object, or the details',
+    }),
+  ),
 });
 export const AuditEntry = Type.Object({
   id: Uuid(),
