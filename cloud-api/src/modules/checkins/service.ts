@@ -184,7 +184,9 @@ export async function listCheckins(ctx: AppContext, orgId: string, q: CheckinQue
         q.siteId ? eq(checkins.siteId, q.siteId) : undefined,
         q.since ? gte(checkins.occurredAt, new Date(q.since)) : undefined,
         q.until ? lt(checkins.occurredAt, new Date(q.until)) : undefined,
-        q.result ? eq(checkins.allow, q.result === 'allow') : undefined,
+        // Written out, not `allow = $n`: a generic plan (pageLimit) can use the partial indexes of refused check-ins
+        // only for a condition it can see is theirs (gate+deny+range fell to 33 pages/s, p99 2.4 s, with a parameter).
+        q.result ? (q.result === 'allow' ? sql`${checkins.allow}` : sql`not ${checkins.allow}`) : undefined,
         search,
         cursor ? lt(checkins.id, cursor) : undefined,
         after ? sql`(${checkins.occurredAt}, ${checkins.id}) < (${after.at.toISOString()}::timestamptz, ${after.id}::uuid)` : undefined,
