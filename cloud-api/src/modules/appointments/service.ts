@@ -263,7 +263,7 @@ export async function listAppointments(
       ),
     )
     .orderBy(desc(appointments.id))
-    .limit(pageLimit(limit + 1));
+    .limit(pageLimit(limit + 1, term));
   return page(rows.map(view), limit);
 }
 

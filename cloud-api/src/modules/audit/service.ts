@@ -77,7 +77,7 @@ export async function listAudit(
       ),
     )
     .orderBy(desc(auditLogs.id))
-    .limit(pageLimit(limit + 1));
+    .limit(pageLimit(limit + 1, q.q?.trim()));
   return page(
     rows.map(({ log: r, appName, ...person }) => ({
       id: r.id,

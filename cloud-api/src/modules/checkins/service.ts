@@ -193,7 +193,7 @@ export async function listCheckins(ctx: AppContext, orgId: string, q: CheckinQue
       ),
     )
     .orderBy(...(ranged ? [desc(checkins.occurredAt), desc(checkins.id)] : [desc(checkins.id)]))
-    .limit(pageLimit(limit + 1));
+    .limit(pageLimit(limit + 1, term));
   // The page's names in a second statement, per distinct pass (org-scoped: a row names only its own organisation's
   // pass): joined in the page's own statement, the five-way join over the month partitions was planned again on
   // every call (when its LIMIT was a parameter, see pageLimit), 1.0 ms of planning for 0.4 ms of work; apart,

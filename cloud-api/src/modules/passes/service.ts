@@ -267,7 +267,7 @@ export async function listPasses(
       ),
     )
     .orderBy(desc(visitPasses.id))
-    .limit(pageLimit(limit + 1));
+    .limit(pageLimit(limit + 1, term));
   return page(
     rows.map((r) => ({
       ...passView(r.pass),

@@ -105,7 +105,7 @@ export async function listUsers(ctx: AppContext, orgId: string, q: { limit?: num
       ),
     )
     .orderBy(desc(users.id))
-    .limit(pageLimit(limit + 1));
+    .limit(pageLimit(limit + 1, term));
   return page(
     rows.map((r) => view(ctx.sealer, r)),
     limit,
@@ -138,7 +138,7 @@ export async function listHosts(ctx: AppContext, orgId: string, q: { limit?: num
       ),
     )
     .orderBy(desc(hosts.id))
-    .limit(pageLimit(limit + 1));
+    .limit(pageLimit(limit + 1, term));
   return page(
     rows.map((r) => ({ id: r.id, userId: r.userId, ...openUser(ctx.sealer, r.userId, r), position: r.position })),
     limit,

@@ -141,7 +141,7 @@ export async function listVisitors(
       ),
     )
     .orderBy(desc(visitors.id))
-    .limit(pageLimit(limit + 1));
+    .limit(pageLimit(limit + 1, term));
   return page(
     rows.map((r) => view(ctx.sealer, r, access.pii)),
     limit,
