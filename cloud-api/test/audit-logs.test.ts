@@ -11,6 +11,7 @@ import { type App, buildApp } from '../src/app.js';
 import { auditLogs, syncChanges as syncChangesTable } from '../src/db/schema.js';
 import { writeAudit } from '../src/lib/audit.js';
 import { errSerializer } from '../src/lib/log.js';
+import { AUDIT_SEARCH_WINDOW } from '../src/modules/audit/service.js';
 import { createOrgWithUser, freshDatabase, issuePass, type Login, seedTopology, type TestDb, testConfig, uniqueEmail } from './helpers.js';
 
 describe('audit log and server log', () => {
@@ -174,6 +175,37 @@ describe('audit log and server log', () => {
     expect(new Set(ids).size).toBe(120);
     expect((await app.inject({ url: `/api/admin/audit-logs?q=${'x'.repeat(201)}`, headers: org.auth })).statusCode).toBe(400);
   });
+
+  it('a word search reads the log a window at a time: a page short of matches says where to read on', async () => {
+    const org = await createOrgWithUser(app, 'Audit Window Org', ['OrgAdmin']);
+    const actor = { orgId: org.orgId, userId: org.userId, ip: null, userAgent: null };
+    await writeAudit(app.ctx.db, actor, { action: 'pass.revoke', entityType: 'pass', data: { reason: 'needle' } });
+    // A window and a half of newer rows (UUIDv7 ids of the coming seconds, as the log's own are), none of them a match.
+    const newer = Math.round(AUDIT_SEARCH_WINDOW * 1.5);
+    await app.ctx.db.execute(sql`
+      insert into audit_logs (id, org_id, actor_id, action, entity_type, data)
+      select (lpad(to_hex(${Date.now() + 1_000}::bigint + i), 12, '0') || '7000' || '8' || lpad(to_hex(i), 15, '0'))::uuid,
+             ${org.orgId}, ${org.userId}, 'gate.update', 'gate', jsonb_build_object('n', i)
+      from generate_series(1, ${newer}) i`);
+    const search = async (cursor?: string) => {
+      const r = await app.inject({
+        url: `/api/admin/audit-logs?q=needle${cursor ? `&cursor=${cursor}` : ''}`,
+        headers: org.auth,
+      });
+      expect(r.statusCode, r.body).toBe(200);
+      return r.json() as { items: Array<{ action: string }>; nextCursor: string | null };
+    };
+    const first = await search();
+    expect(first.items).toEqual([]);
+    expect(first.nextCursor).not.toBeNull();
+    const second = await search(first.nextCursor!);
+    expect(second.items).toMatchObject([{ action: 'pass.revoke' }]);
+    expect(second.nextCursor).toBeNull();
+    // A word that matches the newer rows fills its page from the first window, and goes on from its last row.
+    const dense = await app.inject({ url: '/api/admin/audit-logs?q=gate.update&limit=100', headers: org.auth });
+    expect((dense.json() as { items: unknown[]; nextCursor: string | null }).items).toHaveLength(100);
+    expect((dense.json() as { nextCursor: string | null }).nextCursor).not.toBeNull();
+  }, 60_000);
 
   it('a failed insert logs neither the e-mail, the name nor the password hash', async () => {
     // Make the next insert into users fail inside the database, as any unexpected error would.

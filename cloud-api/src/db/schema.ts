@@ -624,6 +624,9 @@ export const auditLogs = pgTable(
     index('audit_logs_org_idx').on(t.orgId, t.id),
     index('audit_logs_entity_idx').on(t.orgId, t.entityType, t.entityId),
     index('audit_logs_actor_idx').on(t.orgId, t.actorId, t.id),
+    // An object's history by its id alone, and what an application did (q = an id; migration 0029).
+    index('audit_logs_entity_id_idx').on(t.orgId, t.entityId, t.id),
+    index('audit_logs_app_idx').on(t.orgId, t.actorAppId, t.id),
   ],
 );
 

@@ -58,10 +58,13 @@ export function timePage<T extends { id: string }>(rows: T[], limit: number, tim
   return { items, nextCursor: rows.length > limit && last ? `${Date.parse(timeOf(last)).toString(36)}.${last.id}` : null };
 }
 
+/** The cursor of a page that ends before `id` (decodeCursor reads it back). */
+export const encodeCursor = (id: string): string => Buffer.from(id).toString('base64url');
+
 export function page<T extends { id: string }>(rows: T[], limit: number): { items: T[]; nextCursor: string | null } {
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
-  return { items, nextCursor: rows.length > limit && last ? Buffer.from(last.id).toString('base64url') : null };
+  return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null };
 }
 
 export const Uuid = (opts: { description?: string } = {}) => Type.String({ format: 'uuid', ...opts });

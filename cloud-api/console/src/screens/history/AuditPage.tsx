@@ -1,4 +1,4 @@
-import { useId, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ListFoot, ListTable } from '../../components/ListTable.tsx';
 import { SelectField } from '../../components/SelectField.tsx';
@@ -10,6 +10,9 @@ import { can } from '../../lib/permissions.ts';
 import { PATHS, useDebounced, usePaged } from '../../lib/query.ts';
 import type { AuditEntry } from '../../lib/types.ts';
 import { formatDetails } from './formatDetails.ts';
+
+/** Windows of a word search read on without asking (20,000 rows each on the server). */
+const AUTO_WINDOWS = 25;
 
 const OBJECTS = ['site', 'zone', 'gate', 'access_rule', 'user', 'visitor', 'appointment', 'pass'] as const;
 const isObject = (v: string): v is (typeof OBJECTS)[number] => (OBJECTS as readonly string[]).includes(v);
@@ -24,6 +27,15 @@ export function AuditPage() {
   // application did), or words of the action, the object or the details.
   const q = useDebounced(search.trim());
   const list = usePaged<AuditEntry>(PATHS.audit, { entityType, actorId, q }, 100);
+  // The server reads a word search a window of rows at a time and answers a short page with where to read on: read
+  // on by itself until a page is full or AUTO_WINDOWS more were read (then "Load more" goes further back).
+  const windows = useRef({ q: '', read: 0 });
+  useEffect(() => {
+    if (windows.current.q !== q) windows.current = { q, read: 0 };
+    if (!q || !list.hasMore || list.loading || list.items.length >= 100 || windows.current.read >= AUTO_WINDOWS) return;
+    windows.current.read++;
+    list.loadMore();
+  }, [q, list]);
   // Actions stay as recorded (pass.revoke: what one searches for); the kinds of object are named.
   const objectName = (type: string) => (isObject(type) ? t(`audit.objects.${type}`) : type);
   const actor = (a: AuditEntry) => {
