@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { AppContext } from '../../context.js';
 import { apiApplications, auditLogs, users } from '../../db/schema.js';
@@ -16,7 +16,7 @@ function uuidFloor(ms: number): string {
 const MAX_WORDS = 8;
 /**
  * Rows a word search reads per request, newest first: a word found nowhere would otherwise read the whole log
- * (2M rows: 9 s). ~20,000 rows take ~0.1 s; a page with fewer matches then says where to go on (its cursor).
+ * (2M rows: 2.3 s). 20,000 rows take ~25 ms; a page with fewer matches then says where to read on (its cursor).
  */
 export const AUDIT_SEARCH_WINDOW = 20_000;
 
@@ -105,7 +105,7 @@ export async function listAudit(
     .leftJoin(users, and(eq(users.id, auditLogs.actorId), eq(users.orgId, orgId)))
     .where(
       words
-        ? and(eq(auditLogs.orgId, orgId), inArray(auditLogs.id, words.ids))
+        ? and(eq(auditLogs.orgId, orgId), sql`${auditLogs.id} = any(${sql.param(words.ids)}::uuid[])`)
         : and(filters, text ? idMatches(text.toLowerCase(), filters, limit) : undefined),
     )
     .orderBy(desc(auditLogs.id))
