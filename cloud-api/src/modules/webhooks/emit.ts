@@ -36,7 +36,7 @@ export const ENDPOINTS_CHANNEL = 'webhook_endpoints';
 export interface FanoutJob {
   orgId: string;
   /**
-   * When the write committed its events (ISO): an endpoint made after it does not receive them, however
+   * When the write raised its events (ISO): an endpoint made after it does not receive them, however
    * late the fan-out runs (a busy queue, an instance restarting). Absent in jobs queued before it existed.
    */
   emittedAt?: string;

@@ -11,6 +11,8 @@ import { PATHS, useDebounced, usePaged } from '../../lib/query.ts';
 import type { AuditEntry } from '../../lib/types.ts';
 import { formatDetails } from './formatDetails.ts';
 
+/** Rows a page of the log holds. */
+const PAGE = 100;
 /** Windows of a word search read on without asking (20,000 rows each on the server). */
 const AUTO_WINDOWS = 25;
 
@@ -26,13 +28,13 @@ export function AuditPage() {
   // Searched by the server over the whole log, however far back: an id (an object's history, or what a user or an
   // application did), or words of the action, the object or the details.
   const q = useDebounced(search.trim());
-  const list = usePaged<AuditEntry>(PATHS.audit, { entityType, actorId, q }, 100);
+  const list = usePaged<AuditEntry>(PATHS.audit, { entityType, actorId, q }, PAGE);
   // The server reads a word search a window of rows at a time and answers a short page with where to read on: read
   // on by itself until a page is full or AUTO_WINDOWS more were read (then "Load more" goes further back).
   const windows = useRef({ q: '', read: 0 });
   useEffect(() => {
     if (windows.current.q !== q) windows.current = { q, read: 0 };
-    if (!q || !list.hasMore || list.loading || list.items.length >= 100 || windows.current.read >= AUTO_WINDOWS) return;
+    if (!q || !list.hasMore || list.loading || list.items.length >= PAGE || windows.current.read >= AUTO_WINDOWS) return;
     windows.current.read++;
     list.loadMore();
   }, [q, list]);
