@@ -9,7 +9,7 @@ import { api, getAll } from '../../lib/api.ts';
 import { PATHS } from '../../lib/query.ts';
 import type { Site } from '../../lib/types.ts';
 import { HOST_VISITS } from './queries.ts';
-import { wallClock, zonedToIso } from './zoned.ts';
+import { defaultVisit, zonedToIso } from './zoned.ts';
 
 interface GuestRow {
   key: number;
@@ -42,9 +42,7 @@ export function InviteDialog({ open, onClose, onSent }: { open: boolean; onClose
   const [siteId, setSiteId] = useState('');
   const site = sites.data?.find((s) => s.id === siteId) ?? sites.data?.[0];
   const zone = zoneOf(site);
-  // Defaults: the next whole hour on the site's clock, for an hour.
-  const start = new Date(Math.ceil(Date.now() / 3600_000) * 3600_000);
-  const defaults = wallClock(start, zone);
+  const defaults = defaultVisit(Date.now(), zone);
   const [date, setDate] = useState<string | null>(null);
   const [from, setFrom] = useState<string | null>(null);
   const [until, setUntil] = useState<string | null>(null);
@@ -58,8 +56,8 @@ export function InviteDialog({ open, onClose, onSent }: { open: boolean; onClose
   const formRef = useRef<HTMLFormElement>(null);
 
   const d = date ?? defaults.date;
-  const f = from ?? defaults.time;
-  const u = until ?? wallClock(new Date(start.getTime() + 3600_000), zone).time;
+  const f = from ?? defaults.from;
+  const u = until ?? defaults.until;
 
   const reset = () => {
     setDate(null);

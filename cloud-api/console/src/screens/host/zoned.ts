@@ -39,8 +39,10 @@ export function zonedToIso(date: string, time: string, timeZone: string): string
   if (!d || !h) return null;
   const wall = Date.UTC(Number(d[1]), Number(d[2]) - 1, Number(d[3]), Number(h[1]), Number(h[2]));
   // Twice: the offset at the first guess can differ from the offset at the answer across a DST change.
-  let t = wall - offsetAt(wall, timeZone);
-  t = wall - offsetAt(t, timeZone);
+  const first = wall - offsetAt(wall, timeZone);
+  let t = wall - offsetAt(first, timeZone);
+  // A time the clocks skip (02:30 the night they go forward) is the same span after the change (03:30), not before.
+  if (!Number.isNaN(t) && wallClock(new Date(t), timeZone).time !== time) t = Math.max(t, first);
   return Number.isNaN(t) ? null : new Date(t).toISOString();
 }
 
@@ -50,4 +52,20 @@ const p2 = (n: number | undefined) => String(n ?? 0).padStart(2, '0');
 export function wallClock(t: Date, timeZone: string): { date: string; time: string } {
   const p = partsIn(t.getTime(), timeZone);
   return { date: `${p.year}-${p2(p.month)}-${p2(p.day)}`, time: `${p2(p.hour)}:${p2(p.minute)}` };
+}
+
+/**
+ * The form's default visit: from the next whole hour on the site's clock, for an hour of that clock (not 3,600 s: the
+ * night the clocks go back, 01:00 plus an hour is 01:00 again). The form has one date for both times, so late in the
+ * evening (from 22:00), when that hour would end at midnight or on the next day, the default is 09:00–10:00 the next
+ * day: left as it was, "23:00 until 00:00" was refused as ending before it starts.
+ */
+export function defaultVisit(now: number, timeZone: string): { date: string; from: string; until: string } {
+  const start = Math.ceil(now / 3600_000) * 3600_000;
+  const today = wallClock(new Date(now), timeZone).date;
+  const { date, time } = wallClock(new Date(start), timeZone);
+  const hour = Number(time.slice(0, 2));
+  if (date === today && hour < 23) return { date, from: time, until: `${p2(hour + 1)}${time.slice(2)}` };
+  // Two hours on from 23:xx, the clock is in the next day's first hours.
+  return { date: date === today ? wallClock(new Date(start + 2 * 3600_000), timeZone).date : date, from: '09:00', until: '10:00' };
 }
