@@ -267,7 +267,8 @@ function preparedStatements(client: pg.PoolClient, preparing: Preparing): void {
     if (!preparing.on || !config || typeof config !== 'object' || 'submit' in config) return query(config, ...rest);
     const c = config as pg.QueryConfig;
     const values = Array.isArray(rest[0]) ? rest[0] : c.values;
-    if (c.name !== undefined || typeof c.text !== 'string' || !values || values.length === 0) return query(config, ...rest);
+    // An empty name is unnamed too (how a drizzle query prepared once, db/shapes.ts, leaves the naming to this).
+    if (c.name || typeof c.text !== 'string' || !values || values.length === 0) return query(config, ...rest);
     const first = statementName(c.text);
     const name = renamed.get(first) ?? first;
     if (!named.has(name) && named.size >= PREPARED_PER_CONNECTION) return query(config, ...rest);

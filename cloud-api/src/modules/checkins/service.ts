@@ -1,10 +1,11 @@
 import type { CheckinEvent } from '@gatehouse/protocol';
-import { and, desc, eq, gte, lt, or, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, or, type Placeholder, sql } from 'drizzle-orm';
 import type { PgSelect } from 'drizzle-orm/pg-core';
 import type { AppContext, Principal } from '../../context.js';
 import type { Executor } from '../../db/client.js';
 import { rawRows } from '../../db/raw.js';
 import { appointments, checkins, hosts, users, visitors, visitPasses } from '../../db/schema.js';
+import { QueryShapes } from '../../db/shapes.js';
 import type { Sealer } from '../../lib/crypto.js';
 import type { EventBus, LiveEvent } from '../../lib/events.js';
 import { decodeCursor, decodeTimeCursor, page, pageLimit, timePage } from '../../lib/pagination.js';
@@ -65,7 +66,7 @@ export const sealedNameColumns = {
  * appointment's host user, every one org-scoped, so a row names only its own organisation's people.
  * (Primary-key lookups: no query per row.) The list, ingestion, the muster and the occupancy share it.
  */
-export function joinPassNames<T extends PgSelect>(q: T, orgId: string) {
+export function joinPassNames<T extends PgSelect>(q: T, orgId: string | Placeholder) {
   return q
     .leftJoin(visitors, and(eq(visitors.id, visitPasses.visitorId), eq(visitors.orgId, orgId)))
     .leftJoin(appointments, and(eq(appointments.id, visitPasses.appointmentId), eq(appointments.orgId, orgId)))
@@ -89,6 +90,9 @@ export interface CheckinNames {
   hostName: string | null;
 }
 const NO_NAMES: CheckinNames = { visitorName: null, hostName: null };
+
+/** The check-in page's and the pass names' prepared queries. */
+const shapes = new QueryShapes();
 
 export function openNames(sealer: Sealer, n: SealedNames, access: NameAccess = ALL_NAMES): CheckinNames {
   return {
@@ -173,27 +177,45 @@ export async function listCheckins(ctx: AppContext, orgId: string, q: CheckinQue
     : term.kind === 'id'
       ? or(eq(checkins.id, term.id), eq(checkins.passId, term.id), eq(checkins.gateId, term.id))
       : sql`${checkins.passId} in (${passIdsMatching(orgId, term)})`;
-  const rows = await ctx.db
-    .select(listed)
-    .from(checkins)
-    .where(
-      and(
-        eq(checkins.orgId, orgId),
-        q.gateId ? eq(checkins.gateId, q.gateId) : undefined,
-        q.passId ? eq(checkins.passId, q.passId) : undefined,
-        q.siteId ? eq(checkins.siteId, q.siteId) : undefined,
-        q.since ? gte(checkins.occurredAt, new Date(q.since)) : undefined,
-        q.until ? lt(checkins.occurredAt, new Date(q.until)) : undefined,
-        // Written out, not `allow = $n`: a generic plan (pageLimit) can use the partial indexes of refused check-ins
-        // only for a condition it can see is theirs (gate+deny+range fell to 33 pages/s, p99 2.4 s, with a parameter).
-        q.result ? (q.result === 'allow' ? sql`${checkins.allow}` : sql`not ${checkins.allow}`) : undefined,
-        search,
-        cursor ? lt(checkins.id, cursor) : undefined,
-        after ? sql`(${checkins.occurredAt}, ${checkins.id}) < (${after.at.toISOString()}::timestamptz, ${after.id}::uuid)` : undefined,
-      ),
-    )
-    .orderBy(...(ranged ? [desc(checkins.occurredAt), desc(checkins.id)] : [desc(checkins.id)]))
-    .limit(pageLimit(limit + 1, term));
+  const at = sql.placeholder;
+  // Every value a placeholder: without a search, one prepared query per combination of filters (db/shapes.ts).
+  const build = (db: Executor) =>
+    db
+      .select(listed)
+      .from(checkins)
+      .where(
+        and(
+          eq(checkins.orgId, at('org')),
+          q.gateId ? eq(checkins.gateId, at('gate')) : undefined,
+          q.passId ? eq(checkins.passId, at('pass')) : undefined,
+          q.siteId ? eq(checkins.siteId, at('site')) : undefined,
+          q.since ? gte(checkins.occurredAt, at('since')) : undefined,
+          q.until ? lt(checkins.occurredAt, at('until')) : undefined,
+          // Written out, not `allow = $n`: a generic plan (pageLimit) can use the partial indexes of refused check-ins
+          // only for a condition it can see is theirs (gate+deny+range fell to 33 pages/s, p99 2.4 s, with a parameter).
+          q.result ? (q.result === 'allow' ? sql`${checkins.allow}` : sql`not ${checkins.allow}`) : undefined,
+          search,
+          cursor ? lt(checkins.id, at('cursor')) : undefined,
+          after ? sql`(${checkins.occurredAt}, ${checkins.id}) < (${at('afterAt')}::timestamptz, ${at('afterId')}::uuid)` : undefined,
+        ),
+      )
+      .orderBy(...(ranged ? [desc(checkins.occurredAt), desc(checkins.id)] : [desc(checkins.id)]))
+      .limit(pageLimit(limit + 1, term));
+  const values = {
+    org: orgId,
+    gate: q.gateId,
+    pass: q.passId,
+    site: q.siteId,
+    since: q.since && new Date(q.since).toISOString(),
+    until: q.until && new Date(q.until).toISOString(),
+    cursor,
+    afterAt: after?.at.toISOString(),
+    afterId: after?.id,
+  };
+  const shape = [ranged, q.gateId, q.passId, q.siteId, q.since, q.until, cursor, after].map((v) => (v ? 1 : 0)).join('');
+  const rows = search
+    ? await build(ctx.db).prepare('').execute(values)
+    : await shapes.run(ctx.db, `page:${shape}${q.result ?? ''}:${limit}`, build, values);
   // The page's names in a second statement, per distinct pass (org-scoped: a row names only its own organisation's
   // pass): joined in the page's own statement, the five-way join over the month partitions was planned again on
   // every call (when its LIMIT was a parameter, see pageLimit), 1.0 ms of planning for 0.4 ms of work; apart,
@@ -294,19 +316,23 @@ export const NO_SEALED_NAMES: SealedNames = {
 
 /** For each pass: its visitor's and host's sealed names and its journey, in one statement of primary-key joins. */
 async function passSides(db: Executor, orgId: string, passIds: string[]): Promise<Map<string, PassSide>> {
-  const base = db
-    .select({
-      id: visitPasses.id,
-      appointmentId: visitPasses.appointmentId,
-      arrivedAt: visitPasses.arrivedAt,
-      leftAt: visitPasses.leftAt,
-      names: sealedNameColumns,
-    })
-    .from(visitPasses)
-    .$dynamic();
-  const rows = await joinPassNames(base, orgId)
-    // One array parameter, not one placeholder per pass: a 500-row batch names up to 500 passes.
-    .where(and(eq(visitPasses.orgId, orgId), sql`${visitPasses.id} = any(${sql.param(passIds)}::uuid[])`));
+  const build = (db: Executor) =>
+    joinPassNames(
+      db
+        .select({
+          id: visitPasses.id,
+          appointmentId: visitPasses.appointmentId,
+          arrivedAt: visitPasses.arrivedAt,
+          leftAt: visitPasses.leftAt,
+          names: sealedNameColumns,
+        })
+        .from(visitPasses)
+        .$dynamic(),
+      sql.placeholder('org'),
+    )
+      // One array parameter, not one placeholder per pass: a 500-row batch names up to 500 passes.
+      .where(and(eq(visitPasses.orgId, sql.placeholder('org')), sql`${visitPasses.id} = any(${sql.placeholder('ids')}::uuid[])`));
+  const rows = await shapes.run(db, 'sides', build, { org: orgId, ids: passIds });
   return new Map(
     rows.map((r) => [
       r.id,
