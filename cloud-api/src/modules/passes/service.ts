@@ -59,7 +59,28 @@ export function effectiveStatus(r: Pick<Row, 'status' | 'validTo'>, now = Date.n
 /** The row the issuance statement returns (`select * from p`), mapped by the table's columns. */
 const issuedRows = rawRows(visitPasses);
 
-export const passView = (r: Row) => ({
+/** The columns `passView` shows: what a list reads (not the sealed TOTP secret, the journey's times, who wrote it). */
+const viewed = {
+  id: visitPasses.id,
+  orgId: visitPasses.orgId,
+  visitorId: visitPasses.visitorId,
+  appointmentId: visitPasses.appointmentId,
+  accessRuleId: visitPasses.accessRuleId,
+  type: visitPasses.type,
+  status: visitPasses.status,
+  validFrom: visitPasses.validFrom,
+  validTo: visitPasses.validTo,
+  maxUses: visitPasses.maxUses,
+  cardFormat: visitPasses.cardFormat,
+  cardNumber: visitPasses.cardNumber,
+  escort: visitPasses.escort,
+  revokedAt: visitPasses.revokedAt,
+  revokedReason: visitPasses.revokedReason,
+  createdAt: visitPasses.createdAt,
+  updatedAt: visitPasses.updatedAt,
+};
+
+export const passView = (r: Pick<Row, keyof typeof viewed>) => ({
   id: r.id,
   orgId: r.orgId,
   visitorId: r.visitorId,
@@ -258,7 +279,7 @@ export async function listPasses(
   // of a left join null when its first column is, and the plaintext name column is null once sealed.)
   const build = (db: Executor) =>
     db
-      .select({ pass: visitPasses, ...visitorNameColumns })
+      .select({ pass: viewed, ...visitorNameColumns })
       .from(visitPasses)
       .leftJoin(visitors, and(eq(visitors.id, visitPasses.visitorId), eq(visitors.orgId, at('org'))))
       .where(
