@@ -5,12 +5,12 @@ import { PgDialect } from 'drizzle-orm/pg-core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AppContext } from '../src/context.js';
 import type { Executor } from '../src/db/client.js';
-import { organizations } from '../src/db/schema.js';
+import { organizations, visitPasses } from '../src/db/schema.js';
 import { QueryShapes } from '../src/db/shapes.js';
 import { Sealer } from '../src/lib/crypto.js';
 import { listCheckins } from '../src/modules/checkins/service.js';
 import { createOrganization } from '../src/modules/orgs/service.js';
-import { freshDatabase, type TestDb } from './helpers.js';
+import { createOrgWithUser, freshDatabase, issuePass, seedTopology, startApp, type TestDb } from './helpers.js';
 
 describe('queries built once per shape (db/shapes.ts)', () => {
   let t: TestDb | undefined;
@@ -94,6 +94,38 @@ describe('queries built once per shape (db/shapes.ts)', () => {
     expect((await listCheckins(ctx, a, { limit: 50, q: gateA1 })).items).toHaveLength(30);
     expect((await listCheckins(ctx, b, { limit: 50, q: gateA1 })).items).toHaveLength(0);
     expect(builds).toHaveBeenCalledTimes(8);
+  });
+
+  it('the pass list is built once for both organisations, each seeing its own passes named, and `now` is each call’s', async () => {
+    const stack = await startApp();
+    try {
+      const { app } = stack;
+      const [a, b] = [await createOrgWithUser(app, 'Shapes A', ['OrgAdmin']), await createOrgWithUser(app, 'Shapes B', ['OrgAdmin'])];
+      const topoA = await seedTopology(app, a);
+      const topoB = await seedTopology(app, b);
+      const now = Date.now();
+      const live = await issuePass(app, a, { visitorId: topoA.visitor.id, accessRuleId: topoA.rule.id });
+      // Valid for two seconds: active on the first call, expired on a later one of the very same statement.
+      const brief = await issuePass(app, a, { visitorId: topoA.visitor.id, accessRuleId: topoA.rule.id, validTo: new Date(now + 2000) });
+      const theirs = await issuePass(app, b, { visitorId: topoB.visitor.id, accessRuleId: topoB.rule.id });
+      const builds = vi.spyOn(PgDialect.prototype, 'buildSelectQuery');
+      const list = async (who: typeof a, query: string) => {
+        const r = await app.inject({ method: 'GET', url: `/api/admin/passes?limit=20${query}`, headers: who.auth });
+        expect(r.statusCode).toBe(200);
+        return (r.json() as { items: Array<{ id: string; visitorName: string | null }> }).items;
+      };
+      expect((await list(a, '')).map((p) => p.id)).toEqual([brief.id, live.id]);
+      expect(await list(b, '')).toEqual([expect.objectContaining({ id: theirs.id, visitorName: 'Ivan Petrov' })]);
+      expect((await list(a, '&status=active')).map((p) => p.id)).toEqual([brief.id, live.id]);
+      await new Promise((r) => setTimeout(r, Math.max(0, now + 2100 - Date.now())));
+      expect((await list(a, '&status=active')).map((p) => p.id)).toEqual([live.id]);
+      expect((await list(a, '&status=expired')).map((p) => p.id)).toEqual([brief.id]);
+      expect(await list(b, '&status=expired')).toEqual([]);
+      // Three shapes (all, active, expired) for six pages; the route's other statements read other tables.
+      expect(builds.mock.calls.filter(([c]) => (c as { table: unknown }).table === visitPasses)).toHaveLength(3);
+    } finally {
+      await stack.close();
+    }
   });
 
   it('inside a transaction a query is built for the call, never kept for the pool', async () => {
