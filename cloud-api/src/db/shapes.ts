@@ -4,6 +4,7 @@
  * (CPU profile, 50 clients on `GET /api/admin/checkins`: `buildSelectQuery` + `sqlToQuery` 20%, drizzle's `is()` alone
  * 10%). A hot query whose filters are few (which of them are present is its shape) is written with `sql.placeholder`s
  * for its values, prepared by drizzle once per shape and database, and executed with the values of each call.
+ * Measured on the check-in list (100,000 rows, 50 clients): 1.74 → 1.06 ms of API CPU per page, 635 → 974–1,011 pages/s.
  *
  * Only on the pool: a prepared query is bound to the session it was prepared on, so inside a transaction the query is
  * built for that call, as before. The placeholders' values go to the driver as they are (no column encoding):
