@@ -217,35 +217,30 @@ describe.skipIf(!onPostgres)('two instances on one PostgreSQL database', () => {
     }
   });
 
-  it('a command made through A for an away controller is sent by B when it reports online there; an expired one is not', async () => {
-    const topo = await seedTopology(a, admin);
-    const d = await enroll(a, admin, topo.gate.id);
-    const command = async (type: 'open' | 'lockdown', reason: string) => {
-      const r = await a.inject({
-        method: 'POST',
-        url: `/api/admin/gates/${topo.gate.id}/commands`,
-        headers: admin.auth,
-        payload: { type, reason },
-      });
-      expect(r.statusCode, r.body).toBe(202);
-      return r.json() as { id: string; status: string };
-    };
-    // A has no broker link: both are recorded, neither can be sent.
-    const stale = await command('lockdown', 'made an hour ago');
-    const fresh = await command('open', 'let the courier in');
-    expect([stale.status, fresh.status]).toEqual(['queued', 'queued']);
-    await a.ctx.db.execute(sql`update gate_commands set expires_at = now() - interval '1 second' where id = ${stale.id}`);
-
+  /** A command to `gateId` made through A, which has no broker link: recorded, not sent. */
+  const command = async (gateId: string, type: 'open' | 'lockdown' | 'release', reason: string) => {
+    const r = await a.inject({
+      method: 'POST',
+      url: `/api/admin/gates/${gateId}/commands`,
+      headers: admin.auth,
+      payload: { type, reason },
+    });
+    expect(r.statusCode, r.body).toBe(202);
+    return r.json() as { id: string; status: string };
+  };
+  /** The enrolled controller `d` on B's broker, collecting the commands it is sent; `online()` reports it online. */
+  const controller = async (d: Awaited<ReturnType<typeof enroll>>) => {
     const device = await connect(`mqtt://127.0.0.1:${b.ctx.sync!.broker!.port}`, d.mqtt);
-    try {
-      const ring = new KeyRing([d.orgPublicKey]);
-      const received: Command[] = [];
-      device.on('message', (_topic, payload) => {
-        const opened = openMessage(payload, ring, { orgId: admin.orgId, deviceId: d.deviceId });
-        if (opened.ok && opened.message.kind === 'cmd') received.push(opened.message);
-      });
-      await device.subscribeAsync(topics.cmd(d.deviceId), { qos: 1 });
-      const status = (ts: number): Status => ({
+    const ring = new KeyRing([d.orgPublicKey]);
+    const received: Command[] = [];
+    device.on('message', (_topic, payload) => {
+      const opened = openMessage(payload, ring, { orgId: admin.orgId, deviceId: d.deviceId });
+      if (opened.ok && opened.message.kind === 'cmd') received.push(opened.message);
+    });
+    await device.subscribeAsync(topics.cmd(d.deviceId), { qos: 1 });
+    let ts = Date.now();
+    const online = async () => {
+      const status: Status = {
         v: 1,
         deviceId: d.deviceId,
         state: 'online',
@@ -254,10 +249,26 @@ describe.skipIf(!onPostgres)('two instances on one PostgreSQL database', () => {
         outboxDepth: 0,
         lockdown: false,
         hardware: [],
-        ts,
-      });
+        ts: ts++,
+      };
+      await device.publishAsync(topics.status(d.deviceId), JSON.stringify(status), { qos: 1 });
+    };
+    return { device, received, online };
+  };
+
+  it('a command made through A for an away controller is sent by B when it reports online there; an expired one is not', async () => {
+    const topo = await seedTopology(a, admin);
+    const d = await enroll(a, admin, topo.gate.id);
+    // A has no broker link: both are recorded, neither can be sent.
+    const stale = await command(topo.gate.id, 'lockdown', 'made an hour ago');
+    const fresh = await command(topo.gate.id, 'open', 'let the courier in');
+    expect([stale.status, fresh.status]).toEqual(['queued', 'queued']);
+    await a.ctx.db.execute(sql`update gate_commands set expires_at = now() - interval '1 second' where id = ${stale.id}`);
+
+    const { device, received, online } = await controller(d);
+    try {
       const onlineAt = performance.now();
-      await device.publishAsync(topics.status(d.deviceId), JSON.stringify(status(Date.now())), { qos: 1 });
+      await online();
       const cmd = await until(() => received.find((c) => c.id === fresh.id), 'the queued command at the controller', 3000);
       const ms = Math.round(performance.now() - onlineAt);
       expect(cmd).toMatchObject({ type: 'open', reason: 'let the courier in' });
@@ -267,10 +278,36 @@ describe.skipIf(!onPostgres)('two instances on one PostgreSQL database', () => {
         { id: fresh.id, status: 'sent' },
       ]);
       // Another status sends nothing again, and the expired command never.
-      await device.publishAsync(topics.status(d.deviceId), JSON.stringify(status(Date.now() + 1)), { qos: 1 });
+      await online();
       await new Promise((r) => setTimeout(r, 500));
       expect(received.map((c) => c.id)).toEqual([fresh.id]);
       console.log(`queued command: sent by the other instance ${ms} ms after the controller reported online`);
+    } finally {
+      device.end(true);
+    }
+  });
+
+  it('of a lockdown and its release queued for an away controller only the release is sent: the gate is not locked on the way', async () => {
+    const topo = await seedTopology(a, admin);
+    const d = await enroll(a, admin, topo.gate.id);
+    const lock = await command(topo.gate.id, 'lockdown', 'Drill');
+    const open = await command(topo.gate.id, 'open', 'Courier');
+    const release = await command(topo.gate.id, 'release', 'Drill over');
+    const { device, received, online } = await controller(d);
+    try {
+      await online();
+      await until(() => received.find((c) => c.id === release.id), 'the release at the controller', 3000);
+      await online();
+      await new Promise((r) => setTimeout(r, 500));
+      // The open is its own (a pulse, not a mode); the lockdown was over before the controller came back.
+      expect(received.map((c) => c.id)).toEqual([open.id, release.id]);
+      const rows = await a.ctx.db.execute(sql`select id, status from gate_commands where gate_id = ${topo.gate.id} order by seq`);
+      // All three are done with: a later status does not send the lockdown either.
+      expect((rows as unknown as { rows: unknown[] }).rows).toEqual([
+        { id: lock.id, status: 'sent' },
+        { id: open.id, status: 'sent' },
+        { id: release.id, status: 'sent' },
+      ]);
     } finally {
       device.end(true);
     }

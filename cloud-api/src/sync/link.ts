@@ -66,6 +66,8 @@ const FANOUT_BATCH = 100;
 
 /** Command types whose row holds all they carry, so they can be sent again from it (see #sendQueued). */
 const RESENDABLE: Command['type'][] = ['open', 'lockdown', 'release', 'resync', 'emergency'];
+/** Commands that set the gate's mode: a newer one supersedes an older one (see #sendQueued). */
+const MODES = new Set<Command['type']>(['lockdown', 'release', 'emergency']);
 
 export interface CloudLinkOptions {
   url: string;
@@ -495,7 +497,16 @@ export class CloudLink extends EventEmitter<LinkEvents> {
       )
       .returning();
     // In the order they were made: the edge refuses a command whose seq is not above the last it ran (SIGN-4).
-    for (const c of claimed.sort((x, y) => x.seq - y.seq)) {
+    const ordered = claimed.sort((x, y) => x.seq - y.seq);
+    // Lockdown, emergency and release each set the gate's mode, which the gate record's flags carry through sync as
+    // well: of those only the newest still says anything. Sent too, an older one put the gate through it again on the
+    // way (a lockdown already released, replayed to a controller that came back, refused entries until the release).
+    const mode = ordered.findLast((c) => MODES.has(c.type));
+    for (const c of ordered) {
+      if (MODES.has(c.type) && c !== mode) {
+        this.#o.log.info({ deviceId: device.deviceId, commandId: c.id, type: c.type }, 'sync: queued command superseded, not sent');
+        continue;
+      }
       // The device is the one that just reported: no need to look its gate up again per command.
       const sent = await this.#publishCommand(device, { ...c, expiresAt: c.expiresAt.getTime() }).then(
         () => true,
