@@ -245,6 +245,12 @@ async function main() {
         sql: 'select * from visit_passes where org_id = $1 and card_number = $2 order by id desc limit 51',
         values: [org, card],
       },
+      {
+        name: 'visitors',
+        path: '/api/admin/visitors?limit=50',
+        sql: 'select * from visitors where org_id = $1 and deleted_at is null order by id desc limit 51',
+        values: [org],
+      },
       { name: 'checkins', path: '/api/admin/checkins?limit=50', sql: ck(''), values: [org], followUp: names },
       {
         name: 'checkins gate',

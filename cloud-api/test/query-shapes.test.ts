@@ -5,7 +5,7 @@ import { PgDialect } from 'drizzle-orm/pg-core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AppContext } from '../src/context.js';
 import type { Executor } from '../src/db/client.js';
-import { organizations, visitPasses } from '../src/db/schema.js';
+import { organizations, visitors, visitPasses } from '../src/db/schema.js';
 import { QueryShapes } from '../src/db/shapes.js';
 import { Sealer } from '../src/lib/crypto.js';
 import { listCheckins } from '../src/modules/checkins/service.js';
@@ -96,7 +96,7 @@ describe('queries built once per shape (db/shapes.ts)', () => {
     expect(builds).toHaveBeenCalledTimes(8);
   });
 
-  it('the pass list is built once for both organisations, each seeing its own passes named, and `now` is each call’s', async () => {
+  it('the pass and visitor lists are built once for both organisations, each seeing its own rows, and `now` is each call’s', async () => {
     const stack = await startApp();
     try {
       const { app } = stack;
@@ -123,6 +123,16 @@ describe('queries built once per shape (db/shapes.ts)', () => {
       expect(await list(b, '&status=expired')).toEqual([]);
       // Three shapes (all, active, expired) for six pages; the route's other statements read other tables.
       expect(builds.mock.calls.filter(([c]) => (c as { table: unknown }).table === visitPasses)).toHaveLength(3);
+
+      // The visitor list too: one statement for both organisations' first pages, each its own visitor.
+      const visitorsOf = async (who: typeof a) => {
+        const r = await app.inject({ method: 'GET', url: '/api/admin/visitors?limit=20', headers: who.auth });
+        expect(r.statusCode).toBe(200);
+        return (r.json() as { items: Array<{ id: string }> }).items.map((v) => v.id);
+      };
+      expect(await visitorsOf(a)).toEqual([topoA.visitor.id]);
+      expect(await visitorsOf(b)).toEqual([topoB.visitor.id]);
+      expect(builds.mock.calls.filter(([c]) => (c as { table: unknown }).table === visitors)).toHaveLength(1);
     } finally {
       await stack.close();
     }

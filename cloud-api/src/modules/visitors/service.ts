@@ -3,6 +3,7 @@ import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm';
 import type { AppContext, Principal } from '../../context.js';
 import type { Executor } from '../../db/client.js';
 import { visitors } from '../../db/schema.js';
+import { QueryShapes } from '../../db/shapes.js';
 import { type Actor, writeAudit } from '../../lib/audit.js';
 import type { Sealer } from '../../lib/crypto.js';
 import { forbidden, notFound } from '../../lib/errors.js';
@@ -117,6 +118,9 @@ export async function requireVisitor(db: Executor, orgId: string, id: string, ac
   return row;
 }
 
+/** The visitor list's prepared queries. */
+const shapes = new QueryShapes();
+
 export async function listVisitors(
   ctx: AppContext,
   orgId: string,
@@ -128,20 +132,28 @@ export async function listVisitors(
   const term = parseSearch(ctx.sealer, q.q);
   const who = term && term.kind !== 'id' ? visitorsMatching(orgId, term) : undefined;
   const search = !term ? undefined : term.kind === 'id' ? eq(visitors.id, term.id) : who ? sql`${visitors.id} in (${who})` : sql`false`;
-  const rows = await ctx.db
-    .select()
-    .from(visitors)
-    .where(
-      and(
-        eq(visitors.orgId, orgId),
-        isNull(visitors.deletedAt),
-        visitorInScope(access.scope, access.userId),
-        search,
-        cursor ? lt(visitors.id, cursor) : undefined,
-      ),
-    )
-    .orderBy(desc(visitors.id))
-    .limit(pageLimit(limit + 1, term));
+  const build = (db: Executor) =>
+    db
+      .select()
+      .from(visitors)
+      .where(
+        and(
+          eq(visitors.orgId, sql.placeholder('org')),
+          isNull(visitors.deletedAt),
+          visitorInScope(access.scope, access.userId),
+          search,
+          cursor ? lt(visitors.id, sql.placeholder('cursor')) : undefined,
+        ),
+      )
+      .orderBy(desc(visitors.id))
+      .limit(pageLimit(limit + 1, term));
+  const values = { org: orgId, cursor };
+  // Built once per shape (db/shapes.ts) for a caller who sees every visitor; a host's scope and a search carry values
+  // of their own in the statement.
+  const rows =
+    access.scope.any && !term
+      ? await shapes.run(ctx.db, `page:${cursor ? 1 : 0}:${limit}`, build, values)
+      : await build(ctx.db).prepare('').execute(values);
   return page(
     rows.map((r) => view(ctx.sealer, r, access.pii)),
     limit,
