@@ -31,11 +31,12 @@ export class QueryShapes {
 
   /**
    * Runs the query `build` makes for `shape` with `values`: on the pool, prepared the first time and reused after;
-   * in a transaction, built for this call. `build` must make the same statement for the same `shape`.
+   * in a transaction, or without a shape (a statement that carries values of its own: a search, a host's scope),
+   * built for this call. `build` must make the same statement for the same `shape`.
    */
-  run<R>(db: Executor, shape: string, build: (db: Executor) => Preparable<R>, values: Record<string, unknown>): Promise<R> {
+  run<R>(db: Executor, shape: string | null, build: (db: Executor) => Preparable<R>, values: Record<string, unknown>): Promise<R> {
     // The empty name leaves the statement unnamed for drizzle; the connection names it by its text (client.ts).
-    if (db instanceof PgTransaction) return build(db).prepare('').execute(values);
+    if (shape === null || db instanceof PgTransaction) return build(db).prepare('').execute(values);
     let shapes = this.#byDb.get(db);
     if (!shapes) {
       shapes = new Map();

@@ -297,10 +297,8 @@ export async function listPasses(
   const values = { org: orgId, visitor: q.visitorId, now: new Date().toISOString(), status: q.status, cursor };
   // Built once per shape (db/shapes.ts) for a caller who sees every pass; a host's scope and a search carry values of
   // their own in the statement.
-  const rows =
-    scope.any && !term
-      ? await shapes.run(ctx.db, `page:${q.visitorId ? 1 : 0}${cursor ? 1 : 0}${q.status ?? ''}:${limit}`, build, values)
-      : await build(ctx.db).prepare('').execute(values);
+  const shape = scope.any && !term ? `page:${q.visitorId ? 1 : 0}${cursor ? 1 : 0}${q.status ?? ''}:${limit}` : null;
+  const rows = await shapes.run(ctx.db, shape, build, values);
   return page(
     rows.map((r) => ({
       ...passView(r.pass),

@@ -147,13 +147,10 @@ export async function listVisitors(
       )
       .orderBy(desc(visitors.id))
       .limit(pageLimit(limit + 1, term));
-  const values = { org: orgId, cursor };
   // Built once per shape (db/shapes.ts) for a caller who sees every visitor; a host's scope and a search carry values
   // of their own in the statement.
-  const rows =
-    access.scope.any && !term
-      ? await shapes.run(ctx.db, `page:${cursor ? 1 : 0}:${limit}`, build, values)
-      : await build(ctx.db).prepare('').execute(values);
+  const shape = access.scope.any && !term ? `page:${cursor ? 1 : 0}:${limit}` : null;
+  const rows = await shapes.run(ctx.db, shape, build, { org: orgId, cursor });
   return page(
     rows.map((r) => view(ctx.sealer, r, access.pii)),
     limit,
