@@ -40,26 +40,38 @@ function idMatches(id: string, filters: SQL | undefined, limit: number): SQL {
  */
 async function wordMatches(ctx: AppContext, filters: SQL | undefined, text: string, limit: number) {
   const words = [...new Set(text.split(/\s+/))].slice(0, MAX_WORDS);
-  const haystack = sql`lower(w.action || ' ' || w.entity_type || ' ' || coalesce(w.entity_id, '') || ' ' || coalesce(w.data::text, ''))`;
-  const match = sql.join(
-    words.map((word) => sql`strpos(${haystack}, lower(${word})) > 0`),
-    sql` and `,
-  );
-  const rowsOf = async (q: SQL) => (await ctx.db.execute(q)) as unknown as { rows: Array<{ id: string }> };
+  const w = ctx.db
+    .select({
+      id: auditLogs.id,
+      action: auditLogs.action,
+      entityType: auditLogs.entityType,
+      entityId: auditLogs.entityId,
+      data: auditLogs.data,
+    })
+    .from(auditLogs)
+    .where(filters)
+    .orderBy(desc(auditLogs.id))
+    .limit(AUDIT_SEARCH_WINDOW)
+    .as('w');
+  const haystack = sql`lower(${w.action} || ' ' || ${w.entityType} || ' ' || coalesce(${w.entityId}, '') || ' ' || coalesce(${w.data}::text, ''))`;
   // Streamed: the window's rows are read newest first only until a page and one match.
-  const { rows } = await rowsOf(sql`
-    select w.id::text as id from (
-      select ${auditLogs.id} as id, ${auditLogs.action} as action, ${auditLogs.entityType} as entity_type,
-             ${auditLogs.entityId} as entity_id, ${auditLogs.data} as data
-      from ${auditLogs} where ${filters} order by ${auditLogs.id} desc limit ${AUDIT_SEARCH_WINDOW}) w
-    where ${match} order by w.id desc limit ${limit + 1}`);
+  const rows = await ctx.db
+    .select({ id: w.id })
+    .from(w)
+    .where(and(...words.map((word) => sql`strpos(${haystack}, lower(${word})) > 0`)))
+    .orderBy(desc(w.id))
+    .limit(limit + 1);
   const ids = rows.map((r) => r.id);
   if (ids.length > limit) return { ids, stoppedAt: null };
   // Fewer: the whole window was read. Its last row, if it was full, is where the next request reads on from.
-  const { rows: last } = await rowsOf(
-    sql`select ${auditLogs.id}::text as id from ${auditLogs} where ${filters} order by ${auditLogs.id} desc offset ${AUDIT_SEARCH_WINDOW - 1} limit 1`,
-  );
-  return { ids, stoppedAt: last[0]?.id ?? null };
+  const [last] = await ctx.db
+    .select({ id: auditLogs.id })
+    .from(auditLogs)
+    .where(filters)
+    .orderBy(desc(auditLogs.id))
+    .offset(AUDIT_SEARCH_WINDOW - 1)
+    .limit(1);
+  return { ids, stoppedAt: last?.id ?? null };
 }
 
 /** Read-only by design: there is no route that edits or deletes audit rows, and a trigger refuses it in the database. */
