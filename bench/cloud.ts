@@ -19,6 +19,8 @@
  * The floor: the INSERT statement(s) one issuance sends (captured off node-postgres
  * while one is issued), replayed straight through node-postgres by 50 clients;
  * issue_ratio is the API's issuance rate over it (target >= 0.5).
+ * Beside it, the same statement(s) through pgbench, PostgreSQL's C client (issue_pgbench_*): what the server
+ * answers at 50 clients when the client costs next to nothing.
  * PostgreSQL only (null on PGlite). pg_stat_statements needs a server restart
  * (shared_preload_libraries), so the statements are captured client-side.
  * Targets: both p99 < 50 ms; issuance >= 0.5x the floor, >= 0.1x the hello rate.
@@ -33,7 +35,7 @@ import { uuidv7 } from '@gatehouse/protocol';
 import { sql } from 'drizzle-orm';
 import Fastify from 'fastify';
 import pg from 'pg';
-import { createBenchDatabase, type Figures, type LoadOptions, load as loadWith } from './load.js';
+import { createBenchDatabase, type Figures, type LoadOptions, load as loadWith, pgbench } from './load.js';
 
 const CONNECTIONS = 50;
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
@@ -128,7 +130,7 @@ async function main() {
   if (made && issueWrites.length === 0) throw new Error('no INSERT captured during an issuance');
   console.log(`one issuance sends ${issueStatements.length} statements:`);
   for (const q of issueStatements) console.log(`  ${q.text.replace(/\s+/g, ' ').trim().slice(0, 110)}`);
-  const { rows: users } = (await database.db.execute(sql`select id from users where email = ${demo.email}`)) as unknown as {
+  const { rows: users } = (await database.db.execute(sql`select id from users where org_id = ${demo.orgId}`)) as unknown as {
     rows: Array<{ id: string }>;
   };
   const keepIds = new Set([demo.orgId, visitor.id, demo.ruleId, ...users.map((u) => u.id)]);
@@ -141,6 +143,7 @@ async function main() {
   const helloF = await load({ url: helloUrl });
   const issueF = await load({ url: `${url}/api/admin/passes`, method: 'POST', headers: auth, body: passBody });
   const floorF = await floor(made?.url ?? null, issueWrites, keepIds, DURATION_S);
+  const pgbenchF = made ? await pgbenchFloor(made.url, issueWrites, keepIds) : null;
   const listF = await load({ url: `${url}/api/admin/checkins?limit=50&siteId=${demo.siteId}`, headers: auth });
   const paced = {
     url: `${url}/api/admin/passes`,
@@ -215,6 +218,10 @@ async function main() {
     console.log(
       `  issue SQL, raw pg     ${floorF.rps.toFixed(0)} req/s  p50 ${ms(floorF.p50)}  p99 ${ms(floorF.p99)}  API/floor ${(issueF.rps / floorF.rps).toFixed(3)}x  (${issueStatements.length} statements per issuance, ${issueWrites.length} replayed; target >= 0.5x)`,
     );
+  if (pgbenchF)
+    console.log(
+      `  issue SQL, pgbench    ${pgbenchF.rps.toFixed(0)} req/s  p50 ${ms(pgbenchF.p50)}  p99 ${ms(pgbenchF.p99)}  (PostgreSQL's C client: the server's own answer at 50 clients)`,
+    );
   console.log(
     `  list check-ins        ${listF.rps.toFixed(0)} req/s  p50 ${ms(listF.p50)}  p99 ${ms(listF.p99)}  ratio to hello ${(listF.rps / helloF.rps).toFixed(3)}x  (p99 target < 50 ms)`,
   );
@@ -245,6 +252,8 @@ async function main() {
       issue_floor_rps: floorF ? Math.round(floorF.rps) : null,
       issue_floor_p99_ms: floorF ? floorF.p99 : null,
       issue_ratio: floorF ? Number((issueF.rps / floorF.rps).toFixed(3)) : null,
+      issue_pgbench_rps: pgbenchF ? Math.round(pgbenchF.rps) : null,
+      issue_pgbench_p99_ms: pgbenchF ? Number(pgbenchF.p99.toFixed(2)) : null,
       issue_statements: issueStatements.length,
       issue_10_webhooks_rps: Math.round(hookF.rps),
       issue_10_webhooks_p99_ms: hookF.p99,
@@ -334,6 +343,30 @@ async function floor(url: string | null, writes: Statement[], keep: Set<string>,
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
   return { rps: latencies.length / seconds, p50: at(0.5), p99: at(0.99), errors, non2xx: 0 };
+}
+
+/**
+ * The floor's statements through pgbench (PostgreSQL's C client), 50 clients: what the server itself answers.
+ * Each new row's uuid is made by the statement (gen_random_uuid()), pgbench having no way to make one; null when
+ * one new uuid is passed twice (two rows that must share it), which that cannot express.
+ */
+async function pgbenchFloor(url: string, writes: Statement[], keep: Set<string>): Promise<Figures | null> {
+  const fresh = writes.flatMap((w) => w.values.filter((v) => typeof v === 'string' && UUID.test(v) && !keep.has(v)));
+  if (new Set(fresh).size !== fresh.length) return null;
+  const offsets = writes.map((_, i) => writes.slice(0, i).reduce((n, w) => n + w.values.length, 0));
+  const statements = writes.map((w, i) =>
+    w.text.replace(/\$(\d+)/g, (_, n: string) =>
+      fresh.includes(w.values[Number(n) - 1] as string) ? 'gen_random_uuid()' : `$${Number(n) + (offsets[i] ?? 0)}`,
+    ),
+  );
+  return pgbench({
+    url,
+    statements,
+    values: writes.flatMap((w) => w.values),
+    clients: CONNECTIONS,
+    duration: DURATION_S,
+    transaction: writes.length > 1,
+  });
 }
 
 main().catch((e) => {

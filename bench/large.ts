@@ -4,7 +4,10 @@
  * INSERT … SELECT from generate_series (not the API), then the list and
  * filter endpoints under 50 concurrent clients (autocannon in its own
  * process), each beside the same SELECT run straight through node-postgres by
- * 50 concurrent clients in the same run (the raw baseline), and the site
+ * 50 concurrent clients in the same run (the raw baseline) and through pgbench
+ * (PostgreSQL's C client: what the server answers when its client costs next to
+ * nothing), with the CPU each run cost per request (this process, PostgreSQL's
+ * processes, the machine), and the site
  * snapshot an edge downloads (sync/records.ts siteSnapshot) over every pass.
  *
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench:large
@@ -31,7 +34,7 @@ import {
 } from '@gatehouse/cloud-api';
 import { newTotpSecret } from '@gatehouse/protocol';
 import pg from 'pg';
-import { type Figures, load } from './load.js';
+import { type CpuPerRequest, cpuMeter, type Figures, load, pgbench } from './load.js';
 import { percentile } from './util.js';
 
 const CONNECTIONS = 50;
@@ -313,8 +316,13 @@ async function main() {
         continue;
       }
       await autocannon(`${url}${c.path}`, auth, 2); // warm
+      let meter = cpuMeter();
       const api = await autocannon(`${url}${c.path}`, auth);
+      const apiCpu = meter(api.rps * DURATION_S);
+      meter = cpuMeter();
       const floor = await raw(pool, c.sql, c.values, c.followUp);
+      const rawCpu = meter(floor.rps * DURATION_S);
+      const bench = await pgbenchFloor(pool, dbUrl, c);
       results[c.name] = {
         p50_ms: api.p50,
         p99_ms: api.p99,
@@ -322,11 +330,21 @@ async function main() {
         raw_p50_ms: +floor.p50.toFixed(2),
         raw_p99_ms: +floor.p99.toFixed(2),
         raw_rps: Math.round(floor.rps),
+        pgbench_p50_ms: bench ? +bench.p50.toFixed(2) : null,
+        pgbench_p99_ms: bench ? +bench.p99.toFixed(2) : null,
+        pgbench_rps: bench ? Math.round(bench.rps) : null,
+        cpu_ms_per_req: { api: apiCpu, raw: rawCpu },
         errors: api.errors,
       };
+      const cpu = (c: CpuPerRequest) => `cpu/req ${c.self} ms own, ${c.postgres} ms postgres, ${c.machine} ms machine`;
       console.log(
         `  ${c.name.padEnd(26)} API p50 ${api.p50} ms p99 ${api.p99} ms ${api.rps.toFixed(0)} req/s | raw pg p50 ${floor.p50.toFixed(1)} ms p99 ${floor.p99.toFixed(1)} ms ${floor.rps.toFixed(0)}/s | ratio ${(api.rps / floor.rps).toFixed(2)}${api.errors ? ` | ${api.errors} errors` : ''}`,
       );
+      console.log(`  ${''.padEnd(26)} API ${cpu(apiCpu)} | raw pg ${cpu(rawCpu)}`);
+      if (bench)
+        console.log(
+          `  ${''.padEnd(26)} pgbench (C client, the same statements) p50 ${bench.p50.toFixed(1)} ms p99 ${bench.p99.toFixed(1)} ms ${bench.rps.toFixed(0)}/s${bench.errors ? ` | ${bench.errors} failed` : ''}`,
+        );
     }
 
     const t3 = performance.now();
@@ -359,6 +377,22 @@ async function main() {
     else await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();
   }
+}
+
+/**
+ * A case's statements through pgbench, 50 clients: the page, then (as `raw` does) its names, whose pass ids
+ * are the page's as it reads now (nothing is written during the bench, so every run of the page reads the same).
+ */
+async function pgbenchFloor(pool: pg.Pool, url: string, c: { sql: string; values: unknown[]; followUp?: FollowUp }) {
+  const statements = [c.sql];
+  const values = [...c.values];
+  const next = c.followUp?.((await pool.query(c.sql, c.values)).rows);
+  if (next) {
+    // One set of variables for the script: the names statement's $n come after the page's.
+    statements.push(next.text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + c.values.length}`));
+    values.push(...next.values);
+  }
+  return pgbench({ url, statements, values, clients: CONNECTIONS, duration: DURATION_S });
 }
 
 /**

@@ -1,8 +1,15 @@
-/** What the HTTP and database benches share: a database of their own, and autocannon run in its own process. */
-import { spawn } from 'node:child_process';
+/**
+ * What the HTTP and database benches share: a database of their own, autocannon run in its own process,
+ * pgbench (PostgreSQL's own C client) as the floor no Node.js client reaches, and where the CPU went.
+ */
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
+import { percentile } from './util.js';
 
 const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
 
@@ -74,4 +81,154 @@ export function load(opts: LoadOptions): Promise<Figures> {
       resolve({ rps: r.requests.average, p99: r.latency.p99, p50: r.latency.p50, errors: r.errors + r.timeouts, non2xx: r.non2xx });
     });
   });
+}
+
+/** Linux's USER_HZ, the unit of /proc's CPU times, on every architecture Node.js ships for. */
+const TICK_MS = 10;
+
+/** CPU time in ms, user + system, of each process named `comm` (/proc/<pid>/stat), by pid; none off Linux. */
+function processCpuMs(comm: string): Map<string, number> {
+  const byPid = new Map<string, number>();
+  if (!existsSync('/proc/self/stat')) return byPid;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      if (stat.slice(stat.indexOf('(') + 1, close) !== comm) continue;
+      const f = stat.slice(close + 2).split(' ');
+      byPid.set(pid, (Number(f[11]) + Number(f[12])) * TICK_MS); // utime, stime (fields 14 and 15 of proc(5))
+    } catch {
+      // the process ended between the listing and the read
+    }
+  }
+  return byPid;
+}
+
+/**
+ * What the processes named `comm` spent between two readings: each one alive at the second by its own
+ * difference (one started since counts whole). A process that ended in between is not counted: its time
+ * went with it (a pgbench run's 50 backends end with it), so the figure can only be low, never negative.
+ */
+function spentSince(before: Map<string, number>, comm: string): number {
+  let ms = 0;
+  for (const [pid, now] of processCpuMs(comm)) ms += Math.max(0, now - (before.get(pid) ?? 0));
+  return ms;
+}
+
+/** Busy CPU time of the whole machine in ms, all cores (/proc/stat: user, nice, system, irq, softirq). */
+function machineCpuMs(): number {
+  if (!existsSync('/proc/stat')) return 0;
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.split(/\s+/).slice(1).map(Number) ?? [];
+  return ((f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0)) * TICK_MS;
+}
+
+/** CPU ms per request, over one measured run. */
+export interface CpuPerRequest {
+  /** This process (where a bench runs the API or the node-postgres floor). */
+  self: number;
+  /** The `postgres` processes of this machine: the server's share when it is local, else 0. */
+  postgres: number;
+  /** The whole machine: with the load generator, the OS, and anything else running. */
+  machine: number;
+}
+
+/**
+ * Where the CPU of a run goes, per request: starts measuring now; `per(requests)` ends it. On a machine whose
+ * cores the API, PostgreSQL and the load generator share, the sum bounds the rate (cores / machine ms), and so,
+ * at a fixed number of clients, the mean latency (Little's law: clients / rate).
+ */
+export function cpuMeter() {
+  const self0 = process.cpuUsage();
+  const pg0 = processCpuMs('postgres');
+  const all0 = machineCpuMs();
+  return (requests: number): CpuPerRequest => {
+    const self = process.cpuUsage(self0);
+    const n = Math.max(1, requests);
+    const r = (ms: number) => +(ms / n).toFixed(3);
+    return { self: r((self.user + self.system) / 1000), postgres: r(spentSince(pg0, 'postgres')), machine: r(machineCpuMs() - all0) };
+  };
+}
+
+/** The pgbench of this machine: on the PATH, or in Debian's versioned directory; null without one. */
+function pgbenchPath(): string | null {
+  try {
+    execFileSync('pgbench', ['--version'], { stdio: 'ignore' });
+    return 'pgbench';
+  } catch {
+    const dir = '/usr/lib/postgresql';
+    if (!existsSync(dir)) return null;
+    const found = readdirSync(dir)
+      .map((v) => join(dir, v, 'bin', 'pgbench'))
+      .filter((p) => existsSync(p));
+    return found.at(-1) ?? null;
+  }
+}
+
+/**
+ * `statements` run in turn by `clients` pgbench clients for `duration` s, prepared once per connection
+ * (`-M prepared`, as the API's are), each `$n` bound to `values[n - 1]` (arrays as PostgreSQL array literals):
+ * what PostgreSQL itself answers at that concurrency through a client that costs it almost nothing. Each
+ * transaction's latency comes from pgbench's own log. Null when this machine has no pgbench.
+ */
+export async function pgbench(o: {
+  url: string;
+  statements: string[];
+  values: unknown[];
+  clients: number;
+  duration: number;
+  /** The statements in one transaction (as the API sends them), else each on its own. */
+  transaction?: boolean;
+}): Promise<Figures | null> {
+  const bin = pgbenchPath();
+  if (!bin) return null;
+  const dir = mkdtempSync(join(tmpdir(), 'gh-pgbench-'));
+  try {
+    const literal = (v: unknown) => (Array.isArray(v) ? `{${v.join(',')}}` : String(v));
+    // A pgbench variable is never NULL: a null value is written into the statement instead.
+    const bind = (n: string) => ((o.values[Number(n) - 1] ?? null) === null ? 'NULL' : `:v${n}`);
+    const lines = o.statements.map(
+      (s) =>
+        `${s
+          .replace(/\$(\d+)/g, (_, n: string) => bind(n))
+          .replace(/\s+/g, ' ')
+          .trim()};`,
+    );
+    writeFileSync(join(dir, 'script.sql'), `${(o.transaction ? ['BEGIN;', ...lines, 'COMMIT;'] : lines).join('\n')}\n`);
+    const defines = o.values.flatMap((v, i) => (v === null || v === undefined ? [] : ['-D', `v${i + 1}=${literal(v)}`]));
+    const args = [
+      '-n',
+      '-M',
+      'prepared',
+      '-c',
+      String(o.clients),
+      '-j',
+      '2',
+      '-T',
+      String(o.duration),
+      '-l',
+      ...defines,
+      '-f',
+      'script.sql',
+      o.url,
+    ];
+    const out = await new Promise<string>((resolve, reject) => {
+      const p = spawn(bin, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      let text = '';
+      p.stdout.on('data', (d) => (text += d));
+      p.stderr.on('data', (d) => (text += d));
+      p.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`pgbench failed (${code}): ${text.slice(-500)}`))));
+    });
+    // Each log line: client, transaction, latency (µs), …; a failed transaction has no latency.
+    const lat = readdirSync(dir)
+      .filter((f) => f.startsWith('pgbench_log'))
+      .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n'))
+      .map((l) => Number(l.split(' ')[2]) / 1000)
+      .filter((ms) => Number.isFinite(ms))
+      .sort((a, b) => a - b);
+    const failed = Number(/number of failed transactions: (\d+)/.exec(out)?.[1] ?? 0);
+    return { rps: lat.length / o.duration, p50: percentile(lat, 50), p99: percentile(lat, 99), errors: failed, non2xx: 0 };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
