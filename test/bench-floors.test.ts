@@ -1,0 +1,59 @@
+/**
+ * The benches' floors and CPU figures (bench/load.ts) are what their ratios are read against, so they are
+ * checked here: pgbench is given the statements with their values (a null written in, an array as a literal,
+ * one set of variables across statements) and its per-transaction log is read; a statement PostgreSQL refuses
+ * fails the run instead of reading as a fast floor; and the CPU meter counts this process's own work.
+ */
+import { describe, expect, it } from 'vitest';
+import { cpuMeter, pgbench } from '../bench/load.js';
+
+const url = process.env.DATABASE_URL;
+
+describe.skipIf(!url)('pgbench floor (PostgreSQL)', () => {
+  const base = { url: url ?? '', clients: 2, duration: 1 };
+
+  it('runs the statements with their values and reads each transaction from its log', async () => {
+    const f = await pgbench({
+      ...base,
+      // $2 is null (written into the text), $3 an array: had either gone wrong, each statement would fail.
+      statements: [
+        'select 1 / ($1::int - 6) where $2::int is null',
+        'select 1 / (cardinality($3::uuid[]) - 1) from generate_series(1, $1::int)',
+      ],
+      values: [7, null, ['01a22e6a-0a08-7000-aa86-eabfffdeca6e', '01a22e6a-0a08-7000-aa86-eabfffdeca6f']],
+    });
+    expect(f).not.toBeNull();
+    expect(f?.errors).toBe(0);
+    expect(f?.rps).toBeGreaterThan(50);
+    expect(f?.p50).toBeGreaterThan(0);
+    expect(f?.p99).toBeGreaterThanOrEqual(f?.p50 ?? Number.POSITIVE_INFINITY);
+  });
+
+  it('a statement PostgreSQL refuses fails the run', async () => {
+    // 1 / (6 - 6): a division by zero on every transaction.
+    await expect(pgbench({ ...base, statements: ['select 1 / ($1::int - 6)'], values: [6] })).rejects.toThrow(/pgbench failed/);
+  });
+
+  it('a transaction of several statements is one logged transaction', async () => {
+    const one = await pgbench({ ...base, statements: ['select pg_sleep(0.02)'], values: [] });
+    const two = await pgbench({ ...base, statements: ['select pg_sleep(0.02)', 'select pg_sleep(0.02)'], values: [], transaction: true });
+    expect(one?.p50).toBeGreaterThanOrEqual(20);
+    expect(two?.p50).toBeGreaterThanOrEqual(40);
+  });
+});
+
+describe('CPU meter', () => {
+  it("counts this process's own CPU per request", () => {
+    const per = cpuMeter();
+    const end = performance.now() + 200;
+    let spin = 0;
+    while (performance.now() < end) spin++;
+    const cpu = per(2);
+    expect(spin).toBeGreaterThan(0);
+    // 200 ms of a busy loop over two requests: about 100 ms each (the tick is 10 ms; a loaded machine steals some).
+    expect(cpu.self).toBeGreaterThan(50);
+    expect(cpu.self).toBeLessThan(150);
+    expect(cpu.machine).toBeGreaterThanOrEqual(0);
+    expect(cpu.postgres).toBeGreaterThanOrEqual(0);
+  });
+});
