@@ -6,7 +6,13 @@ export default defineConfig({
   resolve: { conditions: ['source'] },
   ssr: { resolve: { conditions: ['source'] } },
   test: {
-    include: ['test/**/*.test.ts', 'protocol/test/**/*.test.ts', 'edge-agent/test/**/*.test.ts', 'cloud-api/test/**/*.test.ts'],
+    include: [
+      'test/**/*.test.ts',
+      'bench/**/*.test.ts',
+      'protocol/test/**/*.test.ts',
+      'edge-agent/test/**/*.test.ts',
+      'cloud-api/test/**/*.test.ts',
+    ],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -169,7 +169,10 @@ function pgbenchPath(): string | null {
  * `statements` run in turn by `clients` pgbench clients for `duration` s, prepared once per connection
  * (`-M prepared`, as the API's are), each `$n` bound to `values[n - 1]` (arrays as PostgreSQL array literals):
  * what PostgreSQL itself answers at that concurrency through a client that costs it almost nothing. Each
- * transaction's latency comes from pgbench's own log. Null when this machine has no pgbench.
+ * transaction's latency comes from pgbench's own log; its clock is read lazily (once per pass of a thread over its
+ * clients), so a latency is off by up to one such pass, and a sub-millisecond transaction that never waited on its
+ * socket logs 0: good for the millisecond pages the benches run, not for timing a trivial statement. The rate is
+ * exact. Null when this machine has no pgbench.
  */
 export async function pgbench(o: {
   url: string;

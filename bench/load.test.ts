@@ -5,7 +5,7 @@
  * fails the run instead of reading as a fast floor; and the CPU meter counts this process's own work.
  */
 import { describe, expect, it } from 'vitest';
-import { cpuMeter, pgbench } from '../bench/load.js';
+import { cpuMeter, pgbench } from './load.js';
 
 const url = process.env.DATABASE_URL;
 
@@ -16,16 +16,17 @@ describe.skipIf(!url)('pgbench floor (PostgreSQL)', () => {
     const f = await pgbench({
       ...base,
       // $2 is null (written into the text), $3 an array: had either gone wrong, each statement would fail.
+      // pg_sleep: pgbench's clock is lazy, and a transaction that never waits on its socket can log 0 µs.
       statements: [
-        'select 1 / ($1::int - 6) where $2::int is null',
+        'select 1 / ($1::int - 6), pg_sleep(0.003) where $2::int is null',
         'select 1 / (cardinality($3::uuid[]) - 1) from generate_series(1, $1::int)',
       ],
       values: [7, null, ['01a22e6a-0a08-7000-aa86-eabfffdeca6e', '01a22e6a-0a08-7000-aa86-eabfffdeca6f']],
     });
     expect(f).not.toBeNull();
     expect(f?.errors).toBe(0);
-    expect(f?.rps).toBeGreaterThan(50);
-    expect(f?.p50).toBeGreaterThan(0);
+    expect(f?.rps).toBeGreaterThan(20);
+    expect(f?.p50).toBeGreaterThan(1);
     expect(f?.p99).toBeGreaterThanOrEqual(f?.p50 ?? Number.POSITIVE_INFINITY);
   });
 
@@ -45,15 +46,20 @@ describe.skipIf(!url)('pgbench floor (PostgreSQL)', () => {
 describe('CPU meter', () => {
   it("counts this process's own CPU per request", () => {
     const per = cpuMeter();
-    const end = performance.now() + 200;
+    // 200 ms of this process's CPU, however loaded the machine is (spun until process.cpuUsage says so).
+    const from = process.cpuUsage();
     let spin = 0;
-    while (performance.now() < end) spin++;
+    for (;;) {
+      spin++;
+      const used = process.cpuUsage(from);
+      if ((used.user + used.system) / 1000 >= 200) break;
+    }
     const cpu = per(2);
     expect(spin).toBeGreaterThan(0);
-    // 200 ms of a busy loop over two requests: about 100 ms each (the tick is 10 ms; a loaded machine steals some).
-    expect(cpu.self).toBeGreaterThan(50);
-    expect(cpu.self).toBeLessThan(150);
-    expect(cpu.machine).toBeGreaterThanOrEqual(0);
+    expect(cpu.self).toBeGreaterThanOrEqual(100);
+    expect(cpu.self).toBeLessThan(130);
+    // The machine was busy at least as long as this process (/proc/stat, in ticks of 10 ms).
+    expect(cpu.machine).toBeGreaterThanOrEqual(90);
     expect(cpu.postgres).toBeGreaterThanOrEqual(0);
   });
 });
