@@ -353,20 +353,11 @@ async function floor(url: string | null, writes: Statement[], keep: Set<string>,
 async function pgbenchFloor(url: string, writes: Statement[], keep: Set<string>): Promise<Figures | null> {
   const fresh = writes.flatMap((w) => w.values.filter((v) => typeof v === 'string' && UUID.test(v) && !keep.has(v)));
   if (new Set(fresh).size !== fresh.length) return null;
-  const offsets = writes.map((_, i) => writes.slice(0, i).reduce((n, w) => n + w.values.length, 0));
-  const statements = writes.map((w, i) =>
-    w.text.replace(/\$(\d+)/g, (_, n: string) =>
-      fresh.includes(w.values[Number(n) - 1] as string) ? 'gen_random_uuid()' : `$${Number(n) + (offsets[i] ?? 0)}`,
-    ),
-  );
-  return pgbench({
-    url,
-    statements,
-    values: writes.flatMap((w) => w.values),
-    clients: CONNECTIONS,
-    duration: DURATION_S,
-    transaction: writes.length > 1,
-  });
+  const statements = writes.map((w) => ({
+    text: w.text.replace(/\$(\d+)/g, (p, n: string) => (fresh.includes(w.values[Number(n) - 1] as string) ? 'gen_random_uuid()' : p)),
+    values: w.values,
+  }));
+  return pgbench({ url, statements, clients: CONNECTIONS, duration: DURATION_S, transaction: writes.length > 1 });
 }
 
 main().catch((e) => {

@@ -336,7 +336,7 @@ async function main() {
         cpu_ms_per_req: { api: apiCpu, raw: rawCpu },
         errors: api.errors,
       };
-      const cpu = (c: CpuPerRequest) => `cpu/req ${c.self} ms own, ${c.postgres} ms postgres, ${c.machine} ms machine`;
+      const cpu = (f: CpuPerRequest) => `cpu/req ${f.self} ms own, ${f.postgres} ms postgres, ${f.machine} ms machine`;
       console.log(
         `  ${c.name.padEnd(26)} API p50 ${api.p50} ms p99 ${api.p99} ms ${api.rps.toFixed(0)} req/s | raw pg p50 ${floor.p50.toFixed(1)} ms p99 ${floor.p99.toFixed(1)} ms ${floor.rps.toFixed(0)}/s | ratio ${(api.rps / floor.rps).toFixed(2)}${api.errors ? ` | ${api.errors} errors` : ''}`,
       );
@@ -384,15 +384,9 @@ async function main() {
  * are the page's as it reads now (nothing is written during the bench, so every run of the page reads the same).
  */
 async function pgbenchFloor(pool: pg.Pool, url: string, c: { sql: string; values: unknown[]; followUp?: FollowUp }) {
-  const statements = [c.sql];
-  const values = [...c.values];
   const next = c.followUp?.((await pool.query(c.sql, c.values)).rows);
-  if (next) {
-    // One set of variables for the script: the names statement's $n come after the page's.
-    statements.push(next.text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + c.values.length}`));
-    values.push(...next.values);
-  }
-  return pgbench({ url, statements, values, clients: CONNECTIONS, duration: DURATION_S });
+  const statements = [{ text: c.sql, values: c.values }, ...(next ? [next] : [])];
+  return pgbench({ url, statements, clients: CONNECTIONS, duration: DURATION_S });
 }
 
 /**

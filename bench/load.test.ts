@@ -15,13 +15,15 @@ describe.skipIf(!url)('pgbench floor (PostgreSQL)', () => {
   it('runs the statements with their values and reads each transaction from its log', async () => {
     const f = await pgbench({
       ...base,
-      // $2 is null (written into the text), $3 an array: had either gone wrong, each statement would fail.
+      // A null (written into the text), an array, and each statement's own $1 and $2: had any gone wrong, a statement would fail.
       // pg_sleep: pgbench's clock is lazy, and a transaction that never waits on its socket can log 0 µs.
       statements: [
-        'select 1 / ($1::int - 6), pg_sleep(0.003) where $2::int is null',
-        'select 1 / (cardinality($3::uuid[]) - 1) from generate_series(1, $1::int)',
+        { text: 'select 1 / ($1::int - 6), pg_sleep(0.003) where $2::int is null', values: [7, null] },
+        {
+          text: 'select 1 / (cardinality($1::uuid[]) - 1) from generate_series(1, $2::int)',
+          values: [['01a22e6a-0a08-7000-aa86-eabfffdeca6e', '01a22e6a-0a08-7000-aa86-eabfffdeca6f'], 7],
+        },
       ],
-      values: [7, null, ['01a22e6a-0a08-7000-aa86-eabfffdeca6e', '01a22e6a-0a08-7000-aa86-eabfffdeca6f']],
     });
     expect(f).not.toBeNull();
     expect(f?.errors).toBe(0);
@@ -32,12 +34,19 @@ describe.skipIf(!url)('pgbench floor (PostgreSQL)', () => {
 
   it('a statement PostgreSQL refuses fails the run', async () => {
     // 1 / (6 - 6): a division by zero on every transaction.
-    await expect(pgbench({ ...base, statements: ['select 1 / ($1::int - 6)'], values: [6] })).rejects.toThrow(/pgbench failed/);
+    await expect(pgbench({ ...base, statements: [{ text: 'select 1 / ($1::int - 6)', values: [6] }] })).rejects.toThrow(/pgbench failed/);
   });
 
   it('a transaction of several statements is one logged transaction', async () => {
-    const one = await pgbench({ ...base, statements: ['select pg_sleep(0.02)'], values: [] });
-    const two = await pgbench({ ...base, statements: ['select pg_sleep(0.02)', 'select pg_sleep(0.02)'], values: [], transaction: true });
+    const one = await pgbench({ ...base, statements: [{ text: 'select pg_sleep(0.02)', values: [] }] });
+    const two = await pgbench({
+      ...base,
+      statements: [
+        { text: 'select pg_sleep(0.02)', values: [] },
+        { text: 'select pg_sleep(0.02)', values: [] },
+      ],
+      transaction: true,
+    });
     expect(one?.p50).toBeGreaterThanOrEqual(20);
     expect(two?.p50).toBeGreaterThanOrEqual(40);
   });

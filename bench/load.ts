@@ -63,23 +63,27 @@ export function load(opts: LoadOptions): Promise<Figures> {
   for (const [k, v] of Object.entries(opts.headers ?? {})) args.push('-H', `${k}=${v}`);
   if (opts.body) args.push('-b', opts.body);
   args.push(opts.url);
+  return output('autocannon', process.execPath, args).then((out) => {
+    const r = JSON.parse(out) as {
+      requests: { average: number };
+      latency: { p99: number; p50: number };
+      errors: number;
+      timeouts: number;
+      non2xx: number;
+    };
+    return { rps: r.requests.average, p99: r.latency.p99, p50: r.latency.p50, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+  });
+}
+
+/** What a load generator printed on stdout; rejected, with what it printed, when it exits with an error. */
+function output(name: string, bin: string, args: string[], cwd?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(bin, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     p.stdout.on('data', (d) => (out += d));
     p.stderr.on('data', (d) => (err += d));
-    p.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`autocannon failed (${code}): ${err}`));
-      const r = JSON.parse(out) as {
-        requests: { average: number };
-        latency: { p99: number; p50: number };
-        errors: number;
-        timeouts: number;
-        non2xx: number;
-      };
-      resolve({ rps: r.requests.average, p99: r.latency.p99, p50: r.latency.p50, errors: r.errors + r.timeouts, non2xx: r.non2xx });
-    });
+    p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${name} failed (${code}): ${(err || out).slice(-500)}`))));
   });
 }
 
@@ -150,34 +154,35 @@ export function cpuMeter() {
   };
 }
 
-/** The pgbench of this machine: on the PATH, or in Debian's versioned directory; null without one. */
-function pgbenchPath(): string | null {
-  try {
-    execFileSync('pgbench', ['--version'], { stdio: 'ignore' });
-    return 'pgbench';
-  } catch {
-    const dir = '/usr/lib/postgresql';
-    if (!existsSync(dir)) return null;
-    const found = readdirSync(dir)
-      .map((v) => join(dir, v, 'bin', 'pgbench'))
-      .filter((p) => existsSync(p));
-    return found.at(-1) ?? null;
-  }
-}
+/** The pgbench of this machine: on the PATH, or in Debian's versioned directory; null without one. Looked up once. */
+const pgbenchPath = (() => {
+  let found: string | null | undefined;
+  return (): string | null => {
+    if (found !== undefined) return found;
+    try {
+      execFileSync('pgbench', ['--version'], { stdio: 'ignore' });
+      found = 'pgbench';
+    } catch {
+      const dir = '/usr/lib/postgresql';
+      const bins = existsSync(dir) ? readdirSync(dir).map((v) => join(dir, v, 'bin', 'pgbench')) : [];
+      found = bins.filter((p) => existsSync(p)).at(-1) ?? null;
+    }
+    return found;
+  };
+})();
 
 /**
  * `statements` run in turn by `clients` pgbench clients for `duration` s, prepared once per connection
- * (`-M prepared`, as the API's are), each `$n` bound to `values[n - 1]` (arrays as PostgreSQL array literals):
- * what PostgreSQL itself answers at that concurrency through a client that costs it almost nothing. Each
- * transaction's latency comes from pgbench's own log; its clock is read lazily (once per pass of a thread over its
- * clients), so a latency is off by up to one such pass, and a sub-millisecond transaction that never waited on its
- * socket logs 0: good for the millisecond pages the benches run, not for timing a trivial statement. The rate is
+ * (`-M prepared`, as the API's are), each statement's `$n` bound to its own `values[n - 1]` (arrays as PostgreSQL
+ * array literals): what PostgreSQL itself answers at that concurrency through a client that costs it almost nothing.
+ * Each transaction's latency comes from pgbench's own log; its clock is read lazily (once per pass of a thread over
+ * its clients), so a latency is off by up to one such pass, and a sub-millisecond transaction that never waited on
+ * its socket logs 0: good for the millisecond pages the benches run, not for timing a trivial statement. The rate is
  * exact. Null when this machine has no pgbench.
  */
 export async function pgbench(o: {
   url: string;
-  statements: string[];
-  values: unknown[];
+  statements: Array<{ text: string; values: unknown[] }>;
   clients: number;
   duration: number;
   /** The statements in one transaction (as the API sends them), else each on its own. */
@@ -188,17 +193,20 @@ export async function pgbench(o: {
   const dir = mkdtempSync(join(tmpdir(), 'gh-pgbench-'));
   try {
     const literal = (v: unknown) => (Array.isArray(v) ? `{${v.join(',')}}` : String(v));
-    // A pgbench variable is never NULL: a null value is written into the statement instead.
-    const bind = (n: string) => ((o.values[Number(n) - 1] ?? null) === null ? 'NULL' : `:v${n}`);
+    // One pgbench variable per statement and parameter (s<i>_<n>). A pgbench variable is never NULL: a null value is
+    // written into the statement instead.
+    const isNull = (v: unknown) => v === null || v === undefined;
     const lines = o.statements.map(
-      (s) =>
-        `${s
-          .replace(/\$(\d+)/g, (_, n: string) => bind(n))
+      ({ text, values }, i) =>
+        `${text
+          .replace(/\$(\d+)/g, (_, n: string) => (isNull(values[Number(n) - 1]) ? 'NULL' : `:s${i}_${n}`))
           .replace(/\s+/g, ' ')
           .trim()};`,
     );
     writeFileSync(join(dir, 'script.sql'), `${(o.transaction ? ['BEGIN;', ...lines, 'COMMIT;'] : lines).join('\n')}\n`);
-    const defines = o.values.flatMap((v, i) => (v === null || v === undefined ? [] : ['-D', `v${i + 1}=${literal(v)}`]));
+    const defines = o.statements.flatMap(({ values }, i) =>
+      values.flatMap((v, k) => (isNull(v) ? [] : ['-D', `s${i}_${k + 1}=${literal(v)}`])),
+    );
     const args = [
       '-n',
       '-M',
@@ -215,13 +223,7 @@ export async function pgbench(o: {
       'script.sql',
       o.url,
     ];
-    const out = await new Promise<string>((resolve, reject) => {
-      const p = spawn(bin, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-      let text = '';
-      p.stdout.on('data', (d) => (text += d));
-      p.stderr.on('data', (d) => (text += d));
-      p.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`pgbench failed (${code}): ${text.slice(-500)}`))));
-    });
+    const out = await output('pgbench', bin, args, dir);
     // Each log line: client, transaction, latency (µs), …; a failed transaction has no latency.
     const lat = readdirSync(dir)
       .filter((f) => f.startsWith('pgbench_log'))
